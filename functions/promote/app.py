@@ -1,0 +1,21 @@
+"""PutModelPackageGroupPolicy (CloudTrail) or a RAM state change -> promote the share RAM made
+from the policy, so consumers can discover the group."""
+
+from dataclasses import asdict
+
+import boto3
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
+from modelshare import events, wiring
+from modelshare.handler import eventbridge_handler
+
+owner = wiring.owner_service(boto3.session.Session())
+
+
+@eventbridge_handler
+def lambda_handler(event: EventBridgeEvent) -> dict:
+    if event.source == events.RAM_SOURCE:
+        events.require_ram_event(event)
+        return {"outcomes": [asdict(o) for o in owner.promote_pending_shares()]}
+    group = events.group_from_cloudtrail(event, "PutModelPackageGroupPolicy")
+    return asdict(owner.promote_group(group))

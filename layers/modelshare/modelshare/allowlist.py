@@ -1,0 +1,222 @@
+"""The allowlist document: strict parsing and the sharing decisions derived from it.
+
+One JSON document, the same in every account. An owner account applies the rules whose `owner` is
+itself; a consumer applies the rules that name it among `consumers`. Anything malformed makes the
+whole document invalid (fail closed): nothing is shared or accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SUPPORTED_VERSION = 1
+
+# Actions per access level (AWS SageMaker guide, model-registry-ram pages). `discover` is always
+# implied: a consumer that may register or deploy must also see the group.
+ACCESS_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    "discover": (
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:ListModelPackages",
+    ),
+    "register": ("sagemaker:CreateModelPackage",),
+    "deploy": ("sagemaker:UpdateModelPackage", "sagemaker:CreateModel"),
+}
+DEFAULT_ACCESS = ("discover",)
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+# A group pattern is a model package group name in which `*` and `?` may stand for characters.
+_GROUP_PATTERN = re.compile(r"[a-zA-Z0-9*?-]{1,63}")
+_RULE_KEYS = {"owner", "groups", "consumers", "access"}
+_TOP_KEYS = {"version", "shares"}
+
+
+class AllowlistError(ValueError):
+    """The document is invalid. `problems` holds (JSON path, message) pairs, in document order."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+
+
+@dataclass(frozen=True)
+class ShareRule:
+    """One entry of `shares`: `owner` shares groups matching `groups` with `consumers`."""
+
+    index: int
+    owner: str
+    groups: tuple[str, ...]
+    consumers: tuple[str, ...]
+    access: frozenset[str]
+
+    def matches(self, group_name: str) -> bool:
+        return any(_pattern_regex(pattern).fullmatch(group_name) for pattern in self.groups)
+
+    @property
+    def path(self) -> str:
+        return f"$.shares[{self.index}]"
+
+
+@dataclass(frozen=True)
+class ShareDecision:
+    """What the allowlist says about one group of one owner.
+
+    `consumers` is empty when no rule matches; `conflict` explains why a group matched by rules
+    that disagree on access is not shared at all.
+    """
+
+    owner: str
+    group_name: str
+    consumers: tuple[str, ...]
+    actions: tuple[str, ...]
+    rules: tuple[ShareRule, ...]
+    conflict: str | None = None
+
+    @property
+    def shared(self) -> bool:
+        return bool(self.consumers) and self.conflict is None
+
+    def allows(self, consumer: str) -> bool:
+        return self.shared and consumer in self.consumers
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    version: int
+    rules: tuple[ShareRule, ...]
+
+    @classmethod
+    def parse(cls, document: str | bytes | Mapping[str, Any]) -> Allowlist:
+        """Parse and validate; raises AllowlistError naming the JSON path of every problem."""
+        if isinstance(document, (str, bytes)):
+            try:
+                data = json.loads(document)
+            except ValueError as error:
+                raise AllowlistError([("$", f"not valid JSON: {error}")]) from None
+        else:
+            data = document
+        return _parse(data)
+
+    def decide(self, owner: str, group_name: str) -> ShareDecision:
+        """Consumers and actions for `owner`'s group `group_name`, or why it is not shared."""
+        rules = tuple(r for r in self.rules if r.owner == owner and r.matches(group_name))
+        if not rules:
+            return ShareDecision(owner, group_name, (), (), ())
+        accesses = {r.access for r in rules}
+        if len(accesses) > 1:
+            described = ", ".join(f"{r.path} grants {sorted(r.access)}" for r in rules)
+            return ShareDecision(
+                owner, group_name, (), (), rules,
+                conflict=f"group {group_name!r} is matched by rules with different access: {described}",
+            )
+        consumers = tuple(sorted({c for r in rules for c in r.consumers}))
+        return ShareDecision(owner, group_name, consumers, actions_for(next(iter(accesses))), rules)
+
+    def rules_for_owner(self, owner: str) -> tuple[ShareRule, ...]:
+        return tuple(r for r in self.rules if r.owner == owner)
+
+    def owners_sharing_with(self, consumer: str) -> frozenset[str]:
+        return frozenset(r.owner for r in self.rules if consumer in r.consumers)
+
+
+def actions_for(access: Iterable[str]) -> tuple[str, ...]:
+    levels = set(access) | set(DEFAULT_ACCESS)
+    return tuple(action for level in ACCESS_ACTIONS if level in levels for action in ACCESS_ACTIONS[level])
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    # Only `*` and `?` are special (fnmatch would also treat `[...]`); case-sensitive.
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+
+
+def _parse(data: Any) -> Allowlist:
+    problems: list[tuple[str, str]] = []
+    if not isinstance(data, dict):
+        raise AllowlistError([("$", f"must be an object, not {_type_name(data)}")])
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append((f"$.{key}", "unknown key"))
+    version = data.get("version")
+    if "version" not in data:
+        problems.append(("$.version", "is required"))
+    elif type(version) is not int or version != SUPPORTED_VERSION:
+        problems.append(("$.version", f"must be {SUPPORTED_VERSION}, not {json.dumps(version)}"))
+    shares = data.get("shares")
+    rules: list[ShareRule] = []
+    if "shares" not in data:
+        problems.append(("$.shares", "is required"))
+    elif not isinstance(shares, list):
+        problems.append(("$.shares", f"must be a list, not {_type_name(shares)}"))
+    else:
+        for index, entry in enumerate(shares):
+            rule = _parse_rule(index, entry, problems)
+            if rule is not None:
+                rules.append(rule)
+    if problems:
+        raise AllowlistError(problems)
+    return Allowlist(SUPPORTED_VERSION, tuple(rules))
+
+
+def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> ShareRule | None:
+    path = f"$.shares[{index}]"
+    if not isinstance(entry, dict):
+        problems.append((path, f"must be an object, not {_type_name(entry)}"))
+        return None
+    before = len(problems)
+    for key in sorted(set(entry) - _RULE_KEYS):
+        problems.append((f"{path}.{key}", "unknown key"))
+    for key in ("owner", "groups", "consumers"):
+        if key not in entry:
+            problems.append((f"{path}.{key}", "is required"))
+    owner = entry.get("owner")
+    if "owner" in entry and not _is_account(owner):
+        problems.append((f"{path}.owner", f"must be a 12-digit account ID string, not {json.dumps(owner)}"))
+    groups = _string_list(entry, "groups", path, problems, _GROUP_PATTERN,
+                          "must be a model package group name pattern (letters, digits, '-', '*', '?'; 1-63 characters)")
+    consumers = _string_list(entry, "consumers", path, problems, _ACCOUNT_ID, "must be a 12-digit account ID string")
+    if _is_account(owner) and owner in consumers:
+        problems.append((f"{path}.consumers[{consumers.index(owner)}]", "the owner cannot be its own consumer"))
+    access: list[str] = list(DEFAULT_ACCESS)
+    if "access" in entry:
+        access = _string_list(entry, "access", path, problems, None, "")
+        for i, level in enumerate(access):
+            if level not in ACCESS_ACTIONS:
+                problems.append((f"{path}.access[{i}]", f"must be one of {sorted(ACCESS_ACTIONS)}, not {json.dumps(level)}"))
+    if len(problems) > before:
+        return None
+    return ShareRule(index, owner, tuple(groups), tuple(consumers), frozenset(access) | frozenset(DEFAULT_ACCESS))
+
+
+def _string_list(entry: dict[str, Any], key: str, path: str, problems: list[tuple[str, str]],
+                 pattern: re.Pattern[str] | None, pattern_message: str) -> list[str]:
+    if key not in entry:
+        return []
+    value = entry[key]
+    if not isinstance(value, list):
+        problems.append((f"{path}.{key}", f"must be a list, not {_type_name(value)}"))
+        return []
+    if not value:
+        problems.append((f"{path}.{key}", "must not be empty"))
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            problems.append((f"{path}.{key}[{i}]", f"must be a string, not {_type_name(item)}"))
+        elif pattern is not None and not pattern.fullmatch(item):
+            problems.append((f"{path}.{key}[{i}]", f"{pattern_message}: {json.dumps(item)}"))
+        elif item in seen:
+            problems.append((f"{path}.{key}[{i}]", f"duplicate {json.dumps(item)}"))
+        else:
+            seen.add(item)
+    return [item for item in value if isinstance(item, str)]
+
+
+def _is_account(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ACCOUNT_ID.fullmatch(value))
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", int: "number",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)

@@ -1,0 +1,59 @@
+"""SageMaker model package groups and their resource policies (the ModelRegistry port)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from modelshare.aws import CLIENT_CONFIG
+
+
+class SageMakerRegistry:
+    def __init__(self, session: boto3.session.Session) -> None:
+        self._client = session.client("sagemaker", config=CLIENT_CONFIG)
+
+    def group_arn(self, group_name: str) -> str | None:
+        try:
+            return self._client.describe_model_package_group(ModelPackageGroupName=group_name)["ModelPackageGroupArn"]
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+
+    def get_policy(self, group_name: str) -> dict[str, Any] | None:
+        try:
+            document = self._client.get_model_package_group_policy(ModelPackageGroupName=group_name)["ResourcePolicy"]
+        except ClientError as error:
+            # SageMaker answers ValidationException both for a missing group and a group without
+            # a policy; callers describe the group first, so here it means "no policy".
+            if _is_missing(error):
+                return None
+            raise
+        return json.loads(document)
+
+    def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
+        self._client.put_model_package_group_policy(
+            ModelPackageGroupName=group_name, ResourcePolicy=json.dumps(policy, separators=(",", ":")))
+
+    def cross_account_group_arns(self) -> list[str]:
+        paginator = self._client.get_paginator("list_model_package_groups")
+        return sorted(
+            group["ModelPackageGroupArn"]
+            for page in paginator.paginate(CrossAccountFilterOption="CrossAccount")
+            for group in page["ModelPackageGroupSummaryList"]
+        )
+
+    def group_names(self) -> list[str]:
+        paginator = self._client.get_paginator("list_model_package_groups")
+        return [group["ModelPackageGroupName"] for page in paginator.paginate()
+                for group in page["ModelPackageGroupSummaryList"]]
+
+
+def _is_missing(error: ClientError) -> bool:
+    info = error.response.get("Error", {})
+    message = str(info.get("Message", "")).lower()
+    return info.get("Code") in ("ValidationException", "ResourceNotFound") and (
+        "does not exist" in message or "not found" in message or "cannot find" in message)

@@ -1,0 +1,99 @@
+"""Consumer side: accept a pending RAM invitation only when the allowlist allows all of it.
+
+An invitation is accepted when its sender is an allowlisted owner for this account and every
+resource in it is a model package group of that owner which the allowlist shares with this
+account. Anything else stays pending (it expires by itself), with the reason logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelshare.allowlist import Allowlist
+from modelshare.observability import count, logger
+from modelshare.owner import load_allowlist
+from modelshare.ports import (
+    MODEL_PACKAGE_GROUP_TYPE,
+    PENDING,
+    AllowlistSource,
+    Invitation,
+    InvitationClosed,
+    ResourceShares,
+    SharedResource,
+)
+
+
+@dataclass(frozen=True)
+class InvitationOutcome:
+    invitation_arn: str
+    sender: str
+    action: str  # accepted | already-accepted | left-pending | closed
+    reason: str = ""
+
+
+@dataclass
+class ConsumerService:
+    account: str
+    shares: ResourceShares
+    allowlist_source: AllowlistSource
+
+    def accept_allowed_invitations(self) -> list[InvitationOutcome]:
+        allowlist = load_allowlist(self.allowlist_source)
+        if allowlist is None:
+            return []
+        outcomes = []
+        for invitation in self.shares.invitations():
+            if invitation.status == PENDING:
+                outcomes.append(self._consider(invitation, allowlist))
+        return outcomes
+
+    def _consider(self, invitation: Invitation, allowlist: Allowlist) -> InvitationOutcome:
+        context = {"invitation": invitation.arn, "sender": invitation.sender, "share": invitation.share_arn}
+        try:
+            refusal = self.refusal(invitation, allowlist)
+            if refusal is not None:
+                logger.warning("Invitation left pending", extra={**context, "reason": refusal})
+                count("InvitationsLeftPending")
+                return InvitationOutcome(invitation.arn, invitation.sender, "left-pending", refusal)
+            accepted_now = self.shares.accept(invitation.arn)
+        except InvitationClosed as closed:
+            logger.info("Invitation can no longer be accepted", extra={**context, "reason": str(closed)})
+            return InvitationOutcome(invitation.arn, invitation.sender, "closed", str(closed))
+        if not accepted_now:
+            return InvitationOutcome(invitation.arn, invitation.sender, "already-accepted")
+        logger.info("Invitation accepted", extra=context)
+        count("InvitationsAccepted")
+        return InvitationOutcome(invitation.arn, invitation.sender, "accepted")
+
+    def refusal(self, invitation: Invitation, allowlist: Allowlist) -> str | None:
+        """Why the invitation must not be accepted, or None when the allowlist allows it."""
+        if invitation.sender not in allowlist.owners_sharing_with(self.account):
+            return f"sender {invitation.sender} is not an allowlisted owner for account {self.account}"
+        resources = self.shares.pending_invitation_resources(invitation.arn)
+        if not resources:
+            return "the share holds no resources"
+        for resource in resources:
+            problem = self._resource_problem(resource, invitation.sender, allowlist)
+            if problem:
+                return problem
+        return None
+
+    def _resource_problem(self, resource: SharedResource, sender: str, allowlist: Allowlist) -> str | None:
+        name = group_name_of(resource.arn, sender)
+        if resource.type.lower() != MODEL_PACKAGE_GROUP_TYPE.lower() or name is None:
+            return f"the share holds {resource.arn} ({resource.type}), not a model package group of {sender}"
+        decision = allowlist.decide(sender, name)
+        if decision.conflict:
+            return decision.conflict
+        if not decision.allows(self.account):
+            return f"group {name!r} of {sender} is not allowlisted for account {self.account}"
+        return None
+
+
+def group_name_of(arn: str, owner: str) -> str | None:
+    """The group name when `arn` is a model package group ARN of `owner`, else None."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker" or parts[4] != owner:
+        return None
+    kind, _, name = parts[5].partition("/")
+    return name if kind == "model-package-group" and name and "/" not in name else None

@@ -1,0 +1,67 @@
+"""What the functions accept from EventBridge, checked strictly: anything else is refused.
+
+An event of an unknown shape must not lead to sharing or accepting anything (fail closed); the
+handler logs why and returns without retrying, since the same event can never become valid.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+SAGEMAKER_SOURCE = "aws.sagemaker"
+SAGEMAKER_EVENT_SOURCE = "sagemaker.amazonaws.com"
+RAM_SOURCE = "aws.ram"
+RAM_DETAIL_TYPE = "Resource Sharing State Change"
+
+_GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+_GROUP_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package-group/(.+)")
+
+
+class UnsupportedEvent(ValueError):
+    """The event is not one this function handles; nothing is done."""
+
+
+def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
+    """The model package group named by a successful CloudTrail `event_name` call."""
+    if event.source != SAGEMAKER_SOURCE or event.detail_type != CLOUDTRAIL_DETAIL_TYPE:
+        raise UnsupportedEvent(f"expected {SAGEMAKER_SOURCE} / {CLOUDTRAIL_DETAIL_TYPE!r}, got "
+                               f"{event.source} / {event.detail_type!r}")
+    detail = event.detail
+    if not isinstance(detail, dict):
+        raise UnsupportedEvent("event detail is not an object")
+    if detail.get("eventSource") != SAGEMAKER_EVENT_SOURCE or detail.get("eventName") != event_name:
+        raise UnsupportedEvent(f"expected {event_name} from {SAGEMAKER_EVENT_SOURCE}, got "
+                               f"{detail.get('eventName')} from {detail.get('eventSource')}")
+    if "errorCode" in detail:
+        raise UnsupportedEvent(f"the {event_name} call failed ({detail['errorCode']}); nothing to do")
+    if detail.get("recipientAccountId", event.account) != event.account:
+        raise UnsupportedEvent("the call was recorded for another account")
+    # CloudTrail's lowerCamelCase keys are UNVERIFIED (AWS_FACTS.md): accept either spelling, and
+    # the ARN from the response, but only a well-formed group name comes out.
+    request = detail.get("requestParameters") or {}
+    response = detail.get("responseElements") or {}
+    candidates = [
+        request.get("modelPackageGroupName"), request.get("ModelPackageGroupName"),
+        response.get("modelPackageGroupArn"), response.get("ModelPackageGroupArn"),
+    ]
+    for candidate in candidates:
+        if not isinstance(candidate, str):
+            continue
+        arn = _GROUP_ARN.fullmatch(candidate)
+        if arn and not candidate.split(":")[4] == event.account:
+            raise UnsupportedEvent(f"group {candidate} belongs to another account")
+        name = arn.group(1) if arn else candidate
+        if _GROUP_NAME.fullmatch(name):
+            return name
+        raise UnsupportedEvent(f"not a model package group name: {candidate!r}")
+    raise UnsupportedEvent("the event names no model package group")
+
+
+def require_ram_event(event: EventBridgeEvent) -> None:
+    """A RAM state change is only a wake-up call: its contents are not trusted (AWS_FACTS.md)."""
+    if event.source != RAM_SOURCE or event.detail_type != RAM_DETAIL_TYPE:
+        raise UnsupportedEvent(f"expected {RAM_SOURCE} / {RAM_DETAIL_TYPE!r}, got "
+                               f"{event.source} / {event.detail_type!r}")

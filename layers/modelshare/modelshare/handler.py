@@ -1,0 +1,34 @@
+"""What every EventBridge-triggered function shares: Powertools context, strict event parsing,
+and the rule that an unsupported event is logged, counted and dropped (never retried)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from modelshare.events import UnsupportedEvent
+from modelshare.observability import count, logger, metrics, tracer
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def eventbridge_handler(work: Callable[[EventBridgeEvent], dict[str, Any]]) -> Handler:
+    @wraps(work)
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        parsed = EventBridgeEvent(event)
+        logger.append_keys(event_id=event.get("id"), detail_type=event.get("detail-type"))
+        try:
+            return work(parsed)
+        except UnsupportedEvent as refusal:
+            logger.warning("Event ignored", extra={"reason": str(refusal)})
+            count("EventsIgnored")
+            return {"action": "ignored", "reason": str(refusal)}
+
+    return handler

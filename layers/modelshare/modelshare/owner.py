@@ -1,0 +1,240 @@
+"""Owner side: share each allowlisted group through its resource policy, then promote the share
+RAM creates from that policy so consumers can discover the group.
+
+Every entry point reads the truth from AWS and converges; calling it twice is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from modelshare import policy as policies
+from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.observability import count, logger
+from modelshare.ports import (
+    CREATED_FROM_POLICY,
+    PROMOTING_TO_STANDARD,
+    STANDARD,
+    AllowlistSource,
+    ModelRegistry,
+    PromotionNotReady,
+    PromotionRefused,
+    ResourceShare,
+    ResourceShares,
+)
+
+# Backoff while RAM creates the share from a new policy: 15 s in all, well inside one invocation.
+# RAM can be slower (AWS_FACTS.md: UNVERIFIED how long); then the invocation fails and Lambda's
+# asynchronous retry, a RAM event or the next sweep finishes the job.
+SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
+PERMISSION_NAME_MAX = 36
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    group: str
+    action: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """Where one group stands, for reports and `modelshare status`."""
+
+    arn: str
+    status: str  # discoverable | accessible-not-discoverable | not-shared | conflict
+    consumers: tuple[str, ...]
+    reason: str
+
+
+@dataclass
+class OwnerService:
+    account: str
+    registry: ModelRegistry
+    shares: ResourceShares
+    allowlist_source: AllowlistSource
+    sleep: Callable[[float], None] = time.sleep
+    share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
+
+    # -- share on creation ------------------------------------------------------------------
+    def share_group(self, group_name: str) -> GroupOutcome:
+        """Give `group_name` the resource policy the allowlist asks for (merge, never clobber)."""
+        allowlist = self._allowlist()
+        if allowlist is None:
+            return GroupOutcome(group_name, "skipped", "allowlist invalid")
+        group_arn = self.registry.group_arn(group_name)
+        if group_arn is None:
+            logger.info("Group no longer exists; nothing to share", extra={"group": group_name})
+            return GroupOutcome(group_name, "gone")
+        decision = allowlist.decide(self.account, group_name)
+        if decision.conflict:
+            logger.warning("Group not shared: allowlist conflict",
+                           extra={"group": group_name, "reason": decision.conflict})
+            count("AllowlistConflicts")
+            return GroupOutcome(group_name, "conflict", decision.conflict)
+        if not decision.shared:
+            logger.info("Group matches no allowlist rule; not shared", extra={"group": group_name})
+            return GroupOutcome(group_name, "not-shared", "no allowlist rule matches")
+        current = self.registry.get_policy(group_name)
+        ours = policies.modelshare_statement(group_arn, decision.consumers, decision.actions)
+        wanted = policies.merge(current, ours)
+        if policies.same_policy(current, wanted):
+            logger.info("Policy already right", extra={"group": group_name})
+            return GroupOutcome(group_name, "unchanged")
+        assert wanted is not None  # merge() keeps `ours`
+        self.registry.put_policy(group_name, wanted)
+        logger.info("Shared group", extra={"group": group_name, "consumers": list(decision.consumers),
+                                          "actions": list(decision.actions)})
+        count("GroupsShared")
+        return GroupOutcome(group_name, "shared", ", ".join(decision.consumers))
+
+    # -- promotion --------------------------------------------------------------------------
+    def promote_group(self, group_name: str) -> GroupOutcome:
+        """Promote the share RAM made from the group's policy, when it is safe and possible.
+
+        Raises PromotionNotReady when RAM is not there yet, so the invocation is retried."""
+        allowlist = self._allowlist()
+        if allowlist is None:
+            return GroupOutcome(group_name, "skipped", "allowlist invalid")
+        group_arn = self.registry.group_arn(group_name)
+        if group_arn is None:
+            return GroupOutcome(group_name, "gone")
+        current = self.registry.get_policy(group_name)
+        if current is None:
+            return GroupOutcome(group_name, "no-policy")
+        decision = allowlist.decide(self.account, group_name)
+        assessment = policies.assess(current, decision.consumers if decision.shared else ())
+        if not assessment.promotable:
+            return self._not_promotable(group_name, "; ".join(assessment.problems))
+        shares = self._wait_for_policy_shares(group_arn)
+        promoted_any = False
+        for share in shares:
+            if share.feature_set in (STANDARD, PROMOTING_TO_STANDARD):
+                continue
+            try:
+                self._promote_share(group_name, share)
+            except PromotionRefused as refusal:
+                return self._not_promotable(group_name, f"RAM refused: {refusal}")
+            promoted_any = True
+        if promoted_any:
+            logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in shares]})
+            count("SharesPromoted")
+            return GroupOutcome(group_name, "promoted")
+        return GroupOutcome(group_name, "already-promoted")
+
+    def promote_pending_shares(self) -> list[GroupOutcome]:
+        """Promote every created-from-policy share this account owns that holds a model package
+        group of this account (a RAM event names no group reliably: read them all)."""
+        outcomes: list[GroupOutcome] = []
+        not_ready: list[str] = []
+        seen: set[str] = set()
+        group_prefix = f":{self.account}:model-package-group/"
+        for share in self.shares.owned_shares():
+            if share.feature_set != CREATED_FROM_POLICY:
+                continue
+            for resource_arn in self.shares.share_resource_arns(share.arn):
+                if group_prefix not in resource_arn:
+                    continue
+                name = resource_arn.rpartition("/")[2]
+                if name in seen:
+                    continue
+                seen.add(name)
+                try:
+                    outcomes.append(self.promote_group(name))
+                except PromotionNotReady as error:  # finish the others first, then ask for a retry
+                    not_ready.append(str(error))
+        if not_ready:
+            raise PromotionNotReady("; ".join(not_ready))
+        return outcomes
+
+    def _promote_share(self, group_name: str, share: ResourceShare) -> None:
+        for permission in self.shares.permissions(share.arn):
+            if permission.feature_set == CREATED_FROM_POLICY:
+                self.shares.promote_permission(permission.arn, permission_name(group_name, permission.arn))
+        # The promoted permission takes a moment to become usable; until then RAM answers
+        # UnmatchedPolicyPermissionException (PromotionNotReady). Wait a little, then let the
+        # invocation be retried.
+        last_error: PromotionNotReady | None = None
+
+        def promote() -> bool | None:
+            nonlocal last_error
+            try:
+                return self.shares.promote_share(share.arn)
+            except PromotionNotReady as error:
+                last_error = error
+                return None
+
+        if self._with_backoff(promote) is None:
+            assert last_error is not None
+            raise last_error
+
+    def _wait_for_policy_shares(self, group_arn: str) -> list[ResourceShare]:
+        shares = self._with_backoff(lambda: self.shares.shares_holding(group_arn) or None)
+        if shares is None:
+            raise PromotionNotReady(
+                f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
+        return shares
+
+    def _with_backoff[T](self, attempt: Callable[[], T | None]) -> T | None:
+        """`attempt()` until it returns something, sleeping `share_wait` between tries."""
+        for delay in (*self.share_wait, None):
+            result = attempt()
+            if result is not None or delay is None:
+                return result
+            self.sleep(delay)
+        return None
+
+    def _not_promotable(self, group_name: str, reason: str) -> GroupOutcome:
+        logger.warning("Group stays accessible but not discoverable",
+                       extra={"group": group_name, "reason": reason})
+        count("NotPromotable")
+        return GroupOutcome(group_name, "not-promotable", reason)
+
+    # -- state ------------------------------------------------------------------------------
+    def group_state(self, group_name: str, allowlist: Allowlist) -> GroupState | None:
+        group_arn = self.registry.group_arn(group_name)
+        if group_arn is None:
+            return None
+        decision = allowlist.decide(self.account, group_name)
+        current = self.registry.get_policy(group_name)
+        accounts = tuple(sorted({a for s in policies.statements(current) for p in policies.principals_of(s)
+                                 if (a := policies.account_of(p))}))
+        if decision.conflict:
+            return GroupState(group_arn, "conflict", accounts, decision.conflict)
+        if not policies.statements(current):
+            reason = "no allowlist rule matches" if not decision.shared else "no resource policy yet"
+            return GroupState(group_arn, "not-shared", accounts, reason)
+        feature_sets = {s.feature_set for s in self.shares.shares_holding(group_arn)}
+        if feature_sets == {STANDARD}:
+            return GroupState(group_arn, "discoverable", accounts, "promoted RAM share")
+        assessment = policies.assess(current, decision.consumers if decision.shared else ())
+        if not assessment.promotable:
+            reason = "; ".join(assessment.problems)
+        elif not feature_sets:
+            reason = "RAM has not created the share yet"
+        else:
+            reason = f"share is {', '.join(sorted(feature_sets))}"
+        return GroupState(group_arn, "accessible-not-discoverable", accounts, reason)
+
+    def _allowlist(self) -> Allowlist | None:
+        return load_allowlist(self.allowlist_source)
+
+
+def load_allowlist(source: AllowlistSource) -> Allowlist | None:
+    """The allowlist, or None (logged, counted) when it is invalid or missing: fail closed."""
+    try:
+        return source.load()
+    except AllowlistError as error:
+        logger.error("Allowlist invalid: nothing is shared or accepted",
+                     extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
+        count("AllowlistInvalid")
+        return None
+
+
+def permission_name(group_name: str, permission_arn: str) -> str:
+    """A stable, unique name for the customer managed permission a promotion creates."""
+    digest = hashlib.sha256(permission_arn.encode()).hexdigest()[:8]
+    return f"modelshare-{group_name[: PERMISSION_NAME_MAX - 20]}-{digest}"

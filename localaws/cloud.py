@@ -1,0 +1,281 @@
+"""LocalCloud: moto plus the model-registry/RAM emulator behind one botocore `before-send` hook.
+
+Every boto3 client created while a LocalCloud is open sends its (really serialized, really signed)
+request here. The caller's account comes from the access key in the SigV4 `Authorization` header,
+as in AWS. SageMaker and RAM requests go to `ModelRegistryEmulator` through `wire` (botocore's
+service models decode them and encode answers that botocore's real parsers read back); everything
+else goes to moto's own stubber with the account pinned. moto's stubber is *replaced* in botocore's
+built-in handler list, not merely preceded, because botocore calls every `before-send` handler and
+moto raises NotImplementedError for the SageMaker actions it lacks (see AWS_FACTS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.handlers
+import botocore.session
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from moto import mock_aws
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.models import botocore_stubber
+
+from localaws import wire
+from localaws.clock import SimClock
+from localaws.errors import AwsError
+from localaws.model_registry import ModelRegistryEmulator
+
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+# SageMaker calls that CloudTrail records as management write events and that EventBridge
+# delivers as "AWS API Call via CloudTrail" (reads are not delivered to EventBridge).
+_CLOUDTRAIL_WRITES = {
+    "CreateModelPackageGroup",
+    "DeleteModelPackageGroup",
+    "PutModelPackageGroupPolicy",
+    "DeleteModelPackageGroupPolicy",
+}
+_SSM_CHANGES = {"PutParameter": "Update", "DeleteParameter": "Delete", "LabelParameterVersion": "LabelParameterVersion"}
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One recorded API call: who called what, with which parameters, and how it ended."""
+
+    time: str
+    account: str
+    region: str
+    service: str
+    operation: str
+    params: dict[str, Any]
+    error_code: str | None
+
+
+EventListener = Callable[[str, str, dict[str, Any]], None]
+"""Receives (account, region, EventBridge event) for every event emitted on a default bus."""
+
+
+@dataclass
+class _Accounts:
+    by_access_key: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def access_key_for(account: str) -> str:
+        return f"AKIALOCAL{account}"
+
+
+class LocalCloud:
+    """A multi-account AWS in this process. Use as a context manager."""
+
+    def __init__(
+        self,
+        clock: SimClock | None = None,
+        *,
+        ram_share_delay_seconds: float = 20.0,
+        promotion_delay_seconds: float = 5.0,
+    ) -> None:
+        self.clock = clock or SimClock()
+        self.calls: list[ApiCall] = []
+        self._accounts = _Accounts()
+        self._listeners: list[EventListener] = []
+        self._models = botocore.session.get_session()
+        self.registry = ModelRegistryEmulator(
+            self.clock,
+            self.emit,
+            ram_share_delay_seconds=ram_share_delay_seconds,
+            promotion_delay_seconds=promotion_delay_seconds,
+        )
+        self._moto = mock_aws()
+        self._saved_handlers: list[Any] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        self._moto.start()
+        handlers = botocore.handlers.BUILTIN_HANDLERS
+        self._saved_handlers = list(handlers)
+        handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
+        handlers.append(("before-send", self._before_send))
+        boto3.DEFAULT_SESSION = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved_handlers is not None:
+            botocore.handlers.BUILTIN_HANDLERS[:] = self._saved_handlers
+        boto3.DEFAULT_SESSION = None
+        self._moto.stop()
+
+    # -- accounts and sessions --------------------------------------------------------------
+    def add_account(self, account: str) -> None:
+        if not re.fullmatch(r"\d{12}", account):
+            raise ValueError(f"account id must be 12 digits: {account!r}")
+        self._accounts.by_access_key[_Accounts.access_key_for(account)] = account
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted(self._accounts.by_access_key.values())
+
+    def credentials(self, account: str) -> dict[str, str]:
+        """The environment a process running as `account` gets (as Lambda gives its role's keys)."""
+        if account not in self.accounts:
+            raise KeyError(f"unknown account {account}")
+        return {
+            "AWS_ACCESS_KEY_ID": _Accounts.access_key_for(account),
+            "AWS_SECRET_ACCESS_KEY": "local-secret",
+            "AWS_SESSION_TOKEN": f"local-token-{account}",
+        }
+
+    def session(self, account: str, region: str) -> boto3.session.Session:
+        creds = self.credentials(account)
+        return boto3.session.Session(
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=creds["AWS_SESSION_TOKEN"],
+            region_name=region,
+        )
+
+    # -- events -----------------------------------------------------------------------------
+    def subscribe(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    def emit(
+        self,
+        account: str,
+        region: str,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str] | None = None,
+    ) -> None:
+        """Put an event on `account`'s default bus in `region`, as an AWS service does."""
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": source,
+            "account": account,
+            "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": region,
+            "resources": list(resources or []),
+            "detail": detail,
+        }
+        for listener in self._listeners:
+            listener(account, region, event)
+
+    # -- the before-send hook ---------------------------------------------------------------
+    def _before_send(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
+        match = _CREDENTIAL.search(str(request.headers.get("Authorization", "")))
+        service_name = match.group(3) if match else None
+        account = self._accounts.by_access_key.get(match.group(1)) if match else None
+        region = match.group(2) if match else ""
+        if service_name in ("sagemaker", "ram"):
+            model = self._models.get_service_model(service_name)
+            if account is None:
+                return self._answer(request, *wire.encode_error(
+                    model, AwsError("UnrecognizedClientException", "The security token included in the request is invalid.", 403)))
+            return self._answer(request, *self._call_emulator(model, request, account, region))
+        if account is None:
+            # Not ours: let moto answer as the default account would never be right here.
+            status, headers, body = 403, {}, b"InvalidClientTokenId: unknown access key"
+            return self._answer(request, status, headers, body)
+        request.headers["x-moto-account-id"] = account
+        response = botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
+        if service_name == "ssm" and response is not None:
+            self._record_moto_call(account, region, request, response)
+        return response
+
+    def _call_emulator(
+        self, model: Any, request: AWSPreparedRequest, account: str, region: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        try:
+            operation, params = wire.decode_request(model, request)
+        except AwsError as error:
+            return wire.encode_error(model, error)
+        error_code = None
+        try:
+            output = self.registry.handle(
+                account=account, region=region, service=model.service_name,
+                operation=operation.name, params=params,
+            )
+            answer = wire.encode_response(operation, output)
+        except AwsError as error:
+            error_code = error.code
+            output = None
+            answer = wire.encode_error(model, error)
+            self._record(account, region, model.service_name, operation.name, params, error)
+        else:
+            self._record(account, region, model.service_name, operation.name, params, None)
+        if model.service_name == "sagemaker" and operation.name in _CLOUDTRAIL_WRITES:
+            self._emit_cloudtrail(account, region, operation.name, params, output, error_code,
+                                  None if error_code is None else answer[2].decode())
+        return answer
+
+    def _record(self, account: str, region: str, service: str, operation: str,
+                params: dict[str, Any], error: AwsError | None) -> None:
+        self.calls.append(ApiCall(self.clock.now().isoformat(), account, region, service, operation,
+                                  params, None if error is None else error.code))
+
+    def _record_moto_call(self, account: str, region: str, request: AWSPreparedRequest,
+                          response: AWSResponse) -> None:
+        target = str(request.headers.get("X-Amz-Target", ""))
+        operation = target.rpartition(".")[2]
+        body = request.body or b"{}"
+        params = json.loads(body if isinstance(body, (str, bytes)) else b"{}")
+        error = None if response.status_code < 300 else AwsError("Error", "", response.status_code)
+        self._record(account, region, "ssm", operation, params, error)
+        if operation in _SSM_CHANGES and error is None:
+            self.emit(account, region, "aws.ssm", "Parameter Store Change",
+                      {"operation": _SSM_CHANGES[operation] if operation != "PutParameter" else "Update",
+                       "name": params.get("Name", ""), "type": params.get("Type", "String"),
+                       "description": params.get("Description", "")},
+                      [f"arn:aws:ssm:{region}:{account}:parameter/{str(params.get('Name', '')).lstrip('/')}"])
+
+    def _emit_cloudtrail(self, account: str, region: str, operation: str, params: dict[str, Any],
+                         output: dict[str, Any] | None, error_code: str | None,
+                         error_body: str | None) -> None:
+        """An "AWS API Call via CloudTrail" event, as a trail delivers it to EventBridge."""
+        now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        detail: dict[str, Any] = {
+            "eventVersion": "1.09",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "principalId": f"AROALOCAL{account}:session",
+                "arn": f"arn:aws:sts::{account}:assumed-role/caller/session",
+                "accountId": account,
+            },
+            "eventTime": now,
+            "eventSource": "sagemaker.amazonaws.com",
+            "eventName": operation,
+            "awsRegion": region,
+            "sourceIPAddress": "192.0.2.10",
+            "userAgent": "Boto3",
+            "requestParameters": {_lower_camel(k): v for k, v in params.items()},
+            "responseElements": None if output is None else {_lower_camel(k): v for k, v in output.items()},
+            "requestID": str(uuid.uuid4()),
+            "eventID": str(uuid.uuid4()),
+            "readOnly": False,
+            "eventType": "AwsApiCall",
+            "managementEvent": True,
+            "recipientAccountId": account,
+            "eventCategory": "Management",
+        }
+        if error_code is not None:
+            detail["errorCode"] = error_code
+            try:
+                detail["errorMessage"] = json.loads(error_body or "{}").get("message", "")
+            except ValueError:
+                detail["errorMessage"] = error_body or ""
+        self.emit(account, region, "aws.sagemaker", "AWS API Call via CloudTrail", detail, [])
+
+    @staticmethod
+    def _answer(request: AWSPreparedRequest, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
+        return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+def _lower_camel(name: str) -> str:
+    return name[:1].lower() + name[1:]

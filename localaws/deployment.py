@@ -1,0 +1,54 @@
+"""modelshare deployed on the local AWS: the stack from template.yaml installed per account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from localaws.cloud import LocalCloud
+from localaws.lambdas import LambdaService
+from localaws.template import RenderedStack, StackTemplate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
+
+
+class Deployment:
+    """The stack installed in several accounts of one region of a LocalCloud."""
+
+    def __init__(self, cloud: LocalCloud, region: str, template_path: Path = TEMPLATE_PATH) -> None:
+        self.cloud = cloud
+        self.region = region
+        self.lambdas = LambdaService(cloud)
+        self.template = StackTemplate(template_path)
+        self.stacks: dict[str, RenderedStack] = {}
+
+    def install(self, account: str, parameters: dict[str, str] | None = None) -> RenderedStack:
+        """Create what the stack holds in `account`: its parameters, queues and functions."""
+        if account not in self.cloud.accounts:
+            self.cloud.add_account(account)
+        stack = self.template.render(account, self.region, {"Role": "both", **(parameters or {})})
+        for parameter in stack.resources_of_type("AWS::SSM::Parameter"):
+            props = parameter.properties
+            self.client(account, "ssm").put_parameter(
+                Name=props["Name"], Value=props["Value"], Type=props["Type"], Description=props.get("Description", ""))
+        for queue in stack.resources_of_type("AWS::SQS::Queue"):
+            self.client(account, "sqs").create_queue(QueueName=stack.physical_name(queue.logical_id))
+        self.lambdas.deploy(stack)
+        self.stacks[account] = stack
+        return stack
+
+    def allowlist_parameter(self, account: str) -> str:
+        return self.stacks[account].parameters["AllowlistParameterName"]
+
+    def put_allowlist(self, account: str, document: str) -> None:
+        """Write the allowlist parameter as an admin would (the value is not checked here)."""
+        self.client(account, "ssm").put_parameter(
+            Name=self.allowlist_parameter(account), Value=document, Type="String", Overwrite=True)
+
+    def client(self, account: str, service: str) -> Any:
+        return self.cloud.session(account, self.region).client(service)
+
+    def settle(self) -> int:
+        """Run events, invocations, retries and AWS's own work until only far-off timers remain."""
+        return self.cloud.clock.run_until_quiet()

@@ -1,0 +1,73 @@
+"""The SageMaker model package group + AWS RAM emulator that LocalCloud routes requests to.
+
+`handle` receives botocore input dicts and returns botocore output dicts; errors are `AwsError`.
+Operations are implemented in `sagemaker_groups.py` and `ram.py` over one `RegistryState`.
+Anything not implemented raises UnknownOperationException, so nothing silently passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import botocore.session
+
+from localaws import wire
+from localaws.clock import SimClock
+from localaws.errors import AwsError
+from localaws.ram import Ram
+from localaws.registry_state import RegistryState
+from localaws.sagemaker_groups import SageMakerGroups
+
+Emit = Callable[[str, str, str, str, dict[str, Any], list[str]], None]
+Fault = Callable[[str, str], None]
+"""A fault hook: called with (account, operation) before every call; may raise AwsError."""
+
+_models = botocore.session.get_session()
+
+
+class ModelRegistryEmulator:
+    def __init__(
+        self,
+        clock: SimClock,
+        emit: Emit,
+        *,
+        ram_share_delay_seconds: float = 20.0,
+        promotion_delay_seconds: float = 5.0,
+        invitation_ttl_seconds: float = 12 * 3600,
+    ) -> None:
+        self.clock = clock
+        self.state = RegistryState()
+        self.faults: list[Fault] = []
+        self.ram = Ram(self.state, clock, emit,
+                       promotion_delay_seconds=promotion_delay_seconds,
+                       invitation_ttl_seconds=invitation_ttl_seconds)
+        self.sagemaker = SageMakerGroups(self.state, clock, self.ram,
+                                         ram_share_delay_seconds=ram_share_delay_seconds)
+        self._services = {"sagemaker": self.sagemaker, "ram": self.ram}
+
+    def handle(self, *, account: str, region: str, service: str, operation: str,
+               params: dict[str, Any]) -> dict[str, Any]:
+        for fault in self.faults:
+            fault(account, operation)
+        implementation = self._services.get(service)
+        method = getattr(implementation, operation, None) if implementation is not None else None
+        if method is None or operation not in implementation.OPERATIONS:
+            raise AwsError("UnknownOperationException",
+                           f"{service} {operation} is not emulated by localaws", 400)
+        self._validate(service, operation, params)
+        return method(account, region, params)
+
+    @staticmethod
+    def _validate(service: str, operation: str, params: dict[str, Any]) -> None:
+        """The model's constraints that the server (not botocore) checks: enums, maximums, patterns."""
+        input_shape = _models.get_service_model(service).operation_model(operation).input_shape
+        problems = wire.violations(input_shape, params)
+        if not problems:
+            return
+        if service == "sagemaker":
+            count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
+            raise AwsError("ValidationException", count + "; ".join(problems), 400)
+        if operation == "GetResourceShareInvitations" and any("maxResults" in p for p in problems):
+            raise AwsError("InvalidMaxResultsException", "; ".join(problems))
+        raise AwsError("InvalidParameterException", "; ".join(problems))

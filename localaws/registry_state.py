@@ -1,0 +1,243 @@
+"""State shared by the emulated SageMaker model package groups and AWS RAM.
+
+Groups are keyed by (account, region); shares, permissions and invitations by ARN (each ARN names
+its account and region, and every query filters on both).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from localaws.errors import AwsError
+
+ACCOUNT = re.compile(r"\d{12}")
+ROOT_ARN = re.compile(r"arn:aws:iam::(\d{12}):root")
+GROUP_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:([a-z0-9\-]+):(\d{12}):model-package-group/([^/]+)")
+SHARE_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):(\d{12}):resource-share/[A-Za-z0-9\-]+")
+INVITATION_ARN = re.compile(
+    r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):(\d{12}):resource-share-invitation/[A-Za-z0-9\-]+")
+PERMISSION_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]*):(\d{12}|aws):permission/[A-Za-z0-9_.\-]+")
+GROUP_TYPE = "sagemaker:ModelPackageGroup"
+
+
+def principal_account(principal: str) -> str | None:
+    """The account an account-level principal names ("123456789012" or its root ARN), else None."""
+    if ACCOUNT.fullmatch(principal):
+        return principal
+    match = ROOT_ARN.fullmatch(principal)
+    return match.group(1) if match else None
+
+
+@dataclass
+class Group:
+    account: str
+    region: str
+    name: str
+    arn: str
+    description: str | None
+    creation_time: datetime
+    created_by: dict[str, Any]
+    policy: str | None = None
+    # Set once a share holding the group was promoted: from then on RAM, not the policy, decides.
+    ram_managed: bool = False
+
+
+@dataclass
+class Association:
+    entity: str
+    kind: str  # PRINCIPAL | RESOURCE
+    status: str
+    creation_time: datetime
+    last_updated: datetime
+    external: bool = False
+
+    def move(self, status: str, now: datetime) -> None:
+        if status != self.status:
+            self.status = status
+            self.last_updated = now
+
+
+@dataclass
+class Permission:
+    arn: str
+    account: str  # "aws" for AWS managed permissions
+    region: str
+    name: str
+    resource_type: str
+    feature_set: str  # CREATED_FROM_POLICY | PROMOTING_TO_STANDARD | STANDARD
+    permission_type: str  # AWS_MANAGED | CUSTOMER_MANAGED
+    statements: list[dict[str, Any]]
+    creation_time: datetime
+    last_updated: datetime
+    status: str = "ATTACHABLE"
+    is_default: bool = False
+    promoted_to: str | None = None  # for a CREATED_FROM_POLICY permission: the new permission's ARN
+
+    def actions(self) -> frozenset[str]:
+        found: set[str] = set()
+        for statement in self.statements:
+            action = statement.get("Action", [])
+            found.update(a.lower() for a in ([action] if isinstance(action, str) else action))
+        return frozenset(found)
+
+
+@dataclass
+class Share:
+    arn: str
+    account: str
+    region: str
+    name: str
+    feature_set: str
+    creation_time: datetime
+    last_updated: datetime
+    status: str = "ACTIVE"
+    allow_external_principals: bool = True
+    resources: dict[str, Association] = field(default_factory=dict)
+    principals: dict[str, Association] = field(default_factory=dict)
+    permission_arns: list[str] = field(default_factory=list)
+    from_policy_of: str | None = None  # the group ARN whose policy created it
+
+    def touch(self, now: datetime) -> None:
+        self.last_updated = now
+
+    def has_resource(self, arn: str) -> bool:
+        association = self.resources.get(arn)
+        return association is not None and association.status == "ASSOCIATED"
+
+    def principal_status(self, account: str) -> str | None:
+        for entity, association in self.principals.items():
+            if principal_account(entity) == account:
+                return association.status
+        return None
+
+
+@dataclass
+class Invitation:
+    arn: str
+    share_arn: str
+    sender: str
+    receiver: str
+    region: str
+    status: str
+    timestamp: datetime
+
+
+@dataclass
+class RegistryState:
+    groups: dict[tuple[str, str], dict[str, Group]] = field(default_factory=dict)
+    shares: dict[str, Share] = field(default_factory=dict)
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    invitations: dict[str, Invitation] = field(default_factory=dict)
+    # (account, operation, clientToken) -> (fingerprint of the request, response)
+    idempotency: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def groups_in(self, account: str, region: str) -> dict[str, Group]:
+        return self.groups.setdefault((account, region), {})
+
+    def group_by_arn(self, arn: str) -> Group | None:
+        match = GROUP_ARN.fullmatch(arn)
+        if match is None:
+            return None
+        region, account, name = match.groups()
+        group = self.groups_in(account, region).get(name)
+        return group if group is not None and group.arn == arn else None
+
+    def shares_holding(self, resource_arn: str) -> list[Share]:
+        return [s for s in self.shares.values() if s.status == "ACTIVE" and s.has_resource(resource_arn)]
+
+    def can_access(self, group: Group, caller: str, action: str) -> bool:
+        """Whether `caller` (an account) may perform `action` on `group`.
+
+        Until a share holding the group is promoted, the group's resource policy decides. Once one
+        was promoted, RAM owns access: the caller must be an ASSOCIATED principal (an accepted
+        invitation) of an ACTIVE STANDARD share whose permission allows the action, so deleting
+        the share or disassociating the account ends access.
+        UNVERIFIED: stricter reading of what AWS does with the original policy after promotion.
+        """
+        if caller == group.account:
+            return True
+        shares = self.shares_holding(group.arn)
+        standard = [s for s in shares if s.feature_set == "STANDARD"]
+        if standard or group.ram_managed:
+            for share in standard:
+                if share.principal_status(caller) != "ASSOCIATED":
+                    continue
+                for arn in share.permission_arns:
+                    permission = self.permissions.get(arn)
+                    if permission is not None and any(
+                            fnmatch.fnmatchcase(action.lower(), a) for a in permission.actions()):
+                        return True
+            return False
+        if group.policy is None:
+            return False
+        return any(statement_allows(s, caller, action, group.arn)
+                   for s in json.loads(group.policy).get("Statement", []))
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return [value] if not isinstance(value, list) else value
+
+
+def statement_principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return ["*"]
+    if isinstance(principal, dict):
+        return [str(p) for p in as_list(principal.get("AWS"))]
+    return []
+
+
+def statement_allows(statement: dict[str, Any], account: str, action: str, resource_arn: str) -> bool:
+    if statement.get("Effect") != "Allow" or "Condition" in statement:
+        return False
+    principals = statement_principals(statement)
+    if not any(p == "*" or principal_account(p) == account for p in principals):
+        return False
+    if not any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in as_list(statement.get("Action"))):
+        return False
+    return any(fnmatch.fnmatchcase(resource_arn.lower(), str(r).lower()) for r in as_list(statement.get("Resource")))
+
+
+# -- paging ------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def page(
+    items: Sequence[T],
+    *,
+    scope: str,
+    token: str | None,
+    max_results: int | None,
+    default_max: int,
+    invalid_token: Callable[[], AwsError],
+) -> tuple[list[T], str | None]:
+    """One page of `items`. Tokens are opaque, bound to `scope` (operation, caller, region):
+    a token that does not decode or was issued for another scope is rejected."""
+    offset = 0
+    if token is not None:
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+            if not isinstance(decoded, dict) or decoded.get("scope") != scope:
+                raise ValueError("token of another scope")
+            offset = int(decoded["offset"])
+            if offset < 0:
+                raise ValueError("negative offset")
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+            raise invalid_token() from None
+    size = max_results or default_max
+    chunk = list(items[offset:offset + size])
+    if offset + size >= len(items):
+        return chunk, None
+    next_token = base64.urlsafe_b64encode(json.dumps({"scope": scope, "offset": offset + size}).encode()).decode()
+    return chunk, next_token

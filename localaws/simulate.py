@@ -1,0 +1,229 @@
+"""`modelshare simulate`: a scenario run end to end on the local multi-account AWS.
+
+Builds the accounts, installs the stack (Role=both) and the allowlist in each, creates the
+groups, runs events and the clock until only far-off timers are left; then puts the scenario's
+policies as a person would, runs to quiescence again, and reports what each account sees.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.aws.ram import RamShares
+from modelshare.aws.sagemaker import SageMakerRegistry
+from modelshare.owner import OwnerService
+from modelshare.ports import PENDING
+
+from localaws.clock import DEFAULT_START
+from localaws.cloud import LocalCloud
+from localaws.deployment import Deployment
+from localaws.lambdas import Invocation
+_GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+_ACCOUNT = re.compile(r"\d{12}")
+_SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds"}
+_ACCOUNT_KEYS = {"groups", "policies", "allowlist"}
+
+
+class ScenarioError(ValueError):
+    """The scenario (or an allowlist in it) is invalid; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    account: str
+    groups: tuple[str, ...]
+    policies: dict[str, dict[str, Any]]
+    allowlist: Allowlist
+    allowlist_document: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    region: str
+    ram_share_delay_seconds: float
+    accounts: tuple[AccountPlan, ...]
+
+    @classmethod
+    def parse(cls, data: Any) -> Scenario:
+        if not isinstance(data, dict):
+            raise ScenarioError("scenario: must be a JSON object")
+        unknown = sorted(set(data) - _SCENARIO_KEYS)
+        if unknown:
+            raise ScenarioError(f"scenario: unknown key(s) {unknown}")
+        region = data.get("region", "eu-west-1")
+        if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+            raise ScenarioError(f"scenario.region: not an AWS region: {region!r}")
+        delay = data.get("ram_share_delay_seconds", 20)
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+            raise ScenarioError("scenario.ram_share_delay_seconds: must be a non-negative number")
+        if "allowlist" not in data:
+            raise ScenarioError("scenario.allowlist: is required")
+        shared = _allowlist(data["allowlist"], "scenario.allowlist")
+        accounts = data.get("accounts")
+        if not isinstance(accounts, dict) or not accounts:
+            raise ScenarioError("scenario.accounts: must be a non-empty object keyed by account ID")
+        plans = []
+        for account, spec in accounts.items():
+            where = f"scenario.accounts.{account}"
+            if not _ACCOUNT.fullmatch(account):
+                raise ScenarioError(f"{where}: account IDs are 12 digits")
+            if not isinstance(spec, dict):
+                raise ScenarioError(f"{where}: must be an object")
+            unknown = sorted(set(spec) - _ACCOUNT_KEYS)
+            if unknown:
+                raise ScenarioError(f"{where}: unknown key(s) {unknown}")
+            groups = spec.get("groups", [])
+            if not isinstance(groups, list) or not all(isinstance(g, str) and _GROUP_NAME.fullmatch(g) for g in groups):
+                raise ScenarioError(f"{where}.groups: must be a list of model package group names")
+            if len(set(groups)) != len(groups):
+                raise ScenarioError(f"{where}.groups: names must be unique")
+            policies = spec.get("policies", {})
+            if not isinstance(policies, dict):
+                raise ScenarioError(f"{where}.policies: must be an object mapping group name to policy")
+            for group, policy in policies.items():
+                if group not in groups:
+                    raise ScenarioError(f"{where}.policies.{group}: not one of this account's groups")
+                if not isinstance(policy, dict):
+                    raise ScenarioError(f"{where}.policies.{group}: must be a policy object")
+            allowlist, document = shared
+            if "allowlist" in spec:
+                allowlist, document = _allowlist(spec["allowlist"], f"{where}.allowlist")
+            plans.append(AccountPlan(account, tuple(groups), dict(policies), allowlist, document))
+        return cls(region, float(delay), tuple(plans))
+
+
+def _allowlist(document: Any, where: str) -> tuple[Allowlist, str]:
+    try:
+        return Allowlist.parse(document), json.dumps(document, indent=2)
+    except AllowlistError as error:
+        raise ScenarioError(f"{where} is invalid: {error}") from None
+
+
+Narrator = Callable[[str], None]
+NOTHING_TO_DO = "nothing to do"
+
+
+@dataclass
+class Simulation:
+    scenario: Scenario
+    narrate: Narrator = lambda line: None
+    cloud: LocalCloud = field(init=False)
+    deployment: Deployment = field(init=False)
+
+    def run(self) -> dict[str, Any]:
+        scenario = self.scenario
+        with LocalCloud(ram_share_delay_seconds=scenario.ram_share_delay_seconds) as cloud:
+            self.cloud = cloud
+            self.deployment = Deployment(cloud, scenario.region)
+            self.deployment.lambdas.observers.append(self._tell_invocation)
+            for plan in scenario.accounts:
+                cloud.add_account(plan.account)
+            for plan in scenario.accounts:
+                self.deployment.install(plan.account)
+                self.deployment.put_allowlist(plan.account, plan.allowlist_document)
+            self.narrate(f"Installed modelshare (Role=both) and the allowlist in {len(scenario.accounts)} accounts.")
+            for plan in scenario.accounts:
+                sagemaker = cloud.session(plan.account, scenario.region).client("sagemaker")
+                for group in plan.groups:
+                    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+                    self._say(f"[{plan.account}] a person creates model package group {group!r}")
+            self._settle()
+            for plan in scenario.accounts:
+                sagemaker = cloud.session(plan.account, scenario.region).client("sagemaker")
+                for group, policy in plan.policies.items():
+                    sagemaker.put_model_package_group_policy(ModelPackageGroupName=group,
+                                                             ResourcePolicy=json.dumps(policy))
+                    self._say(f"[{plan.account}] a person puts their own resource policy on {group!r}")
+            self._settle()
+            return self.report()
+
+    def _settle(self) -> None:
+        ran = self.deployment.settle()
+        self._say(f"... quiet after {ran} scheduled steps")
+
+    def _say(self, text: str) -> None:
+        self.narrate(f"{self._elapsed()}  {text}")
+
+    def _elapsed(self) -> str:
+        seconds = int((self.cloud.clock.now() - DEFAULT_START).total_seconds())
+        return f"t+{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+    def _tell_invocation(self, invocation: Invocation) -> None:
+        trigger = invocation.event.get("detail", {}).get("eventName") or invocation.event.get("detail-type")
+        head = f"[{invocation.account}] {invocation.function} (attempt {invocation.attempt}) on {trigger}"
+        if not invocation.ok:
+            self._say(f"{head}: FAILED {invocation.error}; Lambda will retry or give up")
+            return
+        for line in describe_result(invocation.result):
+            if line != NOTHING_TO_DO:
+                self._say(f"{head}: {line}")
+
+    # -- report -----------------------------------------------------------------------------
+    def report(self) -> dict[str, Any]:
+        region = self.scenario.region
+        discoverable: dict[str, list[str]] = {}
+        pending: dict[str, list[dict[str, str]]] = {}
+        groups: dict[str, dict[str, Any]] = {}
+        for plan in self.scenario.accounts:
+            session = self.cloud.session(plan.account, region)
+            registry = SageMakerRegistry(session)
+            shares = RamShares(session)
+            discoverable[plan.account] = registry.cross_account_group_arns()
+            pending[plan.account] = sorted(
+                ({"sender": i.sender, "resourceShareArn": i.share_arn} for i in shares.invitations() if i.status == PENDING),
+                key=lambda item: (item["sender"], item["resourceShareArn"]))
+            owner = OwnerService(plan.account, registry, shares, allowlist_source=_Fixed(plan.allowlist))
+            for group in plan.groups:
+                state = owner.group_state(group, plan.allowlist)
+                if state is not None:
+                    groups[state.arn] = {"status": state.status, "consumers": list(state.consumers),
+                                         "reason": state.reason}
+        return {
+            "discoverable": discoverable,
+            "pending_invitations": pending,
+            "groups": dict(sorted(groups.items())),
+            "failed_invocations": [
+                {"account": f["account"], "function": f["function"],
+                 "error": f"{f['responsePayload']['errorType']}: {f['responsePayload']['errorMessage']}"}
+                for f in self.deployment.lambdas.failures
+            ],
+        }
+
+
+class _Fixed:
+    def __init__(self, allowlist: Allowlist) -> None:
+        self._allowlist = allowlist
+
+    def load(self) -> Allowlist:
+        return self._allowlist
+
+
+def describe_result(result: Any) -> list[str]:
+    """One line per group or invitation outcome a function returned."""
+    if not isinstance(result, dict):
+        return [str(result)]
+    outcomes = result.get("outcomes", [result])
+    if not outcomes:
+        return [NOTHING_TO_DO]
+    lines = []
+    for outcome in outcomes:
+        subject = outcome.get("group") or outcome.get("invitation_arn") or ""
+        reason = f" ({outcome['reason']})" if outcome.get("reason") else ""
+        lines.append(f"{subject} -> {outcome.get('action')}{reason}".strip())
+    return lines
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as error:
+        raise ScenarioError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise ScenarioError(f"{path} is not valid JSON: {error}") from None
+    return Scenario.parse(data)

@@ -1,0 +1,199 @@
+"""Reads template.yaml as CloudFormation would for the parts the local AWS needs: parameters,
+conditions, and each function's code, environment, rule patterns and async-invoke settings.
+
+The rule patterns are read from the template itself, never copied, so what the local AWS routes
+is what a deployment would route.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsic functions (!Ref, !Sub, ...)."""
+
+
+def _intrinsic(tag: str) -> Any:
+    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if tag == "GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
+
+    return construct
+
+
+for _tag in ("Ref", "Sub", "GetAtt", "Equals", "Or", "And", "Not", "If", "Join", "Select", "Split",
+             "FindInMap", "ImportValue", "Condition", "Base64", "GetAZs"):
+    _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    patterns: tuple[dict[str, Any], ...]
+    timeout_seconds: int
+    max_retry_attempts: int
+    on_failure: str | None  # the destination ARN
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+
+
+class StackTemplate:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+    def render(self, account: str, region: str, parameters: dict[str, str]) -> RenderedStack:
+        return RenderedStack(self, account, region, parameters)
+
+
+class RenderedStack:
+    """The template resolved for one account, region and set of parameter values."""
+
+    def __init__(self, template: StackTemplate, account: str, region: str, parameters: dict[str, str]) -> None:
+        self.template = template
+        self.account = account
+        self.region = region
+        declared = template.document.get("Parameters", {})
+        unknown = set(parameters) - set(declared)
+        if unknown:
+            raise ValueError(f"unknown stack parameters: {sorted(unknown)}")
+        self.parameters: dict[str, str] = {}
+        for name, spec in declared.items():
+            value = str(parameters.get(name, spec.get("Default", "")))
+            allowed = spec.get("AllowedValues")
+            if allowed is not None and value not in [str(v) for v in allowed]:
+                raise ValueError(f"parameter {name}={value!r} is not one of {allowed}")
+            self.parameters[name] = value
+        self.conditions = {name: self._truth(expr) for name, expr in template.document.get("Conditions", {}).items()}
+        self.resources = {
+            logical_id: resource
+            for logical_id, resource in template.document["Resources"].items()
+            if "Condition" not in resource or self.conditions[resource["Condition"]]
+        }
+
+    # -- resources --------------------------------------------------------------------------
+    def resources_of_type(self, type_name: str) -> list[ResourceSpec]:
+        return [ResourceSpec(lid, r["Type"], self.resolve(r.get("Properties", {})))
+                for lid, r in self.resources.items() if r["Type"] == type_name]
+
+    def functions(self) -> list[FunctionSpec]:
+        globals_ = self.template.document.get("Globals", {}).get("Function", {})
+        specs = []
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            props = resource["Properties"]
+            environment = {
+                **globals_.get("Environment", {}).get("Variables", {}),
+                **props.get("Environment", {}).get("Variables", {}),
+            }
+            invoke = props.get("EventInvokeConfig", {})
+            on_failure = invoke.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            patterns = tuple(
+                self.resolve(event["Properties"]["Pattern"])
+                for event in props.get("Events", {}).values()
+                if event["Type"] == "EventBridgeRule"
+            )
+            specs.append(FunctionSpec(
+                logical_id=logical_id,
+                code_dir=(self.template.path.parent / props["CodeUri"]).resolve(),
+                handler=props.get("Handler", globals_.get("Handler", "")),
+                environment={k: str(self.resolve(v)) for k, v in environment.items()},
+                patterns=patterns,
+                timeout_seconds=int(props.get("Timeout", globals_.get("Timeout", 3))),
+                # Lambda's default for asynchronous invocations is 2 retries.
+                max_retry_attempts=int(invoke.get("MaximumRetryAttempts", 2)),
+                on_failure=None if on_failure is None else str(self.resolve(on_failure)),
+            ))
+        return specs
+
+    # -- intrinsic functions ----------------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self._ref(arg)
+            if key == "Fn::GetAtt":
+                return self._get_att(*arg)
+            if key == "Fn::Sub":
+                return re.sub(r"\$\{([^}!]+)\}", lambda m: str(self._sub_var(m.group(1))), arg)
+            if key.startswith("Fn::"):
+                raise NotImplementedError(f"{key} is not supported by the local template reader")
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _pseudo(self) -> dict[str, str]:
+        return {"AWS::AccountId": self.account, "AWS::Region": self.region, "AWS::Partition": "aws",
+                "AWS::StackName": "modelshare", "AWS::URLSuffix": "amazonaws.com"}
+
+    def _sub_var(self, name: str) -> Any:
+        return self._get_att(*name.split(".", 1)) if "." in name else self._ref(name)
+
+    def _ref(self, name: str) -> Any:
+        pseudo = self._pseudo()
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        resource = self.resources.get(name)
+        if resource is None:
+            raise KeyError(f"!Ref to unknown or disabled resource {name}")
+        kind = resource["Type"]
+        if kind == "AWS::SSM::Parameter":
+            return self.resolve(resource["Properties"]["Name"])
+        if kind == "AWS::SQS::Queue":
+            return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{self.physical_name(name)}"
+        return f"{name}-local"
+
+    def _get_att(self, name: str, attribute: str) -> Any:
+        resource = self.resources.get(name)
+        if resource is None:
+            raise KeyError(f"!GetAtt on unknown or disabled resource {name}")
+        if resource["Type"] == "AWS::SQS::Queue" and attribute == "Arn":
+            return f"arn:aws:sqs:{self.region}:{self.account}:{self.physical_name(name)}"
+        raise NotImplementedError(f"!GetAtt {name}.{attribute} is not supported by the local template reader")
+
+    @staticmethod
+    def physical_name(logical_id: str) -> str:
+        return f"modelshare-{logical_id}"
+
+    def _truth(self, expr: Any) -> bool:
+        (key, arg), = expr.items()
+        if key == "Fn::Equals":
+            left, right = (self.resolve(a) for a in arg)
+            return str(left) == str(right)
+        if key == "Fn::Or":
+            return any(self._truth(a) for a in arg)
+        if key == "Fn::And":
+            return all(self._truth(a) for a in arg)
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Condition":
+            return self._truth(self.template.document["Conditions"][arg])
+        raise NotImplementedError(f"condition function {key} is not supported")

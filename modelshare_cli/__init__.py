@@ -1,0 +1,1 @@
+"""The `modelshare` command line (installed into the project's virtualenv by the Makefile)."""

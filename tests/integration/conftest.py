@@ -1,0 +1,118 @@
+"""End-to-end tests: the real handlers, deployed from template.yaml on the local multi-account AWS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from modelshare.allowlist import Allowlist
+from modelshare.aws.ram import RamShares
+from modelshare.aws.sagemaker import SageMakerRegistry
+from modelshare.owner import GroupState, OwnerService
+from modelshare.ports import PENDING
+
+from localaws.cloud import LocalCloud
+from localaws.deployment import Deployment
+from localaws.lambdas import Invocation
+
+REGION = "eu-west-1"
+OWNER = "111122223333"
+CONSUMER = "444455556666"
+STRANGER = "777788889999"
+ROGUE_OWNER = "999988887777"
+SEED_ALLOWLIST = {"version": 1, "shares": [
+    {"owner": OWNER, "groups": ["churn-*", "fraud-detector"], "consumers": [CONSUMER], "access": ["discover"]}]}
+
+
+def group_arn(name: str, account: str = OWNER) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{account}:model-package-group/{name}"
+
+
+class World:
+    """A LocalCloud with modelshare installed in some accounts, and what a test asks of it."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+        self.deployment = Deployment(cloud, REGION)
+        self.allowlists: dict[str, dict[str, Any]] = {}
+
+    def install(self, *accounts: str, allowlist: dict[str, Any] = SEED_ALLOWLIST) -> None:
+        for account in accounts:
+            self.deployment.install(account)
+            self.set_allowlist(account, allowlist)
+
+    def set_allowlist(self, account: str, document: dict[str, Any] | str) -> None:
+        self.allowlists[account] = document
+        self.deployment.put_allowlist(account, document if isinstance(document, str) else json.dumps(document))
+
+    def client(self, account: str, service: str) -> Any:
+        return self.deployment.client(account, service)
+
+    def create_group(self, account: str, name: str) -> None:
+        self.client(account, "sagemaker").create_model_package_group(ModelPackageGroupName=name)
+
+    def put_policy(self, account: str, name: str, policy: dict[str, Any]) -> None:
+        self.client(account, "sagemaker").put_model_package_group_policy(
+            ModelPackageGroupName=name, ResourcePolicy=json.dumps(policy))
+
+    def policy(self, account: str, name: str) -> dict[str, Any]:
+        return json.loads(self.client(account, "sagemaker").get_model_package_group_policy(
+            ModelPackageGroupName=name)["ResourcePolicy"])
+
+    def settle(self) -> int:
+        return self.deployment.settle()
+
+    def discoverable(self, account: str) -> list[str]:
+        return SageMakerRegistry(self.cloud.session(account, REGION)).cross_account_group_arns()
+
+    def shares(self, account: str) -> RamShares:
+        return RamShares(self.cloud.session(account, REGION))
+
+    def pending(self, account: str) -> list[Any]:
+        return [i for i in RamShares(self.cloud.session(account, REGION)).invitations() if i.status == PENDING]
+
+    def invitations(self, account: str) -> list[Any]:
+        return list(RamShares(self.cloud.session(account, REGION)).invitations())
+
+    def state(self, account: str, group: str) -> GroupState | None:
+        session = self.cloud.session(account, REGION)
+        allowlist = Allowlist.parse(self.allowlists[account])
+        service = OwnerService(account, SageMakerRegistry(session), RamShares(session), allowlist_source=None)  # type: ignore[arg-type]
+        return service.group_state(group, allowlist)
+
+    @property
+    def lambdas(self):
+        return self.deployment.lambdas
+
+    def invocations_of(self, function: str, account: str | None = None) -> list[Invocation]:
+        return [i for i in self.lambdas.invocations
+                if i.function == function and (account is None or i.account == account)]
+
+    def logs(self, account: str | None = None, level: str | None = None) -> list[dict[str, Any]]:
+        return [record for i in self.lambdas.invocations if account is None or i.account == account
+                for record in i.log_records if level is None or record.get("level") == level]
+
+    def metric_total(self, name: str, account: str | None = None) -> float:
+        return sum(i.metrics().get(name, 0) for i in self.lambdas.invocations if account is None or i.account == account)
+
+    def calls(self, operation: str, account: str | None = None, ok: bool | None = True) -> list[Any]:
+        return [c for c in self.cloud.calls if c.operation == operation
+                and (account is None or c.account == account)
+                and (ok is None or (c.error_code is None) == ok)]
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with LocalCloud(ram_share_delay_seconds=20) as cloud:
+        yield World(cloud)
+
+
+@pytest.fixture
+def world_with_ram_delay() -> Iterator[Callable[[float], World]]:
+    """A world whose RAM takes the given number of seconds to create a share from a policy."""
+    with ExitStack() as stack:
+        yield lambda seconds: World(stack.enter_context(LocalCloud(ram_share_delay_seconds=seconds)))

@@ -1,0 +1,177 @@
+"""Policies people write, AWS refusals, and the ways events arrive: late, twice, or never."""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from modelshare.policy import MODELSHARE_SID
+
+from localaws.errors import AwsError
+
+from tests.integration.conftest import CONSUMER, OWNER, group_arn
+
+DISCOVER = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+
+
+def statement(principal, action=DISCOVER, sid="PersonWroteThis", group="churn-xgb"):
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": principal}, "Action": action,
+            "Resource": [group_arn(group), f"arn:aws:sagemaker:eu-west-1:{OWNER}:model-package/{group}/*"]}
+
+
+@pytest.mark.parametrize(
+    ("principal", "action", "reason"),
+    [
+        (f"arn:aws:iam::{CONSUMER}:role/ml-reader", DISCOVER, "is not an account"),
+        (CONSUMER, "*", "wildcard action"),
+    ],
+    ids=["role-principal", "action-star"],
+)
+def test_unpromotable_manual_policy_stays_accessible_not_discoverable(world, principal, action, reason):
+    world.install(OWNER, CONSUMER)
+    world.create_group(OWNER, "forecast")
+    world.settle()
+    world.put_policy(OWNER, "forecast", {"Version": "2012-10-17",
+                                         "Statement": [statement(principal, action, group="forecast")]})
+    world.settle()
+
+    assert world.discoverable(CONSUMER) == []
+    state = world.state(OWNER, "forecast")
+    assert state.status == "accessible-not-discoverable" and reason in state.reason
+    assert world.calls("PromotePermissionCreatedFromPolicy", OWNER, ok=None) == []
+    assert world.metric_total("NotPromotable", OWNER) >= 1
+    assert any(reason in r.get("reason", "") for r in world.logs(OWNER, "WARNING"))
+
+
+def test_ram_refusal_is_logged_and_counted(world):
+    world.install(OWNER, CONSUMER)
+
+    def refuse(account, operation):
+        if operation == "PromoteResourceShareCreatedFromPolicy":
+            raise AwsError("OperationNotPermittedException", "This resource share cannot be promoted.")
+
+    world.cloud.registry.faults.append(refuse)
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+    assert world.discoverable(CONSUMER) == []
+    refusals = [r for r in world.logs(OWNER, "WARNING") if "RAM refused" in r.get("reason", "")]
+    assert refusals and "cannot be promoted" in refusals[0]["reason"]
+    assert world.lambdas.failures == [], "a refusal is an answer, not an error to retry"
+
+
+def test_foreign_statements_are_kept(world):
+    world.install(OWNER, CONSUMER)
+    foreign = statement("777788889999", ["sagemaker:DescribeModelPackageGroup"], sid="AuditorRead")
+    world.create_group(OWNER, "churn-xgb")
+    world.put_policy(OWNER, "churn-xgb", {"Version": "2012-10-17", "Statement": [foreign]})
+    world.settle()
+
+    statements = world.policy(OWNER, "churn-xgb")["Statement"]
+    assert [s["Sid"] for s in statements] == ["AuditorRead", MODELSHARE_SID]
+    assert statements[0] == foreign
+    state = world.state(OWNER, "churn-xgb")
+    assert state.status == "accessible-not-discoverable"
+    assert "2 statements" in state.reason
+
+
+def test_ram_slower_than_one_invocation_wait_is_finished_by_lambda_retry(world_with_ram_delay):
+    world = world_with_ram_delay(40)
+    world.install(OWNER, CONSUMER)
+    world.lambdas.delivery_policy = lambda function, event: 0 if event["source"] == "aws.ram" and event["account"] == OWNER else 1
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+
+    attempts = world.invocations_of("PromoteFunction", OWNER)
+    assert [a.ok for a in attempts] == [False, True]
+    assert "PromotionNotReady" in attempts[0].error
+    assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
+    assert world.lambdas.failures == []
+
+
+def test_ram_slower_than_every_retry_goes_to_the_failure_queue_and_the_ram_event_repairs(world_with_ram_delay):
+    world = world_with_ram_delay(600)
+    world.install(OWNER, CONSUMER)
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+
+    put_event_attempts = [i for i in world.invocations_of("PromoteFunction", OWNER)
+                          if i.event["source"] == "aws.sagemaker"]
+    assert [a.ok for a in put_event_attempts] == [False, False, False]
+    failure, = world.lambdas.failures
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 3
+    sqs = world.client(OWNER, "sqs")
+    url = sqs.get_queue_url(QueueName="modelshare-FailedInvocationsQueue")["QueueUrl"]
+    message, = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(message["Body"])["requestPayload"]["detail"]["eventName"] == "PutModelPackageGroupPolicy"
+    assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")], "the RAM event finished the job"
+
+
+def test_duplicate_events_change_nothing(world):
+    world.install(OWNER, CONSUMER)
+    world.lambdas.delivery_policy = lambda function, event: 2
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+
+    assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
+    assert len(world.calls("PutModelPackageGroupPolicy", OWNER)) == 1
+    assert len(world.calls("PromoteResourceShareCreatedFromPolicy", OWNER)) == 1
+    assert len(world.calls("AcceptResourceShareInvitation", CONSUMER)) == 1
+    assert world.lambdas.failures == []
+
+
+def test_expired_invitation_is_not_accepted(world):
+    world.install(OWNER, CONSUMER)
+    world.lambdas.delivery_policy = lambda function, event: 0 if function.account == CONSUMER else 1
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+    assert [i.status for i in world.invitations(CONSUMER)] == ["PENDING"]
+
+    world.cloud.clock.run_until(world.cloud.clock.now() + timedelta(hours=12, seconds=1))
+    assert [i.status for i in world.invitations(CONSUMER)] == ["EXPIRED"]
+    world.lambdas.delivery_policy = lambda function, event: 1
+    world.cloud.emit(CONSUMER, "eu-west-1", "aws.ram", "Resource Sharing State Change",
+                     {"event": "Resource Share Invitation", "status": "EXPIRED"})
+    world.settle()
+
+    assert world.invocations_of("AcceptInvitationsFunction", CONSUMER)
+    assert world.calls("AcceptResourceShareInvitation", CONSUMER, ok=None) == []
+    assert world.discoverable(CONSUMER) == []
+
+
+def test_invitation_expiring_between_listing_and_accepting_is_not_an_error(world):
+    world.install(OWNER, CONSUMER)
+
+    def expired(account, operation):
+        if operation == "AcceptResourceShareInvitation":
+            raise AwsError("ResourceShareInvitationExpiredException", "The invitation has expired.")
+
+    world.cloud.registry.faults.append(expired)
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+    accepts = world.invocations_of("AcceptInvitationsFunction", CONSUMER)
+    assert accepts and all(i.ok for i in accepts)
+    assert any(o["action"] == "closed" for i in accepts for o in i.result["outcomes"])
+    assert world.discoverable(CONSUMER) == []
+
+
+def test_failed_calls_trigger_nothing(world):
+    world.install(OWNER, CONSUMER)
+    sagemaker = world.client(OWNER, "sagemaker")
+    with pytest.raises(sagemaker.exceptions.ClientError):
+        sagemaker.create_model_package_group(ModelPackageGroupName="churn_bad_name")
+    with pytest.raises(sagemaker.exceptions.ClientError):
+        sagemaker.put_model_package_group_policy(ModelPackageGroupName="churn-missing", ResourcePolicy="{}")
+    seen = []
+    world.cloud.subscribe(lambda account, region, event: seen.append(event))
+    world.settle()
+    world.create_group(OWNER, "churn-ok")
+    with pytest.raises(sagemaker.exceptions.ClientError):
+        sagemaker.create_model_package_group(ModelPackageGroupName="churn-ok")
+    world.settle()
+
+    failed = [e for e in seen if "errorCode" in e["detail"]]
+    assert failed, "the failed call was recorded by CloudTrail"
+    triggered = [i for i in world.lambdas.invocations if "errorCode" in i.event.get("detail", {})]
+    assert triggered == []
+    assert len(world.invocations_of("ShareOnCreateFunction", OWNER)) == 1

@@ -1,0 +1,104 @@
+import json
+
+import pytest
+
+from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError, actions_for
+
+from tests.unit.fakes import CONSUMER, OTHER, OWNER, allowlist_doc
+
+RULE = {"owner": OWNER, "groups": ["churn-*", "fraud-detector"], "consumers": [CONSUMER], "access": ["discover"]}
+
+
+def problems_of(document) -> list[tuple[str, str]]:
+    with pytest.raises(AllowlistError) as caught:
+        Allowlist.parse(document)
+    return caught.value.problems
+
+
+def paths_of(document) -> list[str]:
+    return [path for path, _ in problems_of(document)]
+
+
+def test_issue_example_parses_and_decides():
+    allowlist = Allowlist.parse(json.dumps(allowlist_doc(RULE)))
+    decision = allowlist.decide(OWNER, "churn-xgb")
+    assert decision.shared and decision.consumers == (CONSUMER,)
+    assert decision.actions == ACCESS_ACTIONS["discover"]
+    assert allowlist.decide(OWNER, "fraud-detector").shared
+    assert not allowlist.decide(OWNER, "fraud-detector-v2").shared
+    assert not allowlist.decide(OWNER, "Churn-xgb").shared, "patterns are case-sensitive"
+    assert not allowlist.decide(CONSUMER, "churn-xgb").shared, "only the owner's rules apply to its groups"
+
+
+def test_question_mark_matches_one_character_and_brackets_are_literal():
+    allowlist = Allowlist.parse(allowlist_doc({**RULE, "groups": ["m?del"]}))
+    assert allowlist.decide(OWNER, "model").shared
+    assert not allowlist.decide(OWNER, "mdel").shared
+    assert paths_of(allowlist_doc({**RULE, "groups": ["m[o]del"]})) == ["$.shares[0].groups[0]"]
+
+
+def test_access_defaults_to_discover_and_discover_is_always_implied():
+    no_access = {k: v for k, v in RULE.items() if k != "access"}
+    assert Allowlist.parse(allowlist_doc(no_access)).decide(OWNER, "churn-a").actions == ACCESS_ACTIONS["discover"]
+    deploy = Allowlist.parse(allowlist_doc({**RULE, "access": ["deploy"]})).decide(OWNER, "churn-a")
+    assert set(deploy.actions) == set(ACCESS_ACTIONS["discover"]) | set(ACCESS_ACTIONS["deploy"])
+    assert set(actions_for(["register"])) == set(ACCESS_ACTIONS["discover"]) | {"sagemaker:CreateModelPackage"}
+
+
+def test_rules_with_same_access_union_their_consumers():
+    allowlist = Allowlist.parse(allowlist_doc(RULE, {**RULE, "groups": ["churn-xgb"], "consumers": [OTHER]}))
+    assert allowlist.decide(OWNER, "churn-xgb").consumers == tuple(sorted([CONSUMER, OTHER]))
+    assert allowlist.decide(OWNER, "churn-lr").consumers == (CONSUMER,)
+
+
+def test_rules_with_different_access_are_a_conflict_and_share_nothing():
+    allowlist = Allowlist.parse(allowlist_doc(RULE, {**RULE, "groups": ["churn-xgb"], "access": ["deploy"]}))
+    decision = allowlist.decide(OWNER, "churn-xgb")
+    assert not decision.shared and decision.consumers == ()
+    assert "$.shares[0]" in decision.conflict and "$.shares[1]" in decision.conflict
+    assert allowlist.decide(OWNER, "churn-lr").shared, "only the doubly matched group conflicts"
+
+
+@pytest.mark.parametrize(
+    ("document", "expected_paths"),
+    [
+        ("not json", ["$"]),
+        ([], ["$"]),
+        ({"shares": []}, ["$.version"]),
+        ({"version": 2, "shares": []}, ["$.version"]),
+        ({"version": "1", "shares": []}, ["$.version"]),
+        ({"version": True, "shares": []}, ["$.version"]),
+        ({"version": 1}, ["$.shares"]),
+        ({"version": 1, "shares": {}}, ["$.shares"]),
+        ({"version": 1, "shares": [], "extra": 1}, ["$.extra"]),
+        (allowlist_doc({**RULE, "owner": "1111"}), ["$.shares[0].owner"]),
+        (allowlist_doc({**RULE, "owner": 111122223333}), ["$.shares[0].owner"]),
+        (allowlist_doc({**RULE, "consumers": ["44445555666a"]}), ["$.shares[0].consumers[0]"]),
+        (allowlist_doc({**RULE, "consumers": [CONSUMER, OWNER]}), ["$.shares[0].consumers[1]"]),
+        (allowlist_doc({**RULE, "consumers": []}), ["$.shares[0].consumers"]),
+        (allowlist_doc({**RULE, "consumers": [CONSUMER, CONSUMER]}), ["$.shares[0].consumers[1]"]),
+        (allowlist_doc({**RULE, "groups": []}), ["$.shares[0].groups"]),
+        (allowlist_doc({**RULE, "groups": "churn-*"}), ["$.shares[0].groups"]),
+        (allowlist_doc({**RULE, "groups": ["churn_*"]}), ["$.shares[0].groups[0]"]),
+        (allowlist_doc({**RULE, "access": ["admin"]}), ["$.shares[0].access[0]"]),
+        (allowlist_doc({**RULE, "access": "discover"}), ["$.shares[0].access"]),
+        (allowlist_doc({**RULE, "Consumers": [CONSUMER]}), ["$.shares[0].Consumers"]),
+        (allowlist_doc({k: v for k, v in RULE.items() if k != "owner"}), ["$.shares[0].owner"]),
+        (allowlist_doc(RULE, "rule"), ["$.shares[1]"]),
+    ],
+)
+def test_invalid_documents_name_the_json_path(document, expected_paths):
+    assert paths_of(document) == expected_paths
+
+
+def test_every_problem_is_reported_not_just_the_first():
+    document = {"version": 3, "shares": [{**RULE, "owner": "x", "consumers": ["y"]}], "z": 0}
+    assert paths_of(document) == ["$.z", "$.version", "$.shares[0].owner", "$.shares[0].consumers[0]"]
+    assert "$.shares[0].owner: must be a 12-digit account ID" in str(AllowlistError(problems_of(document)))
+
+
+def test_owners_sharing_with_a_consumer():
+    allowlist = Allowlist.parse(allowlist_doc(RULE, {"owner": OTHER, "groups": ["*"], "consumers": [OWNER]}))
+    assert allowlist.owners_sharing_with(CONSUMER) == {OWNER}
+    assert allowlist.owners_sharing_with(OWNER) == {OTHER}
+    assert allowlist.owners_sharing_with(OTHER) == set()

@@ -1,0 +1,75 @@
+from modelshare.consumer import ConsumerService, group_name_of
+from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
+
+from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
+
+RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
+
+
+def invitation(arn="inv-1", sender=OWNER, status="PENDING"):
+    return Invitation(arn, f"share-{arn}", "LinkedResourceShare", sender, status, None)
+
+
+def consumer_with(*invitations, resources=None, rules=(RULE,)):
+    shares = FakeShares(pending=list(invitations), invitation_resources=resources or {})
+    return ConsumerService(CONSUMER, shares, FixedAllowlist(allowlist_doc(*rules))), shares
+
+
+def group_resource(name, owner=OWNER):
+    return SharedResource(group_arn(name, owner), MODEL_PACKAGE_GROUP_TYPE)
+
+
+def actions(outcomes):
+    return {o.invitation_arn: (o.action, o.reason) for o in outcomes}
+
+
+def test_accepts_allowlisted_owner_and_groups_only():
+    service, shares = consumer_with(
+        invitation("ok"), invitation("bad-sender", sender=OTHER), invitation("bad-group"),
+        invitation("mixed"), invitation("other-type"), invitation("done", status="ACCEPTED"),
+        invitation("foreign-arn"), invitation("empty"),
+        resources={
+            "ok": [group_resource("churn-xgb"), group_resource("churn-lr")],
+            "bad-sender": [group_resource("churn-xgb", owner=OTHER)],
+            "bad-group": [group_resource("fraud")],
+            "mixed": [group_resource("churn-xgb"), SharedResource("arn:aws:ec2:eu-west-1:111122223333:subnet/s-1", "ec2:Subnet")],
+            "other-type": [SharedResource(group_arn("churn-xgb"), "sagemaker:Project")],
+            "foreign-arn": [group_resource("churn-xgb", owner=OTHER)],
+        },
+    )
+    outcomes = actions(service.accept_allowed_invitations())
+    assert shares.accepted == ["ok"]
+    assert outcomes["ok"] == ("accepted", "")
+    assert "not an allowlisted owner" in outcomes["bad-sender"][1]
+    assert "not allowlisted for account" in outcomes["bad-group"][1]
+    assert "not a model package group" in outcomes["mixed"][1]
+    assert "not a model package group" in outcomes["other-type"][1]
+    assert "not a model package group of 111122223333" in outcomes["foreign-arn"][1]
+    assert "holds no resources" in outcomes["empty"][1]
+    assert "done" not in outcomes, "only PENDING invitations are considered"
+
+
+def test_already_accepted_and_closed_invitations_are_not_errors():
+    service, shares = consumer_with(invitation("ok"), invitation("late"),
+                                    resources={"ok": [group_resource("churn-a")], "late": [group_resource("churn-b")]})
+    shares.accepted.append("ok")
+    shares.closed_invitations.add("late")
+    outcomes = actions(service.accept_allowed_invitations())
+    assert outcomes["ok"][0] == "already-accepted"
+    assert outcomes["late"][0] == "closed"
+
+
+def test_conflicting_rules_are_not_accepted_and_invalid_allowlist_accepts_nothing():
+    conflict_rules = (RULE, {**RULE, "groups": ["churn-xgb"], "access": ["deploy"]})
+    service, shares = consumer_with(invitation("c"), resources={"c": [group_resource("churn-xgb")]}, rules=conflict_rules)
+    assert "different access" in actions(service.accept_allowed_invitations())["c"][1]
+    invalid = ConsumerService(CONSUMER, shares, FixedAllowlist({"version": 1, "shares": [{"owner": OWNER}]}))
+    assert invalid.accept_allowed_invitations() == []
+    assert shares.accepted == []
+
+
+def test_group_name_of():
+    assert group_name_of(group_arn("a-b"), OWNER) == "a-b"
+    assert group_name_of(group_arn("a-b"), OTHER) is None
+    assert group_name_of("arn:aws:sagemaker:eu-west-1:111122223333:model-package/a-b/1", OWNER) is None
+    assert group_name_of("not-an-arn", OWNER) is None

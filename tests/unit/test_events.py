@@ -1,0 +1,86 @@
+"""Event parsing and the template's rule patterns, against the samples in events/."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from moto.events.models import EventPattern
+
+from modelshare.events import UnsupportedEvent, group_from_cloudtrail, require_ram_event
+
+from localaws.template import StackTemplate
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = {p.stem: json.loads(p.read_text()) for p in (ROOT / "events").glob("*.json")}
+
+
+def sample(name, **detail_changes):
+    event = copy.deepcopy(SAMPLES[name])
+    event["detail"].update(detail_changes)
+    return event
+
+
+def routed_to(event, role="both") -> set[str]:
+    stack = StackTemplate(ROOT / "template.yaml").render(event["account"], event["region"], {"Role": role})
+    return {fn.logical_id for fn in stack.functions()
+            if any(EventPattern.load(json.dumps(p)).matches_event(event) for p in fn.patterns)}
+
+
+def test_each_sample_event_reaches_its_function():
+    assert set(SAMPLES) == {"group_created", "policy_put", "ram_state_change"}
+    assert routed_to(SAMPLES["group_created"]) == {"ShareOnCreateFunction"}
+    assert routed_to(SAMPLES["policy_put"]) == {"PromoteFunction"}
+    assert routed_to(SAMPLES["ram_state_change"]) == {"PromoteFunction", "AcceptInvitationsFunction"}
+
+
+def test_role_selects_functions():
+    assert routed_to(SAMPLES["ram_state_change"], role="consumer") == {"AcceptInvitationsFunction"}
+    assert routed_to(SAMPLES["ram_state_change"], role="owner") == {"PromoteFunction"}
+    assert routed_to(SAMPLES["group_created"], role="consumer") == set()
+
+
+@pytest.mark.parametrize("name", ["group_created", "policy_put"])
+def test_rules_ignore_failed_calls_versions_and_other_services(name):
+    failed = sample(name, errorCode="ValidationException", errorMessage="no")
+    version = sample(name, eventName="CreateModelPackage")
+    other_service = copy.deepcopy(SAMPLES[name]) | {"source": "aws.s3"}
+    other_source = sample(name, eventSource="s3.amazonaws.com")
+    native_version_event = {**SAMPLES[name], "detail-type": "SageMaker Model Package State Change",
+                            "detail": {"ModelPackageGroupName": "churn-xgb", "ModelApprovalStatus": "Approved"}}
+    for event in (failed, version, other_service, other_source, native_version_event):
+        assert routed_to(event) == set()
+
+
+def test_group_name_from_cloudtrail_event():
+    assert group_from_cloudtrail(EventBridgeEvent(SAMPLES["group_created"]), "CreateModelPackageGroup") == "churn-xgb"
+    by_arn_only = sample("group_created", requestParameters={})
+    assert group_from_cloudtrail(EventBridgeEvent(by_arn_only), "CreateModelPackageGroup") == "churn-xgb"
+    pascal = sample("group_created", requestParameters={"ModelPackageGroupName": "fraud-1"}, responseElements=None)
+    assert group_from_cloudtrail(EventBridgeEvent(pascal), "CreateModelPackageGroup") == "fraud-1"
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (sample("group_created", errorCode="AccessDenied"), "failed"),
+        (sample("group_created", eventName="DeleteModelPackageGroup"), "expected CreateModelPackageGroup"),
+        (sample("group_created", requestParameters={}, responseElements={}), "names no model package group"),
+        (sample("group_created", requestParameters={"modelPackageGroupName": "bad name!"}), "not a model package group name"),
+        (sample("group_created", requestParameters={},
+                responseElements={"modelPackageGroupArn": "arn:aws:sagemaker:eu-west-1:999988887777:model-package-group/x"}),
+         "another account"),
+        (sample("group_created", recipientAccountId="999988887777"), "another account"),
+        ({**SAMPLES["group_created"], "source": "aws.ram"}, "expected aws.sagemaker"),
+    ],
+)
+def test_unsupported_cloudtrail_events_are_refused(event, message):
+    with pytest.raises(UnsupportedEvent, match=message):
+        group_from_cloudtrail(EventBridgeEvent(event), "CreateModelPackageGroup")
+
+
+def test_ram_events():
+    require_ram_event(EventBridgeEvent(SAMPLES["ram_state_change"]))
+    with pytest.raises(UnsupportedEvent):
+        require_ram_event(EventBridgeEvent(SAMPLES["group_created"]))

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	[ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: venv test unit integration demo clean
+.PHONY: venv lint test unit integration demo clean
 
 $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)" >&2; exit 1; }
@@ -19,7 +19,10 @@ $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pypro
 
 venv: $(BIN)/.installed
 
-test: venv
+lint: venv
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 unit: venv

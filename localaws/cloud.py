@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import botocore.handlers
+import botocore.loaders
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto import mock_aws
@@ -97,6 +98,10 @@ class LocalCloud:
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
         self._moto.start()
+        # Speed only: every execution environment builds its own boto3 session, as in Lambda, and
+        # botocore would re-read the (large) service model files for each. Read each file once.
+        self._original_load_file = botocore.loaders.JSONFileLoader.load_file
+        botocore.loaders.JSONFileLoader.load_file = _cached_load_file(self._original_load_file)
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
@@ -108,6 +113,7 @@ class LocalCloud:
         if self._saved_handlers is not None:
             botocore.handlers.BUILTIN_HANDLERS[:] = self._saved_handlers
         boto3.DEFAULT_SESSION = None
+        botocore.loaders.JSONFileLoader.load_file = self._original_load_file
         self._moto.stop()
 
     # -- accounts and sessions --------------------------------------------------------------
@@ -275,6 +281,17 @@ class LocalCloud:
     @staticmethod
     def _answer(request: AWSPreparedRequest, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+def _cached_load_file(load_file: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    cache: dict[str, Any] = {}
+
+    def cached(loader: Any, file_path: str) -> Any:
+        if file_path not in cache:
+            cache[file_path] = load_file(loader, file_path)
+        return cache[file_path]
+
+    return cached
 
 
 def _lower_camel(name: str) -> str:

@@ -193,7 +193,7 @@ class LambdaService:
             if elapsed > function.spec.timeout_seconds:
                 raise TimeoutError(f"Task timed out after {function.spec.timeout_seconds:.2f} seconds")
             invocation.ok = True
-        except Exception as error:  # noqa: BLE001 - any error fails the invocation, as in Lambda
+        except Exception as error:
             invocation.error = f"{type(error).__name__}: {error}"
             buffer.write(json.dumps({"level": "ERROR", "message": "Invocation failed",
                                      "errorType": type(error).__name__, "errorMessage": str(error),

@@ -46,6 +46,11 @@ class ModelRegistryEmulator:
                                          ram_share_delay_seconds=ram_share_delay_seconds)
         self._services = {"sagemaker": self.sagemaker, "ram": self.ram}
 
+    def add_other_resource(self, arn: str, resource_type: str) -> None:
+        """Make a resource of a service localaws does not emulate shareable through RAM (as if
+        its owner had created it), so a share can hold something other than model package groups."""
+        self.state.other_resources[arn] = resource_type
+
     def handle(self, *, account: str, region: str, service: str, operation: str,
                params: dict[str, Any]) -> dict[str, Any]:
         for fault in self.faults:

@@ -18,8 +18,22 @@ from typing import Any
 from localaws.clock import SimClock
 from localaws.errors import AwsError
 from localaws.registry_state import (
-    ACCOUNT, GROUP_ARN, GROUP_TYPE, INVITATION_ARN, PERMISSION_ARN, SHARE_ARN, Association, Group, Invitation,
-    Permission, RegistryState, Share, as_list, page, principal_account, statement_principals,
+    ACCOUNT,
+    GROUP_ARN,
+    GROUP_TYPE,
+    INVITATION_ARN,
+    PERMISSION_ARN,
+    SHARE_ARN,
+    Association,
+    Group,
+    Invitation,
+    Permission,
+    RegistryState,
+    Share,
+    as_list,
+    page,
+    principal_account,
+    statement_principals,
 )
 
 Emit = Callable[[str, str, str, str, dict[str, Any], list[str]], None]
@@ -487,7 +501,9 @@ class Ram:
             for arn in resources:
                 association = share.resources.setdefault(arn, Association(arn, "RESOURCE", "ASSOCIATED", now, now))
                 association.move("ASSOCIATED", now)
-                self.state.group_by_arn(arn).ram_managed = True  # type: ignore[union-attr]
+                group = self.state.group_by_arn(arn)
+                if group is not None:
+                    group.ram_managed = True
                 out.append(self._association_out(share, association))
             share.touch(now)
             return {"resourceShareAssociations": out, "clientToken": params.get("clientToken")}
@@ -533,6 +549,8 @@ class Ram:
         for arn in resources:
             if _ANY_ARN.fullmatch(arn) is None:
                 raise _error("MalformedArnException", f"The format of ARN {arn} is not valid.")
+            if arn in self.state.other_resources and arn.split(":")[3:5] == [region, account]:
+                continue
             match = GROUP_ARN.fullmatch(arn)
             if match is None or match.group(2) != account or match.group(1) != region or self.state.group_by_arn(arn) is None:
                 raise _error("UnknownResourceException", f"Resource {arn} could not be found.")
@@ -577,22 +595,29 @@ class Ram:
         invitation = self._visible_invitation(account, region, params["resourceShareInvitationArn"])
         if invitation.receiver != account:
             raise _error("ResourceShareInvitationArnNotFoundException", f"ResourceShareInvitation {invitation.arn} not found.")
-        if invitation.status == "REJECTED":
-            raise _error("ResourceShareInvitationAlreadyRejectedException", f"{invitation.arn} was rejected.")
-        if invitation.status == "EXPIRED":
-            raise _error("ResourceShareInvitationExpiredException", f"{invitation.arn} has expired.")
-        if invitation.status == "ACCEPTED":
-            # Stricter reading (UNVERIFIED; not among this operation's documented errors): the
-            # invitation is no longer pending, so there is nothing pending to list.
-            raise _error("ResourceShareInvitationAlreadyAcceptedException", f"{invitation.arn} was already accepted.")
+        # Stricter reading for ACCEPTED (UNVERIFIED; not among this operation's documented
+        # errors): the invitation is no longer pending, so there is nothing pending to list.
+        self._require_pending(invitation)
         share = self.state.shares[invitation.share_arn]
         scope = params.get("resourceRegionScope", "ALL")
         resources = [a for a in share.resources.values() if a.status == "ASSOCIATED"] if scope != "GLOBAL" else []
         chunk, token = self._page(resources, f"ListPendingInvitationResources|{account}|{invitation.arn}", params)
         return {"resources": [{
-            "arn": a.entity, "type": GROUP_TYPE, "resourceShareArn": share.arn, "status": "AVAILABLE",
+            "arn": a.entity, "type": self.state.resource_type(a.entity), "resourceShareArn": share.arn,
+            "status": "AVAILABLE",
             "creationTime": a.creation_time, "lastUpdatedTime": a.last_updated, "resourceRegionScope": "REGIONAL",
         } for a in chunk], "nextToken": token}
+
+    @staticmethod
+    def _require_pending(invitation: Invitation) -> None:
+        errors = {
+            "ACCEPTED": ("ResourceShareInvitationAlreadyAcceptedException", "was already accepted"),
+            "REJECTED": ("ResourceShareInvitationAlreadyRejectedException", "was already rejected"),
+            "EXPIRED": ("ResourceShareInvitationExpiredException", "has expired"),
+        }
+        if invitation.status in errors:
+            code, words = errors[invitation.status]
+            raise _error(code, f"{invitation.arn} {words}.")
 
     def _answer_invitation(self, account: str, region: str, params: dict[str, Any], accept: bool) -> dict[str, Any]:
         invitation = self._visible_invitation(account, region, params["resourceShareInvitationArn"])
@@ -601,12 +626,7 @@ class Ram:
         def run() -> dict[str, Any]:
             if invitation.receiver != account:
                 raise _error("OperationNotPermittedException", f"{invitation.arn} is not addressed to {account}.")
-            if invitation.status == "ACCEPTED":
-                raise _error("ResourceShareInvitationAlreadyAcceptedException", f"{invitation.arn} was already accepted.")
-            if invitation.status == "REJECTED":
-                raise _error("ResourceShareInvitationAlreadyRejectedException", f"{invitation.arn} was already rejected.")
-            if invitation.status == "EXPIRED":
-                raise _error("ResourceShareInvitationExpiredException", f"{invitation.arn} has expired.")
+            self._require_pending(invitation)
             share = self.state.shares[invitation.share_arn]
             association = share.principals.get(account)
             if share.status != "ACTIVE" or association is None or association.status != "ASSOCIATING":

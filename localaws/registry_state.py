@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from localaws.errors import AwsError
 
@@ -136,6 +136,9 @@ class RegistryState:
     shares: dict[str, Share] = field(default_factory=dict)
     permissions: dict[str, Permission] = field(default_factory=dict)
     invitations: dict[str, Invitation] = field(default_factory=dict)
+    # Resources of services localaws does not emulate (an EC2 subnet, say) that RAM may share
+    # beside model package groups: ARN -> RAM resource type.
+    other_resources: dict[str, str] = field(default_factory=dict)
     # (account, operation, clientToken) -> (fingerprint of the request, response)
     idempotency: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -149,6 +152,9 @@ class RegistryState:
         region, account, name = match.groups()
         group = self.groups_in(account, region).get(name)
         return group if group is not None and group.arn == arn else None
+
+    def resource_type(self, arn: str) -> str:
+        return GROUP_TYPE if GROUP_ARN.fullmatch(arn) else self.other_resources[arn]
 
     def shares_holding(self, resource_arn: str) -> list[Share]:
         return [s for s in self.shares.values() if s.status == "ACTIVE" and s.has_resource(resource_arn)]
@@ -210,10 +216,8 @@ def statement_allows(statement: dict[str, Any], account: str, action: str, resou
 
 # -- paging ------------------------------------------------------------------------------------
 
-T = TypeVar("T")
 
-
-def page(
+def page[T](
     items: Sequence[T],
     *,
     scope: str,

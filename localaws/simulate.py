@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localaws.clock import DEFAULT_START
+from localaws.cloud import LocalCloud
+from localaws.deployment import Deployment
+from localaws.lambdas import Invocation
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.owner import OwnerService
 from modelshare.ports import PENDING
 
-from localaws.clock import DEFAULT_START
-from localaws.cloud import LocalCloud
-from localaws.deployment import Deployment
-from localaws.lambdas import Invocation
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"\d{12}")
 _SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds"}

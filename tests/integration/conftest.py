@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
+from localaws.cloud import LocalCloud
+from localaws.deployment import Deployment
+from localaws.errors import AwsError
+from localaws.lambdas import Invocation
 from modelshare.allowlist import Allowlist
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.owner import GroupState, OwnerService
 from modelshare.ports import PENDING
-
-from localaws.cloud import LocalCloud
-from localaws.deployment import Deployment
-from localaws.lambdas import Invocation
 
 REGION = "eu-west-1"
 OWNER = "111122223333"
@@ -62,6 +62,14 @@ class World:
     def policy(self, account: str, name: str) -> dict[str, Any]:
         return json.loads(self.client(account, "sagemaker").get_model_package_group_policy(
             ModelPackageGroupName=name)["ResourcePolicy"])
+
+    def inject_error(self, operation: str, code: str, message: str) -> None:
+        """From now on, every `operation` call fails with AWS error `code`."""
+        def fault(account: str, called: str) -> None:
+            if called == operation:
+                raise AwsError(code, message)
+
+        self.cloud.registry.faults.append(fault)
 
     def settle(self) -> int:
         return self.deployment.settle()

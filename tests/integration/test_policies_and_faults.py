@@ -6,9 +6,6 @@ from datetime import timedelta
 import pytest
 
 from modelshare.policy import MODELSHARE_SID
-
-from localaws.errors import AwsError
-
 from tests.integration.conftest import CONSUMER, OWNER, group_arn
 
 DISCOVER = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
@@ -45,12 +42,8 @@ def test_unpromotable_manual_policy_stays_accessible_not_discoverable(world, pri
 
 def test_ram_refusal_is_logged_and_counted(world):
     world.install(OWNER, CONSUMER)
-
-    def refuse(account, operation):
-        if operation == "PromoteResourceShareCreatedFromPolicy":
-            raise AwsError("OperationNotPermittedException", "This resource share cannot be promoted.")
-
-    world.cloud.registry.faults.append(refuse)
+    world.inject_error("PromoteResourceShareCreatedFromPolicy", "OperationNotPermittedException",
+                       "This resource share cannot be promoted.")
     world.create_group(OWNER, "churn-xgb")
     world.settle()
     assert world.discoverable(CONSUMER) == []
@@ -141,12 +134,8 @@ def test_expired_invitation_is_not_accepted(world):
 
 def test_invitation_expiring_between_listing_and_accepting_is_not_an_error(world):
     world.install(OWNER, CONSUMER)
-
-    def expired(account, operation):
-        if operation == "AcceptResourceShareInvitation":
-            raise AwsError("ResourceShareInvitationExpiredException", "The invitation has expired.")
-
-    world.cloud.registry.faults.append(expired)
+    world.inject_error("AcceptResourceShareInvitation", "ResourceShareInvitationExpiredException",
+                       "The invitation has expired.")
     world.create_group(OWNER, "churn-xgb")
     world.settle()
     accepts = world.invocations_of("AcceptInvitationsFunction", CONSUMER)

@@ -1,10 +1,8 @@
 """The whole flow on the local AWS: a group created in the owner account becomes discoverable in
 the allowlisted consumer account, and nothing beyond the allowlist is shared or accepted."""
 
-import json
 
 from modelshare.policy import MODELSHARE_SID
-
 from tests.integration.conftest import CONSUMER, OWNER, ROGUE_OWNER, STRANGER, group_arn
 
 
@@ -86,3 +84,26 @@ def test_invalid_allowlist_shares_and_accepts_nothing_and_says_why(world):
     errors = [r for r in world.logs(OWNER, "ERROR") if r["message"].startswith("Allowlist invalid")]
     assert errors and errors[0]["problems"] == ["$.shares[0].consumers[0]: the owner cannot be its own consumer"]
     assert world.metric_total("AllowlistInvalid", OWNER) == 1
+
+
+def test_share_holding_another_resource_type_is_not_accepted(world):
+    world.install(OWNER, CONSUMER)
+    consumer_asleep = True
+    world.lambdas.delivery_policy = lambda function, event: 0 if consumer_asleep and function.account == CONSUMER else 1
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+    share_arn = world.pending(CONSUMER)[0].share_arn
+    subnet = f"arn:aws:ec2:eu-west-1:{OWNER}:subnet/subnet-0abc"
+    world.cloud.registry.add_other_resource(subnet, "ec2:Subnet")
+    world.client(OWNER, "ram").associate_resource_share(resourceShareArn=share_arn, resourceArns=[subnet])
+
+    consumer_asleep = False
+    world.cloud.emit(CONSUMER, "eu-west-1", "aws.ram", "Resource Sharing State Change",
+                     {"event": "Resource Share Invitation", "status": "PENDING"})
+    world.settle()
+
+    assert [i.share_arn for i in world.pending(CONSUMER)] == [share_arn]
+    assert world.calls("AcceptResourceShareInvitation", CONSUMER, ok=None) == []
+    assert world.discoverable(CONSUMER) == []
+    reasons = [r["reason"] for r in world.logs(CONSUMER, "WARNING") if r.get("message") == "Invitation left pending"]
+    assert reasons == [f"the share holds {subnet} (ec2:Subnet), not a model package group of {OWNER}"]

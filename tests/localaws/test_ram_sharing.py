@@ -50,7 +50,7 @@ def test_share_appears_asynchronously_after_put_policy(aws):
 
 
 def test_created_from_policy_share_is_invisible_to_principals(aws):
-    arn, share = aws.shared_group()
+    _arn, share = aws.shared_group()
     assert aws.ram(CONSUMER).get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"] == []
     assert aws.invitations() == []
     fails("UnknownResourceException", aws.ram(CONSUMER).list_resource_share_permissions, resourceShareArn=share)
@@ -81,7 +81,7 @@ def test_delete_policy_deletes_the_share_later(aws):
 
 
 def test_deleting_the_group_disassociates_it(aws):
-    arn, share = aws.shared_group()
+    arn, _share = aws.shared_group()
     aws.sm().delete_model_package_group(ModelPackageGroupName="churn-model")
     assert aws.share_of(arn)["status"] == "DISASSOCIATED"
 
@@ -258,7 +258,7 @@ def test_policy_put_after_promotion_leaves_the_standard_share_alone(aws):
 # -- invitations ---------------------------------------------------------------------------
 
 def test_promotion_invites_each_principal_account(aws):
-    arn, share = aws.promoted_group(principals=[CONSUMER, f"arn:aws:iam::{OTHER}:root"])
+    _arn, share = aws.promoted_group(principals=[CONSUMER, f"arn:aws:iam::{OTHER}:root"])
     for account in (CONSUMER, OTHER):
         [invitation] = aws.invitations(account)
         assert invitation["status"] == "PENDING" and invitation["resourceShareArn"] == share
@@ -304,7 +304,7 @@ def test_cross_account_listing_only_after_accept(aws):
 
 
 def test_accept_and_reject_errors(aws):
-    _, share = aws.promoted_group()
+    _, _share = aws.promoted_group()
     invitation = aws.invitations()[0]["resourceShareInvitationArn"]
     consumer = aws.ram(CONSUMER)
     fails("MalformedArnException", consumer.accept_resource_share_invitation, resourceShareInvitationArn="inv-1")
@@ -330,7 +330,7 @@ def _second_invitation(aws) -> str:
 
 
 def test_reject(aws):
-    _, share = aws.promoted_group()
+    _, _share = aws.promoted_group()
     invitation = aws.invitations()[0]["resourceShareInvitationArn"]
     consumer = aws.ram(CONSUMER)
     rejected = consumer.reject_resource_share_invitation(resourceShareInvitationArn=invitation)
@@ -468,7 +468,7 @@ def test_get_resource_shares_filters_and_errors(aws):
 
 
 def test_get_resource_share_associations_errors(aws):
-    arn, share = aws.shared_group()
+    arn, _share = aws.shared_group()
     ram = aws.ram()
     fails("InvalidParameterException", ram.get_resource_share_associations, associationType="PRINCIPAL", resourceArn=arn)
     fails("InvalidParameterException", ram.get_resource_share_associations, associationType="RESOURCE", principal=CONSUMER)

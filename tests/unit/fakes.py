@@ -62,7 +62,7 @@ class FakeShares:
     promoted_permissions: list[tuple[str, str]] = field(default_factory=list)
     promoted_shares: list[str] = field(default_factory=list)
     refuse_promotion: str | None = None
-    share_not_matched: bool = False
+    unmatched_answers: int = 0  # promote_share answers Unmatched this many times first
     closed_invitations: set[str] = field(default_factory=set)
     appear_after_checks: int = 0  # shares_holding() finds nothing this many times
     checks: int = 0
@@ -96,7 +96,8 @@ class FakeShares:
         self.promoted_permissions.append((permission_arn, name))
 
     def promote_share(self, share_arn: str) -> bool:
-        if self.share_not_matched:
+        if self.unmatched_answers > 0:
+            self.unmatched_answers -= 1
             raise PromotionNotReady("permission not matched yet")
         share = self.shares[share_arn]
         if share.feature_set != CREATED_FROM_POLICY:

@@ -3,7 +3,6 @@ import json
 import pytest
 
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError, actions_for
-
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, allowlist_doc
 
 RULE = {"owner": OWNER, "groups": ["churn-*", "fraud-detector"], "consumers": [CONSUMER], "access": ["discover"]}

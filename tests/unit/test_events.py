@@ -8,9 +8,8 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from moto.events.models import EventPattern
 
-from modelshare.events import UnsupportedEvent, group_from_cloudtrail, require_ram_event
-
 from localaws.template import StackTemplate
+from modelshare.events import UnsupportedEvent, group_from_cloudtrail, require_ram_event
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {p.stem: json.loads(p.read_text()) for p in (ROOT / "events").glob("*.json")}

@@ -4,7 +4,6 @@ from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
 from modelshare.owner import OwnerService, permission_name
 from modelshare.ports import PROMOTING_TO_STANDARD, STANDARD, PromotionNotReady
-
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
@@ -65,6 +64,21 @@ def test_promote_permission_then_share():
     assert shares.promoted_shares == [share], "promoting or promoted is success, not a second call"
 
 
+def test_share_promotion_waits_for_the_promoted_permission_then_asks_for_retry():
+    service, registry, shares, sleeps = make_owner()
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
+    shares.add_policy_share(group_arn("churn-xgb"))
+    shares.unmatched_answers = 2
+    assert service.promote_group("churn-xgb").action == "promoted"
+    assert sleeps == [1, 2] and len(shares.promoted_shares) == 1
+    shares.shares.clear()
+    shares.add_policy_share(group_arn("churn-xgb"))
+    shares.unmatched_answers, sleeps[:] = 5, []
+    with pytest.raises(PromotionNotReady, match="not matched"):
+        service.promote_group("churn-xgb")
+    assert sleeps == [1, 2, 4, 8]
+
+
 def test_permission_names_are_valid_and_stable():
     name = permission_name("a" * 63, "arn:aws:ram:eu-west-1:111122223333:permission/x")
     assert len(name) <= 36 and name == permission_name("a" * 63, "arn:aws:ram:eu-west-1:111122223333:permission/x")
@@ -122,7 +136,7 @@ def test_promote_pending_shares_covers_every_policy_share_and_asks_retry_for_unr
     assert service.promote_pending_shares() == [], "promoting shares are no longer created-from-policy"
     shares.shares.clear()
     shares.add_policy_share(group_arn("churn-a"))
-    shares.share_not_matched = True
+    shares.unmatched_answers = 100
     with pytest.raises(PromotionNotReady):
         service.promote_pending_shares()
 

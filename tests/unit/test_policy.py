@@ -1,6 +1,5 @@
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
-
 from tests.unit.fakes import CONSUMER, OTHER, group_arn
 
 ARN = group_arn("churn-xgb")

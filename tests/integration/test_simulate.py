@@ -1,0 +1,83 @@
+"""`modelshare simulate` and the demo scenario, through the console entry point."""
+
+import json
+
+import pytest
+
+from modelshare_cli.main import main
+from tests.integration.conftest import CONSUMER, OWNER, ROGUE_OWNER, STRANGER, group_arn
+
+ROOT_DEMO = "examples/demo.json"
+
+
+def run(capsys, *args):
+    code = main(["simulate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_demo_report(capsys, monkeypatch):
+    monkeypatch.chdir(__import__("pathlib").Path(__file__).resolve().parents[2])
+    code, out, err = run(capsys, ROOT_DEMO, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert set(report) == {"discoverable", "pending_invitations", "groups", "failed_invocations"}
+    assert report["discoverable"] == {
+        OWNER: [], STRANGER: [], ROGUE_OWNER: [],
+        CONSUMER: [group_arn("churn-lightgbm"), group_arn("churn-xgb"), group_arn("fraud-detector")],
+    }
+    pending = report["pending_invitations"]
+    assert [p["sender"] for p in pending[CONSUMER]] == [ROGUE_OWNER]
+    assert pending[OWNER] == pending[STRANGER] == pending[ROGUE_OWNER] == []
+    groups = report["groups"]
+    assert groups[group_arn("churn-xgb")] == {"status": "discoverable", "consumers": [CONSUMER],
+                                              "reason": "promoted RAM share"}
+    assert groups[group_arn("forecast-demand")]["status"] == "accessible-not-discoverable"
+    assert "is not an account" in groups[group_arn("forecast-demand")]["reason"]
+    assert groups[group_arn("scratch-experiments")]["consumers"] == [STRANGER]
+    assert f"{STRANGER} is not allowlisted" in groups[group_arn("scratch-experiments")]["reason"]
+    assert groups[group_arn("shadow-model", ROGUE_OWNER)]["status"] == "discoverable"
+    assert report["failed_invocations"] == []
+
+
+def test_story_without_json(capsys, tmp_path):
+    scenario = {"allowlist": {"version": 1, "shares": [{"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}]},
+                "accounts": {OWNER: {"groups": ["churn-xgb", "other"]}, CONSUMER: {}}, "ram_share_delay_seconds": 5}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario))
+    code, out, _ = run(capsys, str(path))
+    assert code == 0
+    assert f"[{OWNER}] a person creates model package group 'churn-xgb'" in out
+    assert "churn-xgb -> shared (444455556666)" in out
+    assert "other -> not-shared (no allowlist rule matches)" in out
+    assert "-> accepted" in out
+    assert f"{CONSUMER}: {group_arn('churn-xgb')}" in out
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ({"accounts": {OWNER: {}}}, "scenario.allowlist: is required"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {"12": {}}}, "account IDs are 12 digits"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {"groups": ["bad name"]}}}, "groups"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {"policies": {"x": {}}}}}, "not one of this account's groups"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "extra": 1}, "unknown key"),
+        ({"allowlist": {"version": 1, "shares": [{"owner": OWNER, "groups": ["*"], "consumers": [OWNER]}]},
+          "accounts": {OWNER: {}}}, "$.shares[0].consumers[0]: the owner cannot be its own consumer"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {"allowlist": {"version": 2, "shares": []}}}},
+         f"scenario.accounts.{OWNER}.allowlist is invalid: $.version"),
+    ],
+)
+def test_invalid_scenario_exits_non_zero_with_the_reason(capsys, tmp_path, scenario, message):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario))
+    code, out, err = run(capsys, str(path), "--json")
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_unreadable_scenario(capsys, tmp_path):
+    (tmp_path / "bad.json").write_text("{")
+    assert run(capsys, str(tmp_path / "bad.json"))[0] == 2
+    code, _, err = run(capsys, str(tmp_path / "missing.json"))
+    assert code == 2 and "cannot read" in err

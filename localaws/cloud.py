@@ -23,6 +23,7 @@ import botocore.handlers
 import botocore.loaders
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.exceptions import UnknownServiceError
 from moto import mock_aws
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
@@ -175,25 +176,31 @@ class LocalCloud:
 
     # -- the before-send hook ---------------------------------------------------------------
     def _before_send(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
-        match = _CREDENTIAL.search(str(request.headers.get("Authorization", "")))
+        match = _CREDENTIAL.search(_header(request, "Authorization"))
         service_name = match.group(3) if match else None
         account = self._accounts.by_access_key.get(match.group(1)) if match else None
         region = match.group(2) if match else ""
+        if account is None:
+            return self._answer(request, *self._unrecognized_client(service_name))
         if service_name in ("sagemaker", "ram"):
             model = self._models.get_service_model(service_name)
-            if account is None:
-                return self._answer(request, *wire.encode_error(
-                    model, AwsError("UnrecognizedClientException", "The security token included in the request is invalid.", 403)))
             return self._answer(request, *self._call_emulator(model, request, account, region))
-        if account is None:
-            # Not ours: let moto answer as the default account would never be right here.
-            status, headers, body = 403, {}, b"InvalidClientTokenId: unknown access key"
-            return self._answer(request, status, headers, body)
         request.headers["x-moto-account-id"] = account
         response = botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if service_name == "ssm" and response is not None:
             self._record_moto_call(account, region, request, response)
         return response
+
+    def _unrecognized_client(self, service_name: str | None) -> tuple[int, dict[str, str], bytes]:
+        """What AWS answers an unknown access key (or an unsigned request)."""
+        error = AwsError("UnrecognizedClientException", "The security token included in the request is invalid.", 403)
+        try:
+            model = self._models.get_service_model(service_name or "")
+        except UnknownServiceError:
+            model = None
+        if model is None or model.protocol not in ("json", "rest-json"):  # wire speaks JSON only
+            return 403, {}, error.message.encode()
+        return wire.encode_error(model, error)
 
     def _call_emulator(
         self, model: Any, request: AWSPreparedRequest, account: str, region: str
@@ -228,18 +235,21 @@ class LocalCloud:
 
     def _record_moto_call(self, account: str, region: str, request: AWSPreparedRequest,
                           response: AWSResponse) -> None:
-        target = str(request.headers.get("X-Amz-Target", ""))
+        target = _header(request, "X-Amz-Target")
         operation = target.rpartition(".")[2]
         body = request.body or b"{}"
         params = json.loads(body if isinstance(body, (str, bytes)) else b"{}")
         error = None if response.status_code < 300 else AwsError("Error", "", response.status_code)
         self._record(account, region, "ssm", operation, params, error)
         if operation in _SSM_CHANGES and error is None:
+            change = _SSM_CHANGES[operation]
+            if operation == "PutParameter" and json.loads(response.content or b"{}").get("Version") == 1:
+                change = "Create"
+            name = str(params.get("Name", ""))
             self.emit(account, region, "aws.ssm", "Parameter Store Change",
-                      {"operation": _SSM_CHANGES[operation] if operation != "PutParameter" else "Update",
-                       "name": params.get("Name", ""), "type": params.get("Type", "String"),
+                      {"operation": change, "name": name, "type": params.get("Type", "String"),
                        "description": params.get("Description", "")},
-                      [f"arn:aws:ssm:{region}:{account}:parameter/{str(params.get('Name', '')).lstrip('/')}"])
+                      [f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"])
 
     def _emit_cloudtrail(self, account: str, region: str, operation: str, params: dict[str, Any],
                          output: dict[str, Any] | None, error_code: str | None,
@@ -281,6 +291,11 @@ class LocalCloud:
     @staticmethod
     def _answer(request: AWSPreparedRequest, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+def _header(request: AWSPreparedRequest, name: str) -> str:
+    value = request.headers.get(name, "")
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _cached_load_file(load_file: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:

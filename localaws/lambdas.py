@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -140,7 +141,28 @@ class LambdaService:
             for spec in stack.functions()
         ]
         self.functions.setdefault(stack.account, []).extend(deployed)
+        for function in deployed:
+            for rule, expression in function.spec.schedules:
+                self._start_schedule(function, rule, rate_seconds(expression))
         return deployed
+
+    def _start_schedule(self, function: DeployedFunction, rule: str, period: float) -> None:
+        """A scheduled rule sends its target an "aws.events" Scheduled Event every period. The
+        timer does not keep the system busy: quiescence does not wait for the next tick."""
+
+        def tick() -> None:
+            event = {
+                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                "source": "aws.events", "account": function.account,
+                "time": self.cloud.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "region": function.region,
+                "resources": [f"arn:aws:events:{function.region}:{function.account}:rule/modelshare-{function.spec.logical_id}{rule}"],
+                "detail": {},
+            }
+            for _ in range(self.delivery_policy(function, event)):
+                self._schedule(function, event, str(uuid.uuid4()), attempt=1, delay=0)
+            self.cloud.clock.call_later(period, tick, f"schedule {rule} of {function.name}", internal=False, timer=True)
+
+        self.cloud.clock.call_later(period, tick, f"schedule {rule} of {function.name}", internal=False, timer=True)
 
     # -- routing ----------------------------------------------------------------------------
     def route(self, account: str, region: str, event: dict[str, Any]) -> None:
@@ -255,6 +277,23 @@ class LambdaService:
             sqs = self.cloud.session(function.account, function.region).client("sqs")
             url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+
+
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> float:
+    """Seconds between runs of an EventBridge `rate(...)` expression (cron is not emulated)."""
+    match = _RATE.fullmatch(expression.strip())
+    if match is None:
+        raise ValueError(f"unsupported schedule expression {expression!r}: use rate(N minute(s)|hour(s)|day(s))")
+    value, unit = int(match.group(1)), match.group(2).rstrip("s")
+    if value < 1:
+        raise ValueError(f"invalid rate expression {expression!r}: the value must be positive")
+    if (value == 1) != (not match.group(2).endswith("s")):
+        raise ValueError(f"invalid rate expression {expression!r}: 1 takes a singular unit, more a plural one")
+    return float(value * _UNIT_SECONDS[unit])
 
 
 def _is_isolated(module_name: str) -> bool:

@@ -48,6 +48,7 @@ class FunctionSpec:
     handler: str
     environment: dict[str, str]
     patterns: tuple[dict[str, Any], ...]
+    schedules: tuple[tuple[str, str], ...]  # (rule logical id, schedule expression)
     timeout_seconds: int
     max_retry_attempts: int
     on_failure: str | None  # the destination ARN
@@ -117,12 +118,18 @@ class RenderedStack:
                 for event in props.get("Events", {}).values()
                 if event["Type"] == "EventBridgeRule"
             )
+            schedules = tuple(
+                (name, str(self.resolve(event["Properties"]["Schedule"])))
+                for name, event in props.get("Events", {}).items()
+                if event["Type"] == "Schedule"
+            )
             specs.append(FunctionSpec(
                 logical_id=logical_id,
                 code_dir=(self.template.path.parent / props["CodeUri"]).resolve(),
                 handler=props.get("Handler", globals_.get("Handler", "")),
                 environment={k: str(self.resolve(v)) for k, v in environment.items()},
                 patterns=patterns,
+                schedules=schedules,
                 timeout_seconds=int(props.get("Timeout", globals_.get("Timeout", 3))),
                 # Lambda's default for asynchronous invocations is 2 retries.
                 max_retry_attempts=int(invoke.get("MaximumRetryAttempts", 2)),

@@ -1,4 +1,5 @@
-"""A RAM state change -> accept the pending invitations the allowlist allows, and no other."""
+"""A RAM state change, a schedule or an allowlist change -> accept the pending invitations the
+allowlist allows, and no other. This is the consumer side's reconcile."""
 
 from dataclasses import asdict
 
@@ -6,12 +7,14 @@ import boto3
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from modelshare import events, wiring
+from modelshare.aws import allowlist_parameter_name
 from modelshare.handler import eventbridge_handler
 
-consumer = wiring.consumer_service(boto3.session.Session())
+plan = wiring.dry_run_plan()
+consumer = wiring.consumer_service(boto3.session.Session(), plan)
 
 
-@eventbridge_handler
+@eventbridge_handler(plan)
 def lambda_handler(event: EventBridgeEvent) -> dict:
-    events.require_ram_event(event)
+    events.require_sweep_trigger(event, allowlist_parameter_name())
     return {"outcomes": [asdict(o) for o in consumer.accept_allowed_invitations()]}

@@ -9,10 +9,11 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from modelshare import events, wiring
 from modelshare.handler import eventbridge_handler
 
-owner = wiring.owner_service(boto3.session.Session())
+plan = wiring.dry_run_plan()
+owner = wiring.owner_service(boto3.session.Session(), plan)
 
 
-@eventbridge_handler
+@eventbridge_handler(plan)
 def lambda_handler(event: EventBridgeEvent) -> dict:
     if event.source == events.RAM_SOURCE:
         events.require_ram_event(event)

@@ -36,12 +36,20 @@ class FakeRegistry:
     groups: set[str] = field(default_factory=set)
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
 
     def group_arn(self, group_name: str) -> str | None:
         return group_arn(group_name, self.account) if group_name in self.groups else None
 
+    def group_names(self) -> Iterator[str]:
+        return iter(sorted(self.groups))
+
     def get_policy(self, group_name: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.policies.get(group_name))
+
+    def delete_policy(self, group_name: str) -> None:
+        self.deletes.append(group_name)
+        self.policies.pop(group_name, None)
 
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
         self.puts.append((group_name, copy.deepcopy(policy)))
@@ -55,6 +63,10 @@ class FakeRegistry:
 class FakeShares:
     shares: dict[str, ResourceShare] = field(default_factory=dict)
     resources: dict[str, list[str]] = field(default_factory=dict)
+    past_resources: dict[str, list[str]] = field(default_factory=dict)
+    principals: dict[str, list[str]] = field(default_factory=dict)
+    principal_changes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    deleted_shares: list[str] = field(default_factory=list)
     share_permissions: dict[str, list[SharePermission]] = field(default_factory=dict)
     pending: list[Invitation] = field(default_factory=list)
     invitation_resources: dict[str, list[SharedResource]] = field(default_factory=dict)
@@ -84,8 +96,23 @@ class FakeShares:
     def owned_shares(self) -> Iterator[ResourceShare]:
         return iter(list(self.shares.values()))
 
-    def share_resource_arns(self, share_arn: str) -> list[str]:
-        return list(self.resources.get(share_arn, []))
+    def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
+        return list(self.resources.get(share_arn, [])) + (self.past_resources.get(share_arn, []) if include_past else [])
+
+    def share_principals(self, share_arn: str) -> list[str]:
+        return list(self.principals.get(share_arn, []))
+
+    def associate_principals(self, share_arn: str, principals: list[str]) -> None:
+        self.principal_changes.append(("add", share_arn, tuple(principals)))
+        self.principals.setdefault(share_arn, []).extend(principals)
+
+    def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
+        self.principal_changes.append(("remove", share_arn, tuple(principals)))
+        self.principals[share_arn] = [p for p in self.principals.get(share_arn, []) if p not in principals]
+
+    def delete_share(self, share_arn: str) -> None:
+        self.deleted_shares.append(share_arn)
+        self.shares.pop(share_arn)
 
     def permissions(self, share_arn: str) -> list[SharePermission]:
         return list(self.share_permissions.get(share_arn, []))

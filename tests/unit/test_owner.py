@@ -152,6 +152,8 @@ def test_group_state():
     share = shares.add_policy_share(group_arn("churn-xgb"), feature_set=PROMOTING_TO_STANDARD)
     assert "PROMOTING_TO_STANDARD" in service.group_state("churn-xgb", allowlist).reason
     shares.shares[share] = shares.shares[share].__class__(share, "s", STANDARD, "ACTIVE")
+    assert service.group_state("churn-xgb", allowlist).status == "not-shared", "promoted, but no consumer left"
+    shares.principals[share] = [CONSUMER]
     state = service.group_state("churn-xgb", allowlist)
     assert (state.status, state.consumers) == ("discoverable", (CONSUMER,))
     assert service.group_state("gone", allowlist) is None

@@ -15,6 +15,10 @@ SAGEMAKER_SOURCE = "aws.sagemaker"
 SAGEMAKER_EVENT_SOURCE = "sagemaker.amazonaws.com"
 RAM_SOURCE = "aws.ram"
 RAM_DETAIL_TYPE = "Resource Sharing State Change"
+SSM_SOURCE = "aws.ssm"
+SSM_DETAIL_TYPE = "Parameter Store Change"
+SCHEDULE_SOURCE = "aws.events"
+SCHEDULE_DETAIL_TYPE = "Scheduled Event"
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _GROUP_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package-group/(.+)")
@@ -65,3 +69,18 @@ def require_ram_event(event: EventBridgeEvent) -> None:
     if event.source != RAM_SOURCE or event.detail_type != RAM_DETAIL_TYPE:
         raise UnsupportedEvent(f"expected {RAM_SOURCE} / {RAM_DETAIL_TYPE!r}, got "
                                f"{event.source} / {event.detail_type!r}")
+
+
+def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str) -> str:
+    """A reconcile runs on a schedule, on a change of the allowlist parameter (that parameter
+    only), or as a wake-up from RAM; returns which one."""
+    if event.source == SCHEDULE_SOURCE and event.detail_type == SCHEDULE_DETAIL_TYPE:
+        return "schedule"
+    if event.source == RAM_SOURCE and event.detail_type == RAM_DETAIL_TYPE:
+        return "ram"
+    if event.source == SSM_SOURCE and event.detail_type == SSM_DETAIL_TYPE:
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        if detail.get("name") != allowlist_parameter:
+            raise UnsupportedEvent(f"parameter {detail.get('name')!r} is not the allowlist ({allowlist_parameter})")
+        return "allowlist-change"
+    raise UnsupportedEvent(f"not a reconcile trigger: {event.source} / {event.detail_type!r}")

@@ -30,6 +30,8 @@ from modelshare.ports import (
 # RAM can be slower (AWS_FACTS.md: UNVERIFIED how long); then the invocation fails and Lambda's
 # asynchronous retry, a RAM event or the next sweep finishes the job.
 SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
+# Reconcile outcomes that changed nothing.
+QUIET_ACTIONS = frozenset({"converged", "gone", "promoting"})
 PERMISSION_NAME_MAX = 36
 
 
@@ -193,6 +195,100 @@ class OwnerService:
         count("NotPromotable")
         return GroupOutcome(group_name, "not-promotable", reason)
 
+    # -- reconcile ----------------------------------------------------------------------------
+    def reconcile(self) -> list[GroupOutcome]:
+        """Bring every group of the account to what the allowlist says, and clean up shares of
+        deleted groups. A converged account costs reads only."""
+        allowlist = self._allowlist()
+        if allowlist is None:
+            return []
+        outcomes = [self.reconcile_group(name, allowlist) for name in self.registry.group_names()]
+        outcomes.extend(self.delete_orphaned_shares())
+        changed = [o for o in outcomes if o.action not in QUIET_ACTIONS]
+        logger.info("Reconciled", extra={"groups": len(outcomes), "changed": [f"{o.group}: {o.action}" for o in changed]})
+        return outcomes
+
+    def reconcile_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
+        group_arn = self.registry.group_arn(group_name)
+        if group_arn is None:
+            return GroupOutcome(group_name, "gone")
+        decision = allowlist.decide(self.account, group_name)
+        desired = decision.consumers if decision.shared else ()
+        why_not = decision.conflict or ("" if desired else "no allowlist rule matches")
+        shares = self.shares.shares_holding(group_arn)
+        if any(s.feature_set == PROMOTING_TO_STANDARD for s in shares):
+            return GroupOutcome(group_name, "promoting", "RAM is promoting the share; the next run continues")
+        promoted = [s for s in shares if s.feature_set == STANDARD]
+        if promoted:
+            # After promotion RAM owns the principals (AWS_FACTS.md): change them there, and leave
+            # the resource policy alone (what a later put does to a promoted share is UNVERIFIED).
+            return self._sync_share_principals(group_name, promoted, desired, why_not)
+        current = self.registry.get_policy(group_name)
+        ours = policies.modelshare_statement(group_arn, desired, decision.actions) if desired else None
+        wanted = policies.merge(current, ours)
+        if not policies.same_policy(current, wanted):
+            if wanted is None:
+                self.registry.delete_policy(group_name)
+            else:
+                self.registry.put_policy(group_name, wanted)
+            if ours is None:
+                logger.info("Removed modelshare's statement", extra={"group": group_name, "reason": why_not})
+                count("GroupsUnshared")
+                return GroupOutcome(group_name, "unshared", why_not)
+            logger.info("Shared group", extra={"group": group_name, "consumers": list(desired)})
+            count("GroupsShared")
+            return GroupOutcome(group_name, "shared", ", ".join(desired))
+        if desired and shares:
+            assessment = policies.assess(current, desired)
+            if not assessment.promotable:
+                return self._not_promotable(group_name, "; ".join(assessment.problems))
+            try:
+                for share in shares:
+                    self._promote_share(group_name, share)
+            except PromotionRefused as refusal:
+                return self._not_promotable(group_name, f"RAM refused: {refusal}")
+            except PromotionNotReady as error:
+                return GroupOutcome(group_name, "promotion-pending", str(error))
+            count("SharesPromoted")
+            return GroupOutcome(group_name, "promoted")
+        return GroupOutcome(group_name, "converged", why_not)
+
+    def _sync_share_principals(self, group_name: str, shares: list[ResourceShare], desired: Sequence[str],
+                               why_not: str) -> GroupOutcome:
+        changes = []
+        for share in shares:
+            current = {a for p in self.shares.share_principals(share.arn) if (a := policies.account_of(p))}
+            added = sorted(set(desired) - current)
+            removed = sorted(current - set(desired))
+            if added:
+                self.shares.associate_principals(share.arn, added)
+                changes.append(f"added {', '.join(added)}")
+            if removed:
+                self.shares.disassociate_principals(share.arn, removed)
+                changes.append(f"removed {', '.join(removed)}")
+        if not changes:
+            return GroupOutcome(group_name, "converged", why_not)
+        logger.info("Changed consumers of promoted share", extra={"group": group_name, "changes": changes})
+        count("ShareConsumersChanged")
+        return GroupOutcome(group_name, "consumers-changed", "; ".join(changes))
+
+    def delete_orphaned_shares(self) -> list[GroupOutcome]:
+        """Delete promoted shares that held a model package group of this account and hold
+        nothing any more (the group was deleted)."""
+        outcomes = []
+        group_marker = f":{self.account}:model-package-group/"
+        for share in list(self.shares.owned_shares()):
+            if share.feature_set != STANDARD or self.shares.share_resource_arns(share.arn):
+                continue
+            past = self.shares.share_resource_arns(share.arn, include_past=True)
+            groups = [arn.rpartition("/")[2] for arn in past if group_marker in arn]
+            if groups:
+                self.shares.delete_share(share.arn)
+                logger.info("Deleted share of deleted group", extra={"share": share.arn, "groups": groups})
+                count("SharesDeleted")
+                outcomes.append(GroupOutcome(", ".join(groups), "share-deleted", share.arn))
+        return outcomes
+
     # -- state ------------------------------------------------------------------------------
     def group_state(self, group_name: str, allowlist: Allowlist) -> GroupState | None:
         group_arn = self.registry.group_arn(group_name)
@@ -207,9 +303,15 @@ class OwnerService:
         if not policies.statements(current):
             reason = "no allowlist rule matches" if not decision.shared else "no resource policy yet"
             return GroupState(group_arn, "not-shared", accounts, reason)
-        feature_sets = {s.feature_set for s in self.shares.shares_holding(group_arn)}
+        shares = self.shares.shares_holding(group_arn)
+        feature_sets = {s.feature_set for s in shares}
         if feature_sets == {STANDARD}:
-            return GroupState(group_arn, "discoverable", accounts, "promoted RAM share")
+            # RAM, not the policy, says who the consumers of a promoted share are.
+            consumers = tuple(sorted({a for s in shares for p in self.shares.share_principals(s.arn)
+                                      if (a := policies.account_of(p))}))
+            if not consumers:
+                return GroupState(group_arn, "not-shared", consumers, "promoted share has no consumers")
+            return GroupState(group_arn, "discoverable", consumers, "promoted RAM share")
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
             reason = "; ".join(assessment.problems)

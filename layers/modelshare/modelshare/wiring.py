@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 
 from modelshare.aws import account_id, allowlist_parameter_name
@@ -9,21 +11,33 @@ from modelshare.aws.allowlist_store import SsmAllowlistSource
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
+from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import OwnerService
 
+DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
 
-def owner_service(session: boto3.session.Session) -> OwnerService:
+
+def dry_run_plan() -> Plan | None:
+    """A plan to hold back every write when the stack runs in dry-run mode, else None."""
+    return Plan() if os.environ.get(DRY_RUN_ENV, "false").strip().lower() == "true" else None
+
+
+def owner_service(session: boto3.session.Session, plan: Plan | None = None) -> OwnerService:
+    """With a `plan`, every write is recorded there instead of made (dry run)."""
+    registry = SageMakerRegistry(session)
+    shares = RamShares(session)
     return OwnerService(
         account=account_id(session),
-        registry=SageMakerRegistry(session),
-        shares=RamShares(session),
+        registry=registry if plan is None else DryRunRegistry(registry, plan),
+        shares=shares if plan is None else DryRunShares(shares, plan),
         allowlist_source=SsmAllowlistSource(session, allowlist_parameter_name()),
     )
 
 
-def consumer_service(session: boto3.session.Session) -> ConsumerService:
+def consumer_service(session: boto3.session.Session, plan: Plan | None = None) -> ConsumerService:
+    shares = RamShares(session)
     return ConsumerService(
         account=account_id(session),
-        shares=RamShares(session),
+        shares=shares if plan is None else DryRunShares(shares, plan),
         allowlist_source=SsmAllowlistSource(session, allowlist_parameter_name()),
     )

@@ -53,14 +53,36 @@ class RamShares:
                 yield ResourceShare(share["resourceShareArn"], share.get("name", ""),
                                     share.get("featureSet", "STANDARD"), share["status"])
 
-    def share_resource_arns(self, share_arn: str) -> list[str]:
+    def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
         paginator = self._client.get_paginator("get_resource_share_associations")
         return [
             association["associatedEntity"]
             for page in paginator.paginate(associationType="RESOURCE", resourceShareArns=[share_arn])
             for association in page["resourceShareAssociations"]
+            if include_past or association["status"] in _LIVE_ASSOCIATIONS
+        ]
+
+    def share_principals(self, share_arn: str) -> list[str]:
+        paginator = self._client.get_paginator("get_resource_share_associations")
+        return [
+            association["associatedEntity"]
+            for page in paginator.paginate(associationType="PRINCIPAL", resourceShareArns=[share_arn])
+            for association in page["resourceShareAssociations"]
             if association["status"] in _LIVE_ASSOCIATIONS
         ]
+
+    def associate_principals(self, share_arn: str, principals: list[str]) -> None:
+        self._client.associate_resource_share(resourceShareArn=share_arn, principals=principals)
+
+    def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
+        self._client.disassociate_resource_share(resourceShareArn=share_arn, principals=principals)
+
+    def delete_share(self, share_arn: str) -> None:
+        try:
+            self._client.delete_resource_share(resourceShareArn=share_arn)
+        except ClientError as error:
+            if _code(error) != "UnknownResourceException":  # already gone: the wanted state
+                raise
 
     def permissions(self, share_arn: str) -> list[SharePermission]:
         # ListResourceSharePermissions has no botocore paginator: follow nextToken by hand.

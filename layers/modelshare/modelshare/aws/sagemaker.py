@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -38,6 +39,13 @@ class SageMakerRegistry:
         self._client.put_model_package_group_policy(
             ModelPackageGroupName=group_name, ResourcePolicy=json.dumps(policy, separators=(",", ":")))
 
+    def delete_policy(self, group_name: str) -> None:
+        try:
+            self._client.delete_model_package_group_policy(ModelPackageGroupName=group_name)
+        except ClientError as error:
+            if not _is_missing(error):  # already gone: the wanted state
+                raise
+
     def cross_account_group_arns(self) -> list[str]:
         paginator = self._client.get_paginator("list_model_package_groups")
         return sorted(
@@ -46,10 +54,11 @@ class SageMakerRegistry:
             for group in page["ModelPackageGroupSummaryList"]
         )
 
-    def group_names(self) -> list[str]:
+    def group_names(self) -> Iterator[str]:
         paginator = self._client.get_paginator("list_model_package_groups")
-        return [group["ModelPackageGroupName"] for page in paginator.paginate()
-                for group in page["ModelPackageGroupSummaryList"]]
+        for page in paginator.paginate():
+            for group in page["ModelPackageGroupSummaryList"]:
+                yield group["ModelPackageGroupName"]
 
 
 def _is_missing(error: ClientError) -> bool:

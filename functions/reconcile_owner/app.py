@@ -1,0 +1,25 @@
+"""Schedule, allowlist change or a deleted group -> bring every group of the account to what the
+allowlist says (add and remove consumers, unshare, promote, delete shares of deleted groups)."""
+
+from dataclasses import asdict
+
+import boto3
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
+from modelshare import events, wiring
+from modelshare.aws import allowlist_parameter_name
+from modelshare.handler import eventbridge_handler
+
+plan = wiring.dry_run_plan()
+owner = wiring.owner_service(boto3.session.Session(), plan)
+
+
+@eventbridge_handler(plan)
+def lambda_handler(event: EventBridgeEvent) -> dict:
+    if event.source == events.SAGEMAKER_SOURCE:
+        events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
+        outcomes = owner.delete_orphaned_shares()
+    else:
+        events.require_sweep_trigger(event, allowlist_parameter_name())
+        outcomes = owner.reconcile()
+    return {"outcomes": [asdict(o) for o in outcomes]}

@@ -1,0 +1,121 @@
+"""Dry run: the real adapters for every read, a recorder for every write.
+
+Wrapping the ports (rather than sprinkling `if dry_run` through the domain) means a dry run takes
+exactly the decisions a real run takes, and its plan is the list of writes it would have made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelshare import policy as policies
+from modelshare.observability import logger
+from modelshare.ports import Invitation, ModelRegistry, ResourceShare, ResourceShares, SharedResource, SharePermission
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    action: str
+    target: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass
+class Plan:
+    writes: list[PlannedWrite] = field(default_factory=list)
+
+    def start(self) -> None:
+        """A new invocation: forget the previous one's writes."""
+        self.writes.clear()
+
+    def record(self, action: str, target: str, detail: str = "") -> None:
+        write = PlannedWrite(action, target, detail)
+        self.writes.append(write)
+        logger.info("Dry run: would write", extra={"action": action, "target": target, "detail": detail})
+
+
+class DryRunRegistry:
+    def __init__(self, inner: ModelRegistry, plan: Plan) -> None:
+        self._inner = inner
+        self._plan = plan
+
+    def group_arn(self, group_name: str) -> str | None:
+        return self._inner.group_arn(group_name)
+
+    def group_names(self) -> Iterator[str]:
+        return self._inner.group_names()
+
+    def get_policy(self, group_name: str) -> dict[str, Any] | None:
+        return self._inner.get_policy(group_name)
+
+    def cross_account_group_arns(self) -> list[str]:
+        return self._inner.cross_account_group_arns()
+
+    def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
+        accounts = sorted({a for s in policies.statements(policy) for p in policies.principals_of(s)
+                           if (a := policies.account_of(p))})
+        self._plan.record("put-policy", group_name, f"principals {', '.join(accounts) or 'none'}")
+
+    def delete_policy(self, group_name: str) -> None:
+        self._plan.record("delete-policy", group_name)
+
+
+class DryRunShares:
+    def __init__(self, inner: ResourceShares, plan: Plan) -> None:
+        self._inner = inner
+        self._plan = plan
+
+    # reads
+    def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
+        return self._inner.shares_holding(resource_arn)
+
+    def owned_shares(self) -> Iterator[ResourceShare]:
+        return self._inner.owned_shares()
+
+    def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
+        return self._inner.share_resource_arns(share_arn, include_past=include_past)
+
+    def share_principals(self, share_arn: str) -> list[str]:
+        return self._inner.share_principals(share_arn)
+
+    def permissions(self, share_arn: str) -> list[SharePermission]:
+        return self._inner.permissions(share_arn)
+
+    def invitations(self) -> Iterator[Invitation]:
+        return self._inner.invitations()
+
+    def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
+        return self._inner.pending_invitation_resources(invitation_arn)
+
+    # writes
+    def promote_permission(self, permission_arn: str, name: str) -> None:
+        self._plan.record("promote-permission", permission_arn, f"as {name}")
+
+    def promote_share(self, share_arn: str) -> bool:
+        self._plan.record("promote-share", share_arn)
+        return True
+
+    def associate_principals(self, share_arn: str, principals: list[str]) -> None:
+        self._plan.record("add-consumers", share_arn, ", ".join(principals))
+
+    def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
+        self._plan.record("remove-consumers", share_arn, ", ".join(principals))
+
+    def delete_share(self, share_arn: str) -> None:
+        self._plan.record("delete-share", share_arn)
+
+    def accept(self, invitation_arn: str) -> bool:
+        self._plan.record("accept-invitation", invitation_arn)
+        return True
+
+
+def with_plan(result: dict[str, Any], plan: Plan | None) -> dict[str, Any]:
+    """`result`, plus the writes a dry run held back."""
+    if plan is None:
+        return result
+    return {**result, "dry_run_plan": [str(write) for write in plan.writes]}

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import io
 import json
@@ -27,7 +28,7 @@ import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -210,7 +211,8 @@ class LambdaService:
                 module = function.module or self._cold_start(function)
                 handler = getattr(module, function.spec.handler.rpartition(".")[2])
                 context = _Context(function, invocation.request_id, started, clock)
-                invocation.result = handler(payload, context)
+                with _simulated_cache_clock(clock):
+                    invocation.result = handler(payload, context)
             elapsed = (clock.now() - started).total_seconds()
             if elapsed > function.spec.timeout_seconds:
                 raise TimeoutError(f"Task timed out after {function.spec.timeout_seconds:.2f} seconds")
@@ -314,6 +316,27 @@ def _own_packages(function: DeployedFunction) -> Iterator[None]:
         for name in [n for n in sys.modules if _is_isolated(n)]:
             del sys.modules[name]
         sys.modules.update(host)
+
+
+# Modules that read the wall clock to expire caches: within an invocation they read the
+# simulated clock instead, so a cache age (POWERTOOLS_PARAMETERS_MAX_AGE) means simulated seconds.
+_CACHE_CLOCK_MODULES = ("aws_lambda_powertools.utilities.parameters.base",)
+
+
+@contextmanager
+def _simulated_cache_clock(clock: Any) -> Iterator[None]:
+    class SimulatedDatetime(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+            now = clock.now()
+            return now.astimezone(tz) if tz is not None else now.replace(tzinfo=None)
+
+    with ExitStack() as stack:
+        for name in _CACHE_CLOCK_MODULES:
+            module = sys.modules.get(name)
+            if module is not None and getattr(module, "datetime", None) is datetime.datetime:
+                stack.enter_context(mock.patch.object(module, "datetime", SimulatedDatetime))
+        yield
 
 
 def _capture_stdout_handlers() -> None:

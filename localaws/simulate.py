@@ -200,7 +200,7 @@ class _Fixed:
     def __init__(self, allowlist: Allowlist) -> None:
         self._allowlist = allowlist
 
-    def load(self) -> Allowlist:
+    def load(self, *, fresh: bool = False) -> Allowlist:
         return self._allowlist
 
 

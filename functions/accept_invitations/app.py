@@ -16,5 +16,7 @@ consumer = wiring.consumer_service(boto3.session.Session(), plan)
 
 @eventbridge_handler(plan)
 def lambda_handler(event: EventBridgeEvent) -> dict:
-    events.require_sweep_trigger(event, allowlist_parameter_name())
-    return {"outcomes": [asdict(o) for o in consumer.accept_allowed_invitations()]}
+    trigger = events.require_sweep_trigger(event, allowlist_parameter_name())
+    # A RAM wake-up may use the cached allowlist; a schedule or an allowlist change reads it afresh.
+    outcomes = consumer.accept_allowed_invitations(fresh_allowlist=trigger != "ram")
+    return {"outcomes": [asdict(o) for o in outcomes]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from modelshare.owner import GroupState, OwnerService
 from modelshare.ports import PENDING
 
 REGION = "eu-west-1"
+WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject")
 OWNER = "111122223333"
 CONSUMER = "444455556666"
 STRANGER = "777788889999"
@@ -40,10 +42,27 @@ class World:
         self.deployment = Deployment(cloud, REGION)
         self.allowlists: dict[str, dict[str, Any]] = {}
 
-    def install(self, *accounts: str, allowlist: dict[str, Any] = SEED_ALLOWLIST) -> None:
+    def install(self, *accounts: str, allowlist: dict[str, Any] = SEED_ALLOWLIST,
+                parameters: dict[str, str] | None = None) -> None:
         for account in accounts:
-            self.deployment.install(account)
+            self.deployment.install(account, parameters)
             self.set_allowlist(account, allowlist)
+
+    def edit_allowlist(self, document: dict[str, Any] | str) -> None:
+        """An admin writes the same document in every account, then things settle."""
+        for account in self.deployment.stacks:
+            self.set_allowlist(account, document)
+        self.settle()
+
+    def run_for(self, **duration: float) -> None:
+        """Let time pass (schedules fire), then settle."""
+        self.cloud.clock.run_until(self.cloud.clock.now() + timedelta(**duration))
+        self.settle()
+
+    def writes(self) -> list[Any]:
+        """Successful calls that change SageMaker or RAM state, in order."""
+        return [c for c in self.cloud.calls if c.error_code is None and c.service in ("sagemaker", "ram")
+                and c.operation.startswith(WRITE_PREFIXES)]
 
     def set_allowlist(self, account: str, document: dict[str, Any] | str) -> None:
         self.allowlists[account] = document

@@ -83,7 +83,11 @@ def test_invalid_allowlist_shares_and_accepts_nothing_and_says_why(world):
     assert world.calls("PutModelPackageGroupPolicy") == []
     errors = [r for r in world.logs(OWNER, "ERROR") if r["message"].startswith("Allowlist invalid")]
     assert errors and errors[0]["problems"] == ["$.shares[0].consumers[0]: the owner cannot be its own consumer"]
-    assert world.metric_total("AllowlistInvalid", OWNER) == 1
+    share_on_create, = world.invocations_of("ShareOnCreateFunction", OWNER)
+    assert share_on_create.metrics()["AllowlistInvalid"] == 1
+    assert world.invocations_of("OwnerReconcileFunction", OWNER), "the allowlist change woke the reconcile"
+    assert all(i.metrics().get("AllowlistInvalid") == 1 for i in world.invocations_of("OwnerReconcileFunction", OWNER)
+               if i.started >= share_on_create.started)
 
 
 def test_share_holding_another_resource_type_is_not_accepted(world):

@@ -153,10 +153,22 @@ class FixedAllowlist:
         self.document = document
         self.loads = 0
 
-    def load(self) -> Allowlist:
+    def load(self, *, fresh: bool = False) -> Allowlist:
         self.loads += 1
         return Allowlist.parse(self.document)
 
 
 def allowlist_doc(*rules: dict[str, Any]) -> dict[str, Any]:
     return {"version": 1, "shares": list(rules)}
+
+
+class StaleCacheAllowlist:
+    """A cached copy that lags behind the parameter: `fresh` reads see `current`."""
+
+    def __init__(self, cached: dict[str, Any], current: dict[str, Any]) -> None:
+        self.cached, self.current = cached, current
+        self.fresh_loads = 0
+
+    def load(self, *, fresh: bool = False) -> Allowlist:
+        self.fresh_loads += fresh
+        return Allowlist.parse(self.current if fresh else self.cached)

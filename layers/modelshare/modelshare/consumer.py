@@ -37,20 +37,24 @@ class ConsumerService:
     shares: ResourceShares
     allowlist_source: AllowlistSource
 
-    def accept_allowed_invitations(self) -> list[InvitationOutcome]:
-        allowlist = load_allowlist(self.allowlist_source)
+    def accept_allowed_invitations(self, *, fresh_allowlist: bool = False) -> list[InvitationOutcome]:
+        allowlist = load_allowlist(self.allowlist_source, fresh=fresh_allowlist)
         if allowlist is None:
             return []
         outcomes = []
         for invitation in self.shares.invitations():
             if invitation.status == PENDING:
-                outcomes.append(self._consider(invitation, allowlist))
+                outcomes.append(self._consider(invitation, allowlist, fresh_allowlist))
         return outcomes
 
-    def _consider(self, invitation: Invitation, allowlist: Allowlist) -> InvitationOutcome:
+    def _consider(self, invitation: Invitation, allowlist: Allowlist, fresh: bool) -> InvitationOutcome:
         context = {"invitation": invitation.arn, "sender": invitation.sender, "share": invitation.share_arn}
         try:
             refusal = self.refusal(invitation, allowlist)
+            if refusal is None and not fresh:
+                # Accepting is a grant: confirm it on a fresh read, never on a cached one.
+                current = load_allowlist(self.allowlist_source, fresh=True)
+                refusal = "allowlist invalid" if current is None else self.refusal(invitation, current)
             if refusal is not None:
                 logger.warning("Invitation left pending", extra={**context, "reason": refusal})
                 count("InvitationsLeftPending")

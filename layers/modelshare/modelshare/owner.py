@@ -62,9 +62,12 @@ class OwnerService:
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
 
     # -- share on creation ------------------------------------------------------------------
-    def share_group(self, group_name: str) -> GroupOutcome:
-        """Give `group_name` the resource policy the allowlist asks for (merge, never clobber)."""
-        allowlist = self._allowlist()
+    def share_group(self, group_name: str, *, fresh: bool = False) -> GroupOutcome:
+        """Give `group_name` the resource policy the allowlist asks for (merge, never clobber).
+
+        The cached allowlist may answer "nothing to do"; a write is decided on a fresh read, so
+        a stale cache never grants what the allowlist no longer allows."""
+        allowlist = load_allowlist(self.allowlist_source, fresh=fresh)
         if allowlist is None:
             return GroupOutcome(group_name, "skipped", "allowlist invalid")
         group_arn = self.registry.group_arn(group_name)
@@ -87,6 +90,8 @@ class OwnerService:
             logger.info("Policy already right", extra={"group": group_name})
             return GroupOutcome(group_name, "unchanged")
         assert wanted is not None  # merge() keeps `ours`
+        if not fresh:
+            return self.share_group(group_name, fresh=True)
         self.registry.put_policy(group_name, wanted)
         logger.info("Shared group", extra={"group": group_name, "consumers": list(decision.consumers),
                                           "actions": list(decision.actions)})
@@ -97,8 +102,9 @@ class OwnerService:
     def promote_group(self, group_name: str) -> GroupOutcome:
         """Promote the share RAM made from the group's policy, when it is safe and possible.
 
-        Raises PromotionNotReady when RAM is not there yet, so the invocation is retried."""
-        allowlist = self._allowlist()
+        Raises PromotionNotReady when RAM is not there yet, so the invocation is retried.
+        Promotion is a grant: always decided on a fresh read of the allowlist."""
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return GroupOutcome(group_name, "skipped", "allowlist invalid")
         group_arn = self.registry.group_arn(group_name)
@@ -198,8 +204,9 @@ class OwnerService:
     # -- reconcile ----------------------------------------------------------------------------
     def reconcile(self) -> list[GroupOutcome]:
         """Bring every group of the account to what the allowlist says, and clean up shares of
-        deleted groups. A converged account costs reads only."""
-        allowlist = self._allowlist()
+        deleted groups. A converged account costs reads only. Reads the allowlist afresh: a
+        reconcile runs because it changed, or to repair what a cached value missed."""
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
         outcomes = [self.reconcile_group(name, allowlist) for name in self.registry.group_names()]
@@ -321,14 +328,11 @@ class OwnerService:
             reason = f"share is {', '.join(sorted(feature_sets))}"
         return GroupState(group_arn, "accessible-not-discoverable", accounts, reason)
 
-    def _allowlist(self) -> Allowlist | None:
-        return load_allowlist(self.allowlist_source)
 
-
-def load_allowlist(source: AllowlistSource) -> Allowlist | None:
+def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist | None:
     """The allowlist, or None (logged, counted) when it is invalid or missing: fail closed."""
     try:
-        return source.load()
+        return source.load(fresh=fresh)
     except AllowlistError as error:
         logger.error("Allowlist invalid: nothing is shared or accepted",
                      extra={"problems": [f"{path}: {message}" for path, message in error.problems]})

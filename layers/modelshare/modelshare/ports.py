@@ -100,7 +100,7 @@ class ResourceShares(Protocol):
 
 
 class AllowlistSource(Protocol):
-    def load(self) -> Allowlist:
-        """The current allowlist; raises AllowlistError (invalid or missing: fail closed) or
-        AllowlistUnavailable (transient)."""
+    def load(self, *, fresh: bool = False) -> Allowlist:
+        """The current allowlist (`fresh`: bypass any cache); raises AllowlistError (invalid or
+        missing: fail closed) or AllowlistUnavailable (transient)."""
         ...

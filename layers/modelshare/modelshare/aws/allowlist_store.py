@@ -23,9 +23,9 @@ class SsmAllowlistSource:
         self._provider = SSMProvider(boto3_client=session.client("ssm", config=CLIENT_CONFIG))
         self.parameter_name = parameter_name
 
-    def load(self) -> Allowlist:
+    def load(self, *, fresh: bool = False) -> Allowlist:
         try:
-            document = self._provider.get(self.parameter_name)
+            document = self._provider.get(self.parameter_name, force_fetch=fresh)
         except GetParameterError as error:
             cause = error.__context__
             if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") == "ParameterNotFound":

@@ -1,0 +1,151 @@
+import pytest
+
+from modelshare import policy as policies
+from modelshare.allowlist import ACCESS_ACTIONS
+from modelshare.consumer import ConsumerService
+from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
+from modelshare.owner import OwnerService
+from modelshare.ports import CREATED_FROM_POLICY, MODEL_PACKAGE_GROUP_TYPE, STANDARD, Invitation, SharedResource
+from tests.unit.fakes import (
+    CONSUMER,
+    OTHER,
+    OWNER,
+    FakeRegistry,
+    FakeShares,
+    FixedAllowlist,
+    StaleCacheAllowlist,
+    allowlist_doc,
+    group_arn,
+)
+
+RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
+
+
+def ours(*consumers, name="churn-xgb"):
+    return policies.modelshare_statement(group_arn(name), consumers, ACCESS_ACTIONS["discover"])
+
+
+def owner_with(*rules, groups=("churn-xgb",), source=None):
+    registry, shares = FakeRegistry(groups=set(groups)), FakeShares()
+    service = OwnerService(OWNER, registry, shares, source or FixedAllowlist(allowlist_doc(*(rules or (RULE,)))),
+                           sleep=lambda s: None)
+    return service, registry, shares
+
+
+def promoted(shares, name="churn-xgb", principals=(CONSUMER,)):
+    arn = shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}",
+                                  feature_set=STANDARD)
+    shares.principals[arn] = list(principals)
+    return arn
+
+
+def test_promoted_share_consumers_follow_the_allowlist_through_ram():
+    service, registry, shares = owner_with({**RULE, "consumers": [OTHER]})
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    share = promoted(shares)
+    outcome, = service.reconcile()
+    assert outcome.action == "consumers-changed"
+    assert shares.principal_changes == [("add", share, (OTHER,)), ("remove", share, (CONSUMER,))]
+    assert registry.puts == [], "after promotion the policy is left alone; RAM owns the principals"
+    assert [o.action for o in service.reconcile()] == ["converged"]
+
+
+def test_before_promotion_consumers_change_through_the_policy_and_unsharing_deletes_our_only_statement():
+    service, registry, _ = owner_with({**RULE, "consumers": [OTHER]}, groups=("churn-xgb", "churn-lr"))
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": "shared", "churn-lr": "shared"}
+    assert registry.policies["churn-xgb"]["Statement"] == [ours(OTHER)]
+    service.allowlist_source = FixedAllowlist(allowlist_doc())
+    assert {o.action for o in service.reconcile()} == {"unshared"}
+    assert registry.deletes == ["churn-lr", "churn-xgb"] and registry.policies == {}
+
+
+def test_unsharing_keeps_foreign_statements():
+    service, registry, _ = owner_with()
+    foreign = {"Sid": "Auditor", "Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "sagemaker:ListModelPackages",
+               "Resource": group_arn("churn-xgb")}
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [foreign, ours(CONSUMER)]}
+    service.allowlist_source = FixedAllowlist(allowlist_doc())
+    service.reconcile()
+    assert registry.policies["churn-xgb"]["Statement"] == [foreign] and registry.deletes == []
+
+
+def test_reconcile_promotes_what_is_promotable_and_converged_groups_cost_no_writes():
+    service, registry, shares = owner_with(groups=("churn-xgb", "scratch"))
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    shares.add_policy_share(group_arn("churn-xgb"))
+    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": "promoted", "scratch": "converged"}
+    shares.shares.clear()
+    promoted(shares)
+    puts, changes, promoted_before = len(registry.puts), len(shares.principal_changes), len(shares.promoted_shares)
+    assert {o.action for o in service.reconcile()} == {"converged"}
+    assert (len(registry.puts), len(shares.principal_changes), len(shares.promoted_shares)) == (puts, changes, promoted_before)
+
+
+def test_conflicting_rules_remove_consumers_from_promoted_share():
+    service, _, shares = owner_with(RULE, {**RULE, "groups": ["churn-xgb"], "access": ["deploy"]})
+    share = promoted(shares)
+    outcome, = service.reconcile()
+    assert shares.principal_changes == [("remove", share, (CONSUMER,))]
+    assert (outcome.action, outcome.reason) == ("consumers-changed", f"removed {CONSUMER}")
+
+
+def test_orphaned_promoted_shares_of_deleted_groups_are_deleted_and_others_kept():
+    service, _, shares = owner_with(groups=())
+    orphan = promoted(shares, name="gone")
+    shares.past_resources[orphan], shares.resources[orphan] = shares.resources[orphan], []
+    alive = promoted(shares, name="churn-live")
+    other = shares.add_policy_share("arn:aws:ec2:eu-west-1:111122223333:subnet/s-1",
+                                    share_arn="arn:aws:ram:eu-west-1:111122223333:resource-share/ec2", feature_set=STANDARD)
+    shares.past_resources[other], shares.resources[other] = shares.resources[other], []
+    outcomes = service.delete_orphaned_shares()
+    assert shares.deleted_shares == [orphan]
+    assert [(o.group, o.action) for o in outcomes] == [("gone", "share-deleted")]
+    assert alive in shares.shares and other in shares.shares
+
+
+def test_invalid_allowlist_reconciles_nothing():
+    service, registry, shares = owner_with()
+    service.allowlist_source = FixedAllowlist({"version": 1, "shares": "all"})
+    assert service.reconcile() == []
+    assert registry.puts == [] and shares.principal_changes == []
+
+
+def test_dry_run_records_writes_instead_of_making_them():
+    service, registry, shares = owner_with({**RULE, "consumers": [OTHER]}, groups=("churn-xgb", "churn-lr"))
+    share = promoted(shares)
+    plan = Plan()
+    dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), service.allowlist_source)
+    dry.reconcile()
+    assert [str(w) for w in plan.writes] == [
+        f"put-policy churn-lr: principals {OTHER}",
+        f"add-consumers {share}: {OTHER}",
+        f"remove-consumers {share}: {CONSUMER}",
+    ]
+    assert registry.puts == [] and shares.principal_changes == []
+
+
+def test_stale_cache_never_grants_sharing():
+    service, registry, _ = owner_with(source=StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc()))
+    outcome = service.share_group("churn-xgb")
+    assert outcome.action == "not-shared" and registry.puts == []
+    assert service.allowlist_source.fresh_loads == 1
+
+
+def test_stale_cache_never_accepts():
+    shares = FakeShares(pending=[Invitation("inv", "share", "s", OWNER, "PENDING", None)],
+                        invitation_resources={"inv": [SharedResource(group_arn("churn-xgb"), MODEL_PACKAGE_GROUP_TYPE)]})
+    consumer = ConsumerService(CONSUMER, shares, StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc()))
+    outcome, = consumer.accept_allowed_invitations()
+    assert outcome.action == "left-pending" and "not an allowlisted owner" in outcome.reason
+    assert shares.accepted == []
+
+
+@pytest.mark.parametrize("feature_set", [CREATED_FROM_POLICY])
+def test_promotion_decided_on_fresh_allowlist(feature_set):
+    source = StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc({**RULE, "consumers": [OTHER]}))
+    service, registry, shares = owner_with(source=source)
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    shares.add_policy_share(group_arn("churn-xgb"), feature_set=feature_set)
+    outcome = service.promote_group("churn-xgb")
+    assert outcome.action == "not-promotable" and f"{CONSUMER} is not allowlisted" in outcome.reason

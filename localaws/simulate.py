@@ -21,12 +21,12 @@ from localaws.lambdas import Invocation
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
-from modelshare.owner import OwnerService
+from modelshare.owner import QUIET_ACTIONS, OwnerService
 from modelshare.ports import PENDING
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"\d{12}")
-_SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds"}
+_SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds", "edits"}
 _ACCOUNT_KEYS = {"groups", "policies", "allowlist"}
 
 
@@ -48,6 +48,9 @@ class Scenario:
     region: str
     ram_share_delay_seconds: float
     accounts: tuple[AccountPlan, ...]
+    # Allowlist documents an admin writes to every account's parameter, in order. They are not
+    # validated here: an invalid one is written all the same, as a console user could.
+    edits: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, data: Any) -> Scenario:
@@ -95,7 +98,11 @@ class Scenario:
             if "allowlist" in spec:
                 allowlist, document = _allowlist(spec["allowlist"], f"{where}.allowlist")
             plans.append(AccountPlan(account, tuple(groups), dict(policies), allowlist, document))
-        return cls(region, float(delay), tuple(plans))
+        edits = data.get("edits", [])
+        if not isinstance(edits, list):
+            raise ScenarioError("scenario.edits: must be a list of allowlist documents")
+        documents = tuple(edit if isinstance(edit, str) else json.dumps(edit, indent=2) for edit in edits)
+        return cls(region, float(delay), tuple(plans), documents)
 
 
 def _allowlist(document: Any, where: str) -> tuple[Allowlist, str]:
@@ -115,6 +122,9 @@ class Simulation:
     narrate: Narrator = lambda line: None
     cloud: LocalCloud = field(init=False)
     deployment: Deployment = field(init=False)
+    edit_results: list[dict[str, Any]] = field(default_factory=list)
+    # The last valid allowlist each account holds: what the functions act on.
+    effective_allowlists: dict[str, Allowlist] = field(default_factory=dict)
 
     def run(self) -> dict[str, Any]:
         scenario = self.scenario
@@ -127,6 +137,7 @@ class Simulation:
             for plan in scenario.accounts:
                 self.deployment.install(plan.account)
                 self.deployment.put_allowlist(plan.account, plan.allowlist_document)
+                self.effective_allowlists[plan.account] = plan.allowlist
             self.narrate(f"Installed modelshare (Role=both) and the allowlist in {len(scenario.accounts)} accounts.")
             for plan in scenario.accounts:
                 sagemaker = cloud.session(plan.account, scenario.region).client("sagemaker")
@@ -141,11 +152,29 @@ class Simulation:
                                                              ResourcePolicy=json.dumps(policy))
                     self._say(f"[{plan.account}] a person puts their own resource policy on {group!r}")
             self._settle()
+            for number, document in enumerate(scenario.edits, start=1):
+                self._edit(number, document)
             return self.report()
+
+    def _edit(self, number: int, document: str) -> None:
+        try:
+            allowlist: Allowlist | None = Allowlist.parse(document)
+            problems: list[str] = []
+        except AllowlistError as error:
+            allowlist, problems = None, [f"{path}: {message}" for path, message in error.problems]
+        self.edit_results.append({"edit": number, "valid": allowlist is not None, "problems": problems})
+        for plan in self.scenario.accounts:
+            self.deployment.put_allowlist(plan.account, document)
+            if allowlist is not None:
+                self.effective_allowlists[plan.account] = allowlist
+        verdict = "valid" if allowlist is not None else "INVALID, so nothing may change: " + "; ".join(problems)
+        self._say(f"an admin writes allowlist edit #{number} to every account ({verdict})")
+        self._settle()
 
     def _settle(self) -> None:
         ran = self.deployment.settle()
-        self._say(f"... quiet after {ran} scheduled steps")
+        if ran:
+            self._say(f"... quiet after {ran} scheduled steps")
 
     def _say(self, text: str) -> None:
         self.narrate(f"{self._elapsed()}  {text}")
@@ -178,9 +207,10 @@ class Simulation:
             pending[plan.account] = sorted(
                 ({"sender": i.sender, "resourceShareArn": i.share_arn} for i in shares.invitations() if i.status == PENDING),
                 key=lambda item: (item["sender"], item["resourceShareArn"]))
-            owner = OwnerService(plan.account, registry, shares, allowlist_source=_Fixed(plan.allowlist))
+            allowlist = self.effective_allowlists[plan.account]
+            owner = OwnerService(plan.account, registry, shares, allowlist_source=_Fixed(allowlist))
             for group in plan.groups:
-                state = owner.group_state(group, plan.allowlist)
+                state = owner.group_state(group, allowlist)
                 if state is not None:
                     groups[state.arn] = {"status": state.status, "consumers": list(state.consumers),
                                          "reason": state.reason}
@@ -193,6 +223,7 @@ class Simulation:
                  "error": f"{f['responsePayload']['errorType']}: {f['responsePayload']['errorMessage']}"}
                 for f in self.deployment.lambdas.failures
             ],
+            "edits": self.edit_results,
         }
 
 
@@ -205,13 +236,14 @@ class _Fixed:
 
 
 def describe_result(result: Any) -> list[str]:
-    """One line per group or invitation outcome a function returned."""
+    """One line per group or invitation outcome a function returned that changed something (or
+    explains why not); a dry run's held-back writes too."""
     if not isinstance(result, dict):
         return [str(result)]
-    outcomes = result.get("outcomes", [result])
-    if not outcomes:
+    outcomes = [o for o in result.get("outcomes", [result]) if o.get("action") not in QUIET_ACTIONS]
+    lines = [f"dry run, would: {write}" for write in result.get("dry_run_plan", [])]
+    if not outcomes and not lines:
         return [NOTHING_TO_DO]
-    lines = []
     for outcome in outcomes:
         subject = outcome.get("group") or outcome.get("invitation_arn") or ""
         reason = f" ({outcome['reason']})" if outcome.get("reason") else ""

@@ -21,7 +21,7 @@ def test_demo_report(capsys, monkeypatch):
     code, out, err = run(capsys, ROOT_DEMO, "--json")
     assert code == 0, err
     report = json.loads(out)
-    assert set(report) == {"discoverable", "pending_invitations", "groups", "failed_invocations"}
+    assert set(report) == {"discoverable", "pending_invitations", "groups", "failed_invocations", "edits"}
     assert report["discoverable"] == {
         OWNER: [], STRANGER: [], ROGUE_OWNER: [],
         CONSUMER: [group_arn("churn-lightgbm"), group_arn("churn-xgb"), group_arn("fraud-detector")],
@@ -81,3 +81,35 @@ def test_unreadable_scenario(capsys, tmp_path):
     assert run(capsys, str(tmp_path / "bad.json"))[0] == 2
     code, _, err = run(capsys, str(tmp_path / "missing.json"))
     assert code == 2 and "cannot read" in err
+
+
+def test_edits_add_and_remove_consumers_and_an_invalid_edit_changes_nothing(capsys, tmp_path):
+    third = "121212121212"
+
+    def rule(*consumers):
+        return {"version": 1, "shares": [{"owner": OWNER, "groups": ["churn-*"], "consumers": list(consumers)}]}
+
+    scenario = {"allowlist": rule(CONSUMER), "accounts": {OWNER: {"groups": ["churn-xgb"]}, CONSUMER: {}, third: {}},
+                "edits": [rule(CONSUMER, third), rule(third), {"version": 1, "shares": [{"owner": OWNER}]}]}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario))
+    code, out, err = run(capsys, str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["discoverable"] == {OWNER: [], CONSUMER: [], third: [group_arn("churn-xgb")]}
+    assert report["groups"][group_arn("churn-xgb")]["consumers"] == [third]
+    assert [e["valid"] for e in report["edits"]] == [True, True, False]
+    assert report["edits"][2]["problems"] == ["$.shares[0].groups: is required", "$.shares[0].consumers: is required"]
+    assert report["failed_invocations"] == []
+
+
+def test_edits_example(capsys, monkeypatch):
+    monkeypatch.chdir(__import__("pathlib").Path(__file__).resolve().parents[2])
+    code, out, err = run(capsys, "examples/edits.json", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    third = "121212121212"
+    assert report["discoverable"][third] == [group_arn("churn-xgb"), group_arn("fraud-detector")]
+    assert report["discoverable"][CONSUMER] == []
+    assert [e["valid"] for e in report["edits"]] == [True, True, False]
+    assert "the owner cannot be its own consumer" in report["edits"][2]["problems"][0]

@@ -98,7 +98,10 @@ class Ram:
         self.clock.call_later(delay, run, f"ram: {label}", internal=True, timer=timer)
 
     def _event(self, account: str, region: str, detail: dict[str, Any], resources: list[str]) -> None:
-        self.emit(account, region, "aws.ram", _DETAIL_TYPE, detail, resources)
+        # AWS's documented example pattern matches "status": ["failed"]: statuses are lower case
+        # in events (unlike the API's). Only `event` and `status` are documented; the other
+        # detail fields are this emulator's guess, and modelshare reads none of them.
+        self.emit(account, region, "aws.ram", _DETAIL_TYPE, {**detail, "status": detail["status"].lower()}, resources)
 
     @staticmethod
     def _check_share_arn(arn: str) -> None:

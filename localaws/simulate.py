@@ -18,7 +18,7 @@ from localaws.clock import DEFAULT_START
 from localaws.cloud import LocalCloud
 from localaws.deployment import Deployment
 from localaws.lambdas import Invocation
-from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.allowlist import Allowlist, AllowlistError, StaticAllowlistSource
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.owner import QUIET_ACTIONS, OwnerService
@@ -208,7 +208,7 @@ class Simulation:
                 ({"sender": i.sender, "resourceShareArn": i.share_arn} for i in shares.invitations() if i.status == PENDING),
                 key=lambda item: (item["sender"], item["resourceShareArn"]))
             allowlist = self.effective_allowlists[plan.account]
-            owner = OwnerService(plan.account, registry, shares, allowlist_source=_Fixed(allowlist))
+            owner = OwnerService(plan.account, registry, shares, allowlist_source=StaticAllowlistSource(allowlist))
             for group in plan.groups:
                 state = owner.group_state(group, allowlist)
                 if state is not None:
@@ -225,14 +225,6 @@ class Simulation:
             ],
             "edits": self.edit_results,
         }
-
-
-class _Fixed:
-    def __init__(self, allowlist: Allowlist) -> None:
-        self._allowlist = allowlist
-
-    def load(self, *, fresh: bool = False) -> Allowlist:
-        return self._allowlist
 
 
 def describe_result(result: Any) -> list[str]:

@@ -1,6 +1,23 @@
 """`modelshare` admin CLI.
 
-    modelshare simulate SCENARIO.json [--json]   run a scenario on the local multi-account AWS
+    modelshare allowlist validate FILE             check an allowlist file (no AWS call)
+    modelshare allowlist show | get                print the document in the allowlist parameter
+    modelshare allowlist diff FILE                 what FILE changes compared with the parameter
+    modelshare allowlist set FILE [--expected-version N] [--yes]
+                                                   validate, diff, then write FILE to the parameter
+    modelshare plan [--allowlist FILE]             what reconcile would change here (writes nothing)
+    modelshare status [--json]                     groups and pending invitations of this account
+    modelshare simulate SCENARIO.json [--json]     run a scenario on the local multi-account AWS
+
+AWS commands use the normal boto3 credential chain, narrowed by --profile and --region, and the
+allowlist parameter named by --parameter (default: $MODELSHARE_ALLOWLIST_PARAMETER, else
+/modelshare/allowlist). Global options go before or after the command.
+
+exit status:
+  0  done (a diff or a plan with changes is still 0)
+  1  invalid allowlist document, parameter not found, AWS error, write not confirmed
+  2  usage error, unreadable or non-JSON input file
+  3  concurrent change: the parameter's version moved (set refused, or another write detected)
 """
 
 from __future__ import annotations
@@ -10,19 +27,59 @@ import json
 import sys
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from modelshare_cli import allowlist_commands, plan, status
+from modelshare_cli.common import INVALID, USAGE, CliError, error_line
+
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error argparse has printed already
+        return exit_.code if isinstance(exit_.code, int) else USAGE
+    if args.command == "simulate":
+        return _simulate(args.scenario, as_json=args.json)
+    try:
+        return args.handler(args)
+    except CliError as error:
+        error_line(str(error))
+        return error.code
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        operation = getattr(error, "operation_name", "") or "AWS call"
+        error_line(f"{operation} failed: {info.get('Code', 'error')}: {info.get('Message', error)}")
+        return INVALID
+    except BotoCoreError as error:  # no credentials, no region, unknown profile, endpoint unreachable
+        error_line(str(error))
+        return INVALID
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelshare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
+    _add_global_options(parser, default=None)
+    # The same options after the command; SUPPRESS keeps a command's parser from resetting a
+    # value given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_global_options(common, default=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    allowlist_commands.add_parser(commands, common)
+    plan.add_parser(commands, common)
+    status.add_parser(commands, common)
     simulate = commands.add_parser("simulate", help="run a scenario on the local multi-account AWS")
     simulate.add_argument("scenario", type=Path, help="scenario JSON file")
     simulate.add_argument("--json", action="store_true", help="print one JSON report instead of the story")
-    args = parser.parse_args(argv)
-    if args.command == "simulate":
-        return _simulate(args.scenario, as_json=args.json)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    group = parser.add_argument_group("AWS options")
+    group.add_argument("--region", default=default, help="AWS region (default: the credential chain's)")
+    group.add_argument("--profile", default=default, help="named AWS profile (default: the credential chain's)")
+    group.add_argument("--parameter", metavar="NAME", default=default,
+                       help="allowlist SSM parameter (default: $MODELSHARE_ALLOWLIST_PARAMETER, else /modelshare/allowlist)")
 
 
 def _simulate(path: Path, *, as_json: bool) -> int:
@@ -57,6 +114,11 @@ def _print_summary(report: dict) -> None:
     for arn, state in report["groups"].items():
         consumers = ", ".join(state["consumers"]) or "-"
         print(f"  {arn}\n      {state['status']}; consumers: {consumers}; {state['reason']}")
+    for edit in report.get("edits", []):
+        verdict = "valid" if edit["valid"] else "INVALID, changed nothing: " + "; ".join(edit["problems"])
+        print(f"\nAllowlist edit #{edit['edit']}: {verdict}", end="")
+    if report.get("edits"):
+        print()
     if report["failed_invocations"]:
         print("\nInvocations sent to the on-failure destination:")
         for failure in report["failed_invocations"]:

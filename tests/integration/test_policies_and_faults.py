@@ -124,7 +124,7 @@ def test_expired_invitation_is_not_accepted(world):
     assert [i.status for i in world.invitations(CONSUMER)] == ["EXPIRED"]
     world.lambdas.delivery_policy = lambda function, event: 1
     world.cloud.emit(CONSUMER, "eu-west-1", "aws.ram", "Resource Sharing State Change",
-                     {"event": "Resource Share Invitation", "status": "EXPIRED"})
+                     {"event": "Resource Share Invitation", "status": "expired"})
     world.settle()
 
     assert world.invocations_of("AcceptInvitationsFunction", CONSUMER)

@@ -103,7 +103,7 @@ def test_share_holding_another_resource_type_is_not_accepted(world):
 
     consumer_asleep = False
     world.cloud.emit(CONSUMER, "eu-west-1", "aws.ram", "Resource Sharing State Change",
-                     {"event": "Resource Share Invitation", "status": "PENDING"})
+                     {"event": "Resource Share Invitation", "status": "pending"})
     world.settle()
 
     assert [i.share_arn for i in world.pending(CONSUMER)] == [share_arn]

@@ -44,7 +44,7 @@ def test_share_appears_asynchronously_after_put_policy(aws):
         (CONSUMER, "ASSOCIATED"), (f"arn:aws:iam::{OTHER}:root", "ASSOCIATED")}
     [event] = aws.ram_events(OWNER)
     assert event["detail-type"] == "Resource Sharing State Change"
-    assert event["detail"]["event"] == "Resource Share Association" and event["detail"]["status"] == "ASSOCIATED"
+    assert event["detail"]["event"] == "Resource Share Association" and event["detail"]["status"] == "associated"
     assert event["detail"]["resourceShareArn"] == share["resourceShareArn"]
     assert event["resources"] == [share["resourceShareArn"]]
 
@@ -265,10 +265,10 @@ def test_promotion_invites_each_principal_account(aws):
         assert invitation["senderAccountId"] == OWNER and invitation["receiverAccountId"] == account
         assert invitation["resourceShareName"] == aws.share(share)["name"]
         [event] = [e for e in aws.ram_events(account) if e["detail"]["event"] == "Resource Share Invitation"]
-        assert event["detail"]["status"] == "PENDING" and event["detail"]["resourceShareArn"] == share
+        assert event["detail"]["status"] == "pending" and event["detail"]["resourceShareArn"] == share
         assert event["resources"] == [invitation["resourceShareInvitationArn"]]
     owner_events = [e["detail"] for e in aws.ram_events(OWNER) if e["detail"].get("associatedEntity") in (CONSUMER, OTHER)]
-    assert {(d["associatedEntity"], d["status"]) for d in owner_events} == {(CONSUMER, "ASSOCIATING"), (OTHER, "ASSOCIATING")}
+    assert {(d["associatedEntity"], d["status"]) for d in owner_events} == {(CONSUMER, "associating"), (OTHER, "associating")}
     statuses = {p["associatedEntity"]: p["status"] for p in aws.ram().get_resource_share_associations(
         associationType="PRINCIPAL", resourceShareArns=[share])["resourceShareAssociations"]}
     assert statuses == {CONSUMER: "ASSOCIATING", OTHER: "ASSOCIATING"}
@@ -295,7 +295,7 @@ def test_cross_account_listing_only_after_accept(aws):
     assert aws.invitations()[0]["status"] == "ACCEPTED"
     status = aws.ram().get_resource_share_associations(associationType="PRINCIPAL", principal=CONSUMER)
     assert status["resourceShareAssociations"][0]["status"] == "ASSOCIATED"
-    accepted_events = [e["detail"] for e in aws.ram_events(OWNER) if e["detail"].get("status") == "ASSOCIATED"
+    accepted_events = [e["detail"] for e in aws.ram_events(OWNER) if e["detail"].get("status") == "associated"
                        and e["detail"].get("associatedEntity") == CONSUMER]
     assert len(accepted_events) == 1
     # Other accounts still see nothing.

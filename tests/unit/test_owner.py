@@ -26,7 +26,7 @@ def test_share_puts_one_statement_and_is_idempotent():
     service, registry, _, _ = make_owner()
     assert service.share_group("churn-xgb").action == "shared"
     assert registry.policies["churn-xgb"] == {"Version": "2012-10-17", "Statement": [ours()]}
-    assert service.share_group("churn-xgb").action == "unchanged"
+    assert service.share_group("churn-xgb").action == "converged"
     assert len(registry.puts) == 1, "no write when the policy is already right"
 
 

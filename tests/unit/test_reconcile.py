@@ -74,11 +74,11 @@ def test_reconcile_promotes_what_is_promotable_and_converged_groups_cost_no_writ
     service, registry, shares = owner_with(groups=("churn-xgb", "scratch"))
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
     shares.add_policy_share(group_arn("churn-xgb"))
-    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": "promoted", "scratch": "converged"}
+    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": "promoted", "scratch": "not-shared"}
     shares.shares.clear()
     promoted(shares)
     puts, changes, promoted_before = len(registry.puts), len(shares.principal_changes), len(shares.promoted_shares)
-    assert {o.action for o in service.reconcile()} == {"converged"}
+    assert {o.action for o in service.reconcile()} == {"converged", "not-shared"}
     assert (len(registry.puts), len(shares.principal_changes), len(shares.promoted_shares)) == (puts, changes, promoted_before)
 
 

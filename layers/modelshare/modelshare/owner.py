@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from modelshare import policy as policies
-from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision
 from modelshare.observability import count, logger
 from modelshare.ports import (
     CREATED_FROM_POLICY,
@@ -30,7 +30,8 @@ from modelshare.ports import (
 # RAM can be slower (AWS_FACTS.md: UNVERIFIED how long); then the invocation fails and Lambda's
 # asynchronous retry, a RAM event or the next sweep finishes the job.
 SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
-# Reconcile outcomes that changed nothing.
+# Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
+# nothing either, but say why a group is not shared).
 QUIET_ACTIONS = frozenset({"converged", "gone", "promoting"})
 PERMISSION_NAME_MAX = 36
 
@@ -62,41 +63,13 @@ class OwnerService:
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
 
     # -- share on creation ------------------------------------------------------------------
-    def share_group(self, group_name: str, *, fresh: bool = False) -> GroupOutcome:
-        """Give `group_name` the resource policy the allowlist asks for (merge, never clobber).
-
-        The cached allowlist may answer "nothing to do"; a write is decided on a fresh read, so
-        a stale cache never grants what the allowlist no longer allows."""
-        allowlist = load_allowlist(self.allowlist_source, fresh=fresh)
+    def share_group(self, group_name: str) -> GroupOutcome:
+        """A new group: give it what the allowlist asks for. Creation is rare and sharing is a
+        grant, so the allowlist is read afresh; late or repeated events converge the same way."""
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return GroupOutcome(group_name, "skipped", "allowlist invalid")
-        group_arn = self.registry.group_arn(group_name)
-        if group_arn is None:
-            logger.info("Group no longer exists; nothing to share", extra={"group": group_name})
-            return GroupOutcome(group_name, "gone")
-        decision = allowlist.decide(self.account, group_name)
-        if decision.conflict:
-            logger.warning("Group not shared: allowlist conflict",
-                           extra={"group": group_name, "reason": decision.conflict})
-            count("AllowlistConflicts")
-            return GroupOutcome(group_name, "conflict", decision.conflict)
-        if not decision.shared:
-            logger.info("Group matches no allowlist rule; not shared", extra={"group": group_name})
-            return GroupOutcome(group_name, "not-shared", "no allowlist rule matches")
-        current = self.registry.get_policy(group_name)
-        ours = policies.modelshare_statement(group_arn, decision.consumers, decision.actions)
-        wanted = policies.merge(current, ours)
-        if policies.same_policy(current, wanted):
-            logger.info("Policy already right", extra={"group": group_name})
-            return GroupOutcome(group_name, "unchanged")
-        assert wanted is not None  # merge() keeps `ours`
-        if not fresh:
-            return self.share_group(group_name, fresh=True)
-        self.registry.put_policy(group_name, wanted)
-        logger.info("Shared group", extra={"group": group_name, "consumers": list(decision.consumers),
-                                          "actions": list(decision.actions)})
-        count("GroupsShared")
-        return GroupOutcome(group_name, "shared", ", ".join(decision.consumers))
+        return self.reconcile_group(group_name, allowlist)
 
     # -- promotion --------------------------------------------------------------------------
     def promote_group(self, group_name: str) -> GroupOutcome:
@@ -211,8 +184,8 @@ class OwnerService:
             return []
         outcomes = [self.reconcile_group(name, allowlist) for name in self.registry.group_names()]
         outcomes.extend(self.delete_orphaned_shares())
-        changed = [o for o in outcomes if o.action not in QUIET_ACTIONS]
-        logger.info("Reconciled", extra={"groups": len(outcomes), "changed": [f"{o.group}: {o.action}" for o in changed]})
+        notable = [f"{o.group}: {o.action}" for o in outcomes if o.action not in QUIET_ACTIONS]
+        logger.info("Reconciled", extra={"groups": len(outcomes), "notable": notable})
         return outcomes
 
     def reconcile_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
@@ -222,6 +195,9 @@ class OwnerService:
         decision = allowlist.decide(self.account, group_name)
         desired = decision.consumers if decision.shared else ()
         why_not = decision.conflict or ("" if desired else "no allowlist rule matches")
+        if decision.conflict:
+            logger.warning("Group not shared: allowlist conflict", extra={"group": group_name, "reason": decision.conflict})
+            count("AllowlistConflicts")
         shares = self.shares.shares_holding(group_arn)
         if any(s.feature_set == PROMOTING_TO_STANDARD for s in shares):
             return GroupOutcome(group_name, "promoting", "RAM is promoting the share; the next run continues")
@@ -229,7 +205,7 @@ class OwnerService:
         if promoted:
             # After promotion RAM owns the principals (AWS_FACTS.md): change them there, and leave
             # the resource policy alone (what a later put does to a promoted share is UNVERIFIED).
-            return self._sync_share_principals(group_name, promoted, desired, why_not)
+            return self._sync_share_principals(group_name, promoted, decision, why_not)
         current = self.registry.get_policy(group_name)
         ours = policies.modelshare_statement(group_arn, desired, decision.actions) if desired else None
         wanted = policies.merge(current, ours)
@@ -258,10 +234,11 @@ class OwnerService:
                 return GroupOutcome(group_name, "promotion-pending", str(error))
             count("SharesPromoted")
             return GroupOutcome(group_name, "promoted")
-        return GroupOutcome(group_name, "converged", why_not)
+        return _settled(group_name, decision, why_not)
 
-    def _sync_share_principals(self, group_name: str, shares: list[ResourceShare], desired: Sequence[str],
+    def _sync_share_principals(self, group_name: str, shares: list[ResourceShare], decision: ShareDecision,
                                why_not: str) -> GroupOutcome:
+        desired = decision.consumers if decision.shared else ()
         changes = []
         for share in shares:
             current = {a for p in self.shares.share_principals(share.arn) if (a := policies.account_of(p))}
@@ -274,7 +251,7 @@ class OwnerService:
                 self.shares.disassociate_principals(share.arn, removed)
                 changes.append(f"removed {', '.join(removed)}")
         if not changes:
-            return GroupOutcome(group_name, "converged", why_not)
+            return _settled(group_name, decision, why_not)
         logger.info("Changed consumers of promoted share", extra={"group": group_name, "changes": changes})
         count("ShareConsumersChanged")
         return GroupOutcome(group_name, "consumers-changed", "; ".join(changes))
@@ -327,6 +304,13 @@ class OwnerService:
         else:
             reason = f"share is {', '.join(sorted(feature_sets))}"
         return GroupState(group_arn, "accessible-not-discoverable", accounts, reason)
+
+
+def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:
+    """Nothing to change: the group is shared as wanted, or (why_not) not shared at all."""
+    if decision.shared:
+        return GroupOutcome(group_name, "converged")
+    return GroupOutcome(group_name, "conflict" if decision.conflict else "not-shared", why_not)
 
 
 def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist | None:

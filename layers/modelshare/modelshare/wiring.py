@@ -13,6 +13,7 @@ from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import OwnerService
+from modelshare.ports import AllowlistSource
 
 DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
 
@@ -22,22 +23,25 @@ def dry_run_plan() -> Plan | None:
     return Plan() if os.environ.get(DRY_RUN_ENV, "false").strip().lower() == "true" else None
 
 
-def owner_service(session: boto3.session.Session, plan: Plan | None = None) -> OwnerService:
-    """With a `plan`, every write is recorded there instead of made (dry run)."""
+def owner_service(session: boto3.session.Session, plan: Plan | None = None, *,
+                  allowlist_source: AllowlistSource | None = None) -> OwnerService:
+    """With a `plan`, every write is recorded there instead of made (dry run). The allowlist
+    comes from the parameter the environment names unless `allowlist_source` is given."""
     registry = SageMakerRegistry(session)
     shares = RamShares(session)
     return OwnerService(
         account=account_id(session),
         registry=registry if plan is None else DryRunRegistry(registry, plan),
         shares=shares if plan is None else DryRunShares(shares, plan),
-        allowlist_source=SsmAllowlistSource(session, allowlist_parameter_name()),
+        allowlist_source=allowlist_source or SsmAllowlistSource(session, allowlist_parameter_name()),
     )
 
 
-def consumer_service(session: boto3.session.Session, plan: Plan | None = None) -> ConsumerService:
+def consumer_service(session: boto3.session.Session, plan: Plan | None = None, *,
+                     allowlist_source: AllowlistSource | None = None) -> ConsumerService:
     shares = RamShares(session)
     return ConsumerService(
         account=account_id(session),
         shares=shares if plan is None else DryRunShares(shares, plan),
-        allowlist_source=SsmAllowlistSource(session, allowlist_parameter_name()),
+        allowlist_source=allowlist_source or SsmAllowlistSource(session, allowlist_parameter_name()),
     )

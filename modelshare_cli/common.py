@@ -1,0 +1,157 @@
+"""What every admin command shares: exit codes, errors, the AWS session, the allowlist parameter
+and allowlist files."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from modelshare.allowlist import Allowlist, AllowlistError
+
+OK = 0
+INVALID = 1  # invalid document, missing parameter, AWS error, write not confirmed
+USAGE = 2  # bad arguments, unreadable or non-JSON input file
+CONCURRENT_CHANGE = 3  # the parameter changed under us: refused or detected
+
+PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
+DEFAULT_PARAMETER = "/modelshare/allowlist"
+
+
+class CliError(Exception):
+    """Ends the command: `message` on stderr as one line, then exit with `code`."""
+
+    def __init__(self, message: str, code: int = INVALID) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def error_line(message: str) -> None:
+    print(f"modelshare: error: {message}", file=sys.stderr)
+
+
+def print_problems(error: AllowlistError, *, prefix: str = "") -> None:
+    """Each problem of an invalid document on its own line of stderr, as `PATH: message`."""
+    for path, message in error.problems:
+        print(f"{prefix}{path}: {message}", file=sys.stderr)
+
+
+def parameter_name(args: argparse.Namespace) -> str:
+    return getattr(args, "parameter", None) or os.environ.get(PARAMETER_ENV) or DEFAULT_PARAMETER
+
+
+def session(args: argparse.Namespace) -> boto3.session.Session:
+    """The normal boto3 credential chain, narrowed by --profile and --region."""
+    return boto3.session.Session(profile_name=getattr(args, "profile", None), region_name=getattr(args, "region", None))
+
+
+# -- the allowlist parameter -----------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredDocument:
+    name: str
+    text: str
+    version: int
+
+
+def read_parameter(ssm: Any, name: str) -> StoredDocument | None:
+    """The parameter's current value and version, or None when it does not exist."""
+    try:
+        parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return None
+        raise
+    return StoredDocument(name, parameter["Value"], int(parameter["Version"]))
+
+
+def require_parameter(ssm: Any, name: str) -> StoredDocument:
+    stored = read_parameter(ssm, name)
+    if stored is None:
+        raise CliError(f"allowlist parameter {name} does not exist (wrong --parameter, --region or account?)")
+    return stored
+
+
+def parse_stored(stored: StoredDocument) -> Allowlist:
+    """The stored allowlist; raises AllowlistError when it is invalid."""
+    return Allowlist.parse(stored.text)
+
+
+def stored_allowlist_or_exit(stored: StoredDocument) -> Allowlist:
+    """The stored allowlist, or its problems on stderr and exit 1: the system shares nothing."""
+    try:
+        return parse_stored(stored)
+    except AllowlistError as error:
+        error_line(f"allowlist parameter {stored.name} (version {stored.version}) is invalid; "
+                   "nothing is shared or accepted until it is fixed:")
+        print_problems(error)
+        raise CliError("fix the allowlist first (modelshare allowlist validate / set)") from None
+
+
+# -- allowlist files -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FileDocument:
+    path: str
+    text: str
+    data: Any
+
+
+def read_file(path: str) -> FileDocument:
+    """The file's text and JSON ("-" reads stdin). Unreadable or not JSON: CliError, exit 2."""
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise CliError(f"cannot read {path}: {reason}", USAGE) from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise CliError(f"{path} is not JSON: {error}", USAGE) from None
+    return FileDocument(path, text, data)
+
+
+def parse_file_or_exit(document: FileDocument) -> Allowlist:
+    """The file's allowlist, or each problem on stderr and exit 1."""
+    try:
+        return Allowlist.parse(document.data)
+    except AllowlistError as error:
+        print_problems(error)
+        raise CliError(f"{document.path} is not a valid allowlist ({len(error.problems)} "
+                       f"problem{'s' if len(error.problems) != 1 else ''})") from None
+
+
+# -- the domain's Lambda observability, kept out of a terminal ---------------------------------
+class _NoMetrics:
+    def add_metric(self, **_: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def quiet_domain() -> Iterator[None]:
+    """Run domain code without its Powertools JSON logs and EMF metrics on stdout: the command
+    reports every outcome itself, and Powertools would print metrics (and fail without a
+    namespace) once 100 values of one metric pile up."""
+    from modelshare import observability
+
+    saved_metrics = observability.metrics
+    domain_logger = logging.getLogger(observability.logger.name)
+    saved_level = domain_logger.level
+    observability.metrics = _NoMetrics()  # type: ignore[assignment]
+    domain_logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        observability.metrics = saved_metrics
+        domain_logger.setLevel(saved_level)

@@ -1,0 +1,87 @@
+"""`modelshare plan`: what a reconcile run would change in this account, without changing it.
+
+The real domain services run on the real adapters for every read, wrapped in the dry-run ports
+that record each write in a Plan instead of making it: the plan is exactly the list of writes a
+real run would make now.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from modelshare import wiring
+from modelshare.allowlist import StaticAllowlistSource
+from modelshare.dry_run import Plan
+from modelshare_cli.common import (
+    OK,
+    parameter_name,
+    parse_file_or_exit,
+    quiet_domain,
+    read_file,
+    require_parameter,
+    session,
+    stored_allowlist_or_exit,
+)
+from modelshare_cli.output import plural, table
+
+HELP = """\
+What reconcile would change in this account now, per group and per pending invitation, without
+writing anything: every read is real, every write is only recorded. Uses the allowlist parameter,
+or FILE with --allowlist (to preview an edit before 'allowlist set')."""
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    plan = commands.add_parser("plan", parents=[common], help="what reconcile would change here (writes nothing)",
+                               description=HELP)
+    plan.add_argument("--allowlist", metavar="FILE", help="use this allowlist file instead of the parameter")
+    plan.set_defaults(handler=plan_command)
+
+
+def plan_command(args: argparse.Namespace) -> int:
+    aws = session(args)
+    if args.allowlist:
+        allowlist = parse_file_or_exit(read_file(args.allowlist))
+        origin = f"file {args.allowlist}"
+    else:
+        stored = require_parameter(aws.client("ssm"), parameter_name(args))
+        allowlist = stored_allowlist_or_exit(stored)
+        origin = f"parameter {stored.name} version {stored.version}"
+    plan = Plan()
+    source = StaticAllowlistSource(allowlist)
+    owner = wiring.owner_service(aws, plan, allowlist_source=source)
+    consumer = wiring.consumer_service(aws, plan, allowlist_source=source)
+    account = owner.account
+    with quiet_domain():
+        group_outcomes = owner.reconcile()
+        invitation_outcomes = consumer.accept_allowed_invitations(fresh_allowlist=True)
+
+    print(f"Plan for account {account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
+    print()
+    print("Groups:")
+    if group_outcomes:
+        for line in table(("GROUP", "OUTCOME", "DETAIL"), [(o.group, o.action, o.reason) for o in group_outcomes]):
+            print(line)
+    else:
+        print("  (no model package groups)")
+    print()
+    print("Pending invitations:")
+    if invitation_outcomes:
+        rows = [(o.sender, o.invitation_arn, o.action, o.reason) for o in invitation_outcomes]
+        for line in table(("SENDER", "INVITATION", "OUTCOME", "REASON"), rows):
+            print(line)
+    else:
+        print("  (none)")
+    print()
+    if not plan.writes:
+        print("Planned writes: nothing to change")
+        return OK
+    print(f"Planned writes ({plural(len(plan.writes), 'write')}):")
+    by_target: dict[str, list[str]] = {}
+    for write in plan.writes:
+        by_target.setdefault(write.target, []).append(write.action + (f": {write.detail}" if write.detail else ""))
+    for target, actions in by_target.items():
+        print(f"  {target}")
+        for action in actions:
+            print(f"    {action}")
+    return OK

@@ -1,0 +1,161 @@
+"""`modelshare status`: where each group of this account stands, and the pending invitations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from modelshare.allowlist import Allowlist, AllowlistError, StaticAllowlistSource
+from modelshare.aws import account_id
+from modelshare.aws.ram import RamShares
+from modelshare.aws.sagemaker import SageMakerRegistry
+from modelshare.consumer import ConsumerService
+from modelshare.owner import OwnerService
+from modelshare.ports import CREATED_FROM_POLICY, PENDING, PROMOTING_TO_STANDARD, STANDARD, InvitationClosed
+from modelshare_cli.common import (
+    INVALID,
+    OK,
+    error_line,
+    parameter_name,
+    parse_stored,
+    print_problems,
+    quiet_domain,
+    read_parameter,
+    session,
+)
+from modelshare_cli.output import duration, table
+
+# Model package groups are not on RAM's 7-day list: an invitation must be accepted within 12 hours.
+INVITATION_TTL = timedelta(hours=12)
+FEATURE_SETS = {CREATED_FROM_POLICY: "created-from-policy", PROMOTING_TO_STANDARD: "promoting", STANDARD: "standard"}
+EMPTY_ALLOWLIST = Allowlist(1, ())
+
+now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - replaced by tests
+
+HELP = """\
+Per model package group of this account: its consumers, whether it has a resource policy, the
+feature set of the RAM share(s) holding it, and its status (discoverable,
+accessible-not-discoverable, not-shared, conflict) with the reason. Then the pending RAM
+invitations of this account: sender, share, age, time left before they expire (12 hours) and
+whether the allowlist would accept them. Reads only. Exit 1 when the allowlist parameter is
+missing or invalid (the state is then shown against an empty allowlist)."""
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    status = commands.add_parser("status", parents=[common], help="groups and pending invitations of this account",
+                                 description=HELP)
+    status.add_argument("--json", action="store_true",
+                        help='print one JSON object {"groups": [...], "pending_invitations": [...]}')
+    status.set_defaults(handler=status_command)
+
+
+def status_command(args: argparse.Namespace) -> int:
+    aws = session(args)
+    allowlist, code = _allowlist(aws, parameter_name(args))
+    account = account_id(aws)
+    registry = SageMakerRegistry(aws)
+    shares = RamShares(aws)
+    source = StaticAllowlistSource(allowlist)
+    owner = OwnerService(account=account, registry=registry, shares=shares, allowlist_source=source,
+                         sleep=lambda _seconds: None)
+    consumer = ConsumerService(account=account, shares=shares, allowlist_source=source)
+    with quiet_domain():
+        groups = _groups(owner, registry, shares, allowlist)
+        invitations = _pending_invitations(consumer, shares, allowlist, now())
+    if args.json:
+        print(json.dumps({"account": account, "region": aws.region_name, "groups": groups,
+                          "pending_invitations": invitations}, indent=2))
+    else:
+        _print(account, aws.region_name, groups, invitations)
+    return code
+
+
+def _allowlist(aws: Any, name: str) -> tuple[Allowlist, int]:
+    stored = read_parameter(aws.client("ssm"), name)
+    if stored is None:
+        error_line(f"allowlist parameter {name} does not exist: nothing is shared or accepted")
+        return EMPTY_ALLOWLIST, INVALID
+    try:
+        return parse_stored(stored), OK
+    except AllowlistError as error:
+        error_line(f"allowlist parameter {name} (version {stored.version}) is invalid: nothing is shared or accepted")
+        print_problems(error)
+        return EMPTY_ALLOWLIST, INVALID
+
+
+def _groups(owner: OwnerService, registry: SageMakerRegistry, shares: RamShares, allowlist: Allowlist) -> list[dict]:
+    found = []
+    for name in sorted(registry.group_names()):
+        state = owner.group_state(name, allowlist)
+        if state is None:  # deleted meanwhile
+            continue
+        feature_sets = sorted({FEATURE_SETS.get(s.feature_set, s.feature_set.lower())
+                               for s in shares.shares_holding(state.arn)})
+        found.append({
+            "name": name,
+            "arn": state.arn,
+            "consumers": list(state.consumers),
+            "policy": registry.get_policy(name) is not None,
+            "share_feature_set": ", ".join(feature_sets) or "none",
+            "status": state.status,
+            "reason": state.reason,
+        })
+    return found
+
+
+def _pending_invitations(consumer: ConsumerService, shares: RamShares, allowlist: Allowlist,
+                         at: datetime) -> list[dict]:
+    found = []
+    for invitation in shares.invitations():
+        if invitation.status != PENDING:
+            continue
+        try:
+            refusal = consumer.refusal(invitation, allowlist)
+        except InvitationClosed as closed:
+            refusal = f"can no longer be accepted: {closed}"
+        sent = invitation.sent_at
+        expires = sent + INVITATION_TTL if sent is not None else None
+        found.append({
+            "invitation_arn": invitation.arn,
+            "sender": invitation.sender,
+            "share_name": invitation.share_name,
+            "share_arn": invitation.share_arn,
+            "sent_at": sent.isoformat() if sent is not None else None,
+            "age_seconds": int((at - sent).total_seconds()) if sent is not None else None,
+            "expires_at": expires.isoformat() if expires is not None else None,
+            "expires_in_seconds": int((expires - at).total_seconds()) if expires is not None else None,
+            "would_accept": refusal is None,
+            "reason": refusal or "allowlisted sender and groups",
+        })
+    return found
+
+
+def _print(account: str, region: str | None, groups: list[dict], invitations: list[dict]) -> None:
+    print(f"Account {account} in {region}")
+    print()
+    print("Groups:")
+    if groups:
+        rows = [(g["name"], ", ".join(g["consumers"]) or "-", "yes" if g["policy"] else "no", g["share_feature_set"],
+                 g["status"], g["reason"]) for g in groups]
+        for line in table(("GROUP", "CONSUMERS", "POLICY", "SHARE", "STATUS", "REASON"), rows):
+            print(line)
+    else:
+        print("  (no model package groups)")
+    print()
+    print("Pending invitations:")
+    if not invitations:
+        print("  (none)")
+        return
+    rows = []
+    for item in invitations:
+        age = "?" if item["age_seconds"] is None else duration(timedelta(seconds=item["age_seconds"]))
+        left = item["expires_in_seconds"]
+        expiry = "?" if left is None else "expired" if left <= 0 else duration(timedelta(seconds=left))
+        share = f"{item['share_name']} ({item['share_arn']})" if item["share_name"] else item["share_arn"]
+        accept = "yes" if item["would_accept"] else f"no: {item['reason']}"
+        rows.append((item["sender"], share, age, expiry, accept))
+    for line in table(("SENDER", "SHARE", "AGE", "EXPIRES IN", "WOULD ACCEPT"), rows):
+        print(line)

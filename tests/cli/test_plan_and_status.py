@@ -1,0 +1,217 @@
+"""`modelshare plan` and `modelshare status` on the local AWS: what they report, and that they
+write nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from datetime import timedelta
+
+import pytest
+
+from modelshare_cli import status
+from tests.cli.conftest import ALLOWLIST, ME, PEER, REGION, STRANGER
+
+INVALID_DOC = {"version": 1, "shares": [{"owner": ME, "groups": [], "consumers": [PEER]}]}
+
+
+def group_arn(name, account=ME):
+    return f"arn:aws:sagemaker:{REGION}:{account}:model-package-group/{name}"
+
+
+@pytest.fixture
+def landscape(cli):
+    """Account ME: one group of each state; PEER shares two groups with ME and promotes them, so
+    ME holds two pending invitations, only one of which the allowlist accepts."""
+    cli.put_parameter(ALLOWLIST)
+    cli.share_by_policy("churn-xgb", [PEER])  # created-from-policy share, promotable
+    cli.create_group("fraud-detector")  # allowlisted, no policy yet
+    cli.create_group("scratch")  # matches no rule
+    cli.promote(cli.share_by_policy("promo-a", [PEER]))  # discoverable
+    shares = {"their-model": cli.promote(cli.share_by_policy("their-model", [ME], account=PEER), account=PEER)}
+    cli.cloud.clock.sleep(60)
+    shares["not-allowed"] = cli.promote(cli.share_by_policy("not-allowed", [ME], account=PEER), account=PEER)
+    return shares
+
+
+def sections(out):
+    """The output's blocks, by their heading line."""
+    blocks, current = {}, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            current = line
+            blocks[current] = []
+        elif line and current is not None:
+            blocks[current].append(line.strip())
+    return blocks
+
+
+def planned_writes(out):
+    blocks = sections(out)
+    heading, = [h for h in blocks if h.startswith("Planned writes")]
+    return heading, blocks[heading]
+
+
+def invitation_sent_at(cli, share_arn):
+    invitation, = [i for i in cli.ram(ME).get_resource_share_invitations()["resourceShareInvitations"]
+                   if i["resourceShareArn"] == share_arn]
+    return invitation["invitationTimestamp"]
+
+
+def cells(line):
+    """A table row's cells: columns are separated by two spaces or more."""
+    return re.split(r"\s{2,}", line.strip())
+
+
+def row(lines, first):
+    found, = [line.split() for line in lines if line.split()[0] == first]
+    return found
+
+
+# -- plan -------------------------------------------------------------------------------------
+def test_plan_lists_what_reconcile_would_write_and_writes_nothing(cli, landscape):
+    before = cli.writes()
+    result = cli("plan")
+    assert result.code == 0, result.err
+    assert cli.writes() == before  # not one write, in any service or account
+    assert result.out.splitlines()[0] == (f"Plan for account {ME} in {REGION}, allowlist from parameter "
+                                          "/modelshare/allowlist version 1 (nothing is written)")
+    blocks = sections(result.out)
+    groups = blocks["Groups:"]
+    assert row(groups, "fraud-detector")[:3] == ["fraud-detector", "shared", PEER]
+    assert row(groups, "churn-xgb")[:2] == ["churn-xgb", "promoted"]
+    assert {"promo-a", "scratch"} <= {line.split()[0] for line in groups}
+    invitations = blocks["Pending invitations:"]
+    assert [line.split()[2] for line in invitations[1:]] == ["accepted", "left-pending"]
+    assert "group 'not-allowed' of 444455556666 is not allowlisted for account 111122223333" in invitations[2]
+
+    heading, writes = planned_writes(result.out)
+    assert heading == "Planned writes (4 writes):"
+    assert "promo-a" not in writes and "scratch" not in writes
+    assert writes[writes.index("fraud-detector") + 1] == f"put-policy: principals {PEER}"
+    assert any(line.startswith("promote-permission: as modelshare-churn-xgb-") for line in writes)
+    assert writes[writes.index("promote-share") - 1].startswith(f"arn:aws:ram:{REGION}:{ME}:resource-share/")
+    accept = writes.index("accept-invitation")
+    assert writes[accept - 1].startswith(f"arn:aws:ram:{REGION}:{PEER}:resource-share-invitation/")
+
+
+def test_plan_with_an_allowlist_file_previews_an_edit(cli, landscape):
+    edit = copy.deepcopy(ALLOWLIST)
+    edit["shares"][0]["consumers"] = [PEER, STRANGER]
+    edit["shares"].pop(1)  # ME no longer accepts anything from PEER
+    before = cli.writes()
+    result = cli("plan", "--allowlist", cli.file(edit))
+    assert result.code == 0, result.err
+    assert cli.writes() == before
+    assert "allowlist from file" in result.out.splitlines()[0]
+    blocks = sections(result.out)
+    assert row(blocks["Groups:"], "promo-a")[:4] == ["promo-a", "consumers-changed", "added", STRANGER]
+    heading, writes = planned_writes(result.out)
+    assert heading == "Planned writes (3 writes):"
+    assert writes.count(f"put-policy: principals {PEER}, {STRANGER}") == 2  # churn-xgb and fraud-detector
+    assert f"add-consumers: {STRANGER}" in writes
+    assert "accept-invitation" not in writes
+    assert all(line.split()[2] == "left-pending" for line in blocks["Pending invitations:"][1:])
+
+
+def test_plan_nothing_to_change(cli):
+    cli.put_parameter(ALLOWLIST)
+    cli.create_group("scratch")
+    result = cli("plan")
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == "Planned writes: nothing to change"
+
+
+def test_plan_refuses_an_invalid_allowlist_file(cli, landscape):
+    result = cli("plan", "--allowlist", cli.file(INVALID_DOC))
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err_lines[0] == "$.shares[0].groups: must not be empty"
+
+
+def test_plan_refuses_an_invalid_or_missing_parameter(cli):
+    result = cli("plan")
+    assert result.code == 1
+    assert result.err_lines == ["modelshare: error: allowlist parameter /modelshare/allowlist does not exist "
+                                "(wrong --parameter, --region or account?)"]
+    cli.put_parameter(INVALID_DOC)
+    result = cli("plan")
+    assert result.code == 1
+    assert "is invalid; nothing is shared or accepted" in result.err_lines[0]
+    assert result.err_lines[1] == "$.shares[0].groups: must not be empty"
+
+
+# -- status -----------------------------------------------------------------------------------
+def test_status_table(cli, landscape, monkeypatch):
+    sent = invitation_sent_at(cli, landscape["their-model"])  # 90 s before the other one
+    monkeypatch.setattr(status, "now", lambda: sent + timedelta(hours=2))
+    before = cli.writes()
+    result = cli("status")
+    assert result.code == 0, result.err
+    assert cli.writes() == before
+    blocks = sections(result.out)
+    groups = blocks["Groups:"]
+    assert groups[0].split() == ["GROUP", "CONSUMERS", "POLICY", "SHARE", "STATUS", "REASON"]
+    assert [line.split()[0] for line in groups[1:]] == ["churn-xgb", "fraud-detector", "promo-a", "scratch"]
+    assert row(groups, "churn-xgb")[:5] == ["churn-xgb", PEER, "yes", "created-from-policy",
+                                            "accessible-not-discoverable"]
+    assert row(groups, "fraud-detector") == ["fraud-detector", "-", "no", "none", "not-shared",
+                                             "no", "resource", "policy", "yet"]
+    assert row(groups, "promo-a") == ["promo-a", PEER, "yes", "standard", "discoverable", "promoted", "RAM", "share"]
+    assert row(groups, "scratch")[4:] == ["not-shared", "no", "allowlist", "rule", "matches"]
+    # Columns are aligned: every row starts its STATUS column at the same offset.
+    offsets = {line.index(word) for line in groups for word in line.split()[4:5]}
+    assert len(offsets) == 1
+
+    invitations = blocks["Pending invitations:"]
+    assert invitations[0].split() == ["SENDER", "SHARE", "AGE", "EXPIRES", "IN", "WOULD", "ACCEPT"]
+    accepted, refused = invitations[1:]
+    assert accepted.startswith(PEER) and landscape["their-model"] in accepted
+    assert cells(accepted)[2:] == ["2h 00m", "10h 00m", "yes"]
+    assert cells(refused)[2:] == ["1h 58m", "10h 01m", f"no: group 'not-allowed' of {PEER} is not allowlisted for account {ME}"]
+
+
+def test_status_json_and_expiry(cli, landscape, monkeypatch):
+    sent = invitation_sent_at(cli, landscape["their-model"])
+    monkeypatch.setattr(status, "now", lambda: sent + timedelta(hours=12, minutes=1))
+    result = cli("status", "--json")
+    assert result.code == 0
+    report = json.loads(result.out)
+    assert set(report) >= {"groups", "pending_invitations"}
+    by_name = {g["name"]: g for g in report["groups"]}
+    assert by_name["churn-xgb"] == {
+        "name": "churn-xgb", "arn": group_arn("churn-xgb"), "consumers": [PEER], "policy": True,
+        "share_feature_set": "created-from-policy", "status": "accessible-not-discoverable",
+        "reason": "share is CREATED_FROM_POLICY"}
+    assert by_name["promo-a"]["status"] == "discoverable"
+    pending = {item["share_arn"]: item for item in report["pending_invitations"]}
+    their = pending[landscape["their-model"]]
+    assert (their["sender"], their["would_accept"]) == (PEER, True)
+    assert their["sent_at"] == sent.isoformat()
+    assert their["age_seconds"] == 12 * 3600 + 60
+    assert their["expires_in_seconds"] == -60
+    other = pending[landscape["not-allowed"]]
+    assert (other["would_accept"], other["expires_in_seconds"]) == (False, 30)
+    assert "not allowlisted" in other["reason"]
+    assert [cells(line)[3] for line in sections(cli("status").out)["Pending invitations:"][1:]] == ["expired", "30s"]
+
+
+def test_status_with_an_invalid_allowlist_still_reports_and_exits_1(cli, landscape):
+    cli.put_parameter(INVALID_DOC)
+    result = cli("status")
+    assert result.code == 1
+    assert "is invalid: nothing is shared or accepted" in result.err_lines[0]
+    assert result.err_lines[1] == "$.shares[0].groups: must not be empty"
+    groups = sections(result.out)["Groups:"]
+    churn = row(groups, "churn-xgb")
+    assert churn[4] == "accessible-not-discoverable"
+    assert PEER in churn[5:] and "allowlisted" in churn[5:]
+
+
+def test_status_of_an_empty_account(cli):
+    cli.put_parameter(ALLOWLIST)
+    result = cli("status")
+    assert result.code == 0
+    assert sections(result.out) == {f"Account {ME} in {REGION}": [], "Groups:": ["(no model package groups)"],
+                                    "Pending invitations:": ["(none)"]}

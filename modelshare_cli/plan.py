@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from modelshare import wiring
-from modelshare.allowlist import StaticAllowlistSource
+from modelshare.allowlist import Allowlist, StaticAllowlistSource
 from modelshare.dry_run import Plan
 from modelshare_cli.common import (
     OK,
@@ -31,11 +31,32 @@ writing anything: every read is real, every write is only recorded. Uses the all
 or FILE with --allowlist (to preview an edit before 'allowlist set')."""
 
 
+RECONCILE_HELP = """\
+Reconcile this account now, as the scheduled sweep would: bring every group to what the allowlist
+parameter says and accept the invitations it allows. With --dry-run, the same as 'plan'."""
+
+
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     plan = commands.add_parser("plan", parents=[common], help="what reconcile would change here (writes nothing)",
                                description=HELP)
     plan.add_argument("--allowlist", metavar="FILE", help="use this allowlist file instead of the parameter")
     plan.set_defaults(handler=plan_command)
+    reconcile = commands.add_parser("reconcile", parents=[common], description=RECONCILE_HELP,
+                                    help="converge this account now (--dry-run: plan only)")
+    reconcile.add_argument("--dry-run", action="store_true", help="compute and print the plan, write nothing")
+    reconcile.set_defaults(handler=reconcile_command, allowlist=None)
+
+
+def reconcile_command(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return plan_command(args)
+    aws = session(args)
+    stored = require_parameter(aws.client("ssm"), parameter_name(args))
+    account, group_outcomes, invitation_outcomes = _converge(aws, stored_allowlist_or_exit(stored), None)
+    print(f"Reconciled account {account} in {aws.region_name} with parameter {stored.name} "
+          f"version {stored.version}")
+    _print_outcomes(group_outcomes, invitation_outcomes)
+    return OK
 
 
 def plan_command(args: argparse.Namespace) -> int:
@@ -48,15 +69,33 @@ def plan_command(args: argparse.Namespace) -> int:
         allowlist = stored_allowlist_or_exit(stored)
         origin = f"parameter {stored.name} version {stored.version}"
     plan = Plan()
+    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, plan)
+    print(f"Plan for account {account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
+    _print_outcomes(group_outcomes, invitation_outcomes)
+    if not plan.writes:
+        print("Planned writes: nothing to change")
+        return OK
+    print(f"Planned writes ({plural(len(plan.writes), 'write')}):")
+    by_target: dict[str, list[str]] = {}
+    for write in plan.writes:
+        by_target.setdefault(write.target, []).append(write.action + (f": {write.detail}" if write.detail else ""))
+    for target, actions in by_target.items():
+        print(f"  {target}")
+        for action in actions:
+            print(f"    {action}")
+    return OK
+
+
+def _converge(aws: Any, allowlist: Allowlist, plan: Plan | None) -> tuple[str, list[Any], list[Any]]:
+    """Reconcile both sides of the account with `allowlist` (with a plan: writes recorded only)."""
     source = StaticAllowlistSource(allowlist)
     owner = wiring.owner_service(aws, plan, allowlist_source=source)
     consumer = wiring.consumer_service(aws, plan, allowlist_source=source)
-    account = owner.account
     with quiet_domain():
-        group_outcomes = owner.reconcile()
-        invitation_outcomes = consumer.accept_allowed_invitations(fresh_allowlist=True)
+        return owner.account, owner.reconcile(), consumer.accept_allowed_invitations(fresh_allowlist=True)
 
-    print(f"Plan for account {account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
+
+def _print_outcomes(group_outcomes: list[Any], invitation_outcomes: list[Any]) -> None:
     print()
     print("Groups:")
     if group_outcomes:
@@ -73,15 +112,3 @@ def plan_command(args: argparse.Namespace) -> int:
     else:
         print("  (none)")
     print()
-    if not plan.writes:
-        print("Planned writes: nothing to change")
-        return OK
-    print(f"Planned writes ({plural(len(plan.writes), 'write')}):")
-    by_target: dict[str, list[str]] = {}
-    for write in plan.writes:
-        by_target.setdefault(write.target, []).append(write.action + (f": {write.detail}" if write.detail else ""))
-    for target, actions in by_target.items():
-        print(f"  {target}")
-        for action in actions:
-            print(f"    {action}")
-    return OK

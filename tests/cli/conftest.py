@@ -4,9 +4,11 @@ credential chain (environment variables), as an admin's shell would have it."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -47,7 +49,8 @@ class Cli:
 
     def __call__(self, *argv: str) -> Result:
         self._capsys.readouterr()
-        code = main(list(argv))
+        with mock.patch.object(time, "sleep", self.cloud.clock.sleep):  # waits pass on the simulated clock
+            code = main(list(argv))
         captured = self._capsys.readouterr()
         return Result(code, captured.out, captured.err)
 

@@ -115,6 +115,26 @@ def test_plan_with_an_allowlist_file_previews_an_edit(cli, landscape):
     assert all(line.split()[2] == "left-pending" for line in blocks["Pending invitations:"][1:])
 
 
+def test_reconcile_makes_exactly_the_planned_writes(cli, landscape):
+    planned = cli("reconcile", "--dry-run")
+    assert planned.code == 0 and "(nothing is written)" in planned.out.splitlines()[0]
+    heading, _ = planned_writes(planned.out)
+    before = len(cli.writes())
+    result = cli("reconcile")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == (f"Reconciled account {ME} in {REGION} with parameter /modelshare/allowlist "
+                                          "version 1")
+    made = [c.operation for c in cli.writes()[before:]]
+    assert sorted(made) == sorted(["PutModelPackageGroupPolicy", "PromotePermissionCreatedFromPolicy",
+                                   "PromoteResourceShareCreatedFromPolicy", "AcceptResourceShareInvitation"])
+    assert heading == f"Planned writes ({len(made)} writes):"
+    cli.cloud.clock.sleep(30)  # RAM makes fraud-detector's share from the new policy: the next run promotes it
+    assert cli("reconcile").code == 0
+    cli.cloud.clock.sleep(30)
+    again = cli("reconcile", "--dry-run")
+    assert again.out.splitlines()[-1] == "Planned writes: nothing to change"
+
+
 def test_plan_nothing_to_change(cli):
     cli.put_parameter(ALLOWLIST)
     cli.create_group("scratch")

@@ -59,7 +59,7 @@ class OwnerService:
     registry: ModelRegistry
     shares: ResourceShares
     allowlist_source: AllowlistSource
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))  # looked up per call
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
 
     # -- share on creation ------------------------------------------------------------------

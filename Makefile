@@ -2,12 +2,16 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
+TOOLS := .venv-tools/bin
+BUILD_DIR := .aws-sam/build
+# SAM CLI and cfn-lint run offline here; a region is all they need.
+SAM_ENV = SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 PATH="$(dir $(PYTHON313)):$$PATH"
 
 # Python 3.13 (the Lambda runtime): on PATH, or installed through pyenv but not active.
 PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	[ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: venv lint test unit integration demo clean
+.PHONY: venv tools lint build test unit integration demo clean
 
 $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)" >&2; exit 1; }
@@ -19,10 +23,27 @@ $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pypro
 
 venv: $(BIN)/.installed
 
-lint: venv
-	$(BIN)/ruff check .
+$(TOOLS)/.installed: requirements-tools.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)" >&2; exit 1; }
+	$(PYTHON313) -m venv .venv-tools
+	$(TOOLS)/python -m pip install --quiet --upgrade pip==25.3
+	$(TOOLS)/python -m pip install --quiet -r requirements-tools.txt
+	touch $@
 
-test: lint
+tools: $(TOOLS)/.installed
+
+lint: venv tools
+	$(BIN)/ruff check .
+	$(TOOLS)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+	$(SAM_ENV) $(TOOLS)/sam validate --lint
+
+# Lambda artifacts, built without containers (python3.13 must be on PATH for SAM's builder).
+build: tools
+	rm -rf $(BUILD_DIR)
+	$(SAM_ENV) $(TOOLS)/sam build --build-dir $(BUILD_DIR)
+	@du -sh $(BUILD_DIR)/*/ | sed 's|$(BUILD_DIR)/||'
+
+test: lint build
 	$(BIN)/python -m pytest -q
 
 unit: venv
@@ -35,4 +56,4 @@ demo: venv
 	$(BIN)/modelshare simulate examples/demo.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .aws-sam
+	rm -rf $(VENV) .venv-tools .pytest_cache .aws-sam

@@ -88,7 +88,9 @@ class RenderedStack:
             if allowed is not None and value not in [str(v) for v in allowed]:
                 raise ValueError(f"parameter {name}={value!r} is not one of {allowed}")
             self.parameters[name] = value
-        self.conditions = {name: self._truth(expr) for name, expr in template.document.get("Conditions", {}).items()}
+        self.conditions: dict[str, bool] = {}
+        for name, expr in template.document.get("Conditions", {}).items():
+            self.conditions[name] = self._truth(expr)
         self.resources = {
             logical_id: resource
             for logical_id, resource in template.document["Resources"].items()
@@ -150,7 +152,18 @@ class RenderedStack:
             if key == "Fn::GetAtt":
                 return self._get_att(*arg)
             if key == "Fn::Sub":
-                return re.sub(r"\$\{([^}!]+)\}", lambda m: str(self._sub_var(m.group(1))), arg)
+                text, names = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+                return re.sub(r"\$\{([^}!]+)\}",
+                              lambda m: str(names[m.group(1)] if m.group(1) in names else self._sub_var(m.group(1))), text)
+            if key == "Fn::If":
+                condition, when_true, when_false = arg
+                return self.resolve(when_true if self.conditions[condition] else when_false)
+            if key == "Fn::Join":
+                return str(arg[0]).join(str(v) for v in self.resolve(arg[1]))
+            if key == "Fn::Select":
+                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
+            if key == "Fn::Split":
+                return str(self.resolve(arg[1])).split(arg[0])
             if key.startswith("Fn::"):
                 raise NotImplementedError(f"{key} is not supported by the local template reader")
         return {k: self.resolve(v) for k, v in value.items()}
@@ -167,6 +180,9 @@ class RenderedStack:
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
+            declared = self.template.document["Parameters"][name]
+            if declared.get("Type") == "CommaDelimitedList":
+                return [v for v in self.parameters[name].split(",") if v] or [""]
             return self.parameters[name]
         resource = self.resources.get(name)
         if resource is None:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from moto.events.models import EventPattern
 
 from localaws.template import StackTemplate
-from modelshare.events import UnsupportedEvent, group_from_cloudtrail, require_ram_event
+from modelshare.events import UnsupportedEvent, group_from_cloudtrail, require_ram_event, require_sweep_trigger
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {p.stem: json.loads(p.read_text()) for p in (ROOT / "events").glob("*.json")}
@@ -28,10 +28,29 @@ def routed_to(event, role="both") -> set[str]:
 
 
 def test_each_sample_event_reaches_its_function():
-    assert set(SAMPLES) == {"group_created", "policy_put", "ram_state_change"}
+    assert set(SAMPLES) == {"group_created", "policy_put", "ram_state_change", "group_deleted", "allowlist_changed",
+                            "scheduled"}
     assert routed_to(SAMPLES["group_created"]) == {"ShareOnCreateFunction"}
     assert routed_to(SAMPLES["policy_put"]) == {"PromoteFunction"}
     assert routed_to(SAMPLES["ram_state_change"]) == {"PromoteFunction", "AcceptInvitationsFunction"}
+    assert routed_to(SAMPLES["group_deleted"]) == {"OwnerReconcileFunction"}
+    assert routed_to(SAMPLES["allowlist_changed"]) == {"OwnerReconcileFunction", "AcceptInvitationsFunction"}
+    other_parameter = {**SAMPLES["allowlist_changed"], "detail": {**SAMPLES["allowlist_changed"]["detail"], "name": "/other"}}
+    assert routed_to(other_parameter) == set()
+    # A schedule targets its function directly; no pattern matches it.
+    assert routed_to(SAMPLES["scheduled"]) == set()
+
+
+def test_every_rule_and_schedule_has_a_sample_its_handler_accepts():
+    stack = StackTemplate(ROOT / "template.yaml").render("111122223333", "eu-west-1", {})
+    schedules = {fn.logical_id for fn in stack.functions() if fn.schedules}
+    assert schedules == {"OwnerReconcileFunction", "AcceptInvitationsFunction"}
+    for name in ("allowlist_changed", "scheduled", "ram_state_change"):
+        assert require_sweep_trigger(EventBridgeEvent(SAMPLES[name]), "/modelshare/allowlist") in (
+            "allowlist-change", "schedule", "ram")
+    assert group_from_cloudtrail(EventBridgeEvent(SAMPLES["group_deleted"]), "DeleteModelPackageGroup") == "churn-xgb"
+    with pytest.raises(UnsupportedEvent, match="not the allowlist"):
+        require_sweep_trigger(EventBridgeEvent(SAMPLES["allowlist_changed"]), "/another/parameter")
 
 
 def test_role_selects_functions():

@@ -1,0 +1,48 @@
+"""What `sam build` (run by `make build`, before the tests) puts into Lambda: the handlers and the
+layer, and never tests, the local AWS, the CLI or moto."""
+
+from pathlib import Path
+
+import pytest
+
+BUILD = Path(__file__).resolve().parents[2] / ".aws-sam" / "build"
+FORBIDDEN_DIRS = {"tests", "localaws", "modelshare_cli", "moto"}
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+
+
+def size_of(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+@pytest.fixture(scope="module")
+def build() -> Path:
+    if not (BUILD / "template.yaml").exists():
+        pytest.fail(f"no SAM build at {BUILD}: run `make build` (make test does) first")
+    return BUILD
+
+
+def test_artifacts_hold_no_tests_emulator_cli_or_moto(build):
+    offenders = [p for p in build.rglob("*") if p.is_dir() and p.name in FORBIDDEN_DIRS]
+    offenders += [p for p in build.rglob("*.py") if p.name == "conftest.py"
+                  or (p.name.startswith("test_") and "modelshare" in p.parts)]
+    assert offenders == []
+
+
+def test_functions_hold_only_their_handler_and_the_layer_the_domain(build):
+    functions = sorted(p.name for p in build.iterdir() if p.is_dir() and p.name.endswith("Function"))
+    assert functions == ["AcceptInvitationsFunction", "OwnerReconcileFunction", "PromoteFunction", "ShareOnCreateFunction"]
+    for name in functions:
+        assert sorted(f.name for f in (build / name).iterdir()) == ["app.py", "requirements.txt"]
+    layer = build / "ModelshareLayer" / "python"
+    assert (layer / "modelshare" / "owner.py").exists()
+    assert (layer / "aws_lambda_powertools").is_dir()
+    native = [p.name for p in layer.rglob("*.so")]
+    assert all("aarch64" in name for name in native), f"native code must be built for arm64: {native}"
+
+
+def test_artifact_sizes_stay_within_lambda_limits(build):
+    sizes = {p.name: size_of(p) for p in build.iterdir() if p.is_dir()}
+    report = ", ".join(f"{name} {size / 1024:.0f} KiB" for name, size in sorted(sizes.items()))
+    print(f"\nLambda artifact sizes: {report}")
+    assert sum(sizes.values()) < LAMBDA_UNZIPPED_LIMIT, report
+    assert all(size < 64 * 1024 for name, size in sizes.items() if name.endswith("Function")), report

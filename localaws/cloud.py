@@ -57,6 +57,8 @@ class ApiCall:
     operation: str
     params: dict[str, Any]
     error_code: str | None
+    # The function (template logical ID) whose invocation made the call; None for people and tests.
+    caller: str | None = None
 
 
 EventListener = Callable[[str, str, dict[str, Any]], None]
@@ -84,6 +86,7 @@ class LocalCloud:
     ) -> None:
         self.clock = clock or SimClock()
         self.calls: list[ApiCall] = []
+        self.caller: str | None = None  # set by the Lambda emulator while a function runs
         self._accounts = _Accounts()
         self._listeners: list[EventListener] = []
         self._models = botocore.session.get_session()
@@ -231,7 +234,7 @@ class LocalCloud:
     def _record(self, account: str, region: str, service: str, operation: str,
                 params: dict[str, Any], error: AwsError | None) -> None:
         self.calls.append(ApiCall(self.clock.now().isoformat(), account, region, service, operation,
-                                  params, None if error is None else error.code))
+                                  params, None if error is None else error.code, self.caller))
 
     def _record_moto_call(self, account: str, region: str, request: AWSPreparedRequest,
                           response: AWSResponse) -> None:

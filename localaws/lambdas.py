@@ -201,6 +201,7 @@ class LambdaService:
         buffer = io.StringIO()
         _capture_stdout_handlers()
         _OUTPUT.target = buffer
+        self.cloud.caller = function.spec.logical_id
         try:
             with self._environment(function), mock.patch.object(time, "sleep", clock.sleep), \
                     mock.patch.object(sys, "stdout", _OUTPUT), _own_packages(function), \
@@ -224,6 +225,7 @@ class LambdaService:
                                      "stackTrace": traceback.format_exception(error)[-3:]}) + "\n")
         finally:
             _OUTPUT.target = None
+            self.cloud.caller = None
         invocation.output = buffer.getvalue()
         self.invocations.append(invocation)
         for observer in self.observers:

@@ -49,8 +49,8 @@ test: lint build
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: venv
-	$(BIN)/python -m pytest -q tests/integration tests/localaws
+integration: venv build
+	$(BIN)/python -m pytest -q tests/integration tests/localaws tests/cli
 
 demo: venv
 	$(BIN)/modelshare simulate examples/demo.json

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -85,16 +86,9 @@ class RamShares:
                 raise
 
     def permissions(self, share_arn: str) -> list[SharePermission]:
-        # ListResourceSharePermissions has no botocore paginator: follow nextToken by hand.
-        found: list[SharePermission] = []
-        kwargs: dict[str, str] = {"resourceShareArn": share_arn}
-        while True:
-            page = self._client.list_resource_share_permissions(**kwargs)
-            found.extend(SharePermission(p["arn"], p.get("name", ""), p.get("featureSet", "STANDARD"))
-                         for p in page["permissions"])
-            if not page.get("nextToken"):
-                return found
-            kwargs["nextToken"] = page["nextToken"]
+        return [SharePermission(p["arn"], p.get("name", ""), p.get("featureSet", "STANDARD"))
+                for p in _follow_tokens(self._client.list_resource_share_permissions, "permissions",
+                                        resourceShareArn=share_arn)]
 
     def promote_permission(self, permission_arn: str, name: str) -> None:
         try:
@@ -129,15 +123,10 @@ class RamShares:
                                  item.get("status", ""), item.get("invitationTimestamp"))
 
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
-        found: list[SharedResource] = []
-        kwargs: dict[str, str] = {"resourceShareInvitationArn": invitation_arn}
         try:
-            while True:
-                page = self._client.list_pending_invitation_resources(**kwargs)
-                found.extend(SharedResource(r["arn"], r.get("type", "")) for r in page["resources"])
-                if not page.get("nextToken"):
-                    return found
-                kwargs["nextToken"] = page["nextToken"]
+            return [SharedResource(r["arn"], r.get("type", ""))
+                    for r in _follow_tokens(self._client.list_pending_invitation_resources, "resources",
+                                            resourceShareInvitationArn=invitation_arn)]
         except ClientError as error:
             if _code(error) in _CLOSED_INVITATION:
                 raise InvitationClosed(f"{_code(error)}: {_message(error)}") from error
@@ -154,6 +143,17 @@ class RamShares:
                 raise InvitationClosed(f"{code}: {_message(error)}") from error
             raise
         return True
+
+
+def _follow_tokens(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a listing that has no botocore paginator, following nextToken."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = call(**kwargs)
+        items.extend(page[key])
+        if not page.get("nextToken"):
+            return items
+        kwargs["nextToken"] = page["nextToken"]
 
 
 def _code(error: ClientError) -> str:

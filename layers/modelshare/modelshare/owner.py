@@ -72,12 +72,12 @@ class OwnerService:
         return self.reconcile_group(group_name, allowlist)
 
     # -- promotion --------------------------------------------------------------------------
-    def promote_group(self, group_name: str) -> GroupOutcome:
+    def promote_group(self, group_name: str, allowlist: Allowlist | None = None) -> GroupOutcome:
         """Promote the share RAM made from the group's policy, when it is safe and possible.
 
         Raises PromotionNotReady when RAM is not there yet, so the invocation is retried.
-        Promotion is a grant: always decided on a fresh read of the allowlist."""
-        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        Promotion is a grant: decided on a fresh read of the allowlist (the caller's, if given)."""
+        allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return GroupOutcome(group_name, "skipped", "allowlist invalid")
         group_arn = self.registry.group_arn(group_name)
@@ -112,6 +112,7 @@ class OwnerService:
         outcomes: list[GroupOutcome] = []
         not_ready: list[str] = []
         seen: set[str] = set()
+        allowlist: Allowlist | None = None  # read fresh once, when there is something to promote
         group_prefix = f":{self.account}:model-package-group/"
         for share in self.shares.owned_shares():
             if share.feature_set != CREATED_FROM_POLICY:
@@ -123,8 +124,11 @@ class OwnerService:
                 if name in seen:
                     continue
                 seen.add(name)
+                allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
+                if allowlist is None:
+                    return [GroupOutcome(name, "skipped", "allowlist invalid")]
                 try:
-                    outcomes.append(self.promote_group(name))
+                    outcomes.append(self.promote_group(name, allowlist))
                 except PromotionNotReady as error:  # finish the others first, then ask for a retry
                     not_ready.append(str(error))
         if not_ready:

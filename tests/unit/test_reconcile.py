@@ -159,3 +159,13 @@ def test_a_ram_wake_up_reads_the_allowlist_fresh_once_for_all_groups():
         shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}")
     assert [o.action for o in service.promote_pending_shares()] == ["promoted", "promoted"]
     assert source.fresh_loads == 1
+
+
+def test_accepting_several_invitations_confirms_on_one_fresh_read():
+    resources = {arn: [SharedResource(group_arn(f"churn-{arn}"), MODEL_PACKAGE_GROUP_TYPE)] for arn in ("a", "b")}
+    shares = FakeShares(pending=[Invitation(arn, "share", "s", OWNER, "PENDING", None) for arn in resources],
+                        invitation_resources=resources)
+    source = StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc(RULE))
+    outcomes = ConsumerService(CONSUMER, shares, source).accept_allowed_invitations()
+    assert [o.action for o in outcomes] == ["accepted", "accepted"]
+    assert source.fresh_loads == 1

@@ -7,6 +7,7 @@ account. Anything else stays pending (it expires by itself), with the reason log
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from modelshare.allowlist import Allowlist
@@ -41,20 +42,32 @@ class ConsumerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=fresh_allowlist)
         if allowlist is None:
             return []
+        # Accepting is a grant: it is confirmed on a fresh read, never on a cached one. That read
+        # is made once, and only when the cached allowlist would accept something.
+        fresh: list[Allowlist | None] = [allowlist] if fresh_allowlist else []
+
+        def current() -> Allowlist | None:
+            if not fresh:
+                fresh.append(load_allowlist(self.allowlist_source, fresh=True))
+            return fresh[0]
+
         outcomes = []
         for invitation in self.shares.invitations():
             if invitation.status == PENDING:
-                outcomes.append(self._consider(invitation, allowlist, fresh_allowlist))
+                outcomes.append(self._consider(invitation, allowlist, current))
         return outcomes
 
-    def _consider(self, invitation: Invitation, allowlist: Allowlist, fresh: bool) -> InvitationOutcome:
+    def _consider(self, invitation: Invitation, allowlist: Allowlist,
+                  current: Callable[[], Allowlist | None]) -> InvitationOutcome:
         context = {"invitation": invitation.arn, "sender": invitation.sender, "share": invitation.share_arn}
         try:
             refusal = self.refusal(invitation, allowlist)
-            if refusal is None and not fresh:
-                # Accepting is a grant: confirm it on a fresh read, never on a cached one.
-                current = load_allowlist(self.allowlist_source, fresh=True)
-                refusal = "allowlist invalid" if current is None else self.refusal(invitation, current)
+            if refusal is None:
+                confirmed = current()
+                if confirmed is None:
+                    refusal = "allowlist invalid"
+                elif confirmed is not allowlist:
+                    refusal = self.refusal(invitation, confirmed)
             if refusal is not None:
                 logger.warning("Invitation left pending", extra={**context, "reason": refusal})
                 count("InvitationsLeftPending")

@@ -90,21 +90,22 @@ class OwnerService:
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
             return self._not_promotable(group_name, "; ".join(assessment.problems))
-        shares = self._wait_for_policy_shares(group_arn)
-        promoted_any = False
-        for share in shares:
-            if share.feature_set in (STANDARD, PROMOTING_TO_STANDARD):
-                continue
-            try:
+        return self._promote_policy_shares(group_name, self._wait_for_policy_shares(group_arn))
+
+    def _promote_policy_shares(self, group_name: str, shares: list[ResourceShare]) -> GroupOutcome:
+        """Promote each created-from-policy share (promoting or promoted ones are success).
+        A RAM refusal is an answer; PromotionNotReady propagates for the caller to retry."""
+        pending = [s for s in shares if s.feature_set == CREATED_FROM_POLICY]
+        if not pending:
+            return GroupOutcome(group_name, "already-promoted")
+        try:
+            for share in pending:
                 self._promote_share(group_name, share)
-            except PromotionRefused as refusal:
-                return self._not_promotable(group_name, f"RAM refused: {refusal}")
-            promoted_any = True
-        if promoted_any:
-            logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in shares]})
-            count("SharesPromoted")
-            return GroupOutcome(group_name, "promoted")
-        return GroupOutcome(group_name, "already-promoted")
+        except PromotionRefused as refusal:
+            return self._not_promotable(group_name, f"RAM refused: {refusal}")
+        logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in pending]})
+        count("SharesPromoted")
+        return GroupOutcome(group_name, "promoted")
 
     def promote_pending_shares(self) -> list[GroupOutcome]:
         """Promote every created-from-policy share this account owns that holds a model package
@@ -230,14 +231,9 @@ class OwnerService:
             if not assessment.promotable:
                 return self._not_promotable(group_name, "; ".join(assessment.problems))
             try:
-                for share in shares:
-                    self._promote_share(group_name, share)
-            except PromotionRefused as refusal:
-                return self._not_promotable(group_name, f"RAM refused: {refusal}")
+                return self._promote_policy_shares(group_name, shares)
             except PromotionNotReady as error:
                 return GroupOutcome(group_name, "promotion-pending", str(error))
-            count("SharesPromoted")
-            return GroupOutcome(group_name, "promoted")
         return _settled(group_name, decision, why_not)
 
     def _sync_share_principals(self, group_name: str, shares: list[ResourceShare], decision: ShareDecision,

@@ -159,8 +159,7 @@ class LambdaService:
                 "resources": [f"arn:aws:events:{function.region}:{function.account}:rule/modelshare-{function.spec.logical_id}{rule}"],
                 "detail": {},
             }
-            for _ in range(self.delivery_policy(function, event)):
-                self._schedule(function, event, str(uuid.uuid4()), attempt=1, delay=0)
+            self._deliver(function, event, delay=0)
             self.cloud.clock.call_later(period, tick, f"schedule {rule} of {function.name}", internal=False, timer=True)
 
         self.cloud.clock.call_later(period, tick, f"schedule {rule} of {function.name}", internal=False, timer=True)
@@ -170,9 +169,12 @@ class LambdaService:
         for function in self.functions.get(account, []):
             if function.region != region or not any(p.matches_event(event) for p in function.patterns):
                 continue
-            for _ in range(self.delivery_policy(function, event)):
-                request_id = str(uuid.uuid4())
-                self._schedule(function, event, request_id, attempt=1, delay=DELIVERY_DELAY_SECONDS)
+            self._deliver(function, event, delay=DELIVERY_DELAY_SECONDS)
+
+    def _deliver(self, function: DeployedFunction, event: dict[str, Any], delay: float) -> None:
+        """An asynchronous invocation per copy the delivery policy lets through."""
+        for _ in range(self.delivery_policy(function, event)):
+            self._schedule(function, event, str(uuid.uuid4()), attempt=1, delay=delay)
 
     def _schedule(self, function: DeployedFunction, event: dict[str, Any], request_id: str,
                   attempt: int, delay: float) -> None:

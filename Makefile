@@ -11,7 +11,7 @@ SAM_ENV = SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 PATH="$(dir $(PYTHON3
 PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	[ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: venv tools lint build test unit integration demo clean
+.PHONY: venv tools lint build test unit integration demo aws-smoke clean
 
 $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)" >&2; exit 1; }
@@ -54,6 +54,14 @@ integration: venv build
 
 demo: venv
 	$(BIN)/modelshare simulate examples/demo.json
+
+# The seed flow against real AWS, through modelshare's own code: two sandbox accounts, by profile.
+# It records what AWS answered for the UNVERIFIED behaviours in .aws-smoke/aws.json and removes
+# everything it created.
+aws-smoke: venv
+	@test -n "$$MODELSHARE_SMOKE_OWNER_PROFILE" -a -n "$$MODELSHARE_SMOKE_CONSUMER_PROFILE" || { \
+		echo "set MODELSHARE_SMOKE_OWNER_PROFILE and MODELSHARE_SMOKE_CONSUMER_PROFILE (and MODELSHARE_SMOKE_REGION)" >&2; exit 2; }
+	$(BIN)/python -m pytest -q -s -rs tests/smoke -k aws
 
 clean:
 	rm -rf $(VENV) .venv-tools .pytest_cache .aws-sam

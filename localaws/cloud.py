@@ -6,7 +6,7 @@ as in AWS. SageMaker and RAM requests go to `ModelRegistryEmulator` through `wir
 service models decode them and encode answers that botocore's real parsers read back); everything
 else goes to moto's own stubber with the account pinned. moto's stubber is *replaced* in botocore's
 built-in handler list, not merely preceded, because botocore calls every `before-send` handler and
-moto raises NotImplementedError for the SageMaker actions it lacks (see AWS_FACTS.md).
+moto raises NotImplementedError for the SageMaker actions it lacks (docs/aws-behaviour.md, MOTO-BEFORE-SEND).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import boto3
 import botocore.handlers
@@ -31,7 +32,10 @@ from moto.core.models import botocore_stubber
 from localaws import wire
 from localaws.clock import SimClock
 from localaws.errors import AwsError
+from localaws.iam import LocalIam
 from localaws.model_registry import ModelRegistryEmulator
+from localaws.ram import ManagedPermissionTable
+from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas
 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -83,19 +87,29 @@ class LocalCloud:
         *,
         ram_share_delay_seconds: float = 20.0,
         promotion_delay_seconds: float = 5.0,
+        ram_quotas: RamQuotas | None = None,
+        aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS,
+        group_type: str = GROUP_TYPE,
     ) -> None:
         self.clock = clock or SimClock()
+        self.start = self.clock.now()
         self.calls: list[ApiCall] = []
         self.caller: str | None = None  # set by the Lambda emulator while a function runs
         self._accounts = _Accounts()
         self._listeners: list[EventListener] = []
         self._models = botocore.session.get_session()
+        # The execution roles of deployed functions: their calls are authorized as IAM would.
+        self.iam = LocalIam()
         self.registry = ModelRegistryEmulator(
             self.clock,
             self.emit,
             ram_share_delay_seconds=ram_share_delay_seconds,
             promotion_delay_seconds=promotion_delay_seconds,
+            quotas=ram_quotas,
+            aws_managed_permissions=aws_managed_permissions,
+            group_type=group_type,
         )
+        self.registry.ram.authorize_dependent = self._authorize_dependent
         self._moto = mock_aws()
         self._saved_handlers: list[Any] | None = None
 
@@ -106,6 +120,8 @@ class LocalCloud:
         # botocore would re-read the (large) service model files for each. Read each file once.
         self._original_load_file = botocore.loaders.JSONFileLoader.load_file
         botocore.loaders.JSONFileLoader.load_file = _cached_load_file(self._original_load_file)
+        self._original_list_services = botocore.loaders.Loader.list_available_services
+        botocore.loaders.Loader.list_available_services = _cached_listing(self._original_list_services)
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
@@ -118,6 +134,7 @@ class LocalCloud:
             botocore.handlers.BUILTIN_HANDLERS[:] = self._saved_handlers
         boto3.DEFAULT_SESSION = None
         botocore.loaders.JSONFileLoader.load_file = self._original_load_file
+        botocore.loaders.Loader.list_available_services = self._original_list_services
         self._moto.stop()
 
     # -- accounts and sessions --------------------------------------------------------------
@@ -185,13 +202,25 @@ class LocalCloud:
         region = match.group(2) if match else ""
         if account is None:
             return self._answer(request, *self._unrecognized_client(service_name))
+        try:
+            model = self._models.get_service_model(service_name or "")
+        except UnknownServiceError:  # a signing name that is no model name: moto answers, unrecorded
+            request.headers["x-moto-account-id"] = account
+            return botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if service_name in ("sagemaker", "ram"):
-            model = self._models.get_service_model(service_name)
             return self._answer(request, *self._call_emulator(model, request, account, region))
+        operation, params = _moto_request(model, request)
+        if self.iam.governs(account, self.caller) and model.protocol in ("json", "rest-json"):
+            try:
+                self.iam.authorize(account=account, region=region, caller=self.caller or "",
+                                   action=f"{_iam_prefix(model)}:{operation}", params=params, context={})
+            except AwsError as denied:
+                self._record(account, region, model.service_name, operation, params, denied)
+                return self._answer(request, *wire.encode_error(model, denied))
         request.headers["x-moto-account-id"] = account
         response = botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
-        if service_name == "ssm" and response is not None:
-            self._record_moto_call(account, region, request, response)
+        if response is not None:
+            self._record_moto_call(account, region, model.service_name, operation, params, response)
         return response
 
     def _unrecognized_client(self, service_name: str | None) -> tuple[int, dict[str, str], bytes]:
@@ -214,6 +243,11 @@ class LocalCloud:
             return wire.encode_error(model, error)
         error_code = None
         try:
+            if self.iam.governs(account, self.caller):
+                context = self.registry.ram.condition_context(account, region, params) if model.service_name == "ram" else {}
+                self.iam.authorize(account=account, region=region, caller=self.caller or "",
+                                   action=f"{_iam_prefix(model)}:{operation.name}", params=params, context=context,
+                                   status=403 if model.protocol == "rest-json" else 400)
             output = self.registry.handle(
                 account=account, region=region, service=model.service_name,
                 operation=operation.name, params=params,
@@ -236,15 +270,17 @@ class LocalCloud:
         self.calls.append(ApiCall(self.clock.now().isoformat(), account, region, service, operation,
                                   params, None if error is None else error.code, self.caller))
 
-    def _record_moto_call(self, account: str, region: str, request: AWSPreparedRequest,
+    def _authorize_dependent(self, account: str, region: str, action: str, resource: str) -> None:
+        """RAM asks IAM whether the caller may also do `action` on `resource` (dependent action)."""
+        if self.iam.governs(account, self.caller):
+            self.iam.authorize_resource(account=account, region=region, caller=self.caller or "", action=action,
+                                        resource=resource, context={}, status=403)
+
+    def _record_moto_call(self, account: str, region: str, service: str, operation: str, params: dict[str, Any],
                           response: AWSResponse) -> None:
-        target = _header(request, "X-Amz-Target")
-        operation = target.rpartition(".")[2]
-        body = request.body or b"{}"
-        params = json.loads(body if isinstance(body, (str, bytes)) else b"{}")
         error = None if response.status_code < 300 else AwsError("Error", "", response.status_code)
-        self._record(account, region, "ssm", operation, params, error)
-        if operation in _SSM_CHANGES and error is None:
+        self._record(account, region, service, operation, params, error)
+        if service == "ssm" and operation in _SSM_CHANGES and error is None:
             change = _SSM_CHANGES[operation]
             if operation == "PutParameter" and json.loads(response.content or b"{}").get("Version") == 1:
                 change = "Create"
@@ -296,6 +332,26 @@ class LocalCloud:
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
 
 
+def _iam_prefix(model: Any) -> str:
+    """The service prefix IAM actions use (the signing name for these services)."""
+    return str(model.metadata.get("signingName") or model.endpoint_prefix)
+
+
+def _moto_request(model: Any, request: AWSPreparedRequest) -> tuple[str, dict[str, Any]]:
+    """(operation, params) of a request moto will answer: decoded from the wire for JSON
+    protocols, just the Action of a query-protocol request (STS)."""
+    if model.protocol in ("json", "rest-json"):
+        try:
+            operation, params = wire.decode_request(model, request)
+            return operation.name, params
+        except AwsError:
+            return "Unknown", {}
+    body = request.body or b""
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    action = parse_qs(text).get("Action", ["Unknown"])[0]
+    return action, {}
+
+
 def _header(request: AWSPreparedRequest, name: str) -> str:
     value = request.headers.get(name, "")
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -308,6 +364,19 @@ def _cached_load_file(load_file: Callable[[Any, str], Any]) -> Callable[[Any, st
         if file_path not in cache:
             cache[file_path] = load_file(loader, file_path)
         return cache[file_path]
+
+    return cached
+
+
+def _cached_listing(list_services: Callable[..., Any]) -> Callable[..., Any]:
+    """Speed only, like the model file cache: the service folders do not change during a run."""
+    cache: dict[tuple[tuple[str, ...], str], Any] = {}
+
+    def cached(loader: Any, type_name: str) -> Any:
+        key = (tuple(loader.search_paths), type_name)
+        if key not in cache:
+            cache[key] = list_services(loader, type_name)
+        return list(cache[key])
 
     return cached
 

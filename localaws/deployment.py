@@ -20,7 +20,8 @@ class Deployment:
         self.cloud = cloud
         self.region = region
         self.lambdas = LambdaService(cloud)
-        self.template = StackTemplate(template_path)
+        # Code paths resolve against the project, whichever template file describes the stack.
+        self.template = StackTemplate(template_path, code_root=PROJECT_ROOT)
         self.stacks: dict[str, RenderedStack] = {}
 
     def install(self, account: str, parameters: dict[str, str] | None = None) -> RenderedStack:
@@ -34,6 +35,10 @@ class Deployment:
                 Name=props["Name"], Value=props["Value"], Type=props["Type"], Description=props.get("Description", ""))
         for queue in stack.resources_of_type("AWS::SQS::Queue"):
             self.client(account, "sqs").create_queue(QueueName=stack.physical_name(queue.logical_id))
+        for function in stack.functions():
+            # Each function runs with its own execution role: the statements the template gives it.
+            name = stack.physical_name(function.logical_id)
+            self.cloud.iam.attach(account, function.logical_id, f"{name}-Role", name, function.policy_statements)
         self.lambdas.deploy(stack)
         self.stacks[account] = stack
         return stack

@@ -15,8 +15,8 @@ import botocore.session
 from localaws import wire
 from localaws.clock import SimClock
 from localaws.errors import AwsError
-from localaws.ram import Ram
-from localaws.registry_state import RegistryState
+from localaws.ram import ManagedPermissionTable, Ram
+from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas, RegistryState
 from localaws.sagemaker_groups import SageMakerGroups
 
 Emit = Callable[[str, str, str, str, dict[str, Any], list[str]], None]
@@ -35,13 +35,17 @@ class ModelRegistryEmulator:
         ram_share_delay_seconds: float = 20.0,
         promotion_delay_seconds: float = 5.0,
         invitation_ttl_seconds: float = 12 * 3600,
+        quotas: RamQuotas | None = None,
+        aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS,
+        group_type: str = GROUP_TYPE,
     ) -> None:
         self.clock = clock
-        self.state = RegistryState()
+        self.state = RegistryState(quotas=quotas or RamQuotas(), group_type=group_type)
         self.faults: list[Fault] = []
         self.ram = Ram(self.state, clock, emit,
                        promotion_delay_seconds=promotion_delay_seconds,
-                       invitation_ttl_seconds=invitation_ttl_seconds)
+                       invitation_ttl_seconds=invitation_ttl_seconds,
+                       aws_managed_permissions=aws_managed_permissions)
         self.sagemaker = SageMakerGroups(self.state, clock, self.ram,
                                          ram_share_delay_seconds=ram_share_delay_seconds)
         self._services = {"sagemaker": self.sagemaker, "ram": self.ram}

@@ -1,17 +1,18 @@
 """Emulated AWS RAM (rest-json protocol), owner and consumer sides, for model package groups.
 
 AWS's own asynchronous work (creating a share from a policy, finishing a promotion, expiring an
-invitation) runs as internal tasks on the SimClock. Where AWS's behaviour is not documented the
-stricter reading is taken; each such place says so.
+invitation) runs as internal tasks on the SimClock. Each behaviour follows the RAM API reference
+(botocore's `ram` model documentation) and the RAM user guide, as listed in
+docs/aws-behaviour.md; where AWS does not document it, the stricter reading is taken and the
+place says so.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -19,8 +20,8 @@ from localaws.clock import SimClock
 from localaws.errors import AwsError
 from localaws.registry_state import (
     ACCOUNT,
+    AWS_MANAGED_GROUP_PERMISSIONS,
     GROUP_ARN,
-    GROUP_TYPE,
     INVITATION_ARN,
     PERMISSION_ARN,
     SHARE_ARN,
@@ -37,16 +38,22 @@ from localaws.registry_state import (
 )
 
 Emit = Callable[[str, str, str, str, dict[str, Any], list[str]], None]
+DependentCheck = Callable[[str, str, str, str], None]
+"""(account, region, IAM action, resource ARN): raises AwsError when the caller may not."""
+
 _ANY_ARN = re.compile(r"arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:(\d{12}|aws)?:.+")
 _PERMISSION_NAME = re.compile(r"[A-Za-z0-9_\-]{1,36}")
+_SHARE_NAME = re.compile(r".{1,255}", re.DOTALL)
+_TAG_KEY = re.compile(r"[\w.:/=+\-@ ]{1,128}")
 _INVITATION_VISIBLE = timedelta(days=7)
 _DETAIL_TYPE = "Resource Sharing State Change"
-_RESOURCE_TYPES = [
-    {"resourceType": GROUP_TYPE, "serviceName": "sagemaker", "resourceRegionScope": "REGIONAL"},
-    {"resourceType": "ec2:Subnet", "serviceName": "ec2", "resourceRegionScope": "REGIONAL"},
-    {"resourceType": "glue:Catalog", "serviceName": "glue", "resourceRegionScope": "REGIONAL"},
-    {"resourceType": "route53profiles:Profile", "serviceName": "route53profiles", "resourceRegionScope": "GLOBAL"},
-]
+# RAM needs the owning service's policy-writing permission from whoever attaches a permission to
+# a share or changes who it reaches (RAM guide, access-denied troubleshooting; docs/aws-behaviour.md
+# IAM-DEPENDENT).
+_GROUP_POLICY_ACTION = "sagemaker:PutModelPackageGroupPolicy"
+_LIVE = ("ASSOCIATED", "ASSOCIATING")
+
+ManagedPermissionTable = Iterable[tuple[str, bool, Iterable[str]]]
 
 
 def _error(code: str, message: str) -> AwsError:
@@ -56,36 +63,33 @@ def _error(code: str, message: str) -> AwsError:
 class Ram:
     OPERATIONS = frozenset({
         "GetResourceShares", "GetResourceShareAssociations", "ListResourceSharePermissions",
-        "ListResourceTypes", "ListPermissions", "PromotePermissionCreatedFromPolicy",
-        "PromoteResourceShareCreatedFromPolicy", "GetResourceShareInvitations",
-        "ListPendingInvitationResources", "AcceptResourceShareInvitation", "RejectResourceShareInvitation",
-        "AssociateResourceShare", "DisassociateResourceShare", "DeleteResourceShare",
+        "ListResourceTypes", "ListPermissions", "GetPermission", "DeletePermission",
+        "PromotePermissionCreatedFromPolicy", "PromoteResourceShareCreatedFromPolicy",
+        "CreateResourceShare", "TagResource", "UntagResource",
+        "GetResourceShareInvitations", "ListPendingInvitationResources", "AcceptResourceShareInvitation",
+        "RejectResourceShareInvitation", "AssociateResourceShare", "DisassociateResourceShare", "DeleteResourceShare",
     })
     # UNVERIFIED: RAM's default page size is operation specific; a small one makes callers page.
     DEFAULT_MAX_RESULTS = 10
 
     def __init__(self, state: RegistryState, clock: SimClock, emit: Emit, *,
-                 promotion_delay_seconds: float, invitation_ttl_seconds: float) -> None:
+                 promotion_delay_seconds: float, invitation_ttl_seconds: float,
+                 aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS) -> None:
         self.state = state
         self.clock = clock
         self.emit = emit
         self.promotion_delay_seconds = promotion_delay_seconds
         self.invitation_ttl_seconds = invitation_ttl_seconds
-        self._aws_managed_permissions()
+        # Set by LocalCloud: the IAM check of the calling function for a dependent action.
+        self.authorize_dependent: DependentCheck = lambda account, region, action, resource: None
+        self._aws_managed_permissions(aws_managed_permissions)
 
-    def _aws_managed_permissions(self) -> None:
-        """AWS managed permissions. Their names are random per emulator on purpose: the real names
-        for sagemaker:ModelPackageGroup are UNVERIFIED, so clients must look them up at run time."""
-        suffix = secrets.token_hex(3)
+    def _aws_managed_permissions(self, table: ManagedPermissionTable) -> None:
         now = self.clock.now()
-        read = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
-                "sagemaker:ListModelPackages"]
-        for name, resource_type, actions, default in [
-            (f"AWSRAMDefaultPermissionSageMakerModelPackageGroup{suffix}", GROUP_TYPE, read, True),
-            (f"AWSRAMPermissionSageMakerModelPackageGroupRegister{suffix}", GROUP_TYPE,
-             [*read, "sagemaker:CreateModelPackage"], False),
-            (f"AWSRAMDefaultPermissionSubnet{suffix}", "ec2:Subnet", ["ec2:RunInstances"], True),
-        ]:
+        entries = [(name, self.state.group_type, default, list(actions)) for name, default, actions in table]
+        # A permission of another resource type, so type filters have something to filter out.
+        entries.append(("AWSRAMDefaultPermissionSubnet", "ec2:Subnet", True, ["ec2:RunInstances"]))
+        for name, resource_type, default, actions in entries:
             arn = f"arn:aws:ram::aws:permission/{name}"
             self.state.permissions[arn] = Permission(
                 arn=arn, account="aws", region="", name=name, resource_type=resource_type,
@@ -100,7 +104,7 @@ class Ram:
     def _event(self, account: str, region: str, detail: dict[str, Any], resources: list[str]) -> None:
         # AWS's documented example pattern matches "status": ["failed"]: statuses are lower case
         # in events (unlike the API's). Only `event` and `status` are documented; the other
-        # detail fields are this emulator's guess, and modelshare reads none of them.
+        # detail fields are this emulator's guess (docs/aws-behaviour.md, EVENT-RAM).
         self.emit(account, region, "aws.ram", _DETAIL_TYPE, {**detail, "status": detail["status"].lower()}, resources)
 
     @staticmethod
@@ -136,6 +140,17 @@ class Ram:
             raise _error("ResourceShareInvitationArnNotFoundException", f"ResourceShareInvitation {arn} not found.")
         return invitation
 
+    def _permission(self, account: str, region: str, arn: str) -> Permission:
+        """A permission the caller can see: AWS managed ones, or its own (not deleted)."""
+        if PERMISSION_ARN.fullmatch(arn) is None:
+            raise _error("MalformedArnException", f"The format of ARN {arn} is not valid.")
+        permission = self.state.permissions.get(arn)
+        if (permission is None or permission.status == "DELETED"
+                or (permission.permission_type != "AWS_MANAGED"
+                    and (permission.account != account or permission.region != region))):
+            raise _error("UnknownResourceException", f"Permission {arn} could not be found.")
+        return permission
+
     def _page(self, items: list[Any], scope: str, params: dict[str, Any]) -> tuple[list[Any], str | None]:
         return page(items, scope=scope, token=params.get("nextToken"), max_results=params.get("maxResults"),
                     default_max=self.DEFAULT_MAX_RESULTS,
@@ -159,31 +174,36 @@ class Ram:
         return response
 
     @staticmethod
-    def _share_out(share: Share) -> dict[str, Any]:
+    def _tags_out(tags: dict[str, str]) -> list[dict[str, str]]:
+        return [{"key": k, "value": v} for k, v in sorted(tags.items())]
+
+    def _share_out(self, share: Share) -> dict[str, Any]:
         return {
             "resourceShareArn": share.arn, "name": share.name, "owningAccountId": share.account,
             "allowExternalPrincipals": share.allow_external_principals, "status": share.status,
             "creationTime": share.creation_time, "lastUpdatedTime": share.last_updated,
-            "featureSet": share.feature_set,
+            "featureSet": share.feature_set, "tags": self._tags_out(share.tags),
         }
 
     @staticmethod
     def _association_out(share: Share, association: Association) -> dict[str, Any]:
-        return {
+        out = {
             "resourceShareArn": share.arn, "resourceShareName": share.name,
             "associatedEntity": association.entity, "associationType": association.kind,
             "status": association.status, "creationTime": association.creation_time,
             "lastUpdatedTime": association.last_updated, "external": association.external,
         }
+        if association.status_message:
+            out["statusMessage"] = association.status_message
+        return out
 
-    @staticmethod
-    def _permission_out(permission: Permission) -> dict[str, Any]:
+    def _permission_out(self, permission: Permission) -> dict[str, Any]:
         return {
             "arn": permission.arn, "version": "1", "defaultVersion": True, "name": permission.name,
             "resourceType": permission.resource_type, "status": permission.status,
             "creationTime": permission.creation_time, "lastUpdatedTime": permission.last_updated,
             "isResourceTypeDefault": permission.is_default, "permissionType": permission.permission_type,
-            "featureSet": permission.feature_set,
+            "featureSet": permission.feature_set, "tags": self._tags_out(permission.tags),
         }
 
     def _invitation_out(self, invitation: Invitation) -> dict[str, Any]:
@@ -195,6 +215,87 @@ class Ram:
             "status": invitation.status,
         }
 
+    # -- managed permissions -----------------------------------------------------------------
+    def _managed_permissions(self, account: str, region: str) -> list[Permission]:
+        """What a share can use: AWS managed permissions, then this account's customer managed
+        ones, oldest first. CREATED_FROM_POLICY and deleted ones are not managed permissions."""
+        aws_managed = [p for p in self.state.permissions.values() if p.permission_type == "AWS_MANAGED"]
+        own = sorted((p for p in self.state.permissions.values()
+                      if p.permission_type == "CUSTOMER_MANAGED" and p.feature_set == "STANDARD"
+                      and p.account == account and p.region == region and p.status != "DELETED"),
+                     key=lambda p: (p.creation_time, p.arn))
+        return aws_managed + own
+
+    def _matching_permission(self, account: str, region: str, resource_type: str,
+                             statements: list[dict[str, Any]]) -> Permission | None:
+        """The managed permission (AWS or customer managed, attachable) whose actions are exactly
+        those of `statements`, or None (docs/aws-behaviour.md, RAM-MATCH). Stricter reading: only
+        a policy a managed permission could express (one Allow statement with explicit actions, no
+        conditions) matches."""
+        if _unpromotable(statements) is not None:
+            return None
+        wanted = _actions(statements)
+        for permission in self._managed_permissions(account, region):
+            if (permission.status == "ATTACHABLE" and permission.resource_type.lower() == resource_type.lower()
+                    and permission.actions() == wanted):
+                return permission
+        return None
+
+    def _delete_if_unused(self, permission: Permission) -> None:
+        """RAM deletes a CREATED_FROM_POLICY permission once no share uses it."""
+        if permission.feature_set != "CREATED_FROM_POLICY":
+            return
+        if any(permission.arn in s.permission_arns for s in self.state.shares.values() if s.status == "ACTIVE"):
+            return
+        permission.status = "DELETED"
+        permission.last_updated = self.clock.now()
+
+    def _customer_managed_count(self, account: str, region: str, resource_type: str) -> int:
+        return sum(1 for p in self.state.permissions.values()
+                   if p.permission_type == "CUSTOMER_MANAGED" and p.feature_set == "STANDARD"
+                   and p.account == account and p.region == region and p.status != "DELETED"
+                   and p.resource_type.lower() == resource_type.lower())
+
+    # -- quotas ------------------------------------------------------------------------------
+    def pending_invitations_sent(self, account: str, region: str) -> int:
+        now = self.clock.now()
+        return sum(1 for i in self.state.invitations.values()
+                   if i.sender == account and i.region == region and i.status == "PENDING"
+                   and now - i.timestamp <= _INVITATION_VISIBLE)
+
+    def _check_invitation_quota(self, account: str, region: str, new_invitations: int) -> None:
+        limit = self.state.quotas.pending_invitations_per_account
+        pending = self.pending_invitations_sent(account, region)
+        if new_invitations and pending + new_invitations > limit:
+            raise _error("ResourceShareLimitExceededException",
+                         f"The operation would exceed the limit of {limit} pending invitations for account "
+                         f"{account} ({pending} pending, {new_invitations} more requested).")
+
+    def _check_share_quota(self, account: str, region: str) -> None:
+        limit = self.state.quotas.resource_shares_per_region
+        # Stricter reading (UNVERIFIED): shares made from policies count too.
+        active = sum(1 for s in self.state.shares.values()
+                     if s.account == account and s.region == region and s.status == "ACTIVE")
+        if active >= limit:
+            raise _error("ResourceShareLimitExceededException",
+                         f"The operation would exceed the limit of {limit} resource shares for account {account}.")
+
+    def _needs_invitation(self, share: Share, principal: str) -> bool:
+        association = share.principals.get(principal)
+        return principal != share.account and (association is None or association.status not in _LIVE)
+
+    def usage(self, account: str, region: str) -> dict[str, int]:
+        """What the account uses of the quotas above (for `modelshare simulate`'s report)."""
+        return {
+            "customer_managed_permissions": sum(
+                1 for p in self.state.permissions.values()
+                if p.permission_type == "CUSTOMER_MANAGED" and p.feature_set == "STANDARD"
+                and p.account == account and p.region == region and p.status != "DELETED"),
+            "resource_shares": sum(1 for s in self.state.shares.values()
+                                   if s.account == account and s.region == region and s.status == "ACTIVE"),
+            "pending_invitations_sent": self.pending_invitations_sent(account, region),
+        }
+
     # -- the share a resource policy creates (called from SageMaker, run as clock tasks) -------
     def sync_share_from_policy(self, group: Group) -> None:
         """Create, update or delete the CREATED_FROM_POLICY share for `group`'s current policy."""
@@ -204,7 +305,7 @@ class Ram:
                       if s.from_policy_of == group.arn and s.status == "ACTIVE" and s.has_resource(group.arn)), None)
         if share is not None and share.feature_set != "CREATED_FROM_POLICY":
             # UNVERIFIED what AWS does; stricter reading: a promoted share is RAM's now, and a later
-            # PutModelPackageGroupPolicy does not touch it. Change principals through RAM.
+            # PutModelPackageGroupPolicy does not touch it (docs/aws-behaviour.md, RAM-PUT-AFTER-PROMOTE).
             return
         now = self.clock.now()
         if group.policy is None:
@@ -215,27 +316,17 @@ class Ram:
         principals: list[str] = []
         for statement in statements:
             principals += [p for p in statement_principals(statement) if p not in principals]
+        created = share is None
         if share is None:
             share = Share(arn=f"arn:aws:ram:{group.region}:{group.account}:resource-share/{uuid.uuid4()}",
                           account=group.account, region=group.region, name=f"LinkedResourceShare-{uuid.uuid4()}",
                           feature_set="CREATED_FROM_POLICY", creation_time=now, last_updated=now,
                           from_policy_of=group.arn)
             share.resources[group.arn] = Association(group.arn, "RESOURCE", "ASSOCIATED", now, now)
-            name = f"CreatedFromPolicy-{uuid.uuid4().hex[:16]}"
-            permission = Permission(
-                arn=f"arn:aws:ram:{group.region}:{group.account}:permission/{name}", account=group.account,
-                region=group.region, name=name, resource_type=GROUP_TYPE, feature_set="CREATED_FROM_POLICY",
-                permission_type="CUSTOMER_MANAGED", statements=statements, creation_time=now, last_updated=now)
-            self.state.permissions[permission.arn] = permission
-            share.permission_arns.append(permission.arn)
             self.state.shares[share.arn] = share
-            created = True
         else:
-            permission = self.state.permissions[share.permission_arns[0]]
-            permission.statements = statements
-            permission.last_updated = now
             share.touch(now)
-            created = False
+        self._attach_policy_permission(share, group, statements)
         for principal in principals:
             association = share.principals.get(principal)
             if association is None:
@@ -251,12 +342,40 @@ class Ram:
                                                       "resourceShareArn": share.arn,
                                                       "associatedEntity": group.arn}, [share.arn])
 
+    def _attach_policy_permission(self, share: Share, group: Group, statements: list[dict[str, Any]]) -> None:
+        """RAM gives a share made from a policy a CREATED_FROM_POLICY permission only when no
+        managed permission matches the policy's actions; otherwise that managed permission
+        (docs/aws-behaviour.md, RAM-MATCH)."""
+        now = self.clock.now()
+        current = self.state.permissions.get(share.permission_arns[0]) if share.permission_arns else None
+        matched = self._matching_permission(group.account, group.region, self.state.group_type, statements)
+        if matched is not None:
+            share.permission_arns = [matched.arn]
+            if current is not None and current is not matched:
+                self._delete_if_unused(current)
+            return
+        if current is not None and current.feature_set == "CREATED_FROM_POLICY" and current.status != "DELETED":
+            current.statements = statements
+            current.last_updated = now
+            return
+        name = f"CreatedFromPolicy-{uuid.uuid4().hex[:16]}"
+        permission = Permission(
+            arn=f"arn:aws:ram:{group.region}:{group.account}:permission/{name}", account=group.account,
+            region=group.region, name=name, resource_type=self.state.group_type, feature_set="CREATED_FROM_POLICY",
+            permission_type="CUSTOMER_MANAGED", statements=statements, creation_time=now, last_updated=now)
+        self.state.permissions[permission.arn] = permission
+        share.permission_arns = [permission.arn]
+
     def _retire(self, share: Share) -> None:
         now = self.clock.now()
         share.status = "DELETED"
         share.touch(now)
         for association in [*share.resources.values(), *share.principals.values()]:
             association.move("DISASSOCIATED", now)
+        for arn in share.permission_arns:
+            permission = self.state.permissions.get(arn)
+            if permission is not None:
+                self._delete_if_unused(permission)
 
     def on_group_deleted(self, group: Group) -> None:
         now = self.clock.now()
@@ -275,11 +394,13 @@ class Ram:
         self.state.invitations[invitation.arn] = invitation
 
         def expire() -> None:
+            # After 12 hours the invitation expires and the principal is disassociated
+            # (RAM guide, working-with-shared-invitations; docs/aws-behaviour.md, RAM-EXPIRY).
             if invitation.status == "PENDING":
                 invitation.status = "EXPIRED"
                 association = share.principals.get(account)
                 if association is not None and association.status == "ASSOCIATING":
-                    association.move("FAILED", self.clock.now())
+                    association.move("DISASSOCIATED", self.clock.now())
 
         # A deadline, not work in progress: quiescence does not wait 12 hours for it.
         self._later(self.invitation_ttl_seconds, expire, f"expire invitation {invitation.arn}", timer=True)
@@ -292,21 +413,36 @@ class Ram:
             "associatedEntity": account,
         }, [share.arn])
 
-    def _associate_principal(self, share: Share, account: str) -> Association:
+    def _associate_principal(self, share: Share, account: str, *, fail_over_quota: bool = False) -> Association:
+        """Associate an account principal: an invitation for another account. The callers check
+        the pending-invitation quota first; with `fail_over_quota` (RAM's own asynchronous work,
+        which has nobody to answer an error to) an association over the quota ends FAILED
+        instead (stricter reading, UNVERIFIED: docs/aws-behaviour.md, RAM-QUOTA-INVITATIONS)."""
         now = self.clock.now()
         association = share.principals.get(account)
-        if association is not None and association.status in ("ASSOCIATED", "ASSOCIATING"):
+        if association is not None and association.status in _LIVE:
             return association
         external = account != share.account
         if association is None:
             association = Association(account, "PRINCIPAL", "ASSOCIATING", now, now, external=external)
             share.principals[account] = association
-        association.move("ASSOCIATING" if external else "ASSOCIATED", now)
-        if external:
-            self._invite(share, account)
+        association.status_message = None
+        if not external:
+            association.move("ASSOCIATED", now)
+            return association
+        limit = self.state.quotas.pending_invitations_per_account
+        if fail_over_quota and self.pending_invitations_sent(share.account, share.region) >= limit:
+            association.move("FAILED", now)
+            association.status_message = f"The limit of {limit} pending invitations for account {share.account} was reached."
+            self._event(share.account, share.region, {
+                "event": "Resource Share Association", "status": "FAILED", "resourceShareArn": share.arn,
+                "associatedEntity": account}, [share.arn])
+            return association
+        association.move("ASSOCIATING", now)
+        self._invite(share, account)
         return association
 
-    # -- owner side --------------------------------------------------------------------------
+    # -- owner side: reads -------------------------------------------------------------------
     def GetResourceShares(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         wanted = params.get("resourceShareArns")
         for arn in wanted or []:
@@ -330,8 +466,9 @@ class Ram:
             if PERMISSION_ARN.fullmatch(params["permissionArn"]) is None:
                 raise _error("MalformedArnException", f"The format of ARN {params['permissionArn']} is not valid.")
             shares = [s for s in shares if params["permissionArn"] in s.permission_arns]
-        if params.get("tagFilters"):
-            shares = []  # emulated shares carry no tags
+        for tag_filter in params.get("tagFilters", []):
+            key, values = tag_filter.get("tagKey"), tag_filter.get("tagValues")
+            shares = [s for s in shares if key in s.tags and (not values or s.tags[key] in values)]
         shares.sort(key=lambda s: (s.creation_time, s.arn))
         chunk, token = self._page(shares, f"GetResourceShares|{account}|{region}|{params['resourceOwner']}", params)
         return {"resourceShares": [self._share_out(s) for s in chunk], "nextToken": token}
@@ -368,7 +505,7 @@ class Ram:
         visible = share is not None and share.region == region and (
             share.account == account
             or (share.feature_set != "CREATED_FROM_POLICY" and share.principal_status(account) == "ASSOCIATED"))
-        if not visible:
+        if share is None or not visible:
             raise _error("UnknownResourceException", f"ResourceShare {arn} could not be found.")
         permissions = [self.state.permissions[p] for p in share.permission_arns]
         chunk, token = self._page(permissions, f"ListResourceSharePermissions|{account}|{arn}", params)
@@ -376,29 +513,40 @@ class Ram:
 
     def ListResourceTypes(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         scope = params.get("resourceRegionScope", "ALL")
-        types = [t for t in _RESOURCE_TYPES if scope == "ALL" or t["resourceRegionScope"] == scope]
+        types = [
+            {"resourceType": self.state.group_type, "serviceName": "sagemaker", "resourceRegionScope": "REGIONAL"},
+            {"resourceType": "ec2:Subnet", "serviceName": "ec2", "resourceRegionScope": "REGIONAL"},
+            {"resourceType": "glue:Catalog", "serviceName": "glue", "resourceRegionScope": "REGIONAL"},
+            {"resourceType": "route53profiles:Profile", "serviceName": "route53profiles", "resourceRegionScope": "GLOBAL"},
+        ]
+        types = [t for t in types if scope == "ALL" or t["resourceRegionScope"] == scope]
         chunk, token = self._page(types, f"ListResourceTypes|{account}|{scope}", params)
-        return {"resourceTypes": [dict(t) for t in chunk], "nextToken": token}
+        return {"resourceTypes": chunk, "nextToken": token}
 
     def ListPermissions(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         kind = params.get("permissionType", "ALL")
-        permissions = [
-            p for p in self.state.permissions.values()
-            if (p.permission_type == "AWS_MANAGED"
-                or (p.account == account and p.region == region and p.feature_set == "STANDARD"
-                    and p.promoted_to is None and p.status != "DELETED"))
-            and (kind == "ALL" or p.permission_type == kind)
-        ]
+        permissions = [p for p in self._managed_permissions(account, region) if kind == "ALL" or p.permission_type == kind]
         if "resourceType" in params:
-            permissions = [p for p in permissions if p.resource_type == params["resourceType"]]
-        if "permissionStatus" in params:
-            permissions = [p for p in permissions if p.status == params["permissionStatus"]]
-        if params.get("resourceOwner") == "OTHER-ACCOUNTS":
-            permissions = []  # no account shares its customer managed permissions here
+            # "This parameter is not case sensitive" (ListPermissions, botocore ram model).
+            permissions = [p for p in permissions if p.resource_type.lower() == params["resourceType"].lower()]
         permissions.sort(key=lambda p: (p.permission_type, p.name))
         chunk, token = self._page(permissions, f"ListPermissions|{account}|{region}", params)
         return {"permissions": [self._permission_out(p) for p in chunk], "nextToken": token}
 
+    def GetPermission(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        permission = self._permission(account, region, params["permissionArn"])
+        if params.get("permissionVersion", 1) != 1:
+            raise _error("InvalidParameterException", f"Permission {permission.arn} has no version {params['permissionVersion']}.")
+        if permission.feature_set == "CREATED_FROM_POLICY":
+            # The policy it was made from, statement by statement (format UNVERIFIED).
+            document: Any = {"Version": "2012-10-17", "Statement": [
+                {k: v for k, v in s.items() if k not in ("Sid", "Principal", "Resource")} for s in permission.statements]}
+        else:
+            # A managed permission's policy template: one statement, no principal or resource.
+            document = permission.statements[0]
+        return {"permission": {**self._permission_out(permission), "permission": json.dumps(document)}}
+
+    # -- owner side: permissions -------------------------------------------------------------
     def PromotePermissionCreatedFromPolicy(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         arn, name = params["permissionArn"], params["name"]
         if PERMISSION_ARN.fullmatch(arn) is None:
@@ -407,7 +555,7 @@ class Ram:
             raise _error("InvalidParameterException",
                          "name must be 1 to 36 letters, digits, hyphens or underscores.")
         source = self.state.permissions.get(arn)
-        if source is None or source.account != account or source.region != region:
+        if source is None or source.account != account or source.region != region or source.status == "DELETED":
             raise _error("UnknownResourceException", f"Permission {arn} could not be found.")
 
         def run() -> dict[str, Any]:
@@ -417,15 +565,21 @@ class Ram:
             problem = _unpromotable(source.statements)
             if problem:
                 raise _error("OperationNotPermittedException", f"Permission {arn} cannot be promoted: {problem}.")
-            if any(p.account == account and p.region == region and p.permission_type == "CUSTOMER_MANAGED"
-                   and p.feature_set != "CREATED_FROM_POLICY" and p.name == name and p.status != "DELETED"
-                   and p.promoted_to is None
-                   for p in self.state.permissions.values()):
-                raise _error("InvalidParameterException", f"A permission named {name} already exists.")
+            if any(p.name == name for p in self._managed_permissions(account, region)
+                   if p.permission_type == "CUSTOMER_MANAGED"):
+                # docs/aws-behaviour.md, RAM-PROMOTE-PERMISSION: the name is taken.
+                raise AwsError("PermissionAlreadyExistsException",
+                               f"A permission with the name {name} already exists in {region}. Choose a different name.")
+            limit = self.state.quotas.customer_managed_permissions_per_resource_type
+            if self._customer_managed_count(account, region, source.resource_type) >= limit:
+                raise _error("PermissionLimitExceededException",
+                             f"The operation would exceed the limit of {limit} customer managed permissions for "
+                             f"resource type {source.resource_type} in {region}.")
             now = self.clock.now()
             statement = source.statements[0]
-            # UNVERIFIED: the new permission cannot be attached until the promotion finishes
-            # (stricter reading: PromoteResourceShareCreatedFromPolicy must wait for it).
+            # A separate, new permission; the CREATED_FROM_POLICY one is left as it is
+            # (docs/aws-behaviour.md, RAM-PROMOTE-PERMISSION). UNVERIFIED: it cannot be attached
+            # until its promotion finishes (stricter reading).
             promoted = Permission(
                 arn=f"arn:aws:ram:{region}:{account}:permission/{name}", account=account, region=region,
                 name=name, resource_type=source.resource_type, feature_set="STANDARD",
@@ -433,20 +587,33 @@ class Ram:
                 statements=[{"Effect": "Allow", "Action": as_list(statement["Action"])}],
                 creation_time=now, last_updated=now, status="UNATTACHABLE")
             self.state.permissions[promoted.arn] = promoted
-            source.feature_set = "PROMOTING_TO_STANDARD"
-            source.promoted_to = promoted.arn
-            source.last_updated = now
 
             def finish() -> None:
-                source.feature_set = "STANDARD"
-                promoted.status = "ATTACHABLE"
-                source.last_updated = promoted.last_updated = self.clock.now()
+                if promoted.status == "UNATTACHABLE":
+                    promoted.status = "ATTACHABLE"
+                    promoted.last_updated = self.clock.now()
 
-            self._later(self.promotion_delay_seconds, finish, f"finish promoting permission {arn}")
+            self._later(self.promotion_delay_seconds, finish, f"finish promoting permission {arn} as {name}")
             return {"permission": self._permission_out(promoted), "clientToken": params.get("clientToken")}
 
         return self._idempotent(account, "PromotePermissionCreatedFromPolicy", params, run)
 
+    def DeletePermission(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        permission = self._permission(account, region, params["permissionArn"])
+
+        def run() -> dict[str, Any]:
+            if permission.permission_type != "CUSTOMER_MANAGED" or permission.feature_set != "STANDARD":
+                raise _error("OperationNotPermittedException", f"Permission {permission.arn} cannot be deleted.")
+            if any(permission.arn in s.permission_arns for s in self.state.shares.values() if s.status == "ACTIVE"):
+                raise _error("OperationNotPermittedException",
+                             f"Permission {permission.arn} is associated with resource shares.")
+            permission.status = "DELETED"
+            permission.last_updated = self.clock.now()
+            return {"returnValue": True, "clientToken": params.get("clientToken"), "permissionStatus": "DELETED"}
+
+        return self._idempotent(account, "DeletePermission", params, run)
+
+    # -- owner side: promotion ---------------------------------------------------------------
     def PromoteResourceShareCreatedFromPolicy(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         share = self._owned_share(account, region, params["resourceShareArn"])
         if share.status != "ACTIVE" or share.feature_set != "CREATED_FROM_POLICY":
@@ -458,13 +625,17 @@ class Ram:
             raise _error("OperationNotPermittedException",
                          f"Resource share {share.arn} has principals that are not accounts: {not_accounts}.")
         source = self.state.permissions[share.permission_arns[0]]
-        match = next((p for p in self.state.permissions.values()
-                      if p.account == account and p.region == region and p.permission_type == "CUSTOMER_MANAGED"
-                      and p.feature_set == "STANDARD" and p.promoted_to is None and p.status == "ATTACHABLE"
-                      and p.resource_type == source.resource_type and p.actions() == source.actions()), None)
+        # Any managed permission that matches exactly will do, AWS or customer managed; a share
+        # RAM already gave a managed permission matches it (docs/aws-behaviour.md, RAM-MATCH).
+        match = source if source.feature_set == "STANDARD" else self._matching_permission(
+            account, region, source.resource_type, source.statements)
         if match is None:
             raise _error("UnmatchedPolicyPermissionException",
-                         f"No customer managed permission matches {source.arn} exactly: promote it first.")
+                         f"No managed permission matches permission {source.arn} exactly: promote it first.")
+        self._check_share_quota(account, region)
+        members = {m for p in principals if (m := principal_account(p)) is not None and m != account}
+        self._check_invitation_quota(account, region, len(members))
+        self._check_dependent(account, region, share)
         share.feature_set = "PROMOTING_TO_STANDARD"
         share.touch(self.clock.now())
 
@@ -475,6 +646,7 @@ class Ram:
             share.feature_set = "STANDARD"
             share.permission_arns = [match.arn]
             share.touch(now)
+            self._delete_if_unused(source)
             for arn in share.resources:
                 group = self.state.group_by_arn(arn)
                 if group is not None:
@@ -489,16 +661,144 @@ class Ram:
                     share.principals[member] = Association(member, "PRINCIPAL", "ASSOCIATED", now, now)
                 elif member not in share.principals:
                     # Principals are accounts from now on; each must accept an invitation.
-                    self._associate_principal(share, member)
+                    self._associate_principal(share, member, fail_over_quota=True)
 
         self._later(self.promotion_delay_seconds, finish, f"finish promoting share {share.arn}")
         return {"returnValue": True}
 
+    def _check_dependent(self, account: str, region: str, share: Share, extra_resources: Iterable[str] = ()) -> None:
+        """The caller must also be allowed to write each model package group's policy."""
+        groups = {arn for arn, a in share.resources.items() if a.status in _LIVE} | set(extra_resources)
+        for arn in sorted(groups):
+            if GROUP_ARN.fullmatch(arn):
+                self.authorize_dependent(account, region, _GROUP_POLICY_ACTION, arn)
+
+    # -- owner side: shares made directly in RAM ------------------------------------------------
+    def CreateResourceShare(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["name"]
+        if _SHARE_NAME.fullmatch(name) is None:
+            raise _error("InvalidParameterException", "name must be 1 to 255 characters.")
+        if params.get("sources"):
+            raise _error("InvalidParameterException", "sources are not supported for these resource types.")
+        resources = params.get("resourceArns", [])
+        principals = params.get("principals", [])
+        if len(resources) > self.state.quotas.resources_per_call:
+            raise _error("ResourceShareLimitExceededException",
+                         f"You can associate up to {self.state.quotas.resources_per_call} resources per call.")
+        self._check_resources(account, region, resources)
+        self._check_principals(account, principals)
+        external = params.get("allowExternalPrincipals", True)
+        if not external and any(p != account for p in principals):
+            # No organization is emulated: every other account is external.
+            raise _error("OperationNotPermittedException",
+                         "The resource share does not allow external principals.")
+        tags = self._check_tags(params.get("tags", []), {})
+        permissions = self._permissions_for(account, region, resources, params.get("permissionArns", []))
+
+        def run() -> dict[str, Any]:
+            self._check_share_quota(account, region)
+            self._check_invitation_quota(account, region, len({p for p in principals if p != account}))
+            now = self.clock.now()
+            share = Share(arn=f"arn:aws:ram:{region}:{account}:resource-share/{uuid.uuid4()}", account=account,
+                          region=region, name=name, feature_set="STANDARD", creation_time=now, last_updated=now,
+                          allow_external_principals=external, tags=tags, permission_arns=permissions)
+            self._check_dependent(account, region, share, resources)
+            self.state.shares[share.arn] = share
+            for arn in resources:
+                share.resources[arn] = Association(arn, "RESOURCE", "ASSOCIATED", now, now)
+                group = self.state.group_by_arn(arn)
+                if group is not None:
+                    group.ram_managed = True
+            for principal in principals:
+                self._associate_principal(share, principal)
+            return {"resourceShare": self._share_out(share), "clientToken": params.get("clientToken")}
+
+        return self._idempotent(account, "CreateResourceShare", params, run)
+
+    def _permissions_for(self, account: str, region: str, resources: list[str], arns: list[str]) -> list[str]:
+        """One managed permission per resource type: the given ones, else the type's default."""
+        chosen: dict[str, str] = {}
+        for arn in arns:
+            permission = self._permission(account, region, arn)
+            if permission.feature_set != "STANDARD" or permission.status != "ATTACHABLE":
+                raise _error("InvalidParameterException", f"Permission {arn} cannot be attached.")
+            key = permission.resource_type.lower()
+            if key in chosen:
+                raise _error("InvalidParameterException", f"Only one permission per resource type: {permission.resource_type}.")
+            chosen[key] = permission.arn
+        types = {self.state.resource_type(arn).lower() for arn in resources}
+        for resource_type in sorted(types - set(chosen)):
+            default = next((p for p in self.state.permissions.values()
+                            if p.permission_type == "AWS_MANAGED" and p.is_default
+                            and p.resource_type.lower() == resource_type), None)
+            if default is None:
+                raise _error("InvalidParameterException", f"No default permission for resource type {resource_type}.")
+            chosen[resource_type] = default.arn
+        unused = set(chosen) - types
+        if resources and unused:
+            raise _error("InvalidParameterException", f"Permissions given for resource types not in the share: {sorted(unused)}.")
+        return list(chosen.values())
+
+    def TagResource(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        target = self._tag_target(account, region, params)
+        target.tags.update(self._check_tags(params["tags"], target.tags))
+        return {}
+
+    def UntagResource(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        target = self._tag_target(account, region, params)
+        for key in params["tagKeys"]:
+            target.tags.pop(key, None)
+        return {}
+
+    def _tag_target(self, account: str, region: str, params: dict[str, Any]) -> Share | Permission:
+        share_arn, resource_arn = params.get("resourceShareArn"), params.get("resourceArn")
+        if (share_arn is None) == (resource_arn is None):
+            raise _error("InvalidParameterException", "Specify exactly one of resourceShareArn and resourceArn.")
+        if share_arn is not None or SHARE_ARN.fullmatch(resource_arn or ""):
+            share = self._owned_share(account, region, share_arn or resource_arn or "")
+            if share.status != "ACTIVE":
+                raise _error("UnknownResourceException", f"ResourceShare {share.arn} could not be found.")
+            # Stricter reading (UNVERIFIED, docs/aws-behaviour.md RAM-TAG-CFP): a share made from a
+            # policy "can't be modified in RAM unless you promote it", tags included, and one
+            # being promoted cannot be changed until the promotion finishes. The error is one
+            # TagResource documents.
+            if share.feature_set == "CREATED_FROM_POLICY":
+                raise _error("InvalidParameterException",
+                             f"Resource share {share.arn} was created from a resource policy and cannot be modified "
+                             "through RAM. Promote it first.")
+            if share.feature_set == "PROMOTING_TO_STANDARD":
+                raise _error("InvalidParameterException", f"Resource share {share.arn} is being promoted.")
+            return share
+        permission = self._permission(account, region, resource_arn or "")
+        if permission.permission_type != "CUSTOMER_MANAGED" or permission.feature_set != "STANDARD":
+            raise _error("OperationNotPermittedException", f"Permission {permission.arn} cannot be tagged.")
+        return permission
+
+    def _check_tags(self, tags: list[dict[str, str]], existing: dict[str, str]) -> dict[str, str]:
+        found = {}
+        for tag in tags:
+            key = tag.get("key", "")
+            if not _TAG_KEY.fullmatch(key) or key.lower().startswith("aws:"):
+                raise _error("InvalidParameterException", f"Tag key {key!r} is not valid.")
+            found[key] = tag.get("value", "")
+        if len({**existing, **found}) > self.state.quotas.tags_per_resource:
+            raise _error("TagLimitExceededException",
+                         f"A resource can have at most {self.state.quotas.tags_per_resource} tags.")
+        return found
+
+    # -- owner side: changing shares ---------------------------------------------------------
     def AssociateResourceShare(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         share = self._editable_share(account, region, params["resourceShareArn"])
         principals, resources = self._check_members(account, region, params)
 
         def run() -> dict[str, Any]:
+            self._check_invitation_quota(account, region, sum(1 for p in principals if self._needs_invitation(share, p)))
+            live = sum(1 for a in share.principals.values() if a.status in _LIVE)
+            if live + len([p for p in principals if p not in share.principals or share.principals[p].status not in _LIVE]) \
+                    > self.state.quotas.principals_per_share:
+                raise _error("ResourceShareLimitExceededException",
+                             f"A resource share can have at most {self.state.quotas.principals_per_share} principals.")
+            self._check_dependent(account, region, share, resources)
             now = self.clock.now()
             out = [self._association_out(share, self._associate_principal(share, p)) for p in principals]
             for arn in resources:
@@ -522,9 +822,11 @@ class Ram:
             out = []
             for entity, pool in [(p, share.principals) for p in principals] + [(r, share.resources) for r in resources]:
                 association = pool.get(entity)
-                if association is None or association.status not in ("ASSOCIATED", "ASSOCIATING"):
+                if association is None or association.status not in _LIVE:
                     # Stricter reading (UNVERIFIED): disassociating what is not associated is an error.
                     raise _error("UnknownResourceException", f"{entity} is not associated with {share.arn}.")
+            # Stricter reading (UNVERIFIED): changing who a group reaches rewrites its policy too.
+            self._check_dependent(account, region, share)
             for entity, pool in [(p, share.principals) for p in principals] + [(r, share.resources) for r in resources]:
                 association = pool[entity]
                 association.move("DISASSOCIATING", now)  # access ends now
@@ -538,10 +840,19 @@ class Ram:
 
     def _check_members(self, account: str, region: str, params: dict[str, Any]) -> tuple[list[str], list[str]]:
         if params.get("sources"):
-            raise _error("InvalidParameterException", "sources are not supported for sagemaker:ModelPackageGroup.")
+            raise _error("InvalidParameterException", "sources are not supported for these resource types.")
         principals, resources = params.get("principals", []), params.get("resourceArns", [])
         if not principals and not resources:
             raise _error("InvalidParameterException", "Specify principals or resourceArns.")
+        if len(resources) > self.state.quotas.resources_per_call:
+            raise _error("ResourceShareLimitExceededException",
+                         f"You can associate up to {self.state.quotas.resources_per_call} resources per call.")
+        self._check_principals(account, principals)
+        self._check_resources(account, region, resources)
+        return principals, resources
+
+    @staticmethod
+    def _check_principals(account: str, principals: list[str]) -> None:
         for principal in principals:
             # Stricter reading: model package groups are shared with accounts only (not with IAM
             # roles/users, organizations or OUs).
@@ -549,6 +860,8 @@ class Ram:
                 raise _error("InvalidParameterException", f"Principal {principal} is not an AWS account ID.")
             if principal == account:
                 raise _error("InvalidParameterException", "A resource share cannot have its owner as a principal.")
+
+    def _check_resources(self, account: str, region: str, resources: list[str]) -> None:
         for arn in resources:
             if _ANY_ARN.fullmatch(arn) is None:
                 raise _error("MalformedArnException", f"The format of ARN {arn} is not valid.")
@@ -557,7 +870,6 @@ class Ram:
             match = GROUP_ARN.fullmatch(arn)
             if match is None or match.group(2) != account or match.group(1) != region or self.state.group_by_arn(arn) is None:
                 raise _error("UnknownResourceException", f"Resource {arn} could not be found.")
-        return principals, resources
 
     def DeleteResourceShare(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         share = self._owned_share(account, region, params["resourceShareArn"])
@@ -655,6 +967,45 @@ class Ram:
 
     def RejectResourceShareInvitation(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         return self._answer_invitation(account, region, params, accept=False)
+
+    # -- what IAM conditions see ---------------------------------------------------------------
+    def condition_context(self, account: str, region: str, params: dict[str, Any]) -> dict[str, list[str]]:
+        """RAM's condition keys for a request (Service Authorization Reference): the local IAM
+        keeps those the action supports."""
+        context: dict[str, list[str]] = {}
+        share = self.state.shares.get(params.get("resourceShareArn") or params.get("resourceArn") or "")
+        invitation = self.state.invitations.get(params.get("resourceShareInvitationArn", ""))
+        if invitation is not None:
+            share = self.state.shares.get(invitation.share_arn)
+        if share is not None:
+            context["ram:ShareOwnerAccountId"] = [share.account]
+            context["ram:ResourceShareName"] = [share.name]
+            context["ram:AllowsExternalPrincipals"] = [str(share.allow_external_principals).lower()]
+            if invitation is None:
+                for key, value in share.tags.items():
+                    context[f"aws:ResourceTag/{key}"] = [value]
+                    context[f"ram:ResourceTag/{key}"] = [value]
+        permission = self.state.permissions.get(params.get("permissionArn") or params.get("resourceArn") or "")
+        if permission is not None:
+            context["ram:PermissionArn"] = [permission.arn]
+            context["ram:PermissionResourceType"] = [permission.resource_type]
+            for key, value in permission.tags.items():
+                context[f"aws:ResourceTag/{key}"] = [value]
+        if params.get("principals"):
+            context["ram:Principal"] = list(params["principals"])
+        resources = params.get("resourceArns") or []
+        if resources:
+            context["ram:ResourceArn"] = list(resources)
+            context["ram:RequestedResourceType"] = sorted({
+                self.state.resource_type(arn) for arn in resources
+                if GROUP_ARN.fullmatch(arn) or arn in self.state.other_resources})
+        if "allowExternalPrincipals" in params:
+            context["ram:RequestedAllowsExternalPrincipals"] = [str(params["allowExternalPrincipals"]).lower()]
+        return context
+
+
+def _actions(statements: list[dict[str, Any]]) -> frozenset[str]:
+    return frozenset(str(a).lower() for s in statements for a in as_list(s.get("Action")))
 
 
 def _unpromotable(statements: list[dict[str, Any]]) -> str | None:

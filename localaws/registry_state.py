@@ -25,7 +25,37 @@ SHARE_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):(\d{12}):resource-sha
 INVITATION_ARN = re.compile(
     r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):(\d{12}):resource-share-invitation/[A-Za-z0-9\-]+")
 PERMISSION_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]*):(\d{12}|aws):permission/[A-Za-z0-9_.\-]+")
+# The RAM resource type string of a model package group: UNVERIFIED (docs/aws-behaviour.md,
+# RAM-TYPE). RegistryState.group_type can be set to another spelling to show that clients do
+# not depend on it.
 GROUP_TYPE = "sagemaker:ModelPackageGroup"
+DISCOVER_ACTIONS = ("sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
+                    "sagemaker:ListModelPackages")
+
+# The AWS managed permissions for model package groups (docs/aws-behaviour.md, RAM-AWS-MANAGED).
+# The names are the ones public samples use; the action lists are UNVERIFIED guesses, kept in this
+# one table. modelshare never names them: RAM matches them to a policy's actions by itself.
+AWS_MANAGED_GROUP_PERMISSIONS: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
+    ("AWSRAMDefaultPermissionSageMakerModelPackageGroup", True, DISCOVER_ACTIONS),
+    ("AWSRAMPermissionSageMakerModelPackageGroupAllowRegister", False,
+     (*DISCOVER_ACTIONS, "sagemaker:CreateModelPackage")),
+    ("AWSRAMPermissionSageMakerModelPackageGroupAllowDeploy", False,
+     (*DISCOVER_ACTIONS, "sagemaker:UpdateModelPackage", "sagemaker:CreateModel")),
+)
+
+
+@dataclass(frozen=True)
+class RamQuotas:
+    """RAM's default quotas (docs/aws-behaviour.md, RAM-QUOTAS); tests lower them."""
+
+    customer_managed_permissions_per_resource_type: int = 10
+    pending_invitations_per_account: int = 20
+    resource_shares_per_region: int = 25_000
+    resources_per_share: int = 5_000
+    principals_per_share: int = 5_000
+    tags_per_resource: int = 50
+    # An API limit rather than a quota ("You can associate up to 100 resources per call").
+    resources_per_call: int = 100
 
 
 def principal_account(principal: str) -> str | None:
@@ -48,6 +78,7 @@ class Group:
     policy: str | None = None
     # Set once a share holding the group was promoted: from then on RAM, not the policy, decides.
     ram_managed: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +89,7 @@ class Association:
     creation_time: datetime
     last_updated: datetime
     external: bool = False
+    status_message: str | None = None
 
     def move(self, status: str, now: datetime) -> None:
         if status != self.status:
@@ -77,9 +109,9 @@ class Permission:
     statements: list[dict[str, Any]]
     creation_time: datetime
     last_updated: datetime
-    status: str = "ATTACHABLE"
+    status: str = "ATTACHABLE"  # ATTACHABLE | UNATTACHABLE | DELETED
     is_default: bool = False
-    promoted_to: str | None = None  # for a CREATED_FROM_POLICY permission: the new permission's ARN
+    tags: dict[str, str] = field(default_factory=dict)
 
     def actions(self) -> frozenset[str]:
         found: set[str] = set()
@@ -104,6 +136,7 @@ class Share:
     principals: dict[str, Association] = field(default_factory=dict)
     permission_arns: list[str] = field(default_factory=list)
     from_policy_of: str | None = None  # the group ARN whose policy created it
+    tags: dict[str, str] = field(default_factory=dict)
 
     def touch(self, now: datetime) -> None:
         self.last_updated = now
@@ -141,6 +174,8 @@ class RegistryState:
     other_resources: dict[str, str] = field(default_factory=dict)
     # (account, operation, clientToken) -> (fingerprint of the request, response)
     idempotency: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    quotas: RamQuotas = field(default_factory=RamQuotas)
+    group_type: str = GROUP_TYPE
 
     def groups_in(self, account: str, region: str) -> dict[str, Group]:
         return self.groups.setdefault((account, region), {})
@@ -154,7 +189,7 @@ class RegistryState:
         return group if group is not None and group.arn == arn else None
 
     def resource_type(self, arn: str) -> str:
-        return GROUP_TYPE if GROUP_ARN.fullmatch(arn) else self.other_resources[arn]
+        return self.group_type if GROUP_ARN.fullmatch(arn) else self.other_resources[arn]
 
     def shares_holding(self, resource_arn: str) -> list[Share]:
         return [s for s in self.shares.values() if s.status == "ACTIVE" and s.has_resource(resource_arn)]

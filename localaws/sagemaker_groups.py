@@ -25,8 +25,9 @@ class SageMakerGroups:
     OPERATIONS = frozenset({
         "CreateModelPackageGroup", "DescribeModelPackageGroup", "ListModelPackageGroups",
         "DeleteModelPackageGroup", "PutModelPackageGroupPolicy", "GetModelPackageGroupPolicy",
-        "DeleteModelPackageGroupPolicy",
+        "DeleteModelPackageGroupPolicy", "AddTags", "ListTags", "DeleteTags",
     })
+    MAX_TAGS = 50
     # UNVERIFIED: AWS's default page size; a small one makes callers page.
     DEFAULT_MAX_RESULTS = 10
 
@@ -117,7 +118,8 @@ class SageMakerGroups:
             groups = [g for g in groups if g.creation_time > params["CreationTimeAfter"]]
         if "CreationTimeBefore" in params:
             groups = [g for g in groups if g.creation_time < params["CreationTimeBefore"]]
-        descending = params.get("SortOrder", "Descending") == "Descending"
+        # Defaults as botocore documents them: CreationTime, Ascending (docs/aws-behaviour.md, SM-LIST-SORT).
+        descending = params.get("SortOrder", "Ascending") == "Descending"
         if params.get("SortBy", "CreationTime") == "Name":
             groups.sort(key=lambda g: (g.name, g.arn), reverse=descending)
         else:
@@ -155,6 +157,40 @@ class SageMakerGroups:
             raise _validation(f"Cannot find resource policy for ModelPackageGroup {group.name}")
         group.policy = None
         self._schedule_share_sync(group)
+        return {}
+
+
+    # -- tags (of model package groups: the only SageMaker resource emulated) -------------------
+    def _tagged_group(self, account: str, region: str, arn: str) -> Group:
+        match = GROUP_ARN.fullmatch(arn)
+        group = self.state.group_by_arn(arn) if match is not None else None
+        if group is None or group.account != account or group.region != region:
+            # Stricter reading (UNVERIFIED wording): another account's or an unknown resource.
+            raise AwsError("ResourceNotFound", f"Resource {arn} does not exist.", 400)
+        return group
+
+    def AddTags(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        group = self._tagged_group(account, region, params["ResourceArn"])
+        tags = {t["Key"]: t.get("Value", "") for t in params["Tags"]}
+        if any(key.lower().startswith("aws:") for key in tags):
+            raise _validation("Tag keys starting with 'aws:' are reserved for AWS use")
+        if len({**group.tags, **tags}) > self.MAX_TAGS:
+            raise _validation(f"A resource can have at most {self.MAX_TAGS} tags")
+        group.tags.update(tags)
+        return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+    def ListTags(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        group = self._tagged_group(account, region, params["ResourceArn"])
+        tags = [{"Key": k, "Value": v} for k, v in sorted(group.tags.items())]
+        chunk, token = page(tags, scope=f"ListTags|{account}|{group.arn}", token=params.get("NextToken"),
+                            max_results=params.get("MaxResults"), default_max=self.MAX_TAGS,
+                            invalid_token=lambda: _validation("Invalid pagination token"))
+        return {"Tags": chunk, "NextToken": token}
+
+    def DeleteTags(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        group = self._tagged_group(account, region, params["ResourceArn"])
+        for key in params["TagKeys"]:
+            group.tags.pop(key, None)
         return {}
 
 

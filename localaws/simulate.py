@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localaws.clock import DEFAULT_START
 from localaws.cloud import LocalCloud
-from localaws.deployment import Deployment
+from localaws.deployment import TEMPLATE_PATH, Deployment
 from localaws.lambdas import Invocation
+from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, RamQuotas
 from modelshare.allowlist import Allowlist, AllowlistError, StaticAllowlistSource
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
@@ -26,12 +26,25 @@ from modelshare.ports import PENDING
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"\d{12}")
-_SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds", "edits"}
-_ACCOUNT_KEYS = {"groups", "policies", "allowlist"}
+_SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds", "edits", "ram_quotas",
+                  "aws_managed_permissions"}
+_ACCOUNT_KEYS = {"groups", "policies", "allowlist", "resource_shares"}
+_SHARE_KEYS = {"name", "groups", "principals"}
+_QUOTA_KEYS = {"customer_managed_permissions_per_resource_type", "pending_invitations_per_account",
+               "resource_shares_per_region"}
 
 
 class ScenarioError(ValueError):
     """The scenario (or an allowlist in it) is invalid; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class PersonShare:
+    """A share a person makes directly in RAM (CreateResourceShare, the default permission)."""
+
+    name: str
+    groups: tuple[str, ...]
+    principals: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,7 @@ class AccountPlan:
     policies: dict[str, dict[str, Any]]
     allowlist: Allowlist
     allowlist_document: str
+    resource_shares: tuple[PersonShare, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,10 @@ class Scenario:
     # Allowlist documents an admin writes to every account's parameter, in order. They are not
     # validated here: an invalid one is written all the same, as a console user could.
     edits: tuple[str, ...] = ()
+    ram_quotas: RamQuotas = field(default_factory=RamQuotas)
+    # False: no AWS managed permission for model package groups, so every action set needs a
+    # customer managed one (their action lists are UNVERIFIED; this is the costlier case).
+    aws_managed_permissions: bool = True
 
     @classmethod
     def parse(cls, data: Any) -> Scenario:
@@ -97,12 +115,46 @@ class Scenario:
             allowlist, document = shared
             if "allowlist" in spec:
                 allowlist, document = _allowlist(spec["allowlist"], f"{where}.allowlist")
-            plans.append(AccountPlan(account, tuple(groups), dict(policies), allowlist, document))
+            people = tuple(_person_share(item, groups, f"{where}.resource_shares[{i}]")
+                           for i, item in enumerate(_list(spec.get("resource_shares", []), f"{where}.resource_shares")))
+            plans.append(AccountPlan(account, tuple(groups), dict(policies), allowlist, document, people))
         edits = data.get("edits", [])
         if not isinstance(edits, list):
             raise ScenarioError("scenario.edits: must be a list of allowlist documents")
         documents = tuple(edit if isinstance(edit, str) else json.dumps(edit, indent=2) for edit in edits)
-        return cls(region, float(delay), tuple(plans), documents)
+        managed = data.get("aws_managed_permissions", True)
+        if not isinstance(managed, bool):
+            raise ScenarioError("scenario.aws_managed_permissions: must be true or false")
+        return cls(region, float(delay), tuple(plans), documents, _quotas(data.get("ram_quotas", {})), managed)
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where}: must be a list")
+    return value
+
+
+def _person_share(item: Any, groups: list[str], where: str) -> PersonShare:
+    if not isinstance(item, dict) or set(item) - _SHARE_KEYS or not {"name", "groups"} <= set(item):
+        raise ScenarioError(f"{where}: must be an object with name, groups and optional principals")
+    shared = _list(item["groups"], f"{where}.groups")
+    if not shared or any(g not in groups for g in shared):
+        raise ScenarioError(f"{where}.groups: must be a non-empty list of this account's groups")
+    principals = _list(item.get("principals", []), f"{where}.principals")
+    if not all(isinstance(p, str) and _ACCOUNT.fullmatch(p) for p in principals):
+        raise ScenarioError(f"{where}.principals: must be account IDs")
+    if not isinstance(item["name"], str) or not item["name"]:
+        raise ScenarioError(f"{where}.name: must be a non-empty string")
+    return PersonShare(item["name"], tuple(shared), tuple(principals))
+
+
+def _quotas(data: Any) -> RamQuotas:
+    if not isinstance(data, dict) or set(data) - _QUOTA_KEYS:
+        raise ScenarioError(f"scenario.ram_quotas: must be an object with some of {sorted(_QUOTA_KEYS)}")
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ScenarioError(f"scenario.ram_quotas.{key}: must be a positive integer")
+    return RamQuotas(**data)
 
 
 def _allowlist(document: Any, where: str) -> tuple[Allowlist, str]:
@@ -120,17 +172,22 @@ NOTHING_TO_DO = "nothing to do"
 class Simulation:
     scenario: Scenario
     narrate: Narrator = lambda line: None
+    # Another template (an admin's change, tried before deploying it); code comes from the project.
+    template_path: Path = TEMPLATE_PATH
     cloud: LocalCloud = field(init=False)
     deployment: Deployment = field(init=False)
     edit_results: list[dict[str, Any]] = field(default_factory=list)
+    _calls_before_report: list[Any] = field(default_factory=list)
     # The last valid allowlist each account holds: what the functions act on.
     effective_allowlists: dict[str, Allowlist] = field(default_factory=dict)
 
     def run(self) -> dict[str, Any]:
         scenario = self.scenario
-        with LocalCloud(ram_share_delay_seconds=scenario.ram_share_delay_seconds) as cloud:
+        with LocalCloud(ram_share_delay_seconds=scenario.ram_share_delay_seconds, ram_quotas=scenario.ram_quotas,
+                        aws_managed_permissions=AWS_MANAGED_GROUP_PERMISSIONS if scenario.aws_managed_permissions else (),
+                        ) as cloud:
             self.cloud = cloud
-            self.deployment = Deployment(cloud, scenario.region)
+            self.deployment = Deployment(cloud, scenario.region, self.template_path)
             self.deployment.lambdas.observers.append(self._tell_invocation)
             for plan in scenario.accounts:
                 cloud.add_account(plan.account)
@@ -144,6 +201,16 @@ class Simulation:
                 for group in plan.groups:
                     sagemaker.create_model_package_group(ModelPackageGroupName=group)
                     self._say(f"[{plan.account}] a person creates model package group {group!r}")
+            self._settle()
+            for plan in scenario.accounts:
+                ram = cloud.session(plan.account, scenario.region).client("ram")
+                for person_share in plan.resource_shares:
+                    arns = [f"arn:aws:sagemaker:{scenario.region}:{plan.account}:model-package-group/{g}"
+                            for g in person_share.groups]
+                    ram.create_resource_share(name=person_share.name, resourceArns=arns,
+                                              principals=list(person_share.principals))
+                    self._say(f"[{plan.account}] a person shares {', '.join(person_share.groups)} directly in RAM "
+                              f"with {', '.join(person_share.principals) or 'nobody'} ({person_share.name!r})")
             self._settle()
             for plan in scenario.accounts:
                 sagemaker = cloud.session(plan.account, scenario.region).client("sagemaker")
@@ -180,7 +247,7 @@ class Simulation:
         self.narrate(f"{self._elapsed()}  {text}")
 
     def _elapsed(self) -> str:
-        seconds = int((self.cloud.clock.now() - DEFAULT_START).total_seconds())
+        seconds = int((self.cloud.clock.now() - self.cloud.start).total_seconds())
         return f"t+{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
     def _tell_invocation(self, invocation: Invocation) -> None:
@@ -196,6 +263,7 @@ class Simulation:
     # -- report -----------------------------------------------------------------------------
     def report(self) -> dict[str, Any]:
         region = self.scenario.region
+        self._calls_before_report = list(self.cloud.calls)
         discoverable: dict[str, list[str]] = {}
         pending: dict[str, list[dict[str, str]]] = {}
         groups: dict[str, dict[str, Any]] = {}
@@ -213,7 +281,7 @@ class Simulation:
                 state = owner.group_state(group, allowlist)
                 if state is not None:
                     groups[state.arn] = {"status": state.status, "consumers": list(state.consumers),
-                                         "reason": state.reason}
+                                         "reason": state.reason, "other_shares": list(state.other_shares)}
         return {
             "discoverable": discoverable,
             "pending_invitations": pending,
@@ -224,7 +292,20 @@ class Simulation:
                 for f in self.deployment.lambdas.failures
             ],
             "edits": self.edit_results,
+            "api_calls": self._api_calls(),
+            "ram_usage": {plan.account: self.cloud.registry.ram.usage(plan.account, region)
+                          for plan in self.scenario.accounts},
+            "simulated_seconds": (self.cloud.clock.now() - self.cloud.start).total_seconds(),
         }
+
+    def _api_calls(self) -> dict[str, dict[str, dict[str, int]]]:
+        """account -> function (or "-" for people, the report itself excluded) -> operation -> count."""
+        counted: dict[str, dict[str, dict[str, int]]] = {}
+        for call in self._calls_before_report:
+            by_caller = counted.setdefault(call.account, {}).setdefault(call.caller or "-", {})
+            by_caller[call.operation] = by_caller.get(call.operation, 0) + 1
+        return {account: {caller: dict(sorted(ops.items())) for caller, ops in sorted(callers.items())}
+                for account, callers in sorted(counted.items())}
 
 
 def describe_result(result: Any) -> list[str]:

@@ -41,6 +41,9 @@ for _tag in ("Ref", "Sub", "GetAtt", "Equals", "Or", "And", "Not", "If", "Join",
     _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
 
 
+_NO_VALUE = object()  # !Ref AWS::NoValue: the property or list item is left out
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
@@ -52,6 +55,8 @@ class FunctionSpec:
     timeout_seconds: int
     max_retry_attempts: int
     on_failure: str | None  # the destination ARN
+    # The inline statements of the function's execution role (SAM's `Policies`), resolved.
+    policy_statements: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,11 @@ class ResourceSpec:
 
 
 class StackTemplate:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, code_root: Path | None = None) -> None:
+        """`code_root`: where CodeUri paths start (the template's folder unless given: an admin's
+        changed copy of the template runs the project's own code)."""
         self.path = path
+        self.code_root = code_root or path.parent
         self.document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
 
     def render(self, account: str, region: str, parameters: dict[str, str]) -> RenderedStack:
@@ -127,7 +135,7 @@ class RenderedStack:
             )
             specs.append(FunctionSpec(
                 logical_id=logical_id,
-                code_dir=(self.template.path.parent / props["CodeUri"]).resolve(),
+                code_dir=(self.template.code_root / props["CodeUri"]).resolve(),
                 handler=props.get("Handler", globals_.get("Handler", "")),
                 environment={k: str(self.resolve(v)) for k, v in environment.items()},
                 patterns=patterns,
@@ -136,13 +144,23 @@ class RenderedStack:
                 # Lambda's default for asynchronous invocations is 2 retries.
                 max_retry_attempts=int(invoke.get("MaximumRetryAttempts", 2)),
                 on_failure=None if on_failure is None else str(self.resolve(on_failure)),
+                policy_statements=tuple(self._statements(props.get("Policies", []))),
             ))
         return specs
+
+    def _statements(self, policies: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for policy in policies if isinstance(policies, list) else [policies]:
+            if not isinstance(policy, dict) or set(policy) - {"Version", "Statement"}:
+                raise NotImplementedError(f"only inline policy statements are supported, not {policy!r}")
+            resolved = self.resolve(policy["Statement"])
+            found.extend(resolved if isinstance(resolved, list) else [resolved])
+        return found
 
     # -- intrinsic functions ----------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [r for r in (self.resolve(v) for v in value) if r is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -166,7 +184,7 @@ class RenderedStack:
                 return str(self.resolve(arg[1])).split(arg[0])
             if key.startswith("Fn::"):
                 raise NotImplementedError(f"{key} is not supported by the local template reader")
-        return {k: self.resolve(v) for k, v in value.items()}
+        return {k: r for k, r in ((k, self.resolve(v)) for k, v in value.items()) if r is not _NO_VALUE}
 
     def _pseudo(self) -> dict[str, str]:
         return {"AWS::AccountId": self.account, "AWS::Region": self.region, "AWS::Partition": "aws",
@@ -176,6 +194,8 @@ class RenderedStack:
         return self._get_att(*name.split(".", 1)) if "." in name else self._ref(name)
 
     def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
         pseudo = self._pseudo()
         if name in pseudo:
             return pseudo[name]
@@ -200,6 +220,8 @@ class RenderedStack:
             raise KeyError(f"!GetAtt on unknown or disabled resource {name}")
         if resource["Type"] == "AWS::SQS::Queue" and attribute == "Arn":
             return f"arn:aws:sqs:{self.region}:{self.account}:{self.physical_name(name)}"
+        if resource["Type"] == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:aws:s3:::{self.physical_name(name).lower()}"
         raise NotImplementedError(f"!GetAtt {name}.{attribute} is not supported by the local template reader")
 
     @staticmethod

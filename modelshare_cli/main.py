@@ -7,7 +7,8 @@
                                                    validate, diff, then write FILE to the parameter
     modelshare plan [--allowlist FILE]             what reconcile would change here (writes nothing)
     modelshare status [--json]                     groups and pending invitations of this account
-    modelshare simulate SCENARIO.json [--json]     run a scenario on the local multi-account AWS
+    modelshare simulate SCENARIO.json [--json] [--template FILE]
+                                                   run a scenario on the local multi-account AWS
 
 AWS commands use the normal boto3 credential chain, narrowed by --profile and --region, and the
 allowlist parameter named by --parameter (default: $MODELSHARE_ALLOWLIST_PARAMETER, else
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, or a usage error argparse has printed already
         return exit_.code if isinstance(exit_.code, int) else USAGE
     if args.command == "simulate":
-        return _simulate(args.scenario, as_json=args.json)
+        return _simulate(args.scenario, as_json=args.json, template=args.template)
     try:
         return args.handler(args)
     except CliError as error:
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run a scenario on the local multi-account AWS")
     simulate.add_argument("scenario", type=Path, help="scenario JSON file")
     simulate.add_argument("--json", action="store_true", help="print one JSON report instead of the story")
+    simulate.add_argument("--template", type=Path, metavar="FILE",
+                          help="simulate this SAM template instead of the project's (CodeUri paths resolve as "
+                               "for the project's own), to try a template change before deploying it")
     return parser
 
 
@@ -82,22 +86,38 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
                        help="allowlist SSM parameter (default: $MODELSHARE_ALLOWLIST_PARAMETER, else /modelshare/allowlist)")
 
 
-def _simulate(path: Path, *, as_json: bool) -> int:
+def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
     # The local AWS (and moto) load only for this command: never part of a Lambda artifact.
+    from localaws.deployment import TEMPLATE_PATH
     from localaws.simulate import ScenarioError, Simulation, load_scenario
 
     try:
         scenario = load_scenario(path)
+        template_path = _template(template or TEMPLATE_PATH)
     except ScenarioError as error:
         print(f"modelshare simulate: {error}", file=sys.stderr)
         return 2
     narrate = (lambda line: None) if as_json else print
-    report = Simulation(scenario, narrate=narrate).run()
+    report = Simulation(scenario, narrate=narrate, template_path=template_path).run()
     if as_json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
         _print_summary(report)
     return 0
+
+
+def _template(path: Path) -> Path:
+    """The template to simulate: readable YAML, or a ScenarioError (exit 2)."""
+    from localaws.simulate import ScenarioError
+    from localaws.template import StackTemplate
+
+    try:
+        StackTemplate(path)
+    except OSError as error:
+        raise ScenarioError(f"cannot read template {path}: {error.strerror}") from None
+    except Exception as error:  # YAML or structure errors of the admin's file
+        raise ScenarioError(f"{path} is not a readable template: {error}") from None
+    return path
 
 
 def _print_summary(report: dict) -> None:
@@ -123,6 +143,13 @@ def _print_summary(report: dict) -> None:
         print("\nInvocations sent to the on-failure destination:")
         for failure in report["failed_invocations"]:
             print(f"  {failure['account']} {failure['function']}: {failure['error']}")
+    print(f"\nWhat it cost, in {report['simulated_seconds']:.0f} simulated seconds:")
+    for account, callers in report["api_calls"].items():
+        usage = report["ram_usage"].get(account, {})
+        total = sum(sum(ops.values()) for caller, ops in callers.items() if caller != "-")
+        print(f"  {account}: {total} API calls by the functions; RAM: {usage.get('customer_managed_permissions', 0)} "
+              f"customer managed permissions, {usage.get('resource_shares', 0)} shares, "
+              f"{usage.get('pending_invitations_sent', 0)} invitations pending")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ from modelshare_cli.output import duration, table
 
 # Model package groups are not on RAM's 7-day list: an invitation must be accepted within 12 hours.
 INVITATION_TTL = timedelta(hours=12)
+# RAM's default quotas (docs/aws-behaviour.md, RAM-QUOTAS); an account may have had them raised.
+DEFAULT_QUOTAS = {"customer_managed_permissions_per_resource_type": 10, "pending_invitations_per_account": 20,
+                  "resource_shares_per_region": 25_000}
 FEATURE_SETS = {CREATED_FROM_POLICY: "created-from-policy", PROMOTING_TO_STANDARD: "promoting", STANDARD: "standard"}
 EMPTY_ALLOWLIST = Allowlist(1, ())
 
@@ -38,10 +41,11 @@ now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - replaced
 HELP = """\
 Per model package group of this account: its consumers, whether it has a resource policy, the
 feature set of the RAM share(s) holding it, and its status (discoverable,
-accessible-not-discoverable, not-shared, conflict) with the reason. Then the pending RAM
-invitations of this account: sender, share, age, time left before they expire (12 hours) and
-whether the allowlist would accept them. Reads only. Exit 1 when the allowlist parameter is
-missing or invalid (the state is then shown against an empty allowlist)."""
+accessible-not-discoverable, not-shared, conflict) with the reason, including shares holding it
+that modelshare leaves alone (made or changed by people). Then what the account uses of RAM's
+quotas, and the pending RAM invitations of this account: sender, share, age, time left before
+they expire (12 hours) and whether the allowlist would accept them. Reads only. Exit 1 when the
+allowlist parameter is missing or invalid (the state is then shown against an empty allowlist)."""
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -63,13 +67,15 @@ def status_command(args: argparse.Namespace) -> int:
                          sleep=lambda _seconds: None)
     consumer = ConsumerService(account=account, shares=shares, allowlist_source=source)
     with quiet_domain():
-        groups = _groups(owner, registry, shares, allowlist)
+        usage = shares.usage()
+        groups = _groups(owner, registry, shares, allowlist, usage)
         invitations = _pending_invitations(consumer, shares, allowlist, now())
+    ram_usage = {**usage, "default_quotas": DEFAULT_QUOTAS}
     if args.json:
-        print(json.dumps({"account": account, "region": aws.region_name, "groups": groups,
+        print(json.dumps({"account": account, "region": aws.region_name, "groups": groups, "ram_usage": ram_usage,
                           "pending_invitations": invitations}, indent=2))
     else:
-        _print(account, aws.region_name, groups, invitations)
+        _print(account, aws.region_name, groups, ram_usage, invitations)
     return code
 
 
@@ -86,14 +92,18 @@ def _allowlist(aws: Any, name: str) -> tuple[Allowlist, int]:
         return EMPTY_ALLOWLIST, INVALID
 
 
-def _groups(owner: OwnerService, registry: SageMakerRegistry, shares: RamShares, allowlist: Allowlist) -> list[dict]:
+def _groups(owner: OwnerService, registry: SageMakerRegistry, shares: RamShares, allowlist: Allowlist,
+            usage: dict[str, Any]) -> list[dict]:
     found = []
     for name in sorted(registry.group_names()):
         state = owner.group_state(name, allowlist)
         if state is None:  # deleted meanwhile
             continue
-        feature_sets = sorted({FEATURE_SETS.get(s.feature_set, s.feature_set.lower())
-                               for s in shares.shares_holding(state.arn)})
+        holding = shares.shares_holding(state.arn)
+        feature_sets = sorted({FEATURE_SETS.get(s.feature_set, s.feature_set.lower()) for s in holding})
+        reason = state.reason
+        if any(s.feature_set == CREATED_FROM_POLICY for s in holding) and state.reason.endswith("promotion pending"):
+            reason += _quota_hint(usage)
         found.append({
             "name": name,
             "arn": state.arn,
@@ -101,9 +111,24 @@ def _groups(owner: OwnerService, registry: SageMakerRegistry, shares: RamShares,
             "policy": registry.get_policy(name) is not None,
             "share_feature_set": ", ".join(feature_sets) or "none",
             "status": state.status,
-            "reason": state.reason,
+            "reason": reason,
+            "other_shares": list(state.other_shares),
         })
     return found
+
+
+def _quota_hint(usage: dict[str, Any]) -> str:
+    """Why a promotable group may be waiting: a RAM quota the account is at (default values)."""
+    hints = []
+    pending, limit = usage["pending_invitations_sent"], DEFAULT_QUOTAS["pending_invitations_per_account"]
+    if pending >= limit:
+        hints.append(f"{pending} invitations pending, RAM allows {limit} by default: waiting for consumers to accept")
+    permission_limit = DEFAULT_QUOTAS["customer_managed_permissions_per_resource_type"]
+    full = [kind for kind, n in usage["customer_managed_permissions"].items() if n >= permission_limit]
+    if full:
+        hints.append(f"{permission_limit} customer managed permissions for {', '.join(sorted(full))}, RAM's default "
+                     "quota: a new action set cannot get one")
+    return "".join(f"; {hint}" for hint in hints)
 
 
 def _pending_invitations(consumer: ConsumerService, shares: RamShares, allowlist: Allowlist,
@@ -133,7 +158,8 @@ def _pending_invitations(consumer: ConsumerService, shares: RamShares, allowlist
     return found
 
 
-def _print(account: str, region: str | None, groups: list[dict], invitations: list[dict]) -> None:
+def _print(account: str, region: str | None, groups: list[dict], usage: dict[str, Any],
+           invitations: list[dict]) -> None:
     print(f"Account {account} in {region}")
     print()
     print("Groups:")
@@ -142,8 +168,19 @@ def _print(account: str, region: str | None, groups: list[dict], invitations: li
                  g["status"], g["reason"]) for g in groups]
         for line in table(("GROUP", "CONSUMERS", "POLICY", "SHARE", "STATUS", "REASON"), rows):
             print(line)
+        for group in groups:
+            for share in group["other_shares"]:
+                print(f"  {group['name']}: also in {share}, which modelshare leaves alone")
     else:
         print("  (no model package groups)")
+    print()
+    quotas = usage["default_quotas"]
+    permissions = ", ".join(f"{n} for {kind}" for kind, n in sorted(usage["customer_managed_permissions"].items()))
+    print("RAM usage (default quotas in brackets; check Service Quotas for this account's):")
+    print(f"  customer managed permissions: {permissions or 'none'} "
+          f"[{quotas['customer_managed_permissions_per_resource_type']} per resource type]")
+    print(f"  invitations pending: {usage['pending_invitations_sent']} [{quotas['pending_invitations_per_account']}]")
+    print(f"  resource shares: {usage['resource_shares']} [{quotas['resource_shares_per_region']}]")
     print()
     print("Pending invitations:")
     if not invitations:

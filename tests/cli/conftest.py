@@ -23,7 +23,7 @@ ME = "111122223333"  # the account the CLI runs as
 PEER = "444455556666"
 STRANGER = "777788889999"
 PARAMETER = "/modelshare/allowlist"
-WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Label")
+WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Label")
 ALLOWLIST = {"version": 1, "shares": [
     {"owner": ME, "groups": ["churn-*", "fraud-detector", "promo-*"], "consumers": [PEER]},
     {"owner": PEER, "groups": ["their-*"], "consumers": [ME]},
@@ -100,11 +100,14 @@ class Cli:
         association, = ram.get_resource_share_associations(
             associationType="RESOURCE", resourceArn=group_arn)["resourceShareAssociations"]
         share = association["resourceShareArn"]
-        for permission in ram.list_resource_share_permissions(resourceShareArn=share)["permissions"]:
-            ram.promote_permission_created_from_policy(permissionArn=permission["arn"],
-                                                       name="p-" + group_arn.rpartition("/")[2])
-        self.cloud.clock.sleep(5)
-        ram.promote_resource_share_created_from_policy(resourceShareArn=share)
+        try:
+            ram.promote_resource_share_created_from_policy(resourceShareArn=share)
+        except ram.exceptions.UnmatchedPolicyPermissionException:  # no managed permission matches yet
+            for permission in ram.list_resource_share_permissions(resourceShareArn=share)["permissions"]:
+                ram.promote_permission_created_from_policy(permissionArn=permission["arn"],
+                                                           name="p-" + group_arn.rpartition("/")[2])
+            self.cloud.clock.sleep(5)
+            ram.promote_resource_share_created_from_policy(resourceShareArn=share)
         self.cloud.clock.sleep(5)
         return share
 

@@ -87,11 +87,16 @@ def test_plan_lists_what_reconcile_would_write_and_writes_nothing(cli, landscape
     assert "group 'not-allowed' of 444455556666 is not allowlisted for account 111122223333" in invitations[2]
 
     heading, writes = planned_writes(result.out)
-    assert heading == "Planned writes (4 writes):"
+    # churn-xgb's share is tagged as modelshare's and promoted (its actions match an AWS managed
+    # permission: no permission of its own); promo-a's share, promoted by hand from modelshare's
+    # own statement, is recognised as modelshare's and tagged.
+    assert heading == "Planned writes (5 writes):"
     assert "promo-a" not in writes and "scratch" not in writes
     assert writes[writes.index("fraud-detector") + 1] == f"put-policy: principals {PEER}"
-    assert any(line.startswith("promote-permission: as modelshare-churn-xgb-") for line in writes)
-    assert writes[writes.index("promote-share") - 1].startswith(f"arn:aws:ram:{REGION}:{ME}:resource-share/")
+    assert not any(line.startswith("promote-permission") for line in writes)
+    assert writes[writes.index("promote-share") - 1] == "tag-share: modelshare:managed"
+    assert writes[writes.index("promote-share") - 2].startswith(f"arn:aws:ram:{REGION}:{ME}:resource-share/")
+    assert writes.count("tag-share: modelshare:managed") == 2
     accept = writes.index("accept-invitation")
     assert writes[accept - 1].startswith(f"arn:aws:ram:{REGION}:{PEER}:resource-share-invitation/")
 
@@ -108,8 +113,9 @@ def test_plan_with_an_allowlist_file_previews_an_edit(cli, landscape):
     blocks = sections(result.out)
     assert row(blocks["Groups:"], "promo-a")[:4] == ["promo-a", "consumers-changed", "added", STRANGER]
     heading, writes = planned_writes(result.out)
-    assert heading == "Planned writes (3 writes):"
+    assert heading == "Planned writes (4 writes):"
     assert writes.count(f"put-policy: principals {PEER}, {STRANGER}") == 2  # churn-xgb and fraud-detector
+    assert writes[writes.index(f"add-consumers: {STRANGER}") - 1] == "tag-share: modelshare:managed"
     assert f"add-consumers: {STRANGER}" in writes
     assert "accept-invitation" not in writes
     assert all(line.split()[2] == "left-pending" for line in blocks["Pending invitations:"][1:])
@@ -125,7 +131,7 @@ def test_reconcile_makes_exactly_the_planned_writes(cli, landscape):
     assert result.out.splitlines()[0] == (f"Reconciled account {ME} in {REGION} with parameter /modelshare/allowlist "
                                           "version 1")
     made = [c.operation for c in cli.writes()[before:]]
-    assert sorted(made) == sorted(["PutModelPackageGroupPolicy", "PromotePermissionCreatedFromPolicy",
+    assert sorted(made) == sorted(["PutModelPackageGroupPolicy", "TagResource", "TagResource",
                                    "PromoteResourceShareCreatedFromPolicy", "AcceptResourceShareInvitation"])
     assert heading == f"Planned writes ({len(made)} writes):"
     cli.cloud.clock.sleep(30)  # RAM makes fraud-detector's share from the new policy: the next run promotes it
@@ -203,7 +209,7 @@ def test_status_json_and_expiry(cli, landscape, monkeypatch):
     assert by_name["churn-xgb"] == {
         "name": "churn-xgb", "arn": group_arn("churn-xgb"), "consumers": [PEER], "policy": True,
         "share_feature_set": "created-from-policy", "status": "accessible-not-discoverable",
-        "reason": "share is CREATED_FROM_POLICY"}
+        "reason": "share is CREATED_FROM_POLICY: promotion pending", "other_shares": []}
     assert by_name["promo-a"]["status"] == "discoverable"
     pending = {item["share_arn"]: item for item in report["pending_invitations"]}
     their = pending[landscape["their-model"]]
@@ -212,9 +218,9 @@ def test_status_json_and_expiry(cli, landscape, monkeypatch):
     assert their["age_seconds"] == 12 * 3600 + 60
     assert their["expires_in_seconds"] == -60
     other = pending[landscape["not-allowed"]]
-    assert (other["would_accept"], other["expires_in_seconds"]) == (False, 30)
+    assert (other["would_accept"], other["expires_in_seconds"]) == (False, 25)
     assert "not allowlisted" in other["reason"]
-    assert [cells(line)[3] for line in sections(cli("status").out)["Pending invitations:"][1:]] == ["expired", "30s"]
+    assert [cells(line)[3] for line in sections(cli("status").out)["Pending invitations:"][1:]] == ["expired", "25s"]
 
 
 def test_status_with_an_invalid_allowlist_still_reports_and_exits_1(cli, landscape):
@@ -233,5 +239,9 @@ def test_status_of_an_empty_account(cli):
     cli.put_parameter(ALLOWLIST)
     result = cli("status")
     assert result.code == 0
-    assert sections(result.out) == {f"Account {ME} in {REGION}": [], "Groups:": ["(no model package groups)"],
-                                    "Pending invitations:": ["(none)"]}
+    assert sections(result.out) == {
+        f"Account {ME} in {REGION}": [], "Groups:": ["(no model package groups)"],
+        "RAM usage (default quotas in brackets; check Service Quotas for this account's):": [
+            "customer managed permissions: none [10 per resource type]", "invitations pending: 0 [20]",
+            "resource shares: 0 [25000]"],
+        "Pending invitations:": ["(none)"]}

@@ -111,3 +111,18 @@ def test_share_holding_another_resource_type_is_not_accepted(world):
     assert world.discoverable(CONSUMER) == []
     reasons = [r["reason"] for r in world.logs(CONSUMER, "WARNING") if r.get("message") == "Invitation left pending"]
     assert reasons == [f"the share holds {subnet} (ec2:Subnet), not a model package group of {OWNER}"]
+
+
+def test_the_flow_does_not_depend_on_the_resource_type_string():
+    """RAM's type string for a model package group is UNVERIFIED: with another spelling the
+    consumer still judges each resource by its ARN and accepts."""
+    from localaws.cloud import LocalCloud
+    from tests.integration.conftest import World
+
+    with LocalCloud(ram_share_delay_seconds=20, group_type="SageMaker:modelpackagegroups") as cloud:
+        world = World(cloud)
+        world.install(OWNER, CONSUMER)
+        world.create_group(OWNER, "churn-xgb")
+        world.settle()
+        assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
+        assert world.lambdas.failures == []

@@ -21,23 +21,29 @@ def test_demo_report(capsys, monkeypatch):
     code, out, err = run(capsys, ROOT_DEMO, "--json")
     assert code == 0, err
     report = json.loads(out)
-    assert set(report) == {"discoverable", "pending_invitations", "groups", "failed_invocations", "edits"}
+    assert set(report) == {"discoverable", "pending_invitations", "groups", "failed_invocations", "edits",
+                           "api_calls", "ram_usage", "simulated_seconds"}
     assert report["discoverable"] == {
         OWNER: [], STRANGER: [], ROGUE_OWNER: [],
-        CONSUMER: [group_arn("churn-lightgbm"), group_arn("churn-xgb"), group_arn("fraud-detector")],
+        CONSUMER: [group_arn(g) for g in ("churn-lightgbm", "churn-xgb", "fraud-detector", "pricing-model")],
     }
     pending = report["pending_invitations"]
-    assert [p["sender"] for p in pending[CONSUMER]] == [ROGUE_OWNER]
+    # The rogue owner's invitation, and the share a person made of churn-xgb and scratch-experiments.
+    assert sorted(p["sender"] for p in pending[CONSUMER]) == sorted([ROGUE_OWNER, OWNER])
     assert pending[OWNER] == pending[STRANGER] == pending[ROGUE_OWNER] == []
     groups = report["groups"]
-    assert groups[group_arn("churn-xgb")] == {"status": "discoverable", "consumers": [CONSUMER],
-                                              "reason": "promoted RAM share"}
+    hand_made, = [p["resourceShareArn"] for p in pending[CONSUMER] if p["sender"] == OWNER]
+    assert groups[group_arn("churn-xgb")] == {
+        "status": "discoverable", "consumers": [CONSUMER], "other_shares": [hand_made],
+        "reason": "promoted RAM share; also in 1 share(s) modelshare leaves alone"}
     assert groups[group_arn("forecast-demand")]["status"] == "accessible-not-discoverable"
     assert "is not an account" in groups[group_arn("forecast-demand")]["reason"]
     assert groups[group_arn("scratch-experiments")]["consumers"] == [STRANGER]
     assert f"{STRANGER} is not allowlisted" in groups[group_arn("scratch-experiments")]["reason"]
     assert groups[group_arn("shadow-model", ROGUE_OWNER)]["status"] == "discoverable"
     assert report["failed_invocations"] == []
+    # register+deploy matches no AWS managed permission: one customer managed permission.
+    assert report["ram_usage"][OWNER]["customer_managed_permissions"] == 1
 
 
 def test_story_without_json(capsys, tmp_path):

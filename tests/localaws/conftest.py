@@ -6,6 +6,7 @@ No __init__.py here on purpose: a tests/localaws package would shadow the real `
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -15,6 +16,9 @@ from localaws.cloud import LocalCloud
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 REGION = "eu-west-1"
 DISCOVER = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+# Actions no AWS managed permission holds exactly: RAM gives such a policy's share a
+# CREATED_FROM_POLICY permission, which has to be promoted before the share.
+CUSTOM = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage"]
 
 
 class Aws:
@@ -53,7 +57,7 @@ class Aws:
                **extra: Any) -> str:
         statement = {
             "Sid": "Share", "Effect": "Allow", "Principal": {"AWS": principals},
-            "Action": actions or DISCOVER,
+            "Action": actions or CUSTOM,
             "Resource": [group_arn, group_arn.replace(":model-package-group/", ":model-package/") + "/*"],
             **extra,
         }
@@ -85,15 +89,26 @@ class Aws:
         assert len(permissions) == 1
         return permissions[0]
 
+    def promote(self, share: str) -> None:
+        """Promote as AWS documents it: the share first; when no managed permission matches,
+        promote its permission under one name per action set (reused), then the share."""
+        try:
+            self.ram().promote_resource_share_created_from_policy(resourceShareArn=share)
+        except self.ram().exceptions.UnmatchedPolicyPermissionException:
+            try:
+                self.ram().promote_permission_created_from_policy(
+                    permissionArn=self.share_permission(share)["arn"], name="Custom")
+            except self.ram().exceptions.PermissionAlreadyExistsException:
+                pass
+            self.clock.sleep(5)
+            self.ram().promote_resource_share_created_from_policy(resourceShareArn=share)
+        self.clock.sleep(5)
+        assert self.share(share)["featureSet"] == "STANDARD"
+
     def promoted_group(self, name: str = "churn-model", principals: list[str] | None = None) -> tuple[str, str]:
         """Shared and promoted to STANDARD (invitations sent, not accepted)."""
         arn, share = self.shared_group(name, principals)
-        permission = self.share_permission(share)
-        self.ram().promote_permission_created_from_policy(permissionArn=permission["arn"], name=f"Discover-{name}")
-        self.clock.sleep(5)
-        self.ram().promote_resource_share_created_from_policy(resourceShareArn=share)
-        self.clock.sleep(5)
-        assert self.share(share)["featureSet"] == "STANDARD"
+        self.promote(share)
         return arn, share
 
     def invitations(self, account: str = CONSUMER) -> list[dict[str, Any]]:
@@ -107,10 +122,27 @@ class Aws:
         return arn, share
 
 
+def open_cloud(**options: Any) -> LocalCloud:
+    return LocalCloud(**{"ram_share_delay_seconds": 20, "promotion_delay_seconds": 5, **options})
+
+
 @pytest.fixture
 def aws():
-    with LocalCloud(ram_share_delay_seconds=20, promotion_delay_seconds=5) as cloud:
+    with open_cloud() as cloud:
         for account in (OWNER, CONSUMER, OTHER):
             cloud.add_account(account)
         yield Aws(cloud)
+
+
+@pytest.fixture
+def aws_with():
+    """An Aws whose LocalCloud takes the given options (quotas, managed permissions, type string)."""
+    with ExitStack() as stack:
+        def make(**options: Any) -> Aws:
+            cloud = stack.enter_context(open_cloud(**options))
+            for account in (OWNER, CONSUMER, OTHER):
+                cloud.add_account(account)
+            return Aws(cloud)
+
+        yield make
 

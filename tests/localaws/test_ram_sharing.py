@@ -6,6 +6,9 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import CUSTOM, DISCOVER
+
+from localaws.registry_state import RamQuotas
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 ROLE = f"arn:aws:iam::{CONSUMER}:role/reader"
@@ -110,15 +113,16 @@ def test_list_resource_types(aws):
     assert first["resourceTypes"] + rest["resourceTypes"] == types and "nextToken" not in rest
 
 
-def test_list_permissions_names_are_looked_up_not_known():
-    from localaws.cloud import LocalCloud
-    seen = []
-    for _ in range(2):
-        with LocalCloud() as cloud:
-            cloud.add_account(OWNER)
-            ram = cloud.session(OWNER, "eu-west-1").client("ram")
-            seen.append({p["name"] for p in ram.list_permissions(resourceType="sagemaker:ModelPackageGroup")["permissions"]})
-    assert len(seen[0]) >= 2 and seen[0].isdisjoint(seen[1])
+def test_aws_managed_permissions_for_model_package_groups(aws):
+    listed = aws.ram().list_permissions(resourceType="SageMaker:ModelPackageGroup", permissionType="AWS_MANAGED")
+    names = {p["name"]: p for p in listed["permissions"]}
+    assert set(names) == {"AWSRAMDefaultPermissionSageMakerModelPackageGroup",
+                          "AWSRAMPermissionSageMakerModelPackageGroupAllowRegister",
+                          "AWSRAMPermissionSageMakerModelPackageGroupAllowDeploy"}
+    default = names["AWSRAMDefaultPermissionSageMakerModelPackageGroup"]
+    assert default["isResourceTypeDefault"] and default["arn"].startswith("arn:aws:ram::aws:permission/")
+    template = json.loads(aws.ram(CONSUMER).get_permission(permissionArn=default["arn"])["permission"]["permission"])
+    assert template == {"Effect": "Allow", "Action": DISCOVER}
 
 
 def test_list_permissions_filters(aws):
@@ -146,11 +150,12 @@ def test_promote_permission_then_share(aws):
     assert promoted["permission"]["name"] == "ModelShare_Discover-1"
     assert promoted["permission"]["featureSet"] == "STANDARD"
     assert promoted["permission"]["permissionType"] == "CUSTOMER_MANAGED"
-    assert aws.share_permission(share)["featureSet"] == "PROMOTING_TO_STANDARD"
+    assert promoted["permission"]["arn"] != source["arn"]
+    # A separate permission: the original is left as it is, and the share still shows it.
+    assert aws.share_permission(share) == source
     # Stricter reading: the share cannot be promoted until the permission's promotion finished.
     fails("UnmatchedPolicyPermissionException", ram.promote_resource_share_created_from_policy, resourceShareArn=share)
     aws.clock.sleep(5)
-    assert aws.share_permission(share)["featureSet"] == "STANDARD"
     assert ram.promote_resource_share_created_from_policy(resourceShareArn=share)["returnValue"] is True
     assert aws.share(share)["featureSet"] == "PROMOTING_TO_STANDARD"
     assert aws.invitations() == []
@@ -159,7 +164,62 @@ def test_promote_permission_then_share(aws):
     aws.clock.sleep(0.1)
     assert aws.share(share)["featureSet"] == "STANDARD"
     assert aws.share_permission(share)["arn"] == promoted["permission"]["arn"]
+    # The original permission is deleted once no share uses it.
+    fails("UnknownResourceException", ram.get_permission, permissionArn=source["arn"])
     fails("InvalidStateTransitionException", ram.promote_resource_share_created_from_policy, resourceShareArn=share)
+
+
+def test_a_retry_after_the_permission_was_promoted_finishes_with_the_share(aws):
+    """The partial promotion: the permission was promoted, the share not. Promoting the same
+    permission under the same name again fails; promoting the share now succeeds."""
+    _, share = aws.shared_group()
+    ram = aws.ram()
+    source = aws.share_permission(share)["arn"]
+    ram.promote_permission_created_from_policy(permissionArn=source, name="modelshare-custom")
+    aws.clock.sleep(5)
+    assert aws.share_permission(share)["featureSet"] == "CREATED_FROM_POLICY"
+    fails("PermissionAlreadyExistsException", ram.promote_permission_created_from_policy,
+          permissionArn=source, name="modelshare-custom")
+    ram.promote_resource_share_created_from_policy(resourceShareArn=share)
+    aws.clock.sleep(5)
+    assert aws.share(share)["featureSet"] == "STANDARD"
+    assert aws.share_permission(share)["name"] == "modelshare-custom"
+
+
+def test_policy_actions_matching_an_aws_managed_permission_need_no_customer_managed_one(aws):
+    _, share = aws.shared_group(actions=DISCOVER)
+    permission = aws.share_permission(share)
+    assert permission["featureSet"] == "STANDARD" and permission["permissionType"] == "AWS_MANAGED"
+    assert permission["name"] == "AWSRAMDefaultPermissionSageMakerModelPackageGroup"
+    assert aws.share(share)["featureSet"] == "CREATED_FROM_POLICY"
+    aws.ram().promote_resource_share_created_from_policy(resourceShareArn=share)
+    aws.clock.sleep(5)
+    assert aws.share(share)["featureSet"] == "STANDARD"
+    assert aws.ram().list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"] == []
+
+
+def test_one_customer_managed_permission_serves_every_share_with_the_same_actions(aws):
+    _, first = aws.shared_group("first-model")
+    aws.promote(first)
+    # A later policy with the same actions gets the customer managed permission from the start.
+    _, second = aws.shared_group("second-model")
+    assert aws.share_permission(second)["name"] == "Custom"
+    aws.ram().promote_resource_share_created_from_policy(resourceShareArn=second)
+    aws.clock.sleep(5)
+    assert aws.share(second)["featureSet"] == "STANDARD"
+    assert [p["name"] for p in aws.ram().list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"]] == ["Custom"]
+
+
+def test_a_created_from_policy_permission_made_before_the_match_still_promotes(aws):
+    """Shares made before the customer managed permission existed keep their own
+    CREATED_FROM_POLICY permission; promoting the share matches it to the managed one."""
+    _, first = aws.shared_group("first-model")
+    _, second = aws.shared_group("second-model")
+    aws.promote(first)
+    assert aws.share_permission(second)["featureSet"] == "CREATED_FROM_POLICY"
+    aws.ram().promote_resource_share_created_from_policy(resourceShareArn=second)
+    aws.clock.sleep(5)
+    assert aws.share_permission(second)["name"] == "Custom"
 
 
 def test_share_promotion_needs_a_promoted_permission(aws):
@@ -201,12 +261,28 @@ def test_promote_permission_errors(aws):
           permissionArn=source, name="P")
     aws_managed = ram.list_permissions(permissionType="AWS_MANAGED")["permissions"][0]["arn"]
     fails("UnknownResourceException", ram.promote_permission_created_from_policy, permissionArn=aws_managed, name="P")
-    ram.promote_permission_created_from_policy(permissionArn=source, name="Discover")
-    fails("OperationNotPermittedException", ram.promote_permission_created_from_policy, permissionArn=source, name="Again")
-    # A second group's permission cannot take a name already used.
-    _, second = aws.shared_group("second-model")
-    fails("InvalidParameterException", ram.promote_permission_created_from_policy,
+    promoted = ram.promote_permission_created_from_policy(permissionArn=source, name="Discover")["permission"]["arn"]
+    fails("OperationNotPermittedException", ram.promote_permission_created_from_policy, permissionArn=promoted, name="Again")
+    # Another group's permission cannot take a name already used.
+    _, second = aws.shared_group("second-model", actions=["sagemaker:DescribeModelPackageGroup"])
+    fails("PermissionAlreadyExistsException", ram.promote_permission_created_from_policy,
           permissionArn=aws.share_permission(second)["arn"], name="Discover")
+
+
+def test_customer_managed_permissions_per_resource_type_are_limited(aws_with):
+    aws = aws_with(ram_quotas=RamQuotas(customer_managed_permissions_per_resource_type=2))
+    actions = [CUSTOM, [*CUSTOM, "sagemaker:CreateModelPackage"], [*CUSTOM, "sagemaker:CreateModel"]]
+    sources = []
+    for index, action_set in enumerate(actions):
+        _, share = aws.shared_group(f"model-{index}", actions=action_set)
+        sources.append(aws.share_permission(share)["arn"])
+    aws.ram().promote_permission_created_from_policy(permissionArn=sources[0], name="P0")
+    aws.ram().promote_permission_created_from_policy(permissionArn=sources[1], name="P1")
+    error = fails("PermissionLimitExceededException", aws.ram().promote_permission_created_from_policy,
+                  permissionArn=sources[2], name="P2")
+    assert "limit of 2" in str(error)
+    aws.ram().delete_permission(permissionArn=f"arn:aws:ram:eu-west-1:{OWNER}:permission/P1")
+    aws.ram().promote_permission_created_from_policy(permissionArn=sources[2], name="P2")
 
 
 def test_promote_permission_is_idempotent_with_a_client_token(aws):
@@ -358,8 +434,9 @@ def test_invitation_expires_after_12_hours(aws):
           resourceShareInvitationArn=invitation)
     fails("ResourceShareInvitationExpiredException", aws.ram(CONSUMER).list_pending_invitation_resources,
           resourceShareInvitationArn=invitation)
+    # "the end user principal in the resource share is disassociated" (RAM guide).
     status = aws.ram().get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=[share])
-    assert status["resourceShareAssociations"][0]["status"] == "FAILED"
+    assert status["resourceShareAssociations"][0]["status"] == "DISASSOCIATED"
 
 
 def test_old_invitations_vanish_after_7_days(aws):
@@ -415,9 +492,7 @@ def test_paging_invitations_shares_and_associations(aws):
     aws.clock.sleep(20)
     shares = [aws.share_of(f"arn:aws:sagemaker:eu-west-1:{OWNER}:model-package-group/{n}")["resourceShareArn"]
               for n in names]
-    for share in shares:
-        permission = aws.share_permission(share)
-        aws.ram().promote_permission_created_from_policy(permissionArn=permission["arn"], name=f"P-{share[-8:]}")
+    aws.ram().promote_permission_created_from_policy(permissionArn=aws.share_permission(shares[0])["arn"], name="P")
     aws.clock.sleep(5)
     for share in shares:
         aws.ram().promote_resource_share_created_from_policy(resourceShareArn=share)

@@ -105,7 +105,10 @@ def test_list_filters_and_sorts(aws):
     aws.group("elsewhere", CONSUMER)
     sm = aws.sm()
     default = [g["ModelPackageGroupName"] for g in sm.list_model_package_groups()["ModelPackageGroupSummaryList"]]
-    assert default == ["gamma-model", "alpha", "beta"]  # CreationTime, Descending
+    # botocore documents the defaults: SortBy CreationTime, SortOrder Ascending.
+    assert default == ["beta", "alpha", "gamma-model"]
+    newest_first = sm.list_model_package_groups(SortOrder="Descending")["ModelPackageGroupSummaryList"]
+    assert [g["ModelPackageGroupName"] for g in newest_first] == ["gamma-model", "alpha", "beta"]
     by_name = sm.list_model_package_groups(SortBy="Name", SortOrder="Ascending")["ModelPackageGroupSummaryList"]
     assert [g["ModelPackageGroupName"] for g in by_name] == ["alpha", "beta", "gamma-model"]
     assert [g["ModelPackageGroupName"] for g in sm.list_model_package_groups(NameContains="mod")[
@@ -253,7 +256,7 @@ def test_operations_not_emulated_fail_loudly(aws):
     assert code(info) == "UnknownOperationException"
     assert "not emulated" in info.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as info:
-        aws.ram().create_resource_share(name="x")
+        aws.ram().update_resource_share(resourceShareArn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/x", name="y")
     assert code(info) == "UnknownOperationException"
 
 

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from modelshare.allowlist import Allowlist
+from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
 from modelshare.ports import (
+    ATTACHABLE,
     CREATED_FROM_POLICY,
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
     PROMOTING_TO_STANDARD,
+    STANDARD,
     Invitation,
     InvitationClosed,
-    PromotionNotReady,
+    ManagedPermission,
+    PermissionNameTaken,
+    PermissionNotMatched,
     PromotionRefused,
+    RamQuotaReached,
     ResourceShare,
     SharedResource,
     SharePermission,
@@ -59,34 +66,58 @@ class FakeRegistry:
         return []
 
 
+DISCOVER_ACTIONS = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
+
+
 @dataclass
 class FakeShares:
+    """RAM as its API reference documents promotion: promoting a share succeeds when a managed
+    permission (AWS managed: `managed_action_sets`; customer managed: `customer_permissions`)
+    holds exactly the actions of the share's own permission; promoting a permission makes a new
+    one (attachable after `permission_delay` promote attempts) and leaves the original alone."""
+
     shares: dict[str, ResourceShare] = field(default_factory=dict)
     resources: dict[str, list[str]] = field(default_factory=dict)
     past_resources: dict[str, list[str]] = field(default_factory=dict)
     principals: dict[str, list[str]] = field(default_factory=dict)
+    failed_principals: dict[str, list[str]] = field(default_factory=dict)
     principal_changes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     deleted_shares: list[str] = field(default_factory=list)
     share_permissions: dict[str, list[SharePermission]] = field(default_factory=dict)
+    permission_action_sets: dict[str, frozenset[str]] = field(default_factory=dict)
+    managed_action_sets: list[frozenset[str]] = field(default_factory=list)  # AWS managed permissions
+    customer_permissions: dict[str, tuple[ManagedPermission, frozenset[str]]] = field(default_factory=dict)
+    permission_quota: int = 10
+    permission_delay: int = 0  # promote_share attempts before a new permission becomes attachable
+    share_quota_left: int | None = None  # promotions and associations left before the quota
     pending: list[Invitation] = field(default_factory=list)
     invitation_resources: dict[str, list[SharedResource]] = field(default_factory=dict)
     accepted: list[str] = field(default_factory=list)
     promoted_permissions: list[tuple[str, str]] = field(default_factory=list)
     promoted_shares: list[str] = field(default_factory=list)
+    tag_calls: list[str] = field(default_factory=list)
     refuse_promotion: str | None = None
-    unmatched_answers: int = 0  # promote_share answers Unmatched this many times first
     closed_invitations: set[str] = field(default_factory=set)
     appear_after_checks: int = 0  # shares_holding() finds nothing this many times
     checks: int = 0
 
     def add_policy_share(self, resource_arn: str, share_arn: str = "arn:aws:ram:eu-west-1:111122223333:resource-share/s1",
-                         feature_set: str = CREATED_FROM_POLICY) -> str:
-        self.shares[share_arn] = ResourceShare(share_arn, "LinkedResourceShare", feature_set, "ACTIVE")
+                         feature_set: str = CREATED_FROM_POLICY, actions: frozenset[str] = DISCOVER_ACTIONS,
+                         tagged: bool | None = None) -> str:
+        tags = ((MANAGED_TAG_KEY, MANAGED_TAG_VALUE),) if (feature_set != CREATED_FROM_POLICY if tagged is None else tagged) \
+            else ()
+        self.shares[share_arn] = ResourceShare(share_arn, "LinkedResourceShare", feature_set, "ACTIVE", tags)
         self.resources[share_arn] = [resource_arn]
+        permission = f"{share_arn}/permission"
         self.share_permissions[share_arn] = [
-            SharePermission(f"{share_arn}/permission", "policy-permission", CREATED_FROM_POLICY)]
+            SharePermission(permission, "policy-permission", CREATED_FROM_POLICY, "sagemaker:ModelPackageGroup")]
+        self.permission_action_sets[permission] = actions
         return share_arn
 
+    def set_feature_set(self, share_arn: str, feature_set: str) -> None:
+        self.shares[share_arn] = replace(self.shares[share_arn], feature_set=feature_set)
+
+    # reads
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
         self.checks += 1
         if self.checks <= self.appear_after_checks:
@@ -96,15 +127,49 @@ class FakeShares:
     def owned_shares(self) -> Iterator[ResourceShare]:
         return iter(list(self.shares.values()))
 
+    def share(self, share_arn: str) -> ResourceShare | None:
+        return self.shares.get(share_arn)
+
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
         return list(self.resources.get(share_arn, [])) + (self.past_resources.get(share_arn, []) if include_past else [])
 
     def share_principals(self, share_arn: str) -> list[str]:
         return list(self.principals.get(share_arn, []))
 
+    def shares_with_principal_status(self, status: str) -> set[str]:
+        return {arn for arn, failed in self.failed_principals.items() if failed} if status == "FAILED" else set()
+
+    def permissions(self, share_arn: str) -> list[SharePermission]:
+        return list(self.share_permissions.get(share_arn, []))
+
+    def permission_actions(self, permission_arn: str) -> frozenset[str]:
+        return self.permission_action_sets[permission_arn]
+
+    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None:
+        found = self.customer_permissions.get(name)
+        return None if found is None else found[0]
+
+    def invitations(self) -> Iterator[Invitation]:
+        return iter(list(self.pending))
+
+    def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
+        if invitation_arn in self.closed_invitations:
+            raise InvitationClosed("ResourceShareInvitationExpiredException: expired")
+        return list(self.invitation_resources.get(invitation_arn, []))
+
+    # writes
+    def _use_share_quota(self) -> None:
+        if self.share_quota_left is not None:
+            if self.share_quota_left <= 0:
+                raise RamQuotaReached("resource shares or pending invitations", "limit of 20 pending invitations",
+                                      account_wide=True)
+            self.share_quota_left -= 1
+
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
+        self._use_share_quota()
         self.principal_changes.append(("add", share_arn, tuple(principals)))
         self.principals.setdefault(share_arn, []).extend(principals)
+        self.failed_principals[share_arn] = [p for p in self.failed_principals.get(share_arn, []) if p not in principals]
 
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
         self.principal_changes.append(("remove", share_arn, tuple(principals)))
@@ -114,32 +179,45 @@ class FakeShares:
         self.deleted_shares.append(share_arn)
         self.shares.pop(share_arn)
 
-    def permissions(self, share_arn: str) -> list[SharePermission]:
-        return list(self.share_permissions.get(share_arn, []))
+    def tag_as_managed(self, share_arn: str) -> bool:
+        self.tag_calls.append(share_arn)
+        share = self.shares[share_arn]
+        if share.feature_set != STANDARD:  # the emulator's stricter reading
+            return False
+        self.shares[share_arn] = replace(share, tags=(*share.tags, (MANAGED_TAG_KEY, MANAGED_TAG_VALUE)))
+        return True
 
     def promote_permission(self, permission_arn: str, name: str) -> None:
         if self.refuse_promotion:
             raise PromotionRefused(self.refuse_promotion)
+        if name in self.customer_permissions:
+            raise PermissionNameTaken(name)
+        if len(self.customer_permissions) >= self.permission_quota:
+            raise RamQuotaReached("customer managed permissions per resource type", "limit of 10", account_wide=False)
         self.promoted_permissions.append((permission_arn, name))
+        status = "UNATTACHABLE" if self.permission_delay else ATTACHABLE
+        permission = ManagedPermission(f"arn:aws:ram:eu-west-1:{OWNER}:permission/{name}", name, status)
+        self.customer_permissions[name] = (permission, self.permission_action_sets[permission_arn])
 
     def promote_share(self, share_arn: str) -> bool:
-        if self.unmatched_answers > 0:
-            self.unmatched_answers -= 1
-            raise PromotionNotReady("permission not matched yet")
+        if self.refuse_promotion:
+            raise PromotionRefused(self.refuse_promotion)
         share = self.shares[share_arn]
         if share.feature_set != CREATED_FROM_POLICY:
             return False
+        if self.permission_delay:
+            self.permission_delay -= 1
+            if not self.permission_delay:
+                self.customer_permissions = {n: (replace(p, status=ATTACHABLE), a)
+                                             for n, (p, a) in self.customer_permissions.items()}
+        actions = self.permission_action_sets[self.share_permissions[share_arn][0].arn]
+        attachable = [a for p, a in self.customer_permissions.values() if p.status == ATTACHABLE]
+        if actions not in self.managed_action_sets and actions not in attachable:
+            raise PermissionNotMatched("UnmatchedPolicyPermissionException")
+        self._use_share_quota()
         self.promoted_shares.append(share_arn)
-        self.shares[share_arn] = ResourceShare(share.arn, share.name, PROMOTING_TO_STANDARD, share.status)
+        self.set_feature_set(share_arn, PROMOTING_TO_STANDARD)
         return True
-
-    def invitations(self) -> Iterator[Invitation]:
-        return iter(list(self.pending))
-
-    def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
-        if invitation_arn in self.closed_invitations:
-            raise InvitationClosed("ResourceShareInvitationExpiredException: expired")
-        return list(self.invitation_resources.get(invitation_arn, []))
 
     def accept(self, invitation_arn: str) -> bool:
         if invitation_arn in self.accepted:

@@ -25,24 +25,26 @@ def actions(outcomes):
 def test_accepts_allowlisted_owner_and_groups_only():
     service, shares = consumer_with(
         invitation("ok"), invitation("bad-sender", sender=OTHER), invitation("bad-group"),
-        invitation("mixed"), invitation("other-type"), invitation("done", status="ACCEPTED"),
-        invitation("foreign-arn"), invitation("empty"),
+        invitation("mixed"), invitation("odd-type"), invitation("done", status="ACCEPTED"),
+        invitation("foreign-arn"), invitation("empty"), invitation("subnet-called-group"),
         resources={
             "ok": [group_resource("churn-xgb"), group_resource("churn-lr")],
             "bad-sender": [group_resource("churn-xgb", owner=OTHER)],
             "bad-group": [group_resource("fraud")],
             "mixed": [group_resource("churn-xgb"), SharedResource("arn:aws:ec2:eu-west-1:111122223333:subnet/s-1", "ec2:Subnet")],
-            "other-type": [SharedResource(group_arn("churn-xgb"), "sagemaker:Project")],
+            # RAM's type string is a hint only: the ARN decides (docs/aws-behaviour.md, RAM-TYPE).
+            "odd-type": [SharedResource(group_arn("churn-xgb"), "SageMaker:modelpackagegroups")],
+            "subnet-called-group": [SharedResource("arn:aws:ec2:eu-west-1:111122223333:subnet/s-1", MODEL_PACKAGE_GROUP_TYPE)],
             "foreign-arn": [group_resource("churn-xgb", owner=OTHER)],
         },
     )
     outcomes = actions(service.accept_allowed_invitations())
-    assert shares.accepted == ["ok"]
+    assert shares.accepted == ["ok", "odd-type"]
     assert outcomes["ok"] == ("accepted", "")
     assert "not an allowlisted owner" in outcomes["bad-sender"][1]
     assert "not allowlisted for account" in outcomes["bad-group"][1]
     assert "not a model package group" in outcomes["mixed"][1]
-    assert "not a model package group" in outcomes["other-type"][1]
+    assert "not a model package group" in outcomes["subnet-called-group"][1]
     assert "not a model package group of 111122223333" in outcomes["foreign-arn"][1]
     assert "holds no resources" in outcomes["empty"][1]
     assert "done" not in outcomes, "only PENDING invitations are considered"

@@ -21,8 +21,9 @@ def sample(name, **detail_changes):
     return event
 
 
-def routed_to(event, role="both") -> set[str]:
-    stack = StackTemplate(ROOT / "template.yaml").render(event["account"], event["region"], {"Role": role})
+def routed_to(event, role="both", stack_account=None, **parameters) -> set[str]:
+    stack = StackTemplate(ROOT / "template.yaml").render(stack_account or event["account"], event["region"],
+                                                         {"Role": role, **parameters})
     return {fn.logical_id for fn in stack.functions()
             if any(EventPattern.load(json.dumps(p)).matches_event(event) for p in fn.patterns)}
 
@@ -51,6 +52,41 @@ def test_every_rule_and_schedule_has_a_sample_its_handler_accepts():
     assert group_from_cloudtrail(EventBridgeEvent(SAMPLES["group_deleted"]), "DeleteModelPackageGroup") == "churn-xgb"
     with pytest.raises(UnsupportedEvent, match="not the allowlist"):
         require_sweep_trigger(EventBridgeEvent(SAMPLES["allowlist_changed"]), "/another/parameter")
+
+
+CENTRAL = "210987654321"
+
+
+@pytest.mark.parametrize(("parameter", "names", "owner"), [
+    ("", ["/modelshare/allowlist", "modelshare/allowlist"], "111122223333"),
+    ("/org/allowlist", ["/org/allowlist", "org/allowlist"], "111122223333"),
+    ("arn:aws:ssm:eu-west-1:111122223333:parameter/org/allowlist", ["/org/allowlist", "org/allowlist"], "111122223333"),
+    ("arn:aws:ssm:eu-west-1:111122223333:parameter/flat", ["/flat", "flat"], "111122223333"),
+    (f"arn:aws:ssm:eu-west-1:{CENTRAL}:parameter/org/allowlist", ["/org/allowlist", "org/allowlist"], CENTRAL),
+], ids=["created", "name", "arn", "arn-of-one-level-name", "arn-of-another-account"])
+def test_the_allowlist_change_rule_matches_what_parameter_store_sends(parameter, names, owner):
+    """Change events name the parameter (with or without its leading '/': UNVERIFIED), never its
+    ARN, and come from the account that owns it: the rule matches those, whether the stack got a
+    name or an ARN."""
+    chosen = {"ExistingAllowlistParameter": parameter} if parameter else {}
+    configured = parameter or "/modelshare/allowlist"
+    for name in names:
+        event = copy.deepcopy(SAMPLES["allowlist_changed"]) | {"account": owner}
+        event["detail"]["name"] = name
+        event["resources"] = [f"arn:aws:ssm:eu-west-1:{owner}:parameter/{name.lstrip('/')}"]
+        assert routed_to(event, stack_account="111122223333", **chosen) == {
+            "OwnerReconcileFunction", "AcceptInvitationsFunction"}
+        assert require_sweep_trigger(EventBridgeEvent(event), configured) == "allowlist-change"
+        if parameter.startswith("arn:"):
+            # A parameter of the same name in another account is another parameter.
+            elsewhere = event | {"account": "999988887777"}
+            assert routed_to(elsewhere, stack_account="111122223333", **chosen) == set()
+            with pytest.raises(UnsupportedEvent, match="is not the allowlist"):
+                require_sweep_trigger(EventBridgeEvent(elsewhere), configured)
+            # And no event names a parameter by its ARN.
+            by_arn = copy.deepcopy(event)
+            by_arn["detail"]["name"] = parameter
+            assert routed_to(by_arn, stack_account="111122223333", **chosen) == set()
 
 
 def test_role_selects_functions():

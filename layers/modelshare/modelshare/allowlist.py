@@ -138,6 +138,18 @@ def actions_for(access: Iterable[str]) -> tuple[str, ...]:
     return tuple(action for level in ACCESS_ACTIONS if level in levels for action in ACCESS_ACTIONS[level])
 
 
+def access_levels_for(actions: Iterable[str]) -> tuple[str, ...] | None:
+    """The access levels that grant exactly `actions` (IAM actions compare case-insensitively),
+    in ACCESS_ACTIONS order, or None when no combination does."""
+    wanted = {a.lower() for a in actions}
+    optional = [level for level in ACCESS_ACTIONS if level not in DEFAULT_ACCESS]
+    for mask in range(1 << len(optional)):
+        levels = (*DEFAULT_ACCESS, *(level for i, level in enumerate(optional) if mask >> i & 1))
+        if {a.lower() for a in actions_for(levels)} == wanted:
+            return tuple(level for level in ACCESS_ACTIONS if level in levels)
+    return None
+
+
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     # Only `*` and `?` are special (fnmatch would also treat `[...]`); case-sensitive.
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))

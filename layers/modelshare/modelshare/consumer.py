@@ -7,6 +7,7 @@ account. Anything else stays pending (it expires by itself), with the reason log
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ from modelshare.ports import (
     ResourceShares,
     SharedResource,
 )
+
+_GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,15 @@ class ConsumerService:
         return None
 
     def _resource_problem(self, resource: SharedResource, sender: str, allowlist: Allowlist) -> str | None:
+        """A shared resource is judged by its ARN: a model package group of the sender that the
+        allowlist shares with this account. RAM's type string is UNVERIFIED (docs/aws-behaviour.md,
+        RAM-TYPE), so it is only a hint, compared case-insensitively."""
         name = group_name_of(resource.arn, sender)
-        if resource.type.lower() != MODEL_PACKAGE_GROUP_TYPE.lower() or name is None:
+        if name is None:
             return f"the share holds {resource.arn} ({resource.type}), not a model package group of {sender}"
+        if resource.type.lower() != MODEL_PACKAGE_GROUP_TYPE.lower():
+            logger.info("RAM names an unexpected resource type for a model package group; judged by its ARN",
+                        extra={"resource": resource.arn, "type": resource.type})
         decision = allowlist.decide(sender, name)
         if decision.conflict:
             return decision.conflict
@@ -110,7 +119,8 @@ class ConsumerService:
 def group_name_of(arn: str, owner: str) -> str | None:
     """The group name when `arn` is a model package group ARN of `owner`, else None."""
     parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker" or parts[4] != owner:
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or parts[2] != "sagemaker" \
+            or parts[4] != owner:
         return None
     kind, _, name = parts[5].partition("/")
-    return name if kind == "model-package-group" and name and "/" not in name else None
+    return name if kind == "model-package-group" and _GROUP_NAME.fullmatch(name) else None

@@ -12,7 +12,15 @@ from typing import Any
 
 from modelshare import policy as policies
 from modelshare.observability import logger
-from modelshare.ports import Invitation, ModelRegistry, ResourceShare, ResourceShares, SharedResource, SharePermission
+from modelshare.ports import (
+    Invitation,
+    ManagedPermission,
+    ModelRegistry,
+    ResourceShare,
+    ResourceShares,
+    SharedResource,
+    SharePermission,
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,18 @@ class DryRunShares:
     def owned_shares(self) -> Iterator[ResourceShare]:
         return self._inner.owned_shares()
 
+    def share(self, share_arn: str) -> ResourceShare | None:
+        return self._inner.share(share_arn)
+
+    def shares_with_principal_status(self, status: str) -> set[str]:
+        return self._inner.shares_with_principal_status(status)
+
+    def permission_actions(self, permission_arn: str) -> frozenset[str]:
+        return self._inner.permission_actions(permission_arn)
+
+    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None:
+        return self._inner.customer_managed_permission(name, resource_type)
+
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
         return self._inner.share_resource_arns(share_arn, include_past=include_past)
 
@@ -93,6 +113,10 @@ class DryRunShares:
         return self._inner.pending_invitation_resources(invitation_arn)
 
     # writes
+    def tag_as_managed(self, share_arn: str) -> bool:
+        self._plan.record("tag-share", share_arn, "modelshare:managed")
+        return True
+
     def promote_permission(self, permission_arn: str, name: str) -> None:
         self._plan.record("promote-permission", permission_arn, f"as {name}")
 

@@ -43,8 +43,8 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
         raise UnsupportedEvent(f"the {event_name} call failed ({detail['errorCode']}); nothing to do")
     if detail.get("recipientAccountId", event.account) != event.account:
         raise UnsupportedEvent("the call was recorded for another account")
-    # CloudTrail's lowerCamelCase keys are UNVERIFIED (AWS_FACTS.md): accept either spelling, and
-    # the ARN from the response, but only a well-formed group name comes out.
+    # CloudTrail's lowerCamelCase keys are UNVERIFIED (docs/aws-behaviour.md, EVENT-CLOUDTRAIL): accept
+    # either spelling, and the ARN from the response, but only a well-formed group name comes out.
     request = detail.get("requestParameters") or {}
     response = detail.get("responseElements") or {}
     candidates = [
@@ -65,10 +65,24 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
 
 
 def require_ram_event(event: EventBridgeEvent) -> None:
-    """A RAM state change is only a wake-up call: its contents are not trusted (AWS_FACTS.md)."""
+    """A RAM state change is only a wake-up call: its contents are not trusted (docs/aws-behaviour.md, EVENT-RAM)."""
     if event.source != RAM_SOURCE or event.detail_type != RAM_DETAIL_TYPE:
         raise UnsupportedEvent(f"expected {RAM_SOURCE} / {RAM_DETAIL_TYPE!r}, got "
                                f"{event.source} / {event.detail_type!r}")
+
+
+def allowlist_change_names(parameter: str) -> tuple[str | None, frozenset[str]]:
+    """(owning account, or None for this one; the names its change events may carry) of the
+    allowlist parameter, given by name or by ARN. Change events name the parameter, never its
+    ARN; whether with its leading '/' is UNVERIFIED, so both spellings are taken
+    (docs/aws-behaviour.md, EVENT-SSM)."""
+    owner = None
+    path = parameter
+    if parameter.startswith("arn:"):
+        parts = parameter.split(":", 5)
+        owner = parts[4] if len(parts) == 6 else None
+        path = parts[5].removeprefix("parameter") if len(parts) == 6 else parameter
+    return owner, frozenset({path, path.lstrip("/"), "/" + path.lstrip("/")})
 
 
 def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str) -> str:
@@ -80,7 +94,9 @@ def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str) -> 
         return "ram"
     if event.source == SSM_SOURCE and event.detail_type == SSM_DETAIL_TYPE:
         detail = event.detail if isinstance(event.detail, dict) else {}
-        if detail.get("name") != allowlist_parameter:
-            raise UnsupportedEvent(f"parameter {detail.get('name')!r} is not the allowlist ({allowlist_parameter})")
+        owner, names = allowlist_change_names(allowlist_parameter)
+        if detail.get("name") not in names or (owner is not None and event.account != owner):
+            raise UnsupportedEvent(f"parameter {detail.get('name')!r} of account {event.account} is not the "
+                                   f"allowlist ({allowlist_parameter})")
         return "allowlist-change"
     raise UnsupportedEvent(f"not a reconcile trigger: {event.source} / {event.detail_type!r}")

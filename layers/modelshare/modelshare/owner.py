@@ -1,39 +1,48 @@
-"""Owner side: share each allowlisted group through its resource policy, then promote the share
-RAM creates from that policy so consumers can discover the group.
+"""Owner side: share each allowlisted group through its resource policy, promote the share RAM
+creates from that policy so consumers can discover the group, and keep its consumers in step.
 
 Every entry point reads the truth from AWS and converges; calling it twice is harmless.
+Which shares modelshare changes: only those it promoted itself, tagged `modelshare:managed`, that
+hold nothing but the one group it is deciding about. Shares people made or changed are reported
+and left alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from modelshare import policy as policies
-from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision
+from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision, access_levels_for
 from modelshare.observability import count, logger
 from modelshare.ports import (
+    ATTACHABLE,
     CREATED_FROM_POLICY,
+    FAILED,
     PROMOTING_TO_STANDARD,
     STANDARD,
     AllowlistSource,
     ModelRegistry,
+    PermissionNameTaken,
+    PermissionNotMatched,
     PromotionNotReady,
     PromotionRefused,
+    RamQuotaReached,
     ResourceShare,
     ResourceShares,
 )
 
-# Backoff while RAM creates the share from a new policy: 15 s in all, well inside one invocation.
-# RAM can be slower (AWS_FACTS.md: UNVERIFIED how long); then the invocation fails and Lambda's
-# asynchronous retry, a RAM event or the next sweep finishes the job.
+# Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
+# all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
+# RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.
 SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
 # Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
 # nothing either, but say why a group is not shared).
 QUIET_ACTIONS = frozenset({"converged", "gone", "promoting"})
-PERMISSION_NAME_MAX = 36
+PERMISSION_NAME_PREFIX = "modelshare-"
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,30 @@ class GroupState:
     status: str  # discoverable | accessible-not-discoverable | not-shared | conflict
     consumers: tuple[str, ...]
     reason: str
+    # Shares holding the group that modelshare does not manage (made or changed by people).
+    other_shares: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShareView:
+    """The live shares holding one group, as modelshare sees them."""
+
+    from_policy: tuple[ResourceShare, ...]  # CREATED_FROM_POLICY: RAM made them from the group's policy
+    managed: tuple[ResourceShare, ...]  # promoted by modelshare, holding nothing but this group
+    unmanaged: tuple[ResourceShare, ...]  # anything else: never changed, only reported
+
+    @property
+    def promoting(self) -> bool:
+        return any(s.feature_set == PROMOTING_TO_STANDARD for s in self.managed)
+
+    @property
+    def promoted(self) -> list[ResourceShare]:
+        return [s for s in self.managed if s.feature_set == STANDARD]
+
+
+class ReconcileIncomplete(Exception):
+    """Some groups could not be handled (each is logged with its error); the others were. The
+    invocation fails so that Lambda retries it and the failure is seen."""
 
 
 @dataclass
@@ -61,25 +94,87 @@ class OwnerService:
     allowlist_source: AllowlistSource
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))  # looked up per call
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
+    # Per run: an account-wide RAM quota hit (no further promotion or invitation is tried), and
+    # shares promoted in this run that RAM would not let be tagged yet.
+    _quota_stop: RamQuotaReached | None = field(default=None, init=False, repr=False)
+    _untagged: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     # -- share on creation ------------------------------------------------------------------
     def share_group(self, group_name: str) -> GroupOutcome:
-        """A new group: give it what the allowlist asks for. Creation is rare and sharing is a
-        grant, so the allowlist is read afresh; late or repeated events converge the same way."""
+        """A new group: write the statement the allowlist asks for. Creation is rare and sharing
+        is a grant, so the allowlist is read afresh; late or repeated events converge the same
+        way. Only adds or updates: removing is reconcile's job, promoting PromoteFunction's."""
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return GroupOutcome(group_name, "skipped", "allowlist invalid")
-        return self.reconcile_group(group_name, allowlist)
+        group_arn = self.registry.group_arn(group_name)
+        if group_arn is None:
+            return GroupOutcome(group_name, "gone")
+        decision = allowlist.decide(self.account, group_name)
+        if not decision.shared:
+            return _settled(group_name, decision, self._why_not(group_name, decision))
+        policy = _Lazy(lambda: self.registry.get_policy(group_name))
+        if self._view(group_arn, policy, adopt=False).managed:
+            return GroupOutcome(group_name, "already-promoted", "RAM holds its consumers; reconcile keeps them in step")
+        return self._write_statement(group_name, group_arn, decision, policy()) or _settled(group_name, decision, "")
 
     # -- promotion --------------------------------------------------------------------------
-    def promote_group(self, group_name: str, allowlist: Allowlist | None = None) -> GroupOutcome:
+    def promote_group(self, group_name: str) -> GroupOutcome:
         """Promote the share RAM made from the group's policy, when it is safe and possible.
-
         Raises PromotionNotReady when RAM is not there yet, so the invocation is retried.
-        Promotion is a grant: decided on a fresh read of the allowlist (the caller's, if given)."""
-        allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
+        Promotion is a grant: decided on a fresh read of the allowlist."""
+        self._begin_run()
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return GroupOutcome(group_name, "skipped", "allowlist invalid")
+        outcome = self._promote_group(group_name, allowlist)
+        self._finish_tagging()
+        return outcome
+
+    def promote_pending_shares(self) -> list[GroupOutcome]:
+        """A RAM wake-up (RAM events name no group reliably): promote every created-from-policy
+        share holding a group of this account, and invite again the consumers whose invitation
+        to one of modelshare's shares failed (a quota)."""
+        self._begin_run()
+        allowlist: Allowlist | None = None  # read fresh once, when there is something to decide
+        outcomes: list[GroupOutcome] = []
+        not_ready: list[str] = []
+        failures: list[str] = []
+        for name in self._groups_in_policy_shares():
+            allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
+            if allowlist is None:
+                return [GroupOutcome(name, "skipped", "allowlist invalid")]
+            try:
+                outcomes.append(self._promote_group(name, allowlist))
+            except PromotionNotReady as error:  # finish the others first, then ask for a retry
+                not_ready.append(str(error))
+            except Exception as error:  # one group's failure must not stop the others
+                failures.append(self._failed(name, error))
+        repairs = self.shares.shares_with_principal_status(FAILED)
+        if repairs:
+            allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
+            if allowlist is not None:
+                outcomes.extend(self._invite_again(sorted(repairs), allowlist, failures))
+        self._finish_tagging()
+        if failures:
+            raise ReconcileIncomplete("; ".join(failures))
+        if not_ready:
+            raise PromotionNotReady("; ".join(not_ready))
+        return outcomes
+
+    def _groups_in_policy_shares(self) -> list[str]:
+        names: list[str] = []
+        prefix = f":{self.account}:model-package-group/"
+        for share in self.shares.owned_shares():
+            if share.feature_set != CREATED_FROM_POLICY:
+                continue
+            for arn in self.shares.share_resource_arns(share.arn):
+                name = arn.rpartition("/")[2]
+                if prefix in arn and name not in names:
+                    names.append(name)
+        return names
+
+    def _promote_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return GroupOutcome(group_name, "gone")
@@ -90,79 +185,104 @@ class OwnerService:
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
             return self._not_promotable(group_name, "; ".join(assessment.problems))
-        return self._promote_policy_shares(group_name, self._wait_for_policy_shares(group_arn))
+        view = self._with_backoff(lambda: self._promotable_view(group_arn, current))
+        if view is None:
+            raise PromotionNotReady(
+                f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
+        return self._promote_view(group_name, view)
 
-    def _promote_policy_shares(self, group_name: str, shares: list[ResourceShare]) -> GroupOutcome:
-        """Promote each created-from-policy share (promoting or promoted ones are success).
-        A RAM refusal is an answer; PromotionNotReady propagates for the caller to retry."""
-        pending = [s for s in shares if s.feature_set == CREATED_FROM_POLICY]
-        if not pending:
+    def _promotable_view(self, group_arn: str, policy: dict[str, Any] | None) -> ShareView | None:
+        view = self._view(group_arn, lambda: policy, adopt=True)
+        return view if view.from_policy or view.managed else None
+
+    def _promote_view(self, group_name: str, view: ShareView) -> GroupOutcome:
+        """Promote each created-from-policy share of the group (promoting or promoted ones are
+        success). A RAM refusal or quota is an answer; PromotionNotReady propagates."""
+        if not view.from_policy:
             return GroupOutcome(group_name, "already-promoted")
+        if self._quota_stop is not None:
+            return GroupOutcome(group_name, "quota-reached", f"not tried in this run: {self._quota_stop}")
         try:
-            for share in pending:
-                self._promote_share(group_name, share)
+            for share in view.from_policy:
+                self._promote(group_name, share)
         except PromotionRefused as refusal:
             return self._not_promotable(group_name, f"RAM refused: {refusal}")
-        logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in pending]})
+        except RamQuotaReached as quota:
+            return self._quota_reached(group_name, quota)
+        logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in view.from_policy]})
         count("SharesPromoted")
         return GroupOutcome(group_name, "promoted")
 
-    def promote_pending_shares(self) -> list[GroupOutcome]:
-        """Promote every created-from-policy share this account owns that holds a model package
-        group of this account (a RAM event names no group reliably: read them all)."""
-        outcomes: list[GroupOutcome] = []
-        not_ready: list[str] = []
-        seen: set[str] = set()
-        allowlist: Allowlist | None = None  # read fresh once, when there is something to promote
-        group_prefix = f":{self.account}:model-package-group/"
-        for share in self.shares.owned_shares():
-            if share.feature_set != CREATED_FROM_POLICY:
-                continue
-            for resource_arn in self.shares.share_resource_arns(share.arn):
-                if group_prefix not in resource_arn:
-                    continue
-                name = resource_arn.rpartition("/")[2]
-                if name in seen:
-                    continue
-                seen.add(name)
-                allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
-                if allowlist is None:
-                    return [GroupOutcome(name, "skipped", "allowlist invalid")]
-                try:
-                    outcomes.append(self.promote_group(name, allowlist))
-                except PromotionNotReady as error:  # finish the others first, then ask for a retry
-                    not_ready.append(str(error))
-        if not_ready:
-            raise PromotionNotReady("; ".join(not_ready))
-        return outcomes
+    def _promote(self, group_name: str, share: ResourceShare) -> None:
+        """Promote the share first: RAM matches any managed permission with exactly the policy's
+        actions, AWS or customer managed. Only when none matches, promote the share's own
+        permission, under one name per action set (docs/aws-behaviour.md, RAM-MATCH)."""
+        # RAM may refuse to tag a share made from a policy (UNVERIFIED, RAM-TAG-CFP); then it is
+        # tagged once promoted.
+        tagged = self.shares.tag_as_managed(share.arn)
+        try:
+            self.shares.promote_share(share.arn)
+        except PermissionNotMatched:
+            self._promote_with_own_permission(share)
+        if not tagged:
+            self._untagged[share.arn] = group_name
 
-    def _promote_share(self, group_name: str, share: ResourceShare) -> None:
-        for permission in self.shares.permissions(share.arn):
-            if permission.feature_set == CREATED_FROM_POLICY:
-                self.shares.promote_permission(permission.arn, permission_name(group_name, permission.arn))
-        # The promoted permission takes a moment to become usable; until then RAM answers
-        # UnmatchedPolicyPermissionException (PromotionNotReady). Wait a little, then let the
-        # invocation be retried.
-        last_error: PromotionNotReady | None = None
+    def _promote_with_own_permission(self, share: ResourceShare) -> None:
+        name, resource_type = self._ensure_permission(share)
 
-        def promote() -> bool | None:
-            nonlocal last_error
+        def attempt() -> bool | None:
             try:
-                return self.shares.promote_share(share.arn)
-            except PromotionNotReady as error:
-                last_error = error
-                return None
+                self.shares.promote_share(share.arn)
+            except PermissionNotMatched:
+                return None  # the permission's promotion has not finished yet
+            return True
 
-        if self._with_backoff(promote) is None:
-            assert last_error is not None
-            raise last_error
+        if self._with_backoff(attempt) is None:
+            permission = self.shares.customer_managed_permission(name, resource_type)
+            if permission is not None and permission.status == ATTACHABLE:
+                raise PromotionRefused(f"customer managed permission {name} exists, but RAM does not match it "
+                                       "to this share's permission")
+            raise PromotionNotReady(f"customer managed permission {name} is not attachable yet; retry later")
 
-    def _wait_for_policy_shares(self, group_arn: str) -> list[ResourceShare]:
-        shares = self._with_backoff(lambda: self.shares.shares_holding(group_arn) or None)
-        if shares is None:
-            raise PromotionNotReady(
-                f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
-        return shares
+    def _ensure_permission(self, share: ResourceShare) -> tuple[str, str]:
+        """The customer managed permission for the actions of the share's CREATED_FROM_POLICY
+        permission: promoted from it when missing, reused when it exists. At most one per
+        action set, whatever the number of groups (RAM allows 10 per resource type)."""
+        for permission in self.shares.permissions(share.arn):
+            if permission.feature_set != CREATED_FROM_POLICY:
+                continue
+            actions = self.shares.permission_actions(permission.arn)
+            name = permission_name(actions)
+            if self.shares.customer_managed_permission(name, permission.resource_type) is None:
+                try:
+                    self.shares.promote_permission(permission.arn, name)
+                except PermissionNameTaken:
+                    pass  # promoted meanwhile by another run: reuse it
+                else:
+                    logger.info("Promoted a permission, shared by every group with these actions",
+                                extra={"permission": name, "actions": sorted(actions)})
+                    count("PermissionsPromoted")
+            return name, permission.resource_type
+        raise PromotionNotReady(f"RAM matched no managed permission to share {share.arn}, and the share has no "
+                                "permission of its own to promote; retry later")
+
+    def _finish_tagging(self) -> None:
+        """Tag the shares promoted in this run that could not be tagged before, once RAM has
+        finished promoting them. A share still untagged is adopted by the next reconcile."""
+        remaining = dict(self._untagged)
+        self._untagged.clear()
+        if not remaining:
+            return
+
+        def attempt() -> bool | None:
+            for arn in list(remaining):
+                if self.shares.tag_as_managed(arn):
+                    del remaining[arn]
+            return True if not remaining else None
+
+        if self._with_backoff(attempt) is None:
+            logger.warning("Promoted shares not tagged yet; the next reconcile tags them",
+                           extra={"shares": sorted(remaining), "groups": sorted(set(remaining.values()))})
 
     def _with_backoff[T](self, attempt: Callable[[], T | None]) -> T | None:
         """`attempt()` until it returns something, sleeping `share_wait` between tries."""
@@ -179,18 +299,68 @@ class OwnerService:
         count("NotPromotable")
         return GroupOutcome(group_name, "not-promotable", reason)
 
+    def _quota_reached(self, group_name: str, quota: RamQuotaReached) -> GroupOutcome:
+        if quota.account_wide:
+            self._quota_stop = quota
+        logger.warning("RAM quota reached: the group waits for a later run (an accepted invitation, the schedule)",
+                       extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
+        count("RamQuotaReached")
+        return GroupOutcome(group_name, "quota-reached", str(quota))
+
+    def _begin_run(self) -> None:
+        self._quota_stop = None
+        self._untagged.clear()
+
+    # -- which shares are modelshare's ----------------------------------------------------------
+    def _view(self, group_arn: str, policy: Callable[[], dict[str, Any] | None], *, adopt: bool) -> ShareView:
+        """Sort the shares holding the group. A share modelshare promoted but could not tag (the
+        run ended first) is recognised and, with `adopt`, tagged: it is the only promoted share
+        holding nothing but this group, no share made from the policy remains, and the policy it
+        was made from is modelshare's statement alone."""
+        from_policy: list[ResourceShare] = []
+        managed: list[ResourceShare] = []
+        candidates: list[ResourceShare] = []
+        unmanaged: list[ResourceShare] = []
+        for share in self.shares.shares_holding(group_arn):
+            if share.feature_set == CREATED_FROM_POLICY:
+                from_policy.append(share)
+            elif self.shares.share_resource_arns(share.arn) != [group_arn]:
+                unmanaged.append(share)
+            elif share.tagged_by_modelshare:
+                managed.append(share)
+            else:
+                candidates.append(share)
+        if len(candidates) == 1 and not from_policy and not managed and policies.only_modelshare_statement(policy()):
+            share = candidates.pop()
+            if adopt and share.feature_set == STANDARD and self.shares.tag_as_managed(share.arn):
+                logger.info("Tagged a share modelshare promoted earlier", extra={"share": share.arn})
+            managed.append(share)
+        return ShareView(tuple(from_policy), tuple(managed), tuple(unmanaged + candidates))
+
     # -- reconcile ----------------------------------------------------------------------------
     def reconcile(self) -> list[GroupOutcome]:
         """Bring every group of the account to what the allowlist says, and clean up shares of
         deleted groups. A converged account costs reads only. Reads the allowlist afresh: a
-        reconcile runs because it changed, or to repair what a cached value missed."""
+        reconcile runs because it changed, or to repair what a cached value missed. A group that
+        fails does not stop the others; the run then fails with all of them named."""
+        self._begin_run()
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
-        outcomes = [self.reconcile_group(name, allowlist) for name in self.registry.group_names()]
+        outcomes: list[GroupOutcome] = []
+        failures: list[str] = []
+        for name in self.registry.group_names():
+            try:
+                outcomes.append(self.reconcile_group(name, allowlist))
+            except Exception as error:
+                failures.append(self._failed(name, error))
+                outcomes.append(GroupOutcome(name, "failed", str(error)))
         outcomes.extend(self.delete_orphaned_shares())
+        self._finish_tagging()
         notable = [f"{o.group}: {o.action}" for o in outcomes if o.action not in QUIET_ACTIONS]
         logger.info("Reconciled", extra={"groups": len(outcomes), "notable": notable})
+        if failures:
+            raise ReconcileIncomplete("; ".join(failures))
         return outcomes
 
     def reconcile_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
@@ -199,70 +369,113 @@ class OwnerService:
             return GroupOutcome(group_name, "gone")
         decision = allowlist.decide(self.account, group_name)
         desired = decision.consumers if decision.shared else ()
-        why_not = decision.conflict or ("" if desired else "no allowlist rule matches")
-        if decision.conflict:
-            logger.warning("Group not shared: allowlist conflict", extra={"group": group_name, "reason": decision.conflict})
-            count("AllowlistConflicts")
-        shares = self.shares.shares_holding(group_arn)
-        if any(s.feature_set == PROMOTING_TO_STANDARD for s in shares):
+        why_not = self._why_not(group_name, decision)
+        policy = _Lazy(lambda: self.registry.get_policy(group_name))
+        view = self._view(group_arn, policy, adopt=True)
+        if view.unmanaged:
+            logger.info("Group is also in shares modelshare leaves alone",
+                        extra={"group": group_name, "shares": [s.arn for s in view.unmanaged]})
+        if view.promoting:
             return GroupOutcome(group_name, "promoting", "RAM is promoting the share; the next run continues")
-        promoted = [s for s in shares if s.feature_set == STANDARD]
-        if promoted:
-            # After promotion RAM owns the principals (AWS_FACTS.md): change them there, and leave
-            # the resource policy alone (what a later put does to a promoted share is UNVERIFIED).
-            return self._sync_share_principals(group_name, promoted, decision, why_not)
-        current = self.registry.get_policy(group_name)
-        ours = policies.modelshare_statement(group_arn, desired, decision.actions) if desired else None
-        wanted = policies.merge(current, ours)
-        if not policies.same_policy(current, wanted):
-            if wanted is None:
-                self.registry.delete_policy(group_name)
-            else:
-                self.registry.put_policy(group_name, wanted)
-            if ours is None:
-                logger.info("Removed modelshare's statement", extra={"group": group_name, "reason": why_not})
-                count("GroupsUnshared")
-                return GroupOutcome(group_name, "unshared", why_not)
-            logger.info("Shared group", extra={"group": group_name, "consumers": list(desired)})
-            count("GroupsShared")
-            return GroupOutcome(group_name, "shared", ", ".join(desired))
-        if desired and shares:
-            assessment = policies.assess(current, desired)
+        if view.promoted:
+            # After promotion RAM owns the principals: change them there, and leave the resource
+            # policy alone (what a later put does to a promoted share is UNVERIFIED:
+            # docs/aws-behaviour.md, RAM-PUT-AFTER-PROMOTE).
+            return self._sync_share_principals(group_name, view.promoted, decision, why_not)
+        written = self._write_statement(group_name, group_arn, decision, policy())
+        if written is not None:
+            return written
+        if desired and view.from_policy:
+            assessment = policies.assess(policy(), desired)
             if not assessment.promotable:
                 return self._not_promotable(group_name, "; ".join(assessment.problems))
             try:
-                return self._promote_policy_shares(group_name, shares)
+                return self._promote_view(group_name, view)
             except PromotionNotReady as error:
                 return GroupOutcome(group_name, "promotion-pending", str(error))
         return _settled(group_name, decision, why_not)
 
-    def _sync_share_principals(self, group_name: str, shares: list[ResourceShare], decision: ShareDecision,
-                               why_not: str) -> GroupOutcome:
+    def _why_not(self, group_name: str, decision: ShareDecision) -> str:
+        if decision.conflict:
+            logger.warning("Group not shared: allowlist conflict", extra={"group": group_name, "reason": decision.conflict})
+            count("AllowlistConflicts")
+            return decision.conflict
+        return "" if decision.consumers else "no allowlist rule matches"
+
+    def _write_statement(self, group_name: str, group_arn: str, decision: ShareDecision,
+                         current: dict[str, Any] | None) -> GroupOutcome | None:
+        """Put modelshare's statement as the allowlist wants it (or drop it), keeping everyone
+        else's; None when the policy is right already."""
         desired = decision.consumers if decision.shared else ()
+        ours = policies.modelshare_statement(group_arn, desired, decision.actions) if desired else None
+        wanted = policies.merge(current, ours)
+        if policies.same_policy(current, wanted):
+            return None
+        if wanted is None:
+            self.registry.delete_policy(group_name)
+        else:
+            self.registry.put_policy(group_name, wanted)
+        if ours is None:
+            reason = decision.conflict or "no allowlist rule matches"
+            logger.info("Removed modelshare's statement", extra={"group": group_name, "reason": reason})
+            count("GroupsUnshared")
+            return GroupOutcome(group_name, "unshared", reason)
+        logger.info("Shared group", extra={"group": group_name, "consumers": list(desired)})
+        count("GroupsShared")
+        return GroupOutcome(group_name, "shared", ", ".join(desired))
+
+    def _sync_share_principals(self, group_name: str, shares: list[ResourceShare], decision: ShareDecision,
+                               why_not: str, *, add_only: bool = False) -> GroupOutcome:
+        desired = set(decision.consumers if decision.shared else ())
         changes = []
         for share in shares:
             current = {a for p in self.shares.share_principals(share.arn) if (a := policies.account_of(p))}
-            added = sorted(set(desired) - current)
-            removed = sorted(current - set(desired))
-            if added:
-                self.shares.associate_principals(share.arn, added)
-                changes.append(f"added {', '.join(added)}")
+            added = sorted(desired - current)
+            removed = [] if add_only else sorted(current - desired)
             if removed:
                 self.shares.disassociate_principals(share.arn, removed)
                 changes.append(f"removed {', '.join(removed)}")
+            if added:
+                if self._quota_stop is not None:
+                    return GroupOutcome(group_name, "quota-reached", f"not tried in this run: {self._quota_stop}")
+                try:
+                    self.shares.associate_principals(share.arn, added)
+                except RamQuotaReached as quota:
+                    return self._quota_reached(group_name, quota)
+                changes.append(f"added {', '.join(added)}")
         if not changes:
             return _settled(group_name, decision, why_not)
         logger.info("Changed consumers of promoted share", extra={"group": group_name, "changes": changes})
         count("ShareConsumersChanged")
         return GroupOutcome(group_name, "consumers-changed", "; ".join(changes))
 
+    def _invite_again(self, share_arns: list[str], allowlist: Allowlist, failures: list[str]) -> list[GroupOutcome]:
+        """Consumers whose invitation to a share of modelshare's failed (RAM's pending-invitation
+        quota) are associated again, as far as the allowlist still names them."""
+        outcomes = []
+        prefix = f":{self.account}:model-package-group/"
+        for arn in share_arns:
+            share = self.shares.share(arn)
+            if share is None or share.feature_set != STANDARD or not share.tagged_by_modelshare:
+                continue
+            resources = self.shares.share_resource_arns(arn)
+            if len(resources) != 1 or prefix not in resources[0]:
+                continue
+            name = resources[0].rpartition("/")[2]
+            try:
+                outcomes.append(self._sync_share_principals(name, [share], allowlist.decide(self.account, name), "",
+                                                            add_only=True))
+            except Exception as error:
+                failures.append(self._failed(name, error))
+        return outcomes
+
     def delete_orphaned_shares(self) -> list[GroupOutcome]:
-        """Delete promoted shares that held a model package group of this account and hold
-        nothing any more (the group was deleted)."""
+        """Delete modelshare's promoted shares that held a model package group of this account
+        and hold nothing any more (the group was deleted)."""
         outcomes = []
         group_marker = f":{self.account}:model-package-group/"
         for share in list(self.shares.owned_shares()):
-            if share.feature_set != STANDARD or self.shares.share_resource_arns(share.arn):
+            if share.feature_set != STANDARD or not share.tagged_by_modelshare or self.shares.share_resource_arns(share.arn):
                 continue
             past = self.shares.share_resource_arns(share.arn, include_past=True)
             groups = [arn.rpartition("/")[2] for arn in past if group_marker in arn]
@@ -273,37 +486,66 @@ class OwnerService:
                 outcomes.append(GroupOutcome(", ".join(groups), "share-deleted", share.arn))
         return outcomes
 
+    @staticmethod
+    def _failed(group_name: str, error: Exception) -> str:
+        logger.exception("Group could not be handled; the others were", extra={"group": group_name})
+        return f"{group_name}: {type(error).__name__}: {error}"
+
     # -- state ------------------------------------------------------------------------------
     def group_state(self, group_name: str, allowlist: Allowlist) -> GroupState | None:
+        """Reads only: where the group stands and why."""
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
         decision = allowlist.decide(self.account, group_name)
+        desired = decision.consumers if decision.shared else ()
         current = self.registry.get_policy(group_name)
+        view = self._view(group_arn, lambda: current, adopt=False)
+        others = tuple(s.arn for s in view.unmanaged)
+        note = f"; also in {len(others)} share(s) modelshare leaves alone" if others else ""
         accounts = tuple(sorted({a for s in policies.statements(current) for p in policies.principals_of(s)
                                  if (a := policies.account_of(p))}))
+
+        def state(status: str, consumers: tuple[str, ...], reason: str) -> GroupState:
+            return GroupState(group_arn, status, consumers, reason + note, others)
+
         if decision.conflict:
-            return GroupState(group_arn, "conflict", accounts, decision.conflict)
-        if not policies.statements(current):
-            reason = "no allowlist rule matches" if not decision.shared else "no resource policy yet"
-            return GroupState(group_arn, "not-shared", accounts, reason)
-        shares = self.shares.shares_holding(group_arn)
-        feature_sets = {s.feature_set for s in shares}
-        if feature_sets == {STANDARD}:
+            return state("conflict", accounts, decision.conflict)
+        if view.promoted:
             # RAM, not the policy, says who the consumers of a promoted share are.
-            consumers = tuple(sorted({a for s in shares for p in self.shares.share_principals(s.arn)
+            consumers = tuple(sorted({a for s in view.promoted for p in self.shares.share_principals(s.arn)
                                       if (a := policies.account_of(p))}))
+            missing = sorted(set(desired) - set(consumers))
+            pending = f"; not yet invited: {', '.join(missing)}" if missing else ""
             if not consumers:
-                return GroupState(group_arn, "not-shared", consumers, "promoted share has no consumers")
-            return GroupState(group_arn, "discoverable", consumers, "promoted RAM share")
-        assessment = policies.assess(current, decision.consumers if decision.shared else ())
+                return state("not-shared", consumers, "promoted share has no consumers" + pending)
+            return state("discoverable", consumers, "promoted RAM share" + pending)
+        if view.promoting:
+            return state("accessible-not-discoverable", accounts, "RAM is promoting the share")
+        if not policies.statements(current):
+            return state("not-shared", accounts, "no resource policy yet" if desired else "no allowlist rule matches")
+        assessment = policies.assess(current, desired)
         if not assessment.promotable:
             reason = "; ".join(assessment.problems)
-        elif not feature_sets:
+        elif not view.from_policy:
             reason = "RAM has not created the share yet"
         else:
-            reason = f"share is {', '.join(sorted(feature_sets))}"
-        return GroupState(group_arn, "accessible-not-discoverable", accounts, reason)
+            reason = "share is CREATED_FROM_POLICY: promotion pending"
+        return state("accessible-not-discoverable", accounts, reason)
+
+
+class _Lazy:
+    """A value read at most once, when first needed."""
+
+    def __init__(self, read: Callable[[], dict[str, Any] | None]) -> None:
+        self._read = read
+        self._done = False
+        self._value: dict[str, Any] | None = None
+
+    def __call__(self) -> dict[str, Any] | None:
+        if not self._done:
+            self._value, self._done = self._read(), True
+        return self._value
 
 
 def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:
@@ -324,7 +566,12 @@ def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist
         return None
 
 
-def permission_name(group_name: str, permission_arn: str) -> str:
-    """A stable, unique name for the customer managed permission a promotion creates."""
-    digest = hashlib.sha256(permission_arn.encode()).hexdigest()[:8]
-    return f"modelshare-{group_name[: PERMISSION_NAME_MAX - 20]}-{digest}"
+def permission_name(actions: Iterable[str]) -> str:
+    """The name of the customer managed permission for an action set: one per set, so every
+    group granted the same actions shares it. Named after the allowlist's access levels when the
+    actions are exactly theirs (modelshare-discover-register), else after a digest."""
+    levels = access_levels_for(actions)
+    if levels is not None:
+        return PERMISSION_NAME_PREFIX + "-".join(levels)
+    digest = hashlib.sha256(",".join(sorted({a.lower() for a in actions})).encode()).hexdigest()[:16]
+    return f"{PERMISSION_NAME_PREFIX}{digest}"

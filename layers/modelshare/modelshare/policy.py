@@ -50,6 +50,13 @@ def merge(existing: dict[str, Any] | None, ours: dict[str, Any] | None) -> dict[
     return {"Version": version, "Statement": merged}
 
 
+def only_modelshare_statement(policy: dict[str, Any] | None) -> bool:
+    """The policy is modelshare's statement and nothing else: what a share modelshare promoted
+    was made from."""
+    found = statements(policy)
+    return len(found) == 1 and found[0].get("Sid") == MODELSHARE_SID
+
+
 def same_policy(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     return canonical(a) == canonical(b)
 
@@ -98,8 +105,9 @@ class PolicyAssessment:
 
 
 def assess(policy: dict[str, Any] | None, allowed_consumers: Iterable[str]) -> PolicyAssessment:
-    """Check the rules RAM applies to promotion (AWS_FACTS.md: one statement, account principals,
-    explicit actions, no conditions) and that every principal is allowlisted for the group."""
+    """Check the rules RAM applies to promotion (docs/aws-behaviour.md, RAM-PROMOTABLE: one statement,
+    account principals, explicit actions, no conditions) and that every principal is allowlisted
+    for the group."""
     allowed = set(allowed_consumers)
     problems: list[str] = []
     found = statements(policy)

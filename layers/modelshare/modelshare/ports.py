@@ -18,8 +18,15 @@ CREATED_FROM_POLICY = "CREATED_FROM_POLICY"
 PROMOTING_TO_STANDARD = "PROMOTING_TO_STANDARD"
 STANDARD = "STANDARD"
 PENDING = "PENDING"
-# The RAM resource type of a model package group, as RAM reports it on share resources.
+ATTACHABLE = "ATTACHABLE"  # PermissionStatus
+FAILED = "FAILED"  # ResourceShareAssociationStatus
+# The RAM resource type of a model package group as RAM is expected to report it. UNVERIFIED
+# (docs/aws-behaviour.md, RAM-TYPE): compared case-insensitively, and only a hint; a shared
+# resource is judged by its ARN.
 MODEL_PACKAGE_GROUP_TYPE = "sagemaker:ModelPackageGroup"
+# modelshare tags each share it promotes; it changes principals only on shares carrying this tag.
+MANAGED_TAG_KEY = "modelshare:managed"
+MANAGED_TAG_VALUE = "true"
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,11 @@ class ResourceShare:
     name: str
     feature_set: str
     status: str
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def tagged_by_modelshare(self) -> bool:
+        return (MANAGED_TAG_KEY, MANAGED_TAG_VALUE) in self.tags
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,16 @@ class SharePermission:
     arn: str
     name: str
     feature_set: str
+    resource_type: str = ""
+
+
+@dataclass(frozen=True)
+class ManagedPermission:
+    """A customer managed permission of this account."""
+
+    arn: str
+    name: str
+    status: str  # ATTACHABLE | UNATTACHABLE | ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,27 @@ class PromotionNotReady(Exception):
     """Retry later: RAM has not made the share yet, or has not finished promoting the permission."""
 
 
+class PermissionNotMatched(Exception):
+    """RAM found no managed permission matching the share's own (UnmatchedPolicyPermissionException):
+    one has to be promoted from it first."""
+
+
+class PermissionNameTaken(Exception):
+    """A customer managed permission with that name exists already."""
+
+
+class RamQuotaReached(Exception):
+    """A RAM quota stops the write (docs/aws-behaviour.md, RAM-QUOTAS). `quota` names it. An
+    account-wide quota (shares, pending invitations) stops every promotion and invitation of the
+    run; the customer managed permission quota only those needing a new permission. Retrying at
+    once cannot help: a later run (an accepted invitation, the schedule) retries."""
+
+    def __init__(self, quota: str, message: str, *, account_wide: bool) -> None:
+        super().__init__(f"{quota}: {message}")
+        self.quota = quota
+        self.account_wide = account_wide
+
+
 class InvitationClosed(Exception):
     """The invitation can no longer be accepted (expired, rejected or gone)."""
 
@@ -80,20 +123,42 @@ class ModelRegistry(Protocol):
 
 
 class ResourceShares(Protocol):
+    # -- reads ------------------------------------------------------------------------------
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]: ...
     def owned_shares(self) -> Iterator[ResourceShare]: ...
+    def share(self, share_arn: str) -> ResourceShare | None: ...
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]: ...
-    def share_principals(self, share_arn: str) -> list[str]: ...
-    def associate_principals(self, share_arn: str, principals: list[str]) -> None: ...
-    def disassociate_principals(self, share_arn: str, principals: list[str]) -> None: ...
-    def delete_share(self, share_arn: str) -> None: ...
-    def permissions(self, share_arn: str) -> list[SharePermission]: ...
-    def promote_permission(self, permission_arn: str, name: str) -> None: ...
-    def promote_share(self, share_arn: str) -> bool:
-        """True when promotion started; False when it was already promoting or promoted."""
+    def share_principals(self, share_arn: str) -> list[str]:
+        """The principals of the share that have or are being offered access."""
         ...
+    def shares_with_principal_status(self, status: str) -> set[str]:
+        """ARNs of this account's shares with a principal association in `status`."""
+        ...
+    def permissions(self, share_arn: str) -> list[SharePermission]: ...
+    def permission_actions(self, permission_arn: str) -> frozenset[str]:
+        """The actions a permission grants, lower-cased."""
+        ...
+    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None: ...
     def invitations(self) -> Iterator[Invitation]: ...
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]: ...
+
+    # -- writes -----------------------------------------------------------------------------
+    def associate_principals(self, share_arn: str, principals: list[str]) -> None:
+        """Raises RamQuotaReached."""
+        ...
+    def disassociate_principals(self, share_arn: str, principals: list[str]) -> None: ...
+    def delete_share(self, share_arn: str) -> None: ...
+    def tag_as_managed(self, share_arn: str) -> bool:
+        """Tag the share as modelshare's; False when RAM does not let it be tagged yet (a share
+        made from a policy, or one being promoted)."""
+        ...
+    def promote_permission(self, permission_arn: str, name: str) -> None:
+        """Raises PermissionNameTaken, RamQuotaReached or PromotionRefused."""
+        ...
+    def promote_share(self, share_arn: str) -> bool:
+        """True when promotion started; False when it was already promoting or promoted. Raises
+        PermissionNotMatched, RamQuotaReached or PromotionRefused."""
+        ...
     def accept(self, invitation_arn: str) -> bool:
         """True when accepted now; False when it had been accepted already."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,10 +11,15 @@ from botocore.exceptions import ClientError
 
 from modelshare.aws import CLIENT_CONFIG
 from modelshare.ports import (
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
     Invitation,
     InvitationClosed,
-    PromotionNotReady,
+    ManagedPermission,
+    PermissionNameTaken,
+    PermissionNotMatched,
     PromotionRefused,
+    RamQuotaReached,
     ResourceShare,
     SharedResource,
     SharePermission,
@@ -25,13 +31,20 @@ _CLOSED_INVITATION = {
     "ResourceShareInvitationAlreadyRejectedException",
     "ResourceShareInvitationArnNotFoundException",
 }
+# What RAM answers when a share cannot be tagged yet: made from a policy, or being promoted
+# (UNVERIFIED which: docs/aws-behaviour.md, RAM-TAG-CFP).
+_NOT_TAGGABLE_YET = {"OperationNotPermittedException", "InvalidStateTransitionException", "InvalidParameterException"}
+# ResourceShareLimitExceededException covers shares, resources per call and (UNVERIFIED) pending
+# invitations: all account wide (docs/aws-behaviour.md, RAM-QUOTAS).
+_SHARE_QUOTA = "resource shares or pending invitations"
+_PERMISSION_QUOTA = "customer managed permissions per resource type"
 
 
 class RamShares:
     def __init__(self, session: boto3.session.Session) -> None:
         self._client = session.client("ram", config=CLIENT_CONFIG)
 
-    # -- owner side -------------------------------------------------------------------------
+    # -- owner side: reads ------------------------------------------------------------------
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
         paginator = self._client.get_paginator("get_resource_share_associations")
         share_arns = sorted({
@@ -47,33 +60,80 @@ class RamShares:
     def owned_shares(self) -> Iterator[ResourceShare]:
         return self._shares()
 
+    def share(self, share_arn: str) -> ResourceShare | None:
+        try:
+            return next(self._shares(resourceShareArns=[share_arn]), None)
+        except ClientError as error:
+            if _code(error) == "UnknownResourceException":
+                return None
+            raise
+
     def _shares(self, **filters: object) -> Iterator[ResourceShare]:
         paginator = self._client.get_paginator("get_resource_shares")
         for page in paginator.paginate(resourceOwner="SELF", resourceShareStatus="ACTIVE", **filters):
             for share in page["resourceShares"]:
+                tags = tuple((t["key"], t.get("value", "")) for t in share.get("tags", []))
                 yield ResourceShare(share["resourceShareArn"], share.get("name", ""),
-                                    share.get("featureSet", "STANDARD"), share["status"])
+                                    share.get("featureSet", "STANDARD"), share["status"], tags)
 
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
-        paginator = self._client.get_paginator("get_resource_share_associations")
-        return [
-            association["associatedEntity"]
-            for page in paginator.paginate(associationType="RESOURCE", resourceShareArns=[share_arn])
-            for association in page["resourceShareAssociations"]
-            if include_past or association["status"] in _LIVE_ASSOCIATIONS
-        ]
+        return [a["associatedEntity"] for a in self._associations("RESOURCE", resourceShareArns=[share_arn])
+                if include_past or a["status"] in _LIVE_ASSOCIATIONS]
 
     def share_principals(self, share_arn: str) -> list[str]:
-        paginator = self._client.get_paginator("get_resource_share_associations")
-        return [
-            association["associatedEntity"]
-            for page in paginator.paginate(associationType="PRINCIPAL", resourceShareArns=[share_arn])
-            for association in page["resourceShareAssociations"]
-            if association["status"] in _LIVE_ASSOCIATIONS
-        ]
+        return [a["associatedEntity"] for a in self._associations("PRINCIPAL", resourceShareArns=[share_arn])
+                if a["status"] in _LIVE_ASSOCIATIONS]
 
+    def shares_with_principal_status(self, status: str) -> set[str]:
+        return {a["resourceShareArn"] for a in self._associations("PRINCIPAL", associationStatus=status)}
+
+    def _associations(self, kind: str, **filters: Any) -> Iterator[dict[str, Any]]:
+        paginator = self._client.get_paginator("get_resource_share_associations")
+        for page in paginator.paginate(associationType=kind, **filters):
+            yield from page["resourceShareAssociations"]
+
+    def permissions(self, share_arn: str) -> list[SharePermission]:
+        return [SharePermission(p["arn"], p.get("name", ""), p.get("featureSet", "STANDARD"), p.get("resourceType", ""))
+                for p in _follow_tokens(self._client.list_resource_share_permissions, "permissions",
+                                        resourceShareArn=share_arn)]
+
+    def permission_actions(self, permission_arn: str) -> frozenset[str]:
+        document = json.loads(self._client.get_permission(permissionArn=permission_arn)["permission"]["permission"])
+        # A managed permission's template is one statement; one made from a policy may read as a
+        # whole policy (format UNVERIFIED): take the actions of either.
+        statements = document.get("Statement", document) if isinstance(document, dict) else document
+        found: set[str] = set()
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", []) if isinstance(statement, dict) else []
+            found.update(a.lower() for a in ([actions] if isinstance(actions, str) else actions))
+        return frozenset(found)
+
+    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None:
+        listed = _follow_tokens(self._client.list_permissions, "permissions",
+                                permissionType="CUSTOMER_MANAGED", resourceType=resource_type)
+        found = next((p for p in listed if p.get("name") == name), None)
+        return None if found is None else ManagedPermission(found["arn"], found["name"], found.get("status", ""))
+
+    def usage(self) -> dict[str, Any]:
+        """What this account uses of RAM's quotas (for `modelshare status`): customer managed
+        permissions per resource type, invitations sent and still pending (principal
+        associations being associated), active shares."""
+        per_type: dict[str, int] = {}
+        for permission in _follow_tokens(self._client.list_permissions, "permissions", permissionType="CUSTOMER_MANAGED"):
+            kind = permission.get("resourceType", "")
+            per_type[kind] = per_type.get(kind, 0) + 1
+        pending = sum(1 for _ in self._associations("PRINCIPAL", associationStatus="ASSOCIATING"))
+        shares = sum(1 for _ in self._shares())
+        return {"customer_managed_permissions": per_type, "pending_invitations_sent": pending, "resource_shares": shares}
+
+    # -- owner side: writes -----------------------------------------------------------------
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
-        self._client.associate_resource_share(resourceShareArn=share_arn, principals=principals)
+        try:
+            self._client.associate_resource_share(resourceShareArn=share_arn, principals=principals)
+        except ClientError as error:
+            if _code(error) == "ResourceShareLimitExceededException":
+                raise RamQuotaReached(_SHARE_QUOTA, _message(error), account_wide=True) from error
+            raise
 
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
         self._client.disassociate_resource_share(resourceShareArn=share_arn, principals=principals)
@@ -85,17 +145,26 @@ class RamShares:
             if _code(error) != "UnknownResourceException":  # already gone: the wanted state
                 raise
 
-    def permissions(self, share_arn: str) -> list[SharePermission]:
-        return [SharePermission(p["arn"], p.get("name", ""), p.get("featureSet", "STANDARD"))
-                for p in _follow_tokens(self._client.list_resource_share_permissions, "permissions",
-                                        resourceShareArn=share_arn)]
+    def tag_as_managed(self, share_arn: str) -> bool:
+        try:
+            self._client.tag_resource(resourceShareArn=share_arn, tags=[{"key": MANAGED_TAG_KEY, "value": MANAGED_TAG_VALUE}])
+        except ClientError as error:
+            if _code(error) in _NOT_TAGGABLE_YET:
+                return False
+            raise
+        return True
 
     def promote_permission(self, permission_arn: str, name: str) -> None:
         try:
             self._client.promote_permission_created_from_policy(permissionArn=permission_arn, name=name)
         except ClientError as error:
-            if _code(error) in ("OperationNotPermittedException", "InvalidPolicyException"):
+            code = _code(error)
+            if code in ("OperationNotPermittedException", "InvalidPolicyException"):
                 raise PromotionRefused(_message(error)) from error
+            if code == "PermissionAlreadyExistsException":
+                raise PermissionNameTaken(_message(error)) from error
+            if code == "PermissionLimitExceededException":
+                raise RamQuotaReached(_PERMISSION_QUOTA, _message(error), account_wide=False) from error
             raise
 
     def promote_share(self, share_arn: str) -> bool:
@@ -106,7 +175,9 @@ class RamShares:
             if code == "OperationNotPermittedException":
                 raise PromotionRefused(_message(error)) from error
             if code == "UnmatchedPolicyPermissionException":
-                raise PromotionNotReady(f"the promoted permission is not ready yet: {_message(error)}") from error
+                raise PermissionNotMatched(_message(error)) from error
+            if code == "ResourceShareLimitExceededException":
+                raise RamQuotaReached(_SHARE_QUOTA, _message(error), account_wide=True) from error
             if code == "InvalidStateTransitionException":
                 return False  # already promoting or promoted
             raise
@@ -114,7 +185,8 @@ class RamShares:
 
     # -- consumer side ----------------------------------------------------------------------
     def invitations(self) -> Iterator[Invitation]:
-        # No status filter exists (AWS_FACTS.md): read every page, the caller keeps PENDING.
+        # No status filter exists (docs/aws-behaviour.md, RAM-INVITATIONS): read every page,
+        # the caller keeps PENDING.
         paginator = self._client.get_paginator("get_resource_share_invitations")
         for page in paginator.paginate():
             for item in page["resourceShareInvitations"]:

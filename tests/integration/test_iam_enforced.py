@@ -1,0 +1,192 @@
+"""IAM as AWS enforces it, on the local AWS: every call a function makes is authorized against
+the policy template.yaml gives that function. A tour through every path (sharing, promotion
+with and without a permission of its own, the invitation quota, late duplicate events, lost
+events and the sweep, edits adding and removing consumers, unsharing before promotion, a deleted
+group) runs with the template's permissions, uses every one of them, and fails when any one is
+taken away."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localaws.cloud import LocalCloud
+from localaws.registry_state import RamQuotas
+from localaws.template import StackTemplate
+from modelshare_cli.main import main
+from tests.integration.conftest import CONSUMER, OWNER, World, group_arn
+from tests.unit.test_template import as_list
+
+THIRD = "121212121212"
+ROOT = Path(__file__).resolve().parents[2]
+CHURN = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
+DEPLOY = {"owner": OWNER, "groups": ["deploy-*"], "consumers": [CONSUMER], "access": ["register", "deploy"]}
+LATER = {"owner": OWNER, "groups": ["later-*"], "consumers": [CONSUMER]}
+REGISTER = {"owner": OWNER, "groups": ["reg-*"], "consumers": [CONSUMER], "access": ["register"]}
+
+
+def allowlist(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"version": 1, "shares": list(rules)}
+
+
+def tour_world(cloud: LocalCloud) -> World:
+    return World(cloud)
+
+
+def open_cloud() -> LocalCloud:
+    # No AWS managed permission matches any access level (their action lists are UNVERIFIED), and
+    # RAM lets two invitations wait: every permission path and the quota are on the way.
+    return LocalCloud(ram_share_delay_seconds=20, ram_quotas=RamQuotas(pending_invitations_per_account=2),
+                      aws_managed_permissions=())
+
+
+def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
+    """Every path the functions have. Stops early once `done()` says the outcome is known."""
+    seen: list[tuple[str, str, dict[str, Any]]] = []
+    world.cloud.subscribe(lambda account, region, event: seen.append((account, region, event))
+                          if event["source"] == "aws.sagemaker" else None)
+    world.install(OWNER, CONSUMER, THIRD, allowlist=allowlist(CHURN, DEPLOY))
+
+    def phases() -> Iterator[None]:
+        for name in ("churn-xgb", "churn-lr", "deploy-model", "later-model", "reg-model"):
+            world.create_group(OWNER, name)
+        world.settle()
+        yield
+        # Three promotions in one run (the policy events to PromoteFunction are lost, one RAM
+        # wake-up finds all three shares), with a permission to match: RAM invites two consumers
+        # (its quota here), leaves the third association FAILED, and a later wake-up invites again.
+        world.lambdas.delivery_policy = lambda function, event: 0 if (
+            function.spec.logical_id == "PromoteFunction" and event["source"] == "aws.sagemaker") else 1
+        for name in ("churn-a", "churn-b", "churn-c"):
+            world.create_group(OWNER, name)
+        world.settle()
+        world.lambdas.delivery_policy = lambda function, event: 1
+        yield
+        # Events arrive late and twice: every CloudTrail event so far, once more.
+        for account, region, event in list(seen):
+            world.lambdas.route(account, region, event)
+        world.settle()
+        yield
+        world.edit_allowlist(allowlist({**CHURN, "consumers": [CONSUMER, THIRD]}, DEPLOY, LATER))
+        yield
+        world.edit_allowlist(allowlist({**CHURN, "consumers": [THIRD]}, DEPLOY, LATER))
+        yield
+        # RAM events and CloudTrail events to PromoteFunction are lost: the sweep promotes.
+        world.lambdas.delivery_policy = lambda function, event: 0 if function.spec.logical_id == "PromoteFunction" else 1
+        world.edit_allowlist(allowlist({**CHURN, "consumers": [THIRD]}, DEPLOY, LATER, REGISTER))
+        world.run_for(hours=1)
+        world.lambdas.delivery_policy = lambda function, event: 1
+        yield
+        # A group unshared before RAM made its share: modelshare's statement, the only one, goes.
+        world.create_group(OWNER, "churn-brief")
+        world.cloud.clock.run_until(world.cloud.clock.now() + timedelta(seconds=10))
+        world.edit_allowlist(allowlist(DEPLOY, LATER, REGISTER))
+        yield
+        world.client(OWNER, "sagemaker").delete_model_package_group(ModelPackageGroupName="deploy-model")
+        world.settle()
+        world.run_for(hours=1)
+
+    for _ in phases():
+        if done():
+            return
+
+
+def template_actions() -> list[tuple[str, str]]:
+    document = StackTemplate(ROOT / "template.yaml").document
+    found = []
+    for name, resource in document["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for policy in resource["Properties"]["Policies"]:
+            for statement in policy["Statement"]:
+                found.extend((name, action) for action in as_list(statement["Action"]))
+    return sorted(set(found))
+
+
+def denied(world: World) -> list[tuple[str, str, str, str, bool]]:
+    return [d for d in world.cloud.iam.decisions if not d[4]]
+
+
+def test_the_tour_runs_with_exactly_the_template_s_permissions():
+    with open_cloud() as cloud:
+        world = tour_world(cloud)
+        tour(world)
+        assert denied(world) == []
+        assert world.lambdas.failures == []
+        assert world.discoverable(CONSUMER) == sorted(group_arn(g) for g in ("later-model", "reg-model"))
+        assert world.discoverable(THIRD) == []
+        # Every action the template grants a function was needed by that function on the way.
+        used = {(caller, action.lower()) for _, caller, action, _, allowed in cloud.iam.decisions if allowed}
+        unused = [(f, a) for f, a in template_actions() if (f, a.lower()) not in used]
+        assert unused == []
+
+
+class _Broken(Exception):
+    """The tour has failed: no need to run the rest of it."""
+
+
+@pytest.mark.parametrize(("function", "action"), template_actions(), ids=lambda value: value)
+def test_taking_away_any_granted_action_breaks_the_tour(function, action):
+    with open_cloud() as cloud:
+        world = tour_world(cloud)
+        _remove_action(world.deployment.template.document, function, action)
+        failed: list[str] = []
+
+        def watch(invocation) -> None:
+            if invocation.function == function and not invocation.ok and "AccessDeniedException" in (invocation.error or ""):
+                failed.append(invocation.error or "")
+                raise _Broken
+
+        world.lambdas.observers.append(watch)
+        with pytest.raises(_Broken):
+            tour(world)
+        assert action in failed[0], failed[0]
+        assert any(d[1] == function and d[2] == action for d in denied(world)), f"{action} was never asked for"
+
+
+def _remove_action(document: dict[str, Any], function: str, action: str) -> None:
+    for policy in document["Resources"][function]["Properties"]["Policies"]:
+        kept = []
+        for statement in policy["Statement"]:
+            actions = [a for a in as_list(statement["Action"]) if a != action]
+            if actions:
+                kept.append({**statement, "Action": actions})
+        policy["Statement"] = kept
+
+
+def test_simulate_a_template_without_share_promotion(capsys, tmp_path):
+    """An admin tries a template change before deploying it: without
+    ram:PromoteResourceShareCreatedFromPolicy nothing becomes discoverable, and the failed
+    invocations say AccessDeniedException; the project's template makes the same groups
+    discoverable."""
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"allowlist": allowlist(CHURN),
+                                    "accounts": {OWNER: {"groups": ["churn-xgb", "churn-lr"]}, CONSUMER: {}}}))
+    text = (ROOT / "template.yaml").read_text()
+    changed = tmp_path / "template.yaml"
+    changed.write_text(text.replace("                - ram:PromoteResourceShareCreatedFromPolicy\n", ""))
+    assert "ram:PromoteResourceShareCreatedFromPolicy" not in changed.read_text()
+
+    assert main(["simulate", str(scenario), "--json", "--template", str(changed)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["discoverable"][CONSUMER] == []
+    errors = [f["error"] for f in report["failed_invocations"]]
+    assert errors and all("AccessDeniedException" in e for e in errors)
+    assert any("ram:PromoteResourceShareCreatedFromPolicy" in e for e in errors)
+
+    assert main(["simulate", str(scenario), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["discoverable"][CONSUMER] == [group_arn("churn-lr"), group_arn("churn-xgb")]
+    assert report["failed_invocations"] == []
+
+
+def test_simulate_refuses_a_template_it_cannot_read(capsys, tmp_path):
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"allowlist": allowlist(), "accounts": {OWNER: {}}}))
+    assert main(["simulate", str(scenario), "--template", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot read template" in capsys.readouterr().err

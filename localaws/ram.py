@@ -52,6 +52,12 @@ _DETAIL_TYPE = "Resource Sharing State Change"
 # IAM-DEPENDENT).
 _GROUP_POLICY_ACTION = "sagemaker:PutModelPackageGroupPolicy"
 _LIVE = ("ASSOCIATED", "ASSOCIATING")
+# Why a share cannot be changed -> the error: as Associate/Disassociate document them, and as
+# TagResource documents them (it lists neither OperationNotPermitted nor InvalidStateTransition).
+_CHANGE_ERRORS = {"from-policy": "OperationNotPermittedException", "promoting": "InvalidStateTransitionException",
+                  "inactive": "InvalidStateTransitionException"}
+_TAG_ERRORS = {"from-policy": "InvalidParameterException", "promoting": "InvalidParameterException",
+               "inactive": "UnknownResourceException"}
 
 ManagedPermissionTable = Iterable[tuple[str, bool, Iterable[str]]]
 
@@ -119,16 +125,18 @@ class Ram:
             raise _error("UnknownResourceException", f"ResourceShare {arn} could not be found.")
         return share
 
-    def _editable_share(self, account: str, region: str, arn: str) -> Share:
+    def _editable_share(self, account: str, region: str, arn: str, errors: dict[str, str] | None = None) -> Share:
+        """An ACTIVE, STANDARD share of the caller's; else the error `errors` names for why not
+        (by default the ones Associate/Disassociate document)."""
         share = self._owned_share(account, region, arn)
+        codes = errors or _CHANGE_ERRORS
         if share.feature_set == "CREATED_FROM_POLICY":
-            raise _error("OperationNotPermittedException",
-                         f"Resource share {arn} was created from a resource policy and cannot be modified "
-                         "through RAM. Promote it first.")
+            raise _error(codes["from-policy"], f"Resource share {arn} was created from a resource policy and cannot be "
+                                               "modified through RAM. Promote it first.")
         if share.feature_set == "PROMOTING_TO_STANDARD":
-            raise _error("InvalidStateTransitionException", f"Resource share {arn} is being promoted.")
+            raise _error(codes["promoting"], f"Resource share {arn} is being promoted.")
         if share.status != "ACTIVE":
-            raise _error("InvalidStateTransitionException", f"Resource share {arn} is {share.status}.")
+            raise _error(codes["inactive"], f"Resource share {arn} is {share.status}.")
         return share
 
     def _visible_invitation(self, account: str, region: str, arn: str) -> Invitation:
@@ -755,20 +763,10 @@ class Ram:
         if (share_arn is None) == (resource_arn is None):
             raise _error("InvalidParameterException", "Specify exactly one of resourceShareArn and resourceArn.")
         if share_arn is not None or SHARE_ARN.fullmatch(resource_arn or ""):
-            share = self._owned_share(account, region, share_arn or resource_arn or "")
-            if share.status != "ACTIVE":
-                raise _error("UnknownResourceException", f"ResourceShare {share.arn} could not be found.")
             # Stricter reading (UNVERIFIED, docs/aws-behaviour.md RAM-TAG-CFP): a share made from a
             # policy "can't be modified in RAM unless you promote it", tags included, and one
-            # being promoted cannot be changed until the promotion finishes. The error is one
-            # TagResource documents.
-            if share.feature_set == "CREATED_FROM_POLICY":
-                raise _error("InvalidParameterException",
-                             f"Resource share {share.arn} was created from a resource policy and cannot be modified "
-                             "through RAM. Promote it first.")
-            if share.feature_set == "PROMOTING_TO_STANDARD":
-                raise _error("InvalidParameterException", f"Resource share {share.arn} is being promoted.")
-            return share
+            # being promoted cannot be changed until the promotion finishes.
+            return self._editable_share(account, region, share_arn or resource_arn or "", _TAG_ERRORS)
         permission = self._permission(account, region, resource_arn or "")
         if permission.permission_type != "CUSTOMER_MANAGED" or permission.feature_set != "STANDARD":
             raise _error("OperationNotPermittedException", f"Permission {permission.arn} cannot be tagged.")

@@ -17,6 +17,7 @@ owner = wiring.owner_service(boto3.session.Session(), plan)
 def lambda_handler(event: EventBridgeEvent) -> dict:
     if event.source == events.RAM_SOURCE:
         events.require_ram_event(event)
-        return {"outcomes": [asdict(o) for o in owner.promote_pending_shares()]}
+        outcomes = owner.promote_pending_shares(invite_again=not events.is_ram_failure(event))
+        return {"outcomes": [asdict(o) for o in outcomes]}
     group = events.group_from_cloudtrail(event, "PutModelPackageGroupPolicy")
     return asdict(owner.promote_group(group))

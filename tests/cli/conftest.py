@@ -23,7 +23,7 @@ ME = "111122223333"  # the account the CLI runs as
 PEER = "444455556666"
 STRANGER = "777788889999"
 PARAMETER = "/modelshare/allowlist"
-WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Label")
+WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Add", "Label")
 ALLOWLIST = {"version": 1, "shares": [
     {"owner": ME, "groups": ["churn-*", "fraud-detector", "promo-*"], "consumers": [PEER]},
     {"owner": PEER, "groups": ["their-*"], "consumers": [ME]},

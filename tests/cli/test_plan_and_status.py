@@ -28,7 +28,8 @@ def landscape(cli):
     cli.share_by_policy("churn-xgb", [PEER])  # created-from-policy share, promotable
     cli.create_group("fraud-detector")  # allowlisted, no policy yet
     cli.create_group("scratch")  # matches no rule
-    cli.promote(cli.share_by_policy("promo-a", [PEER]))  # discoverable
+    promoted = cli.promote(cli.share_by_policy("promo-a", [PEER]))  # discoverable, through modelshare's share
+    cli.ram().tag_resource(resourceShareArn=promoted, tags=[{"key": "modelshare:managed", "value": "true"}])
     shares = {"their-model": cli.promote(cli.share_by_policy("their-model", [ME], account=PEER), account=PEER)}
     cli.cloud.clock.sleep(60)
     shares["not-allowed"] = cli.promote(cli.share_by_policy("not-allowed", [ME], account=PEER), account=PEER)
@@ -87,16 +88,16 @@ def test_plan_lists_what_reconcile_would_write_and_writes_nothing(cli, landscape
     assert "group 'not-allowed' of 444455556666 is not allowlisted for account 111122223333" in invitations[2]
 
     heading, writes = planned_writes(result.out)
-    # churn-xgb's share is tagged as modelshare's and promoted (its actions match an AWS managed
-    # permission: no permission of its own); promo-a's share, promoted by hand from modelshare's
-    # own statement, is recognised as modelshare's and tagged.
+    # churn-xgb's share is recorded on the group, tagged as modelshare's and promoted (its actions
+    # match an AWS managed permission: no permission of its own).
     assert heading == "Planned writes (5 writes):"
     assert "promo-a" not in writes and "scratch" not in writes
     assert writes[writes.index("fraud-detector") + 1] == f"put-policy: principals {PEER}"
     assert not any(line.startswith("promote-permission") for line in writes)
+    churn = writes.index(f"arn:aws:sagemaker:{REGION}:{ME}:model-package-group/churn-xgb")
+    assert writes[churn + 1].startswith(f"record-promotion: arn:aws:ram:{REGION}:{ME}:resource-share/")
     assert writes[writes.index("promote-share") - 1] == "tag-share: modelshare:managed"
     assert writes[writes.index("promote-share") - 2].startswith(f"arn:aws:ram:{REGION}:{ME}:resource-share/")
-    assert writes.count("tag-share: modelshare:managed") == 2
     accept = writes.index("accept-invitation")
     assert writes[accept - 1].startswith(f"arn:aws:ram:{REGION}:{PEER}:resource-share-invitation/")
 
@@ -113,9 +114,8 @@ def test_plan_with_an_allowlist_file_previews_an_edit(cli, landscape):
     blocks = sections(result.out)
     assert row(blocks["Groups:"], "promo-a")[:4] == ["promo-a", "consumers-changed", "added", STRANGER]
     heading, writes = planned_writes(result.out)
-    assert heading == "Planned writes (4 writes):"
+    assert heading == "Planned writes (3 writes):"
     assert writes.count(f"put-policy: principals {PEER}, {STRANGER}") == 2  # churn-xgb and fraud-detector
-    assert writes[writes.index(f"add-consumers: {STRANGER}") - 1] == "tag-share: modelshare:managed"
     assert f"add-consumers: {STRANGER}" in writes
     assert "accept-invitation" not in writes
     assert all(line.split()[2] == "left-pending" for line in blocks["Pending invitations:"][1:])
@@ -131,7 +131,7 @@ def test_reconcile_makes_exactly_the_planned_writes(cli, landscape):
     assert result.out.splitlines()[0] == (f"Reconciled account {ME} in {REGION} with parameter /modelshare/allowlist "
                                           "version 1")
     made = [c.operation for c in cli.writes()[before:]]
-    assert sorted(made) == sorted(["PutModelPackageGroupPolicy", "TagResource", "TagResource",
+    assert sorted(made) == sorted(["PutModelPackageGroupPolicy", "AddTags", "TagResource",
                                    "PromoteResourceShareCreatedFromPolicy", "AcceptResourceShareInvitation"])
     assert heading == f"Planned writes ({len(made)} writes):"
     cli.cloud.clock.sleep(30)  # RAM makes fraud-detector's share from the new policy: the next run promotes it

@@ -21,7 +21,7 @@ from modelshare.owner import GroupState, OwnerService
 from modelshare.ports import PENDING
 
 REGION = "eu-west-1"
-WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag")
+WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Add")
 OWNER = "111122223333"
 CONSUMER = "444455556666"
 STRANGER = "777788889999"

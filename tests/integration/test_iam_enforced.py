@@ -39,10 +39,11 @@ def tour_world(cloud: LocalCloud) -> World:
 
 
 def open_cloud() -> LocalCloud:
-    # No AWS managed permission matches any access level (their action lists are UNVERIFIED), and
-    # RAM lets two invitations wait: every permission path and the quota are on the way.
-    return LocalCloud(ram_share_delay_seconds=20, ram_quotas=RamQuotas(pending_invitations_per_account=2),
-                      aws_managed_permissions=())
+    # No AWS managed permission matches any access level (their action lists are UNVERIFIED), RAM
+    # lets two invitations wait, and promotes more slowly than a function waits (so promoted
+    # shares are tagged by a later run): every permission path and the quota are on the way.
+    return LocalCloud(ram_share_delay_seconds=20, promotion_delay_seconds=20,
+                      ram_quotas=RamQuotas(pending_invitations_per_account=2), aws_managed_permissions=())
 
 
 def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from localaws.errors import AwsError
 from localaws.simulate import Scenario, Simulation
-from tests.integration.conftest import CONSUMER, OWNER, SEED_ALLOWLIST, group_arn
+from tests.integration.conftest import CONSUMER, OWNER, SEED_ALLOWLIST, STRANGER, group_arn
 
 
 def simulate(scenario: dict[str, Any]) -> tuple[Simulation, dict[str, Any]]:
@@ -57,27 +57,30 @@ def test_three_access_sets_need_three_permissions_and_aws_managed_ones_need_none
 
 
 def test_a_partial_promotion_finishes_on_the_retry(world):
-    """RAM keeps the original CREATED_FROM_POLICY permission after promoting it; the share's
-    promotion fails once. The retry promotes the share against the permission promoted before,
-    without promoting the permission again."""
+    """RAM keeps the original CREATED_FROM_POLICY permission after promoting it. The share's
+    promotion then fails for longer than botocore retries, so the invocation fails; Lambda's
+    retry promotes the share against the permission promoted before, without promoting the
+    permission again."""
     world.install(OWNER, CONSUMER, parameters={})
     world.edit_allowlist({"version": 1, "shares": [rule("churn-*", "register", "deploy")]})
-    failures = iter([AwsError("ServiceUnavailableException", "try again", 503)])
+    unavailable = {"left": 0}
 
-    def share_promotion_fails_once(account: str, operation: str) -> None:
-        if operation == "PromoteResourceShareCreatedFromPolicy" and world.calls("PromotePermissionCreatedFromPolicy"):
-            error = next(failures, None)
-            if error is not None:
-                raise error
+    def share_promotion_fails_after_the_permission(account: str, operation: str) -> None:
+        if operation == "PromotePermissionCreatedFromPolicy":
+            unavailable["left"] = 6  # the first attempt and botocore's 5 retries (max_attempts=5): all fail
+        elif operation == "PromoteResourceShareCreatedFromPolicy" and unavailable["left"]:
+            unavailable["left"] -= 1
+            raise AwsError("ServiceUnavailableException", "try again", 503)
 
-    world.cloud.registry.faults.append(share_promotion_fails_once)
+    world.cloud.registry.faults.append(share_promotion_fails_after_the_permission)
     world.create_group(OWNER, "churn-xgb")
     world.settle()
     assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
-    assert len(world.calls("PromotePermissionCreatedFromPolicy")) == 1
+    promote_runs = world.invocations_of("PromoteFunction", OWNER)
+    assert any("ServiceUnavailableException" in (i.error or "") for i in promote_runs), "the first run failed"
+    assert promote_runs[-1].ok
+    assert len(world.calls("PromotePermissionCreatedFromPolicy")) == 1, "the retry reused the permission"
     assert world.calls("PromotePermissionCreatedFromPolicy", ok=False) == []
-    errors = [c.error_code for c in world.calls("PromoteResourceShareCreatedFromPolicy", ok=False)]
-    assert "ServiceUnavailableException" in errors
     assert world.lambdas.failures == []
 
 
@@ -123,6 +126,25 @@ def test_a_share_a_person_made_with_an_allowlisted_and_another_group_is_left_alo
                 if invocation.function == "AcceptInvitationsFunction" for record in invocation.log_records
                 if record.get("message") == "Invitation left pending" and record.get("share") == by_hand.arn]
     assert refusals and all("'scratch' of 111122223333 is not allowlisted" in r["reason"] for r in refusals)
+
+
+def test_a_single_group_share_a_person_made_is_never_taken_over(world):
+    """A person shares a group directly in RAM with an account; later the allowlist shares the
+    group with another. modelshare shares it through its own share and leaves the person's alone:
+    nothing records it as one modelshare promoted."""
+    world.install(OWNER, CONSUMER, STRANGER, allowlist={"version": 1, "shares": []})
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+    person = world.client(OWNER, "ram").create_resource_share(
+        name="by-hand", resourceArns=[group_arn("churn-xgb")], principals=[STRANGER])["resourceShare"]["resourceShareArn"]
+    world.settle()
+    world.edit_allowlist(SEED_ALLOWLIST)
+    world.run_for(hours=2)
+    state = world.cloud.registry.state
+    assert set(state.shares[person].principals) == {STRANGER} and not state.shares[person].tags
+    assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
+    assert world.state(OWNER, "churn-xgb").other_shares == (person,)
+    assert world.lambdas.failures == []
 
 
 def test_simulate_reports_what_the_run_cost(capsys, tmp_path):

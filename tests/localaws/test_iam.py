@@ -43,6 +43,13 @@ def test_resources_match_case_sensitively_and_list_calls_need_star():
                         "sagemaker:DescribeModelPackageGroup", other_account, {}).allowed
     assert not evaluate([allow("sagemaker:ListModelPackageGroups", GROUPS)], "sagemaker:ListModelPackageGroups", "*",
                         {}).allowed
+    # A wildcard stays inside its ARN segment: "*" as a whole matches anything, "arn:aws:*" does not.
+    assert evaluate([allow("sagemaker:DescribeModelPackageGroup", "*")], "sagemaker:DescribeModelPackageGroup",
+                    group, {}).allowed
+    assert not evaluate([allow("sagemaker:DescribeModelPackageGroup", "arn:aws:*")],
+                        "sagemaker:DescribeModelPackageGroup", group, {}).allowed
+    assert evaluate([allow("sagemaker:DescribeModelPackageGroup", "arn:aws:sagemaker:*:*:model-package-group/*")],
+                    "sagemaker:DescribeModelPackageGroup", group, {}).allowed
 
 
 @pytest.mark.parametrize(("operator", "key", "wanted", "context", "holds"), [

@@ -118,13 +118,28 @@ def test_tags_on_shares_and_tag_filters(aws):
 def test_shares_from_policies_cannot_be_tagged_until_promoted(aws):
     _, share = aws.shared_group()
     tag = [{"key": "modelshare:managed", "value": "true"}]
-    fails("OperationNotPermittedException", aws.ram().tag_resource, resourceShareArn=share, tags=tag)
+    # Refused with an error TagResource documents (it lists no OperationNotPermitted).
+    fails("InvalidParameterException", aws.ram().tag_resource, resourceShareArn=share, tags=tag)
     aws.ram().promote_permission_created_from_policy(permissionArn=aws.share_permission(share)["arn"], name="P")
     aws.clock.sleep(5)
     aws.ram().promote_resource_share_created_from_policy(resourceShareArn=share)
-    fails("InvalidStateTransitionException", aws.ram().tag_resource, resourceShareArn=share, tags=tag)
+    fails("InvalidParameterException", aws.ram().tag_resource, resourceShareArn=share, tags=tag)
     aws.clock.sleep(5)
     aws.ram().tag_resource(resourceShareArn=share, tags=tag)
+    aws.ram().delete_resource_share(resourceShareArn=share)
+    fails("UnknownResourceException", aws.ram().tag_resource, resourceShareArn=share, tags=tag)
+
+
+def test_model_package_groups_take_tags(aws):
+    arn = aws.group("churn-model")
+    sm = aws.sm()
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "modelshare:promoted-share", "Value": "x"}, {"Key": "team", "Value": "ml"}])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "modelshare:promoted-share", "Value": "x"},
+                                                     {"Key": "team", "Value": "ml"}]
+    sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
+    assert [t["Key"] for t in sm.list_tags(ResourceArn=arn)["Tags"]] == ["modelshare:promoted-share"]
+    fails("ResourceNotFound", aws.sm(CONSUMER).list_tags, ResourceArn=arn)
+    fails("ValidationException", sm.add_tags, ResourceArn=arn, Tags=[{"Key": "aws:x", "Value": "y"}])
 
 
 def test_tag_errors(aws_with):

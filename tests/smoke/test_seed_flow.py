@@ -118,8 +118,7 @@ def test_the_seed_flow_makes_a_group_discoverable_and_leaves_nothing_behind(back
     owner_account, consumer_account = account_id(backend.owner), account_id(backend.consumer)
     cleanup = Cleanup()
     observed: dict[str, Any] = {"backend": backend.name, "region": REGION}
-    ram = backend.owner.client("ram")
-    permissions_before = {p["name"] for p in ram.list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"]}
+    permissions_before = {p["name"] for p in _customer_managed(backend.owner.client("ram"))}
     try:
         with created_group(backend, cleanup) as name:
             observed.update(_run_flow(backend, cleanup, name, owner_account, consumer_account))
@@ -172,20 +171,28 @@ def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str,
 
     consumer_shares = RamShares(backend.consumer)
 
-    def invitation() -> Any:
-        return next((i for i in consumer_shares.invitations() if i.status == PENDING and i.share_arn == standard.arn), None)
+    def discoverable() -> bool:
+        return group_arn in SageMakerRegistry(backend.consumer).cross_account_group_arns()
 
-    pending, observed["seconds_until_invitation"] = wait_for(backend, "the invitation", invitation)
-    resources = consumer_shares.pending_invitation_resources(pending.arn)
-    observed["resource_types_in_invitation"] = sorted({r.type for r in resources})
-    observed["resource_type_is_the_expected_string"] = all(r.type == MODEL_PACKAGE_GROUP_TYPE for r in resources)
-    consumer = ConsumerService(consumer_account, consumer_shares, source)
-    outcomes = consumer.accept_allowed_invitations(fresh_allowlist=True)
-    assert [o.action for o in outcomes if o.invitation_arn == pending.arn] == ["accepted"], outcomes
+    def invitation_or_access() -> Any:
+        # Inside one organization with RAM sharing enabled, access comes without an invitation.
+        pending = next((i for i in consumer_shares.invitations() if i.status == PENDING and i.share_arn == standard.arn),
+                       None)
+        return pending or ("no invitation" if discoverable() else None)
+
+    pending, observed["seconds_until_invitation"] = wait_for(backend, "the invitation", invitation_or_access)
+    if pending == "no invitation":
+        observed["invitation"] = "none: the group was discoverable without one (same organization)"
+    else:
+        resources = consumer_shares.pending_invitation_resources(pending.arn)
+        observed["resource_types_in_invitation"] = sorted({r.type for r in resources})
+        observed["resource_type_is_the_expected_string"] = all(r.type == MODEL_PACKAGE_GROUP_TYPE for r in resources)
+        consumer = ConsumerService(consumer_account, consumer_shares, source)
+        outcomes = consumer.accept_allowed_invitations(fresh_allowlist=True)
+        assert [o.action for o in outcomes if o.invitation_arn == pending.arn] == ["accepted"], outcomes
 
     discovered, observed["seconds_until_discoverable"] = wait_for(
-        backend, "the group in the consumer's CrossAccount listing",
-        lambda: group_arn if group_arn in SageMakerRegistry(backend.consumer).cross_account_group_arns() else None)
+        backend, "the group in the consumer's CrossAccount listing", lambda: group_arn if discoverable() else None)
     assert discovered == group_arn
     return observed
 
@@ -194,19 +201,45 @@ def _undo_promotion(backend: Backend, cleanup: Cleanup, permissions_before: set[
     """Shares promoted in this run are deleted; customer managed permissions this run created are
     deleted once no share uses them (never one that existed before: a deployment may use it)."""
     ram = backend.owner.client("ram")
-    owned = ram.get_resource_shares(resourceOwner="SELF", resourceShareStatus="ACTIVE")["resourceShares"]
-    for share in owned:
-        holds = ram.get_resource_share_associations(associationType="RESOURCE", resourceShareArns=[share["resourceShareArn"]])
+    for share in _all(ram.get_paginator("get_resource_shares").paginate(resourceOwner="SELF",
+                                                                         resourceShareStatus="ACTIVE"), "resourceShares"):
+        holds = _all(ram.get_paginator("get_resource_share_associations").paginate(
+            associationType="RESOURCE", resourceShareArns=[share["resourceShareArn"]]), "resourceShareAssociations")
         if share["featureSet"] != "CREATED_FROM_POLICY" and any(
-                "model-package-group/modelshare-smoke-" in a["associatedEntity"] for a in holds["resourceShareAssociations"]):
+                "model-package-group/modelshare-smoke-" in a["associatedEntity"] for a in holds):
             cleanup.add(f"delete share {share['resourceShareArn']}",
                         lambda arn=share["resourceShareArn"]: ram.delete_resource_share(resourceShareArn=arn))
-    created = [p for p in ram.list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"]
-               if p["name"] not in permissions_before]
-    for permission in created:
-        # Runs after the share is deleted (cleanup runs in reverse order of adding).
-        cleanup.steps.insert(0, (f"delete permission {permission['name']}",
-                                 lambda arn=permission["arn"]: ram.delete_permission(permissionArn=arn)))
+    for permission in _customer_managed(ram):
+        if permission["name"] not in permissions_before:
+            # Runs last (cleanup runs in reverse order), once RAM has finished deleting the share.
+            cleanup.steps.insert(0, (f"delete permission {permission['name']}",
+                                     lambda arn=permission["arn"]: _delete_permission(backend, ram, arn)))
+
+
+def _delete_permission(backend: Backend, ram: Any, arn: str) -> None:
+    """Deleting a share is asynchronous: the permission stays in use for a while."""
+    def attempt() -> bool | None:
+        try:
+            ram.delete_permission(permissionArn=arn)
+        except ram.exceptions.OperationNotPermittedException:
+            return None
+        return True
+
+    wait_for(backend, f"permission {arn} to be free to delete", attempt)
+
+
+def _all(pages: Any, key: str) -> list[dict[str, Any]]:
+    return [item for page in pages for item in page[key]]
+
+
+def _customer_managed(ram: Any) -> list[dict[str, Any]]:
+    found, token = [], None
+    while True:
+        page = ram.list_permissions(permissionType="CUSTOMER_MANAGED", **({"nextToken": token} if token else {}))
+        found.extend(page["permissions"])
+        token = page.get("nextToken")
+        if not token:
+            return found
 
 
 def _write(observed: dict[str, Any]) -> None:
@@ -220,4 +253,4 @@ def _assert_nothing_left(backend: Backend, owner_account: str) -> None:
     sagemaker, ram = backend.owner.client("sagemaker"), backend.owner.client("ram")
     assert sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
     assert ram.get_resource_shares(resourceOwner="SELF", resourceShareStatus="ACTIVE")["resourceShares"] == []
-    assert ram.list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"] == []
+    assert _customer_managed(ram) == []

@@ -44,6 +44,7 @@ class FakeRegistry:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
+    promotion_records: dict[str, str] = field(default_factory=dict)  # group ARN -> share ARN
 
     def group_arn(self, group_name: str) -> str | None:
         return group_arn(group_name, self.account) if group_name in self.groups else None
@@ -64,6 +65,12 @@ class FakeRegistry:
 
     def cross_account_group_arns(self) -> list[str]:
         return []
+
+    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
+        self.promotion_records[group_arn] = share_arn
+
+    def promoted_share(self, group_arn: str) -> str | None:
+        return self.promotion_records.get(group_arn)
 
 
 DISCOVER_ACTIONS = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
@@ -97,6 +104,7 @@ class FakeShares:
     promoted_shares: list[str] = field(default_factory=list)
     tag_calls: list[str] = field(default_factory=list)
     refuse_promotion: str | None = None
+    refuse_permission_promotion: str | None = None
     closed_invitations: set[str] = field(default_factory=set)
     appear_after_checks: int = 0  # shares_holding() finds nothing this many times
     checks: int = 0
@@ -143,11 +151,11 @@ class FakeShares:
         return list(self.share_permissions.get(share_arn, []))
 
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
-        return self.permission_action_sets[permission_arn]
+        customer = {p.arn: actions for p, actions in self.customer_permissions.values()}
+        return customer.get(permission_arn) or self.permission_action_sets[permission_arn]
 
-    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None:
-        found = self.customer_permissions.get(name)
-        return None if found is None else found[0]
+    def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        return [permission for permission, _ in self.customer_permissions.values()]
 
     def invitations(self) -> Iterator[Invitation]:
         return iter(list(self.pending))
@@ -188,8 +196,8 @@ class FakeShares:
         return True
 
     def promote_permission(self, permission_arn: str, name: str) -> None:
-        if self.refuse_promotion:
-            raise PromotionRefused(self.refuse_promotion)
+        if self.refuse_promotion or self.refuse_permission_promotion:
+            raise PromotionRefused(self.refuse_promotion or self.refuse_permission_promotion or "")
         if name in self.customer_permissions:
             raise PermissionNameTaken(name)
         if len(self.customer_permissions) >= self.permission_quota:

@@ -9,7 +9,13 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from moto.events.models import EventPattern
 
 from localaws.template import StackTemplate
-from modelshare.events import UnsupportedEvent, group_from_cloudtrail, require_ram_event, require_sweep_trigger
+from modelshare.events import (
+    UnsupportedEvent,
+    group_from_cloudtrail,
+    is_ram_failure,
+    require_ram_event,
+    require_sweep_trigger,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {p.stem: json.loads(p.read_text()) for p in (ROOT / "events").glob("*.json")}
@@ -138,3 +144,9 @@ def test_ram_events():
     require_ram_event(EventBridgeEvent(SAMPLES["ram_state_change"]))
     with pytest.raises(UnsupportedEvent):
         require_ram_event(EventBridgeEvent(SAMPLES["group_created"]))
+    # `detail.status` is documented: a wake-up reporting a failure is told apart (lower case in
+    # AWS's example pattern), an unknown or missing status is not a failure.
+    assert not is_ram_failure(EventBridgeEvent(SAMPLES["ram_state_change"]))
+    for status in ("failed", "FAILED"):
+        assert is_ram_failure(EventBridgeEvent(sample("ram_state_change", status=status)))
+    assert not is_ram_failure(EventBridgeEvent({**SAMPLES["ram_state_change"], "detail": {}}))

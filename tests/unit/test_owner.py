@@ -3,7 +3,7 @@ import pytest
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, actions_for
 from modelshare.owner import OwnerService, ReconcileIncomplete, permission_name
-from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, PromotionNotReady
+from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, ManagedPermission, PromotionNotReady
 from tests.unit.fakes import (
     CONSUMER,
     DISCOVER_ACTIONS,
@@ -129,10 +129,15 @@ def test_a_retry_after_the_permission_was_promoted_finishes_the_share_only():
 def test_a_permission_promoted_meanwhile_by_another_run_is_reused():
     service, registry, shares, _ = make_owner()
     share = with_policy(registry, shares)
-    looked_up = shares.customer_managed_permission
-    # Another run promotes it between our look-up and our promotion.
-    shares.customer_managed_permission = lambda name, kind: (  # type: ignore[method-assign]
-        shares.promote_permission(f"{share}/permission", name) or None) if not shares.promoted_permissions else looked_up(name, kind)
+    listed = shares.customer_managed_permissions
+
+    def another_run_promotes_it_right_after_our_look_up(resource_type):
+        found = listed(resource_type)
+        if not shares.promoted_permissions:
+            shares.promote_permission(f"{share}/permission", "modelshare-discover")
+        return found
+
+    shares.customer_managed_permissions = another_run_promotes_it_right_after_our_look_up  # type: ignore[method-assign]
     assert service.promote_group("churn-xgb").action == "promoted"
     assert len(shares.promoted_permissions) == 1 and shares.promoted_shares == [share]
 
@@ -151,13 +156,36 @@ def test_promotion_waits_for_the_new_permission_then_asks_for_a_retry():
     assert sleeps2 == [1, 2, 4, 8]
 
 
-def test_a_permission_of_that_name_with_other_actions_is_reported_not_retried():
+def test_a_name_taken_for_other_actions_is_not_reused():
     service, registry, shares, _ = make_owner()
-    with_policy(registry, shares)
+    share = with_policy(registry, shares)
     other = with_policy(registry, shares, "other-group", access=("discover", "register"))
     shares.promote_permission(f"{other}/permission", "modelshare-discover")  # someone used our name
+    shares.promoted_permissions.clear()
+    assert service.promote_group("churn-xgb").action == "promoted"
+    [(source, name)] = shares.promoted_permissions
+    assert source == f"{share}/permission" and name == permission_name(DISCOVER_ACTIONS, digest=True)
+    assert name.startswith("modelshare-") and name != "modelshare-discover"
+
+
+def test_a_permission_quota_answered_with_a_refusal_is_taken_for_the_quota():
+    """Which error RAM gives at its permission quota is UNVERIFIED: a refusal while the account
+    holds its default quota of customer managed permissions counts as the quota."""
+    service, registry, shares, _ = make_owner()
+    with_policy(registry, shares)
+    for i in range(10):
+        name = f"someone-elses-{i}"
+        shares.customer_permissions[name] = (
+            ManagedPermission(f"arn:aws:ram:eu-west-1:{OWNER}:permission/{name}", name, "ATTACHABLE"),
+            frozenset({f"sagemaker:action{i}"}))
+    shares.permission_quota = 100
+    shares.refuse_permission_promotion = "OperationNotPermittedException: too many permissions"
     outcome = service.promote_group("churn-xgb")
-    assert outcome.action == "not-promotable" and "does not match" in outcome.reason
+    assert outcome.action == "quota-reached" and "too many permissions" in outcome.reason
+    # Below the quota, the same refusal is a refusal.
+    for i in range(5):
+        del shares.customer_permissions[f"someone-elses-{i}"]
+    assert service.promote_group("churn-xgb").action == "not-promotable"
 
 
 def test_the_permission_quota_stops_only_groups_that_need_a_new_permission():
@@ -194,6 +222,8 @@ def test_failed_invitations_of_our_shares_are_sent_again_on_a_ram_wake_up():
     shares.tag_as_managed(share)
     shares.principals[share] = [OTHER]
     shares.failed_principals[share] = [CONSUMER]
+    # A wake-up that is itself a failure does not invite again (it could loop).
+    assert service.promote_pending_shares(invite_again=False) == [] and shares.principal_changes == []
     [outcome] = service.promote_pending_shares()
     assert outcome.action == "consumers-changed"
     assert shares.principal_changes == [("add", share, (CONSUMER,))]
@@ -253,6 +283,7 @@ def test_promote_pending_shares_covers_every_policy_share_of_this_account():
 def test_a_promoted_share_left_untagged_is_adopted_by_the_next_reconcile():
     service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
     share = with_policy(registry, shares)
+    registry.record_promoted_share(group_arn("churn-xgb"), share)
     shares.set_feature_set(share, STANDARD)  # promoted by an earlier run that ended before tagging
     shares.principals[share] = [CONSUMER]
     outcome, = service.reconcile()
@@ -261,24 +292,31 @@ def test_a_promoted_share_left_untagged_is_adopted_by_the_next_reconcile():
     assert shares.principal_changes == [("remove", share, (CONSUMER,)), ("add", share, (OTHER,))]
 
 
-@pytest.mark.parametrize("why", ["two-statements", "two-resources", "policy-share-left"])
-def test_shares_that_may_be_someone_elses_are_never_changed(why):
+@pytest.mark.parametrize("why", ["never-recorded", "another-share-recorded", "two-resources"])
+def test_shares_modelshare_did_not_promote_are_never_changed(why):
+    """A single-group share a person made looks like one modelshare promoted; only the record
+    modelshare keeps on the group before promoting tells them apart."""
     service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
     share = with_policy(registry, shares)
     shares.set_feature_set(share, STANDARD)
     shares.principals[share] = [CONSUMER]
-    if why == "two-statements":
-        foreign = {"Sid": "Mine", "Effect": "Allow", "Principal": {"AWS": CONSUMER},
-                   "Action": "sagemaker:ListModelPackages", "Resource": group_arn("churn-xgb")}
-        registry.policies["churn-xgb"]["Statement"].append(foreign)
+    if why == "another-share-recorded":
+        registry.record_promoted_share(group_arn("churn-xgb"), f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/other")
     elif why == "two-resources":
+        registry.record_promoted_share(group_arn("churn-xgb"), share)
         shares.resources[share].append(group_arn("fraud"))
-    else:
-        shares.add_policy_share(group_arn("churn-xgb"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/cfp")
     service.reconcile()
     assert shares.principal_changes == [] and not shares.shares[share].tagged_by_modelshare
     state = service.group_state("churn-xgb", service.allowlist_source.load())
     assert state.other_shares == (share,) and "modelshare leaves alone" in state.reason
+
+
+def test_promoting_records_the_share_on_the_group_first():
+    service, registry, shares, _ = make_owner()
+    share = with_policy(registry, shares)
+    shares.refuse_promotion = "OperationNotPermittedException: no"
+    service.promote_group("churn-xgb")
+    assert registry.promotion_records == {group_arn("churn-xgb"): share}
 
 
 def test_a_share_a_person_made_with_two_groups_gets_no_principal_and_the_group_its_own_share():
@@ -340,6 +378,7 @@ def test_group_state():
     assert (state.status, state.reason) == ("accessible-not-discoverable", "RAM has not created the share yet")
     share = shares.add_policy_share(group_arn("churn-xgb"))
     assert service.group_state("churn-xgb", allowlist).reason == "share is CREATED_FROM_POLICY: promotion pending"
+    registry.record_promoted_share(group_arn("churn-xgb"), share)
     shares.set_feature_set(share, PROMOTING_TO_STANDARD)
     shares.tag_as_managed(share)  # refused while promoting
     assert service.group_state("churn-xgb", allowlist).reason == "RAM is promoting the share"

@@ -64,6 +64,12 @@ class DryRunRegistry:
     def cross_account_group_arns(self) -> list[str]:
         return self._inner.cross_account_group_arns()
 
+    def promoted_share(self, group_arn: str) -> str | None:
+        return self._inner.promoted_share(group_arn)
+
+    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
+        self._plan.record("record-promotion", group_arn, share_arn)
+
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
         accounts = sorted({a for s in policies.statements(policy) for p in policies.principals_of(s)
                            if (a := policies.account_of(p))})
@@ -94,8 +100,8 @@ class DryRunShares:
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
         return self._inner.permission_actions(permission_arn)
 
-    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None:
-        return self._inner.customer_managed_permission(name, resource_type)
+    def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        return self._inner.customer_managed_permissions(resource_type)
 
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
         return self._inner.share_resource_arns(share_arn, include_past=include_past)

@@ -85,6 +85,13 @@ def allowlist_change_names(parameter: str) -> tuple[str | None, frozenset[str]]:
     return owner, frozenset({path, path.lstrip("/"), "/" + path.lstrip("/")})
 
 
+def is_ram_failure(event: EventBridgeEvent) -> bool:
+    """Whether a RAM state change reports a failure (`detail.status`, one of the two documented
+    fields; lower case in AWS's example pattern, compared case-insensitively)."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    return str(detail.get("status", "")).lower() == "failed"
+
+
 def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str) -> str:
     """A reconcile runs on a schedule, on a change of the allowlist parameter (that parameter
     only), or as a wake-up from RAM; returns which one."""

@@ -21,6 +21,7 @@ from modelshare.observability import count, logger
 from modelshare.ports import (
     ATTACHABLE,
     CREATED_FROM_POLICY,
+    CUSTOMER_MANAGED_PERMISSIONS_QUOTA,
     FAILED,
     PROMOTING_TO_STANDARD,
     STANDARD,
@@ -113,10 +114,10 @@ class OwnerService:
         decision = allowlist.decide(self.account, group_name)
         if not decision.shared:
             return _settled(group_name, decision, self._why_not(group_name, decision))
-        policy = _Lazy(lambda: self.registry.get_policy(group_name))
-        if self._view(group_arn, policy, adopt=False).managed:
+        if any(s.tagged_by_modelshare and s.feature_set != CREATED_FROM_POLICY for s in self.shares.shares_holding(group_arn)):
             return GroupOutcome(group_name, "already-promoted", "RAM holds its consumers; reconcile keeps them in step")
-        return self._write_statement(group_name, group_arn, decision, policy()) or _settled(group_name, decision, "")
+        current = self.registry.get_policy(group_name)
+        return self._write_statement(group_name, group_arn, decision, current) or _settled(group_name, decision, "")
 
     # -- promotion --------------------------------------------------------------------------
     def promote_group(self, group_name: str) -> GroupOutcome:
@@ -131,10 +132,12 @@ class OwnerService:
         self._finish_tagging()
         return outcome
 
-    def promote_pending_shares(self) -> list[GroupOutcome]:
+    def promote_pending_shares(self, *, invite_again: bool = True) -> list[GroupOutcome]:
         """A RAM wake-up (RAM events name no group reliably): promote every created-from-policy
-        share holding a group of this account, and invite again the consumers whose invitation
-        to one of modelshare's shares failed (a quota)."""
+        share holding a group of this account, and (`invite_again`) invite again the consumers
+        whose invitation to one of modelshare's shares failed (a quota). The caller passes False
+        for a wake-up that is itself a failure: an invitation failing again would wake this again,
+        a loop; the next acceptance or the sweep invites again instead."""
         self._begin_run()
         allowlist: Allowlist | None = None  # read fresh once, when there is something to decide
         outcomes: list[GroupOutcome] = []
@@ -150,7 +153,7 @@ class OwnerService:
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
                 failures.append(self._failed(name, error))
-        repairs = self.shares.shares_with_principal_status(FAILED)
+        repairs = self.shares.shares_with_principal_status(FAILED) if invite_again else set()
         if repairs:
             allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
             if allowlist is not None:
@@ -185,17 +188,17 @@ class OwnerService:
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
             return self._not_promotable(group_name, "; ".join(assessment.problems))
-        view = self._with_backoff(lambda: self._promotable_view(group_arn, current))
+        view = self._with_backoff(lambda: self._promotable_view(group_arn))
         if view is None:
             raise PromotionNotReady(
                 f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
-        return self._promote_view(group_name, view)
+        return self._promote_view(group_name, group_arn, view)
 
-    def _promotable_view(self, group_arn: str, policy: dict[str, Any] | None) -> ShareView | None:
-        view = self._view(group_arn, lambda: policy, adopt=True)
+    def _promotable_view(self, group_arn: str) -> ShareView | None:
+        view = self._view(group_arn, adopt=True)
         return view if view.from_policy or view.managed else None
 
-    def _promote_view(self, group_name: str, view: ShareView) -> GroupOutcome:
+    def _promote_view(self, group_name: str, group_arn: str, view: ShareView) -> GroupOutcome:
         """Promote each created-from-policy share of the group (promoting or promoted ones are
         success). A RAM refusal or quota is an answer; PromotionNotReady propagates."""
         if not view.from_policy:
@@ -204,7 +207,7 @@ class OwnerService:
             return GroupOutcome(group_name, "quota-reached", f"not tried in this run: {self._quota_stop}")
         try:
             for share in view.from_policy:
-                self._promote(group_name, share)
+                self._promote(group_name, group_arn, share)
         except PromotionRefused as refusal:
             return self._not_promotable(group_name, f"RAM refused: {refusal}")
         except RamQuotaReached as quota:
@@ -213,19 +216,29 @@ class OwnerService:
         count("SharesPromoted")
         return GroupOutcome(group_name, "promoted")
 
-    def _promote(self, group_name: str, share: ResourceShare) -> None:
+    def _promote(self, group_name: str, group_arn: str, share: ResourceShare) -> None:
         """Promote the share first: RAM matches any managed permission with exactly the policy's
         actions, AWS or customer managed. Only when none matches, promote the share's own
         permission, under one name per action set (docs/aws-behaviour.md, RAM-MATCH)."""
-        # RAM may refuse to tag a share made from a policy (UNVERIFIED, RAM-TAG-CFP); then it is
-        # tagged once promoted.
-        tagged = self.shares.tag_as_managed(share.arn)
+        # The evidence that this share is modelshare's, kept on the group before anything changes.
+        self.registry.record_promoted_share(group_arn, share.arn)
+        tagged = self._try_tag(share.arn)
         try:
             self.shares.promote_share(share.arn)
         except PermissionNotMatched:
             self._promote_with_own_permission(share)
         if not tagged:
             self._untagged[share.arn] = group_name
+
+    def _try_tag(self, share_arn: str) -> bool:
+        """Best effort: whether RAM lets a share made from a policy, or one being promoted, be
+        tagged is UNVERIFIED (docs/aws-behaviour.md, RAM-TAG-CFP), and so is the error it answers.
+        Whatever it says, the share is tagged later: when promoted, or by the next reconcile."""
+        try:
+            return self.shares.tag_as_managed(share_arn)
+        except Exception as error:
+            logger.debug("Share not tagged yet", extra={"share": share_arn, "reason": str(error)})
+            return False
 
     def _promote_with_own_permission(self, share: ResourceShare) -> None:
         name, resource_type = self._ensure_permission(share)
@@ -238,33 +251,53 @@ class OwnerService:
             return True
 
         if self._with_backoff(attempt) is None:
-            permission = self.shares.customer_managed_permission(name, resource_type)
-            if permission is not None and permission.status == ATTACHABLE:
+            found = next((p for p in self.shares.customer_managed_permissions(resource_type) if p.name == name), None)
+            if found is not None and found.status == ATTACHABLE:
                 raise PromotionRefused(f"customer managed permission {name} exists, but RAM does not match it "
                                        "to this share's permission")
             raise PromotionNotReady(f"customer managed permission {name} is not attachable yet; retry later")
 
     def _ensure_permission(self, share: ResourceShare) -> tuple[str, str]:
         """The customer managed permission for the actions of the share's CREATED_FROM_POLICY
-        permission: promoted from it when missing, reused when it exists. At most one per
-        action set, whatever the number of groups (RAM allows 10 per resource type)."""
+        permission: promoted from it when missing, reused when it exists with those very actions.
+        At most one per action set, whatever the number of groups (RAM allows 10 per resource
+        type by default)."""
         for permission in self.shares.permissions(share.arn):
             if permission.feature_set != CREATED_FROM_POLICY:
                 continue
             actions = self.shares.permission_actions(permission.arn)
+            if not actions:
+                raise PromotionRefused(f"RAM shows no actions in permission {permission.arn}")
+            existing = {p.name: p for p in self.shares.customer_managed_permissions(permission.resource_type)}
             name = permission_name(actions)
-            if self.shares.customer_managed_permission(name, permission.resource_type) is None:
-                try:
-                    self.shares.promote_permission(permission.arn, name)
-                except PermissionNameTaken:
-                    pass  # promoted meanwhile by another run: reuse it
-                else:
-                    logger.info("Promoted a permission, shared by every group with these actions",
-                                extra={"permission": name, "actions": sorted(actions)})
-                    count("PermissionsPromoted")
+            if name in existing and self.shares.permission_actions(existing[name].arn) != actions:
+                # The name was taken for other actions (by a person, or an older modelshare).
+                name = permission_name(actions, digest=True)
+                if name in existing and self.shares.permission_actions(existing[name].arn) != actions:
+                    raise PromotionRefused(f"customer managed permissions {permission_name(actions)} and {name} "
+                                           "exist with other actions")
+            if name not in existing:
+                self._promote_permission(permission.arn, name, permission.resource_type, len(existing))
             return name, permission.resource_type
         raise PromotionNotReady(f"RAM matched no managed permission to share {share.arn}, and the share has no "
                                 "permission of its own to promote; retry later")
+
+    def _promote_permission(self, permission_arn: str, name: str, resource_type: str, owned: int) -> None:
+        try:
+            self.shares.promote_permission(permission_arn, name)
+        except PermissionNameTaken:
+            return  # promoted meanwhile by another run: reuse it
+        except PromotionRefused as refusal:
+            # Which error RAM gives at its permission quota is UNVERIFIED (docs/aws-behaviour.md,
+            # RAM-QUOTAS): a refusal with the account at the default quota is taken for it.
+            if owned >= CUSTOMER_MANAGED_PERMISSIONS_QUOTA:
+                raise RamQuotaReached("customer managed permissions per resource type",
+                                      f"RAM refused ({refusal}) with {owned} customer managed permissions for "
+                                      f"{resource_type}, its default quota", account_wide=False) from refusal
+            raise
+        logger.info("Promoted a permission, shared by every group with these actions",
+                    extra={"permission": name})
+        count("PermissionsPromoted")
 
     def _finish_tagging(self) -> None:
         """Tag the shares promoted in this run that could not be tagged before, once RAM has
@@ -276,12 +309,12 @@ class OwnerService:
 
         def attempt() -> bool | None:
             for arn in list(remaining):
-                if self.shares.tag_as_managed(arn):
+                if self._try_tag(arn):
                     del remaining[arn]
             return True if not remaining else None
 
         if self._with_backoff(attempt) is None:
-            logger.warning("Promoted shares not tagged yet; the next reconcile tags them",
+            logger.warning("Promoted shares not tagged yet (RAM still promoting?); the next reconcile tags them",
                            extra={"shares": sorted(remaining), "groups": sorted(set(remaining.values()))})
 
     def _with_backoff[T](self, attempt: Callable[[], T | None]) -> T | None:
@@ -312,11 +345,10 @@ class OwnerService:
         self._untagged.clear()
 
     # -- which shares are modelshare's ----------------------------------------------------------
-    def _view(self, group_arn: str, policy: Callable[[], dict[str, Any] | None], *, adopt: bool) -> ShareView:
-        """Sort the shares holding the group. A share modelshare promoted but could not tag (the
-        run ended first) is recognised and, with `adopt`, tagged: it is the only promoted share
-        holding nothing but this group, no share made from the policy remains, and the policy it
-        was made from is modelshare's statement alone."""
+    def _view(self, group_arn: str, *, adopt: bool) -> ShareView:
+        """Sort the shares holding the group. A promoted share modelshare could not tag (the run
+        ended first) is recognised by the ARN recorded on the group before promoting it, and with
+        `adopt` tagged now. Any other share is left alone."""
         from_policy: list[ResourceShare] = []
         managed: list[ResourceShare] = []
         candidates: list[ResourceShare] = []
@@ -330,12 +362,15 @@ class OwnerService:
                 managed.append(share)
             else:
                 candidates.append(share)
-        if len(candidates) == 1 and not from_policy and not managed and policies.only_modelshare_statement(policy()):
-            share = candidates.pop()
+        recorded = self.registry.promoted_share(group_arn) if candidates and not managed else None
+        for share in candidates:
+            if share.arn != recorded:
+                unmanaged.append(share)
+                continue
             if adopt and share.feature_set == STANDARD and self.shares.tag_as_managed(share.arn):
                 logger.info("Tagged a share modelshare promoted earlier", extra={"share": share.arn})
             managed.append(share)
-        return ShareView(tuple(from_policy), tuple(managed), tuple(unmanaged + candidates))
+        return ShareView(tuple(from_policy), tuple(managed), tuple(unmanaged))
 
     # -- reconcile ----------------------------------------------------------------------------
     def reconcile(self) -> list[GroupOutcome]:
@@ -371,7 +406,7 @@ class OwnerService:
         desired = decision.consumers if decision.shared else ()
         why_not = self._why_not(group_name, decision)
         policy = _Lazy(lambda: self.registry.get_policy(group_name))
-        view = self._view(group_arn, policy, adopt=True)
+        view = self._view(group_arn, adopt=True)
         if view.unmanaged:
             logger.info("Group is also in shares modelshare leaves alone",
                         extra={"group": group_name, "shares": [s.arn for s in view.unmanaged]})
@@ -390,7 +425,7 @@ class OwnerService:
             if not assessment.promotable:
                 return self._not_promotable(group_name, "; ".join(assessment.problems))
             try:
-                return self._promote_view(group_name, view)
+                return self._promote_view(group_name, group_arn, view)
             except PromotionNotReady as error:
                 return GroupOutcome(group_name, "promotion-pending", str(error))
         return _settled(group_name, decision, why_not)
@@ -500,7 +535,7 @@ class OwnerService:
         decision = allowlist.decide(self.account, group_name)
         desired = decision.consumers if decision.shared else ()
         current = self.registry.get_policy(group_name)
-        view = self._view(group_arn, lambda: current, adopt=False)
+        view = self._view(group_arn, adopt=False)
         others = tuple(s.arn for s in view.unmanaged)
         note = f"; also in {len(others)} share(s) modelshare leaves alone" if others else ""
         accounts = tuple(sorted({a for s in policies.statements(current) for p in policies.principals_of(s)
@@ -566,11 +601,12 @@ def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist
         return None
 
 
-def permission_name(actions: Iterable[str]) -> str:
+def permission_name(actions: Iterable[str], *, digest: bool = False) -> str:
     """The name of the customer managed permission for an action set: one per set, so every
     group granted the same actions shares it. Named after the allowlist's access levels when the
-    actions are exactly theirs (modelshare-discover-register), else after a digest."""
-    levels = access_levels_for(actions)
+    actions are exactly theirs (modelshare-discover-register), else (or with `digest`) after a
+    digest of the actions."""
+    levels = None if digest else access_levels_for(actions)
     if levels is not None:
         return PERMISSION_NAME_PREFIX + "-".join(levels)
     digest = hashlib.sha256(",".join(sorted({a.lower() for a in actions})).encode()).hexdigest()[:16]

@@ -50,13 +50,6 @@ def merge(existing: dict[str, Any] | None, ours: dict[str, Any] | None) -> dict[
     return {"Version": version, "Statement": merged}
 
 
-def only_modelshare_statement(policy: dict[str, Any] | None) -> bool:
-    """The policy is modelshare's statement and nothing else: what a share modelshare promoted
-    was made from."""
-    found = statements(policy)
-    return len(found) == 1 and found[0].get("Sid") == MODELSHARE_SID
-
-
 def same_policy(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     return canonical(a) == canonical(b)
 

@@ -27,6 +27,12 @@ MODEL_PACKAGE_GROUP_TYPE = "sagemaker:ModelPackageGroup"
 # modelshare tags each share it promotes; it changes principals only on shares carrying this tag.
 MANAGED_TAG_KEY = "modelshare:managed"
 MANAGED_TAG_VALUE = "true"
+# Before promoting a group's share, modelshare records the share's ARN in this tag of the group:
+# the evidence that lets a later run recognise (and tag) a share it promoted but could not tag.
+PROMOTED_SHARE_TAG_KEY = "modelshare:promoted-share"
+# RAM's default quota of customer managed permissions per resource type (docs/aws-behaviour.md,
+# RAM-QUOTAS): an account may have had it raised.
+CUSTOMER_MANAGED_PERMISSIONS_QUOTA = 10
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,12 @@ class ModelRegistry(Protocol):
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None: ...
     def delete_policy(self, group_name: str) -> None: ...
     def cross_account_group_arns(self) -> list[str]: ...
+    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
+        """Remember on the group that modelshare is promoting this share of it."""
+        ...
+    def promoted_share(self, group_arn: str) -> str | None:
+        """The share modelshare recorded promoting for the group, if any."""
+        ...
 
 
 class ResourceShares(Protocol):
@@ -138,7 +150,9 @@ class ResourceShares(Protocol):
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
         """The actions a permission grants, lower-cased."""
         ...
-    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None: ...
+    def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        """This account's customer managed permissions for the resource type."""
+        ...
     def invitations(self) -> Iterator[Invitation]: ...
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]: ...
 

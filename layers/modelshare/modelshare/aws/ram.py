@@ -108,11 +108,10 @@ class RamShares:
             found.update(a.lower() for a in ([actions] if isinstance(actions, str) else actions))
         return frozenset(found)
 
-    def customer_managed_permission(self, name: str, resource_type: str) -> ManagedPermission | None:
+    def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         listed = _follow_tokens(self._client.list_permissions, "permissions",
                                 permissionType="CUSTOMER_MANAGED", resourceType=resource_type)
-        found = next((p for p in listed if p.get("name") == name), None)
-        return None if found is None else ManagedPermission(found["arn"], found["name"], found.get("status", ""))
+        return [ManagedPermission(p["arn"], p["name"], p.get("status", "")) for p in listed]
 
     def usage(self) -> dict[str, Any]:
         """What this account uses of RAM's quotas (for `modelshare status`): customer managed

@@ -10,6 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.aws import CLIENT_CONFIG
+from modelshare.ports import PROMOTED_SHARE_TAG_KEY
 
 
 class SageMakerRegistry:
@@ -53,6 +54,17 @@ class SageMakerRegistry:
             for page in paginator.paginate(CrossAccountFilterOption="CrossAccount")
             for group in page["ModelPackageGroupSummaryList"]
         )
+
+    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
+        self._client.add_tags(ResourceArn=group_arn, Tags=[{"Key": PROMOTED_SHARE_TAG_KEY, "Value": share_arn}])
+
+    def promoted_share(self, group_arn: str) -> str | None:
+        paginator = self._client.get_paginator("list_tags")
+        for page in paginator.paginate(ResourceArn=group_arn):
+            for tag in page["Tags"]:
+                if tag["Key"] == PROMOTED_SHARE_TAG_KEY:
+                    return str(tag.get("Value", "")) or None
+        return None
 
     def group_names(self) -> Iterator[str]:
         paginator = self._client.get_paginator("list_model_package_groups")

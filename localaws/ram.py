@@ -258,11 +258,8 @@ class Ram:
         permission.status = "DELETED"
         permission.last_updated = self.clock.now()
 
-    def _customer_managed_count(self, account: str, region: str, resource_type: str) -> int:
-        return sum(1 for p in self.state.permissions.values()
-                   if p.permission_type == "CUSTOMER_MANAGED" and p.feature_set == "STANDARD"
-                   and p.account == account and p.region == region and p.status != "DELETED"
-                   and p.resource_type.lower() == resource_type.lower())
+    def _customer_managed(self, account: str, region: str) -> list[Permission]:
+        return [p for p in self._managed_permissions(account, region) if p.permission_type == "CUSTOMER_MANAGED"]
 
     # -- quotas ------------------------------------------------------------------------------
     def pending_invitations_sent(self, account: str, region: str) -> int:
@@ -279,12 +276,14 @@ class Ram:
                          f"The operation would exceed the limit of {limit} pending invitations for account "
                          f"{account} ({pending} pending, {new_invitations} more requested).")
 
+    def _active_shares(self, account: str, region: str) -> int:
+        # Stricter reading (UNVERIFIED): shares made from policies count against the quota too.
+        return sum(1 for s in self.state.shares.values()
+                   if s.account == account and s.region == region and s.status == "ACTIVE")
+
     def _check_share_quota(self, account: str, region: str) -> None:
         limit = self.state.quotas.resource_shares_per_region
-        # Stricter reading (UNVERIFIED): shares made from policies count too.
-        active = sum(1 for s in self.state.shares.values()
-                     if s.account == account and s.region == region and s.status == "ACTIVE")
-        if active >= limit:
+        if self._active_shares(account, region) >= limit:
             raise _error("ResourceShareLimitExceededException",
                          f"The operation would exceed the limit of {limit} resource shares for account {account}.")
 
@@ -295,12 +294,8 @@ class Ram:
     def usage(self, account: str, region: str) -> dict[str, int]:
         """What the account uses of the quotas above (for `modelshare simulate`'s report)."""
         return {
-            "customer_managed_permissions": sum(
-                1 for p in self.state.permissions.values()
-                if p.permission_type == "CUSTOMER_MANAGED" and p.feature_set == "STANDARD"
-                and p.account == account and p.region == region and p.status != "DELETED"),
-            "resource_shares": sum(1 for s in self.state.shares.values()
-                                   if s.account == account and s.region == region and s.status == "ACTIVE"),
+            "customer_managed_permissions": len(self._customer_managed(account, region)),
+            "resource_shares": self._active_shares(account, region),
             "pending_invitations_sent": self.pending_invitations_sent(account, region),
         }
 
@@ -573,13 +568,13 @@ class Ram:
             problem = _unpromotable(source.statements)
             if problem:
                 raise _error("OperationNotPermittedException", f"Permission {arn} cannot be promoted: {problem}.")
-            if any(p.name == name for p in self._managed_permissions(account, region)
-                   if p.permission_type == "CUSTOMER_MANAGED"):
+            if any(p.name == name for p in self._customer_managed(account, region)):
                 # docs/aws-behaviour.md, RAM-PROMOTE-PERMISSION: the name is taken.
                 raise AwsError("PermissionAlreadyExistsException",
                                f"A permission with the name {name} already exists in {region}. Choose a different name.")
             limit = self.state.quotas.customer_managed_permissions_per_resource_type
-            if self._customer_managed_count(account, region, source.resource_type) >= limit:
+            if sum(1 for p in self._customer_managed(account, region)
+                   if p.resource_type.lower() == source.resource_type.lower()) >= limit:
                 raise _error("PermissionLimitExceededException",
                              f"The operation would exceed the limit of {limit} customer managed permissions for "
                              f"resource type {source.resource_type} in {region}.")
@@ -790,10 +785,10 @@ class Ram:
         principals, resources = self._check_members(account, region, params)
 
         def run() -> dict[str, Any]:
-            self._check_invitation_quota(account, region, sum(1 for p in principals if self._needs_invitation(share, p)))
+            new = [p for p in principals if self._needs_invitation(share, p)]
+            self._check_invitation_quota(account, region, len(new))
             live = sum(1 for a in share.principals.values() if a.status in _LIVE)
-            if live + len([p for p in principals if p not in share.principals or share.principals[p].status not in _LIVE]) \
-                    > self.state.quotas.principals_per_share:
+            if live + len(new) > self.state.quotas.principals_per_share:
                 raise _error("ResourceShareLimitExceededException",
                              f"A resource share can have at most {self.state.quotas.principals_per_share} principals.")
             self._check_dependent(account, region, share, resources)

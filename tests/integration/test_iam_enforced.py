@@ -34,10 +34,6 @@ def allowlist(*rules: dict[str, Any]) -> dict[str, Any]:
     return {"version": 1, "shares": list(rules)}
 
 
-def tour_world(cloud: LocalCloud) -> World:
-    return World(cloud)
-
-
 def open_cloud() -> LocalCloud:
     # No AWS managed permission matches any access level (their action lists are UNVERIFIED), RAM
     # lets two invitations wait, and promotes more slowly than a function waits (so promoted
@@ -115,7 +111,7 @@ def denied(world: World) -> list[tuple[str, str, str, str, bool]]:
 
 def test_the_tour_runs_with_exactly_the_template_s_permissions():
     with open_cloud() as cloud:
-        world = tour_world(cloud)
+        world = World(cloud)
         tour(world)
         assert denied(world) == []
         assert world.lambdas.failures == []
@@ -134,7 +130,7 @@ class _Broken(Exception):
 @pytest.mark.parametrize(("function", "action"), template_actions(), ids=lambda value: value)
 def test_taking_away_any_granted_action_breaks_the_tour(function, action):
     with open_cloud() as cloud:
-        world = tour_world(cloud)
+        world = World(cloud)
         _remove_action(world.deployment.template.document, function, action)
         failed: list[str] = []
 

@@ -1,4 +1,5 @@
-from modelshare.consumer import ConsumerService, group_name_of
+from modelshare.consumer import ConsumerService
+from modelshare.policy import group_name_of
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 

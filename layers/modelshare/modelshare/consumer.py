@@ -7,13 +7,13 @@ account. Anything else stays pending (it expires by itself), with the reason log
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from modelshare.allowlist import Allowlist
 from modelshare.observability import count, logger
 from modelshare.owner import load_allowlist
+from modelshare.policy import group_name_of
 from modelshare.ports import (
     MODEL_PACKAGE_GROUP_TYPE,
     PENDING,
@@ -23,8 +23,6 @@ from modelshare.ports import (
     ResourceShares,
     SharedResource,
 )
-
-_GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
 @dataclass(frozen=True)
@@ -114,13 +112,3 @@ class ConsumerService:
         if not decision.allows(self.account):
             return f"group {name!r} of {sender} is not allowlisted for account {self.account}"
         return None
-
-
-def group_name_of(arn: str, owner: str) -> str | None:
-    """The group name when `arn` is a model package group ARN of `owner`, else None."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or parts[2] != "sagemaker" \
-            or parts[4] != owner:
-        return None
-    kind, _, name = parts[5].partition("/")
-    return name if kind == "model-package-group" and _GROUP_NAME.fullmatch(name) else None

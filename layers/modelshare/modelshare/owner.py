@@ -167,13 +167,12 @@ class OwnerService:
 
     def _groups_in_policy_shares(self) -> list[str]:
         names: list[str] = []
-        prefix = f":{self.account}:model-package-group/"
         for share in self.shares.owned_shares():
             if share.feature_set != CREATED_FROM_POLICY:
                 continue
             for arn in self.shares.share_resource_arns(share.arn):
-                name = arn.rpartition("/")[2]
-                if prefix in arn and name not in names:
+                name = policies.group_name_of(arn, self.account)
+                if name is not None and name not in names:
                     names.append(name)
         return names
 
@@ -204,7 +203,7 @@ class OwnerService:
         if not view.from_policy:
             return GroupOutcome(group_name, "already-promoted")
         if self._quota_stop is not None:
-            return GroupOutcome(group_name, "quota-reached", f"not tried in this run: {self._quota_stop}")
+            return self._not_tried(group_name)
         try:
             for share in view.from_policy:
                 self._promote(group_name, group_arn, share)
@@ -269,13 +268,13 @@ class OwnerService:
             if not actions:
                 raise PromotionRefused(f"RAM shows no actions in permission {permission.arn}")
             existing = {p.name: p for p in self.shares.customer_managed_permissions(permission.resource_type)}
-            name = permission_name(actions)
-            if name in existing and self.shares.permission_actions(existing[name].arn) != actions:
-                # The name was taken for other actions (by a person, or an older modelshare).
-                name = permission_name(actions, digest=True)
-                if name in existing and self.shares.permission_actions(existing[name].arn) != actions:
-                    raise PromotionRefused(f"customer managed permissions {permission_name(actions)} and {name} "
-                                           "exist with other actions")
+            # The readable name, or (taken for other actions: by a person, an older modelshare)
+            # the digest one.
+            names = dict.fromkeys((permission_name(actions), permission_name(actions, digest=True)))
+            name = next((n for n in names if n not in existing
+                         or self.shares.permission_actions(existing[n].arn) == actions), None)
+            if name is None:
+                raise PromotionRefused(f"customer managed permissions {' and '.join(names)} exist with other actions")
             if name not in existing:
                 self._promote_permission(permission.arn, name, permission.resource_type, len(existing))
             return name, permission.resource_type
@@ -339,6 +338,11 @@ class OwnerService:
                        extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
         count("RamQuotaReached")
         return GroupOutcome(group_name, "quota-reached", str(quota))
+
+    def _not_tried(self, group_name: str) -> GroupOutcome:
+        """An account-wide quota stopped this run earlier: the group waits, unlogged (the quota
+        was logged and counted once)."""
+        return GroupOutcome(group_name, "quota-reached", f"not tried in this run: {self._quota_stop}")
 
     def _begin_run(self) -> None:
         self._quota_stop = None
@@ -405,7 +409,6 @@ class OwnerService:
         decision = allowlist.decide(self.account, group_name)
         desired = decision.consumers if decision.shared else ()
         why_not = self._why_not(group_name, decision)
-        policy = _Lazy(lambda: self.registry.get_policy(group_name))
         view = self._view(group_arn, adopt=True)
         if view.unmanaged:
             logger.info("Group is also in shares modelshare leaves alone",
@@ -417,11 +420,12 @@ class OwnerService:
             # policy alone (what a later put does to a promoted share is UNVERIFIED:
             # docs/aws-behaviour.md, RAM-PUT-AFTER-PROMOTE).
             return self._sync_share_principals(group_name, view.promoted, decision, why_not)
-        written = self._write_statement(group_name, group_arn, decision, policy())
+        current = self.registry.get_policy(group_name)
+        written = self._write_statement(group_name, group_arn, decision, current)
         if written is not None:
             return written
         if desired and view.from_policy:
-            assessment = policies.assess(policy(), desired)
+            assessment = policies.assess(current, desired)
             if not assessment.promotable:
                 return self._not_promotable(group_name, "; ".join(assessment.problems))
             try:
@@ -472,7 +476,7 @@ class OwnerService:
                 changes.append(f"removed {', '.join(removed)}")
             if added:
                 if self._quota_stop is not None:
-                    return GroupOutcome(group_name, "quota-reached", f"not tried in this run: {self._quota_stop}")
+                    return self._not_tried(group_name)
                 try:
                     self.shares.associate_principals(share.arn, added)
                 except RamQuotaReached as quota:
@@ -488,15 +492,14 @@ class OwnerService:
         """Consumers whose invitation to a share of modelshare's failed (RAM's pending-invitation
         quota) are associated again, as far as the allowlist still names them."""
         outcomes = []
-        prefix = f":{self.account}:model-package-group/"
         for arn in share_arns:
             share = self.shares.share(arn)
             if share is None or share.feature_set != STANDARD or not share.tagged_by_modelshare:
                 continue
             resources = self.shares.share_resource_arns(arn)
-            if len(resources) != 1 or prefix not in resources[0]:
+            name = policies.group_name_of(resources[0], self.account) if len(resources) == 1 else None
+            if name is None:
                 continue
-            name = resources[0].rpartition("/")[2]
             try:
                 outcomes.append(self._sync_share_principals(name, [share], allowlist.decide(self.account, name), "",
                                                             add_only=True))
@@ -508,12 +511,11 @@ class OwnerService:
         """Delete modelshare's promoted shares that held a model package group of this account
         and hold nothing any more (the group was deleted)."""
         outcomes = []
-        group_marker = f":{self.account}:model-package-group/"
         for share in list(self.shares.owned_shares()):
             if share.feature_set != STANDARD or not share.tagged_by_modelshare or self.shares.share_resource_arns(share.arn):
                 continue
             past = self.shares.share_resource_arns(share.arn, include_past=True)
-            groups = [arn.rpartition("/")[2] for arn in past if group_marker in arn]
+            groups = [name for arn in past if (name := policies.group_name_of(arn, self.account))]
             if groups:
                 self.shares.delete_share(share.arn)
                 logger.info("Deleted share of deleted group", extra={"share": share.arn, "groups": groups})
@@ -567,20 +569,6 @@ class OwnerService:
         else:
             reason = "share is CREATED_FROM_POLICY: promotion pending"
         return state("accessible-not-discoverable", accounts, reason)
-
-
-class _Lazy:
-    """A value read at most once, when first needed."""
-
-    def __init__(self, read: Callable[[], dict[str, Any] | None]) -> None:
-        self._read = read
-        self._done = False
-        self._value: dict[str, Any] | None = None
-
-    def __call__(self) -> dict[str, Any] | None:
-        if not self._done:
-            self._value, self._done = self._read(), True
-        return self._value
 
 
 def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:

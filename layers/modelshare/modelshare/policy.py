@@ -17,12 +17,23 @@ POLICY_VERSION = "2012-10-17"
 
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _ACCOUNT_ROOT = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):root")
+_GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
 def group_resources(group_arn: str) -> list[str]:
     """The group and every model package (version) in it."""
     prefix, _, group_name = group_arn.rpartition(":model-package-group/")
     return [group_arn, f"{prefix}:model-package/{group_name}/*"]
+
+
+def group_name_of(arn: str, owner: str) -> str | None:
+    """The group name when `arn` is a model package group ARN of `owner`, else None."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or parts[2] != "sagemaker" \
+            or parts[4] != owner:
+        return None
+    kind, _, name = parts[5].partition("/")
+    return name if kind == "model-package-group" and _GROUP_NAME.fullmatch(name) else None
 
 
 def modelshare_statement(group_arn: str, consumers: Iterable[str], actions: Iterable[str]) -> dict[str, Any]:

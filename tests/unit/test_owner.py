@@ -206,10 +206,15 @@ def test_an_account_wide_quota_stops_the_run_after_one_try():
     for name in ("churn-a", "churn-b", "churn-c"):
         with_policy(registry, shares, name)
     shares.share_quota_left = 1
+    read_policies: list[str] = []
+    real_get_policy = registry.get_policy
+    registry.get_policy = lambda name: read_policies.append(name) or real_get_policy(name)  # type: ignore[method-assign]
     outcomes = [(o.group, o.action, o.reason) for o in service.promote_pending_shares()]
     assert [(g, a) for g, a, _ in outcomes] == [("churn-a", "promoted"), ("churn-b", "quota-reached"),
                                                 ("churn-c", "quota-reached")]
     assert outcomes[2][2].startswith("not tried in this run")
+    assert shares.promoted_shares == [f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/churn-a"]
+    assert read_policies == ["churn-a", "churn-b"], "after the quota, the other groups cost no reads"
     assert shares.shares[f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/churn-c"].feature_set == CREATED_FROM_POLICY
     shares.share_quota_left = 5  # invitations were accepted: a later run goes on
     assert {o.action for o in service.promote_pending_shares()} == {"promoted"}

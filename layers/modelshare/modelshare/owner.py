@@ -177,6 +177,8 @@ class OwnerService:
         return names
 
     def _promote_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
+        if self._quota_stop is not None:  # nothing to gain from reading: the promotion would wait
+            return self._not_tried(group_name)
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return GroupOutcome(group_name, "gone")

@@ -28,9 +28,11 @@ from botocore.exceptions import UnknownServiceError
 from moto import mock_aws
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
+from moto.sqs import models as moto_sqs
 
 from localaws import wire
 from localaws.clock import SimClock
+from localaws.costs import DEFAULT_COSTS, CostModel, TokenBuckets
 from localaws.errors import AwsError
 from localaws.iam import LocalIam
 from localaws.model_registry import ModelRegistryEmulator
@@ -90,8 +92,11 @@ class LocalCloud:
         ram_quotas: RamQuotas | None = None,
         aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS,
         group_type: str = GROUP_TYPE,
+        costs: CostModel = DEFAULT_COSTS,
     ) -> None:
         self.clock = clock or SimClock()
+        # Each call waits its latency and takes a token from its API's bucket (localaws/costs.py).
+        self.buckets = TokenBuckets(costs)
         self.start = self.clock.now()
         self.calls: list[ApiCall] = []
         self.caller: str | None = None  # set by the Lambda emulator while a function runs
@@ -122,6 +127,11 @@ class LocalCloud:
         botocore.loaders.JSONFileLoader.load_file = _cached_load_file(self._original_load_file)
         self._original_list_services = botocore.loaders.Loader.list_available_services
         botocore.loaders.Loader.list_available_services = _cached_listing(self._original_list_services)
+        # moto's SQS reads the time for delays, visibility timeouts and retention: make it the
+        # simulated clock's, so a message in flight comes back when simulated time says so.
+        self._moto_sqs_time = (moto_sqs.unix_time, moto_sqs.unix_time_millis)
+        moto_sqs.unix_time = lambda *_: self.clock.now().timestamp()
+        moto_sqs.unix_time_millis = lambda *_: self.clock.now().timestamp() * 1000
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
@@ -135,6 +145,7 @@ class LocalCloud:
         boto3.DEFAULT_SESSION = None
         botocore.loaders.JSONFileLoader.load_file = self._original_load_file
         botocore.loaders.Loader.list_available_services = self._original_list_services
+        moto_sqs.unix_time, moto_sqs.unix_time_millis = self._moto_sqs_time
         self._moto.stop()
 
     # -- accounts and sessions --------------------------------------------------------------
@@ -210,6 +221,12 @@ class LocalCloud:
         if service_name in ("sagemaker", "ram"):
             return self._answer(request, *self._call_emulator(model, request, account, region))
         operation, params = _moto_request(model, request)
+        if model.protocol in ("json", "rest-json"):
+            try:
+                self._charge(account, region, model.service_name, operation)
+            except AwsError as throttled:
+                self._record(account, region, model.service_name, operation, params, throttled)
+                return self._answer(request, *wire.encode_error(model, throttled))
         if self.iam.governs(account, self.caller) and model.protocol in ("json", "rest-json"):
             try:
                 self.iam.authorize(account=account, region=region, caller=self.caller or "",
@@ -243,6 +260,7 @@ class LocalCloud:
             return wire.encode_error(model, error)
         error_code = None
         try:
+            self._charge(account, region, model.service_name, operation.name)
             if self.iam.governs(account, self.caller):
                 context = self.registry.ram.condition_context(account, region, params) if model.service_name == "ram" else {}
                 self.iam.authorize(account=account, region=region, caller=self.caller or "",
@@ -264,6 +282,17 @@ class LocalCloud:
             self._emit_cloudtrail(account, region, operation.name, params, output, error_code,
                                   None if error_code is None else answer[2].decode())
         return answer
+
+    def _charge(self, account: str, region: str, service: str, operation: str) -> None:
+        """The call's latency passes, then it takes a token. Only the functions' calls are
+        refused when their bucket is empty: people's calls (tests setting a scene) use tokens
+        but always go through, so a scene is the same whatever the functions did before."""
+        self.clock.sleep(self.buckets.model.latency_of(service))
+        try:
+            self.buckets.take(account, region, service, operation, self.clock.now())
+        except AwsError:
+            if self.caller is not None:
+                raise
 
     def _record(self, account: str, region: str, service: str, operation: str,
                 params: dict[str, Any], error: AwsError | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from localaws.template import RenderedStack, StackTemplate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds")
 
 
 class Deployment:
@@ -33,8 +35,17 @@ class Deployment:
             props = parameter.properties
             self.client(account, "ssm").put_parameter(
                 Name=props["Name"], Value=props["Value"], Type=props["Type"], Description=props.get("Description", ""))
-        for queue in stack.resources_of_type("AWS::SQS::Queue"):
-            self.client(account, "sqs").create_queue(QueueName=stack.physical_name(queue.logical_id))
+        queues = stack.resources_of_type("AWS::SQS::Queue")
+        sqs = self.client(account, "sqs")
+        for queue in queues:  # dead-letter queues must exist before a redrive policy names them
+            sqs.create_queue(QueueName=stack.physical_name(queue.logical_id))
+        for queue in queues:
+            attributes = {name: str(queue.properties[name]) for name in _QUEUE_ATTRIBUTES if name in queue.properties}
+            if "RedrivePolicy" in queue.properties:
+                attributes["RedrivePolicy"] = json.dumps(queue.properties["RedrivePolicy"])
+            if attributes:
+                url = sqs.get_queue_url(QueueName=stack.physical_name(queue.logical_id))["QueueUrl"]
+                sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
         for function in stack.functions():
             # Each function runs with its own execution role: the statements the template gives it.
             name = stack.physical_name(function.logical_id)

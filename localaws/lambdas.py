@@ -35,9 +35,10 @@ from typing import Any
 from unittest import mock
 
 from moto.events.models import EventPattern
+from moto.sqs.models import sqs_backends
 
 from localaws.cloud import LocalCloud
-from localaws.template import FunctionSpec, RenderedStack
+from localaws.template import FunctionSpec, QueueSource, RenderedStack
 
 # Lambda's documented waits between asynchronous attempts.
 RETRY_DELAYS_SECONDS = (60, 120)
@@ -45,6 +46,9 @@ RETRY_DELAYS_SECONDS = (60, 120)
 DELIVERY_DELAY_SECONDS = 1.0
 # Packages imported afresh in each execution environment (what the layer ships).
 ISOLATED_PACKAGES = ("modelshare", "aws_lambda_powertools")
+# While an SQS queue holds only messages in flight (invisible), Lambda's pollers look again this
+# often (they long-poll continuously; the exact period does not change what is delivered).
+QUEUE_REPOLL_SECONDS = 10.0
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Invocation:
     result: Any = None
     error: str | None = None
     output: str = ""
+    duration_seconds: float = 0.0  # simulated
 
     @property
     def log_records(self) -> list[dict[str, Any]]:
@@ -125,10 +130,28 @@ _OUTPUT = _Output()
 DeliveryPolicy = Callable[[DeployedFunction, dict[str, Any]], int]
 
 
+@dataclass
+class QueueMapping:
+    """An SQS event source mapping: Lambda's pollers take batches from the queue and invoke the
+    function synchronously; a message the function does not finish comes back after the queue's
+    visibility timeout, and goes to the dead-letter queue after maxReceiveCount receives."""
+
+    function: DeployedFunction
+    source: QueueSource
+    poll_pending: bool = False
+
+    @property
+    def queue_name(self) -> str:
+        return self.source.queue_arn.rsplit(":", 1)[1]
+
+
 class LambdaService:
     def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud
         self.functions: dict[str, list[DeployedFunction]] = {}
+        # (account, region) -> [(pattern, queue ARN)]: standalone rules that target queues.
+        self.queue_rules: dict[tuple[str, str], list[tuple[EventPattern, str]]] = {}
+        self.mappings: dict[str, QueueMapping] = {}  # queue ARN -> its event source mapping
         self.invocations: list[Invocation] = []
         self.failures: list[dict[str, Any]] = []
         self.delivery_policy: DeliveryPolicy = lambda function, event: 1
@@ -145,6 +168,12 @@ class LambdaService:
         for function in deployed:
             for rule, expression in function.spec.schedules:
                 self._start_schedule(function, rule, rate_seconds(expression))
+            for source in function.spec.queue_sources:
+                self.mappings[source.queue_arn] = QueueMapping(function, source)
+        rules = self.queue_rules.setdefault((stack.account, stack.region), [])
+        for rule in stack.rules():
+            pattern = EventPattern.load(json.dumps(rule.pattern))
+            rules.extend((pattern, queue) for queue in rule.queue_arns)
         return deployed
 
     def _start_schedule(self, function: DeployedFunction, rule: str, period: float) -> None:
@@ -170,6 +199,79 @@ class LambdaService:
             if function.region != region or not any(p.matches_event(event) for p in function.patterns):
                 continue
             self._deliver(function, event, delay=DELIVERY_DELAY_SECONDS)
+        for pattern, queue_arn in self.queue_rules.get((account, region), []):
+            if pattern.matches_event(event):
+                self.cloud.clock.call_later(DELIVERY_DELAY_SECONDS, lambda q=queue_arn: self.enqueue(q, event),
+                                            f"deliver {event['detail-type']} to {queue_arn}", internal=False)
+
+    # -- SQS event sources --------------------------------------------------------------------
+    @staticmethod
+    def _queue(queue_arn: str) -> Any:
+        _, _, _, region, account, name = queue_arn.split(":", 5)
+        return sqs_backends[account][region], name
+
+    def enqueue(self, queue_arn: str, event: dict[str, Any]) -> None:
+        """EventBridge delivers the event to its SQS target (the body is the event's JSON)."""
+        backend, name = self._queue(queue_arn)
+        backend.send_message(name, json.dumps(event, default=str))
+        self.wake(queue_arn)
+
+    def wake(self, queue_arn: str) -> None:
+        """A message arrived: the poller collects a batch for up to the batching window, or at
+        once when a full batch is waiting."""
+        mapping = self.mappings.get(queue_arn)
+        if mapping is None or mapping.poll_pending:
+            return
+        backend, name = self._queue(queue_arn)
+        visible = sum(1 for m in backend.get_queue(name).messages if m.visible and not m.delayed)
+        delay = 0.0 if visible >= mapping.source.batch_size else mapping.source.window_seconds
+        self._schedule_poll(mapping, delay)
+
+    def _schedule_poll(self, mapping: QueueMapping, delay: float) -> None:
+        mapping.poll_pending = True
+        self.cloud.clock.call_later(delay, lambda: self._poll(mapping),
+                                    f"poll {mapping.queue_name} for {mapping.function.name}", internal=False)
+
+    def _poll(self, mapping: QueueMapping) -> None:
+        mapping.poll_pending = False
+        backend, name = self._queue(mapping.source.queue_arn)
+        queue = backend.get_queue(name)
+        messages = backend.receive_message(name, mapping.source.batch_size, 0, int(queue.visibility_timeout))
+        if messages:
+            self._invoke_batch(mapping, queue, messages)
+        if queue._messages:  # moto keeps messages in flight there only
+            visible = any(m.visible and not m.delayed for m in queue.messages)
+            self._schedule_poll(mapping, 0.0 if visible else QUEUE_REPOLL_SECONDS)
+
+    def _invoke_batch(self, mapping: QueueMapping, queue: Any, messages: list[Any]) -> None:
+        function = mapping.function
+        now_ms = str(int(self.cloud.clock.now().timestamp() * 1000))
+        records = [{
+            "messageId": m.id, "receiptHandle": m.receipt_handle, "body": m.body,
+            "attributes": {"ApproximateReceiveCount": str(m.approximate_receive_count),
+                           "SentTimestamp": str(m.sent_timestamp), "SenderId": "AIDAEVENTBRIDGE",
+                           "ApproximateFirstReceiveTimestamp": now_ms},
+            "messageAttributes": {}, "md5OfBody": m.body_md5, "eventSource": "aws:sqs",
+            "eventSourceARN": mapping.source.queue_arn, "awsRegion": function.region,
+        } for m in messages]
+        invocation = self.invoke(function, {"Records": records})
+        unfinished = {r["messageId"] for r in records}
+        if invocation.ok:
+            failures = invocation.result.get("batchItemFailures", []) if isinstance(invocation.result, dict) else []
+            unfinished = {str(f.get("itemIdentifier")) for f in failures} if mapping.source.report_failures else set()
+        backend, name = self._queue(mapping.source.queue_arn)
+        for message in messages:
+            if message.id not in unfinished:
+                backend.delete_message(name, message.receipt_handle)
+        last = int((queue.redrive_policy or {}).get("maxReceiveCount", 0))
+        for message in messages:
+            if message.id in unfinished and last and message.approximate_receive_count >= last:
+                self.failures.append({"function": function.spec.logical_id, "account": function.account,
+                                      "condition": "MaxReceiveCountExceeded", "messageId": message.id,
+                                      "requestPayload": json.loads(message.body),
+                                      "responsePayload": {"errorType": "BatchItemFailure" if invocation.ok else
+                                                          (invocation.error or "").partition(":")[0],
+                                                          "errorMessage": invocation.error or "reported as failed"}})
 
     def _deliver(self, function: DeployedFunction, event: dict[str, Any], delay: float) -> None:
         """An asynchronous invocation per copy the delivery policy lets through."""
@@ -216,7 +318,7 @@ class LambdaService:
                 context = _Context(function, invocation.request_id, started, clock)
                 with _simulated_cache_clock(clock):
                     invocation.result = handler(payload, context)
-            elapsed = (clock.now() - started).total_seconds()
+            elapsed = invocation.duration_seconds = (clock.now() - started).total_seconds()
             if elapsed > function.spec.timeout_seconds:
                 raise TimeoutError(f"Task timed out after {function.spec.timeout_seconds:.2f} seconds")
             invocation.ok = True
@@ -226,6 +328,7 @@ class LambdaService:
                                      "errorType": type(error).__name__, "errorMessage": str(error),
                                      "stackTrace": traceback.format_exception(error)[-3:]}) + "\n")
         finally:
+            invocation.duration_seconds = (clock.now() - started).total_seconds()
             _OUTPUT.target = None
             self.cloud.caller = None
         invocation.output = buffer.getvalue()

@@ -45,6 +45,25 @@ _NO_VALUE = object()  # !Ref AWS::NoValue: the property or list item is left out
 
 
 @dataclass(frozen=True)
+class QueueSource:
+    """An SQS event source mapping (SAM event type SQS)."""
+
+    queue_arn: str
+    batch_size: int
+    window_seconds: float  # MaximumBatchingWindowInSeconds
+    report_failures: bool  # FunctionResponseTypes: ReportBatchItemFailures
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A standalone EventBridge rule (AWS::Events::Rule) and the queues it targets."""
+
+    logical_id: str
+    pattern: dict[str, Any]
+    queue_arns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_dir: Path
@@ -57,6 +76,7 @@ class FunctionSpec:
     on_failure: str | None  # the destination ARN
     # The inline statements of the function's execution role (SAM's `Policies`), resolved.
     policy_statements: tuple[dict[str, Any], ...] = ()
+    queue_sources: tuple[QueueSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,8 +165,28 @@ class RenderedStack:
                 max_retry_attempts=int(invoke.get("MaximumRetryAttempts", 2)),
                 on_failure=None if on_failure is None else str(self.resolve(on_failure)),
                 policy_statements=tuple(self._statements(props.get("Policies", []))),
+                queue_sources=tuple(self._queue_source(self.resolve(event["Properties"]))
+                                    for event in props.get("Events", {}).values() if event["Type"] == "SQS"),
             ))
         return specs
+
+    @staticmethod
+    def _queue_source(props: dict[str, Any]) -> QueueSource:
+        # Lambda's defaults for SQS: batches of 10, no batching window.
+        return QueueSource(queue_arn=str(props["Queue"]), batch_size=int(props.get("BatchSize", 10)),
+                           window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                           report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []))
+
+    def rules(self) -> list[RuleSpec]:
+        """Enabled standalone rules with an event pattern, and the SQS queues they target."""
+        found = []
+        for rule in self.resources_of_type("AWS::Events::Rule"):
+            props = rule.properties
+            if props.get("State", "ENABLED") != "ENABLED" or "EventPattern" not in props:
+                continue
+            queues = tuple(str(t["Arn"]) for t in props.get("Targets", []) if str(t["Arn"]).startswith("arn:aws:sqs:"))
+            found.append(RuleSpec(rule.logical_id, props["EventPattern"], queues))
+        return found
 
     def _statements(self, policies: Any) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

@@ -95,7 +95,7 @@ def _allowlist(aws: Any, name: str) -> tuple[Allowlist, int]:
 def _groups(owner: OwnerService, registry: SageMakerRegistry, shares: RamShares, allowlist: Allowlist,
             usage: dict[str, Any]) -> list[dict]:
     found = []
-    for name in sorted(registry.group_names()):
+    for name, _arn in sorted(registry.groups()):
         state = owner.group_state(name, allowlist)
         if state is None:  # deleted meanwhile
             continue

@@ -5,17 +5,20 @@ from dataclasses import asdict
 
 import boto3
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
 from modelshare.aws import allowlist_parameter_name
 from modelshare.handler import eventbridge_handler
 
 plan = wiring.dry_run_plan()
-consumer = wiring.consumer_service(boto3.session.Session(), plan)
+services = wiring.PerEnvironment(
+    lambda account: wiring.consumer_service(boto3.session.Session(), plan, account=account))
 
 
 @eventbridge_handler(plan)
-def lambda_handler(event: EventBridgeEvent) -> dict:
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
+    consumer = services(context)
     trigger = events.require_sweep_trigger(event, allowlist_parameter_name())
     # A RAM wake-up may use the cached allowlist; a schedule or an allowlist change reads it afresh.
     outcomes = consumer.accept_allowed_invitations(fresh_allowlist=trigger != "ram")

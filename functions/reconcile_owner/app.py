@@ -5,17 +5,20 @@ from dataclasses import asdict
 
 import boto3
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
 from modelshare.aws import allowlist_parameter_name
 from modelshare.handler import eventbridge_handler
 
 plan = wiring.dry_run_plan()
-owner = wiring.owner_service(boto3.session.Session(), plan)
+services = wiring.PerEnvironment(
+    lambda account: wiring.owner_service(boto3.session.Session(), plan, account=account))
 
 
 @eventbridge_handler(plan)
-def lambda_handler(event: EventBridgeEvent) -> dict:
+def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
+    owner = services(context)
     if event.source == events.SAGEMAKER_SOURCE:
         events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
         outcomes = owner.delete_orphaned_shares()

@@ -36,6 +36,10 @@ def test_functions_hold_only_their_handler_and_the_layer_the_domain(build):
     layer = build / "ModelshareLayer" / "python"
     assert (layer / "modelshare" / "owner.py").exists()
     assert (layer / "aws_lambda_powertools").is_dir()
+    # The python3.13 runtime has boto3 and botocore: the layer ships neither (nor a second copy
+    # through aws-xray-sdk's dependencies).
+    shipped = {p.name for p in layer.iterdir()}
+    assert not shipped & {"boto3", "botocore", "s3transfer", "urllib3", "dateutil"}, sorted(shipped)
     native = [p.name for p in layer.rglob("*.so")]
     assert all("aarch64" in name for name in native), f"native code must be built for arm64: {native}"
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from localaws.cloud import LocalCloud
+from localaws.costs import FREE
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 REGION = "eu-west-1"
@@ -123,7 +124,9 @@ class Aws:
 
 
 def open_cloud(**options: Any) -> LocalCloud:
-    return LocalCloud(**{"ram_share_delay_seconds": 20, "promotion_delay_seconds": 5, **options})
+    """These tests pin the emulator's semantics and timings, so calls cost nothing here; what calls
+    cost is pinned by test_costs.py, and the integration tests run with the default costs."""
+    return LocalCloud(**{"ram_share_delay_seconds": 20, "promotion_delay_seconds": 5, "costs": FREE, **options})
 
 
 @pytest.fixture

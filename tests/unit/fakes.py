@@ -15,6 +15,8 @@ from modelshare.ports import (
     MANAGED_TAG_VALUE,
     PROMOTING_TO_STANDARD,
     STANDARD,
+    Association,
+    GroupNotFound,
     Invitation,
     InvitationClosed,
     ManagedPermission,
@@ -40,17 +42,17 @@ def group_arn(name: str, account: str = OWNER) -> str:
 @dataclass
 class FakeRegistry:
     account: str = OWNER
-    groups: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
     promotion_records: dict[str, str] = field(default_factory=dict)  # group ARN -> share ARN
 
     def group_arn(self, group_name: str) -> str | None:
-        return group_arn(group_name, self.account) if group_name in self.groups else None
+        return group_arn(group_name, self.account) if group_name in self.names else None
 
-    def group_names(self) -> Iterator[str]:
-        return iter(sorted(self.groups))
+    def groups(self) -> Iterator[tuple[str, str]]:
+        return iter([(name, group_arn(name, self.account)) for name in sorted(self.names)])
 
     def get_policy(self, group_name: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.policies.get(group_name))
@@ -60,6 +62,8 @@ class FakeRegistry:
         self.policies.pop(group_name, None)
 
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
+        if group_name not in self.names:
+            raise GroupNotFound(group_name)
         self.puts.append((group_name, copy.deepcopy(policy)))
         self.policies[group_name] = copy.deepcopy(policy)
 
@@ -144,8 +148,16 @@ class FakeShares:
     def share_principals(self, share_arn: str) -> list[str]:
         return list(self.principals.get(share_arn, []))
 
-    def shares_with_principal_status(self, status: str) -> set[str]:
-        return {arn for arn, failed in self.failed_principals.items() if failed} if status == "FAILED" else set()
+    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
+        found: list[Association] = []
+        for arn in self.shares:
+            if kind == "RESOURCE":
+                found += [Association(arn, r, "ASSOCIATED") for r in self.resources.get(arn, [])]
+                found += [Association(arn, r, "DISASSOCIATED") for r in self.past_resources.get(arn, [])]
+            else:
+                found += [Association(arn, p, "ASSOCIATED") for p in self.principals.get(arn, [])]
+                found += [Association(arn, p, "FAILED") for p in self.failed_principals.get(arn, [])]
+        return iter([a for a in found if status is None or a.status == status])
 
     def permissions(self, share_arn: str) -> list[SharePermission]:
         return list(self.share_permissions.get(share_arn, []))

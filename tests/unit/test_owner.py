@@ -20,7 +20,7 @@ RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
 
 
 def make_owner(*rules, groups=("churn-xgb",)):
-    registry = FakeRegistry(groups=set(groups))
+    registry = FakeRegistry(names=set(groups))
     shares = FakeShares()
     sleeps: list[float] = []
 
@@ -39,7 +39,7 @@ def ours(consumers=(CONSUMER,), name="churn-xgb", access=("discover",)):
 
 
 def with_policy(registry, shares, name="churn-xgb", access=("discover",)):
-    registry.groups.add(name)
+    registry.names.add(name)
     registry.policies[name] = {"Version": "2012-10-17", "Statement": [ours(name=name, access=access)]}
     actions = frozenset(a.lower() for a in actions_for(access))
     return shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}",

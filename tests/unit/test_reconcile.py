@@ -1,7 +1,13 @@
+from collections import Counter
+
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
+from modelshare.aws.ram import RamShares
+from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import OwnerService
@@ -26,7 +32,7 @@ def ours(*consumers, name="churn-xgb"):
 
 
 def owner_with(*rules, groups=("churn-xgb",), source=None):
-    registry, shares = FakeRegistry(groups=set(groups)), FakeShares()
+    registry, shares = FakeRegistry(names=set(groups)), FakeShares()
     service = OwnerService(OWNER, registry, shares, source or FixedAllowlist(allowlist_doc(*(rules or (RULE,)))),
                            sleep=lambda s: None)
     return service, registry, shares
@@ -170,3 +176,55 @@ def test_accepting_several_invitations_confirms_on_one_fresh_read():
     outcomes = ConsumerService(CONSUMER, shares, source).accept_allowed_invitations()
     assert [o.action for o in outcomes] == ["accepted", "accepted"]
     assert source.fresh_loads == 1
+
+
+class Counting:
+    """Counts the calls made to a port implementation, by method."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name):
+        attribute = getattr(self.inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def counted(*args, **kwargs):
+            self.calls[name] += 1
+            return attribute(*args, **kwargs)
+
+        return counted
+
+
+@pytest.mark.parametrize("groups", [10, 200])
+def test_a_converged_sweep_reads_in_bulk(groups):
+    """Listings once each, whatever the number of groups; a policy only for groups without a
+    promoted share of modelshare's (a statement of modelshare's there may have to go); no write.
+    (docs/aws-behaviour.md, COST-PAGES)"""
+    shared = [f"churn-{i}" for i in range(groups // 2)]
+    others = [f"other-{i}" for i in range(groups - len(shared))]
+    service, registry, shares = owner_with(groups=(*shared, *others))
+    for name in shared:
+        promoted(shares, name=name)
+    service.registry, service.shares = Counting(registry), Counting(shares)
+    outcomes = service.reconcile()
+    assert {o.action for o in outcomes} == {"converged", "not-shared"} and len(outcomes) == groups
+    assert dict(service.registry.calls) == {"groups": 1, "get_policy": len(others)}
+    assert dict(service.shares.calls) == {"owned_shares": 1, "associations": 2}
+
+
+def test_the_adapters_ask_for_the_largest_pages():
+    """ListModelPackageGroups pages 100 groups at most, RAM 500 items (docs/aws-behaviour.md,
+    COST-PAGES)."""
+    session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="eu-west-1")
+    registry, ram = SageMakerRegistry(session), RamShares(session)
+    with Stubber(registry._client) as sagemaker:
+        sagemaker.add_response("list_model_package_groups", {"ModelPackageGroupSummaryList": []}, {"MaxResults": 100})
+        assert list(registry.groups()) == []
+    with Stubber(ram._client) as stub:
+        stub.add_response("get_resource_share_associations", {"resourceShareAssociations": []},
+                          {"associationType": "RESOURCE", "maxResults": 500})
+        stub.add_response("get_resource_shares", {"resourceShares": []},
+                          {"resourceOwner": "SELF", "resourceShareStatus": "ACTIVE", "maxResults": 500})
+        assert list(ram.associations("RESOURCE")) == [] and list(ram.owned_shares()) == []

@@ -13,6 +13,7 @@ from typing import Any
 from modelshare import policy as policies
 from modelshare.observability import logger
 from modelshare.ports import (
+    Association,
     Invitation,
     ManagedPermission,
     ModelRegistry,
@@ -55,8 +56,8 @@ class DryRunRegistry:
     def group_arn(self, group_name: str) -> str | None:
         return self._inner.group_arn(group_name)
 
-    def group_names(self) -> Iterator[str]:
-        return self._inner.group_names()
+    def groups(self) -> Iterator[tuple[str, str]]:
+        return self._inner.groups()
 
     def get_policy(self, group_name: str) -> dict[str, Any] | None:
         return self._inner.get_policy(group_name)
@@ -94,8 +95,8 @@ class DryRunShares:
     def share(self, share_arn: str) -> ResourceShare | None:
         return self._inner.share(share_arn)
 
-    def shares_with_principal_status(self, status: str) -> set[str]:
-        return self._inner.shares_with_principal_status(status)
+    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
+        return self._inner.associations(kind, status=status)
 
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
         return self._inner.permission_actions(permission_arn)

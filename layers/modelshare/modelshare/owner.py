@@ -12,20 +12,30 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision, access_levels_for
+from modelshare.convergence import (
+    GroupDecision,
+    GroupSnapshot,
+    Holding,
+    RamIndex,
+    ShareView,
+    decide,
+    needs_recorded_share,
+    policy_matters,
+    view_of,
+)
 from modelshare.observability import count, logger
 from modelshare.ports import (
     ATTACHABLE,
     CREATED_FROM_POLICY,
     CUSTOMER_MANAGED_PERMISSIONS_QUOTA,
     FAILED,
-    PROMOTING_TO_STANDARD,
     STANDARD,
     AllowlistSource,
+    GroupNotFound,
     ModelRegistry,
     PermissionNameTaken,
     PermissionNotMatched,
@@ -65,23 +75,6 @@ class GroupState:
     other_shares: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ShareView:
-    """The live shares holding one group, as modelshare sees them."""
-
-    from_policy: tuple[ResourceShare, ...]  # CREATED_FROM_POLICY: RAM made them from the group's policy
-    managed: tuple[ResourceShare, ...]  # promoted by modelshare, holding nothing but this group
-    unmanaged: tuple[ResourceShare, ...]  # anything else: never changed, only reported
-
-    @property
-    def promoting(self) -> bool:
-        return any(s.feature_set == PROMOTING_TO_STANDARD for s in self.managed)
-
-    @property
-    def promoted(self) -> list[ResourceShare]:
-        return [s for s in self.managed if s.feature_set == STANDARD]
-
-
 class ReconcileIncomplete(Exception):
     """Some groups could not be handled (each is logged with its error); the others were. The
     invocation fails so that Lambda retries it and the failure is seen."""
@@ -114,10 +107,17 @@ class OwnerService:
         decision = allowlist.decide(self.account, group_name)
         if not decision.shared:
             return _settled(group_name, decision, self._why_not(group_name, decision))
-        if any(s.tagged_by_modelshare and s.feature_set != CREATED_FROM_POLICY for s in self.shares.shares_holding(group_arn)):
+        # A share promoted but not yet tagged is not looked for: writing the statement then is
+        # harmless (RAM holds the consumers), and the sweep adopts the share.
+        group = self._group_snapshot(group_name, group_arn, principals=False, recorded=False)
+        view = view_of(group)
+        if view.promoted or view.promoting:
             return GroupOutcome(group_name, "already-promoted", "RAM holds its consumers; reconcile keeps them in step")
-        current = self.registry.get_policy(group_name)
-        return self._write_statement(group_name, group_arn, decision, current) or _settled(group_name, decision, "")
+        verdict = decide(self._with_policy(group), decision)
+        puts = tuple(w for w in verdict.writes if w.kind == "put-policy")
+        if not puts:
+            return _settled(group_name, decision, "")
+        return self._apply(group, decision, replace(verdict, writes=puts))
 
     # -- promotion --------------------------------------------------------------------------
     def promote_group(self, group_name: str) -> GroupOutcome:
@@ -153,7 +153,7 @@ class OwnerService:
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
                 failures.append(self._failed(name, error))
-        repairs = self.shares.shares_with_principal_status(FAILED) if invite_again else set()
+        repairs = {a.share_arn for a in self.shares.associations("PRINCIPAL", status=FAILED)} if invite_again else set()
         if repairs:
             allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
             if allowlist is not None:
@@ -166,12 +166,13 @@ class OwnerService:
         return outcomes
 
     def _groups_in_policy_shares(self) -> list[str]:
+        index = self._ram_index(principals=False)
         names: list[str] = []
-        for share in self.shares.owned_shares():
+        for arn, share in index.shares.items():
             if share.feature_set != CREATED_FROM_POLICY:
                 continue
-            for arn in self.shares.share_resource_arns(share.arn):
-                name = policies.group_name_of(arn, self.account)
+            for resource in index.live_resources.get(arn, ()):
+                name = policies.group_name_of(resource, self.account)
                 if name is not None and name not in names:
                     names.append(name)
         return names
@@ -189,31 +190,32 @@ class OwnerService:
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
             return self._not_promotable(group_name, "; ".join(assessment.problems))
-        view = self._with_backoff(lambda: self._promotable_view(group_arn))
+        view = self._with_backoff(lambda: self._promotable_view(group_name, group_arn))
         if view is None:
             raise PromotionNotReady(
                 f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
-        return self._promote_view(group_name, group_arn, view)
+        return self._promote_shares(group_name, group_arn, [h.share for h in view.from_policy])
 
-    def _promotable_view(self, group_arn: str) -> ShareView | None:
-        view = self._view(group_arn, adopt=True)
+    def _promotable_view(self, group_name: str, group_arn: str) -> ShareView | None:
+        view = view_of(self._group_snapshot(group_name, group_arn, principals=False))
+        self._adopt(view)
         return view if view.from_policy or view.managed else None
 
-    def _promote_view(self, group_name: str, group_arn: str, view: ShareView) -> GroupOutcome:
-        """Promote each created-from-policy share of the group (promoting or promoted ones are
-        success). A RAM refusal or quota is an answer; PromotionNotReady propagates."""
-        if not view.from_policy:
+    def _promote_shares(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare]) -> GroupOutcome:
+        """Promote each created-from-policy share of the group (none left: promoting or promoted
+        already, success). A RAM refusal or quota is an answer; PromotionNotReady propagates."""
+        if not shares:
             return GroupOutcome(group_name, "already-promoted")
         if self._quota_stop is not None:
             return self._not_tried(group_name)
         try:
-            for share in view.from_policy:
+            for share in shares:
                 self._promote(group_name, group_arn, share)
         except PromotionRefused as refusal:
             return self._not_promotable(group_name, f"RAM refused: {refusal}")
         except RamQuotaReached as quota:
             return self._quota_reached(group_name, quota)
-        logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in view.from_policy]})
+        logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in shares]})
         count("SharesPromoted")
         return GroupOutcome(group_name, "promoted")
 
@@ -350,53 +352,67 @@ class OwnerService:
         self._quota_stop = None
         self._untagged.clear()
 
-    # -- which shares are modelshare's ----------------------------------------------------------
-    def _view(self, group_arn: str, *, adopt: bool) -> ShareView:
-        """Sort the shares holding the group. A promoted share modelshare could not tag (the run
-        ended first) is recognised by the ARN recorded on the group before promoting it, and with
-        `adopt` tagged now. Any other share is left alone."""
-        from_policy: list[ResourceShare] = []
-        managed: list[ResourceShare] = []
-        candidates: list[ResourceShare] = []
-        unmanaged: list[ResourceShare] = []
-        for share in self.shares.shares_holding(group_arn):
-            if share.feature_set == CREATED_FROM_POLICY:
-                from_policy.append(share)
-            elif self.shares.share_resource_arns(share.arn) != [group_arn]:
-                unmanaged.append(share)
-            elif share.tagged_by_modelshare:
-                managed.append(share)
-            else:
-                candidates.append(share)
-        recorded = self.registry.promoted_share(group_arn) if candidates and not managed else None
-        for share in candidates:
-            if share.arn != recorded:
-                unmanaged.append(share)
-                continue
-            if adopt and share.feature_set == STANDARD and self.shares.tag_as_managed(share.arn):
-                logger.info("Tagged a share modelshare promoted earlier", extra={"share": share.arn})
-            managed.append(share)
-        return ShareView(tuple(from_policy), tuple(managed), tuple(unmanaged))
+    # -- what is read about a group ------------------------------------------------------------
+    def _ram_index(self, *, principals: bool = True) -> RamIndex:
+        """The account's shares and their associations, in a few paged listings whatever the
+        number of groups."""
+        return RamIndex.build(self.shares.owned_shares(), self.shares.associations("RESOURCE"),
+                              self.shares.associations("PRINCIPAL") if principals else ())
+
+    def _group_snapshot(self, group_name: str, group_arn: str, *, principals: bool,
+                        recorded: bool = True) -> GroupSnapshot:
+        """One group's shares, read for it alone (an event's group; a status line). With
+        `principals`, those of modelshare's promoted shares too; without `recorded`, a share
+        modelshare promoted but could not tag is not recognised."""
+        holdings = tuple(
+            Holding(share, () if share.feature_set == CREATED_FROM_POLICY else
+                    tuple(self.shares.share_resource_arns(share.arn)), ())
+            for share in self.shares.shares_holding(group_arn))
+        group = GroupSnapshot(group_name, group_arn, holdings)
+        if recorded:
+            group = self._with_recorded_share(group)
+        if principals:
+            promoted = {h.share.arn for h in view_of(group).promoted}
+            group = replace(group, holdings=tuple(
+                replace(h, principals=tuple(self.shares.share_principals(h.share.arn))) if h.share.arn in promoted else h
+                for h in group.holdings))
+        return group
+
+    def _with_recorded_share(self, group: GroupSnapshot) -> GroupSnapshot:
+        if not needs_recorded_share(group):
+            return group
+        return replace(group, recorded_share=self.registry.promoted_share(group.arn))
+
+    def _with_policy(self, group: GroupSnapshot) -> GroupSnapshot:
+        return replace(group, policy=self.registry.get_policy(group.name), policy_read=True)
+
+    def _adopt(self, view: ShareView) -> None:
+        """Tag the promoted shares recognised by the ARN recorded on their group."""
+        for arn in view.adopted:
+            if self.shares.tag_as_managed(arn):
+                logger.info("Tagged a share modelshare promoted earlier", extra={"share": arn})
 
     # -- reconcile ----------------------------------------------------------------------------
     def reconcile(self) -> list[GroupOutcome]:
         """Bring every group of the account to what the allowlist says, and clean up shares of
-        deleted groups. A converged account costs reads only. Reads the allowlist afresh: a
-        reconcile runs because it changed, or to repair what a cached value missed. A group that
-        fails does not stop the others; the run then fails with all of them named."""
+        deleted groups. Reads in bulk: the group listing, one paged pass over RAM, and a group's
+        policy only where it matters; a converged account costs no write. Reads the allowlist
+        afresh: a reconcile runs because it changed, or to repair what a cached value missed. A
+        group that fails does not stop the others; the run then fails with all of them named."""
         self._begin_run()
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
+        index = self._ram_index()
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
-        for name in self.registry.group_names():
+        for name, arn in self.registry.groups():
             try:
-                outcomes.append(self.reconcile_group(name, allowlist))
+                outcomes.append(self._reconcile_group(GroupSnapshot(name, arn, index.holdings(arn)), allowlist))
             except Exception as error:
                 failures.append(self._failed(name, error))
                 outcomes.append(GroupOutcome(name, "failed", str(error)))
-        outcomes.extend(self.delete_orphaned_shares())
+        outcomes.extend(self._delete_orphaned(index))
         self._finish_tagging()
         notable = [f"{o.group}: {o.action}" for o in outcomes if o.action not in QUIET_ACTIONS]
         logger.info("Reconciled", extra={"groups": len(outcomes), "notable": notable})
@@ -404,37 +420,58 @@ class OwnerService:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
 
-    def reconcile_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
-        group_arn = self.registry.group_arn(group_name)
-        if group_arn is None:
-            return GroupOutcome(group_name, "gone")
-        decision = allowlist.decide(self.account, group_name)
-        desired = decision.consumers if decision.shared else ()
-        why_not = self._why_not(group_name, decision)
-        view = self._view(group_arn, adopt=True)
-        if view.unmanaged:
+    def _reconcile_group(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupOutcome:
+        decision = allowlist.decide(self.account, group.name)
+        group = self._with_recorded_share(group)
+        if policy_matters(group):
+            group = self._with_policy(group)
+        return self._apply(group, decision, decide(group, decision))
+
+    def _apply(self, group: GroupSnapshot, decision: ShareDecision, verdict: GroupDecision) -> GroupOutcome:
+        """Make the writes `decide` asked for, then report its outcome."""
+        name = group.name
+        self._why_not(name, decision)
+        if verdict.other_shares:
             logger.info("Group is also in shares modelshare leaves alone",
-                        extra={"group": group_name, "shares": [s.arn for s in view.unmanaged]})
-        if view.promoting:
-            return GroupOutcome(group_name, "promoting", "RAM is promoting the share; the next run continues")
-        if view.promoted:
-            # After promotion RAM owns the principals: change them there, and leave the resource
-            # policy alone (what a later put does to a promoted share is UNVERIFIED:
-            # docs/aws-behaviour.md, RAM-PUT-AFTER-PROMOTE).
-            return self._sync_share_principals(group_name, view.promoted, decision, why_not)
-        current = self.registry.get_policy(group_name)
-        written = self._write_statement(group_name, group_arn, decision, current)
-        if written is not None:
-            return written
-        if desired and view.from_policy:
-            assessment = policies.assess(current, desired)
-            if not assessment.promotable:
-                return self._not_promotable(group_name, "; ".join(assessment.problems))
-            try:
-                return self._promote_view(group_name, group_arn, view)
-            except PromotionNotReady as error:
-                return GroupOutcome(group_name, "promotion-pending", str(error))
-        return _settled(group_name, decision, why_not)
+                        extra={"group": name, "shares": list(verdict.other_shares)})
+        try:
+            for write in verdict.writes:
+                if write.kind == "tag-share":
+                    self._adopt(ShareView((), (), (), (write.share,)))
+                elif write.kind == "put-policy" and write.policy is not None:
+                    self.registry.put_policy(name, write.policy)
+                elif write.kind == "delete-policy":
+                    self.registry.delete_policy(name)
+                elif write.kind == "remove-consumers":
+                    self.shares.disassociate_principals(write.share, list(write.accounts))
+                elif write.kind == "add-consumers":
+                    if self._quota_stop is not None:
+                        return self._not_tried(name)
+                    try:
+                        self.shares.associate_principals(write.share, list(write.accounts))
+                    except RamQuotaReached as quota:
+                        return self._quota_reached(name, quota)
+                elif write.kind == "promote":
+                    shares = [h.share for h in group.holdings if h.share.arn in write.shares]
+                    try:
+                        return self._promote_shares(name, group.arn, shares)
+                    except PromotionNotReady as error:
+                        return GroupOutcome(name, "promotion-pending", str(error))
+        except GroupNotFound:
+            return GroupOutcome(name, "gone")
+        outcome = GroupOutcome(name, verdict.outcome, verdict.detail)
+        if outcome.action == "shared":
+            logger.info("Shared group", extra={"group": name, "consumers": list(decision.consumers)})
+            count("GroupsShared")
+        elif outcome.action == "unshared":
+            logger.info("Removed modelshare's statement", extra={"group": name, "reason": outcome.reason})
+            count("GroupsUnshared")
+        elif outcome.action == "consumers-changed":
+            logger.info("Changed consumers of promoted share", extra={"group": name, "changes": outcome.reason})
+            count("ShareConsumersChanged")
+        elif outcome.action == "not-promotable":
+            return self._not_promotable(name, outcome.reason)
+        return outcome
 
     def _why_not(self, group_name: str, decision: ShareDecision) -> str:
         if decision.conflict:
@@ -443,56 +480,10 @@ class OwnerService:
             return decision.conflict
         return "" if decision.consumers else "no allowlist rule matches"
 
-    def _write_statement(self, group_name: str, group_arn: str, decision: ShareDecision,
-                         current: dict[str, Any] | None) -> GroupOutcome | None:
-        """Put modelshare's statement as the allowlist wants it (or drop it), keeping everyone
-        else's; None when the policy is right already."""
-        desired = decision.consumers if decision.shared else ()
-        ours = policies.modelshare_statement(group_arn, desired, decision.actions) if desired else None
-        wanted = policies.merge(current, ours)
-        if policies.same_policy(current, wanted):
-            return None
-        if wanted is None:
-            self.registry.delete_policy(group_name)
-        else:
-            self.registry.put_policy(group_name, wanted)
-        if ours is None:
-            reason = decision.conflict or "no allowlist rule matches"
-            logger.info("Removed modelshare's statement", extra={"group": group_name, "reason": reason})
-            count("GroupsUnshared")
-            return GroupOutcome(group_name, "unshared", reason)
-        logger.info("Shared group", extra={"group": group_name, "consumers": list(desired)})
-        count("GroupsShared")
-        return GroupOutcome(group_name, "shared", ", ".join(desired))
-
-    def _sync_share_principals(self, group_name: str, shares: list[ResourceShare], decision: ShareDecision,
-                               why_not: str, *, add_only: bool = False) -> GroupOutcome:
-        desired = set(decision.consumers if decision.shared else ())
-        changes = []
-        for share in shares:
-            current = {a for p in self.shares.share_principals(share.arn) if (a := policies.account_of(p))}
-            added = sorted(desired - current)
-            removed = [] if add_only else sorted(current - desired)
-            if removed:
-                self.shares.disassociate_principals(share.arn, removed)
-                changes.append(f"removed {', '.join(removed)}")
-            if added:
-                if self._quota_stop is not None:
-                    return self._not_tried(group_name)
-                try:
-                    self.shares.associate_principals(share.arn, added)
-                except RamQuotaReached as quota:
-                    return self._quota_reached(group_name, quota)
-                changes.append(f"added {', '.join(added)}")
-        if not changes:
-            return _settled(group_name, decision, why_not)
-        logger.info("Changed consumers of promoted share", extra={"group": group_name, "changes": changes})
-        count("ShareConsumersChanged")
-        return GroupOutcome(group_name, "consumers-changed", "; ".join(changes))
-
     def _invite_again(self, share_arns: list[str], allowlist: Allowlist, failures: list[str]) -> list[GroupOutcome]:
         """Consumers whose invitation to a share of modelshare's failed (RAM's pending-invitation
-        quota) are associated again, as far as the allowlist still names them."""
+        quota) are associated again, as far as the allowlist still names them. Only adds: a
+        removal waits for the sweep."""
         outcomes = []
         for arn in share_arns:
             share = self.shares.share(arn)
@@ -503,8 +494,12 @@ class OwnerService:
             if name is None:
                 continue
             try:
-                outcomes.append(self._sync_share_principals(name, [share], allowlist.decide(self.account, name), "",
-                                                            add_only=True))
+                group = self._group_snapshot(name, resources[0], principals=True)
+                decision = allowlist.decide(self.account, name)
+                adds = tuple(w for w in decide(group, decision).writes if w.kind == "add-consumers" and w.share == arn)
+                detail = "; ".join(f"added {', '.join(w.accounts)}" for w in adds)
+                verdict = GroupDecision("", (), "", "consumers-changed" if adds else "converged", detail, adds, ())
+                outcomes.append(self._apply(group, decision, verdict))
             except Exception as error:
                 failures.append(self._failed(name, error))
         return outcomes
@@ -512,17 +507,15 @@ class OwnerService:
     def delete_orphaned_shares(self) -> list[GroupOutcome]:
         """Delete modelshare's promoted shares that held a model package group of this account
         and hold nothing any more (the group was deleted)."""
+        return self._delete_orphaned(self._ram_index(principals=False))
+
+    def _delete_orphaned(self, index: RamIndex) -> list[GroupOutcome]:
         outcomes = []
-        for share in list(self.shares.owned_shares()):
-            if share.feature_set != STANDARD or not share.tagged_by_modelshare or self.shares.share_resource_arns(share.arn):
-                continue
-            past = self.shares.share_resource_arns(share.arn, include_past=True)
-            groups = [name for arn in past if (name := policies.group_name_of(arn, self.account))]
-            if groups:
-                self.shares.delete_share(share.arn)
-                logger.info("Deleted share of deleted group", extra={"share": share.arn, "groups": groups})
-                count("SharesDeleted")
-                outcomes.append(GroupOutcome(", ".join(groups), "share-deleted", share.arn))
+        for arn, groups in index.orphaned(self.account):
+            self.shares.delete_share(arn)
+            logger.info("Deleted share of deleted group", extra={"share": arn, "groups": groups})
+            count("SharesDeleted")
+            outcomes.append(GroupOutcome(", ".join(groups), "share-deleted", arn))
         return outcomes
 
     @staticmethod
@@ -532,45 +525,13 @@ class OwnerService:
 
     # -- state ------------------------------------------------------------------------------
     def group_state(self, group_name: str, allowlist: Allowlist) -> GroupState | None:
-        """Reads only: where the group stands and why."""
+        """Reads only: where the group stands and why, as `decide` sees it."""
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
-        decision = allowlist.decide(self.account, group_name)
-        desired = decision.consumers if decision.shared else ()
-        current = self.registry.get_policy(group_name)
-        view = self._view(group_arn, adopt=False)
-        others = tuple(s.arn for s in view.unmanaged)
-        note = f"; also in {len(others)} share(s) modelshare leaves alone" if others else ""
-        accounts = tuple(sorted({a for s in policies.statements(current) for p in policies.principals_of(s)
-                                 if (a := policies.account_of(p))}))
-
-        def state(status: str, consumers: tuple[str, ...], reason: str) -> GroupState:
-            return GroupState(group_arn, status, consumers, reason + note, others)
-
-        if decision.conflict:
-            return state("conflict", accounts, decision.conflict)
-        if view.promoted:
-            # RAM, not the policy, says who the consumers of a promoted share are.
-            consumers = tuple(sorted({a for s in view.promoted for p in self.shares.share_principals(s.arn)
-                                      if (a := policies.account_of(p))}))
-            missing = sorted(set(desired) - set(consumers))
-            pending = f"; not yet invited: {', '.join(missing)}" if missing else ""
-            if not consumers:
-                return state("not-shared", consumers, "promoted share has no consumers" + pending)
-            return state("discoverable", consumers, "promoted RAM share" + pending)
-        if view.promoting:
-            return state("accessible-not-discoverable", accounts, "RAM is promoting the share")
-        if not policies.statements(current):
-            return state("not-shared", accounts, "no resource policy yet" if desired else "no allowlist rule matches")
-        assessment = policies.assess(current, desired)
-        if not assessment.promotable:
-            reason = "; ".join(assessment.problems)
-        elif not view.from_policy:
-            reason = "RAM has not created the share yet"
-        else:
-            reason = "share is CREATED_FROM_POLICY: promotion pending"
-        return state("accessible-not-discoverable", accounts, reason)
+        group = self._with_policy(self._group_snapshot(group_name, group_arn, principals=True))
+        verdict = decide(group, allowlist.decide(self.account, group_name))
+        return GroupState(group_arn, verdict.status, verdict.consumers, verdict.reason, verdict.other_shares)
 
 
 def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:

@@ -20,6 +20,8 @@ STANDARD = "STANDARD"
 PENDING = "PENDING"
 ATTACHABLE = "ATTACHABLE"  # PermissionStatus
 FAILED = "FAILED"  # ResourceShareAssociationStatus
+# Associations that give access, or are on their way to (an invitation is pending).
+LIVE_ASSOCIATIONS = frozenset({"ASSOCIATED", "ASSOCIATING"})
 # The RAM resource type of a model package group as RAM is expected to report it. UNVERIFIED
 # (docs/aws-behaviour.md, RAM-TYPE): compared case-insensitively, and only a hint; a shared
 # resource is judged by its ARN.
@@ -46,6 +48,19 @@ class ResourceShare:
     @property
     def tagged_by_modelshare(self) -> bool:
         return (MANAGED_TAG_KEY, MANAGED_TAG_VALUE) in self.tags
+
+
+@dataclass(frozen=True)
+class Association:
+    """A resource or principal association of one of this account's shares."""
+
+    share_arn: str
+    entity: str  # the resource ARN, or the principal
+    status: str
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_ASSOCIATIONS
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,10 @@ class RamQuotaReached(Exception):
         self.account_wide = account_wide
 
 
+class GroupNotFound(Exception):
+    """The model package group does not exist (any more)."""
+
+
 class InvitationClosed(Exception):
     """The invitation can no longer be accepted (expired, rejected or gone)."""
 
@@ -121,9 +140,13 @@ class AllowlistUnavailable(Exception):
 
 class ModelRegistry(Protocol):
     def group_arn(self, group_name: str) -> str | None: ...
-    def group_names(self) -> Iterator[str]: ...
+    def groups(self) -> Iterator[tuple[str, str]]:
+        """(name, ARN) of every group of this account, from the listing."""
+        ...
     def get_policy(self, group_name: str) -> dict[str, Any] | None: ...
-    def put_policy(self, group_name: str, policy: dict[str, Any]) -> None: ...
+    def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
+        """Raises GroupNotFound."""
+        ...
     def delete_policy(self, group_name: str) -> None: ...
     def cross_account_group_arns(self) -> list[str]: ...
     def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
@@ -143,8 +166,9 @@ class ResourceShares(Protocol):
     def share_principals(self, share_arn: str) -> list[str]:
         """The principals of the share that have or are being offered access."""
         ...
-    def shares_with_principal_status(self, status: str) -> set[str]:
-        """ARNs of this account's shares with a principal association in `status`."""
+    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
+        """Every RESOURCE or PRINCIPAL association of this account's shares (with `status`: in
+        that status only), in one paged pass."""
         ...
     def permissions(self, share_arn: str) -> list[SharePermission]: ...
     def permission_actions(self, permission_arn: str) -> frozenset[str]:

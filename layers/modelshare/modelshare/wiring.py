@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Protocol
 
 import boto3
 
@@ -23,25 +25,44 @@ def dry_run_plan() -> Plan | None:
     return Plan() if os.environ.get(DRY_RUN_ENV, "false").strip().lower() == "true" else None
 
 
-def owner_service(session: boto3.session.Session, plan: Plan | None = None, *,
+class InvocationContext(Protocol):
+    invoked_function_arn: str
+
+
+class PerEnvironment[T]:
+    """A function's services, built at its first invocation with the account its context names,
+    then kept for the execution environment: importing a handler makes no AWS call."""
+
+    def __init__(self, build: Callable[[str], T]) -> None:
+        self._build = build
+        self._built: T | None = None
+
+    def __call__(self, context: InvocationContext) -> T:
+        if self._built is None:
+            self._built = self._build(context.invoked_function_arn.split(":")[4])
+        return self._built
+
+
+def owner_service(session: boto3.session.Session, plan: Plan | None = None, *, account: str | None = None,
                   allowlist_source: AllowlistSource | None = None) -> OwnerService:
     """With a `plan`, every write is recorded there instead of made (dry run). The allowlist
-    comes from the parameter the environment names unless `allowlist_source` is given."""
+    comes from the parameter the environment names unless `allowlist_source` is given. Without
+    `account`, STS says which it is."""
     registry = SageMakerRegistry(session)
     shares = RamShares(session)
     return OwnerService(
-        account=account_id(session),
+        account=account or account_id(session),
         registry=registry if plan is None else DryRunRegistry(registry, plan),
         shares=shares if plan is None else DryRunShares(shares, plan),
         allowlist_source=allowlist_source or SsmAllowlistSource(session, allowlist_parameter_name()),
     )
 
 
-def consumer_service(session: boto3.session.Session, plan: Plan | None = None, *,
+def consumer_service(session: boto3.session.Session, plan: Plan | None = None, *, account: str | None = None,
                      allowlist_source: AllowlistSource | None = None) -> ConsumerService:
     shares = RamShares(session)
     return ConsumerService(
-        account=account_id(session),
+        account=account or account_id(session),
         shares=shares if plan is None else DryRunShares(shares, plan),
         allowlist_source=allowlist_source or SsmAllowlistSource(session, allowlist_parameter_name()),
     )

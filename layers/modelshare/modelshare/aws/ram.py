@@ -11,8 +11,10 @@ from botocore.exceptions import ClientError
 
 from modelshare.aws import CLIENT_CONFIG
 from modelshare.ports import (
+    LIVE_ASSOCIATIONS,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
+    Association,
     Invitation,
     InvitationClosed,
     ManagedPermission,
@@ -25,7 +27,8 @@ from modelshare.ports import (
     SharePermission,
 )
 
-_LIVE_ASSOCIATIONS = ("ASSOCIATED", "ASSOCIATING")
+# RAM's largest page (ram/service-2.json, MaxResults): fewer calls for a big account.
+_PAGE = {"PageSize": 500}
 _CLOSED_INVITATION = {
     "ResourceShareInvitationExpiredException",
     "ResourceShareInvitationAlreadyRejectedException",
@@ -51,7 +54,7 @@ class RamShares:
             association["resourceShareArn"]
             for page in paginator.paginate(associationType="RESOURCE", resourceArn=resource_arn)
             for association in page["resourceShareAssociations"]
-            if association["status"] in _LIVE_ASSOCIATIONS
+            if association["status"] in LIVE_ASSOCIATIONS
         })
         if not share_arns:
             return []
@@ -70,7 +73,8 @@ class RamShares:
 
     def _shares(self, **filters: object) -> Iterator[ResourceShare]:
         paginator = self._client.get_paginator("get_resource_shares")
-        for page in paginator.paginate(resourceOwner="SELF", resourceShareStatus="ACTIVE", **filters):
+        for page in paginator.paginate(resourceOwner="SELF", resourceShareStatus="ACTIVE", PaginationConfig=_PAGE,
+                                       **filters):
             for share in page["resourceShares"]:
                 tags = tuple((t["key"], t.get("value", "")) for t in share.get("tags", []))
                 yield ResourceShare(share["resourceShareArn"], share.get("name", ""),
@@ -78,18 +82,20 @@ class RamShares:
 
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
         return [a["associatedEntity"] for a in self._associations("RESOURCE", resourceShareArns=[share_arn])
-                if include_past or a["status"] in _LIVE_ASSOCIATIONS]
+                if include_past or a["status"] in LIVE_ASSOCIATIONS]
 
     def share_principals(self, share_arn: str) -> list[str]:
         return [a["associatedEntity"] for a in self._associations("PRINCIPAL", resourceShareArns=[share_arn])
-                if a["status"] in _LIVE_ASSOCIATIONS]
+                if a["status"] in LIVE_ASSOCIATIONS]
 
-    def shares_with_principal_status(self, status: str) -> set[str]:
-        return {a["resourceShareArn"] for a in self._associations("PRINCIPAL", associationStatus=status)}
+    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
+        filters = {} if status is None else {"associationStatus": status}
+        for item in self._associations(kind, **filters):
+            yield Association(item["resourceShareArn"], item["associatedEntity"], item["status"])
 
     def _associations(self, kind: str, **filters: Any) -> Iterator[dict[str, Any]]:
         paginator = self._client.get_paginator("get_resource_share_associations")
-        for page in paginator.paginate(associationType=kind, **filters):
+        for page in paginator.paginate(associationType=kind, PaginationConfig=_PAGE, **filters):
             yield from page["resourceShareAssociations"]
 
     def permissions(self, share_arn: str) -> list[SharePermission]:

@@ -10,7 +10,10 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.aws import CLIENT_CONFIG
-from modelshare.ports import PROMOTED_SHARE_TAG_KEY
+from modelshare.ports import PROMOTED_SHARE_TAG_KEY, GroupNotFound
+
+# ListModelPackageGroups' largest page (sagemaker/service-2.json, MaxResults).
+_PAGE = {"PageSize": 100}
 
 
 class SageMakerRegistry:
@@ -37,8 +40,13 @@ class SageMakerRegistry:
         return json.loads(document)
 
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
-        self._client.put_model_package_group_policy(
-            ModelPackageGroupName=group_name, ResourcePolicy=json.dumps(policy, separators=(",", ":")))
+        try:
+            self._client.put_model_package_group_policy(
+                ModelPackageGroupName=group_name, ResourcePolicy=json.dumps(policy, separators=(",", ":")))
+        except ClientError as error:
+            if _is_missing(error):
+                raise GroupNotFound(group_name) from error
+            raise
 
     def delete_policy(self, group_name: str) -> None:
         try:
@@ -66,11 +74,11 @@ class SageMakerRegistry:
                     return str(tag.get("Value", "")) or None
         return None
 
-    def group_names(self) -> Iterator[str]:
+    def groups(self) -> Iterator[tuple[str, str]]:
         paginator = self._client.get_paginator("list_model_package_groups")
-        for page in paginator.paginate():
+        for page in paginator.paginate(PaginationConfig=_PAGE):
             for group in page["ModelPackageGroupSummaryList"]:
-                yield group["ModelPackageGroupName"]
+                yield group["ModelPackageGroupName"], group["ModelPackageGroupArn"]
 
 
 def _is_missing(error: ClientError) -> bool:

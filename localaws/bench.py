@@ -1,0 +1,296 @@
+"""`make bench`: what modelshare costs at organisation scale, measured on the local AWS.
+
+Every call pays the cost model's latency and takes a token from its API's bucket
+(localaws/costs.py), so the simulated times and throttled calls below are what the rates allow.
+The local Lambda runs one invocation at a time: a simulated completion time is an upper bound.
+
+Scenarios (one owner and one consumer account, both running the stack with Role=both):
+- sweep: a converged organisation of N groups (half shared, half no rule names), seeded in the
+  emulator's state (localaws/seed.py), swept once by OwnerReconcileFunction;
+- edit: the same organisation after an allowlist edit that adds a consumer to every shared group;
+- burst: N groups created in one go by a pipeline (half allowlisted), through the event path.
+
+Prints a table per scenario, the cold-start ratio and the layer size, writes bench/results.json
+and bench/scale.png (git ignores bench/). Speed goals live here, never in timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localaws.cloud import LocalCloud
+from localaws.deployment import PROJECT_ROOT, Deployment
+from localaws.lambdas import DeployedFunction, Invocation
+from localaws.registry_state import RamQuotas
+from localaws.seed import seed_groups, seed_shared_groups
+
+OWNER = "111111111111"
+CONSUMER = "222222222222"
+SECOND_CONSUMER = "333333333333"
+REGION = "eu-west-1"
+OUT = PROJECT_ROOT / "bench"
+BUILD_LAYER = PROJECT_ROOT / ".aws-sam" / "build" / "ModelshareLayer"
+_WRITES = ("Put", "Delete", "Associate", "Disassociate", "Promote", "Accept", "Tag", "Untag", "Add", "Create",
+           "Send", "Reject")
+
+
+@dataclass
+class Result:
+    scenario: str
+    groups: int
+    shared: int
+    calls: dict[str, Counter[str]] = field(default_factory=dict)  # function -> operation -> calls
+    writes: int = 0
+    throttled: int = 0
+    longest_invocation: float = 0.0
+    timeout: float = 0.0
+    simulated_seconds: float = 0.0
+    invocations: int = 0
+    failed_invocations: int = 0
+    wall_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def per_group(self, function: str) -> float:
+        return sum(self.calls.get(function, Counter()).values()) / max(1, self.shared or self.groups)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "groups": self.groups, "shared": self.shared,
+                "calls": {f: dict(c) for f, c in self.calls.items()}, "writes": self.writes,
+                "throttled": self.throttled, "longest_invocation_seconds": self.longest_invocation,
+                "timeout_seconds": self.timeout, "simulated_seconds": self.simulated_seconds,
+                "invocations": self.invocations, "failed_invocations": self.failed_invocations,
+                "wall_seconds": self.wall_seconds, "notes": self.notes}
+
+
+def _allowlist(*consumers: str) -> str:
+    return json.dumps({"version": 1, "shares": [{"owner": OWNER, "groups": ["shared-*"], "consumers": list(consumers)}]})
+
+
+class _Bench:
+    def __init__(self, scenario: str, groups: int, shared: int) -> None:
+        self.result = Result(scenario, groups, shared)
+        self.cloud = LocalCloud(ram_quotas=RamQuotas())
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> _Bench:
+        self.cloud.__enter__()
+        self.deployment = Deployment(self.cloud, REGION)
+        for account in (OWNER, CONSUMER, SECOND_CONSUMER):
+            self.cloud.add_account(account)
+            self.deployment.install(account)
+            self.deployment.put_allowlist(account, _allowlist(CONSUMER))
+        self.deployment.settle()
+        self.mark = len(self.cloud.calls)
+        self.invocations_mark = len(self.deployment.lambdas.invocations)
+        self.clock_mark = self.cloud.clock.now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cloud.__exit__(*exc)
+
+    def function(self, account: str, logical_id: str) -> DeployedFunction:
+        return next(f for f in self.deployment.lambdas.functions[account] if f.spec.logical_id == logical_id)
+
+    def measure(self) -> Result:
+        result = self.result
+        for call in self.cloud.calls[self.mark:]:
+            if call.caller is None:
+                continue
+            result.calls.setdefault(call.caller, Counter())[call.operation] += 1
+            if call.error_code == "ThrottlingException":
+                result.throttled += 1
+            elif call.error_code is None and call.operation.startswith(_WRITES):
+                result.writes += 1
+        invocations: list[Invocation] = self.deployment.lambdas.invocations[self.invocations_mark:]
+        result.invocations = len(invocations)
+        result.failed_invocations = sum(1 for i in invocations if not i.ok)
+        for invocation in invocations:
+            function = self.function(invocation.account, invocation.function)
+            result.longest_invocation = max(result.longest_invocation, invocation.duration_seconds)
+            result.timeout = max(result.timeout, function.spec.timeout_seconds)
+            if not invocation.ok and invocation.error and invocation.error not in result.notes:
+                result.notes.append(invocation.error[:160])
+        result.simulated_seconds = (self.cloud.clock.now() - self.clock_mark).total_seconds()
+        result.wall_seconds = time.perf_counter() - self.started
+        return result
+
+
+def _names(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{i:05d}" for i in range(count)]
+
+
+def sweep(groups: int) -> Result:
+    shared = groups // 2
+    with _Bench("sweep", groups, shared) as bench:
+        seed_shared_groups(bench.cloud, OWNER, (CONSUMER,), REGION, _names("shared", shared))
+        seed_groups(bench.cloud, OWNER, REGION, _names("other", groups - shared))
+        bench.deployment.lambdas.invoke(bench.function(OWNER, "OwnerReconcileFunction"), _scheduled())
+        return bench.measure()
+
+
+def edit(groups: int) -> Result:
+    shared = groups // 2
+    with _Bench("edit", groups, shared) as bench:
+        seed_shared_groups(bench.cloud, OWNER, (CONSUMER,), REGION, _names("shared", shared))
+        seed_groups(bench.cloud, OWNER, REGION, _names("other", groups - shared))
+        bench.deployment.put_allowlist(OWNER, _allowlist(CONSUMER, SECOND_CONSUMER))
+        bench.deployment.put_allowlist(SECOND_CONSUMER, _allowlist(CONSUMER, SECOND_CONSUMER))
+        bench.deployment.settle()
+        return bench.measure()
+
+
+def burst(groups: int) -> Result:
+    shared = groups // 2
+    with _Bench("burst", groups, shared) as bench:
+        sagemaker = bench.deployment.client(OWNER, "sagemaker")
+        for name in _names("shared", shared) + _names("other", groups - shared):
+            sagemaker.create_model_package_group(ModelPackageGroupName=name)
+        bench.deployment.settle()
+        result = bench.measure()
+        discoverable = len(bench.deployment.client(CONSUMER, "sagemaker").list_model_package_groups(
+            CrossAccountFilterOption="CrossAccount", MaxResults=100).get("ModelPackageGroupSummaryList", []))
+        result.notes.append(f"discoverable by the consumer (first page): {discoverable}")
+        return result
+
+
+def _scheduled() -> dict[str, Any]:
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": OWNER, "time": "2026-01-05T09:00:00Z", "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:{OWNER}:rule/sweep"], "detail": {}}
+
+
+# -- cold start ----------------------------------------------------------------------------------
+_BARE = """
+import boto3
+session = boto3.session.Session()
+for service in ("sagemaker", "ram", "ssm"):
+    session.client(service)
+"""
+_HANDLER = """
+import importlib.util, sys
+sys.path[:0] = [{layer!r}, {code!r}]
+spec = importlib.util.spec_from_file_location("app", {code!r} + "/app.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+class Context:
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:111111111111:function:modelshare-bench"
+module.services(Context())
+"""
+
+
+def cold_start(runs: int = 9) -> dict[str, Any]:
+    """Whole-process medians with tracing off: a handler module plus its services (built as on
+    the first invocation, no AWS call), against `import boto3` plus the same clients."""
+    layer = BUILD_LAYER / "python"
+    code = PROJECT_ROOT / "functions" / "share_on_create"
+    if not layer.is_dir():
+        return {"error": f"no layer build at {layer}: run `make build` first"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "MODELSHARE_"))}
+    env.update({"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench", "AWS_LAMBDA_FUNCTION_NAME": "modelshare-bench",
+                "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "modelshare",
+                "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist", "PYTHONDONTWRITEBYTECODE": "1"})
+
+    def median(source: str) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", source], env=env, check=True)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    bare = median(_BARE)
+    handler = median(_HANDLER.format(layer=str(layer), code=str(code)))
+    size = sum(f.stat().st_size for f in BUILD_LAYER.rglob("*") if f.is_file())
+    shipped = sorted(p.name for p in layer.iterdir() if p.is_dir() and not p.name.endswith(".dist-info"))
+    return {"bare_seconds": bare, "handler_seconds": handler, "ratio": handler / bare, "layer_bytes": size,
+            "layer_packages": shipped}
+
+
+# -- report ----------------------------------------------------------------------------------------
+def print_table(results: list[Result]) -> None:
+    functions = sorted({f for r in results for f in r.calls})
+    head = ["N", "shared", *[f.removesuffix("Function") for f in functions], "writes", "throttled",
+            "longest inv. s", "timeout s", "failed inv."]
+    rows = [[str(r.groups), str(r.shared), *[f"{r.per_group(f):.2f}" for f in functions], str(r.writes),
+             str(r.throttled), f"{r.longest_invocation:.1f}", f"{r.timeout:.0f}",
+             f"{r.failed_invocations}/{r.invocations}"] for r in results]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    for r in results:
+        for note in r.notes:
+            print(f"  N={r.groups}: {note}")
+
+
+def plot(results: list[Result], path: Path) -> None:
+    import matplotlib  # a bench dependency only
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (calls, seconds) = plt.subplots(1, 2, figsize=(11, 4))
+    for scenario in sorted({r.scenario for r in results}):
+        points = sorted((r for r in results if r.scenario == scenario), key=lambda r: r.groups)
+        ns = [r.groups for r in points]
+        calls.plot(ns, [sum(sum(c.values()) for c in r.calls.values()) / max(1, r.shared) for r in points],
+                   marker="o", label=scenario)
+        seconds.plot(ns, [max(r.longest_invocation, 1e-3) for r in points], marker="o", label=scenario)
+    calls.set(xscale="log", yscale="log", xlabel="groups (N)", ylabel="API calls per shared group",
+              title="Calls per shared group")
+    seconds.set(xscale="log", yscale="log", xlabel="groups (N)", ylabel="simulated seconds",
+                title="Longest invocation (simulated)")
+    seconds.axhline(300, color="grey", linestyle="--", label="sweep timeout (300 s)")
+    for axis in (calls, seconds):
+        axis.legend()
+        axis.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+SCENARIOS = {"sweep": (sweep, (10, 100, 1000, 10000)), "edit": (edit, (10, 100, 1000)), "burst": (burst, (10, 100))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="the smallest size of each scenario only")
+    args = parser.parse_args(argv)
+    OUT.mkdir(exist_ok=True)
+    results: list[Result] = []
+    for name, (run, sizes) in SCENARIOS.items():
+        print(f"\n## {name}: {run.__doc__ or ''}".rstrip())
+        scenario_results = []
+        for size in sizes[:1] if args.quick else sizes:
+            scenario_results.append(run(size))
+            print(f"  N={size}: {scenario_results[-1].wall_seconds:.0f} s wall", flush=True)
+        print_table(scenario_results)
+        results.extend(scenario_results)
+    cold = cold_start()
+    print("\n## cold start (tracing off, whole-process medians)")
+    print(json.dumps(cold, indent=2))
+    (OUT / "results.json").write_text(json.dumps({"results": [r.as_dict() for r in results], "cold_start": cold,
+                                                  "machine": _machine()}, indent=2))
+    plot(results, OUT / "scale.png")
+    print(f"\nWrote {OUT / 'results.json'} and {OUT / 'scale.png'}")
+    return 0
+
+
+def _machine() -> str:
+    return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, {sys.platform}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

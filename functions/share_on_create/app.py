@@ -3,10 +3,10 @@
 from dataclasses import asdict
 
 import boto3
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
+from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
 
 plan = wiring.dry_run_plan()

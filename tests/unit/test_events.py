@@ -5,11 +5,11 @@ import json
 from pathlib import Path
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from moto.events.models import EventPattern
 
 from localaws.template import StackTemplate
 from modelshare.events import (
+    EventBridgeEvent,
     UnsupportedEvent,
     group_from_cloudtrail,
     is_ram_failure,

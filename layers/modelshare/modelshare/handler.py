@@ -7,11 +7,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare.dry_run import Plan, with_plan
-from modelshare.events import UnsupportedEvent
+from modelshare.events import EventBridgeEvent, UnsupportedEvent
 from modelshare.observability import count, logger, metrics, traced
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]

@@ -11,7 +11,7 @@ SAM_ENV = SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 PATH="$(dir $(PYTHON3
 PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	[ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: venv tools lint build test unit integration demo aws-smoke clean
+.PHONY: venv tools lint build test unit integration demo bench aws-smoke clean
 
 $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)" >&2; exit 1; }
@@ -54,6 +54,11 @@ integration: venv build
 
 demo: venv
 	$(BIN)/modelshare simulate examples/demo.json
+
+# Scale scenarios on the local AWS (N = 10 to 10,000 groups), the cold-start ratio and the layer
+# size: tables on stdout, bench/results.json and bench/scale.png. Speed goals live here.
+bench: venv build
+	$(BIN)/python -m localaws.bench
 
 # The seed flow against real AWS, through modelshare's own code: two sandbox accounts, by profile.
 # It records what AWS answered for the UNVERIFIED behaviours in .aws-smoke/aws.json and removes

@@ -66,6 +66,13 @@ class Invocation:
     duration_seconds: float = 0.0  # simulated
 
     @property
+    def events(self) -> list[dict[str, Any]]:
+        """The EventBridge events the invocation carried: the event, or a queue batch's bodies."""
+        if isinstance(self.event.get("Records"), list):
+            return [json.loads(record["body"]) for record in self.event["Records"]]
+        return [self.event]
+
+    @property
     def log_records(self) -> list[dict[str, Any]]:
         """The structured (JSON) lines the invocation printed: Powertools logs and metrics."""
         records = []
@@ -200,7 +207,11 @@ class LambdaService:
                 continue
             self._deliver(function, event, delay=DELIVERY_DELAY_SECONDS)
         for pattern, queue_arn in self.queue_rules.get((account, region), []):
-            if pattern.matches_event(event):
+            if not pattern.matches_event(event):
+                continue
+            # The delivery policy (fault injection) sees the function the queue feeds.
+            mapping = self.mappings.get(queue_arn)
+            for _ in range(self.delivery_policy(mapping.function, event) if mapping is not None else 1):
                 self.cloud.clock.call_later(DELIVERY_DELAY_SECONDS, lambda q=queue_arn: self.enqueue(q, event),
                                             f"deliver {event['detail-type']} to {queue_arn}", internal=False)
 

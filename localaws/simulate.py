@@ -251,7 +251,8 @@ class Simulation:
         return f"t+{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
     def _tell_invocation(self, invocation: Invocation) -> None:
-        trigger = invocation.event.get("detail", {}).get("eventName") or invocation.event.get("detail-type")
+        kinds = dict.fromkeys(e.get("detail", {}).get("eventName") or e.get("detail-type") for e in invocation.events)
+        trigger = ", ".join(str(k) for k in kinds)
         head = f"[{invocation.account}] {invocation.function} (attempt {invocation.attempt}) on {trigger}"
         if not invocation.ok:
             self._say(f"{head}: FAILED {invocation.error}; Lambda will retry or give up")

@@ -262,6 +262,8 @@ class RenderedStack:
             return f"arn:aws:sqs:{self.region}:{self.account}:{self.physical_name(name)}"
         if resource["Type"] == "AWS::S3::Bucket" and attribute == "Arn":
             return f"arn:aws:s3:::{self.physical_name(name).lower()}"
+        if resource["Type"] == "AWS::Events::Rule" and attribute == "Arn":
+            return f"arn:aws:events:{self.region}:{self.account}:rule/{self.physical_name(name)}"
         raise NotImplementedError(f"!GetAtt {name}.{attribute} is not supported by the local template reader")
 
     @staticmethod

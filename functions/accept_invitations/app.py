@@ -1,5 +1,6 @@
-"""A RAM state change, a schedule or an allowlist change -> accept the pending invitations the
-allowlist allows, and no other. This is the consumer side's reconcile."""
+"""RAM state changes (in batches from an SQS queue), a schedule or an allowlist change -> accept
+the pending invitations the allowlist allows, and no other. This is the consumer side's
+reconcile."""
 
 from dataclasses import asdict
 
@@ -17,9 +18,14 @@ services = wiring.PerEnvironment(
 
 
 @eventbridge_handler(plan)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
-    consumer = services(context)
-    trigger = events.require_sweep_trigger(event, allowlist_parameter_name())
-    # A RAM wake-up may use the cached allowlist; a schedule or an allowlist change reads it afresh.
-    outcomes = consumer.accept_allowed_invitations(fresh_allowlist=trigger != "ram")
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
+    parameter = allowlist_parameter_name()
+    triggers = events.each_valid(batch, lambda event: (events.require_sweep_trigger(event, parameter), event))
+    ram = [event for trigger, event in triggers if trigger == "ram"]
+    if len(ram) == len(triggers):
+        # RAM wake-ups: the invitations they name (every one when one names none), with the
+        # cached allowlist (an acceptance is confirmed on a fresh read).
+        outcomes = services(context).accept_allowed_invitations(about=events.invitations_named(ram))
+    else:  # a schedule or an allowlist change: every invitation, the allowlist read afresh
+        outcomes = services(context).accept_allowed_invitations(fresh_allowlist=True)
     return {"outcomes": [asdict(o) for o in outcomes]}

@@ -1,5 +1,6 @@
-"""PutModelPackageGroupPolicy (CloudTrail) or a RAM state change -> promote the share RAM made
-from the policy, so consumers can discover the group."""
+"""PutModelPackageGroupPolicy (CloudTrail) and RAM state changes, in batches from an SQS queue ->
+promote the shares RAM made from the groups' policies, so consumers can discover the groups,
+and invite again consumers whose invitation failed. A burst of events costs one run."""
 
 from dataclasses import asdict
 
@@ -15,12 +16,24 @@ services = wiring.PerEnvironment(
     lambda account: wiring.owner_service(boto3.session.Session(), plan, account=account))
 
 
-@eventbridge_handler(plan)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
-    owner = services(context)
+def _read(event: EventBridgeEvent) -> tuple[str, EventBridgeEvent]:
     if event.source == events.RAM_SOURCE:
         events.require_ram_event(event)
-        outcomes = owner.promote_pending_shares(invite_again=not events.is_ram_failure(event))
-        return {"outcomes": [asdict(o) for o in outcomes]}
-    group = events.group_from_cloudtrail(event, "PutModelPackageGroupPolicy")
-    return asdict(owner.promote_group(group))
+        return "", event
+    return events.group_from_cloudtrail(event, "PutModelPackageGroupPolicy"), event
+
+
+@eventbridge_handler(plan)
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
+    accepted = events.each_valid(batch, _read)
+    groups = [group for group, _ in accepted if group]
+    ram = [event for group, event in accepted if not group]
+    # The shares RAM's events name; every share when one names none, or when an invitation was
+    # answered (promotions stopped by the invitation quota may go on now).
+    share_arns = None if any(events.frees_invitation_quota(e) for e in ram) else events.shares_named(ram)
+    outcomes = services(context).promote_pending_shares(
+        groups=groups, share_arns=share_arns,
+        # A wake-up that only reports failures must not invite again: a failing invitation
+        # would wake it again, a loop (the next acceptance or the sweep invites again).
+        invite_again=any(not events.is_ram_failure(event) for event in ram))
+    return {"outcomes": [asdict(o) for o in outcomes]}

@@ -16,13 +16,16 @@ services = wiring.PerEnvironment(
     lambda account: wiring.owner_service(boto3.session.Session(), plan, account=account))
 
 
-@eventbridge_handler(plan)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
-    owner = services(context)
+def _read(event: EventBridgeEvent) -> str:
     if event.source == events.SAGEMAKER_SOURCE:
         events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
-        outcomes = owner.delete_orphaned_shares()
-    else:
-        events.require_sweep_trigger(event, allowlist_parameter_name())
-        outcomes = owner.reconcile()
+        return "deleted"
+    return events.require_sweep_trigger(event, allowlist_parameter_name())
+
+
+@eventbridge_handler(plan)
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
+    owner = services(context)
+    triggers = events.each_valid(batch, _read)
+    outcomes = owner.delete_orphaned_shares() if set(triggers) == {"deleted"} else owner.reconcile()
     return {"outcomes": [asdict(o) for o in outcomes]}

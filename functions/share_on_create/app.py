@@ -1,4 +1,5 @@
-"""CreateModelPackageGroup (CloudTrail) -> put the policy the allowlist asks for."""
+"""CreateModelPackageGroup (CloudTrail), in batches from an SQS queue -> put the policy the
+allowlist asks for on each new group (one fresh allowlist read per batch)."""
 
 from dataclasses import asdict
 
@@ -15,7 +16,6 @@ services = wiring.PerEnvironment(
 
 
 @eventbridge_handler(plan)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
-    owner = services(context)
-    group = events.group_from_cloudtrail(event, "CreateModelPackageGroup")
-    return asdict(owner.share_group(group))
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
+    names = events.each_valid(batch, lambda event: events.group_from_cloudtrail(event, "CreateModelPackageGroup"))
+    return {"outcomes": [asdict(o) for o in services(context).share_groups(names)]}

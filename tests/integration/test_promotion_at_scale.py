@@ -164,4 +164,4 @@ def test_simulate_reports_what_the_run_cost(capsys, tmp_path):
     assert report["ram_usage"] == {
         OWNER: {"customer_managed_permissions": 0, "resource_shares": 1, "pending_invitations_sent": 0},
         CONSUMER: {"customer_managed_permissions": 0, "resource_shares": 0, "pending_invitations_sent": 0}}
-    assert 60 < report["simulated_seconds"] < 3600
+    assert 20 < report["simulated_seconds"] < 3600  # RAM makes the share in 20 s; the queue batches wait for it

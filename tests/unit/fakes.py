@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -169,8 +169,8 @@ class FakeShares:
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         return [permission for permission, _ in self.customer_permissions.values()]
 
-    def invitations(self) -> Iterator[Invitation]:
-        return iter(list(self.pending))
+    def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
+        return iter([i for i in self.pending if about is None or i.arn in about or i.share_arn in about])
 
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         if invitation_arn in self.closed_invitations:

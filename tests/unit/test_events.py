@@ -30,8 +30,12 @@ def sample(name, **detail_changes):
 def routed_to(event, role="both", stack_account=None, **parameters) -> set[str]:
     stack = StackTemplate(ROOT / "template.yaml").render(stack_account or event["account"], event["region"],
                                                          {"Role": role, **parameters})
-    return {fn.logical_id for fn in stack.functions()
-            if any(EventPattern.load(json.dumps(p)).matches_event(event) for p in fn.patterns)}
+    direct = {fn.logical_id for fn in stack.functions()
+              if any(EventPattern.load(json.dumps(p)).matches_event(event) for p in fn.patterns)}
+    # Rules that feed a queue, and the functions that queue's event source mapping invokes.
+    queues = {queue for rule in stack.rules() if EventPattern.load(json.dumps(rule.pattern)).matches_event(event)
+              for queue in rule.queue_arns}
+    return direct | {fn.logical_id for fn in stack.functions() if any(s.queue_arn in queues for s in fn.queue_sources)}
 
 
 def test_each_sample_event_reaches_its_function():

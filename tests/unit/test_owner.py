@@ -71,7 +71,8 @@ def test_unmatched_conflicting_missing_groups_and_invalid_allowlist_write_nothin
     assert service.share_group("fraud").action == "not-shared"
     conflict = service.share_group("churn-xgb")
     assert conflict.action == "conflict" and "different access" in conflict.reason
-    assert service.share_group("deleted-group").action == "gone"
+    assert service.share_group("deleted-group").action == "not-shared", "no rule names it: decided without a call"
+    assert service.share_group("churn-deleted").action == "gone"
     invalid = OwnerService(OWNER, registry, FakeShares(), FixedAllowlist('{"version": 1}'))
     assert invalid.share_group("churn-xgb").action == "skipped"
     assert registry.puts == []

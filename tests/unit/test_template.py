@@ -142,12 +142,26 @@ def test_role_selects_functions_and_their_alarms_and_logs(role, functions):
 
 
 def test_failures_never_vanish():
-    for function in FUNCTIONS.values():
-        invoke = function["Properties"]["EventInvokeConfig"]
-        assert invoke["MaximumRetryAttempts"] == 2
-        assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}
-        for event_name, event in function["Properties"]["Events"].items():
-            assert event["Properties"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}, event_name
+    failed_queue = {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}
+    for name, function in FUNCTIONS.items():
+        events = function["Properties"]["Events"]
+        for event_name, event in events.items():
+            if event["Type"] == "SQS":
+                # A batch the function does not finish comes back, then lands in the failure queue.
+                queue = RESOURCES[event["Properties"]["Queue"]["Fn::GetAtt"][0]]["Properties"]
+                assert queue["RedrivePolicy"]["deadLetterTargetArn"] == failed_queue, event_name
+                assert queue["VisibilityTimeout"] >= 6 * function["Properties"].get("Timeout", 60), event_name
+            else:
+                assert event["Properties"]["DeadLetterConfig"]["Arn"] == failed_queue, event_name
+        if any(e["Type"] != "SQS" for e in events.values()):  # invoked asynchronously
+            invoke = function["Properties"]["EventInvokeConfig"]
+            assert invoke["MaximumRetryAttempts"] == 2
+            assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == failed_queue, name
+    rules = {n: r for n, r in RESOURCES.items() if r["Type"] == "AWS::Events::Rule"}
+    assert rules, "rules feed the work queues"
+    for rule_name, rule in rules.items():
+        for target in rule["Properties"]["Targets"]:
+            assert target["DeadLetterConfig"]["Arn"] == failed_queue, rule_name
     queue = RESOURCES["FailedInvocationsQueue"]["Properties"]
     assert queue["SqsManagedSseEnabled"] is True
     alarm = RESOURCES["FailedInvocationsAlarm"]["Properties"]

@@ -7,7 +7,7 @@ account. Anything else stays pending (it expires by itself), with the reason log
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from modelshare.allowlist import Allowlist
@@ -39,7 +39,10 @@ class ConsumerService:
     shares: ResourceShares
     allowlist_source: AllowlistSource
 
-    def accept_allowed_invitations(self, *, fresh_allowlist: bool = False) -> list[InvitationOutcome]:
+    def accept_allowed_invitations(self, *, fresh_allowlist: bool = False,
+                                   about: Sequence[str] | None = None) -> list[InvitationOutcome]:
+        """Every pending invitation of the account, or those `about` the invitation or share
+        ARNs RAM's events named."""
         allowlist = load_allowlist(self.allowlist_source, fresh=fresh_allowlist)
         if allowlist is None:
             return []
@@ -53,7 +56,7 @@ class ConsumerService:
             return fresh[0]
 
         outcomes = []
-        for invitation in self.shares.invitations():
+        for invitation in self.shares.invitations(about):
             if invitation.status == PENDING:
                 outcomes.append(self._consider(invitation, allowlist, current))
         return outcomes

@@ -6,7 +6,7 @@ exactly the decisions a real run takes, and its plan is the list of writes it wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,8 +113,8 @@ class DryRunShares:
     def permissions(self, share_arn: str) -> list[SharePermission]:
         return self._inner.permissions(share_arn)
 
-    def invitations(self) -> Iterator[Invitation]:
-        return self._inner.invitations()
+    def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
+        return self._inner.invitations(about)
 
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         return self._inner.pending_invitation_resources(invitation_arn)

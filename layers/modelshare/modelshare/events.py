@@ -6,9 +6,12 @@ handler logs why and returns without retrying, since the same event can never be
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from modelshare.observability import count, logger
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 SAGEMAKER_SOURCE = "aws.sagemaker"
@@ -72,6 +75,45 @@ class EventBridgeEvent:
         return self.raw.get("detail")
 
 
+def batch(event: Any) -> list[EventBridgeEvent]:
+    """The EventBridge events an invocation carries: one (a rule invoking the function), or a
+    batch an SQS event source collected (each record's body is an event a rule sent to the
+    queue). A record whose body is not an event object is dropped (it can never become one)."""
+    if isinstance(event, Mapping) and isinstance(event.get("Records"), list):
+        found = []
+        for record in event["Records"]:
+            body = record.get("body") if isinstance(record, Mapping) else None
+            try:
+                found.append(EventBridgeEvent(json.loads(body) if isinstance(body, str) else body))
+            except (ValueError, UnsupportedEvent) as error:
+                dropped(f"SQS record is not an EventBridge event: {error}")
+        return found
+    return [EventBridgeEvent(event)]
+
+
+def dropped(reason: str) -> None:
+    """An event refused (fail closed): logged with the reason and counted, never retried."""
+    logger.warning("Event ignored", extra={"reason": reason})
+    count("EventsIgnored")
+
+
+def each_valid[T](events: Sequence[EventBridgeEvent], read: Callable[[EventBridgeEvent], T]) -> list[T]:
+    """`read` of every event it accepts; the others are dropped, each with its reason. Raises
+    UnsupportedEvent (the first reason) when it accepts none."""
+    found: list[T] = []
+    reasons: list[str] = []
+    for event in events:
+        try:
+            found.append(read(event))
+        except UnsupportedEvent as refusal:
+            reasons.append(str(refusal))
+    if not found:
+        raise UnsupportedEvent(reasons[0] if reasons else "no event")
+    for reason in reasons:
+        dropped(reason)
+    return found
+
+
 def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
     """The model package group named by a successful CloudTrail `event_name` call."""
     if event.source != SAGEMAKER_SOURCE or event.detail_type != CLOUDTRAIL_DETAIL_TYPE:
@@ -127,6 +169,47 @@ def allowlist_change_names(parameter: str) -> tuple[str | None, frozenset[str]]:
         owner = parts[4] if len(parts) == 6 else None
         path = parts[5].removeprefix("parameter") if len(parts) == 6 else parameter
     return owner, frozenset({path, path.lstrip("/"), "/" + path.lstrip("/")})
+
+
+_SHARE_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:(\d{12}):resource-share/[A-Za-z0-9-]+")
+_INVITATION_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:\d{12}:resource-share-invitation/[A-Za-z0-9-]+")
+
+
+def shares_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
+    """The ARNs of this account's shares RAM's events name (owner side); None when one names
+    none, so the caller looks at every share."""
+    return _named(events, lambda arn, event: bool((m := _SHARE_ARN.fullmatch(arn)) and m.group(1) == event.account))
+
+
+def invitations_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
+    """The invitation or share ARNs RAM's events name (consumer side); None when one names
+    none, so the caller looks at every invitation."""
+    return _named(events, lambda arn, _: bool(_INVITATION_ARN.fullmatch(arn) or _SHARE_ARN.fullmatch(arn)))
+
+
+def _named(events: Sequence[EventBridgeEvent], wanted: Callable[[str, EventBridgeEvent], bool]) -> list[str] | None:
+    """ARNs in `detail` or `resources` of each event. Which fields RAM fills is UNVERIFIED
+    (docs/aws-behaviour.md, EVENT-RAM): an ARN only says where to look, it decides nothing."""
+    found: list[str] = []
+    for event in events:
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        candidates = [detail.get("resourceShareInvitationArn"), detail.get("resourceShareArn"), *event.resources]
+        named = [c for c in candidates if isinstance(c, str) and wanted(c, event)]
+        if not named:
+            return None
+        found.extend(n for n in named if n not in found)
+    return found
+
+
+def frees_invitation_quota(event: EventBridgeEvent) -> bool:
+    """Whether the event reports an invitation answered (a principal association ASSOCIATED or
+    DISASSOCIATED): room under RAM's pending-invitation quota, which promotions stopped by it
+    wait for. Field names UNVERIFIED (docs/aws-behaviour.md, EVENT-RAM): when absent, the sweep
+    retries them instead."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    entity = detail.get("associatedEntity")
+    return isinstance(entity, str) and bool(re.fullmatch(r"\d{12}", entity)) and \
+        str(detail.get("status", "")).upper() in ("ASSOCIATED", "DISASSOCIATED")
 
 
 def is_ram_failure(event: EventBridgeEvent) -> bool:

@@ -9,19 +9,23 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from modelshare import events
 from modelshare.dry_run import Plan, with_plan
 from modelshare.events import EventBridgeEvent, UnsupportedEvent
-from modelshare.observability import count, logger, metrics, traced
+from modelshare.observability import logger, metrics, traced
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-Work = Callable[[EventBridgeEvent, LambdaContext], dict[str, Any]]
+Work = Callable[[list[EventBridgeEvent], LambdaContext], dict[str, Any]]
 
 
 def eventbridge_handler(plan: Plan | None) -> Callable[[Work], Handler]:
-    """Decorate a function's work. With a dry-run `plan`, each invocation starts a fresh plan
-    and returns the writes it held back."""
+    """Decorate a function's work, which takes the EventBridge events of the invocation: one
+    from a rule, or a batch from an SQS queue a rule feeds (a burst of events costs one run).
+    A batch fails or succeeds as a whole: every event is a trigger to converge, so running them
+    again is harmless. With a dry-run `plan`, each invocation starts a fresh plan and returns
+    the writes it held back."""
 
     def decorate(work: Work) -> Handler:
         @wraps(work)
@@ -29,15 +33,17 @@ def eventbridge_handler(plan: Plan | None) -> Callable[[Work], Handler]:
         @metrics.log_metrics
         @traced
         def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            parsed = EventBridgeEvent(event)
-            logger.append_keys(event_id=event.get("id"), detail_type=event.get("detail-type"))
             if plan is not None:
                 plan.start()
             try:
-                return with_plan(work(parsed, context), plan)
+                batch = events.batch(event)
+                logger.append_keys(event_ids=[e.get_id for e in batch],
+                                   detail_types=sorted({e.detail_type for e in batch}))
+                if not batch:
+                    raise UnsupportedEvent("no EventBridge event in the invocation")
+                return with_plan(work(batch, context), plan)
             except UnsupportedEvent as refusal:
-                logger.warning("Event ignored", extra={"reason": str(refusal)})
-                count("EventsIgnored")
+                events.dropped(str(refusal))
                 return {"action": "ignored", "reason": str(refusal)}
 
         return handler

@@ -10,6 +10,7 @@ and left alone.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,8 @@ from modelshare.ports import (
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
 # RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.
 SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
+# What an invocation keeps for its remaining work and for reporting, rather than wait for RAM.
+TIME_RESERVE_SECONDS = 20.0
 # Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
 # nothing either, but say why a group is not shared).
 QUIET_ACTIONS = frozenset({"converged", "gone", "promoting"})
@@ -88,6 +91,9 @@ class OwnerService:
     allowlist_source: AllowlistSource
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))  # looked up per call
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
+    # Seconds the invocation has left (set per invocation by the handler): no wait for RAM may
+    # run into Lambda's timeout.
+    time_left: Callable[[], float] = field(default=lambda: math.inf)
     # Per run: an account-wide RAM quota hit (no further promotion or invitation is tried), and
     # shares promoted in this run that RAM would not let be tagged yet.
     _quota_stop: RamQuotaReached | None = field(default=None, init=False, repr=False)
@@ -95,18 +101,37 @@ class OwnerService:
 
     # -- share on creation ------------------------------------------------------------------
     def share_group(self, group_name: str) -> GroupOutcome:
-        """A new group: write the statement the allowlist asks for. Creation is rare and sharing
-        is a grant, so the allowlist is read afresh; late or repeated events converge the same
-        way. Only adds or updates: removing is reconcile's job, promoting PromoteFunction's."""
+        outcome, = self.share_groups([group_name])
+        return outcome
+
+    def share_groups(self, group_names: Sequence[str]) -> list[GroupOutcome]:
+        """New groups (a batch of creation events): write the statement the allowlist asks for.
+        Sharing is a grant, so the allowlist is read afresh, once for the batch; late or
+        repeated events converge the same way. Only adds or updates: removing is reconcile's
+        job, promoting PromoteFunction's. One group's failure does not stop the others; the run
+        then fails with all of them named."""
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        names = list(dict.fromkeys(group_names))
         if allowlist is None:
-            return GroupOutcome(group_name, "skipped", "allowlist invalid")
+            return [GroupOutcome(name, "skipped", "allowlist invalid") for name in names]
+        outcomes: list[GroupOutcome] = []
+        failures: list[str] = []
+        for name in names:
+            try:
+                outcomes.append(self._share_group(name, allowlist))
+            except Exception as error:
+                failures.append(self._failed(name, error))
+        if failures:
+            raise ReconcileIncomplete("; ".join(failures))
+        return outcomes
+
+    def _share_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
+        decision = allowlist.decide(self.account, group_name)
+        if not decision.shared:  # decided without a call: a group no rule names costs nothing
+            return _settled(group_name, decision, self._why_not(group_name, decision))
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return GroupOutcome(group_name, "gone")
-        decision = allowlist.decide(self.account, group_name)
-        if not decision.shared:
-            return _settled(group_name, decision, self._why_not(group_name, decision))
         # A share promoted but not yet tagged is not looked for: writing the statement then is
         # harmless (RAM holds the consumers), and the sweep adopts the share.
         group = self._group_snapshot(group_name, group_arn, principals=False, recorded=False)
@@ -132,18 +157,23 @@ class OwnerService:
         self._finish_tagging()
         return outcome
 
-    def promote_pending_shares(self, *, invite_again: bool = True) -> list[GroupOutcome]:
-        """A RAM wake-up (RAM events name no group reliably): promote every created-from-policy
-        share holding a group of this account, and (`invite_again`) invite again the consumers
-        whose invitation to one of modelshare's shares failed (a quota). The caller passes False
-        for a wake-up that is itself a failure: an invitation failing again would wake this again,
-        a loop; the next acceptance or the sweep invites again instead."""
+    def promote_pending_shares(self, *, invite_again: bool = True, groups: Sequence[str] = (),
+                               share_arns: Sequence[str] | None = None) -> list[GroupOutcome]:
+        """A batch of wake-ups: promote the created-from-policy shares of the `groups` named
+        (policies put) and of the shares RAM's events named (`share_arns`; None when one named
+        none: then every created-from-policy share of the account is looked at), and
+        (`invite_again`) invite again the consumers whose invitation to one of modelshare's
+        shares failed (a quota). The caller passes False when every wake-up is itself a failure:
+        an invitation failing again would wake this again, a loop; the next acceptance or the
+        sweep invites again instead."""
         self._begin_run()
         allowlist: Allowlist | None = None  # read fresh once, when there is something to decide
         outcomes: list[GroupOutcome] = []
         not_ready: list[str] = []
         failures: list[str] = []
-        for name in self._groups_in_policy_shares():
+        names = list(dict.fromkeys(groups))
+        names += [name for name in self._groups_in_policy_shares(share_arns) if name not in names]
+        for name in names:
             allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
             if allowlist is None:
                 return [GroupOutcome(name, "skipped", "allowlist invalid")]
@@ -165,13 +195,22 @@ class OwnerService:
             raise PromotionNotReady("; ".join(not_ready))
         return outcomes
 
-    def _groups_in_policy_shares(self) -> list[str]:
-        index = self._ram_index(principals=False)
+    def _groups_in_policy_shares(self, share_arns: Sequence[str] | None) -> list[str]:
+        """Groups of this account in created-from-policy shares: those named, or all of them
+        (one paged pass)."""
+        held: list[tuple[str, tuple[str, ...]]] = []
+        if share_arns is None:
+            index = self._ram_index(principals=False)
+            held = [(arn, index.live_resources.get(arn, ())) for arn, share in index.shares.items()
+                    if share.feature_set == CREATED_FROM_POLICY]
+        else:
+            for arn in dict.fromkeys(share_arns):
+                share = self.shares.share(arn)
+                if share is not None and share.feature_set == CREATED_FROM_POLICY:
+                    held.append((arn, tuple(self.shares.share_resource_arns(arn))))
         names: list[str] = []
-        for arn, share in index.shares.items():
-            if share.feature_set != CREATED_FROM_POLICY:
-                continue
-            for resource in index.live_resources.get(arn, ()):
+        for _, resources in held:
+            for resource in resources:
                 name = policies.group_name_of(resource, self.account)
                 if name is not None and name not in names:
                     names.append(name)
@@ -324,7 +363,7 @@ class OwnerService:
         """`attempt()` until it returns something, sleeping `share_wait` between tries."""
         for delay in (*self.share_wait, None):
             result = attempt()
-            if result is not None or delay is None:
+            if result is not None or delay is None or self.time_left() < delay + TIME_RESERVE_SECONDS:
                 return result
             self.sleep(delay)
         return None

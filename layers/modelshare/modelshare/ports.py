@@ -6,7 +6,7 @@ translate AWS error codes into the exceptions below, so the domain never sees bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -177,7 +177,9 @@ class ResourceShares(Protocol):
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         """This account's customer managed permissions for the resource type."""
         ...
-    def invitations(self) -> Iterator[Invitation]: ...
+    def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
+        """This account's invitations; with `about` (invitation or share ARNs), those only."""
+        ...
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]: ...
 
     # -- writes -----------------------------------------------------------------------------

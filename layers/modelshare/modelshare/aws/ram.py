@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import boto3
@@ -189,15 +189,28 @@ class RamShares:
         return True
 
     # -- consumer side ----------------------------------------------------------------------
-    def invitations(self) -> Iterator[Invitation]:
-        # No status filter exists (docs/aws-behaviour.md, RAM-INVITATIONS): read every page,
-        # the caller keeps PENDING.
-        paginator = self._client.get_paginator("get_resource_share_invitations")
-        for page in paginator.paginate():
-            for item in page["resourceShareInvitations"]:
-                yield Invitation(item["resourceShareInvitationArn"], item.get("resourceShareArn", ""),
-                                 item.get("resourceShareName", ""), item.get("senderAccountId", ""),
-                                 item.get("status", ""), item.get("invitationTimestamp"))
+    def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
+        if about is None:
+            # No status filter exists (docs/aws-behaviour.md, RAM-INVITATIONS): read every page,
+            # the caller keeps PENDING.
+            paginator = self._client.get_paginator("get_resource_share_invitations")
+            for page in paginator.paginate(PaginationConfig=_PAGE):
+                yield from map(_invitation, page["resourceShareInvitations"])
+            return
+        seen: set[str] = set()
+        for arn in about:  # one at a time: an invitation ARN that vanished fails the whole call
+            key = "resourceShareInvitationArns" if ":resource-share-invitation/" in arn else "resourceShareArns"
+            try:
+                found = self._client.get_resource_share_invitations(**{key: [arn]})["resourceShareInvitations"]
+            except ClientError as error:
+                if _code(error) in ("ResourceShareInvitationArnNotFoundException", "UnknownResourceException",
+                                    "MalformedArnException"):
+                    continue
+                raise
+            for item in found:
+                if item["resourceShareInvitationArn"] not in seen:
+                    seen.add(item["resourceShareInvitationArn"])
+                    yield _invitation(item)
 
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         try:
@@ -220,6 +233,12 @@ class RamShares:
                 raise InvitationClosed(f"{code}: {_message(error)}") from error
             raise
         return True
+
+
+def _invitation(item: dict[str, Any]) -> Invitation:
+    return Invitation(item["resourceShareInvitationArn"], item.get("resourceShareArn", ""),
+                      item.get("resourceShareName", ""), item.get("senderAccountId", ""),
+                      item.get("status", ""), item.get("invitationTimestamp"))
 
 
 def _follow_tokens(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[dict[str, Any]]:

@@ -102,6 +102,8 @@ class LocalCloud:
         self.caller: str | None = None  # set by the Lambda emulator while a function runs
         self._accounts = _Accounts()
         self._listeners: list[EventListener] = []
+        # Told the ARN of a queue someone sent messages to (the local Lambda's pollers wake up).
+        self.queue_listeners: list[Callable[[str], None]] = []
         self._models = botocore.session.get_session()
         # The execution roles of deployed functions: their calls are authorized as IAM would.
         self.iam = LocalIam()
@@ -309,6 +311,11 @@ class LocalCloud:
                           response: AWSResponse) -> None:
         error = None if response.status_code < 300 else AwsError("Error", "", response.status_code)
         self._record(account, region, service, operation, params, error)
+        if service == "sqs" and operation in ("SendMessage", "SendMessageBatch") and error is None:
+            url = str(params.get("QueueUrl", ""))
+            queue_account, name = url.rsplit("/", 2)[-2:]
+            for listener in self.queue_listeners:
+                listener(f"arn:aws:sqs:{region}:{queue_account}:{name}")
         if service == "ssm" and operation in _SSM_CHANGES and error is None:
             change = _SSM_CHANGES[operation]
             if operation == "PutParameter" and json.loads(response.content or b"{}").get("Version") == 1:

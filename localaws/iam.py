@@ -37,6 +37,14 @@ ALWAYS_ALLOWED = frozenset({"sts:getcalleridentity"})
 # How a request parameter fills an ARN placeholder whose name differs from the parameter's.
 _PLACEHOLDER_SOURCES: Mapping[str, Callable[[dict[str, Any]], str | None]] = {
     "ParameterNameWithoutLeadingSlash": lambda params: _text(params.get("Name")).lstrip("/") or None,
+    "QueueName": lambda params: _text(params.get("QueueUrl")).rstrip("/").rpartition("/")[2] or None,
+}
+# API operations IAM authorizes as another action: SQS's batch calls need the permission of
+# their single-message action (SQS developer guide, API permissions reference).
+_AUTHORIZED_AS = {
+    "sqs:sendmessagebatch": "sqs:SendMessage",
+    "sqs:deletemessagebatch": "sqs:DeleteMessage",
+    "sqs:changemessagevisibilitybatch": "sqs:ChangeMessageVisibility",
 }
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
@@ -335,6 +343,7 @@ class LocalIam:
                   context: Mapping[str, list[str]], status: int = 400) -> None:
         """Raise AccessDeniedException unless the caller's role allows `action` on every resource
         the request touches."""
+        action = _AUTHORIZED_AS.get(action.lower(), action)
         resources = (["*"] if action.lower() in ALWAYS_ALLOWED
                      else self.reference.request_resources(action, params, account, region))
         for resource in resources:

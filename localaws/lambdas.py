@@ -164,6 +164,7 @@ class LambdaService:
         self.delivery_policy: DeliveryPolicy = lambda function, event: 1
         self.observers: list[Callable[[Invocation], None]] = []
         cloud.subscribe(self.route)
+        cloud.queue_listeners.append(self.wake)
 
     def deploy(self, stack: RenderedStack) -> list[DeployedFunction]:
         deployed = [

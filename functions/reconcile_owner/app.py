@@ -1,13 +1,17 @@
 """Schedule, allowlist change or a deleted group -> bring every group of the account to what the
-allowlist says (add and remove consumers, unshare, promote, delete shares of deleted groups)."""
+allowlist says (add and remove consumers, unshare, promote, delete shares of deleted groups).
+The sweep hands each group that needs more than the bulk reads to SweepQueue, and this function
+converges them from there in batches."""
 
 from dataclasses import asdict
+from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
 from modelshare.aws import allowlist_parameter_name
+from modelshare.convergence import SWEEP_ITEM
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
 
@@ -16,16 +20,24 @@ services = wiring.PerEnvironment(
     lambda account: wiring.owner_service(boto3.session.Session(), plan, account=account))
 
 
-def _read(event: EventBridgeEvent) -> str:
+def _read(event: EventBridgeEvent) -> tuple[str, Any]:
+    if event.raw.get("kind") == SWEEP_ITEM:  # a group the sweep handed out (SweepQueue)
+        return "item", event.raw
     if event.source == events.SAGEMAKER_SOURCE:
         events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
-        return "deleted"
-    return events.require_sweep_trigger(event, allowlist_parameter_name())
+        return "deleted", None
+    return events.require_sweep_trigger(event, allowlist_parameter_name()), None
 
 
 @eventbridge_handler(plan)
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
     owner = services(context)
     triggers = events.each_valid(batch, _read)
-    outcomes = owner.delete_orphaned_shares() if set(triggers) == {"deleted"} else owner.reconcile()
+    kinds = {kind for kind, _ in triggers}
+    if "item" in kinds:
+        outcomes = owner.reconcile_items([item for kind, item in triggers if kind == "item"])
+    elif kinds == {"deleted"}:
+        outcomes = owner.delete_orphaned_shares()
+    else:
+        outcomes = owner.sweep()
     return {"outcomes": [asdict(o) for o in outcomes]}

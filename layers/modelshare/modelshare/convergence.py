@@ -266,3 +266,34 @@ class RamIndex:
             if groups:
                 found.append((arn, groups))
         return found
+
+
+# A sweep work item: one group and what the sweep read about it in RAM.
+SWEEP_ITEM = "modelshare.sweep-group"
+
+
+def work_item(group: GroupSnapshot, attempt: int = 1) -> dict[str, Any]:
+    return {"kind": SWEEP_ITEM, "attempt": attempt, "group": group.name, "arn": group.arn, "holdings": [
+        {"share": [h.share.arn, h.share.name, h.share.feature_set, h.share.status, [list(t) for t in h.share.tags]],
+         "resources": list(h.resources), "principals": list(h.principals)} for h in group.holdings]}
+
+
+def group_of_item(item: Any) -> tuple[GroupSnapshot, int]:
+    """The group snapshot a work item carries and its attempt number; ValueError when the item
+    is not one the sweep wrote."""
+    try:
+        if item["kind"] != SWEEP_ITEM:
+            raise ValueError(f"not a sweep work item: {item['kind']!r}")
+        holdings = []
+        for entry in item["holdings"]:
+            arn, name, feature_set, status, tags = entry["share"]
+            share = ResourceShare(str(arn), str(name), str(feature_set), str(status),
+                                  tuple((str(k), str(v)) for k, v in tags))
+            holdings.append(Holding(share, tuple(map(str, entry["resources"])), tuple(map(str, entry["principals"]))))
+        attempt = int(item["attempt"])
+        group = GroupSnapshot(str(item["group"]), str(item["arn"]), tuple(holdings))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"malformed sweep work item: {error!r}") from None
+    if policies.group_name_of(group.arn, group.arn.split(":")[4] if group.arn.count(":") >= 5 else "") != group.name:
+        raise ValueError(f"malformed sweep work item: {group.arn} is not group {group.name}")
+    return group, attempt

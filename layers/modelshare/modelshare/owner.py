@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision, access_levels_for
@@ -24,9 +25,11 @@ from modelshare.convergence import (
     RamIndex,
     ShareView,
     decide,
+    group_of_item,
     needs_recorded_share,
     policy_matters,
     view_of,
+    work_item,
 )
 from modelshare.observability import count, logger
 from modelshare.ports import (
@@ -45,6 +48,7 @@ from modelshare.ports import (
     RamQuotaReached,
     ResourceShare,
     ResourceShares,
+    WorkQueue,
 )
 
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
@@ -55,7 +59,11 @@ SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
 TIME_RESERVE_SECONDS = 20.0
 # Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
 # nothing either, but say why a group is not shared).
-QUIET_ACTIONS = frozenset({"converged", "gone", "promoting"})
+QUIET_ACTIONS = frozenset({"converged", "gone", "promoting", "queued"})
+# A group the sweep handed out that waits for RAM's invitation quota goes back on the queue this
+# much later, at most this many times (then the next sweep hands it out again).
+QUOTA_RETRY_DELAY_SECONDS = 60
+QUOTA_RETRY_ATTEMPTS = 60
 PERMISSION_NAME_PREFIX = "modelshare-"
 
 
@@ -94,6 +102,8 @@ class OwnerService:
     # Seconds the invocation has left (set per invocation by the handler): no wait for RAM may
     # run into Lambda's timeout.
     time_left: Callable[[], float] = field(default=lambda: math.inf)
+    # Where the sweep hands out its work (the function's SweepQueue); None: sweep in one run.
+    work_queue: WorkQueue | None = None
     # Per run: an account-wide RAM quota hit (no further promotion or invitation is tried), and
     # shares promoted in this run that RAM would not let be tagged yet.
     _quota_stop: RamQuotaReached | None = field(default=None, init=False, repr=False)
@@ -458,6 +468,84 @@ class OwnerService:
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
+
+    # -- the sweep, fanned out ----------------------------------------------------------------
+    def sweep(self) -> list[GroupOutcome]:
+        """The scheduled (or allowlist-triggered) sweep: fanned out through the work queue when
+        there is one, else all groups in this run (`reconcile`)."""
+        return self.reconcile() if self.work_queue is None else self.plan_sweep(self.work_queue)
+
+    def plan_sweep(self, queue: WorkQueue) -> list[GroupOutcome]:
+        """The sweep of a big account, in a few calls: list the groups and read RAM in one paged
+        pass, settle every group that needs nothing more here, and hand each other one (its
+        policy to read, or writes to make) to the work queue with what RAM said about it. The
+        workers (`reconcile_items`) converge them at the pace the queue's batches and the API
+        rates allow, whatever the number of groups. Shares of deleted groups are deleted here."""
+        self._begin_run()
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        if allowlist is None:
+            return []
+        index = self._ram_index()
+        outcomes: list[GroupOutcome] = []
+        items: list[dict[str, Any]] = []
+        for name, arn in self.registry.groups():
+            group = GroupSnapshot(name, arn, index.holdings(arn))
+            verdict = None if needs_recorded_share(group) or policy_matters(group) else \
+                decide(group, allowlist.decide(self.account, name))
+            if verdict is None or verdict.writes:
+                items.append(work_item(group))
+                outcomes.append(GroupOutcome(name, "queued"))
+            else:
+                outcomes.append(GroupOutcome(name, verdict.outcome, verdict.detail))
+        outcomes.extend(self._delete_orphaned(index))
+        queue.send(items)
+        logger.info("Sweep planned", extra={"groups": len(outcomes), "handed_out": len(items)})
+        return outcomes
+
+    def reconcile_items(self, items: Sequence[Any]) -> list[GroupOutcome]:
+        """A batch of the sweep's work items: converge each group on a fresh allowlist read
+        (once for the batch). What RAM said is as the sweep read it, so the principals of a
+        promoted share are read again before they are changed. A group waiting for RAM's
+        invitation quota goes back on the queue a minute later (room comes as consumers
+        accept). One group's failure does not stop the others; the batch then fails and comes
+        back."""
+        self._begin_run()
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        if allowlist is None:
+            return []
+        outcomes: list[GroupOutcome] = []
+        failures: list[str] = []
+        waiting: list[dict[str, Any]] = []
+        for item in items:
+            try:
+                group, attempt = group_of_item(item)
+            except ValueError as refusal:  # it can never become valid: dropped, not retried
+                logger.warning("Work item ignored", extra={"reason": str(refusal)})
+                count("EventsIgnored")
+                continue
+            try:
+                outcome = self._reconcile_group(self._with_current_principals(group, allowlist), allowlist)
+            except Exception as error:
+                failures.append(self._failed(group.name, error))
+                continue
+            outcomes.append(outcome)
+            if outcome.action == "quota-reached" and attempt < QUOTA_RETRY_ATTEMPTS:
+                waiting.append(work_item(group, attempt + 1))
+        self._finish_tagging()
+        if waiting and self.work_queue is not None:
+            self.work_queue.send(waiting, delay_seconds=QUOTA_RETRY_DELAY_SECONDS)
+        if failures:
+            raise ReconcileIncomplete("; ".join(failures))
+        return outcomes
+
+    def _with_current_principals(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupSnapshot:
+        verdict = None if policy_matters(group) else decide(group, allowlist.decide(self.account, group.name))
+        if verdict is None or not any(w.kind.endswith("-consumers") for w in verdict.writes):
+            return group
+        promoted = {h.share.arn for h in view_of(group).promoted}
+        return replace(group, holdings=tuple(
+            replace(h, principals=tuple(self.shares.share_principals(h.share.arn))) if h.share.arn in promoted else h
+            for h in group.holdings))
 
     def _reconcile_group(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupOutcome:
         decision = allowlist.decide(self.account, group.name)

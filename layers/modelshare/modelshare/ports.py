@@ -204,6 +204,12 @@ class ResourceShares(Protocol):
         ...
 
 
+class WorkQueue(Protocol):
+    """Where the sweep hands out its work: each item a JSON object, delivered at least once."""
+
+    def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0) -> None: ...
+
+
 class AllowlistSource(Protocol):
     def load(self, *, fresh: bool = False) -> Allowlist:
         """The current allowlist (`fresh`: bypass any cache); raises AllowlistError (invalid or

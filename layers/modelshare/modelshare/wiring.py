@@ -12,12 +12,14 @@ from modelshare.aws import account_id, allowlist_parameter_name
 from modelshare.aws.allowlist_store import SsmAllowlistSource
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
+from modelshare.aws.work_queue import SqsWorkQueue
 from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import OwnerService
 from modelshare.ports import AllowlistSource
 
 DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
+SWEEP_QUEUE_ENV = "MODELSHARE_SWEEP_QUEUE_URL"
 
 
 def dry_run_plan() -> Plan | None:
@@ -61,6 +63,7 @@ def owner_service(session: boto3.session.Session, plan: Plan | None = None, *, a
         registry=registry if plan is None else DryRunRegistry(registry, plan),
         shares=shares if plan is None else DryRunShares(shares, plan),
         allowlist_source=allowlist_source or SsmAllowlistSource(session, allowlist_parameter_name()),
+        work_queue=SqsWorkQueue(session, queue_url) if (queue_url := os.environ.get(SWEEP_QUEUE_ENV)) else None,
     )
 
 

@@ -41,8 +41,8 @@ SECOND_CONSUMER = "333333333333"
 REGION = "eu-west-1"
 OUT = PROJECT_ROOT / "bench"
 BUILD_LAYER = PROJECT_ROOT / ".aws-sam" / "build" / "ModelshareLayer"
-_WRITES = ("Put", "Delete", "Associate", "Disassociate", "Promote", "Accept", "Tag", "Untag", "Add", "Create",
-           "Send", "Reject")
+# Writes to what modelshare manages (SageMaker groups, RAM); handing work to a queue is not one.
+_WRITES = ("Put", "Delete", "Associate", "Disassociate", "Promote", "Accept", "Tag", "Untag", "Add", "Create", "Reject")
 
 
 @dataclass
@@ -110,7 +110,7 @@ class _Bench:
             result.calls.setdefault(call.caller, Counter())[call.operation] += 1
             if call.error_code == "ThrottlingException":
                 result.throttled += 1
-            elif call.error_code is None and call.operation.startswith(_WRITES):
+            elif call.error_code is None and call.service in ("sagemaker", "ram") and call.operation.startswith(_WRITES):
                 result.writes += 1
         invocations: list[Invocation] = self.deployment.lambdas.invocations[self.invocations_mark:]
         result.invocations = len(invocations)
@@ -135,7 +135,9 @@ def sweep(groups: int) -> Result:
     with _Bench("sweep", groups, shared) as bench:
         seed_shared_groups(bench.cloud, OWNER, (CONSUMER,), REGION, _names("shared", shared))
         seed_groups(bench.cloud, OWNER, REGION, _names("other", groups - shared))
+        # The scheduled sweep, then the workers it hands groups to (SweepQueue).
         bench.deployment.lambdas.invoke(bench.function(OWNER, "OwnerReconcileFunction"), _scheduled())
+        bench.deployment.settle()
         return bench.measure()
 
 

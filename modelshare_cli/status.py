@@ -138,7 +138,7 @@ def _pending_invitations(consumer: ConsumerService, shares: RamShares, allowlist
         if invitation.status != PENDING:
             continue
         try:
-            refusal = consumer.refusal(invitation, allowlist)
+            refusal = consumer.refusal(invitation, allowlist, shares.pending_invitation_resources(invitation.arn))
         except InvitationClosed as closed:
             refusal = f"can no longer be accepted: {closed}"
         sent = invitation.sent_at

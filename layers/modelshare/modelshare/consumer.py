@@ -65,13 +65,17 @@ class ConsumerService:
                   current: Callable[[], Allowlist | None]) -> InvitationOutcome:
         context = {"invitation": invitation.arn, "sender": invitation.sender, "share": invitation.share_arn}
         try:
-            refusal = self.refusal(invitation, allowlist)
+            # What the share holds is read once, and only for a sender the allowlist names.
+            resources: list[SharedResource] = []
+            if invitation.sender in allowlist.owners_sharing_with(self.account):
+                resources = self.shares.pending_invitation_resources(invitation.arn)
+            refusal = self.refusal(invitation, allowlist, resources)
             if refusal is None:
                 confirmed = current()
                 if confirmed is None:
                     refusal = "allowlist invalid"
                 elif confirmed is not allowlist:
-                    refusal = self.refusal(invitation, confirmed)
+                    refusal = self.refusal(invitation, confirmed, resources)
             if refusal is not None:
                 logger.warning("Invitation left pending", extra={**context, "reason": refusal})
                 count("InvitationsLeftPending")
@@ -86,11 +90,11 @@ class ConsumerService:
         count("InvitationsAccepted")
         return InvitationOutcome(invitation.arn, invitation.sender, "accepted")
 
-    def refusal(self, invitation: Invitation, allowlist: Allowlist) -> str | None:
-        """Why the invitation must not be accepted, or None when the allowlist allows it."""
+    def refusal(self, invitation: Invitation, allowlist: Allowlist, resources: Sequence[SharedResource]) -> str | None:
+        """Why the invitation, holding `resources`, must not be accepted, or None when the
+        allowlist allows it."""
         if invitation.sender not in allowlist.owners_sharing_with(self.account):
             return f"sender {invitation.sender} is not an allowlisted owner for account {self.account}"
-        resources = self.shares.pending_invitation_resources(invitation.arn)
         if not resources:
             return "the share holds no resources"
         for resource in resources:

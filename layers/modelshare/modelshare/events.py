@@ -176,29 +176,57 @@ _INVITATION_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:\d{12}:resource-sha
 
 
 def shares_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
-    """The ARNs of this account's shares RAM's events name (owner side); None when one names
+    """The ARNs of this account's shares RAM's events name (owner side), leaving out events
+    about a principal (an invitation: nothing there to promote); None when an event names
     none, so the caller looks at every share."""
-    return _named(events, lambda arn, event: bool((m := _SHARE_ARN.fullmatch(arn)) and m.group(1) == event.account))
-
-
-def invitations_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
-    """The invitation or share ARNs RAM's events name (consumer side); None when one names
-    none, so the caller looks at every invitation."""
-    return _named(events, lambda arn, _: bool(_INVITATION_ARN.fullmatch(arn) or _SHARE_ARN.fullmatch(arn)))
-
-
-def _named(events: Sequence[EventBridgeEvent], wanted: Callable[[str, EventBridgeEvent], bool]) -> list[str] | None:
-    """ARNs in `detail` or `resources` of each event. Which fields RAM fills is UNVERIFIED
-    (docs/aws-behaviour.md, EVENT-RAM): an ARN only says where to look, it decides nothing."""
     found: list[str] = []
     for event in events:
-        detail = event.detail if isinstance(event.detail, dict) else {}
-        candidates = [detail.get("resourceShareInvitationArn"), detail.get("resourceShareArn"), *event.resources]
-        named = [c for c in candidates if isinstance(c, str) and wanted(c, event)]
+        if _principal_association(event):
+            continue
+        named = [a for a in _arns(event) if (m := _SHARE_ARN.fullmatch(a)) and m.group(1) == event.account]
         if not named:
             return None
         found.extend(n for n in named if n not in found)
     return found
+
+
+def invitations_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
+    """What RAM's events name for the consumer side: the invitation, else a share of another
+    account (its invitations are looked up); events about this account's own shares name
+    nothing to accept. None when an event names neither, so the caller looks at every
+    invitation."""
+    found: list[str] = []
+    for event in events:
+        if _answered_invitation(event):  # nothing left to accept there
+            continue
+        arns = _arns(event)
+        invitations = [a for a in arns if _INVITATION_ARN.fullmatch(a)]
+        shares = [a for a in arns if _SHARE_ARN.fullmatch(a)]
+        foreign = [a for a in shares if a.split(":")[4] != event.account]
+        if not invitations and not shares:
+            return None
+        found.extend(n for n in (invitations or foreign) if n not in found)
+    return found
+
+
+def _arns(event: EventBridgeEvent) -> list[str]:
+    """ARNs in `detail` or `resources`. Which fields RAM fills is UNVERIFIED
+    (docs/aws-behaviour.md, EVENT-RAM): an ARN only says where to look, it decides nothing."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    candidates = [detail.get("resourceShareInvitationArn"), detail.get("resourceShareArn"), *event.resources]
+    return [c for c in candidates if isinstance(c, str)]
+
+
+def _answered_invitation(event: EventBridgeEvent) -> bool:
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    return isinstance(detail.get("resourceShareInvitationArn"), str) and \
+        str(detail.get("status", "")).upper() in ("ACCEPTED", "REJECTED", "EXPIRED")
+
+
+def _principal_association(event: EventBridgeEvent) -> bool:
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    entity = detail.get("associatedEntity")
+    return isinstance(entity, str) and bool(re.fullmatch(r"\d{12}", entity))
 
 
 def frees_invitation_quota(event: EventBridgeEvent) -> bool:
@@ -207,9 +235,7 @@ def frees_invitation_quota(event: EventBridgeEvent) -> bool:
     wait for. Field names UNVERIFIED (docs/aws-behaviour.md, EVENT-RAM): when absent, the sweep
     retries them instead."""
     detail = event.detail if isinstance(event.detail, dict) else {}
-    entity = detail.get("associatedEntity")
-    return isinstance(entity, str) and bool(re.fullmatch(r"\d{12}", entity)) and \
-        str(detail.get("status", "")).upper() in ("ASSOCIATED", "DISASSOCIATED")
+    return _principal_association(event) and str(detail.get("status", "")).upper() in ("ASSOCIATED", "DISASSOCIATED")
 
 
 def is_ram_failure(event: EventBridgeEvent) -> bool:

@@ -181,14 +181,17 @@ class OwnerService:
         outcomes: list[GroupOutcome] = []
         not_ready: list[str] = []
         failures: list[str] = []
-        names = list(dict.fromkeys(groups))
-        names += [name for name in self._groups_in_policy_shares(share_arns) if name not in names]
-        for name in names:
+        # A group held by a share comes with its ARN (no describe); a group named by its policy's
+        # CloudTrail event is described.
+        held = self._groups_in_policy_shares(share_arns)
+        named: dict[str, tuple[str | None, list[ResourceShare]]] = {name: (None, []) for name in groups}
+        named.update({name: found for name, found in held.items()})
+        for name, (arn, from_policy) in named.items():
             allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
             if allowlist is None:
                 return [GroupOutcome(name, "skipped", "allowlist invalid")]
             try:
-                outcomes.append(self._promote_group(name, allowlist))
+                outcomes.append(self._promote_group(name, allowlist, arn, from_policy))
             except PromotionNotReady as error:  # finish the others first, then ask for a retry
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
@@ -205,31 +208,34 @@ class OwnerService:
             raise PromotionNotReady("; ".join(not_ready))
         return outcomes
 
-    def _groups_in_policy_shares(self, share_arns: Sequence[str] | None) -> list[str]:
-        """Groups of this account in created-from-policy shares: those named, or all of them
-        (one paged pass)."""
-        held: list[tuple[str, tuple[str, ...]]] = []
+    def _groups_in_policy_shares(self, share_arns: Sequence[str] | None) -> dict[str, tuple[str, list[ResourceShare]]]:
+        """Groups of this account in created-from-policy shares (those named, or all of them in
+        one paged pass): name -> (ARN, those shares)."""
+        held: list[tuple[ResourceShare, tuple[str, ...]]] = []
         if share_arns is None:
             index = self._ram_index(principals=False)
-            held = [(arn, index.live_resources.get(arn, ())) for arn, share in index.shares.items()
+            held = [(share, index.live_resources.get(arn, ())) for arn, share in index.shares.items()
                     if share.feature_set == CREATED_FROM_POLICY]
         else:
             for arn in dict.fromkeys(share_arns):
                 share = self.shares.share(arn)
                 if share is not None and share.feature_set == CREATED_FROM_POLICY:
-                    held.append((arn, tuple(self.shares.share_resource_arns(arn))))
-        names: list[str] = []
-        for _, resources in held:
+                    held.append((share, tuple(self.shares.share_resource_arns(arn))))
+        names: dict[str, tuple[str, list[ResourceShare]]] = {}
+        for share, resources in held:
             for resource in resources:
                 name = policies.group_name_of(resource, self.account)
-                if name is not None and name not in names:
-                    names.append(name)
+                if name is not None:
+                    names.setdefault(name, (resource, []))[1].append(share)
         return names
 
-    def _promote_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
+    def _promote_group(self, group_name: str, allowlist: Allowlist, group_arn: str | None = None,
+                       from_policy: Sequence[ResourceShare] = ()) -> GroupOutcome:
+        """Promote the group's created-from-policy shares: `from_policy` when the caller read
+        them already, else those found by reading (waiting for RAM to make them)."""
         if self._quota_stop is not None:  # nothing to gain from reading: the promotion would wait
             return self._not_tried(group_name)
-        group_arn = self.registry.group_arn(group_name)
+        group_arn = group_arn or self.registry.group_arn(group_name)
         if group_arn is None:
             return GroupOutcome(group_name, "gone")
         current = self.registry.get_policy(group_name)
@@ -239,6 +245,8 @@ class OwnerService:
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
             return self._not_promotable(group_name, "; ".join(assessment.problems))
+        if from_policy:
+            return self._promote_shares(group_name, group_arn, from_policy)
         view = self._with_backoff(lambda: self._promotable_view(group_name, group_arn))
         if view is None:
             raise PromotionNotReady(

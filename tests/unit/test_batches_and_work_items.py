@@ -1,0 +1,75 @@
+"""What a batch of events tells the functions, and the sweep's work items: read strictly,
+refused (dropped, never retried) when malformed, and only ever a hint of where to look."""
+
+import json
+
+import pytest
+
+from modelshare import events
+from modelshare.convergence import GroupSnapshot, Holding, group_of_item, work_item
+from modelshare.events import EventBridgeEvent, UnsupportedEvent
+from modelshare.ports import CREATED_FROM_POLICY, STANDARD, ResourceShare
+from tests.unit.fakes import CONSUMER, OWNER, group_arn
+
+SHARE = f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/7f2c8e4a-1b3d-4c5e-9f60-718293a4b5c6"
+FOREIGN_SHARE = f"arn:aws:ram:eu-west-1:{CONSUMER}:resource-share/00000000-1111-2222-3333-444444444444"
+INVITATION = f"arn:aws:ram:eu-west-1:{CONSUMER}:resource-share-invitation/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+
+
+def ram(account=OWNER, resources=(), **detail):
+    return EventBridgeEvent({"id": "e", "source": "aws.ram", "detail-type": "Resource Sharing State Change",
+                             "account": account, "region": "eu-west-1", "resources": list(resources), "detail": detail})
+
+
+def test_an_sqs_batch_is_read_record_by_record_and_a_bad_record_is_dropped():
+    good = {"source": "aws.ram", "detail-type": "Resource Sharing State Change", "account": OWNER, "detail": {}}
+    batch = events.batch({"Records": [{"body": json.dumps(good)}, {"body": "not json"}, {"body": "[1]"}, "x"]})
+    assert [e.source for e in batch] == ["aws.ram"]
+    assert [e.source for e in events.batch(good)] == ["aws.ram"], "a rule's single event"
+    with pytest.raises(UnsupportedEvent):
+        events.batch([good])
+
+
+def test_each_valid_keeps_what_it_accepts_and_refuses_a_batch_of_nothing_valid():
+    batch = [ram(), EventBridgeEvent({"source": "aws.s3"})]
+    assert len(events.each_valid(batch, lambda e: events.require_ram_event(e) or e)) == 1
+    with pytest.raises(UnsupportedEvent, match="expected aws.ram"):
+        events.each_valid(batch[1:], events.require_ram_event)
+
+
+def test_owner_side_ram_events_name_this_account_s_shares_or_nothing():
+    assert events.shares_named([ram(resourceShareArn=SHARE)]) == [SHARE]
+    assert events.shares_named([ram(resources=[SHARE])]) == [SHARE]
+    assert events.shares_named([ram(resources=[FOREIGN_SHARE])]) is None, "another account's share: look at all"
+    assert events.shares_named([ram(), ram(resourceShareArn=SHARE)]) is None, "one names none: look at all"
+    # An event about a principal (an invitation) has nothing to promote.
+    assert events.shares_named([ram(resourceShareArn=SHARE, associatedEntity=CONSUMER, status="ASSOCIATING")]) == []
+
+
+def test_an_answered_invitation_frees_room_under_the_invitation_quota():
+    assert events.frees_invitation_quota(ram(resourceShareArn=SHARE, associatedEntity=CONSUMER, status="associated"))
+    assert events.frees_invitation_quota(ram(associatedEntity=CONSUMER, status="DISASSOCIATED"))
+    assert not events.frees_invitation_quota(ram(associatedEntity=CONSUMER, status="ASSOCIATING"))
+    assert not events.frees_invitation_quota(ram(associatedEntity=group_arn("g"), status="ASSOCIATED"))
+
+
+def test_consumer_side_ram_events_name_the_invitation_else_another_account_s_share():
+    assert events.invitations_named([ram(CONSUMER, resourceShareInvitationArn=INVITATION, resourceShareArn=SHARE)]) \
+        == [INVITATION]
+    assert events.invitations_named([ram(CONSUMER, resources=[SHARE])]) == [SHARE]
+    assert events.invitations_named([ram(CONSUMER, resources=[FOREIGN_SHARE])]) == [], "its own share: no invitation"
+    assert events.invitations_named([ram(CONSUMER)]) is None
+    assert events.invitations_named([ram(CONSUMER, resourceShareInvitationArn=INVITATION, status="ACCEPTED")]) == []
+
+
+def test_a_work_item_carries_the_group_and_what_ram_said_and_nothing_else_passes():
+    share = ResourceShare(SHARE, "s", STANDARD, "ACTIVE", (("modelshare:managed", "true"),))
+    group = GroupSnapshot("churn-xgb", group_arn("churn-xgb"),
+                          (Holding(share, (group_arn("churn-xgb"),), (CONSUMER,)),
+                           Holding(ResourceShare(FOREIGN_SHARE, "p", CREATED_FROM_POLICY, "ACTIVE"), (), ())))
+    item = json.loads(json.dumps(work_item(group, attempt=3)))
+    assert group_of_item(item) == (group, 3)
+    for broken in ({**item, "kind": "other"}, {**item, "holdings": [{"share": [SHARE]}]}, {**item, "group": "fraud"},
+                   {**item, "attempt": "x"}, {k: v for k, v in item.items() if k != "arn"}, [], "text"):
+        with pytest.raises(ValueError, match="sweep work item"):
+            group_of_item(broken)

@@ -29,6 +29,7 @@ from moto import mock_aws
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 from moto.sqs import models as moto_sqs
+from moto.ssm.models import ssm_backends
 
 from localaws import wire
 from localaws.clock import SimClock
@@ -134,6 +135,10 @@ class LocalCloud:
         self._moto_sqs_time = (moto_sqs.unix_time, moto_sqs.unix_time_millis)
         moto_sqs.unix_time = lambda *_: self.clock.now().timestamp()
         moto_sqs.unix_time_millis = lambda *_: self.clock.now().timestamp() * 1000
+        # Speed only: moto checks a message's retention by computing every attribute of its queue
+        # (counting all messages) for each message it receives, quadratic for a big batch.
+        self._moto_retention = moto_sqs.SQSBackend.is_message_valid_based_on_retention_period
+        moto_sqs.SQSBackend.is_message_valid_based_on_retention_period = _within_retention
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
@@ -148,6 +153,7 @@ class LocalCloud:
         botocore.loaders.JSONFileLoader.load_file = self._original_load_file
         botocore.loaders.Loader.list_available_services = self._original_list_services
         moto_sqs.unix_time, moto_sqs.unix_time_millis = self._moto_sqs_time
+        moto_sqs.SQSBackend.is_message_valid_based_on_retention_period = self._moto_retention
         self._moto.stop()
 
     # -- accounts and sessions --------------------------------------------------------------
@@ -236,6 +242,12 @@ class LocalCloud:
             except AwsError as denied:
                 self._record(account, region, model.service_name, operation, params, denied)
                 return self._answer(request, *wire.encode_error(model, denied))
+        if model.service_name == "ssm" and operation == "PutParameter":
+            try:
+                _check_parameter_size(account, region, params)
+            except AwsError as refused:
+                self._record(account, region, model.service_name, operation, params, refused)
+                return self._answer(request, *wire.encode_error(model, refused))
         request.headers["x-moto-account-id"] = account
         response = botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if response is not None:
@@ -366,6 +378,31 @@ class LocalCloud:
     @staticmethod
     def _answer(request: AWSPreparedRequest, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:
+    """moto's retention check, reading the one attribute it needs (the same answer)."""
+    retention = int(getattr(backend.get_queue(queue_name), "message_retention_period", 345600))
+    return bool(retention + message.sent_timestamp / 1000 > moto_sqs.unix_time())
+
+
+# Parameter Store's value limits per tier (docs/aws-behaviour.md, SSM-TIER); moto does not check them.
+_PARAMETER_LIMITS = {"Standard": 4096, "Advanced": 8192, "Intelligent-Tiering": 8192}
+
+
+def _check_parameter_size(account: str, region: str, params: dict[str, Any]) -> None:
+    """A value too large for its tier is refused. Without `Tier`, an update keeps an advanced
+    parameter advanced and anything else is standard (the account's default tier)."""
+    tier = params.get("Tier")
+    if tier is None:
+        # moto keys parameters by name without the leading "/".
+        existing = ssm_backends[account][region]._parameters.get(str(params.get("Name", "")).lstrip("/"))
+        tier = existing[-1].tier if existing else "Standard"
+    limit = _PARAMETER_LIMITS.get(str(tier), 4096)
+    if len(str(params.get("Value", ""))) > limit:
+        raise AwsError("ValidationException",
+                       f"{tier} tier parameters support a maximum parameter value of {limit} characters. To create a "
+                       "larger parameter value, upgrade the parameter to use the advanced-parameter tier.")
 
 
 def _iam_prefix(model: Any) -> str:

@@ -34,7 +34,8 @@ class Deployment:
         for parameter in stack.resources_of_type("AWS::SSM::Parameter"):
             props = parameter.properties
             self.client(account, "ssm").put_parameter(
-                Name=props["Name"], Value=props["Value"], Type=props["Type"], Description=props.get("Description", ""))
+                Name=props["Name"], Value=props["Value"], Type=props["Type"], Description=props.get("Description", ""),
+                Tier=props.get("Tier", "Standard"))
         queues = stack.resources_of_type("AWS::SQS::Queue")
         sqs = self.client(account, "sqs")
         for queue in queues:  # dead-letter queues must exist before a redrive policy names them

@@ -17,5 +17,6 @@ services = wiring.PerEnvironment(
 
 @eventbridge_handler(plan)
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
-    names = events.each_valid(batch, lambda event: events.group_from_cloudtrail(event, "CreateModelPackageGroup"))
-    return {"outcomes": [asdict(o) for o in services(context).share_groups(names)]}
+    groups = events.each_valid(batch, lambda event: (events.group_from_cloudtrail(event, "CreateModelPackageGroup"),
+                                                     events.group_arn_from_cloudtrail(event)))
+    return {"outcomes": [asdict(o) for o in services(context).share_groups(dict(groups))]}

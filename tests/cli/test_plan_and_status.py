@@ -88,16 +88,16 @@ def test_plan_lists_what_reconcile_would_write_and_writes_nothing(cli, landscape
     assert "group 'not-allowed' of 444455556666 is not allowlisted for account 111122223333" in invitations[2]
 
     heading, writes = planned_writes(result.out)
-    # churn-xgb's share is recorded on the group, tagged as modelshare's and promoted (its actions
-    # match an AWS managed permission: no permission of its own).
+    # churn-xgb's share is recorded on the group, promoted (its actions match an AWS managed
+    # permission: no permission of its own) and then tagged as modelshare's.
     assert heading == "Planned writes (5 writes):"
     assert "promo-a" not in writes and "scratch" not in writes
     assert writes[writes.index("fraud-detector") + 1] == f"put-policy: principals {PEER}"
     assert not any(line.startswith("promote-permission") for line in writes)
     churn = writes.index(f"arn:aws:sagemaker:{REGION}:{ME}:model-package-group/churn-xgb")
     assert writes[churn + 1].startswith(f"record-promotion: arn:aws:ram:{REGION}:{ME}:resource-share/")
-    assert writes[writes.index("promote-share") - 1] == "tag-share: modelshare:managed"
-    assert writes[writes.index("promote-share") - 2].startswith(f"arn:aws:ram:{REGION}:{ME}:resource-share/")
+    assert writes[writes.index("promote-share") + 1] == "tag-share: modelshare:managed"
+    assert writes[writes.index("promote-share") - 1].startswith(f"arn:aws:ram:{REGION}:{ME}:resource-share/")
     accept = writes.index("accept-invitation")
     assert writes[accept - 1].startswith(f"arn:aws:ram:{REGION}:{PEER}:resource-share-invitation/")
 

@@ -175,3 +175,18 @@ def test_failed_calls_trigger_nothing(world):
     triggered = [i for i in world.lambdas.invocations if any("errorCode" in e.get("detail", {}) for e in i.events)]
     assert triggered == []
     assert len(world.invocations_of("ShareOnCreateFunction", OWNER)) == 1
+
+
+def test_a_sweep_that_keeps_failing_is_retried_twice_then_sent_to_the_failure_queue(world):
+    """Schedules and allowlist changes invoke asynchronously (docs/aws-behaviour.md, LAMBDA-ASYNC)."""
+    world.install(OWNER, CONSUMER)
+    world.settle()
+    before = len(world.invocations_of("OwnerReconcileFunction", OWNER))
+    world.inject_error("ListModelPackageGroups", "ServiceUnavailableException", "try later")
+    world.edit_allowlist({"version": 1, "shares": []})
+    attempts = [i for i in world.invocations_of("OwnerReconcileFunction", OWNER)[before:]
+                if i.events[0].get("source") == "aws.ssm"]
+    assert [(a.attempt, a.ok) for a in attempts] == [(1, False), (2, False), (3, False)]
+    failure, = [f for f in world.lambdas.failures if (f["function"], f["account"]) == ("OwnerReconcileFunction", OWNER)]
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["requestPayload"]["source"] == "aws.ssm"

@@ -142,6 +142,9 @@ class FakeShares:
     def share(self, share_arn: str) -> ResourceShare | None:
         return self.shares.get(share_arn)
 
+    def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
+        return [self.shares[a] for a in dict.fromkeys(share_arns) if a in self.shares]
+
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
         return list(self.resources.get(share_arn, [])) + (self.past_resources.get(share_arn, []) if include_past else [])
 

@@ -168,6 +168,15 @@ def test_failures_never_vanish():
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Threshold"] == 0
 
 
+def test_the_allowlist_tier_is_a_stack_parameter():
+    declared = TEMPLATE.document["Parameters"]["AllowlistTier"]
+    assert declared["Default"] == "Standard" and declared["AllowedValues"] == ["Standard", "Advanced"]
+    for tier in ("Standard", "Advanced"):
+        stack = TEMPLATE.render("111122223333", "eu-west-1", {"AllowlistTier": tier})
+        parameter, = stack.resources_of_type("AWS::SSM::Parameter")
+        assert parameter.properties["Tier"] == tier
+
+
 def test_log_retention_tracing_and_trail_are_parameters():
     for name in FUNCTIONS:
         assert RESOURCES[f"{name}Logs"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}

@@ -8,7 +8,7 @@ account. Anything else stays pending (it expires by itself), with the reason log
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
 from modelshare.observability import count, logger
@@ -17,6 +17,7 @@ from modelshare.policy import group_name_of
 from modelshare.ports import (
     MODEL_PACKAGE_GROUP_TYPE,
     PENDING,
+    RAM_PAGE_SIZE,
     AllowlistSource,
     Invitation,
     InvitationClosed,
@@ -38,6 +39,9 @@ class ConsumerService:
     account: str
     shares: ResourceShares
     allowlist_source: AllowlistSource
+    # Calls the last listing of every invitation took (kept per execution environment): a batch
+    # naming more than that lists them all instead of looking each up.
+    _listing_calls: int = field(default=1, init=False, repr=False)
 
     def accept_allowed_invitations(self, *, fresh_allowlist: bool = False,
                                    about: Sequence[str] | None = None) -> list[InvitationOutcome]:
@@ -55,10 +59,16 @@ class ConsumerService:
                 fresh.append(load_allowlist(self.allowlist_source, fresh=True))
             return fresh[0]
 
+        if about is not None and len(set(about)) >= self._listing_calls:
+            about = None  # cheaper to list them all
         outcomes = []
+        listed = 0
         for invitation in self.shares.invitations(about):
+            listed += 1
             if invitation.status == PENDING:
                 outcomes.append(self._consider(invitation, allowlist, current))
+        if about is None:
+            self._listing_calls = max(1, -(-listed // RAM_PAGE_SIZE))
         return outcomes
 
     def _consider(self, invitation: Invitation, allowlist: Allowlist,

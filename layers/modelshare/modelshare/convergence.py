@@ -250,6 +250,12 @@ class RamIndex:
         return cls(owned, {k: tuple(v) for k, v in live.items()}, {k: tuple(v) for k, v in ever.items()},
                    {k: tuple(v) for k, v in people.items()}, {k: tuple(v) for k, v in by_resource.items()})
 
+    def pages(self, page_size: int) -> int:
+        """How many listing calls this index took at least (shares, then their resources)."""
+        def calls(count: int) -> int:
+            return max(1, -(-count // page_size))
+        return calls(len(self.shares)) + calls(sum(len(v) for v in self.resources_ever.values()))
+
     def holdings(self, resource_arn: str) -> tuple[Holding, ...]:
         return tuple(Holding(self.shares[arn], self.live_resources.get(arn, ()), self.live_principals.get(arn, ()))
                      for arn in sorted(set(self.by_resource.get(resource_arn, ()))))

@@ -7,12 +7,13 @@ exactly the decisions a real run takes, and its plan is the list of writes it wo
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelshare import policy as policies
 from modelshare.observability import logger
 from modelshare.ports import (
+    STANDARD,
     Association,
     Invitation,
     ManagedPermission,
@@ -84,6 +85,9 @@ class DryRunShares:
     def __init__(self, inner: ResourceShares, plan: Plan) -> None:
         self._inner = inner
         self._plan = plan
+        # Shares this run would have promoted: read back as promoted, so the run goes on as a
+        # real one would (tagging them once promoted).
+        self._promoted: set[str] = set()
 
     # reads
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
@@ -94,6 +98,10 @@ class DryRunShares:
 
     def share(self, share_arn: str) -> ResourceShare | None:
         return self._inner.share(share_arn)
+
+    def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
+        return [replace(s, feature_set=STANDARD) if s.arn in self._promoted else s
+                for s in self._inner.shares_by_arn(share_arns)]
 
     def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
         return self._inner.associations(kind, status=status)
@@ -129,6 +137,7 @@ class DryRunShares:
 
     def promote_share(self, share_arn: str) -> bool:
         self._plan.record("promote-share", share_arn)
+        self._promoted.add(share_arn)
         return True
 
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:

@@ -150,6 +150,21 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
     raise UnsupportedEvent("the event names no model package group")
 
 
+def group_arn_from_cloudtrail(event: EventBridgeEvent) -> str | None:
+    """The group's ARN from the call's response, when the event carries one of this account's
+    (responseElements' spelling is UNVERIFIED: docs/aws-behaviour.md, EVENT-CLOUDTRAIL); else
+    None and the group is described."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    response = detail.get("responseElements") or {}
+    if not isinstance(response, dict):
+        return None
+    for candidate in (response.get("modelPackageGroupArn"), response.get("ModelPackageGroupArn")):
+        if isinstance(candidate, str) and (match := _GROUP_ARN.fullmatch(candidate)) \
+                and candidate.split(":")[4] == event.account and _GROUP_NAME.fullmatch(match.group(1)):
+            return candidate
+    return None
+
+
 def require_ram_event(event: EventBridgeEvent) -> None:
     """A RAM state change is only a wake-up call: its contents are not trusted (docs/aws-behaviour.md, EVENT-RAM)."""
     if event.source != RAM_SOURCE or event.detail_type != RAM_DETAIL_TYPE:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +37,7 @@ from modelshare.ports import (
     CREATED_FROM_POLICY,
     CUSTOMER_MANAGED_PERMISSIONS_QUOTA,
     FAILED,
+    RAM_PAGE_SIZE,
     STANDARD,
     AllowlistSource,
     GroupNotFound,
@@ -107,48 +108,56 @@ class OwnerService:
     # Per run: an account-wide RAM quota hit (no further promotion or invitation is tried), and
     # shares promoted in this run that RAM would not let be tagged yet.
     _quota_stop: RamQuotaReached | None = field(default=None, init=False, repr=False)
+    # Calls the last pass over every share took (kept per execution environment): a batch
+    # naming more shares than that reads them all in one pass instead of one by one.
+    _pass_calls: int = field(default=2, init=False, repr=False)
     _untagged: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     # -- share on creation ------------------------------------------------------------------
     def share_group(self, group_name: str) -> GroupOutcome:
-        outcome, = self.share_groups([group_name])
+        outcome, = self.share_groups({group_name: None})
         return outcome
 
-    def share_groups(self, group_names: Sequence[str]) -> list[GroupOutcome]:
+    def share_groups(self, groups: Mapping[str, str | None]) -> list[GroupOutcome]:
         """New groups (a batch of creation events): write the statement the allowlist asks for.
         Sharing is a grant, so the allowlist is read afresh, once for the batch; late or
         repeated events converge the same way. Only adds or updates: removing is reconcile's
-        job, promoting PromoteFunction's. One group's failure does not stop the others; the run
-        then fails with all of them named."""
+        job, promoting PromoteFunction's. `groups`: name -> ARN when the event said it (else the
+        group is described). One group's failure does not stop the others; the run then fails
+        with all of them named."""
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
-        names = list(dict.fromkeys(group_names))
         if allowlist is None:
-            return [GroupOutcome(name, "skipped", "allowlist invalid") for name in names]
+            return [GroupOutcome(name, "skipped", "allowlist invalid") for name in groups]
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
-        for name in names:
+        for name, arn in groups.items():
             try:
-                outcomes.append(self._share_group(name, allowlist))
+                outcomes.append(self._share_group(name, allowlist, arn))
             except Exception as error:
                 failures.append(self._failed(name, error))
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
 
-    def _share_group(self, group_name: str, allowlist: Allowlist) -> GroupOutcome:
+    def _share_group(self, group_name: str, allowlist: Allowlist, group_arn: str | None = None) -> GroupOutcome:
         decision = allowlist.decide(self.account, group_name)
         if not decision.shared:  # decided without a call: a group no rule names costs nothing
             return _settled(group_name, decision, self._why_not(group_name, decision))
-        group_arn = self.registry.group_arn(group_name)
+        group_arn = group_arn or self.registry.group_arn(group_name)
         if group_arn is None:
             return GroupOutcome(group_name, "gone")
-        # A share promoted but not yet tagged is not looked for: writing the statement then is
-        # harmless (RAM holds the consumers), and the sweep adopts the share.
-        group = self._group_snapshot(group_name, group_arn, principals=False, recorded=False)
+        current = self.registry.get_policy(group_name)
+        # Shares are looked for only when the group has a policy: modelshare promotes only
+        # shares RAM made from one (a person who deletes the policy of a promoted group gets a
+        # new share from the next statement, promoted in turn). A share promoted but not yet
+        # tagged is not looked for either: writing the statement then is harmless (RAM holds
+        # the consumers), and the sweep adopts the share.
+        group = GroupSnapshot(group_name, group_arn) if not policies.statements(current) else \
+            self._group_snapshot(group_name, group_arn, principals=False, recorded=False)
         view = view_of(group)
         if view.promoted or view.promoting:
             return GroupOutcome(group_name, "already-promoted", "RAM holds its consumers; reconcile keeps them in step")
-        verdict = decide(self._with_policy(group), decision)
+        verdict = decide(replace(group, policy=current, policy_read=True), decision)
         puts = tuple(w for w in verdict.writes if w.kind == "put-policy")
         if not puts:
             return _settled(group_name, decision, "")
@@ -181,9 +190,16 @@ class OwnerService:
         outcomes: list[GroupOutcome] = []
         not_ready: list[str] = []
         failures: list[str] = []
+        repairs = {a.share_arn for a in self.shares.associations("PRINCIPAL", status=FAILED)} if invite_again else set()
+        # One paged pass over every share when it is cheaper than reading those named one by one,
+        # or when invitations must be made again (it has their groups and principals).
+        index = None
+        if share_arns is None or repairs or 2 * len(set(share_arns)) >= self._pass_calls:
+            index = self._ram_index(principals=bool(repairs))
+            self._pass_calls = index.pages(RAM_PAGE_SIZE)
         # A group held by a share comes with its ARN (no describe); a group named by its policy's
         # CloudTrail event is described.
-        held = self._groups_in_policy_shares(share_arns)
+        held = self._groups_in_policy_shares(share_arns, index)
         named: dict[str, tuple[str | None, list[ResourceShare]]] = {name: (None, []) for name in groups}
         named.update({name: found for name, found in held.items()})
         for name, (arn, from_policy) in named.items():
@@ -196,11 +212,10 @@ class OwnerService:
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
                 failures.append(self._failed(name, error))
-        repairs = {a.share_arn for a in self.shares.associations("PRINCIPAL", status=FAILED)} if invite_again else set()
-        if repairs:
+        if repairs and index is not None:
             allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
             if allowlist is not None:
-                outcomes.extend(self._invite_again(sorted(repairs), allowlist, failures))
+                outcomes.extend(self._invite_again(sorted(repairs), allowlist, failures, index))
         self._finish_tagging()
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
@@ -208,16 +223,16 @@ class OwnerService:
             raise PromotionNotReady("; ".join(not_ready))
         return outcomes
 
-    def _groups_in_policy_shares(self, share_arns: Sequence[str] | None) -> dict[str, tuple[str, list[ResourceShare]]]:
-        """Groups of this account in created-from-policy shares (those named, or all of them in
-        one paged pass): name -> (ARN, those shares)."""
+    def _groups_in_policy_shares(self, share_arns: Sequence[str] | None,
+                                 index: RamIndex | None) -> dict[str, tuple[str, list[ResourceShare]]]:
+        """Groups of this account in created-from-policy shares (all of them, from `index`, or
+        those named, read one by one): name -> (ARN, those shares)."""
         held: list[tuple[ResourceShare, tuple[str, ...]]] = []
-        if share_arns is None:
-            index = self._ram_index(principals=False)
+        if index is not None:
             held = [(share, index.live_resources.get(arn, ())) for arn, share in index.shares.items()
                     if share.feature_set == CREATED_FROM_POLICY]
         else:
-            for arn in dict.fromkeys(share_arns):
+            for arn in dict.fromkeys(share_arns or ()):
                 share = self.shares.share(arn)
                 if share is not None and share.feature_set == CREATED_FROM_POLICY:
                     held.append((share, tuple(self.shares.share_resource_arns(arn))))
@@ -281,19 +296,20 @@ class OwnerService:
         actions, AWS or customer managed. Only when none matches, promote the share's own
         permission, under one name per action set (docs/aws-behaviour.md, RAM-MATCH)."""
         # The evidence that this share is modelshare's, kept on the group before anything changes.
+        # The share itself is tagged once promoted (`_finish_tagging`): whether RAM lets a share
+        # made from a policy be tagged is UNVERIFIED (docs/aws-behaviour.md, RAM-TAG-CFP), and
+        # the record on the group covers the time until then.
         self.registry.record_promoted_share(group_arn, share.arn)
-        tagged = self._try_tag(share.arn)
         try:
             self.shares.promote_share(share.arn)
         except PermissionNotMatched:
             self._promote_with_own_permission(share)
-        if not tagged:
-            self._untagged[share.arn] = group_name
+        self._untagged[share.arn] = group_name
 
     def _try_tag(self, share_arn: str) -> bool:
-        """Best effort: whether RAM lets a share made from a policy, or one being promoted, be
-        tagged is UNVERIFIED (docs/aws-behaviour.md, RAM-TAG-CFP), and so is the error it answers.
-        Whatever it says, the share is tagged later: when promoted, or by the next reconcile."""
+        """Best effort: whether RAM lets a share being promoted be tagged is UNVERIFIED
+        (docs/aws-behaviour.md, RAM-TAG-CFP), and so is the error it answers. Whatever it says,
+        the share is tagged later: by the next reconcile."""
         try:
             return self.shares.tag_as_managed(share_arn)
         except Exception as error:
@@ -368,9 +384,10 @@ class OwnerService:
             return
 
         def attempt() -> bool | None:
-            for arn in list(remaining):
-                if self._try_tag(arn):
-                    del remaining[arn]
+            # One call says which have finished promoting; only those are tagged.
+            for share in self.shares.shares_by_arn(list(remaining)):
+                if share.feature_set == STANDARD and self._try_tag(share.arn):
+                    del remaining[share.arn]
             return True if not remaining else None
 
         if self._with_backoff(attempt) is None:
@@ -615,21 +632,22 @@ class OwnerService:
             return decision.conflict
         return "" if decision.consumers else "no allowlist rule matches"
 
-    def _invite_again(self, share_arns: list[str], allowlist: Allowlist, failures: list[str]) -> list[GroupOutcome]:
+    def _invite_again(self, share_arns: list[str], allowlist: Allowlist, failures: list[str],
+                      index: RamIndex) -> list[GroupOutcome]:
         """Consumers whose invitation to a share of modelshare's failed (RAM's pending-invitation
         quota) are associated again, as far as the allowlist still names them. Only adds: a
-        removal waits for the sweep."""
+        removal waits for the sweep. Everything needed was read in the pass (`index`)."""
         outcomes = []
         for arn in share_arns:
-            share = self.shares.share(arn)
+            share = index.shares.get(arn)
             if share is None or share.feature_set != STANDARD or not share.tagged_by_modelshare:
                 continue
-            resources = self.shares.share_resource_arns(arn)
+            resources = index.live_resources.get(arn, ())
             name = policies.group_name_of(resources[0], self.account) if len(resources) == 1 else None
             if name is None:
                 continue
             try:
-                group = self._group_snapshot(name, resources[0], principals=True)
+                group = self._with_recorded_share(GroupSnapshot(name, resources[0], index.holdings(resources[0])))
                 decision = allowlist.decide(self.account, name)
                 adds = tuple(w for w in decide(group, decision).writes if w.kind == "add-consumers" and w.share == arn)
                 detail = "; ".join(f"added {', '.join(w.accounts)}" for w in adds)

@@ -32,6 +32,8 @@ MANAGED_TAG_VALUE = "true"
 # Before promoting a group's share, modelshare records the share's ARN in this tag of the group:
 # the evidence that lets a later run recognise (and tag) a share it promoted but could not tag.
 PROMOTED_SHARE_TAG_KEY = "modelshare:promoted-share"
+# RAM's largest page for its listings (ram/service-2.json, MaxResults).
+RAM_PAGE_SIZE = 500
 # RAM's default quota of customer managed permissions per resource type (docs/aws-behaviour.md,
 # RAM-QUOTAS): an account may have had it raised.
 CUSTOMER_MANAGED_PERMISSIONS_QUOTA = 10
@@ -162,6 +164,9 @@ class ResourceShares(Protocol):
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]: ...
     def owned_shares(self) -> Iterator[ResourceShare]: ...
     def share(self, share_arn: str) -> ResourceShare | None: ...
+    def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
+        """Those of the shares that exist, in as few calls as RAM allows."""
+        ...
     def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]: ...
     def share_principals(self, share_arn: str) -> list[str]:
         """The principals of the share that have or are being offered access."""

@@ -14,6 +14,7 @@ from modelshare.ports import (
     LIVE_ASSOCIATIONS,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
+    RAM_PAGE_SIZE,
     Association,
     Invitation,
     InvitationClosed,
@@ -28,7 +29,9 @@ from modelshare.ports import (
 )
 
 # RAM's largest page (ram/service-2.json, MaxResults): fewer calls for a big account.
-_PAGE = {"PageSize": 500}
+_PAGE = {"PageSize": RAM_PAGE_SIZE}
+# Share ARNs asked for in one GetResourceShares call (the model sets no limit; kept modest).
+_ARNS_PER_CALL = 100
 _CLOSED_INVITATION = {
     "ResourceShareInvitationExpiredException",
     "ResourceShareInvitationAlreadyRejectedException",
@@ -70,6 +73,19 @@ class RamShares:
             if _code(error) == "UnknownResourceException":
                 return None
             raise
+
+    def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
+        found: list[ResourceShare] = []
+        arns = list(dict.fromkeys(share_arns))
+        for start in range(0, len(arns), _ARNS_PER_CALL):
+            chunk = arns[start:start + _ARNS_PER_CALL]
+            try:
+                found.extend(self._shares(resourceShareArns=chunk))
+            except ClientError as error:  # one of them is gone: ask one by one
+                if _code(error) != "UnknownResourceException":
+                    raise
+                found.extend(s for arn in chunk if (s := self.share(arn)) is not None)
+        return found
 
     def _shares(self, **filters: object) -> Iterator[ResourceShare]:
         paginator = self._client.get_paginator("get_resource_shares")

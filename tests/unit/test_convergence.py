@@ -1,0 +1,105 @@
+"""One decision for a group, whoever asks: the sweep in one run, the sweep fanned out through
+the work queue, `group_state` and the plan all go through `convergence.decide`."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from modelshare import policy as policies
+from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
+from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters
+from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
+from modelshare.owner import OwnerService
+from modelshare.ports import STANDARD, ResourceShare
+from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc, group_arn
+
+RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER, OTHER]}
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def send(self, items, *, delay_seconds: int = 0) -> None:
+        self.items.extend(json.loads(json.dumps(list(items))))  # as SQS carries them: JSON
+
+
+def world():
+    """Groups in every situation the sweep meets: new, shared by policy, promoted with consumers
+    to add and remove, promoted and converged, unshared, a person's policy, orphaned share."""
+    registry = FakeRegistry(names={"churn-new", "churn-policy", "churn-promoted", "churn-done", "scratch", "other"})
+    shares = FakeShares()
+    statement = policies.modelshare_statement(group_arn("churn-policy"), [CONSUMER], ACCESS_ACTIONS["discover"])
+    registry.policies["churn-policy"] = {"Version": "2012-10-17", "Statement": [statement]}
+    shares.add_policy_share(group_arn("churn-policy"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/cfp")
+    for name, principals in (("churn-promoted", [CONSUMER, "999999999999"]), ("churn-done", [CONSUMER, OTHER])):
+        arn = shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}",
+                                      feature_set=STANDARD)
+        shares.principals[arn] = principals
+    old = policies.modelshare_statement(group_arn("scratch"), [CONSUMER], ACCESS_ACTIONS["discover"])
+    registry.policies["scratch"] = {"Version": "2012-10-17", "Statement": [old]}
+    person = {"Sid": "Mine", "Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "sagemaker:ListModelPackages",
+              "Resource": group_arn("other")}
+    registry.policies["other"] = {"Version": "2012-10-17", "Statement": [person]}
+    orphan = shares.add_policy_share(group_arn("gone"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/gone",
+                                     feature_set=STANDARD)
+    shares.past_resources[orphan], shares.resources[orphan] = shares.resources[orphan], []
+    return registry, shares
+
+
+def service(registry, shares, plan=None, queue=None):
+    return OwnerService(OWNER, registry if plan is None else DryRunRegistry(registry, plan),
+                        shares if plan is None else DryRunShares(shares, plan),
+                        FixedAllowlist(allowlist_doc(RULE)), sleep=lambda s: None, work_queue=queue)
+
+
+def test_the_fanned_out_sweep_makes_exactly_the_writes_of_the_sweep_in_one_run():
+    one_run, fanned = Plan(), Plan()
+    registry, shares = world()
+    inline = {o.group: o.action for o in service(registry, shares, one_run).reconcile()}
+    registry, shares = world()
+    queue = FakeQueue()
+    planner = service(registry, shares, fanned, queue)
+    planned = {o.group: o.action for o in planner.plan_sweep(queue)}
+    worked = {o.group: o.action for o in service(registry, shares, fanned, queue).reconcile_items(queue.items)}
+    assert sorted(map(str, fanned.writes)) == sorted(map(str, one_run.writes)) and one_run.writes
+    assert {**planned, **worked} == inline
+    assert planned["churn-done"] == "converged", "settled by the sweep itself, never handed out"
+    assert {item["group"] for item in queue.items} == set(worked)
+
+
+def test_status_and_the_sweep_read_the_same_decision():
+    registry, shares = world()
+    owner = service(registry, shares)
+    allowlist = Allowlist.parse(allowlist_doc(RULE))
+    states = {name: owner.group_state(name, allowlist) for name in sorted(registry.names)}
+    assert states["churn-done"].status == "discoverable" and states["churn-done"].consumers == (CONSUMER, OTHER)
+    assert states["churn-promoted"].reason == f"promoted RAM share; not yet invited: {OTHER}"
+    assert states["churn-policy"].reason == "share is CREATED_FROM_POLICY: promotion pending"
+    assert states["churn-new"].status == "not-shared" and states["other"].status == "accessible-not-discoverable"
+    outcomes = {o.group: o.action for o in owner.reconcile()}
+    assert outcomes["churn-promoted"] == "consumers-changed" and outcomes["churn-new"] == "shared"
+    again = {name: owner.group_state(name, allowlist) for name in ("churn-promoted", "scratch")}
+    assert again["churn-promoted"].consumers == (CONSUMER, OTHER)
+    assert again["scratch"].status == "not-shared"
+
+
+def test_decide_needs_the_policy_unless_modelshare_s_share_is_promoted():
+    share = ResourceShare(f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/s", "s", STANDARD, "ACTIVE",
+                          (("modelshare:managed", "true"),))
+    arn = group_arn("churn-x")
+    promoted = GroupSnapshot("churn-x", arn, (Holding(share, (arn,), (CONSUMER,)),))
+    decision = Allowlist.parse(allowlist_doc(RULE)).decide(OWNER, "churn-x")
+    assert not policy_matters(promoted)
+    verdict = decide(promoted, decision)
+    assert [(w.kind, w.accounts) for w in verdict.writes] == [("add-consumers", (OTHER,))]
+    bare = GroupSnapshot("churn-x", arn)
+    assert policy_matters(bare)
+    try:
+        decide(bare, decision)
+    except ValueError as error:
+        assert "needs its policy" in str(error)
+    else:
+        raise AssertionError("deciding without the policy it needs must fail loudly")
+    assert decide(copy.replace(bare, policy=None, policy_read=True), decision).outcome == "shared"

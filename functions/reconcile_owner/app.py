@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
 from modelshare.aws import allowlist_parameter_name
-from modelshare.convergence import SWEEP_ITEM
+from modelshare.convergence import SWEEP_PACKAGE
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
 
@@ -21,8 +21,11 @@ services = wiring.PerEnvironment(
 
 
 def _read(event: EventBridgeEvent) -> tuple[str, Any]:
-    if event.raw.get("kind") == SWEEP_ITEM:  # a group the sweep handed out (SweepQueue)
-        return "item", event.raw
+    if event.raw.get("kind") == SWEEP_PACKAGE:  # groups the sweep handed out (SweepQueue)
+        items = event.raw.get("items")
+        if not isinstance(items, list):
+            raise events.UnsupportedEvent("a sweep package without its items")
+        return "items", items
     if event.source == events.SAGEMAKER_SOURCE:
         events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
         return "deleted", None
@@ -34,8 +37,8 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     owner = services(context)
     triggers = events.each_valid(batch, _read)
     kinds = {kind for kind, _ in triggers}
-    if "item" in kinds:
-        outcomes = owner.reconcile_items([item for kind, item in triggers if kind == "item"])
+    if "items" in kinds:
+        outcomes = owner.reconcile_items([item for kind, items in triggers if kind == "items" for item in items])
     elif kinds == {"deleted"}:
         outcomes = owner.delete_orphaned_shares()
     else:

@@ -274,8 +274,10 @@ class RamIndex:
         return found
 
 
-# A sweep work item: one group and what the sweep read about it in RAM.
+# A sweep work item: one group and what the sweep read about it in RAM; a queue message carries
+# several in a package.
 SWEEP_ITEM = "modelshare.sweep-group"
+SWEEP_PACKAGE = "modelshare.sweep-groups"
 
 
 def work_item(group: GroupSnapshot, attempt: int = 1) -> dict[str, Any]:

@@ -541,7 +541,12 @@ class OwnerService:
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         waiting: list[dict[str, Any]] = []
-        for item in items:
+        for position, item in enumerate(items):
+            if self.work_queue is not None and self.time_left() < TIME_RESERVE_SECONDS:
+                # Lambda's timeout is near: the rest goes back on the queue for the next run.
+                self.work_queue.send(list(items[position:]))
+                logger.info("Sweep work handed back", extra={"items": len(items) - position})
+                break
             try:
                 group, attempt = group_of_item(item)
             except ValueError as refusal:  # it can never become valid: dropped, not retried

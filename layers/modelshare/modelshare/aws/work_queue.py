@@ -9,9 +9,13 @@ from typing import Any
 import boto3
 
 from modelshare.aws import CLIENT_CONFIG
+from modelshare.convergence import SWEEP_PACKAGE
 
-# SendMessageBatch takes 10 messages of up to 256 KiB in all (sqs/service-2.json).
+# SendMessageBatch takes 10 messages of up to 256 KiB in all (sqs/service-2.json). Items go
+# several to a message (SWEEP_PACKAGE), up to about 10 KB (some 25 groups) each: fewer calls,
+# and SQS bills per 64 KB chunk anyway.
 _BATCH = 10
+_PACKAGE_BYTES = 10_000
 
 
 class SqsWorkQueue:
@@ -20,9 +24,30 @@ class SqsWorkQueue:
         self.queue_url = queue_url
 
     def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0) -> None:
-        for start in range(0, len(items), _BATCH):
-            entries = [{"Id": str(n), "MessageBody": json.dumps(item, separators=(",", ":")),
-                        "DelaySeconds": delay_seconds} for n, item in enumerate(items[start:start + _BATCH])]
+        bodies = _packages(items)
+        for start in range(0, len(bodies), _BATCH):
+            entries = [{"Id": str(n), "MessageBody": body, "DelaySeconds": delay_seconds}
+                       for n, body in enumerate(bodies[start:start + _BATCH])]
             failed = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed", [])
             if failed:  # the sweep fails and runs again: no item is lost
-                raise RuntimeError(f"SQS refused {len(failed)} work item(s): {failed[0].get('Message', '')}")
+                raise RuntimeError(f"SQS refused {len(failed)} work message(s): {failed[0].get('Message', '')}")
+
+
+def _packages(items: Sequence[dict[str, Any]]) -> list[str]:
+    bodies: list[str] = []
+    package: list[str] = []
+    size = 0
+    for item in items:
+        text = json.dumps(item, separators=(",", ":"))
+        if package and size + len(text) > _PACKAGE_BYTES:
+            bodies.append(_package(package))
+            package, size = [], 0
+        package.append(text)
+        size += len(text) + 1
+    if package:
+        bodies.append(_package(package))
+    return bodies
+
+
+def _package(items: list[str]) -> str:
+    return f'{{"kind":"{SWEEP_PACKAGE}","items":[{",".join(items)}]}}'

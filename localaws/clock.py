@@ -57,7 +57,9 @@ class SimClock:
         """Let `seconds` pass, running the internal tasks that fall due meanwhile."""
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
-        target = self._now + timedelta(seconds=seconds)
+        # The clock counts microseconds: a shorter sleep still lets one pass, so a caller
+        # polling until time moves (botocore's rate limiter) gets there.
+        target = self._now + timedelta(seconds=max(seconds, 1e-6) if seconds > 0 else 0)
         while True:
             task = self._next_internal_due_by(target)
             if task is None:

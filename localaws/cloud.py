@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 import boto3
 import botocore.handlers
 import botocore.loaders
+import botocore.retries.bucket
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import UnknownServiceError
@@ -139,6 +140,13 @@ class LocalCloud:
         # (counting all messages) for each message it receives, quadratic for a big batch.
         self._moto_retention = moto_sqs.SQSBackend.is_message_valid_based_on_retention_period
         moto_sqs.SQSBackend.is_message_valid_based_on_retention_period = _within_retention
+        # botocore's adaptive retry mode paces a client by the time it reads here: the simulated
+        # clock's (its sleeps are time.sleep, the simulated clock's inside an invocation).
+        self._retry_clock = botocore.retries.bucket.Clock.current_time
+        botocore.retries.bucket.Clock.current_time = lambda _clock: self.clock.now().timestamp()
+        # ... and waits on a condition variable, in real time: wait on the simulated clock instead.
+        self._retry_wait = botocore.retries.bucket.TokenBucket._acquire
+        botocore.retries.bucket.TokenBucket._acquire = _acquire_on_clock
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
@@ -154,6 +162,8 @@ class LocalCloud:
         botocore.loaders.Loader.list_available_services = self._original_list_services
         moto_sqs.unix_time, moto_sqs.unix_time_millis = self._moto_sqs_time
         moto_sqs.SQSBackend.is_message_valid_based_on_retention_period = self._moto_retention
+        botocore.retries.bucket.Clock.current_time = self._retry_clock
+        botocore.retries.bucket.TokenBucket._acquire = self._retry_wait
         self._moto.stop()
 
     # -- accounts and sessions --------------------------------------------------------------
@@ -378,6 +388,24 @@ class LocalCloud:
     @staticmethod
     def _answer(request: AWSPreparedRequest, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+def _acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
+    """botocore's TokenBucket._acquire, sleeping through its clock (the simulated one inside an
+    invocation) instead of waiting on a condition variable in real time."""
+    bucket._refill()
+    if amount <= bucket._current_capacity:
+        bucket._current_capacity -= amount
+        return True
+    if not block:
+        raise botocore.retries.bucket.CapacityNotAvailableError()
+    sleep_amount = bucket._sleep_amount(amount)
+    while sleep_amount > 0:
+        bucket._clock.sleep(sleep_amount)
+        bucket._refill()
+        sleep_amount = bucket._sleep_amount(amount)
+    bucket._current_capacity -= amount
+    return True
 
 
 def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:

@@ -446,11 +446,15 @@ class OwnerService:
         if recorded:
             group = self._with_recorded_share(group)
         if principals:
-            promoted = {h.share.arn for h in view_of(group).promoted}
-            group = replace(group, holdings=tuple(
-                replace(h, principals=tuple(self.shares.share_principals(h.share.arn))) if h.share.arn in promoted else h
-                for h in group.holdings))
+            group = self._with_principals(group)
         return group
+
+    def _with_principals(self, group: GroupSnapshot) -> GroupSnapshot:
+        """The group with the principals of modelshare's promoted shares read now."""
+        promoted = {h.share.arn for h in view_of(group).promoted}
+        return replace(group, holdings=tuple(
+            replace(h, principals=tuple(self.shares.share_principals(h.share.arn))) if h.share.arn in promoted else h
+            for h in group.holdings))
 
     def _with_recorded_share(self, group: GroupSnapshot) -> GroupSnapshot:
         if not needs_recorded_share(group):
@@ -572,10 +576,7 @@ class OwnerService:
         verdict = None if policy_matters(group) else decide(group, allowlist.decide(self.account, group.name))
         if verdict is None or not any(w.kind.endswith("-consumers") for w in verdict.writes):
             return group
-        promoted = {h.share.arn for h in view_of(group).promoted}
-        return replace(group, holdings=tuple(
-            replace(h, principals=tuple(self.shares.share_principals(h.share.arn))) if h.share.arn in promoted else h
-            for h in group.holdings))
+        return self._with_principals(group)
 
     def _reconcile_group(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupOutcome:
         decision = allowlist.decide(self.account, group.name)

@@ -12,6 +12,7 @@ moto raises NotImplementedError for the SageMaker actions it lacks (docs/aws-beh
 from __future__ import annotations
 
 import json
+import random
 import re
 import uuid
 from collections.abc import Callable
@@ -82,6 +83,13 @@ class _Accounts:
         return f"AKIALOCAL{account}"
 
 
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+# CloudTrail documents an average of about 5 minutes for log files and nothing for its events on
+# EventBridge; AWS's own solutions warn of up to 15 minutes. Between half a minute and five
+# minutes, independently per call (so close calls can arrive out of order): UNVERIFIED.
+CLOUDTRAIL_LAG_SECONDS = (30.0, 300.0)
+
+
 class LocalCloud:
     """A multi-account AWS in this process. Use as a context manager."""
 
@@ -95,8 +103,14 @@ class LocalCloud:
         aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS,
         group_type: str = GROUP_TYPE,
         costs: CostModel = DEFAULT_COSTS,
+        cloudtrail_lag_seconds: tuple[float, float] = CLOUDTRAIL_LAG_SECONDS,
+        seed: int = 0,
     ) -> None:
         self.clock = clock or SimClock()
+        # API calls reach the event bus through CloudTrail some time later, not all equally late
+        # (docs/aws-behaviour.md, EVENT-CLOUDTRAIL-LAG): (shortest, longest) lag, drawn per call.
+        self.cloudtrail_lag_seconds = cloudtrail_lag_seconds
+        self._lags = random.Random(seed)
         # Each call waits its latency and takes a token from its API's bucket (localaws/costs.py).
         self.buckets = TokenBuckets(costs)
         self.start = self.clock.now()
@@ -150,7 +164,9 @@ class LocalCloud:
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
-        handlers.append(("before-send", self._before_send))
+        # Registered last: a client's own before-send handlers (botocore's adaptive rate
+        # limiter) run before the request reaches the local AWS, as they run before it is sent.
+        handlers.append(("before-send", self._before_send, botocore.handlers.REGISTER_LAST))
         boto3.DEFAULT_SESSION = None
         return self
 
@@ -220,6 +236,14 @@ class LocalCloud:
             "resources": list(resources or []),
             "detail": detail,
         }
+        if detail_type == CLOUDTRAIL_DETAIL_TYPE and self.cloudtrail_lag_seconds[1] > 0:
+            self.clock.call_later(self._lags.uniform(*self.cloudtrail_lag_seconds),
+                                  lambda: self._publish(account, region, event),
+                                  f"CloudTrail delivers {detail.get('eventName')} in {account}", internal=False)
+        else:
+            self._publish(account, region, event)
+
+    def _publish(self, account: str, region: str, event: dict[str, Any]) -> None:
         for listener in self._listeners:
             listener(account, region, event)
 
@@ -383,7 +407,7 @@ class LocalCloud:
                 detail["errorMessage"] = json.loads(error_body or "{}").get("message", "")
             except ValueError:
                 detail["errorMessage"] = error_body or ""
-        self.emit(account, region, "aws.sagemaker", "AWS API Call via CloudTrail", detail, [])
+        self.emit(account, region, "aws.sagemaker", CLOUDTRAIL_DETAIL_TYPE, detail, [])
 
     @staticmethod
     def _answer(request: AWSPreparedRequest, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:

@@ -140,6 +140,9 @@ def world() -> Iterator[World]:
 
 @pytest.fixture
 def world_with_ram_delay() -> Iterator[Callable[[float], World]]:
-    """A world whose RAM takes the given number of seconds to create a share from a policy."""
+    """A world whose RAM creates a share from a policy the given number of seconds after the
+    policy's CloudTrail event reaches EventBridge (its lag pinned at 30 s here)."""
+    lag = 30.0
     with ExitStack() as stack:
-        yield lambda seconds: World(stack.enter_context(LocalCloud(ram_share_delay_seconds=seconds)))
+        yield lambda seconds: World(stack.enter_context(LocalCloud(
+            ram_share_delay_seconds=lag + seconds, cloudtrail_lag_seconds=(lag, lag))))

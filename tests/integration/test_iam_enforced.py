@@ -38,8 +38,10 @@ def open_cloud() -> LocalCloud:
     # No AWS managed permission matches any access level (their action lists are UNVERIFIED), RAM
     # lets two invitations wait, and promotes more slowly than a function waits (so promoted
     # shares are tagged by a later run): every permission path and the quota are on the way.
+    # CloudTrail's lag is the same for every call, so creations made together arrive together.
     return LocalCloud(ram_share_delay_seconds=20, promotion_delay_seconds=20,
-                      ram_quotas=RamQuotas(pending_invitations_per_account=2), aws_managed_permissions=())
+                      ram_quotas=RamQuotas(pending_invitations_per_account=2), aws_managed_permissions=(),
+                      cloudtrail_lag_seconds=(30.0, 30.0))
 
 
 def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
@@ -68,7 +70,8 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
         # also without the call's response (its spelling is UNVERIFIED): the group is described.
         for account, region, event in list(seen):
             world.lambdas.route(account, region, event)
-        account, region, created = next(s for s in seen if s[2]["detail"]["eventName"] == "CreateModelPackageGroup")
+        account, region, created = next(s for s in seen if s[2]["detail"]["eventName"] == "CreateModelPackageGroup"
+                                        and s[2]["detail"]["requestParameters"]["modelPackageGroupName"] == "churn-xgb")
         world.lambdas.route(account, region, {**created, "detail": {**created["detail"], "responseElements": None}})
         world.settle()
         yield
@@ -84,7 +87,9 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
         yield
         # A group unshared before RAM made its share: modelshare's statement, the only one, goes.
         world.create_group(OWNER, "churn-brief")
-        world.cloud.clock.run_until(world.cloud.clock.now() + timedelta(seconds=10))
+        while not any(c.params.get("ModelPackageGroupName") == "churn-brief"
+                      for c in world.calls("PutModelPackageGroupPolicy", OWNER)):
+            world.cloud.clock.run_until(world.cloud.clock.now() + timedelta(seconds=1))  # CloudTrail's lag
         world.edit_allowlist(allowlist(DEPLOY, LATER, REGISTER))
         yield
         world.client(OWNER, "sagemaker").delete_model_package_group(ModelPackageGroupName="deploy-model")

@@ -12,6 +12,8 @@ from botocore.exceptions import ClientError
 
 from localaws.cloud import LocalCloud
 from localaws.costs import DEFAULT_COSTS, CostModel, Rate
+from modelshare.aws import client as modelshare_client
+from modelshare.ports import ApiThrottled
 
 OWNER = "111122223333"
 OTHER = "444455556666"
@@ -97,3 +99,45 @@ def test_botocore_retries_a_throttled_call_on_the_simulated_clock():
             ram.get_resource_shares(resourceOwner="SELF")
         codes = [c.error_code for c in cloud.calls]
         assert codes[0] is None and codes[-1] is None and "ThrottlingException" in codes
+
+
+def test_modelshare_clients_pace_before_the_call_reaches_aws_and_report_throttling_past_retries():
+    """botocore's adaptive limiter runs before the request is sent (the local AWS answers last);
+    a call still throttled once retries are spent raises ApiThrottled (BOTOCORE-RETRY-QUOTA)."""
+    costs = CostModel(default_latency=0.0, rates={"sagemaker": Rate(per_second=0.01, burst=1)})
+    with LocalCloud(costs=costs) as cloud:
+        cloud.add_account(OWNER)
+        sagemaker = modelshare_client(cloud.session(OWNER, REGION), "sagemaker")
+        order: list[str] = []
+        sagemaker.meta.events.register("before-send", lambda **_: order.append("client") and None)
+        cloud.caller = "OwnerReconcileFunction"
+        with mock.patch.object(time, "sleep", cloud.clock.sleep):
+            sagemaker.list_model_package_groups()
+            calls_before = len(cloud.calls)
+            with pytest.raises(ApiThrottled, match="ThrottlingException after retries"):
+                sagemaker.list_model_package_groups()
+        attempts = cloud.calls[calls_before:]
+        assert [c.error_code for c in attempts] == ["ThrottlingException"] * 6, "the call and five retries"
+        assert order == ["client"] * 7, "the client's own handlers ran before each request was answered"
+
+
+def test_throttled_retries_drain_botocore_s_retry_quota_and_then_throttles_surface_at_once():
+    """The retry quota (500, 5 per throttled retry) is refilled only by 2xx answers (botocore's
+    retries/standard.py): a sweep reading policies of groups without one gets ValidationException
+    for most reads, so under steady throttling it drains, and a throttle then surfaces at the
+    first attempt (BOTOCORE-RETRY-QUOTA): the domain must back off, not press on."""
+    costs = CostModel(default_latency=0.0, rates={"sagemaker": Rate(per_second=0.001, burst=1)})
+    with LocalCloud(costs=costs) as cloud:
+        cloud.add_account(OWNER)
+        sagemaker = modelshare_client(cloud.session(OWNER, REGION), "sagemaker")
+        cloud.caller = "OwnerReconcileFunction"
+        attempts_per_read = []
+        with mock.patch.object(time, "sleep", cloud.clock.sleep):
+            for _ in range(30):
+                calls_before = len(cloud.calls)
+                with pytest.raises((ApiThrottled, ClientError)):
+                    sagemaker.get_model_package_group_policy(ModelPackageGroupName="no-policy")
+                attempts_per_read.append(len(cloud.calls) - calls_before)
+        retries = sum(attempts - 1 for attempts in attempts_per_read)
+        assert retries == 500 // 5, attempts_per_read
+        assert attempts_per_read[-5:] == [1] * 5, "quota dry: no retry at all"

@@ -282,11 +282,20 @@ def test_cloudtrail_events_for_writes(aws):
     with pytest.raises(ClientError):
         aws.group("churn-model")
     aws.put_policy("churn-model", arn, [CONSUMER])
-    trail = [e for a, e in aws.events if a == OWNER and e["source"] == "aws.sagemaker"]
-    assert [e["detail"]["eventName"] for e in trail] == [
+    called = aws.clock.now()
+
+    def trail():
+        return [e for a, e in aws.events if a == OWNER and e["source"] == "aws.sagemaker"]
+
+    shortest, longest = aws.cloud.cloudtrail_lag_seconds
+    aws.clock.run_until(called + timedelta(seconds=shortest - 1))
+    assert trail() == [], "CloudTrail delivers later (EVENT-CLOUDTRAIL-LAG)"
+    aws.clock.run_until(called + timedelta(seconds=longest + 1))
+    # Each call has its own lag: compare in the order the calls were made.
+    ok, failed, put = sorted(trail(), key=lambda e: (e["time"], e["detail"]["eventName"], "errorCode" in e["detail"]))
+    assert [e["detail"]["eventName"] for e in (ok, failed, put)] == [
         "CreateModelPackageGroup", "CreateModelPackageGroup", "PutModelPackageGroupPolicy"]
-    ok, failed, put = trail
-    for event in trail:
+    for event in (ok, failed, put):
         assert event["detail-type"] == "AWS API Call via CloudTrail"
         assert event["detail"]["eventSource"] == "sagemaker.amazonaws.com"
         assert event["detail"]["requestParameters"]["modelPackageGroupName"] == "churn-model"

@@ -10,8 +10,8 @@ from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
 from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
-from modelshare.owner import OwnerService
-from modelshare.ports import STANDARD, ResourceShare
+from modelshare.owner import THROTTLED_RETRY_DELAY_SECONDS, OwnerService
+from modelshare.ports import STANDARD, ApiThrottled, ResourceShare
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER, OTHER]}
@@ -103,3 +103,29 @@ def test_decide_needs_the_policy_unless_modelshare_s_share_is_promoted():
     else:
         raise AssertionError("deciding without the policy it needs must fail loudly")
     assert decide(copy.replace(bare, policy=None, policy_read=True), decision).outcome == "shared"
+
+
+def test_sweep_work_aws_keeps_throttling_goes_back_on_the_queue_whole_and_later():
+    registry, shares = world()
+    queue = FakeQueue()
+    service(registry, shares, queue=queue).plan_sweep(queue)
+    handed_out = [item["group"] for item in queue.items]
+    reads: list[str] = []
+
+    def throttled_from_the_third_read(group_name):
+        reads.append(group_name)
+        if len(reads) >= 3:
+            raise ApiThrottled("GetModelPackageGroupPolicy: ThrottlingException after retries")
+        return FakeRegistry.get_policy(registry, group_name)
+
+    registry.get_policy = throttled_from_the_third_read
+    back = FakeQueue()
+    sent: list[int] = []
+    back.send = lambda items, *, delay_seconds=0: (sent.append(delay_seconds), FakeQueue.send(back, items))
+    worker = service(registry, shares, queue=back)
+    outcomes = worker.reconcile_items(queue.items)  # no exception: the batch is not failed
+    worked = [o.group for o in outcomes]
+    assert [item["group"] for item in back.items] == handed_out[len(worked):], "the throttled group and all after it"
+    assert sent == [THROTTLED_RETRY_DELAY_SECONDS] and THROTTLED_RETRY_DELAY_SECONDS > 0
+    assert len(reads) == 3, "no call after AWS said it throttles"
+    assert not registry.puts or all(name in worked for name, _ in registry.puts)

@@ -40,6 +40,7 @@ from modelshare.ports import (
     RAM_PAGE_SIZE,
     STANDARD,
     AllowlistSource,
+    ApiThrottled,
     GroupNotFound,
     ModelRegistry,
     PermissionNameTaken,
@@ -65,6 +66,8 @@ QUIET_ACTIONS = frozenset({"converged", "gone", "promoting", "queued"})
 # much later, at most this many times (then the next sweep hands it out again).
 QUOTA_RETRY_DELAY_SECONDS = 60
 QUOTA_RETRY_ATTEMPTS = 60
+# Sweep work that AWS throttled past botocore's retries comes back this much later.
+THROTTLED_RETRY_DELAY_SECONDS = 30
 PERMISSION_NAME_PREFIX = "modelshare-"
 
 
@@ -548,8 +551,7 @@ class OwnerService:
         for position, item in enumerate(items):
             if self.work_queue is not None and self.time_left() < TIME_RESERVE_SECONDS:
                 # Lambda's timeout is near: the rest goes back on the queue for the next run.
-                self.work_queue.send(list(items[position:]))
-                logger.info("Sweep work handed back", extra={"items": len(items) - position})
+                self._hand_back(items[position:], "Lambda's timeout is near")
                 break
             try:
                 group, attempt = group_of_item(item)
@@ -559,6 +561,14 @@ class OwnerService:
                 continue
             try:
                 outcome = self._reconcile_group(self._with_current_principals(group, allowlist), allowlist)
+            except ApiThrottled as throttled:
+                if self.work_queue is None:
+                    raise
+                # AWS still throttles after botocore's retries: pressing on would only fail group
+                # after group. This group and the rest come back later, at a pace AWS can take.
+                self._hand_back(items[position:], str(throttled), delay_seconds=THROTTLED_RETRY_DELAY_SECONDS)
+                count("Throttled")
+                break
             except Exception as error:
                 failures.append(self._failed(group.name, error))
                 continue
@@ -571,6 +581,11 @@ class OwnerService:
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
+
+    def _hand_back(self, items: Sequence[Any], why: str, *, delay_seconds: int = 0) -> None:
+        assert self.work_queue is not None
+        self.work_queue.send(list(items), delay_seconds=delay_seconds)
+        logger.info("Sweep work handed back", extra={"items": len(items), "reason": why, "delay_seconds": delay_seconds})
 
     def _with_current_principals(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupSnapshot:
         verdict = None if policy_matters(group) else decide(group, allowlist.decide(self.account, group.name))

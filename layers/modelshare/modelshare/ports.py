@@ -136,6 +136,12 @@ class InvitationClosed(Exception):
     """The invitation can no longer be accepted (expired, rejected or gone)."""
 
 
+class ApiThrottled(Exception):
+    """AWS kept throttling a call after the client's own retries (or its retry quota ran dry):
+    back off and try later, rather than press on at the same pace (docs/aws-behaviour.md,
+    BOTOCORE-RETRY-QUOTA)."""
+
+
 class AllowlistUnavailable(Exception):
     """The allowlist could not be read for a transient reason; retry later."""
 

@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
-# botocore's standard retry mode: exponential backoff with jitter on throttling and 5xx.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="modelshare")
+from modelshare.ports import ApiThrottled
+
+# botocore's adaptive retry mode: standard's backoff with jitter on throttling and 5xx, plus a
+# client-side rate limiter that slows the client down while AWS throttles it.
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, user_agent_extra="modelshare")
+# Error codes botocore's retry modes treat as throttling (botocore/retries/standard.py).
+_THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
+    "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+})
+
+
+def client(session: boto3.session.Session, service: str) -> Any:
+    """A client of `service` with modelshare's retry configuration. A call AWS still throttles
+    once botocore's retries are spent raises `ApiThrottled`, so the domain can back off."""
+    made = session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+    made.meta.events.register(f"after-call.{made.meta.service_model.service_id.hyphenize()}", _raise_throttled)
+    return made
+
+
+def _raise_throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    code = parsed.get("Error", {}).get("Code") if http_response.status_code >= 400 else None
+    if code in _THROTTLING_CODES:
+        raise ApiThrottled(f"{model.name}: {code} after retries: {parsed['Error'].get('Message', '')}")
 
 ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
 
@@ -21,4 +46,4 @@ def allowlist_parameter_name() -> str:
 
 
 def account_id(session: boto3.session.Session) -> str:
-    return session.client("sts", config=CLIENT_CONFIG).get_caller_identity()["Account"]
+    return str(client(session, "sts").get_caller_identity()["Account"])

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.aws import CLIENT_CONFIG
+from modelshare.aws import client
 from modelshare.ports import AllowlistUnavailable
 
 
@@ -20,7 +20,7 @@ class SsmAllowlistSource:
     def __init__(self, session: boto3.session.Session, parameter_name: str) -> None:
         # One provider per execution environment (not Powertools' module-wide default), so its
         # cache and credentials belong to this function's session.
-        self._provider = SSMProvider(boto3_client=session.client("ssm", config=CLIENT_CONFIG))
+        self._provider = SSMProvider(boto3_client=client(session, "ssm"))
         self.parameter_name = parameter_name
 
     def load(self, *, fresh: bool = False) -> Allowlist:

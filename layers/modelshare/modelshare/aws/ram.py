@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from modelshare.aws import CLIENT_CONFIG
+from modelshare.aws import client
 from modelshare.ports import (
     LIVE_ASSOCIATIONS,
     MANAGED_TAG_KEY,
@@ -48,7 +48,7 @@ _PERMISSION_QUOTA = "customer managed permissions per resource type"
 
 class RamShares:
     def __init__(self, session: boto3.session.Session) -> None:
-        self._client = session.client("ram", config=CLIENT_CONFIG)
+        self._client = client(session, "ram")
 
     # -- owner side: reads ------------------------------------------------------------------
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from modelshare.aws import CLIENT_CONFIG
+from modelshare.aws import client
 from modelshare.ports import PROMOTED_SHARE_TAG_KEY, GroupNotFound
 
 # ListModelPackageGroups' largest page (sagemaker/service-2.json, MaxResults).
@@ -18,7 +18,7 @@ _PAGE = {"PageSize": 100}
 
 class SageMakerRegistry:
     def __init__(self, session: boto3.session.Session) -> None:
-        self._client = session.client("sagemaker", config=CLIENT_CONFIG)
+        self._client = client(session, "sagemaker")
 
     def group_arn(self, group_name: str) -> str | None:
         try:

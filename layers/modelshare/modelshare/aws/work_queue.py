@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from modelshare.aws import CLIENT_CONFIG
+from modelshare.aws import client
 from modelshare.convergence import SWEEP_PACKAGE
 
 # SendMessageBatch takes 10 messages of up to 256 KiB in all (sqs/service-2.json). Items go
@@ -20,7 +20,7 @@ _PACKAGE_BYTES = 10_000
 
 class SqsWorkQueue:
     def __init__(self, session: boto3.session.Session, queue_url: str) -> None:
-        self._client = session.client("sqs", config=CLIENT_CONFIG)
+        self._client = client(session, "sqs")
         self.queue_url = queue_url
 
     def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0) -> None:

@@ -24,6 +24,8 @@ USAGE = 2  # bad arguments, unreadable or non-JSON input file
 CONCURRENT_CHANGE = 3  # the parameter changed under us: refused or detected
 
 PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
+PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
+TIER_ENV = "MODELSHARE_ALLOWLIST_TIER"
 DEFAULT_PARAMETER = "/modelshare/allowlist"
 
 
@@ -47,6 +49,20 @@ def print_problems(error: AllowlistError, *, prefix: str = "") -> None:
 
 def parameter_name(args: argparse.Namespace) -> str:
     return getattr(args, "parameter", None) or os.environ.get(PARAMETER_ENV) or DEFAULT_PARAMETER
+
+
+def allowlist_path(args: argparse.Namespace) -> str | None:
+    """The path whose parts hold the document (path mode: --path, else $MODELSHARE_ALLOWLIST_PATH),
+    or None for the one parameter. An explicit --parameter wins over the environment's path."""
+    given = getattr(args, "path", None)
+    if given and getattr(args, "parameter", None):
+        raise CliError("give --parameter or --path, not both", USAGE)
+    path = given or (None if getattr(args, "parameter", None) else os.environ.get(PATH_ENV))
+    if not path:
+        return None
+    if not path.startswith("/") or path.rstrip("/") == "":
+        raise CliError(f"allowlist path {path!r} must start with '/' and name a level below the root", USAGE)
+    return path.rstrip("/")
 
 
 def session(args: argparse.Namespace) -> boto3.session.Session:

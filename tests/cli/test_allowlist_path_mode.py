@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from modelshare.allowlist import AllowlistError
 from modelshare.allowlist_parts import merge, part_name, split
 from modelshare_cli import allowlist_parts_store
 from tests.cli.conftest import ME, PEER, STRANGER
@@ -81,21 +82,17 @@ def test_a_smaller_document_writes_every_part_first_then_deletes_the_rest(cli, p
 def test_every_moment_of_a_write_but_the_last_is_refused_by_readers(cli, path_mode, monkeypatch):
     """Whatever the order of sizes, each state between the first and the last call merges to an
     error: a half-finished edit never looks like a document."""
+    original = allowlist_parts_store.write_parts
+    states: list[dict[str, str]] = []
+    monkeypatch.setattr("modelshare_cli.allowlist_commands.write_parts",
+                        lambda *a, **k: original(*a, **{**k, "progress": lambda _line: states.append(parts(cli))}))
     for old, new in ((200, 40), (40, 200), (100, 101)):
         assert cli("allowlist", "set", cli.file(document(old)), "--yes").code == 0
-        states: list[dict[str, str]] = []
-
-        def snapshot(_line: str) -> None:
-            states.append(parts(cli))
-
-        original = allowlist_parts_store.write_parts
-        monkeypatch.setattr("modelshare_cli.allowlist_commands.write_parts",
-                            lambda *a, **k: original(*a, **{**k, "progress": snapshot}))
+        states.clear()
         assert cli("allowlist", "set", cli.file(document(new, consumer=STRANGER)), "--yes").code == 0
-        monkeypatch.setattr("modelshare_cli.allowlist_commands.write_parts", original)
         assert len(states) >= 2
         for state in states[:-1]:
-            with pytest.raises(ValueError):
+            with pytest.raises(AllowlistError):
                 merge(state, PATH)
         assert merge(states[-1], PATH).data == document(new, consumer=STRANGER)
 

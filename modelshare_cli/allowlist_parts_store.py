@@ -69,6 +69,7 @@ def write_parts(ssm: Any, stored: StoredParts, values: list[str], *, tier: str |
                 progress: Callable[[str], None] = lambda line: None) -> PartsWrite:
     """Write `values` as part-001 onwards, then delete every other parameter under the path.
 
+    Parameter Store writes one parameter a call (docs/aws-behaviour.md, SSM-NO-TRANSACTION).
     Every part carries the new revision and the number of parts, so until the last call the
     parts under the path are of two revisions, or too few, or too many: refused by every reader.
     New parts are created without Overwrite (a concurrent creation fails the call); a part that

@@ -17,6 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare_cli.allowlist_parts_store import read_parts
 
 OK = 0
 INVALID = 1  # invalid document, missing parameter, AWS error, write not confirmed
@@ -110,6 +111,25 @@ def stored_allowlist_or_exit(stored: StoredDocument) -> Allowlist:
                    "nothing is shared or accepted until it is fixed:")
         print_problems(error)
         raise CliError("fix the allowlist first (modelshare allowlist validate / set)") from None
+
+
+def stored_allowlist_or_exit_where(args: argparse.Namespace, ssm: Any) -> tuple[Allowlist, str]:
+    """The stored allowlist and where it is ("parameter NAME version N", or in path mode "the
+    parts under PATH, revision R"); missing or invalid: its problems on stderr and exit 1."""
+    path = allowlist_path(args)
+    if path is None:
+        stored = require_parameter(ssm, parameter_name(args))
+        return stored_allowlist_or_exit(stored), f"parameter {stored.name} version {stored.version}"
+    parts = read_parts(ssm, path)
+    if not parts.exists:
+        raise CliError(f"no allowlist parts under {path} (wrong --path, --region or account?)")
+    try:
+        merged = parts.merged()
+    except AllowlistError as error:
+        error_line(f"the parts under {path} are not one valid document; nothing is shared or accepted until it is fixed:")
+        print_problems(error)
+        raise CliError("fix the allowlist first (modelshare allowlist validate / set)") from None
+    return merged.allowlist, f"the parts under {path}, revision {merged.revision[:12]}"
 
 
 # -- allowlist files -------------------------------------------------------------------------

@@ -153,3 +153,20 @@ def test_path_from_option_or_environment_and_never_with_a_parameter(cli, monkeyp
     monkeypatch.setenv("MODELSHARE_ALLOWLIST_PATH", "/team/allowlist")
     assert json.loads(cli("allowlist", "show").out) == document(3)
     assert cli("allowlist", "validate", cli.file(document(3))).out.endswith("1 part under a path (Standard tier)\n")
+
+
+def test_plan_reconcile_and_status_read_the_whole_document_under_the_path(cli, path_mode):
+    assert cli("allowlist", "set", cli.file(document(60)), "--yes").code == 0
+    cli.create_group("team-042-a")
+    planned = cli("plan")
+    assert planned.code == 0, planned.err
+    assert f"allowlist from the parts under {PATH}, revision " in planned.out
+    assert "team-042-a" in planned.out and "put-policy" in planned.out
+    assert cli("status").code == 0
+    # Half written: nothing is planned or reported against it.
+    newer = split(document(60, consumer=STRANGER), 4096)
+    cli.ssm().put_parameter(Name=f"{PATH}/{part_name(1)}", Value=newer[0], Type="String", Overwrite=True)
+    for command in ("plan", "reconcile", "status"):
+        result = cli(command)
+        assert result.code == 1
+        assert any("parts of different revisions" in line for line in result.err_lines), result.err

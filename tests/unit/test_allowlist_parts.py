@@ -5,7 +5,7 @@ import json
 import pytest
 
 from modelshare.allowlist import AllowlistError
-from modelshare.allowlist_parts import TIER_LIMITS, merge, part_name, revision_of, split
+from modelshare.allowlist_parts import TIER_LIMITS, AllowlistIncomplete, merge, part_name, revision_of, split
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, allowlist_doc
 
 PATH = "/modelshare/allowlist"
@@ -138,3 +138,18 @@ def _written_by_hand(document: dict, parts: dict[int, list]) -> dict[str, str]:
     revision = revision_of(document)
     return {part_name(n): json.dumps({"version": 1, "revision": revision, "part": n, "parts": len(parts), "shares": s})
             for n, s in parts.items()}
+
+
+def test_only_a_mix_of_writes_is_incomplete_a_hand_edit_is_invalid():
+    """Both fail closed; an incomplete document is counted apart, since every write over several
+    parts looks so until its last call."""
+    values = stored(allowlist_doc(*rules(100)))
+    newer = stored(allowlist_doc(*rules(101)))
+    for half_written in ({**values, "part-001": newer["part-001"]}, {k: v for k, v in values.items() if k != "part-002"}):
+        with pytest.raises(AllowlistIncomplete):
+            merge(half_written, PATH)
+    fragment = json.loads(values["part-002"])
+    fragment["shares"].pop()
+    with pytest.raises(AllowlistError) as caught:
+        merge({**values, "part-002": json.dumps(fragment)}, PATH)
+    assert not isinstance(caught.value, AllowlistIncomplete)

@@ -154,6 +154,11 @@ def test_in_path_mode_only_the_path_is_readable_and_its_first_part_is_an_empty_a
     assert first.properties["Value"] == split({"version": 1, "shares": []}, TIER_LIMITS["Standard"])[0]
     assert merge({"part-001": first.properties["Value"]}, "/org/allowlist").allowlist.rules == ()
     assert stack.resolve(TEMPLATE.document["Outputs"]["AllowlistParameter"]["Value"]) == "/org/allowlist"
+    # A half-written document fails closed like an invalid one, but alarms only when it persists.
+    alarm = stack.resources["AllowlistIncompleteAlarm"]["Properties"]
+    assert (alarm["MetricName"], alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (
+        "AllowlistIncomplete", 3600, 2, 2)
+    assert "AllowlistIncompleteAlarm" not in TEMPLATE.render("111122223333", "eu-west-1", {}).resources
     # One location only: CloudFormation refuses a path together with an existing parameter.
     rule = TEMPLATE.document["Rules"]["OneAllowlistLocation"]
     assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AllowlistPath"}, ""]}]}

@@ -44,6 +44,12 @@ def revision_of(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(_compact(whole, sort_keys=True).encode()).hexdigest()
 
 
+class AllowlistIncomplete(AllowlistError):
+    """The parts under the path are well formed but not one write's: parts of two revisions, too
+    few or too many. A write in progress looks so until its last call, an interrupted one until
+    the document is written again; either way nothing is shared or accepted."""
+
+
 @dataclass(frozen=True)
 class MergedDocument:
     """The whole document the parts under a path hold, valid and checked."""
@@ -101,11 +107,11 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
     counts = {number: fragment["parts"] for number, fragment in fragments.items()}
     if len(set(revisions.values())) > 1:
         listed = ", ".join(f"{part_name(n)}: {r[:12]}" for n, r in sorted(revisions.items()))
-        raise AllowlistError([(path, f"parts of different revisions ({listed}): a write in progress or "
+        raise AllowlistIncomplete([(path, f"parts of different revisions ({listed}): a write in progress or "
                                      "interrupted, or a part edited by hand; write the whole document again "
                                      "with 'modelshare allowlist set'")])
     if len(set(counts.values())) > 1:
-        raise AllowlistError([(path, f"parts disagree on how many parts there are "
+        raise AllowlistIncomplete([(path, f"parts disagree on how many parts there are "
                                      f"({', '.join(f'{part_name(n)}: {c}' for n, c in sorted(counts.items()))})")])
     expected = next(iter(counts.values()))
     missing = [part_name(n) for n in range(1, expected + 1) if n not in fragments]
@@ -113,7 +119,7 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
     if missing or extra:
         described = "; ".join(filter(None, [missing and f"missing {', '.join(missing)}",
                                             extra and f"unexpected {', '.join(extra)}"]))
-        raise AllowlistError([(path, f"revision {next(iter(revisions.values()))[:12]} has {expected} "
+        raise AllowlistIncomplete([(path, f"revision {next(iter(revisions.values()))[:12]} has {expected} "
                                      f"parts: {described}; a write in progress or interrupted")])
     versions = {fragment["version"] for fragment in fragments.values()}
     shares = [rule for number in sorted(fragments) for rule in fragments[number]["shares"]]

@@ -3,8 +3,9 @@
     modelshare allowlist validate FILE             check an allowlist file (no AWS call)
     modelshare allowlist show | get                print the document in the allowlist parameter
     modelshare allowlist diff FILE                 what FILE changes compared with the parameter
-    modelshare allowlist set FILE [--expected-version N] [--yes]
+    modelshare allowlist set FILE [--expected-version N | --expected-revision REV] [--tier T] [--yes]
                                                    validate, diff, then write FILE to the parameter
+                                                   (path mode: to the parts under --path)
     modelshare plan [--allowlist FILE]             what reconcile would change here (writes nothing)
     modelshare status [--json]                     groups and pending invitations of this account
     modelshare simulate SCENARIO.json [--json] [--template FILE]

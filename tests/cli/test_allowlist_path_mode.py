@@ -9,7 +9,7 @@ import pytest
 
 from modelshare.allowlist import AllowlistError
 from modelshare.allowlist_parts import merge, part_name, split
-from modelshare_cli import allowlist_parts_store
+from modelshare_cli import allowlist_commands, allowlist_parts_store
 from tests.cli.conftest import ME, PEER, STRANGER
 
 PATH = "/modelshare/allowlist"
@@ -170,3 +170,36 @@ def test_plan_reconcile_and_status_read_the_whole_document_under_the_path(cli, p
         result = cli(command)
         assert result.code == 1
         assert any("parts of different revisions" in line for line in result.err_lines), result.err
+
+
+def test_a_write_by_someone_else_between_read_and_write_is_detected(cli, path_mode, monkeypatch):
+    assert cli("allowlist", "set", cli.file(document(60)), "--yes").code == 0
+    real_read = allowlist_commands.read_parts
+    reads = []
+
+    def read_then_someone_writes(ssm, path):
+        stored = real_read(ssm, path)
+        if not reads:  # the other admin writes part-001 just after this command read it
+            cli.ssm().put_parameter(Name=f"{PATH}/part-001", Value=split(document(60, consumer=STRANGER), 4096)[0],
+                                    Type="String", Overwrite=True)
+        reads.append(stored)
+        return stored
+
+    monkeypatch.setattr(allowlist_commands, "read_parts", read_then_someone_writes)
+    result = cli("allowlist", "set", cli.file(document(61)), "--yes")
+    assert result.code == 3
+    assert "someone else changed /modelshare/allowlist during this write (part-001)" in result.err
+
+
+def test_a_part_created_by_someone_else_meanwhile_stops_the_write(cli, path_mode, monkeypatch):
+    assert cli("allowlist", "set", cli.file(document(10)), "--yes").code == 0
+    real_read = allowlist_commands.read_parts
+
+    def read_then_someone_creates(ssm, path):
+        stored = real_read(ssm, path)
+        cli.ssm().put_parameter(Name=f"{PATH}/part-002", Value="{}", Type="String")
+        return stored
+
+    monkeypatch.setattr(allowlist_commands, "read_parts", read_then_someone_creates)
+    result = cli("allowlist", "set", cli.file(document(100)), "--yes")
+    assert result.code == 3 and "created by someone else" in result.err and "nothing is shared" in result.err

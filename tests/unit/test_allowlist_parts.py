@@ -38,7 +38,7 @@ def test_three_hundred_rules_split_into_parts_that_fit_and_merge_back():
     assert len(merged.allowlist.rules) == 300
     assert merged.allowlist.decide(OWNER, "model-299").consumers == tuple(sorted([CONSUMER, OTHER]))
     advanced = stored(document, TIER_LIMITS["Advanced"])
-    assert len(advanced) <= 10, "an advanced tier holds 300 such rules in at most 10 parts: one read"
+    assert len(advanced) <= 9, "an advanced tier holds 300 such rules in at most 9 parts: one read"
 
 
 def test_a_small_document_is_one_part_and_the_revision_ignores_spacing_and_key_order():
@@ -153,3 +153,12 @@ def test_only_a_mix_of_writes_is_incomplete_a_hand_edit_is_invalid():
     with pytest.raises(AllowlistError) as caught:
         merge({**values, "part-002": json.dumps(fragment)}, PATH)
     assert not isinstance(caught.value, AllowlistIncomplete)
+
+
+def test_parts_disagreeing_on_the_version_are_refused_even_with_odd_values():
+    document = allowlist_doc(*rules(60))
+    values = _written_by_hand(document, {1: document["shares"][:30], 2: document["shares"][30:]})
+    fragment = json.loads(values["part-002"])
+    fragment["version"] = {"major": 1}
+    (where, message), = problems_of({**values, "part-002": json.dumps(fragment)})
+    assert where == PATH and "disagree on $.version" in message

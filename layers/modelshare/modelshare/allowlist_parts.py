@@ -121,11 +121,11 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
                                             extra and f"unexpected {', '.join(extra)}"]))
         raise AllowlistIncomplete([(path, f"revision {next(iter(revisions.values()))[:12]} has {expected} "
                                      f"parts: {described}; a write in progress or interrupted")])
-    versions = {fragment["version"] for fragment in fragments.values()}
+    versions = {json.dumps(fragment["version"]) for fragment in fragments.values()}
+    if len(versions) > 1:
+        raise AllowlistError([(path, f"parts disagree on $.version ({', '.join(sorted(versions))})")])
     shares = [rule for number in sorted(fragments) for rule in fragments[number]["shares"]]
     data: dict[str, Any] = {"version": fragments[1]["version"], "shares": shares}
-    if len(versions) > 1:
-        raise AllowlistError([(path, f"parts disagree on $.version ({sorted(versions, key=str)})")])
     revision = revisions[1]
     if revision_of(data) != revision:
         raise AllowlistError([(path, f"the parts do not add up to their revision {revision[:12]}: a part was edited by "

@@ -18,7 +18,7 @@ from modelshare.aws import CLIENT_CONFIG, allowlist_location
 from modelshare.ports import AllowlistSource, AllowlistUnavailable
 
 # GetParametersByPath returns at most 10 parameters a page (docs/aws-behaviour.md, SSM-BY-PATH):
-# up to 10 parts cost one call.
+# up to 9 parts cost one call (10 may cost a second, empty page).
 PARAMETERS_PER_PAGE = 10
 
 
@@ -44,7 +44,7 @@ class SsmAllowlistSource:
 
 class SsmAllowlistPathSource:
     """The document spread over the parameters directly under one path (modelshare.allowlist_parts),
-    read with one GetParametersByPath (paged: one call up to 10 parts) and merged as a whole."""
+    read with one GetParametersByPath (paged: one call up to 9 parts) and merged as a whole."""
 
     def __init__(self, session: boto3.session.Session, path: str) -> None:
         self._provider = _provider(session)

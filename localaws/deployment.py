@@ -9,6 +9,8 @@ from typing import Any
 from localaws.cloud import LocalCloud
 from localaws.lambdas import LambdaService
 from localaws.template import RenderedStack, StackTemplate
+from modelshare.allowlist_parts import TIER_LIMITS, split
+from modelshare_cli.allowlist_parts_store import read_parts, write_parts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
@@ -58,10 +60,22 @@ class Deployment:
     def allowlist_parameter(self, account: str) -> str:
         return self.stacks[account].parameters["AllowlistParameterName"]
 
+    def allowlist_path(self, account: str) -> str:
+        """The path whose parts hold the allowlist (path mode), or "" for one parameter."""
+        return self.stacks[account].parameters["AllowlistPath"]
+
     def put_allowlist(self, account: str, document: str) -> None:
-        """Write the allowlist parameter as an admin would (the value is not checked here)."""
-        self.client(account, "ssm").put_parameter(
-            Name=self.allowlist_parameter(account), Value=document, Type="String", Overwrite=True)
+        """Write the allowlist as an admin would: the parameter (the value is not checked here),
+        or in path mode every part, as `modelshare allowlist set --path` does (a document it
+        would refuse raises AllowlistError: write such parts with the SSM client)."""
+        ssm = self.client(account, "ssm")
+        path = self.allowlist_path(account)
+        if not path:
+            ssm.put_parameter(Name=self.allowlist_parameter(account), Value=document, Type="String", Overwrite=True)
+            return
+        tier = self.stacks[account].parameters["AllowlistTier"]
+        write_parts(ssm, read_parts(ssm, path), split(json.loads(document), TIER_LIMITS[tier]),
+                    tier=tier if tier != "Standard" else None)
 
     def client(self, account: str, service: str) -> Any:
         return self.cloud.session(account, self.region).client(service)

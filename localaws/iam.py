@@ -36,7 +36,9 @@ GLOBAL_CONDITION_KEYS = frozenset({
 ALWAYS_ALLOWED = frozenset({"sts:getcalleridentity"})
 # How a request parameter fills an ARN placeholder whose name differs from the parameter's.
 _PLACEHOLDER_SOURCES: Mapping[str, Callable[[dict[str, Any]], str | None]] = {
-    "ParameterNameWithoutLeadingSlash": lambda params: _text(params.get("Name")).lstrip("/") or None,
+    # GetParametersByPath is authorized on its Path, not on the parameters it returns (botocore
+    # `ssm` model; docs/aws-behaviour.md, SSM-BY-PATH).
+    "ParameterNameWithoutLeadingSlash": lambda params: _text(params.get("Name") or params.get("Path")).lstrip("/") or None,
     "QueueName": lambda params: _text(params.get("QueueUrl")).rstrip("/").rpartition("/")[2] or None,
 }
 # API operations IAM authorizes as another action: SQS's batch calls need the permission of

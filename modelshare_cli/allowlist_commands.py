@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_diff import describe, diff
+from modelshare.allowlist_parts import TIER_LIMITS, revision_of, split
+from modelshare_cli.allowlist_parts_store import StoredParts, read_parts, write_parts
 from modelshare_cli.common import (
     CONCURRENT_CHANGE,
     INVALID,
     OK,
+    TIER_ENV,
     USAGE,
     CliError,
+    FileDocument,
     StoredDocument,
+    allowlist_path,
     error_line,
     parameter_name,
     parse_file_or_exit,
@@ -36,7 +42,15 @@ An invalid document is never written. The parameter's version is read first; wit
 (0: it must not exist yet). SSM PutParameter has no conditional update, so a write by someone
 else between that read and this write cannot be prevented: it is detected afterwards (the new
 version is not the read version + 1), reported, and the command exits 3. Creating a missing
-parameter is atomic (PutParameter without Overwrite)."""
+parameter is atomic (PutParameter without Overwrite).
+
+Path mode (--path or $MODELSHARE_ALLOWLIST_PATH): the document is split, rule by rule, into parts
+that fit the --tier's size (Standard 4,096 characters, Advanced 8,192), each carrying the
+document's revision and the number of parts. Parts are written from part-001 on, then parameters
+no longer needed are deleted. Until the last call the readers see parts of two revisions, or too
+few or too many, and share and accept nothing; a write that stops half way is repaired by writing
+the whole document again. --expected-revision REV refuses unless the stored document's revision
+starts with REV (none: nothing is stored under the path yet)."""
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -61,6 +75,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                                      description="Rule by rule, what changes from the parameter's document to FILE. "
                                                  "Exit 0 whether or not they differ; 1 when FILE is invalid.")
     diff_parser.add_argument("file", metavar="FILE", help="allowlist JSON file ('-' for stdin)")
+    diff_parser.add_argument("--tier", choices=sorted(TIER_LIMITS), default=None,
+                             help="path mode: the tier that sizes the parts (default: $MODELSHARE_ALLOWLIST_TIER, "
+                                  "else Standard)")
     diff_parser.set_defaults(handler=diff_command)
 
     set_parser = actions.add_parser("set", parents=[common], help="validate, diff and write FILE to the parameter",
@@ -68,6 +85,11 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     set_parser.add_argument("file", metavar="FILE", help="allowlist JSON file ('-' for stdin)")
     set_parser.add_argument("--expected-version", type=int, metavar="N",
                             help="refuse unless the parameter is at version N (0: does not exist yet)")
+    set_parser.add_argument("--expected-revision", metavar="REV",
+                            help="path mode: refuse unless the stored revision starts with REV (none: no parts yet)")
+    set_parser.add_argument("--tier", choices=sorted(TIER_LIMITS), default=None,
+                            help="path mode: the parts' Parameter Store tier, which sets their size "
+                                 "(default: $MODELSHARE_ALLOWLIST_TIER, else Standard)")
     set_parser.add_argument("--yes", "-y", action="store_true", help="write without asking")
     set_parser.set_defaults(handler=set_command)
 
@@ -76,12 +98,19 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def validate_command(args: argparse.Namespace) -> int:
     document = read_file(args.file)
     allowlist = parse_file_or_exit(document)
-    print(f"{document.path}: OK, a valid allowlist with {plural(len(allowlist.rules), 'rule')}")
+    fits = ""
+    if allowlist_path(args) is not None:
+        tier = _tier(args)
+        fits = f", {plural(len(_split_or_exit(document, tier)), 'part')} under a path ({tier} tier)"
+    print(f"{document.path}: OK, a valid allowlist with {plural(len(allowlist.rules), 'rule')}{fits}")
     return OK
 
 
 # -- show / get -----------------------------------------------------------------------------
 def show_command(args: argparse.Namespace) -> int:
+    path = allowlist_path(args)
+    if path is not None:
+        return _show_parts(read_parts(session(args).client("ssm"), path))
     stored = require_parameter(session(args).client("ssm"), parameter_name(args))
     print(_pretty(stored.text))
     print(f"{stored.name}: version {stored.version}", file=sys.stderr)
@@ -95,6 +124,31 @@ def show_command(args: argparse.Namespace) -> int:
     return OK
 
 
+def _show_parts(stored: StoredParts) -> int:
+    if not stored.exists:
+        raise CliError(f"no allowlist parts under {stored.path} (wrong --path, --region or account?)")
+    try:
+        merged = stored.merged()
+    except AllowlistError as error:
+        print(json.dumps({name: json.loads(_pretty(value)) if _is_json(value) else value
+                          for name, value in sorted(stored.values.items())}, indent=2))
+        error_line(f"the parts under {stored.path} are not one valid document; nothing is shared or accepted "
+                   f"until it is fixed ({plural(len(error.problems), 'problem')}):")
+        print_problems(error)
+        return INVALID
+    print(json.dumps(merged.data, indent=2))
+    print(f"{stored.path}: revision {merged.revision[:12]} in {plural(merged.parts, 'part')}", file=sys.stderr)
+    return OK
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _pretty(text: str) -> str:
     try:
         return json.dumps(json.loads(text), indent=2)
@@ -106,6 +160,13 @@ def _pretty(text: str) -> str:
 def diff_command(args: argparse.Namespace) -> int:
     document = read_file(args.file)
     new = parse_file_or_exit(document)
+    path = allowlist_path(args)
+    if path is not None:
+        tier = _tier(args)
+        values = _split_or_exit(document, tier)
+        _print_parts_diff(read_parts(session(args).client("ssm"), path), new, document.path)
+        print(f"{document.path} is written as {plural(len(values), 'part')} ({tier} tier)")
+        return OK
     stored = read_parameter(session(args).client("ssm"), parameter_name(args))
     _print_diff(stored, parameter_name(args), new, document.path)
     return OK
@@ -123,14 +184,60 @@ def _print_diff(stored: StoredDocument | None, name: str, new: Allowlist, path: 
                   f"({plural(len(error.problems), 'problem')}): every rule of {path} is new")
         else:
             print(f"{name} (version {stored.version}) -> {path}:")
+    _print_rule_changes(old, new)
+
+
+def _print_parts_diff(stored: StoredParts, new: Allowlist, path: str) -> str | None:
+    """Prints what changes; returns the stored revision, None when nothing valid is stored."""
+    old: Allowlist | None = None
+    revision: str | None = None
+    if not stored.exists:
+        print(f"no allowlist parts under {stored.path} yet: every rule of {path} is new")
+    else:
+        try:
+            merged = stored.merged()
+        except AllowlistError as error:
+            print(f"the parts under {stored.path} are not one valid document "
+                  f"({plural(len(error.problems), 'problem')}): every rule of {path} is new")
+        else:
+            old, revision = merged.allowlist, merged.revision
+            print(f"{stored.path} (revision {revision[:12]}, {plural(merged.parts, 'part')}) -> {path}:")
+    _print_rule_changes(old, new)
+    return revision
+
+
+def _print_rule_changes(old: Allowlist | None, new: Allowlist) -> None:
     for line in describe(diff(old, new)):
         print(line)
+
+
+def _tier(args: argparse.Namespace) -> str:
+    tier = getattr(args, "tier", None) or os.environ.get(TIER_ENV) or "Standard"
+    if tier not in TIER_LIMITS:
+        raise CliError(f"{TIER_ENV}={tier!r} is not one of {sorted(TIER_LIMITS)}", USAGE)
+    return tier
+
+
+def _split_or_exit(document: FileDocument, tier: str) -> list[str]:
+    """The part values of a valid document, or each problem on stderr and exit 1 (a rule
+    repeated, or one too large for a part of the tier)."""
+    try:
+        return split(document.data, TIER_LIMITS[tier])
+    except AllowlistError as error:
+        print_problems(error)
+        raise CliError(f"{document.path} cannot be stored under a path ({plural(len(error.problems), 'problem')})") \
+            from None
 
 
 # -- set ------------------------------------------------------------------------------------
 def set_command(args: argparse.Namespace) -> int:
     document = read_file(args.file)
     new = parse_file_or_exit(document)  # never write an invalid document
+    path = allowlist_path(args)
+    if path is not None:
+        return _set_parts(args, path, document, new)
+    if args.expected_revision is not None:
+        raise CliError("--expected-revision is for path mode (--path); one parameter has --expected-version", USAGE)
     name = parameter_name(args)
     ssm = session(args).client("ssm")
     stored = read_parameter(ssm, name)
@@ -162,6 +269,56 @@ def set_command(args: argparse.Namespace) -> int:
                        f"'aws ssm get-parameter-history --name {name}'", CONCURRENT_CHANGE)
     print(f"wrote {name} version {version}")
     return OK
+
+
+def _set_parts(args: argparse.Namespace, path: str, document: FileDocument, new: Allowlist) -> int:
+    if args.expected_version is not None:
+        raise CliError("--expected-version is for one parameter; in path mode use --expected-revision", USAGE)
+    tier = _tier(args)
+    values = _split_or_exit(document, tier)  # never write what a reader would refuse
+    ssm = session(args).client("ssm")
+    stored = read_parts(ssm, path)
+    revision = _print_parts_diff(stored, new, document.path)
+    _check_expected_revision(args, stored, revision)
+    wanted = revision_of(document.data)
+    if revision == wanted and len(stored.values) == len(values):
+        print(f"{path} already holds exactly this document (revision {wanted[:12]}): nothing written")
+        return OK
+    extra = len(stored.values) - len(values)
+    print(f"{document.path} is written as {plural(len(values), 'part')} ({tier} tier)"
+          + (f", then {plural(extra, 'parameter')} under {path} deleted" if extra > 0 else ""))
+    if not args.yes:
+        _confirm(path)
+    try:
+        done = write_parts(ssm, stored, values, tier=tier if tier != "Standard" else None, progress=print)
+    except ssm.exceptions.ParameterAlreadyExists as error:
+        raise CliError(f"a part was created by someone else meanwhile ({error}); the parts under {path} are now "
+                       f"mixed and nothing is shared until the whole document is written again", CONCURRENT_CHANGE) \
+            from None
+    check = read_parts(ssm, path)
+    try:
+        now = check.merged().revision
+    except AllowlistError as error:
+        now = f"not one valid document ({error})"
+    if done.overtaken or now != wanted:
+        raise CliError(f"someone else changed {path} during this write ({', '.join(done.overtaken) or 'parts'}); "
+                       f"it now holds {now[:12] if now == wanted else now}: check 'modelshare allowlist show' "
+                       "and write the whole document again", CONCURRENT_CHANGE)
+    print(f"wrote {path}: revision {wanted[:12]} in {plural(len(values), 'part')}")
+    return OK
+
+
+def _check_expected_revision(args: argparse.Namespace, stored: StoredParts, revision: str | None) -> None:
+    expected = args.expected_revision
+    if expected is None:
+        return
+    if expected == "none" and not stored.exists:
+        return
+    if revision is not None and expected != "none" and len(expected) >= 8 and revision.startswith(expected):
+        return
+    now = (f"revision {revision[:12]}" if revision else "not one valid document") if stored.exists else "empty"
+    raise CliError(f"refused: {stored.path} is {now}, not revision {expected}; someone changed it since "
+                   f"(compare with 'modelshare allowlist diff {args.file}')", CONCURRENT_CHANGE)
 
 
 def _between(read: int, written: int) -> str:

@@ -17,6 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare_cli.allowlist_parts_store import read_parts
 
 OK = 0
 INVALID = 1  # invalid document, missing parameter, AWS error, write not confirmed
@@ -24,6 +25,8 @@ USAGE = 2  # bad arguments, unreadable or non-JSON input file
 CONCURRENT_CHANGE = 3  # the parameter changed under us: refused or detected
 
 PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
+PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
+TIER_ENV = "MODELSHARE_ALLOWLIST_TIER"
 DEFAULT_PARAMETER = "/modelshare/allowlist"
 
 
@@ -47,6 +50,20 @@ def print_problems(error: AllowlistError, *, prefix: str = "") -> None:
 
 def parameter_name(args: argparse.Namespace) -> str:
     return getattr(args, "parameter", None) or os.environ.get(PARAMETER_ENV) or DEFAULT_PARAMETER
+
+
+def allowlist_path(args: argparse.Namespace) -> str | None:
+    """The path whose parts hold the document (path mode: --path, else $MODELSHARE_ALLOWLIST_PATH),
+    or None for the one parameter. An explicit --parameter wins over the environment's path."""
+    given = getattr(args, "path", None)
+    if given and getattr(args, "parameter", None):
+        raise CliError("give --parameter or --path, not both", USAGE)
+    path = given or (None if getattr(args, "parameter", None) else os.environ.get(PATH_ENV))
+    if not path:
+        return None
+    if not path.startswith("/") or path.rstrip("/") == "":
+        raise CliError(f"allowlist path {path!r} must start with '/' and name a level below the root", USAGE)
+    return path.rstrip("/")
 
 
 def session(args: argparse.Namespace) -> boto3.session.Session:
@@ -94,6 +111,25 @@ def stored_allowlist_or_exit(stored: StoredDocument) -> Allowlist:
                    "nothing is shared or accepted until it is fixed:")
         print_problems(error)
         raise CliError("fix the allowlist first (modelshare allowlist validate / set)") from None
+
+
+def stored_allowlist_or_exit_where(args: argparse.Namespace, ssm: Any) -> tuple[Allowlist, str]:
+    """The stored allowlist and where it is ("parameter NAME version N", or in path mode "the
+    parts under PATH, revision R"); missing or invalid: its problems on stderr and exit 1."""
+    path = allowlist_path(args)
+    if path is None:
+        stored = require_parameter(ssm, parameter_name(args))
+        return stored_allowlist_or_exit(stored), f"parameter {stored.name} version {stored.version}"
+    parts = read_parts(ssm, path)
+    if not parts.exists:
+        raise CliError(f"no allowlist parts under {path} (wrong --path, --region or account?)")
+    try:
+        merged = parts.merged()
+    except AllowlistError as error:
+        error_line(f"the parts under {path} are not one valid document; nothing is shared or accepted until it is fixed:")
+        print_problems(error)
+        raise CliError("fix the allowlist first (modelshare allowlist validate / set)") from None
+    return merged.allowlist, f"the parts under {path}, revision {merged.revision[:12]}"
 
 
 # -- allowlist files -------------------------------------------------------------------------

@@ -3,8 +3,9 @@
     modelshare allowlist validate FILE             check an allowlist file (no AWS call)
     modelshare allowlist show | get                print the document in the allowlist parameter
     modelshare allowlist diff FILE                 what FILE changes compared with the parameter
-    modelshare allowlist set FILE [--expected-version N] [--yes]
+    modelshare allowlist set FILE [--expected-version N | --expected-revision REV] [--tier T] [--yes]
                                                    validate, diff, then write FILE to the parameter
+                                                   (path mode: to the parts under --path)
     modelshare plan [--allowlist FILE]             what reconcile would change here (writes nothing)
     modelshare status [--json]                     groups and pending invitations of this account
     modelshare simulate SCENARIO.json [--json] [--template FILE]
@@ -12,13 +13,15 @@
 
 AWS commands use the normal boto3 credential chain, narrowed by --profile and --region, and the
 allowlist parameter named by --parameter (default: $MODELSHARE_ALLOWLIST_PARAMETER, else
-/modelshare/allowlist). Global options go before or after the command.
+/modelshare/allowlist) or, in path mode, the parts under --path (default:
+$MODELSHARE_ALLOWLIST_PATH). Global options go before or after the command.
 
 exit status:
   0  done (a diff or a plan with changes is still 0)
   1  invalid allowlist document, parameter not found, AWS error, write not confirmed
   2  usage error, unreadable or non-JSON input file
-  3  concurrent change: the parameter's version moved (set refused, or another write detected)
+  3  concurrent change: the parameter's version or the parts' revision moved (set refused, or
+     another write detected)
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
     group.add_argument("--profile", default=default, help="named AWS profile (default: the credential chain's)")
     group.add_argument("--parameter", metavar="NAME", default=default,
                        help="allowlist SSM parameter (default: $MODELSHARE_ALLOWLIST_PARAMETER, else /modelshare/allowlist)")
+    group.add_argument("--path", metavar="PATH", default=default,
+                       help="path mode: the allowlist is the parts part-001... under PATH (default: "
+                            "$MODELSHARE_ALLOWLIST_PATH; unset: one parameter)")
 
 
 def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:

@@ -15,13 +15,11 @@ from modelshare.allowlist import Allowlist, StaticAllowlistSource
 from modelshare.dry_run import Plan
 from modelshare_cli.common import (
     OK,
-    parameter_name,
     parse_file_or_exit,
     quiet_domain,
     read_file,
-    require_parameter,
     session,
-    stored_allowlist_or_exit,
+    stored_allowlist_or_exit_where,
 )
 from modelshare_cli.output import plural, table
 
@@ -51,10 +49,9 @@ def reconcile_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         return plan_command(args)
     aws = session(args)
-    stored = require_parameter(aws.client("ssm"), parameter_name(args))
-    account, group_outcomes, invitation_outcomes = _converge(aws, stored_allowlist_or_exit(stored), None)
-    print(f"Reconciled account {account} in {aws.region_name} with parameter {stored.name} "
-          f"version {stored.version}")
+    allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
+    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, None)
+    print(f"Reconciled account {account} in {aws.region_name} with {origin}")
     _print_outcomes(group_outcomes, invitation_outcomes)
     return OK
 
@@ -65,9 +62,7 @@ def plan_command(args: argparse.Namespace) -> int:
         allowlist = parse_file_or_exit(read_file(args.allowlist))
         origin = f"file {args.allowlist}"
     else:
-        stored = require_parameter(aws.client("ssm"), parameter_name(args))
-        allowlist = stored_allowlist_or_exit(stored)
-        origin = f"parameter {stored.name} version {stored.version}"
+        allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
     plan = Plan()
     account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, plan)
     print(f"Plan for account {account} in {aws.region_name}, allowlist from {origin} (nothing is written)")

@@ -18,6 +18,8 @@ from modelshare.ports import CREATED_FROM_POLICY, PENDING, PROMOTING_TO_STANDARD
 from modelshare_cli.common import (
     INVALID,
     OK,
+    CliError,
+    allowlist_path,
     error_line,
     parameter_name,
     parse_stored,
@@ -25,6 +27,7 @@ from modelshare_cli.common import (
     quiet_domain,
     read_parameter,
     session,
+    stored_allowlist_or_exit_where,
 )
 from modelshare_cli.output import duration, table
 
@@ -58,7 +61,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def status_command(args: argparse.Namespace) -> int:
     aws = session(args)
-    allowlist, code = _allowlist(aws, parameter_name(args))
+    allowlist, code = _allowlist(aws, args)
     account = account_id(aws)
     registry = SageMakerRegistry(aws)
     shares = RamShares(aws)
@@ -79,7 +82,15 @@ def status_command(args: argparse.Namespace) -> int:
     return code
 
 
-def _allowlist(aws: Any, name: str) -> tuple[Allowlist, int]:
+def _allowlist(aws: Any, args: argparse.Namespace) -> tuple[Allowlist, int]:
+    """The stored allowlist, or (missing or invalid, said on stderr) the empty one and exit 1."""
+    if allowlist_path(args) is not None:
+        try:
+            return stored_allowlist_or_exit_where(args, aws.client("ssm"))[0], OK
+        except CliError as error:
+            error_line(f"{error}: nothing is shared or accepted")
+            return EMPTY_ALLOWLIST, INVALID
+    name = parameter_name(args)
     stored = read_parameter(aws.client("ssm"), name)
     if stored is None:
         error_line(f"allowlist parameter {name} does not exist: nothing is shared or accepted")

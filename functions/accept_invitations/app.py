@@ -8,7 +8,7 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
-from modelshare.aws import allowlist_parameter_name
+from modelshare.aws import allowlist_location
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
 
@@ -19,8 +19,9 @@ services = wiring.PerEnvironment(
 
 @eventbridge_handler(plan)
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
-    parameter = allowlist_parameter_name()
-    triggers = events.each_valid(batch, lambda event: (events.require_sweep_trigger(event, parameter), event))
+    location = allowlist_location()
+    triggers = events.each_valid(batch, lambda event: (
+        events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path), event))
     ram = [event for trigger, event in triggers if trigger == "ram"]
     if len(ram) == len(triggers):
         # RAM wake-ups: the invitations they name (every one when one names none), with the

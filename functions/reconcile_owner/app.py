@@ -10,7 +10,7 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
-from modelshare.aws import allowlist_parameter_name
+from modelshare.aws import allowlist_location
 from modelshare.convergence import SWEEP_PACKAGE
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
@@ -29,7 +29,8 @@ def _read(event: EventBridgeEvent) -> tuple[str, Any]:
     if event.source == events.SAGEMAKER_SOURCE:
         events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
         return "deleted", None
-    return events.require_sweep_trigger(event, allowlist_parameter_name()), None
+    location = allowlist_location()
+    return events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path), None
 
 
 @eventbridge_handler(plan)

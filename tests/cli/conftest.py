@@ -120,7 +120,8 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[LocalCloud
         for key, value in local.credentials(ME).items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-        for name in ("AWS_PROFILE", "AWS_REGION", "MODELSHARE_ALLOWLIST_PARAMETER"):
+        for name in ("AWS_PROFILE", "AWS_REGION", "MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH",
+                     "MODELSHARE_ALLOWLIST_TIER"):
             monkeypatch.delenv(name, raising=False)
         # No profile or region from the machine running the tests.
         monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))

@@ -101,16 +101,11 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
             return
 
 
-def template_actions() -> list[tuple[str, str]]:
-    document = StackTemplate(ROOT / "template.yaml").document
-    found = []
-    for name, resource in document["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for policy in resource["Properties"]["Policies"]:
-            for statement in policy["Statement"]:
-                found.extend((name, action) for action in as_list(statement["Action"]))
-    return sorted(set(found))
+def template_actions(parameters: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(function, action) of every grant the template makes with these stack parameters."""
+    stack = StackTemplate(ROOT / "template.yaml").render(OWNER, "eu-west-1", {"Role": "both", **(parameters or {})})
+    return sorted({(function.logical_id, action) for function in stack.functions()
+                   for statement in function.policy_statements for action in as_list(statement["Action"])})
 
 
 def denied(world: World) -> list[tuple[str, str, str, str, bool]]:
@@ -156,12 +151,19 @@ def test_taking_away_any_granted_action_breaks_the_tour(function, action):
 
 def _remove_action(document: dict[str, Any], function: str, action: str) -> None:
     for policy in document["Resources"][function]["Properties"]["Policies"]:
-        kept = []
-        for statement in policy["Statement"]:
-            actions = [a for a in as_list(statement["Action"]) if a != action]
-            if actions:
-                kept.append({**statement, "Action": actions})
-        policy["Statement"] = kept
+        policy["Statement"] = [kept for statement in policy["Statement"]
+                               if (kept := _without(statement, action)) is not None]
+
+
+def _without(statement: dict[str, Any], action: str) -> dict[str, Any] | None:
+    """The statement without `action` (None when nothing is left); in both branches of a
+    statement chosen by a condition."""
+    if set(statement) == {"Fn::If"}:
+        condition, *branches = statement["Fn::If"]
+        kept = [_without(branch, action) if branch != {"Ref": "AWS::NoValue"} else branch for branch in branches]
+        return {"Fn::If": [condition, *(branch or {"Ref": "AWS::NoValue"} for branch in kept)]}
+    actions = [a for a in as_list(statement["Action"]) if a != action]
+    return {**statement, "Action": actions} if actions else None
 
 
 def test_simulate_a_template_without_share_promotion(capsys, tmp_path):

@@ -104,6 +104,9 @@ def test_request_resources_come_from_the_arn_formats():
     shared = f"arn:aws:ssm:eu-west-1:{OTHER}:parameter/org/allowlist"
     assert SAR.request_resources("ssm:GetParameter", {"Name": shared}, OWNER, "eu-west-1") == [shared]
     assert SAR.request_resources("ram:GetResourceShares", {"resourceOwner": "SELF"}, OWNER, "eu-west-1") == ["*"]
+    # Authorized on the path it is asked about, never on the parameters it returns (SSM-BY-PATH).
+    assert SAR.request_resources("ssm:GetParametersByPath", {"Path": "/modelshare/allowlist", "Recursive": False},
+                                 OWNER, "eu-west-1") == [f"arn:aws:ssm:eu-west-1:{OWNER}:parameter/modelshare/allowlist"]
 
 
 # -- enforcement on a deployed function's calls ------------------------------------------------------

@@ -154,3 +154,28 @@ def test_ram_events():
     for status in ("failed", "FAILED"):
         assert is_ram_failure(EventBridgeEvent(sample("ram_state_change", status=status)))
     assert not is_ram_failure(EventBridgeEvent({**SAMPLES["ram_state_change"], "detail": {}}))
+
+
+@pytest.mark.parametrize(("name", "routed", "accepted"), [
+    ("/org/allowlist/part-003", True, True),
+    ("org/allowlist/part-003", True, True),
+    ("/org/allowlist/notes", True, True),  # the reader then refuses it as a stray parameter, fail closed
+    ("/org/allowlist/nested/part-001", True, False),  # under the path, but not read: not a change
+    ("/org/allowlist", False, False),
+    ("/org/allowlist-old/part-001", False, False),
+    ("/modelshare/allowlist", False, False),
+])
+def test_in_path_mode_changes_of_any_part_trigger_both_reconciles(name, routed, accepted):
+    """Parameter Store raises one change event per parameter (docs/aws-behaviour.md, EVENT-SSM):
+    the rule matches any name under the path by prefix, with or without its leading '/', for
+    every operation (the last call of a write may be a deletion)."""
+    for operation in ("Create", "Update", "Delete"):
+        event = sample("allowlist_changed", operation=operation)
+        event["detail"]["name"] = name
+        expected = {"OwnerReconcileFunction", "AcceptInvitationsFunction"} if routed else set()
+        assert routed_to(event, AllowlistPath="/org/allowlist") == expected
+    if accepted:
+        assert require_sweep_trigger(EventBridgeEvent(event), "", allowlist_path="/org/allowlist") == "allowlist-change"
+    else:
+        with pytest.raises(UnsupportedEvent, match="not directly under the allowlist path"):
+            require_sweep_trigger(EventBridgeEvent(event), "", allowlist_path="/org/allowlist")

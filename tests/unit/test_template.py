@@ -8,6 +8,7 @@ import pytest
 
 from localaws.iam import ServiceAuthorizationReference
 from localaws.template import StackTemplate
+from modelshare.allowlist_parts import TIER_LIMITS, merge, split
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = StackTemplate(ROOT / "template.yaml")
@@ -23,14 +24,20 @@ CONFIGURATIONS = [
     {"Role": "owner", "ExistingAllowlistParameter": "/org/allowlist", "CreateTrail": "true", "AlarmEmail": "a@b.c"},
     {"Role": "consumer", "ExistingAllowlistParameter": "arn:aws:ssm:eu-west-1:210987654321:parameter/org/allowlist",
      "TrustedOwnerAccounts": "111122223333,999988887777", "EnableTracing": "true"},
+    {"AllowlistPath": "/org/allowlist", "AllowlistTier": "Advanced"},
 ]
 
 
 def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement as written, both branches of a statement chosen by a condition."""
     found = []
     for policy in function["Properties"].get("Policies", []):
         assert isinstance(policy, dict) and set(policy) == {"Statement"}, "inline statements only, no managed policies"
-        found.extend(policy["Statement"])
+        for statement in policy["Statement"]:
+            if set(statement) == {"Fn::If"}:
+                found.extend(branch for branch in statement["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"})
+            else:
+                found.append(statement)
     return found
 
 
@@ -66,7 +73,7 @@ def _every_policy_statement(stack):
                 yield resource.logical_id, statement
 
 
-@pytest.mark.parametrize("parameters", CONFIGURATIONS, ids=["default", "owner", "consumer"])
+@pytest.mark.parametrize("parameters", CONFIGURATIONS, ids=["default", "owner", "consumer", "path"])
 def test_every_action_resource_and_condition_key_is_in_the_service_authorization_reference(parameters):
     stack = TEMPLATE.render("111122223333", "eu-west-1", parameters)
     checked = 0
@@ -119,14 +126,43 @@ def test_only_the_allowlist_parameter_is_readable():
          "arn:aws:ssm:eu-west-1:210987654321:parameter/org/allowlist"),
     ]:
         stack = TEMPLATE.render("111122223333", "eu-west-1", parameters)
-        for name in FUNCTIONS:
-            read, = [s for s in statements(RESOURCES[name]) if s["Action"] == "ssm:GetParameter"]
-            assert stack.resolve(read["Resource"]) == expected
+        for function in stack.functions():
+            read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+            assert (read["Action"], read["Resource"]) == ("ssm:GetParameter", expected)
         created = [r.logical_id for r in stack.resources_of_type("AWS::SSM::Parameter")]
         assert created == ([] if parameters else ["AllowlistParameter"])
         env = {f.logical_id: f.environment["MODELSHARE_ALLOWLIST_PARAMETER"] for f in stack.functions()}
         wanted = parameters.get("ExistingAllowlistParameter", "/modelshare/allowlist")
         assert set(env.values()) == {wanted}
+        assert {f.environment["MODELSHARE_ALLOWLIST_PATH"] for f in stack.functions()} == {""}
+
+
+def test_in_path_mode_only_the_path_is_readable_and_its_first_part_is_an_empty_allowlist():
+    """GetParametersByPath is authorized on the path alone (docs/aws-behaviour.md, SSM-BY-PATH):
+    the functions may read the parameters under it and nothing else, and no single parameter."""
+    stack = TEMPLATE.render("111122223333", "eu-west-1", {"AllowlistPath": "/org/allowlist"})
+    for function in stack.functions():
+        read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+        assert (read["Sid"], read["Action"], read["Resource"]) == (
+            "ReadAllowlistParts", "ssm:GetParametersByPath", "arn:aws:ssm:eu-west-1:111122223333:parameter/org/allowlist")
+        assert "Condition" not in read
+        assert (function.environment["MODELSHARE_ALLOWLIST_PATH"], function.environment["MODELSHARE_ALLOWLIST_PARAMETER"]) \
+            == ("/org/allowlist", "")
+    first, = stack.resources_of_type("AWS::SSM::Parameter")
+    assert (first.logical_id, first.properties["Name"], first.properties["Tier"]) == (
+        "AllowlistFirstPart", "/org/allowlist/part-001", "Standard")
+    assert first.properties["Value"] == split({"version": 1, "shares": []}, TIER_LIMITS["Standard"])[0]
+    assert merge({"part-001": first.properties["Value"]}, "/org/allowlist").allowlist.rules == ()
+    assert stack.resolve(TEMPLATE.document["Outputs"]["AllowlistParameter"]["Value"]) == "/org/allowlist"
+    # A half-written document fails closed like an invalid one, but alarms only when it persists.
+    alarm = stack.resources["AllowlistIncompleteAlarm"]["Properties"]
+    assert (alarm["MetricName"], alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (
+        "AllowlistIncomplete", 3600, 2, 2)
+    assert "AllowlistIncompleteAlarm" not in TEMPLATE.render("111122223333", "eu-west-1", {}).resources
+    # One location only: CloudFormation refuses a path together with an existing parameter.
+    rule = TEMPLATE.document["Rules"]["OneAllowlistLocation"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AllowlistPath"}, ""]}]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "ExistingAllowlistParameter"}, ""]}
 
 
 @pytest.mark.parametrize(("role", "functions"), [
@@ -172,9 +208,10 @@ def test_the_allowlist_tier_is_a_stack_parameter():
     declared = TEMPLATE.document["Parameters"]["AllowlistTier"]
     assert declared["Default"] == "Standard" and declared["AllowedValues"] == ["Standard", "Advanced"]
     for tier in ("Standard", "Advanced"):
-        stack = TEMPLATE.render("111122223333", "eu-west-1", {"AllowlistTier": tier})
-        parameter, = stack.resources_of_type("AWS::SSM::Parameter")
-        assert parameter.properties["Tier"] == tier
+        for mode in ({}, {"AllowlistPath": "/org/allowlist"}):
+            stack = TEMPLATE.render("111122223333", "eu-west-1", {"AllowlistTier": tier, **mode})
+            parameter, = stack.resources_of_type("AWS::SSM::Parameter")
+            assert parameter.properties["Tier"] == tier
 
 
 def test_log_retention_tracing_and_trail_are_parameters():

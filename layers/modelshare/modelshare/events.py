@@ -260,18 +260,32 @@ def is_ram_failure(event: EventBridgeEvent) -> bool:
     return str(detail.get("status", "")).lower() == "failed"
 
 
-def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str) -> str:
-    """A reconcile runs on a schedule, on a change of the allowlist parameter (that parameter
-    only), or as a wake-up from RAM; returns which one."""
+def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str, *, allowlist_path: str = "") -> str:
+    """A reconcile runs on a schedule, on a change of the allowlist (that parameter only, or in
+    path mode a part directly under `allowlist_path`), or as a wake-up from RAM; returns which one."""
     if event.source == SCHEDULE_SOURCE and event.detail_type == SCHEDULE_DETAIL_TYPE:
         return "schedule"
     if event.source == RAM_SOURCE and event.detail_type == RAM_DETAIL_TYPE:
         return "ram"
     if event.source == SSM_SOURCE and event.detail_type == SSM_DETAIL_TYPE:
         detail = event.detail if isinstance(event.detail, dict) else {}
+        name = detail.get("name")
+        if allowlist_path:
+            if not is_directly_under(name, allowlist_path):
+                raise UnsupportedEvent(f"parameter {name!r} is not directly under the allowlist path ({allowlist_path})")
+            return "allowlist-change"
         owner, names = allowlist_change_names(allowlist_parameter)
-        if detail.get("name") not in names or (owner is not None and event.account != owner):
-            raise UnsupportedEvent(f"parameter {detail.get('name')!r} of account {event.account} is not the "
+        if name not in names or (owner is not None and event.account != owner):
+            raise UnsupportedEvent(f"parameter {name!r} of account {event.account} is not the "
                                    f"allowlist ({allowlist_parameter})")
         return "allowlist-change"
     raise UnsupportedEvent(f"not a reconcile trigger: {event.source} / {event.detail_type!r}")
+
+
+def is_directly_under(name: Any, path: str) -> bool:
+    """Whether a change event's parameter name (with or without its leading '/':
+    docs/aws-behaviour.md, EVENT-SSM) is a parameter directly under `path`, where the parts are."""
+    if not isinstance(name, str):
+        return False
+    below = ("/" + name.lstrip("/")).removeprefix("/" + path.strip("/") + "/")
+    return below != "/" + name.lstrip("/") and bool(below) and "/" not in below

@@ -18,6 +18,7 @@ from typing import Any
 
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision, access_levels_for
+from modelshare.allowlist_parts import AllowlistIncomplete
 from modelshare.convergence import (
     GroupDecision,
     GroupSnapshot,
@@ -716,9 +717,16 @@ def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOut
 
 
 def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist | None:
-    """The allowlist, or None (logged, counted) when it is invalid or missing: fail closed."""
+    """The allowlist, or None (logged, counted) when it is invalid, missing or (path mode) half
+    written: fail closed. A half-written document is counted apart (AllowlistIncomplete): every
+    write over several parts looks so until its last call, so only its persisting is alarmed."""
     try:
         return source.load(fresh=fresh)
+    except AllowlistIncomplete as error:
+        logger.warning("Allowlist incomplete (a write in progress or interrupted): nothing is shared or accepted",
+                       extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
+        count("AllowlistIncomplete")
+        return None
     except AllowlistError as error:
         logger.error("Allowlist invalid: nothing is shared or accepted",
                      extra={"problems": [f"{path}: {message}" for path, message in error.problems]})

@@ -8,8 +8,8 @@ from typing import Protocol
 
 import boto3
 
-from modelshare.aws import account_id, allowlist_parameter_name
-from modelshare.aws.allowlist_store import SsmAllowlistSource
+from modelshare.aws import account_id
+from modelshare.aws.allowlist_store import allowlist_source as allowlist_in_environment
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.aws.work_queue import SqsWorkQueue
@@ -54,7 +54,7 @@ class PerEnvironment[T: (OwnerService, ConsumerService)]:
 def owner_service(session: boto3.session.Session, plan: Plan | None = None, *, account: str | None = None,
                   allowlist_source: AllowlistSource | None = None) -> OwnerService:
     """With a `plan`, every write is recorded there instead of made (dry run). The allowlist
-    comes from the parameter the environment names unless `allowlist_source` is given. Without
+    comes from where the environment says (one parameter, or the parts under a path) unless `allowlist_source` is given. Without
     `account`, STS says which it is."""
     registry = SageMakerRegistry(session)
     shares = RamShares(session)
@@ -62,7 +62,7 @@ def owner_service(session: boto3.session.Session, plan: Plan | None = None, *, a
         account=account or account_id(session),
         registry=registry if plan is None else DryRunRegistry(registry, plan),
         shares=shares if plan is None else DryRunShares(shares, plan),
-        allowlist_source=allowlist_source or SsmAllowlistSource(session, allowlist_parameter_name()),
+        allowlist_source=allowlist_source or allowlist_in_environment(session),
         work_queue=SqsWorkQueue(session, queue_url) if (queue_url := os.environ.get(SWEEP_QUEUE_ENV)) else None,
     )
 
@@ -73,5 +73,5 @@ def consumer_service(session: boto3.session.Session, plan: Plan | None = None, *
     return ConsumerService(
         account=account or account_id(session),
         shares=shares if plan is None else DryRunShares(shares, plan),
-        allowlist_source=allowlist_source or SsmAllowlistSource(session, allowlist_parameter_name()),
+        allowlist_source=allowlist_source or allowlist_in_environment(session),
     )

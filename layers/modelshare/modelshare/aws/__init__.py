@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -36,13 +37,24 @@ def _raise_throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_
         raise ApiThrottled(f"{model.name}: {code} after retries: {parsed['Error'].get('Message', '')}")
 
 ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
+ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
 
 
-def allowlist_parameter_name() -> str:
-    name = os.environ.get(ALLOWLIST_PARAMETER_ENV, "")
-    if not name:
-        raise RuntimeError(f"{ALLOWLIST_PARAMETER_ENV} is not set")
-    return name
+@dataclass(frozen=True)
+class AllowlistLocation:
+    """Where the allowlist is: one parameter, or (path mode) the parts under a path."""
+
+    parameter: str = ""
+    path: str = ""
+
+
+def allowlist_location() -> AllowlistLocation:
+    """Exactly one of MODELSHARE_ALLOWLIST_PARAMETER and MODELSHARE_ALLOWLIST_PATH names it."""
+    parameter = os.environ.get(ALLOWLIST_PARAMETER_ENV, "")
+    path = os.environ.get(ALLOWLIST_PATH_ENV, "").rstrip("/")
+    if bool(parameter) == bool(path):
+        raise RuntimeError(f"set exactly one of {ALLOWLIST_PARAMETER_ENV} and {ALLOWLIST_PATH_ENV}")
+    return AllowlistLocation(parameter, path)
 
 
 def account_id(session: boto3.session.Session) -> str:

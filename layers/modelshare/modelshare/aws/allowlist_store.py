@@ -1,4 +1,5 @@
-"""The allowlist document in SSM Parameter Store, read through Powertools parameters.
+"""The allowlist document in SSM Parameter Store, read through Powertools parameters: one
+parameter, or (path mode) the parts under one path.
 
 Powertools caches the value per execution environment for POWERTOOLS_PARAMETERS_MAX_AGE seconds
 (default 5 minutes), so a warm function costs no SSM call per event.
@@ -12,15 +13,20 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.aws import client
-from modelshare.ports import AllowlistUnavailable
+from modelshare.allowlist_parts import merge
+from modelshare.aws import allowlist_location, client
+from modelshare.ports import AllowlistSource, AllowlistUnavailable
+
+# GetParametersByPath returns at most 10 parameters a page (docs/aws-behaviour.md, SSM-BY-PATH):
+# up to 9 parts cost one call (10 may cost a second, empty page).
+PARAMETERS_PER_PAGE = 10
 
 
 class SsmAllowlistSource:
+    """The document in one parameter."""
+
     def __init__(self, session: boto3.session.Session, parameter_name: str) -> None:
-        # One provider per execution environment (not Powertools' module-wide default), so its
-        # cache and credentials belong to this function's session.
-        self._provider = SSMProvider(boto3_client=client(session, "ssm"))
+        self._provider = _provider(session)
         self.parameter_name = parameter_name
 
     def load(self, *, fresh: bool = False) -> Allowlist:
@@ -34,3 +40,35 @@ class SsmAllowlistSource:
         if not isinstance(document, str):
             raise AllowlistError([("$", "allowlist parameter value is not text")])
         return Allowlist.parse(document)
+
+
+class SsmAllowlistPathSource:
+    """The document spread over the parameters directly under one path (modelshare.allowlist_parts),
+    read with one GetParametersByPath (paged: one call up to 9 parts) and merged as a whole."""
+
+    def __init__(self, session: boto3.session.Session, path: str) -> None:
+        self._provider = _provider(session)
+        self.path = path
+
+    def load(self, *, fresh: bool = False) -> Allowlist:
+        try:
+            values = self._provider.get_multiple(self.path, force_fetch=fresh, recursive=False,
+                                                 MaxResults=PARAMETERS_PER_PAGE)
+        except GetParameterError as error:
+            raise AllowlistUnavailable(f"cannot read the allowlist parts under {self.path}: {error}") from error
+        return merge(values, self.path).allowlist
+
+
+def allowlist_source(session: boto3.session.Session) -> AllowlistSource:
+    """The source the environment names: the parts under MODELSHARE_ALLOWLIST_PATH, else the
+    parameter MODELSHARE_ALLOWLIST_PARAMETER."""
+    location = allowlist_location()
+    if location.path:
+        return SsmAllowlistPathSource(session, location.path)
+    return SsmAllowlistSource(session, location.parameter)
+
+
+def _provider(session: boto3.session.Session) -> SSMProvider:
+    # One provider per execution environment (not Powertools' module-wide default), so its
+    # cache and credentials belong to this function's session.
+    return SSMProvider(boto3_client=client(session, "ssm"))

@@ -141,8 +141,9 @@ def world() -> Iterator[World]:
 @pytest.fixture
 def world_with_ram_delay() -> Iterator[Callable[[float], World]]:
     """A world whose RAM creates a share from a policy the given number of seconds after the
-    policy's CloudTrail event reaches EventBridge (its lag pinned at 30 s here)."""
-    lag = 30.0
+    policy's CloudTrail event (its lag pinned at 30 s here) has waited out PromoteQueue's
+    batching window (60 s): after PromoteFunction first looks."""
+    lag, window = 30.0, 60.0
     with ExitStack() as stack:
         yield lambda seconds: World(stack.enter_context(LocalCloud(
-            ram_share_delay_seconds=lag + seconds, cloudtrail_lag_seconds=(lag, lag))))
+            ram_share_delay_seconds=lag + window + seconds, cloudtrail_lag_seconds=(lag, lag))))

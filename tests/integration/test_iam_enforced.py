@@ -66,13 +66,16 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
         world.settle()
         world.lambdas.delivery_policy = lambda function, event: 1
         yield
-        # Events arrive late and twice: every CloudTrail event so far, once more; a creation
-        # also without the call's response (its spelling is UNVERIFIED): the group is described.
+        # Events arrive late and twice: every CloudTrail event so far, once more; a creation and
+        # a policy put also without the call's response (its spelling is UNVERIFIED): the group
+        # is described.
         for account, region, event in list(seen):
             world.lambdas.route(account, region, event)
         account, region, created = next(s for s in seen if s[2]["detail"]["eventName"] == "CreateModelPackageGroup"
                                         and s[2]["detail"]["requestParameters"]["modelPackageGroupName"] == "churn-xgb")
         world.lambdas.route(account, region, {**created, "detail": {**created["detail"], "responseElements": None}})
+        account, region, put = next(s for s in seen if s[2]["detail"]["eventName"] == "PutModelPackageGroupPolicy")
+        world.lambdas.route(account, region, {**put, "detail": {**put["detail"], "responseElements": None}})
         world.settle()
         yield
         world.edit_allowlist(allowlist({**CHURN, "consumers": [CONSUMER, THIRD]}, DEPLOY, LATER))

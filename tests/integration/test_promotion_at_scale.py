@@ -86,8 +86,11 @@ def test_a_partial_promotion_finishes_on_the_retry(world):
 
 def test_fifty_groups_for_one_consumer_get_through_the_pending_invitation_quota():
     groups = [f"churn-{i:02d}" for i in range(50)]
+    # CloudTrail spreads the fifty creations over minutes and the consumer accepts as they come:
+    # a quota of 3 pending invitations (RAM's is 20) makes sure it bites.
     scenario = {"allowlist": {"version": 1, "shares": [rule("churn-*")]},
-                "accounts": {OWNER: {"groups": groups}, CONSUMER: {}}}
+                "accounts": {OWNER: {"groups": groups}, CONSUMER: {}},
+                "ram_quotas": {"pending_invitations_per_account": 3}}
     simulation, report = simulate(scenario)
     assert report["discoverable"][CONSUMER] == sorted(group_arn(g) for g in groups)
     assert report["failed_invocations"] == [], "the quota is waited out, not retried into the failure queue"

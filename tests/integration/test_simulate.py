@@ -1,9 +1,11 @@
 """`modelshare simulate` and the demo scenario, through the console entry point."""
 
 import json
+from collections import Counter
 
 import pytest
 
+from localaws.simulate import Scenario, Simulation
 from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, ROGUE_OWNER, STRANGER, group_arn
 
@@ -119,3 +121,21 @@ def test_edits_example(capsys, monkeypatch):
     assert report["discoverable"][CONSUMER] == []
     assert [e["valid"] for e in report["edits"]] == [True, True, False]
     assert "the owner cannot be its own consumer" in report["edits"][2]["problems"][0]
+
+
+def test_simulate_counts_the_calls_make_bench_counts_for_the_same_scenario():
+    """A burst of ten creations (five allowlisted) as `make bench` runs it, and as a scenario."""
+    from localaws import bench
+
+    measured = bench.burst(10)
+    groups = [f"shared-{i:05d}" for i in range(5)] + [f"other-{i:05d}" for i in range(5)]
+    scenario = {"allowlist": json.loads(bench._allowlist(bench.CONSUMER)), "region": bench.REGION,
+                "accounts": {bench.OWNER: {"groups": groups}, bench.CONSUMER: {}, bench.SECOND_CONSUMER: {}}}
+    report = Simulation(Scenario.parse(scenario)).run()
+    simulated: dict[str, Counter[str]] = {}
+    for callers in report["api_calls"].values():
+        for caller, operations in callers.items():
+            if caller != "-":
+                simulated.setdefault(caller, Counter()).update(operations)
+    assert simulated == measured.calls
+    assert sum(map(sum, (c.values() for c in simulated.values()))) > 10 * 5, "the functions did the work"

@@ -73,3 +73,23 @@ def test_a_work_item_carries_the_group_and_what_ram_said_and_nothing_else_passes
                    {**item, "attempt": "x"}, {k: v for k, v in item.items() if k != "arn"}, [], "text"):
         with pytest.raises(ValueError, match="sweep work item"):
             group_of_item(broken)
+
+
+def test_owner_side_invitation_events_name_no_share_to_promote():
+    invited = ram(resourceShareArn=SHARE, resourceShareInvitationArn=INVITATION.replace(CONSUMER, OWNER),
+                  status="PENDING")
+    assert events.shares_named([invited]) == [], "RAM invites only to promoted shares"
+    assert events.shares_named([invited, ram(resourceShareArn=SHARE)]) == [SHARE]
+
+
+def test_a_policy_put_s_arn_comes_from_the_response_only_for_the_group_the_request_named():
+    def put(name, arn):
+        return EventBridgeEvent({
+            "source": "aws.sagemaker", "detail-type": "AWS API Call via CloudTrail", "account": OWNER,
+            "detail": {"eventSource": "sagemaker.amazonaws.com", "eventName": "PutModelPackageGroupPolicy",
+                       "requestParameters": {"modelPackageGroupName": name},
+                       "responseElements": {"modelPackageGroupArn": arn}}})
+
+    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb"))) == group_arn("churn-xgb")
+    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("fraud"))) is None, "another group's ARN"
+    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb", CONSUMER))) is None

@@ -158,9 +158,14 @@ def group_arn_from_cloudtrail(event: EventBridgeEvent) -> str | None:
     response = detail.get("responseElements") or {}
     if not isinstance(response, dict):
         return None
+    try:
+        name = group_from_cloudtrail(event, str(detail.get("eventName")))
+    except UnsupportedEvent:
+        return None
     for candidate in (response.get("modelPackageGroupArn"), response.get("ModelPackageGroupArn")):
+        # Only the ARN of the group the request named (SageMaker may write names in lower case).
         if isinstance(candidate, str) and (match := _GROUP_ARN.fullmatch(candidate)) \
-                and candidate.split(":")[4] == event.account and _GROUP_NAME.fullmatch(match.group(1)):
+                and candidate.split(":")[4] == event.account and match.group(1).lower() == name.lower():
             return candidate
     return None
 
@@ -192,11 +197,11 @@ _INVITATION_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:\d{12}:resource-sha
 
 def shares_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
     """The ARNs of this account's shares RAM's events name (owner side), leaving out events
-    about a principal (an invitation: nothing there to promote); None when an event names
-    none, so the caller looks at every share."""
+    about a principal or an invitation (RAM invites only to promoted shares: nothing there to
+    promote); None when an event names none, so the caller looks at every share."""
     found: list[str] = []
     for event in events:
-        if _principal_association(event):
+        if _principal_association(event) or _about_invitation(event):
             continue
         named = [a for a in _arns(event) if (m := _SHARE_ARN.fullmatch(a)) and m.group(1) == event.account]
         if not named:
@@ -236,6 +241,11 @@ def _answered_invitation(event: EventBridgeEvent) -> bool:
     detail = event.detail if isinstance(event.detail, dict) else {}
     return isinstance(detail.get("resourceShareInvitationArn"), str) and \
         str(detail.get("status", "")).upper() in ("ACCEPTED", "REJECTED", "EXPIRED")
+
+
+def _about_invitation(event: EventBridgeEvent) -> bool:
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    return isinstance(detail.get("resourceShareInvitationArn"), str)
 
 
 def _principal_association(event: EventBridgeEvent) -> bool:

@@ -180,10 +180,10 @@ class OwnerService:
         self._finish_tagging()
         return outcome
 
-    def promote_pending_shares(self, *, invite_again: bool = True, groups: Sequence[str] = (),
+    def promote_pending_shares(self, *, invite_again: bool = True, groups: Mapping[str, str | None] | None = None,
                                share_arns: Sequence[str] | None = None) -> list[GroupOutcome]:
         """A batch of wake-ups: promote the created-from-policy shares of the `groups` named
-        (policies put) and of the shares RAM's events named (`share_arns`; None when one named
+        (policies put: name -> ARN when the event had it) and of the shares RAM's events named (`share_arns`; None when one named
         none: then every created-from-policy share of the account is looked at), and
         (`invite_again`) invite again the consumers whose invitation to one of modelshare's
         shares failed (a quota). The caller passes False when every wake-up is itself a failure:
@@ -202,9 +202,10 @@ class OwnerService:
             index = self._ram_index(principals=bool(repairs))
             self._pass_calls = index.pages(RAM_PAGE_SIZE)
         # A group held by a share comes with its ARN (no describe); a group named by its policy's
-        # CloudTrail event is described.
+        # CloudTrail event comes with the ARN from the call's response, else is described.
         held = self._groups_in_policy_shares(share_arns, index)
-        named: dict[str, tuple[str | None, list[ResourceShare]]] = {name: (None, []) for name in groups}
+        named: dict[str, tuple[str | None, list[ResourceShare]]] = {
+            name: (arn, []) for name, arn in (groups or {}).items()}
         named.update({name: found for name, found in held.items()})
         for name, (arn, from_policy) in named.items():
             allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
@@ -662,7 +663,7 @@ class OwnerService:
         outcomes = []
         for arn in share_arns:
             share = index.shares.get(arn)
-            if share is None or share.feature_set != STANDARD or not share.tagged_by_modelshare:
+            if share is None or share.feature_set != STANDARD:
                 continue
             resources = index.live_resources.get(arn, ())
             name = policies.group_name_of(resources[0], self.account) if len(resources) == 1 else None
@@ -670,6 +671,11 @@ class OwnerService:
                 continue
             try:
                 group = self._with_recorded_share(GroupSnapshot(name, resources[0], index.holdings(resources[0])))
+                # A share promoted by a run that could not tag it yet is modelshare's by the ARN
+                # recorded on its group: tagged now (IAM lets modelshare change only tagged shares).
+                if not share.tagged_by_modelshare and (arn not in view_of(group).adopted
+                                                       or not self.shares.tag_as_managed(arn)):
+                    continue
                 decision = allowlist.decide(self.account, name)
                 adds = tuple(w for w in decide(group, decision).writes if w.kind == "add-consumers" and w.share == arn)
                 detail = "; ".join(f"added {', '.join(w.accounts)}" for w in adds)

@@ -30,7 +30,7 @@ def eventbridge_handler(plan: Plan | None) -> Callable[[Work], Handler]:
     def decorate(work: Work) -> Handler:
         @wraps(work)
         @logger.inject_lambda_context(clear_state=True)
-        @metrics.log_metrics
+        @metrics.log_metrics(capture_cold_start_metric=True)
         @traced
         def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             if plan is not None:
@@ -41,6 +41,8 @@ def eventbridge_handler(plan: Plan | None) -> Callable[[Work], Handler]:
                                    detail_types=sorted({e.detail_type for e in batch}))
                 if not batch:
                     raise UnsupportedEvent("no EventBridge event in the invocation")
+                # The EventBridge event's id (a queue batch's first; event_ids has them all).
+                logger.set_correlation_id(batch[0].get_id or None)
                 return with_plan(work(batch, context), plan)
             except UnsupportedEvent as refusal:
                 events.dropped(str(refusal))

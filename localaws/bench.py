@@ -2,7 +2,7 @@
 
 Every call pays the cost model's latency and takes a token from its API's bucket
 (localaws/costs.py), so the simulated times and throttled calls below are what the rates allow.
-The local Lambda runs one invocation at a time: a simulated completion time is an upper bound.
+Invocations overlap within the template's concurrency settings, as on Lambda (localaws/lambdas.py).
 
 Scenarios (one owner and one consumer account, both running the stack with Role=both):
 - sweep: a converged organisation of N groups (half shared, half no rule names), seeded in the

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ class LocalCloud:
         self.buckets = TokenBuckets(costs)
         self.start = self.clock.now()
         self.calls: list[ApiCall] = []
-        self.caller: str | None = None  # set by the Lambda emulator while a function runs
+        self._thread = threading.local()
         self._accounts = _Accounts()
         self._listeners: list[EventListener] = []
         # Told the ARN of a queue someone sent messages to (the local Lambda's pollers wake up).
@@ -135,6 +136,17 @@ class LocalCloud:
         self.registry.ram.authorize_dependent = self._authorize_dependent
         self._moto = mock_aws()
         self._saved_handlers: list[Any] | None = None
+
+    @property
+    def caller(self) -> str | None:
+        """The function (template logical ID) running in this thread, set by the Lambda emulator
+        (invocations overlap, each in its own thread); None for people and tests."""
+        caller: str | None = getattr(self._thread, "caller", None)
+        return caller
+
+    @caller.setter
+    def caller(self, function: str | None) -> None:
+        self._thread.caller = function
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:

@@ -2,13 +2,20 @@
 
 - Routing: an event on an account's default bus goes to every function of that account's stack
   with a rule pattern that matches it (moto's real EventBridge pattern matcher).
-- Execution environments: each (account, function) gets its own import of the handler module and
-  of the packages a Lambda artifact carries (modelshare, Powertools), made on the first
-  invocation (a cold start) with the function's environment, so module-level clients, caches,
-  loggers and metrics belong to it, as in Lambda. botocore stays shared: the local AWS hooks it.
+- Execution environments: an environment has its own import of the handler module and of the
+  packages a Lambda artifact carries (modelshare, Powertools), made by its first invocation (a
+  cold start) with the function's environment, so module-level clients, caches, loggers and
+  metrics belong to it, as in Lambda. It serves one invocation at a time: an invocation that
+  overlaps another of the same function gets another environment (another cold start); idle ones
+  are reused. botocore stays shared: the local AWS hooks it.
+- Concurrency: each invocation runs in a strand of the simulated clock (localaws/clock.py), so
+  invocations overlap in simulated time and their AWS calls interleave in time order, as they
+  compete for rate limits and race each other's writes on AWS. An SQS mapping runs at most its
+  `MaximumConcurrency` batches at once, a function at most its `ReservedConcurrentExecutions`,
+  an account at most `account_concurrency` (docs/aws-behaviour.md, LAMBDA-CONCURRENCY).
 - Asynchronous invocation: an error is retried MaximumRetryAttempts times (default 2), one
   minute and then two minutes later; then the event goes to the on-failure destination (SQS)
-  in Lambda's destination record format.
+  in Lambda's destination record format. A throttled event waits and is tried again.
 - Time: inside an invocation `time.sleep` is the simulated clock's sleep, and running longer than
   the function's timeout fails the invocation.
 """
@@ -23,6 +30,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -37,6 +45,7 @@ from unittest import mock
 from moto.events.models import EventPattern
 from moto.sqs.models import sqs_backends
 
+from localaws.clock import ProcessState
 from localaws.cloud import LocalCloud
 from localaws.template import FunctionSpec, QueueSource, RenderedStack
 
@@ -49,6 +58,17 @@ ISOLATED_PACKAGES = ("modelshare", "aws_lambda_powertools")
 # While an SQS queue holds only messages in flight (invisible), Lambda's pollers look again this
 # often (they long-poll continuously; the exact period does not change what is delivered).
 QUEUE_REPOLL_SECONDS = 10.0
+# Lambda's default concurrency quota, per account and Region (docs/aws-behaviour.md, LAMBDA-CONCURRENCY).
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+# An SQS mapping without ScalingConfig processes up to 1,000 batches at once. Lambda starts at
+# five and adds up to 300 a minute; that ramp is not emulated: more overlap is the stricter reading.
+DEFAULT_QUEUE_CONCURRENCY = 1000
+# A throttled asynchronous event is tried again 1 second later, the wait doubling up to 5 minutes,
+# until it is older than the maximum event age (6 hours by default); it then goes to the on-failure
+# destination. Throttles do not use up the function's retry attempts.
+THROTTLED_RETRY_FIRST_SECONDS = 1.0
+THROTTLED_RETRY_LONGEST_SECONDS = 300.0
+MAXIMUM_EVENT_AGE_SECONDS = 6 * 3600.0
 
 
 @dataclass
@@ -64,6 +84,8 @@ class Invocation:
     error: str | None = None
     output: str = ""
     duration_seconds: float = 0.0  # simulated
+    environment: int = 0  # which execution environment of the function ran it, numbered from 1
+    cold_start: bool = False
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -98,13 +120,36 @@ class Invocation:
 
 
 @dataclass
+class ExecutionEnvironment:
+    """Its own import of the handler and of the isolated packages, made by its cold start."""
+
+    number: int
+    module: ModuleType | None = None
+    packages: dict[str, ModuleType] = field(default_factory=dict)
+    busy: bool = False
+
+
+@dataclass
 class DeployedFunction:
     account: str
     region: str
     spec: FunctionSpec
     patterns: list[EventPattern]
-    module: ModuleType | None = None
-    packages: dict[str, ModuleType] = field(default_factory=dict)
+    environments: list[ExecutionEnvironment] = field(default_factory=list)
+
+    @property
+    def running(self) -> int:
+        """Invocations in flight: each holds an environment."""
+        return sum(1 for environment in self.environments if environment.busy)
+
+    def take_environment(self) -> ExecutionEnvironment:
+        """An idle environment (the longest-lived first), or a new one, which will cold start."""
+        environment = next((e for e in self.environments if not e.busy), None)
+        if environment is None:
+            environment = ExecutionEnvironment(len(self.environments) + 1)
+            self.environments.append(environment)
+        environment.busy = True
+        return environment
 
     @property
     def name(self) -> str:
@@ -117,10 +162,19 @@ class DeployedFunction:
 
 class _Output(io.TextIOBase):
     """Stands in for sys.stdout while any function runs. Loggers made inside an invocation keep
-    a reference to it, so it routes each write to the invocation running now."""
+    a reference to it, so it routes each write to the invocation of the thread writing."""
 
     def __init__(self) -> None:
-        self.target: io.StringIO | None = None
+        self._thread = threading.local()
+
+    @property
+    def target(self) -> io.StringIO | None:
+        target: io.StringIO | None = getattr(self._thread, "target", None)
+        return target
+
+    @target.setter
+    def target(self, buffer: io.StringIO | None) -> None:
+        self._thread.target = buffer
 
     def write(self, text: str) -> int:
         (self.target or sys.__stderr__).write(text)
@@ -146,15 +200,32 @@ class QueueMapping:
     function: DeployedFunction
     source: QueueSource
     poll_pending: bool = False
+    batches_in_flight: int = 0
 
     @property
     def queue_name(self) -> str:
         return self.source.queue_arn.rsplit(":", 1)[1]
 
+    @property
+    def concurrency(self) -> int:
+        return self.source.maximum_concurrency or DEFAULT_QUEUE_CONCURRENCY
+
+
+@dataclass
+class _AsyncEvent:
+    """An event in Lambda's asynchronous queue for one function."""
+
+    function: DeployedFunction
+    event: dict[str, Any]
+    request_id: str
+    queued: datetime.datetime
+    throttles: int = 0
+
 
 class LambdaService:
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: LocalCloud, account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY) -> None:
         self.cloud = cloud
+        self.account_concurrency = account_concurrency
         self.functions: dict[str, list[DeployedFunction]] = {}
         # (account, region) -> [(pattern, queue ARN)]: standalone rules that target queues.
         self.queue_rules: dict[tuple[str, str], list[tuple[EventPattern, str]]] = {}
@@ -163,8 +234,12 @@ class LambdaService:
         self.failures: list[dict[str, Any]] = []
         self.delivery_policy: DeliveryPolicy = lambda function, event: 1
         self.observers: list[Callable[[Invocation], None]] = []
+        # Invocations refused for want of concurrency: (time, account, function logical ID).
+        self.throttles: list[tuple[str, str, str]] = []
         cloud.subscribe(self.route)
         cloud.queue_listeners.append(self.wake)
+        if not any(isinstance(state, _InvocationProcessState) for state in cloud.clock.process_state):
+            cloud.clock.process_state.append(_InvocationProcessState())
 
     def deploy(self, stack: RenderedStack) -> list[DeployedFunction]:
         deployed = [
@@ -248,14 +323,29 @@ class LambdaService:
         mapping.poll_pending = False
         backend, name = self._queue(mapping.source.queue_arn)
         queue = backend.get_queue(name)
-        messages = backend.receive_message(name, mapping.source.batch_size, 0, int(queue.visibility_timeout))
-        if messages:
-            self._invoke_batch(mapping, queue, messages)
+        if mapping.batches_in_flight < mapping.concurrency:
+            messages = backend.receive_message(name, mapping.source.batch_size, 0, int(queue.visibility_timeout))
+            if messages:
+                self._invoke_batch(mapping, queue, messages)
+        self._poll_again(mapping)
+
+    def _poll_again(self, mapping: QueueMapping) -> None:
+        """While the queue holds messages and the mapping may run another batch: at once for
+        visible messages, a little later for messages in flight. A mapping running all the
+        batches it may polls again when one ends."""
+        if mapping.poll_pending or mapping.batches_in_flight >= mapping.concurrency:
+            return
+        backend, name = self._queue(mapping.source.queue_arn)
+        queue = backend.get_queue(name)
         if queue._messages:  # moto keeps messages in flight there only
             visible = any(m.visible and not m.delayed for m in queue.messages)
             self._schedule_poll(mapping, 0.0 if visible else QUEUE_REPOLL_SECONDS)
 
     def _invoke_batch(self, mapping: QueueMapping, queue: Any, messages: list[Any]) -> None:
+        """Run the function on the batch in a strand of its own, or refuse it for want of
+        concurrency: the mapping's pollers do not account for the function's reserved concurrency
+        (docs/aws-behaviour.md, LAMBDA-CONCURRENCY), so a throttled batch stays in flight and comes
+        back after the visibility timeout, its receive count used up (the stricter reading)."""
         function = mapping.function
         now_ms = str(int(self.cloud.clock.now().timestamp() * 1000))
         records = [{
@@ -266,50 +356,101 @@ class LambdaService:
             "messageAttributes": {}, "md5OfBody": m.body_md5, "eventSource": "aws:sqs",
             "eventSourceARN": mapping.source.queue_arn, "awsRegion": function.region,
         } for m in messages]
-        invocation = self.invoke(function, {"Records": records})
-        unfinished = {r["messageId"] for r in records}
-        if invocation.ok:
+        if not self._has_room(function):
+            self._throttle(function)
+            self._end_batch(mapping, queue, messages, None)
+            return
+        mapping.batches_in_flight += 1
+
+        def run() -> None:
+            invocation = self.invoke(function, {"Records": records})
+            mapping.batches_in_flight -= 1
+            self._end_batch(mapping, queue, messages, invocation)
+            self._poll_again(mapping)
+
+        self.cloud.clock.spawn(run, f"{function.name} in {function.account} on {len(messages)} messages")
+
+    def _end_batch(self, mapping: QueueMapping, queue: Any, messages: list[Any], invocation: Invocation | None) -> None:
+        """Delete what the invocation finished (None: it was throttled); record the messages that
+        used up their receives (they go to the dead-letter queue)."""
+        unfinished = {m.id for m in messages}
+        if invocation is not None and invocation.ok:
             failures = invocation.result.get("batchItemFailures", []) if isinstance(invocation.result, dict) else []
             unfinished = {str(f.get("itemIdentifier")) for f in failures} if mapping.source.report_failures else set()
         _delete_finished(queue, {m.id for m in messages} - unfinished)
+        error = _THROTTLED if invocation is None else invocation.error
         last = int((queue.redrive_policy or {}).get("maxReceiveCount", 0))
         for message in messages:
             if message.id in unfinished and last and message.approximate_receive_count >= last:
-                self.failures.append({"function": function.spec.logical_id, "account": function.account,
+                self.failures.append({"function": mapping.function.spec.logical_id, "account": mapping.function.account,
                                       "condition": "MaxReceiveCountExceeded", "messageId": message.id,
                                       "requestPayload": json.loads(message.body),
-                                      "responsePayload": {"errorType": "BatchItemFailure" if invocation.ok else
-                                                          (invocation.error or "").partition(":")[0],
-                                                          "errorMessage": invocation.error or "reported as failed"}})
+                                      "responsePayload": {"errorType": (error or "BatchItemFailure").partition(":")[0],
+                                                          "errorMessage": error or "reported as failed"}})
+
+    # -- concurrency ------------------------------------------------------------------------
+    def _has_room(self, function: DeployedFunction) -> bool:
+        """Whether the function may start another invocation: below its reserved concurrency, or,
+        without one, below what the account's concurrency leaves after the reservations."""
+        if function.spec.reserved_concurrency is not None:
+            return function.running < function.spec.reserved_concurrency
+        neighbours = [f for f in self.functions.get(function.account, []) if f.region == function.region]
+        reserved = sum(f.spec.reserved_concurrency or 0 for f in neighbours)
+        unreserved_running = sum(f.running for f in neighbours if f.spec.reserved_concurrency is None)
+        return unreserved_running < self.account_concurrency - reserved
+
+    def _throttle(self, function: DeployedFunction) -> None:
+        self.throttles.append((self.cloud.clock.now().isoformat(), function.account, function.spec.logical_id))
 
     def _deliver(self, function: DeployedFunction, event: dict[str, Any], delay: float) -> None:
         """An asynchronous invocation per copy the delivery policy lets through."""
         for _ in range(self.delivery_policy(function, event)):
-            self._schedule(function, event, str(uuid.uuid4()), attempt=1, delay=delay)
+            queued = _AsyncEvent(function, event, str(uuid.uuid4()), self.cloud.clock.now())
+            self._schedule(queued, attempt=1, delay=delay)
 
-    def _schedule(self, function: DeployedFunction, event: dict[str, Any], request_id: str,
-                  attempt: int, delay: float) -> None:
+    def _schedule(self, queued: _AsyncEvent, attempt: int, delay: float) -> None:
+        function = queued.function
         self.cloud.clock.call_later(
-            delay, lambda: self._attempt(function, event, request_id, attempt),
+            delay, lambda: self._attempt(queued, attempt),
             f"invoke {function.name} in {function.account} (attempt {attempt})", internal=False)
 
-    def _attempt(self, function: DeployedFunction, event: dict[str, Any], request_id: str, attempt: int) -> None:
-        invocation = self.invoke(function, event, request_id, attempt)
-        if invocation.ok:
+    def _attempt(self, queued: _AsyncEvent, attempt: int) -> None:
+        function = queued.function
+        if not self._has_room(function):
+            # Throttled: Lambda puts the event back and tries again on its own schedule, not as soon
+            # as a slot frees, and drops it when it is too old: the stricter of the readings of
+            # docs/aws-behaviour.md, LAMBDA-CONCURRENCY.
+            self._throttle(function)
+            wait = min(THROTTLED_RETRY_FIRST_SECONDS * 2 ** queued.throttles, THROTTLED_RETRY_LONGEST_SECONDS)
+            queued.throttles += 1
+            age = (self.cloud.clock.now() - queued.queued).total_seconds()
+            if age + wait > MAXIMUM_EVENT_AGE_SECONDS:
+                self._send_to_destination(queued, attempt - 1, "EventAgeExceeded", _THROTTLED)
+            else:
+                self._schedule(queued, attempt, wait)
             return
-        if attempt <= function.spec.max_retry_attempts:
-            delay = RETRY_DELAYS_SECONDS[min(attempt - 1, len(RETRY_DELAYS_SECONDS) - 1)]
-            self._schedule(function, event, request_id, attempt + 1, delay)
-        else:
-            self._send_to_destination(function, event, invocation)
+
+        def run() -> None:
+            invocation = self.invoke(function, queued.event, queued.request_id, attempt)
+            if invocation.ok:
+                return
+            if attempt <= function.spec.max_retry_attempts:
+                delay = RETRY_DELAYS_SECONDS[min(attempt - 1, len(RETRY_DELAYS_SECONDS) - 1)]
+                self._schedule(queued, attempt + 1, delay)
+            else:
+                self._send_to_destination(queued, attempt, "RetriesExhausted", invocation.error or "")
+
+        self.cloud.clock.spawn(run, f"{function.name} in {function.account} ({queued.request_id}, attempt {attempt})")
 
     # -- one invocation ---------------------------------------------------------------------
     def invoke(self, function: DeployedFunction, event: dict[str, Any], request_id: str | None = None,
                attempt: int = 1) -> Invocation:
         clock = self.cloud.clock
         started = clock.now()
+        environment = function.take_environment()
         invocation = Invocation(function.account, function.spec.logical_id, request_id or str(uuid.uuid4()),
-                                attempt, started.isoformat(), event)
+                                attempt, started.isoformat(), event, environment=environment.number,
+                                cold_start=environment.module is None)
         payload = json.loads(json.dumps(event, default=str))  # what Lambda hands over is JSON
         buffer = io.StringIO()
         _capture_stdout_handlers()
@@ -317,12 +458,12 @@ class LambdaService:
         self.cloud.caller = function.spec.logical_id
         try:
             with self._environment(function), mock.patch.object(time, "sleep", clock.sleep), \
-                    mock.patch.object(sys, "stdout", _OUTPUT), _own_packages(function), \
+                    mock.patch.object(sys, "stdout", _OUTPUT), _own_packages(environment), \
                     warnings.catch_warnings():
                 # Warnings go to the function's log, as Lambda's runtime sends stderr there.
                 warnings.showwarning = lambda message, category, *_: buffer.write(
                     json.dumps({"level": "WARNING", "message": str(message), "category": category.__name__}) + "\n")
-                module = function.module or self._cold_start(function)
+                module = environment.module or self._cold_start(function, environment)
                 handler = getattr(module, function.spec.handler.rpartition(".")[2])
                 context = _Context(function, invocation.request_id, started, clock)
                 with _simulated_cache_clock(clock):
@@ -340,13 +481,14 @@ class LambdaService:
             invocation.duration_seconds = (clock.now() - started).total_seconds()
             _OUTPUT.target = None
             self.cloud.caller = None
+            environment.busy = False
         invocation.output = buffer.getvalue()
         self.invocations.append(invocation)
         for observer in self.observers:
             observer(invocation)
         return invocation
 
-    def _cold_start(self, function: DeployedFunction) -> ModuleType:
+    def _cold_start(self, function: DeployedFunction, environment: ExecutionEnvironment) -> ModuleType:
         module_file, _, _ = function.spec.handler.rpartition(".")
         path = function.spec.code_dir / f"{module_file}.py"
         name = f"_localaws_fn_{function.account}_{function.spec.logical_id}"
@@ -354,8 +496,8 @@ class LambdaService:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        function.module = module
-        function.packages = {n: m for n, m in sys.modules.items() if _is_isolated(n)}
+        environment.module = module
+        environment.packages = _isolated_modules()
         return module
 
     @contextmanager
@@ -378,14 +520,15 @@ class LambdaService:
         with mock.patch.dict(os.environ, env, clear=True):
             yield
 
-    def _send_to_destination(self, function: DeployedFunction, event: dict[str, Any], last: Invocation) -> None:
-        error_type, _, message = (last.error or "").partition(": ")
+    def _send_to_destination(self, queued: _AsyncEvent, attempts: int, condition: str, error: str) -> None:
+        function = queued.function
+        error_type, _, message = error.partition(": ")
         record = {
             "version": "1.0",
             "timestamp": self.cloud.clock.now().isoformat(),
-            "requestContext": {"requestId": last.request_id, "functionArn": f"{function.arn}:$LATEST",
-                               "condition": "RetriesExhausted", "approximateInvokeCount": last.attempt},
-            "requestPayload": json.loads(json.dumps(event, default=str)),
+            "requestContext": {"requestId": queued.request_id, "functionArn": f"{function.arn}:$LATEST",
+                               "condition": condition, "approximateInvokeCount": attempts},
+            "requestPayload": json.loads(json.dumps(queued.event, default=str)),
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
             "responsePayload": {"errorType": error_type, "errorMessage": message},
         }
@@ -396,6 +539,9 @@ class LambdaService:
             url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
 
+
+# How a throttled invocation fails (Lambda's 429).
+_THROTTLED = "TooManyRequestsException: Rate Exceeded."
 
 _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -431,20 +577,63 @@ def _is_isolated(module_name: str) -> bool:
     return module_name.partition(".")[0] in ISOLATED_PACKAGES
 
 
+def _isolated_modules() -> dict[str, ModuleType]:
+    return {n: m for n, m in sys.modules.items() if _is_isolated(n)}
+
+
+def _install_modules(modules: dict[str, ModuleType]) -> None:
+    """Make `modules` the isolated packages in sys.modules."""
+    for name in [n for n in sys.modules if _is_isolated(n)]:
+        del sys.modules[name]
+    sys.modules.update(modules)
+
+
 @contextmanager
-def _own_packages(function: DeployedFunction) -> Iterator[None]:
+def _own_packages(environment: ExecutionEnvironment) -> Iterator[None]:
     """Give the execution environment its own copies of the isolated packages for the duration
     of an invocation (a cold start imports them afresh), then put the host's back."""
-    host = {n: m for n, m in sys.modules.items() if _is_isolated(n)}
-    for name in host:
-        del sys.modules[name]
-    sys.modules.update(function.packages)
+    host = _isolated_modules()
+    _install_modules(environment.packages)
     try:
         yield
     finally:
-        for name in [n for n in sys.modules if _is_isolated(n)]:
-            del sys.modules[name]
-        sys.modules.update(host)
+        _install_modules(host)
+
+
+@dataclass(frozen=True)
+class _SavedProcess:
+    modules: dict[str, ModuleType]
+    environ: dict[str, str]
+    sleep: Callable[[float], None]
+    stdout: Any
+    warning_filters: Any
+    showwarning: Any
+
+
+class _InvocationProcessState(ProcessState):
+    """What an invocation changes process-wide while it runs: its environment's packages in
+    sys.modules, its environment variables, time.sleep, sys.stdout and the warnings settings. The
+    clock saves and restores them whenever it hands the process to another thread, so overlapping
+    invocations each see their own. (The output target and the calling function are per thread;
+    the simulated cache clock patches the environment's own module, which travels with it.)"""
+
+    def capture(self) -> object:
+        return _SavedProcess(_isolated_modules(), dict(os.environ), time.sleep, sys.stdout,
+                             warnings.filters, warnings.showwarning)
+
+    def restore(self, saved: object) -> None:
+        assert isinstance(saved, _SavedProcess)
+        _install_modules(saved.modules)
+        for name in [n for n in os.environ if n not in saved.environ]:
+            del os.environ[name]
+        for name, value in saved.environ.items():
+            if os.environ.get(name) != value:  # only what differs: each change is a putenv
+                os.environ[name] = value
+        time.sleep = saved.sleep
+        sys.stdout = saved.stdout
+        warnings.filters = saved.warning_filters
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # the cached filter version
+        warnings.showwarning = saved.showwarning
 
 
 # Modules that read the wall clock to expire caches: within an invocation they read the

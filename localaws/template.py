@@ -52,6 +52,7 @@ class QueueSource:
     batch_size: int
     window_seconds: float  # MaximumBatchingWindowInSeconds
     report_failures: bool  # FunctionResponseTypes: ReportBatchItemFailures
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class FunctionSpec:
     # The inline statements of the function's execution role (SAM's `Policies`), resolved.
     policy_statements: tuple[dict[str, Any], ...] = ()
     queue_sources: tuple[QueueSource, ...] = ()
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class ResourceSpec:
     logical_id: str
     type: str
     properties: dict[str, Any]
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 class StackTemplate:
@@ -167,15 +173,22 @@ class RenderedStack:
                 policy_statements=tuple(self._statements(props.get("Policies", []))),
                 queue_sources=tuple(self._queue_source(self.resolve(event["Properties"]))
                                     for event in props.get("Events", {}).values() if event["Type"] == "SQS"),
+                reserved_concurrency=_optional_int(self.resolve(
+                    props.get("ReservedConcurrentExecutions", globals_.get("ReservedConcurrentExecutions")))),
             ))
         return specs
 
     @staticmethod
     def _queue_source(props: dict[str, Any]) -> QueueSource:
+        maximum_concurrency = _optional_int(props.get("ScalingConfig", {}).get("MaximumConcurrency"))
+        if maximum_concurrency is not None and not 2 <= maximum_concurrency <= 1000:
+            # Lambda refuses the mapping (docs/aws-behaviour.md, LAMBDA-SQS).
+            raise ValueError(f"ScalingConfig.MaximumConcurrency must be 2 to 1,000, not {maximum_concurrency}")
         # Lambda's defaults for SQS: batches of 10, no batching window.
         return QueueSource(queue_arn=str(props["Queue"]), batch_size=int(props.get("BatchSize", 10)),
                            window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-                           report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []))
+                           report_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                           maximum_concurrency=maximum_concurrency)
 
     def rules(self) -> list[RuleSpec]:
         """Enabled standalone rules with an event pattern, and the SQS queues they target."""

@@ -27,7 +27,7 @@ def _read(event: EventBridgeEvent) -> tuple[str, EventBridgeEvent]:
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
     accepted = events.each_valid(batch, _read)
     # The group's ARN from the call's response (PutModelPackageGroupPolicy returns it) saves a describe.
-    groups = {group: events.group_arn_from_cloudtrail(event) for group, event in accepted if group}
+    groups = {group: events.group_arn_from_cloudtrail(event, group) for group, event in accepted if group}
     ram = [event for group, event in accepted if not group]
     # The shares RAM's events name; every share when one names none, or when an invitation was
     # answered (promotions stopped by the invitation quota may go on now).

@@ -17,6 +17,7 @@ services = wiring.PerEnvironment(
 
 @eventbridge_handler(plan)
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
-    groups = events.each_valid(batch, lambda event: (events.group_from_cloudtrail(event, "CreateModelPackageGroup"),
-                                                     events.group_arn_from_cloudtrail(event)))
-    return {"outcomes": [asdict(o) for o in services(context).share_groups(dict(groups))]}
+    created = events.each_valid(batch, lambda event: (events.group_from_cloudtrail(event, "CreateModelPackageGroup"),
+                                                      event))
+    groups = {name: events.group_arn_from_cloudtrail(event, name) for name, event in created}
+    return {"outcomes": [asdict(o) for o in services(context).share_groups(groups)]}

@@ -90,6 +90,6 @@ def test_a_policy_put_s_arn_comes_from_the_response_only_for_the_group_the_reque
                        "requestParameters": {"modelPackageGroupName": name},
                        "responseElements": {"modelPackageGroupArn": arn}}})
 
-    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb"))) == group_arn("churn-xgb")
-    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("fraud"))) is None, "another group's ARN"
-    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb", CONSUMER))) is None
+    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb")), "churn-xgb") == group_arn("churn-xgb")
+    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("fraud")), "churn-xgb") is None, "another group's ARN"
+    assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb", CONSUMER)), "churn-xgb") is None

@@ -150,22 +150,18 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
     raise UnsupportedEvent("the event names no model package group")
 
 
-def group_arn_from_cloudtrail(event: EventBridgeEvent) -> str | None:
-    """The group's ARN from the call's response, when the event carries one of this account's
-    (responseElements' spelling is UNVERIFIED: docs/aws-behaviour.md, EVENT-CLOUDTRAIL); else
-    None and the group is described."""
+def group_arn_from_cloudtrail(event: EventBridgeEvent, group_name: str) -> str | None:
+    """The ARN of `group_name` (the name `group_from_cloudtrail` read from the same event) from
+    the call's response, when the event carries it for this account (responseElements' spelling is
+    UNVERIFIED: docs/aws-behaviour.md, EVENT-CLOUDTRAIL); else None and the group is described."""
     detail = event.detail if isinstance(event.detail, dict) else {}
     response = detail.get("responseElements") or {}
     if not isinstance(response, dict):
         return None
-    try:
-        name = group_from_cloudtrail(event, str(detail.get("eventName")))
-    except UnsupportedEvent:
-        return None
     for candidate in (response.get("modelPackageGroupArn"), response.get("ModelPackageGroupArn")):
         # Only the ARN of the group the request named (SageMaker may write names in lower case).
         if isinstance(candidate, str) and (match := _GROUP_ARN.fullmatch(candidate)) \
-                and candidate.split(":")[4] == event.account and match.group(1).lower() == name.lower():
+                and candidate.split(":")[4] == event.account and match.group(1).lower() == group_name.lower():
             return candidate
     return None
 

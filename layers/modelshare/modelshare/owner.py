@@ -469,11 +469,15 @@ class OwnerService:
     def _with_policy(self, group: GroupSnapshot) -> GroupSnapshot:
         return replace(group, policy=self.registry.get_policy(group.name), policy_read=True)
 
-    def _adopt(self, view: ShareView) -> None:
-        """Tag the promoted shares recognised by the ARN recorded on their group."""
+    def _adopt(self, view: ShareView) -> set[str]:
+        """Tag the promoted shares recognised by the ARN recorded on their group; returns those
+        tagged."""
+        tagged = set()
         for arn in view.adopted:
             if self.shares.tag_as_managed(arn):
                 logger.info("Tagged a share modelshare promoted earlier", extra={"share": arn})
+                tagged.add(arn)
+        return tagged
 
     # -- reconcile ----------------------------------------------------------------------------
     def reconcile(self) -> list[GroupOutcome]:
@@ -673,8 +677,7 @@ class OwnerService:
                 group = self._with_recorded_share(GroupSnapshot(name, resources[0], index.holdings(resources[0])))
                 # A share promoted by a run that could not tag it yet is modelshare's by the ARN
                 # recorded on its group: tagged now (IAM lets modelshare change only tagged shares).
-                if not share.tagged_by_modelshare and (arn not in view_of(group).adopted
-                                                       or not self.shares.tag_as_managed(arn)):
+                if not share.tagged_by_modelshare and arn not in self._adopt(view_of(group)):
                     continue
                 decision = allowlist.decide(self.account, name)
                 adds = tuple(w for w in decide(group, decision).writes if w.kind == "add-consumers" and w.share == arn)

@@ -8,19 +8,16 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
 from modelshare.ports import ApiThrottled
 
 # botocore's adaptive retry mode: standard's backoff with jitter on throttling and 5xx, plus a
 # client-side rate limiter that slows the client down while AWS throttles it.
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, user_agent_extra="modelshare")
-# Error codes botocore's retry modes treat as throttling (botocore/retries/standard.py).
-_THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
-    "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
-})
+# What botocore's retry modes call throttling (their own list of error codes), so a throttle
+# that outlived the retries is recognised exactly as the retries recognised it.
+_THROTTLED = ThrottledRetryableChecker()
 
 
 def client(session: boto3.session.Session, service: str) -> Any:
@@ -32,9 +29,11 @@ def client(session: boto3.session.Session, service: str) -> Any:
 
 
 def _raise_throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-    code = parsed.get("Error", {}).get("Code") if http_response.status_code >= 400 else None
-    if code in _THROTTLING_CODES:
-        raise ApiThrottled(f"{model.name}: {code} after retries: {parsed['Error'].get('Message', '')}")
+    if http_response.status_code >= 400 and _THROTTLED.is_retryable(
+            RetryContext(attempt_number=1, operation_model=model, parsed_response=parsed, http_response=http_response)):
+        error = parsed["Error"]
+        raise ApiThrottled(f"{model.name}: {error.get('Code')} after retries: {error.get('Message', '')}")
+
 
 ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
 ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"

@@ -87,7 +87,7 @@ def _converge(aws: Any, allowlist: Allowlist, plan: Plan | None) -> tuple[str, l
     owner = wiring.owner_service(aws, plan, allowlist_source=source)
     consumer = wiring.consumer_service(aws, plan, allowlist_source=source)
     with quiet_domain():
-        return owner.account, owner.reconcile(), consumer.accept_allowed_invitations(fresh_allowlist=True)
+        return owner.account, owner.reconcile(), consumer.accept_allowed_invitations()
 
 
 def _print_outcomes(group_outcomes: list[Any], invitation_outcomes: list[Any]) -> None:

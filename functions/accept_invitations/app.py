@@ -24,9 +24,8 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
         events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path), event))
     ram = [event for trigger, event in triggers if trigger == "ram"]
     if len(ram) == len(triggers):
-        # RAM wake-ups: the invitations they name (every one when one names none), with the
-        # cached allowlist (an acceptance is confirmed on a fresh read).
+        # RAM wake-ups: the invitations they name (every one when one names none).
         outcomes = services(context).accept_allowed_invitations(about=events.invitations_named(ram))
-    else:  # a schedule or an allowlist change: every invitation, the allowlist read afresh
-        outcomes = services(context).accept_allowed_invitations(fresh_allowlist=True)
+    else:  # a schedule or an allowlist change: every invitation
+        outcomes = services(context).accept_allowed_invitations()
     return {"outcomes": [asdict(o) for o in outcomes]}

@@ -29,14 +29,8 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     # The group's ARN from the call's response (PutModelPackageGroupPolicy returns it) saves a describe.
     groups = {group: events.group_arn_from_cloudtrail(event, group) for group, event in accepted if group}
     ram = [event for group, event in accepted if not group]
-    # The shares RAM's events name; every share when one names none, or when an invitation was
-    # answered (promotions stopped by the invitation quota may go on now).
-    named = events.shares_named(ram)
-    room = any(events.frees_invitation_quota(e) for e in ram)
+    # The shares RAM's events name (every share when one names none), and those it reports
+    # failing to invite a consumer (tried again once consumers' acceptances make room).
     outcomes = services(context).promote_pending_shares(
-        groups=groups, share_arns=None if room else named,
-        # Invite again only when room may have come (an answered invitation, or an event this
-        # cannot read). A wake-up that only reports failures must not: a failing invitation
-        # would wake it again, a loop (the next acceptance or the sweep invites again).
-        invite_again=room or (named is None and any(not events.is_ram_failure(event) for event in ram)))
+        groups=groups, share_arns=events.shares_named(ram), failed_share_arns=events.shares_failing_invitations(ram))
     return {"outcomes": [asdict(o) for o in outcomes]}

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from localaws.cloud import LocalCloud
 from localaws.deployment import Deployment
 from localaws.errors import AwsError
 from localaws.lambdas import Invocation
+from localaws.template import StackTemplate
 from modelshare.allowlist import Allowlist
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
@@ -138,12 +140,19 @@ def world() -> Iterator[World]:
         yield World(cloud)
 
 
+def policy_put_window() -> float:
+    """The batching window of the queue that brings PromoteFunction the policies' CloudTrail events."""
+    stack = StackTemplate(Path(__file__).resolve().parents[2] / "template.yaml").render(OWNER, REGION, {})
+    promote = next(f for f in stack.functions() if f.logical_id == "PromoteFunction")
+    return next(s.window_seconds for s in promote.queue_sources if s.queue_arn.endswith(":modelshare-PolicyPutQueue"))
+
+
 @pytest.fixture
 def world_with_ram_delay() -> Iterator[Callable[[float], World]]:
     """A world whose RAM creates a share from a policy the given number of seconds after the
-    policy's CloudTrail event (its lag pinned at 30 s here) has waited out PromoteQueue's
-    batching window (60 s): after PromoteFunction first looks."""
-    lag, window = 30.0, 60.0
+    policy's CloudTrail event (its lag pinned at 30 s here) has waited out PolicyPutQueue's
+    batching window: after PromoteFunction first looks."""
+    lag, window = 30.0, policy_put_window()
     with ExitStack() as stack:
         yield lambda seconds: World(stack.enter_context(LocalCloud(
             ram_share_delay_seconds=lag + window + seconds, cloudtrail_lag_seconds=(lag, lag))))

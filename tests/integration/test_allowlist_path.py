@@ -110,6 +110,7 @@ def test_path_mode_needs_exactly_get_parameters_by_path_on_the_path(world, funct
     assert (function, "ssm:GetParametersByPath") in grants and (function, "ssm:GetParameter") not in grants
     _remove_action(world.deployment.template.document, function, "ssm:GetParametersByPath")
     world.install(OWNER, CONSUMER, allowlist=allowlist([CONSUMER]), parameters=PATH_MODE)
+    world.create_group(OWNER, "team-000-a")  # an invitation to accept: the consumer reads the allowlist for it
     world.run_for(hours=1)  # the sweep
     failed = [f for f in world.lambdas.failures if f["function"] == function]
     assert failed and all("AccessDeniedException" in str(f) and "ssm:GetParametersByPath" in str(f) for f in failed)

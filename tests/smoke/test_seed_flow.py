@@ -188,7 +188,7 @@ def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str,
         observed["resource_types_in_invitation"] = sorted({r.type for r in resources})
         observed["resource_type_is_the_expected_string"] = all(r.type == MODEL_PACKAGE_GROUP_TYPE for r in resources)
         consumer = ConsumerService(consumer_account, consumer_shares, source)
-        outcomes = consumer.accept_allowed_invitations(fresh_allowlist=True)
+        outcomes = consumer.accept_allowed_invitations()
         assert [o.action for o in outcomes if o.invitation_arn == pending.arn] == ["accepted"], outcomes
 
     discovered, observed["seconds_until_discoverable"] = wait_for(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -47,6 +48,7 @@ class FakeRegistry:
     puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
     promotion_records: dict[str, str] = field(default_factory=dict)  # group ARN -> share ARN
+    policy_reads: list[str] = field(default_factory=list)
 
     def group_arn(self, group_name: str) -> str | None:
         return group_arn(group_name, self.account) if group_name in self.names else None
@@ -55,6 +57,7 @@ class FakeRegistry:
         return iter([(name, group_arn(name, self.account)) for name in sorted(self.names)])
 
     def get_policy(self, group_name: str) -> dict[str, Any] | None:
+        self.policy_reads.append(group_name)
         return copy.deepcopy(self.policies.get(group_name))
 
     def delete_policy(self, group_name: str) -> None:
@@ -145,11 +148,11 @@ class FakeShares:
     def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
         return [self.shares[a] for a in dict.fromkeys(share_arns) if a in self.shares]
 
-    def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
-        return list(self.resources.get(share_arn, [])) + (self.past_resources.get(share_arn, []) if include_past else [])
+    def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return {arn: tuple(self.resources.get(arn, [])) for arn in share_arns}
 
-    def share_principals(self, share_arn: str) -> list[str]:
-        return list(self.principals.get(share_arn, []))
+    def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return {arn: tuple(self.principals.get(arn, [])) for arn in share_arns}
 
     def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
         found: list[Association] = []
@@ -273,3 +276,15 @@ class StaleCacheAllowlist:
     def load(self, *, fresh: bool = False) -> Allowlist:
         self.fresh_loads += fresh
         return Allowlist.parse(self.current if fresh else self.cached)
+
+
+class FakeQueue:
+    """The sweep's work queue: what was sent, as SQS carries it (JSON), and with which delay."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.delays: list[int] = []
+
+    def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0) -> None:
+        self.items.extend(json.loads(json.dumps(list(items))))
+        self.delays.append(delay_seconds)

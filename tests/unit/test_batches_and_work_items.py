@@ -46,11 +46,16 @@ def test_owner_side_ram_events_name_this_account_s_shares_or_nothing():
     assert events.shares_named([ram(resourceShareArn=SHARE, associatedEntity=CONSUMER, status="ASSOCIATING")]) == []
 
 
-def test_an_answered_invitation_frees_room_under_the_invitation_quota():
-    assert events.frees_invitation_quota(ram(resourceShareArn=SHARE, associatedEntity=CONSUMER, status="associated"))
-    assert events.frees_invitation_quota(ram(associatedEntity=CONSUMER, status="DISASSOCIATED"))
-    assert not events.frees_invitation_quota(ram(associatedEntity=CONSUMER, status="ASSOCIATING"))
-    assert not events.frees_invitation_quota(ram(associatedEntity=group_arn("g"), status="ASSOCIATED"))
+def test_a_failed_principal_association_names_the_share_whose_invitation_failed():
+    assert events.shares_failing_invitations(
+        [ram(resourceShareArn=SHARE, associatedEntity=CONSUMER, status="failed")]) == [SHARE]
+    assert events.shares_failing_invitations([ram(resources=[SHARE], associatedEntity=CONSUMER, status="FAILED")]) == [SHARE]
+    assert events.shares_failing_invitations([ram(resourceShareArn=SHARE, associatedEntity=CONSUMER, status="ASSOCIATED")]) == []
+    assert events.shares_failing_invitations([ram(resourceShareArn=SHARE, associatedEntity=group_arn("g"), status="FAILED")]) \
+        == [], "a resource association is not an invitation"
+    assert events.shares_failing_invitations(
+        [ram(resourceShareArn=FOREIGN_SHARE, associatedEntity=CONSUMER, status="FAILED")]) == [], "not this account's share"
+    assert events.shares_failing_invitations([ram(associatedEntity=CONSUMER, status="FAILED")]) == [], "names no share"
 
 
 def test_consumer_side_ram_events_name_the_invitation_else_another_account_s_share():

@@ -1,7 +1,16 @@
 from modelshare.consumer import ConsumerService
 from modelshare.policy import group_name_of
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
-from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
+from tests.unit.fakes import (
+    CONSUMER,
+    OTHER,
+    OWNER,
+    FakeShares,
+    FixedAllowlist,
+    StaleCacheAllowlist,
+    allowlist_doc,
+    group_arn,
+)
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
 
@@ -75,3 +84,16 @@ def test_group_name_of():
     assert group_name_of(group_arn("a-b"), OTHER) is None
     assert group_name_of("arn:aws:sagemaker:eu-west-1:111122223333:model-package/a-b/1", OWNER) is None
     assert group_name_of("not-an-arn", OWNER) is None
+
+
+def test_the_allowlist_is_read_afresh_once_and_only_when_an_invitation_is_pending():
+    shares = FakeShares(pending=[invitation("done", status="ACCEPTED")])
+    source = StaleCacheAllowlist(allowlist_doc(), allowlist_doc(RULE))
+    service = ConsumerService(CONSUMER, shares, source)
+    assert service.accept_allowed_invitations() == []
+    assert service.accept_allowed_invitations(about=[]) == [], "the events named nothing to accept"
+    assert source.fresh_loads == 0
+    shares.pending += [invitation("a"), invitation("b")]
+    shares.invitation_resources.update({"a": [group_resource("churn-a")], "b": [group_resource("churn-b")]})
+    assert {o.action for o in service.accept_allowed_invitations()} == {"accepted"}, "decided on the fresh copy"
+    assert source.fresh_loads == 1

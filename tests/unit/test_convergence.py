@@ -4,7 +4,6 @@ the work queue, `group_state` and the plan all go through `convergence.decide`."
 from __future__ import annotations
 
 import copy
-import json
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
@@ -12,17 +11,19 @@ from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matter
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import THROTTLED_RETRY_DELAY_SECONDS, OwnerService
 from modelshare.ports import STANDARD, ApiThrottled, ResourceShare
-from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc, group_arn
+from tests.unit.fakes import (
+    CONSUMER,
+    OTHER,
+    OWNER,
+    FakeQueue,
+    FakeRegistry,
+    FakeShares,
+    FixedAllowlist,
+    allowlist_doc,
+    group_arn,
+)
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER, OTHER]}
-
-
-class FakeQueue:
-    def __init__(self) -> None:
-        self.items: list[dict] = []
-
-    def send(self, items, *, delay_seconds: int = 0) -> None:
-        self.items.extend(json.loads(json.dumps(list(items))))  # as SQS carries them: JSON
 
 
 def world():
@@ -120,12 +121,10 @@ def test_sweep_work_aws_keeps_throttling_goes_back_on_the_queue_whole_and_later(
 
     registry.get_policy = throttled_from_the_third_read
     back = FakeQueue()
-    sent: list[int] = []
-    back.send = lambda items, *, delay_seconds=0: (sent.append(delay_seconds), FakeQueue.send(back, items))
     worker = service(registry, shares, queue=back)
     outcomes = worker.reconcile_items(queue.items)  # no exception: the batch is not failed
     worked = [o.group for o in outcomes]
     assert [item["group"] for item in back.items] == handed_out[len(worked):], "the throttled group and all after it"
-    assert sent == [THROTTLED_RETRY_DELAY_SECONDS] and THROTTLED_RETRY_DELAY_SECONDS > 0
+    assert back.delays == [THROTTLED_RETRY_DELAY_SECONDS] and THROTTLED_RETRY_DELAY_SECONDS > 0
     assert len(reads) == 3, "no call after AWS said it throttles"
     assert not registry.puts or all(name in worked for name, _ in registry.puts)

@@ -2,13 +2,14 @@ import pytest
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, actions_for
-from modelshare.owner import OwnerService, ReconcileIncomplete, permission_name
+from modelshare.owner import PROMOTION_WAIT_SECONDS, QUOTA_RETRY_DELAY_SECONDS, OwnerService, ReconcileIncomplete, permission_name
 from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, ManagedPermission, PromotionNotReady
 from tests.unit.fakes import (
     CONSUMER,
     DISCOVER_ACTIONS,
     OTHER,
     OWNER,
+    FakeQueue,
     FakeRegistry,
     FakeShares,
     FixedAllowlist,
@@ -96,7 +97,7 @@ def test_a_share_ram_can_match_is_promoted_without_any_permission_of_ours():
     assert service.promote_group("churn-xgb").action == "promoted"
     assert shares.promoted_shares == [share] and shares.promoted_permissions == []
     # Tagged once RAM let it (after the promotion finished, while the function waited).
-    assert shares.shares[share].tagged_by_modelshare and sleeps == [1]
+    assert shares.shares[share].tagged_by_modelshare and sleeps == [PROMOTION_WAIT_SECONDS[0]]
     assert service.promote_group("churn-xgb").action == "already-promoted"
     assert shares.promoted_shares == [share], "promoting or promoted is success, not a second call"
 
@@ -148,7 +149,7 @@ def test_promotion_waits_for_the_new_permission_then_asks_for_a_retry():
     with_policy(registry, shares)
     shares.permission_delay = 4
     assert service.promote_group("churn-xgb").action == "promoted"
-    assert sleeps == [1, 2, 1], "two waits for the permission, one for the promotion before tagging"
+    assert sleeps == [1, 2, PROMOTION_WAIT_SECONDS[0]], "two waits for the permission, one for the promotion before tagging"
     service2, registry2, shares2, sleeps2 = make_owner()
     with_policy(registry2, shares2)
     shares2.permission_delay = 10
@@ -201,38 +202,61 @@ def test_the_permission_quota_stops_only_groups_that_need_a_new_permission():
     assert outcomes["reg-a"].action == "quota-reached" and "customer managed permissions" in outcomes["reg-a"].reason
 
 
-def test_an_account_wide_quota_stops_the_run_after_one_try():
+def test_an_account_wide_quota_stops_the_run_after_one_try_and_the_sweep_s_workers_go_on_later():
     service, registry, shares, _ = make_owner()
+    service.work_queue = queue = FakeQueue()
     shares.managed_action_sets.append(DISCOVER_ACTIONS)
-    for name in ("churn-a", "churn-b", "churn-c"):
+    for name in ("churn-a", "churn-b", "churn-c", "churn-d"):
         with_policy(registry, shares, name)
     shares.share_quota_left = 1
-    read_policies: list[str] = []
-    real_get_policy = registry.get_policy
-    registry.get_policy = lambda name: read_policies.append(name) or real_get_policy(name)  # type: ignore[method-assign]
     outcomes = [(o.group, o.action, o.reason) for o in service.promote_pending_shares()]
     assert [(g, a) for g, a, _ in outcomes] == [("churn-a", "promoted"), ("churn-b", "quota-reached"),
-                                                ("churn-c", "quota-reached")]
+                                                ("churn-c", "quota-reached"), ("churn-d", "quota-reached")]
     assert outcomes[2][2].startswith("not tried in this run")
     assert shares.promoted_shares == [f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/churn-a"]
-    assert read_policies == ["churn-a", "churn-b"], "after the quota, the other groups cost no reads"
+    assert registry.policy_reads == ["churn-a", "churn-b"], "after the quota, the other groups cost no reads"
     assert shares.shares[f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/churn-c"].feature_set == CREATED_FROM_POLICY
-    shares.share_quota_left = 5  # invitations were accepted: a later run goes on
-    assert {o.action for o in service.promote_pending_shares()} == {"promoted"}
+    # The groups that wait go to the sweep's workers, a minute later, with what RAM said of them.
+    assert [i["group"] for i in queue.items] == ["churn-b", "churn-c", "churn-d"]
+    assert queue.delays == [QUOTA_RETRY_DELAY_SECONDS]
+    shares.share_quota_left = 1  # one invitation was accepted: room for one more
+    worker = OwnerService(OWNER, registry, shares, service.allowlist_source, sleep=lambda s: None,
+                          work_queue=(later := FakeQueue()))
+    registry.policy_reads.clear()
+    assert [o.action for o in worker.reconcile_items(queue.items)] == ["promoted", "quota-reached", "quota-reached"]
+    assert registry.policy_reads == ["churn-b", "churn-c"], "once the quota stopped the worker, churn-d went back unread"
+    assert [(i["group"], i["attempt"]) for i in later.items] == [("churn-c", 2), ("churn-d", 2)]
+    shares.share_quota_left = 5
+    assert [o.action for o in worker.reconcile_items(later.items)] == ["promoted", "promoted"]
 
 
-def test_failed_invitations_of_our_shares_are_sent_again_on_a_ram_wake_up():
+def test_a_group_whose_invitation_ram_reports_failed_is_invited_again_by_the_sweep_s_workers_later():
     service, registry, shares, _ = make_owner({**RULE, "consumers": [CONSUMER, OTHER]})
+    service.work_queue = queue = FakeQueue()
     share = with_policy(registry, shares)
     shares.set_feature_set(share, STANDARD)
     shares.tag_as_managed(share)
     shares.principals[share] = [OTHER]
     shares.failed_principals[share] = [CONSUMER]
-    # A wake-up that is itself a failure does not invite again (it could loop).
-    assert service.promote_pending_shares(invite_again=False) == [] and shares.principal_changes == []
-    [outcome] = service.promote_pending_shares()
+    # The failure wake-up invites nobody now (the quota is full: it would fail again), and
+    # reads nothing but the share it names.
+    assert service.promote_pending_shares(share_arns=[], failed_share_arns=[share]) == []
+    assert shares.principal_changes == [] and registry.policy_reads == []
+    assert [i["group"] for i in queue.items] == ["churn-xgb"] and queue.delays == [QUOTA_RETRY_DELAY_SECONDS]
+    [outcome] = service.reconcile_items(queue.items)
     assert outcome.action == "consumers-changed"
     assert shares.principal_changes == [("add", share, (CONSUMER,))]
+
+
+def test_a_late_duplicate_wake_up_for_a_promoted_group_reads_only_its_shares():
+    service, registry, shares, _ = make_owner()
+    shares.managed_action_sets.append(DISCOVER_ACTIONS)
+    share = with_policy(registry, shares)
+    assert [o.action for o in service.promote_pending_shares(share_arns=[share])] == ["promoted"]
+    reads_before = len(registry.policy_reads)
+    # CloudTrail's PutModelPackageGroupPolicy event comes minutes later.
+    [outcome] = service.promote_pending_shares(groups={"churn-xgb": group_arn("churn-xgb")}, share_arns=[])
+    assert outcome.action == "already-promoted" and len(registry.policy_reads) == reads_before
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ account. Anything else stays pending (it expires by itself), with the reason log
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
@@ -15,6 +15,7 @@ from modelshare.observability import count, logger
 from modelshare.owner import load_allowlist
 from modelshare.policy import group_name_of
 from modelshare.ports import (
+    ARNS_PER_CALL,
     MODEL_PACKAGE_GROUP_TYPE,
     PENDING,
     RAM_PAGE_SIZE,
@@ -40,39 +41,33 @@ class ConsumerService:
     shares: ResourceShares
     allowlist_source: AllowlistSource
     # Calls the last listing of every invitation took (kept per execution environment): a batch
-    # naming more than that lists them all instead of looking each up.
+    # whose lookups would cost as much lists them all instead.
     _listing_calls: int = field(default=1, init=False, repr=False)
 
-    def accept_allowed_invitations(self, *, fresh_allowlist: bool = False,
-                                   about: Sequence[str] | None = None) -> list[InvitationOutcome]:
-        """Every pending invitation of the account, or those `about` the invitation or share
-        ARNs RAM's events named."""
-        allowlist = load_allowlist(self.allowlist_source, fresh=fresh_allowlist)
-        if allowlist is None:
-            return []
-        # Accepting is a grant: it is confirmed on a fresh read, never on a cached one. That read
-        # is made once, and only when the cached allowlist would accept something.
-        fresh: list[Allowlist | None] = [allowlist] if fresh_allowlist else []
-
-        def current() -> Allowlist | None:
-            if not fresh:
-                fresh.append(load_allowlist(self.allowlist_source, fresh=True))
-            return fresh[0]
-
-        if about is not None and len(set(about)) >= self._listing_calls:
-            about = None  # cheaper to list them all
-        outcomes = []
+    def accept_allowed_invitations(self, *, about: Sequence[str] | None = None) -> list[InvitationOutcome]:
+        """Accept the pending invitations the allowlist allows: every one of the account's, or
+        those `about` the invitation or share ARNs RAM's events named. Accepting is a grant: the
+        allowlist is read afresh, once, and only when an invitation is pending."""
+        if about is not None and not about:
+            return []  # the events named nothing to accept
+        if about is not None and self._listing_calls <= _lookup_calls(about):
+            about = None  # no dearer to list them all
+        pending: list[Invitation] = []
         listed = 0
         for invitation in self.shares.invitations(about):
             listed += 1
             if invitation.status == PENDING:
-                outcomes.append(self._consider(invitation, allowlist, current))
+                pending.append(invitation)
         if about is None:
             self._listing_calls = max(1, -(-listed // RAM_PAGE_SIZE))
-        return outcomes
+        if not pending:
+            return []
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        if allowlist is None:
+            return []
+        return [self._consider(invitation, allowlist) for invitation in pending]
 
-    def _consider(self, invitation: Invitation, allowlist: Allowlist,
-                  current: Callable[[], Allowlist | None]) -> InvitationOutcome:
+    def _consider(self, invitation: Invitation, allowlist: Allowlist) -> InvitationOutcome:
         context = {"invitation": invitation.arn, "sender": invitation.sender, "share": invitation.share_arn}
         try:
             # What the share holds is read once, and only for a sender the allowlist names.
@@ -80,12 +75,6 @@ class ConsumerService:
             if invitation.sender in allowlist.owners_sharing_with(self.account):
                 resources = self.shares.pending_invitation_resources(invitation.arn)
             refusal = self.refusal(invitation, allowlist, resources)
-            if refusal is None:
-                confirmed = current()
-                if confirmed is None:
-                    refusal = "allowlist invalid"
-                elif confirmed is not allowlist:
-                    refusal = self.refusal(invitation, confirmed, resources)
             if refusal is not None:
                 logger.warning("Invitation left pending", extra={**context, "reason": refusal})
                 count("InvitationsLeftPending")
@@ -129,3 +118,10 @@ class ConsumerService:
         if not decision.allows(self.account):
             return f"group {name!r} of {sender} is not allowlisted for account {self.account}"
         return None
+
+
+def _lookup_calls(about: Sequence[str]) -> int:
+    """Calls looking up these invitation and share ARNs takes (batched per kind)."""
+    invitations = sum(1 for a in set(about) if ":resource-share-invitation/" in a)
+    shares = len(set(about)) - invitations
+    return sum(-(-n // ARNS_PER_CALL) for n in (invitations, shares))

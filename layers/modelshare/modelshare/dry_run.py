@@ -112,11 +112,11 @@ class DryRunShares:
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         return self._inner.customer_managed_permissions(resource_type)
 
-    def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
-        return self._inner.share_resource_arns(share_arn, include_past=include_past)
+    def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return self._inner.share_resources(share_arns)
 
-    def share_principals(self, share_arn: str) -> list[str]:
-        return self._inner.share_principals(share_arn)
+    def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return self._inner.share_principals(share_arns)
 
     def permissions(self, share_arn: str) -> list[SharePermission]:
         return self._inner.permissions(share_arn)

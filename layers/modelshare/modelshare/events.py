@@ -250,13 +250,17 @@ def _principal_association(event: EventBridgeEvent) -> bool:
     return isinstance(entity, str) and bool(re.fullmatch(r"\d{12}", entity))
 
 
-def frees_invitation_quota(event: EventBridgeEvent) -> bool:
-    """Whether the event reports an invitation answered (a principal association ASSOCIATED or
-    DISASSOCIATED): room under RAM's pending-invitation quota, which promotions stopped by it
-    wait for. Field names UNVERIFIED (docs/aws-behaviour.md, EVENT-RAM): when absent, the sweep
-    retries them instead."""
-    detail = event.detail if isinstance(event.detail, dict) else {}
-    return _principal_association(event) and str(detail.get("status", "")).upper() in ("ASSOCIATED", "DISASSOCIATED")
+def shares_failing_invitations(events: Sequence[EventBridgeEvent]) -> list[str]:
+    """The ARNs of this account's shares whose principal association RAM's events report failed
+    (RAM's pending-invitation quota, docs/aws-behaviour.md, RAM-QUOTA-INVITATIONS): their groups
+    are tried again a minute later. Field names UNVERIFIED (docs/aws-behaviour.md, EVENT-RAM): an
+    event without them names none, and the sweep invites again instead."""
+    found: list[str] = []
+    for event in events:
+        if _principal_association(event) and is_ram_failure(event):
+            found.extend(a for a in _arns(event) if (m := _SHARE_ARN.fullmatch(a)) and m.group(1) == event.account
+                         and a not in found)
+    return found
 
 
 def is_ram_failure(event: EventBridgeEvent) -> bool:

@@ -34,10 +34,10 @@ from modelshare.convergence import (
 )
 from modelshare.observability import count, logger
 from modelshare.ports import (
+    ARNS_PER_CALL,
     ATTACHABLE,
     CREATED_FROM_POLICY,
     CUSTOMER_MANAGED_PERMISSIONS_QUOTA,
-    FAILED,
     RAM_PAGE_SIZE,
     STANDARD,
     AllowlistSource,
@@ -58,6 +58,10 @@ from modelshare.ports import (
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
 # RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.
 SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
+# Waits before checking which shares finished promoting (to tag them): a promotion takes RAM
+# seconds (UNVERIFIED how many: RAM-ASYNC), so the first check waits 3 s and the last comes 9 s
+# after; a share still promoting then is tagged by a later run (recognised by its group's record).
+PROMOTION_WAIT_SECONDS: Sequence[float] = (6, 6)
 # What an invocation keeps for its remaining work and for reporting, rather than wait for RAM.
 TIME_RESERVE_SECONDS = 20.0
 # Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
@@ -104,6 +108,7 @@ class OwnerService:
     allowlist_source: AllowlistSource
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))  # looked up per call
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
+    promotion_wait: Sequence[float] = field(default=PROMOTION_WAIT_SECONDS)
     # Seconds the invocation has left (set per invocation by the handler): no wait for RAM may
     # run into Lambda's timeout.
     time_left: Callable[[], float] = field(default=lambda: math.inf)
@@ -180,84 +185,125 @@ class OwnerService:
         self._finish_tagging()
         return outcome
 
-    def promote_pending_shares(self, *, invite_again: bool = True, groups: Mapping[str, str | None] | None = None,
-                               share_arns: Sequence[str] | None = None) -> list[GroupOutcome]:
+    def promote_pending_shares(self, *, groups: Mapping[str, str | None] | None = None,
+                               share_arns: Sequence[str] | None = None,
+                               failed_share_arns: Sequence[str] = ()) -> list[GroupOutcome]:
         """A batch of wake-ups: promote the created-from-policy shares of the `groups` named
-        (policies put: name -> ARN when the event had it) and of the shares RAM's events named (`share_arns`; None when one named
-        none: then every created-from-policy share of the account is looked at), and
-        (`invite_again`) invite again the consumers whose invitation to one of modelshare's
-        shares failed (a quota). The caller passes False when every wake-up is itself a failure:
-        an invitation failing again would wake this again, a loop; the next acceptance or the
-        sweep invites again instead."""
+        (policies put: name -> ARN when the event had it, else the group is described) and of the
+        shares RAM's events named (`share_arns`; None when an event named none: then every share
+        of the account is looked at). What was named is read in batched calls, or in one paged
+        pass over every share when that costs no more; a group whose share modelshare promoted
+        already costs no further call. Groups RAM's pending-invitation quota stops, and the groups
+        of shares whose invitations RAM reported failed (`failed_share_arns`: the same quota),
+        go to the sweep's work queue to be tried again a minute later, as consumers' acceptances
+        make room. One group's failure does not stop the others; the run then fails with all of
+        them named."""
         self._begin_run()
+        named_groups = dict(groups or {})
+        wanted = list(dict.fromkeys([*(share_arns or ()), *failed_share_arns]))
+        index = None
+        if share_arns is None or self._pass_calls <= self._named_read_calls(len(wanted), len(named_groups)):
+            index = self._ram_index(principals=False)
+            self._pass_calls = index.pages(RAM_PAGE_SIZE)
+        in_shares = self._groups_in_shares(None if share_arns is None else wanted, index)
         allowlist: Allowlist | None = None  # read fresh once, when there is something to decide
         outcomes: list[GroupOutcome] = []
         not_ready: list[str] = []
         failures: list[str] = []
-        repairs = {a.share_arn for a in self.shares.associations("PRINCIPAL", status=FAILED)} if invite_again else set()
-        # One paged pass over every share when it is cheaper than reading those named one by one,
-        # or when invitations must be made again (it has their groups and principals).
-        index = None
-        if share_arns is None or repairs or 2 * len(set(share_arns)) >= self._pass_calls:
-            index = self._ram_index(principals=bool(repairs))
-            self._pass_calls = index.pages(RAM_PAGE_SIZE)
-        # A group held by a share comes with its ARN (no describe); a group named by its policy's
-        # CloudTrail event comes with the ARN from the call's response, else is described.
-        held = self._groups_in_policy_shares(share_arns, index)
-        named: dict[str, tuple[str | None, list[ResourceShare]]] = {
-            name: (arn, []) for name, arn in (groups or {}).items()}
-        named.update({name: found for name, found in held.items()})
-        for name, (arn, from_policy) in named.items():
-            allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
-            if allowlist is None:
-                return [GroupOutcome(name, "skipped", "allowlist invalid")]
+        failed = set(failed_share_arns)
+        # RAM could not invite these groups' consumers: its quota is full now.
+        waiting = [g for g in in_shares.values() if any(h.share.arn in failed for h in g.holdings)]
+        candidates: dict[str, tuple[str | None, tuple[Holding, ...] | None]] = {
+            name: (arn, index.holdings(arn) if index is not None and arn else None) for name, arn in named_groups.items()}
+        candidates.update({name: (group.arn, group.holdings) for name, group in in_shares.items()
+                           if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings)})
+        for name, (arn, holdings) in candidates.items():
             try:
-                outcomes.append(self._promote_group(name, allowlist, arn, from_policy))
+                pending = self._pending_promotion(name, arn, holdings)
+                if isinstance(pending, GroupOutcome):  # decided without the allowlist
+                    outcomes.append(pending)
+                    continue
+                allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
+                if allowlist is None:
+                    return [GroupOutcome(name, "skipped", "allowlist invalid")]
+                outcome = self._promote_group(name, allowlist, pending)
+                outcomes.append(outcome)
+                if outcome.action == "quota-reached":
+                    waiting.append(pending)
             except PromotionNotReady as error:  # finish the others first, then ask for a retry
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
                 failures.append(self._failed(name, error))
-        if repairs and index is not None:
-            allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
-            if allowlist is not None:
-                outcomes.extend(self._invite_again(sorted(repairs), allowlist, failures, index))
         self._finish_tagging()
+        self._retry_later(waiting)
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
         if not_ready:
             raise PromotionNotReady("; ".join(not_ready))
         return outcomes
 
-    def _groups_in_policy_shares(self, share_arns: Sequence[str] | None,
-                                 index: RamIndex | None) -> dict[str, tuple[str, list[ResourceShare]]]:
-        """Groups of this account in created-from-policy shares (all of them, from `index`, or
-        those named, read one by one): name -> (ARN, those shares)."""
-        held: list[tuple[ResourceShare, tuple[str, ...]]] = []
+    @staticmethod
+    def _named_read_calls(shares: int, groups: int) -> int:
+        """Calls reading what a batch named costs: its shares and their resources (batched), and
+        each named group's shares."""
+        return 2 * -(-shares // ARNS_PER_CALL) + 2 * groups
+
+    def _groups_in_shares(self, share_arns: Sequence[str] | None, index: RamIndex | None) -> dict[str, GroupSnapshot]:
+        """This account's groups held by the shares named (every share: None), with those shares:
+        created-from-policy ones (to promote), and promoted ones of a single group (named by a
+        failure: the sweep's workers decide later, on what they read then, whether the share is
+        modelshare's). From `index` when there is one, else read in batched calls."""
         if index is not None:
-            held = [(share, index.live_resources.get(arn, ())) for arn, share in index.shares.items()
-                    if share.feature_set == CREATED_FROM_POLICY]
+            shares = [s for arn, s in index.shares.items() if share_arns is None or arn in share_arns]
+            resources = index.live_resources
         else:
-            for arn in dict.fromkeys(share_arns or ()):
-                share = self.shares.share(arn)
-                if share is not None and share.feature_set == CREATED_FROM_POLICY:
-                    held.append((share, tuple(self.shares.share_resource_arns(arn))))
-        names: dict[str, tuple[str, list[ResourceShare]]] = {}
-        for share, resources in held:
-            for resource in resources:
+            shares = self.shares.shares_by_arn(share_arns or ())
+            resources = self.shares.share_resources([s.arn for s in shares]) if shares else {}
+        found: dict[str, GroupSnapshot] = {}
+        for share in shares:
+            held = resources.get(share.arn, ())
+            if share.feature_set != CREATED_FROM_POLICY and len(held) != 1:
+                continue  # modelshare promotes only shares made from policies, changes only single-group ones
+            for resource in held:
                 name = policies.group_name_of(resource, self.account)
                 if name is not None:
-                    names.setdefault(name, (resource, []))[1].append(share)
-        return names
+                    group = found.get(name, GroupSnapshot(name, resource))
+                    found[name] = replace(group, holdings=(*group.holdings, Holding(share, held, ())))
+        return found
 
-    def _promote_group(self, group_name: str, allowlist: Allowlist, group_arn: str | None = None,
-                       from_policy: Sequence[ResourceShare] = ()) -> GroupOutcome:
-        """Promote the group's created-from-policy shares: `from_policy` when the caller read
-        them already, else those found by reading (waiting for RAM to make them)."""
-        if self._quota_stop is not None:  # nothing to gain from reading: the promotion would wait
-            return self._not_tried(group_name)
+    def _pending_promotion(self, group_name: str, group_arn: str | None,
+                           holdings: tuple[Holding, ...] | None) -> GroupSnapshot | GroupOutcome:
+        """The group with what RAM holds of it, to promote; or, decided from RAM alone, why there
+        is nothing to promote (gone, or modelshare's share already promoted or promoting)."""
         group_arn = group_arn or self.registry.group_arn(group_name)
         if group_arn is None:
             return GroupOutcome(group_name, "gone")
+        if holdings is None:
+            found = self.shares.shares_holding(group_arn)
+            if not any(s.feature_set == CREATED_FROM_POLICY for s in found) and any(s.tagged_by_modelshare for s in found):
+                # modelshare's share of the group is promoted or promoting, and RAM holds nothing
+                # made from a policy: nothing to promote (the usual late duplicate of an event).
+                return GroupOutcome(group_name, "already-promoted")
+            group = self._snapshot_of(group_name, group_arn, found)
+        else:
+            group = self._with_recorded_share(GroupSnapshot(group_name, group_arn, holdings))
+        view = view_of(group)
+        self._adopt(view)
+        if view.promoted or view.promoting:
+            return GroupOutcome(group_name, "already-promoted")
+        return group
+
+    def _promote_group(self, group_name: str, allowlist: Allowlist, group: GroupSnapshot | None = None) -> GroupOutcome:
+        """Promote the group's created-from-policy shares, when its policy allows it. The shares
+        are those in `group` (read by the caller), else looked for now, waiting for RAM to make
+        them from a new policy (PromotionNotReady when it has not)."""
+        if group is None:
+            pending = self._pending_promotion(group_name, None, None)
+            if isinstance(pending, GroupOutcome):
+                return pending
+            group = pending
+        if self._quota_stop is not None:  # nothing to gain from reading: the promotion would wait
+            return self._not_tried(group_name)
         current = self.registry.get_policy(group_name)
         if current is None:
             return GroupOutcome(group_name, "no-policy")
@@ -265,18 +311,24 @@ class OwnerService:
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
             return self._not_promotable(group_name, "; ".join(assessment.problems))
-        if from_policy:
-            return self._promote_shares(group_name, group_arn, from_policy)
-        view = self._with_backoff(lambda: self._promotable_view(group_name, group_arn))
-        if view is None:
-            raise PromotionNotReady(
-                f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
-        return self._promote_shares(group_name, group_arn, [h.share for h in view.from_policy])
+        from_policy = [h.share for h in view_of(group).from_policy]
+        if not from_policy:
+            # A new policy: RAM makes its share asynchronously (docs/aws-behaviour.md, RAM-ASYNC).
+            made = self._with_backoff(lambda: [s for s in self.shares.shares_holding(group.arn)
+                                               if s.feature_set == CREATED_FROM_POLICY] or None, wait_first=True)
+            if made is None:
+                raise PromotionNotReady(
+                    f"RAM has not created the share for {group.arn} after {sum(self.share_wait):g} s; retry later")
+            from_policy = made
+        return self._promote_shares(group_name, group.arn, from_policy)
 
-    def _promotable_view(self, group_name: str, group_arn: str) -> ShareView | None:
-        view = view_of(self._group_snapshot(group_name, group_arn, principals=False))
-        self._adopt(view)
-        return view if view.from_policy or view.managed else None
+    def _retry_later(self, groups: Sequence[GroupSnapshot]) -> None:
+        """Groups waiting for room under RAM's pending-invitation quota: to the sweep's work queue,
+        a minute later (its workers converge them, and send them back while the quota is full)."""
+        if groups and self.work_queue is not None:
+            self.work_queue.send([work_item(g) for g in groups], delay_seconds=QUOTA_RETRY_DELAY_SECONDS)
+            logger.info("Groups waiting for RAM's invitation quota handed to the sweep",
+                        extra={"groups": [g.name for g in groups], "delay_seconds": QUOTA_RETRY_DELAY_SECONDS})
 
     def _promote_shares(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare]) -> GroupOutcome:
         """Promote each created-from-policy share of the group (none left: promoting or promoted
@@ -395,13 +447,20 @@ class OwnerService:
                     del remaining[share.arn]
             return True if not remaining else None
 
-        if self._with_backoff(attempt) is None:
+        if self._with_backoff(attempt, self.promotion_wait, wait_first=True) is None:
             logger.warning("Promoted shares not tagged yet (RAM still promoting?); the next reconcile tags them",
                            extra={"shares": sorted(remaining), "groups": sorted(set(remaining.values()))})
 
-    def _with_backoff[T](self, attempt: Callable[[], T | None]) -> T | None:
-        """`attempt()` until it returns something, sleeping `share_wait` between tries."""
-        for delay in (*self.share_wait, None):
+    def _with_backoff[T](self, attempt: Callable[[], T | None], waits: Sequence[float] | None = None, *,
+                         wait_first: bool = False) -> T | None:
+        """`attempt()` until it returns something, sleeping `waits` (`share_wait` by default)
+        between tries and, with `wait_first`, before the first one too (what RAM started a
+        moment ago is not done yet)."""
+        delays = iter(self.share_wait if waits is None else waits)
+        if wait_first and (first := next(delays, None)) is not None \
+                and self.time_left() >= first + TIME_RESERVE_SECONDS:
+            self.sleep(first)
+        for delay in (*delays, None):
             result = attempt()
             if result is not None or delay is None or self.time_left() < delay + TIME_RESERVE_SECONDS:
                 return result
@@ -417,7 +476,7 @@ class OwnerService:
     def _quota_reached(self, group_name: str, quota: RamQuotaReached) -> GroupOutcome:
         if quota.account_wide:
             self._quota_stop = quota
-        logger.warning("RAM quota reached: the group waits for a later run (an accepted invitation, the schedule)",
+        logger.warning("RAM quota reached: the group waits for a later run (the sweep's workers, a minute later)",
                        extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
         count("RamQuotaReached")
         return GroupOutcome(group_name, "quota-reached", str(quota))
@@ -443,23 +502,25 @@ class OwnerService:
         """One group's shares, read for it alone (an event's group; a status line). With
         `principals`, those of modelshare's promoted shares too; without `recorded`, a share
         modelshare promoted but could not tag is not recognised."""
-        holdings = tuple(
-            Holding(share, () if share.feature_set == CREATED_FROM_POLICY else
-                    tuple(self.shares.share_resource_arns(share.arn)), ())
-            for share in self.shares.shares_holding(group_arn))
-        group = GroupSnapshot(group_name, group_arn, holdings)
-        if recorded:
-            group = self._with_recorded_share(group)
-        if principals:
-            group = self._with_principals(group)
-        return group
+        group = self._snapshot_of(group_name, group_arn, self.shares.shares_holding(group_arn), recorded=recorded)
+        return self._with_principals([group])[0] if principals else group
 
-    def _with_principals(self, group: GroupSnapshot) -> GroupSnapshot:
-        """The group with the principals of modelshare's promoted shares read now."""
-        promoted = {h.share.arn for h in view_of(group).promoted}
-        return replace(group, holdings=tuple(
-            replace(h, principals=tuple(self.shares.share_principals(h.share.arn))) if h.share.arn in promoted else h
-            for h in group.holdings))
+    def _snapshot_of(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare], *,
+                     recorded: bool = True) -> GroupSnapshot:
+        """The group held by `shares`, with what each holds (one batched read; a share made from
+        the group's policy holds just the group) and, where it matters, the share recorded on it."""
+        others = [s.arn for s in shares if s.feature_set != CREATED_FROM_POLICY]
+        resources = self.shares.share_resources(others) if others else {}
+        group = GroupSnapshot(group_name, group_arn, tuple(Holding(s, resources.get(s.arn, ()), ()) for s in shares))
+        return self._with_recorded_share(group) if recorded else group
+
+    def _with_principals(self, groups: Sequence[GroupSnapshot]) -> list[GroupSnapshot]:
+        """The groups with the principals of modelshare's promoted shares read now, in one
+        batched read for them all."""
+        promoted = {h.share.arn for g in groups for h in view_of(g).promoted}
+        principals = self.shares.share_principals(sorted(promoted)) if promoted else {}
+        return [replace(g, holdings=tuple(replace(h, principals=principals[h.share.arn]) if h.share.arn in principals
+                                          else h for h in g.holdings)) for g in groups]
 
     def _with_recorded_share(self, group: GroupSnapshot) -> GroupSnapshot:
         if not needs_recorded_share(group):
@@ -554,25 +615,27 @@ class OwnerService:
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         waiting: list[dict[str, Any]] = []
-        for position, item in enumerate(items):
+        work = self._with_current_principals(self._current_shares(self._valid_items(items)), allowlist)
+        for position, (group, attempt) in enumerate(work):
             if self.work_queue is not None and self.time_left() < TIME_RESERVE_SECONDS:
                 # Lambda's timeout is near: the rest goes back on the queue for the next run.
-                self._hand_back(items[position:], "Lambda's timeout is near")
+                self._hand_back([work_item(g, a) for g, a in work[position:]], "Lambda's timeout is near")
                 break
-            try:
-                group, attempt = group_of_item(item)
-            except ValueError as refusal:  # it can never become valid: dropped, not retried
-                logger.warning("Work item ignored", extra={"reason": str(refusal)})
-                count("EventsIgnored")
+            if self._quota_stop is not None and self._waits_for_quota(group, allowlist):
+                # RAM's account-wide quota stopped this run: reading the group would not help.
+                outcomes.append(self._not_tried(group.name))
+                if attempt < QUOTA_RETRY_ATTEMPTS:
+                    waiting.append(work_item(group, attempt + 1))
                 continue
             try:
-                outcome = self._reconcile_group(self._with_current_principals(group, allowlist), allowlist)
+                outcome = self._reconcile_group(group, allowlist)
             except ApiThrottled as throttled:
                 if self.work_queue is None:
                     raise
                 # AWS still throttles after botocore's retries: pressing on would only fail group
                 # after group. This group and the rest come back later, at a pace AWS can take.
-                self._hand_back(items[position:], str(throttled), delay_seconds=THROTTLED_RETRY_DELAY_SECONDS)
+                self._hand_back([work_item(g, a) for g, a in work[position:]], str(throttled),
+                                delay_seconds=THROTTLED_RETRY_DELAY_SECONDS)
                 count("Throttled")
                 break
             except Exception as error:
@@ -588,16 +651,59 @@ class OwnerService:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
 
+    @staticmethod
+    def _valid_items(items: Sequence[Any]) -> list[tuple[GroupSnapshot, int]]:
+        """The groups (and attempt numbers) the work items carry; a malformed item can never
+        become valid: dropped and counted, not retried."""
+        valid = []
+        for item in items:
+            try:
+                valid.append(group_of_item(item))
+            except ValueError as refusal:
+                logger.warning("Work item ignored", extra={"reason": str(refusal)})
+                count("EventsIgnored")
+        return valid
+
+    def _current_shares(self, work: list[tuple[GroupSnapshot, int]]) -> list[tuple[GroupSnapshot, int]]:
+        """The work with its created-from-policy shares as RAM has them now, in one batched read:
+        while a group waited in the queue, another run may have promoted its share (or RAM may
+        have deleted it), and promoting it again would cost calls for nothing."""
+        waiting = {h.share.arn for g, _ in work for h in g.holdings if h.share.feature_set == CREATED_FROM_POLICY}
+        if not waiting:
+            return work
+        current = {s.arn: s for s in self.shares.shares_by_arn(sorted(waiting))}
+        return [(replace(g, holdings=tuple(replace(h, share=current[h.share.arn]) if h.share.arn in current else h
+                                           for h in g.holdings if h.share.arn not in waiting or h.share.arn in current)),
+                 attempt) for g, attempt in work]
+
     def _hand_back(self, items: Sequence[Any], why: str, *, delay_seconds: int = 0) -> None:
         assert self.work_queue is not None
         self.work_queue.send(list(items), delay_seconds=delay_seconds)
         logger.info("Sweep work handed back", extra={"items": len(items), "reason": why, "delay_seconds": delay_seconds})
 
-    def _with_current_principals(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupSnapshot:
-        verdict = None if policy_matters(group) else decide(group, allowlist.decide(self.account, group.name))
-        if verdict is None or not any(w.kind.endswith("-consumers") for w in verdict.writes):
-            return group
-        return self._with_principals(group)
+    def _waits_for_quota(self, group: GroupSnapshot, allowlist: Allowlist) -> bool:
+        """Whether, as far as its snapshot tells, the group needs room under RAM's invitation
+        quota: a share of it to promote, or consumers to add to modelshare's share."""
+        decision = allowlist.decide(self.account, group.name)
+        if not decision.shared:
+            return False
+        if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings):
+            return True
+        return not policy_matters(group) and any(w.kind == "add-consumers" for w in decide(group, decision).writes)
+
+    def _with_current_principals(self, work: list[tuple[GroupSnapshot, int]],
+                                 allowlist: Allowlist) -> list[tuple[GroupSnapshot, int]]:
+        """The work with the principals read again (in one batched read) of the groups whose
+        snapshot says their consumers must change: the snapshot may be minutes old."""
+        def changes_consumers(group: GroupSnapshot) -> bool:
+            if policy_matters(group):
+                return False
+            verdict = decide(group, allowlist.decide(self.account, group.name))
+            return any(w.kind.endswith("-consumers") for w in verdict.writes)
+
+        stale = [g for g, _ in work if changes_consumers(g)]
+        current = {g.name: g for g in self._with_principals(stale)} if stale else {}
+        return [(current.get(g.name, g), attempt) for g, attempt in work]
 
     def _reconcile_group(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupOutcome:
         decision = allowlist.decide(self.account, group.name)
@@ -658,35 +764,6 @@ class OwnerService:
             count("AllowlistConflicts")
             return decision.conflict
         return "" if decision.consumers else "no allowlist rule matches"
-
-    def _invite_again(self, share_arns: list[str], allowlist: Allowlist, failures: list[str],
-                      index: RamIndex) -> list[GroupOutcome]:
-        """Consumers whose invitation to a share of modelshare's failed (RAM's pending-invitation
-        quota) are associated again, as far as the allowlist still names them. Only adds: a
-        removal waits for the sweep. Everything needed was read in the pass (`index`)."""
-        outcomes = []
-        for arn in share_arns:
-            share = index.shares.get(arn)
-            if share is None or share.feature_set != STANDARD:
-                continue
-            resources = index.live_resources.get(arn, ())
-            name = policies.group_name_of(resources[0], self.account) if len(resources) == 1 else None
-            if name is None:
-                continue
-            try:
-                group = self._with_recorded_share(GroupSnapshot(name, resources[0], index.holdings(resources[0])))
-                # A share promoted by a run that could not tag it yet is modelshare's by the ARN
-                # recorded on its group: tagged now (IAM lets modelshare change only tagged shares).
-                if not share.tagged_by_modelshare and arn not in self._adopt(view_of(group)):
-                    continue
-                decision = allowlist.decide(self.account, name)
-                adds = tuple(w for w in decide(group, decision).writes if w.kind == "add-consumers" and w.share == arn)
-                detail = "; ".join(f"added {', '.join(w.accounts)}" for w in adds)
-                verdict = GroupDecision("", (), "", "consumers-changed" if adds else "converged", detail, adds, ())
-                outcomes.append(self._apply(group, decision, verdict))
-            except Exception as error:
-                failures.append(self._failed(name, error))
-        return outcomes
 
     def delete_orphaned_shares(self) -> list[GroupOutcome]:
         """Delete modelshare's promoted shares that held a model package group of this account

@@ -34,6 +34,8 @@ MANAGED_TAG_VALUE = "true"
 PROMOTED_SHARE_TAG_KEY = "modelshare:promoted-share"
 # RAM's largest page for its listings (ram/service-2.json, MaxResults).
 RAM_PAGE_SIZE = 500
+# Share or invitation ARNs asked about in one RAM call (its models set no limit; kept modest).
+ARNS_PER_CALL = 100
 # RAM's default quota of customer managed permissions per resource type (docs/aws-behaviour.md,
 # RAM-QUOTAS): an account may have had it raised.
 CUSTOMER_MANAGED_PERMISSIONS_QUOTA = 10
@@ -173,9 +175,12 @@ class ResourceShares(Protocol):
     def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
         """Those of the shares that exist, in as few calls as RAM allows."""
         ...
-    def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]: ...
-    def share_principals(self, share_arn: str) -> list[str]:
-        """The principals of the share that have or are being offered access."""
+    def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The resources each share holds now (live associations), in as few calls as RAM allows."""
+        ...
+    def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The principals of each share that have or are being offered access, in as few calls
+        as RAM allows."""
         ...
     def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
         """Every RESOURCE or PRINCIPAL association of this account's shares (with `status`: in

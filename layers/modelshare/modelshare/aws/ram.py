@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from modelshare.aws import client
 from modelshare.ports import (
+    ARNS_PER_CALL,
     LIVE_ASSOCIATIONS,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
@@ -30,13 +31,14 @@ from modelshare.ports import (
 
 # RAM's largest page (ram/service-2.json, MaxResults): fewer calls for a big account.
 _PAGE = {"PageSize": RAM_PAGE_SIZE}
-# Share ARNs asked for in one GetResourceShares call (the model sets no limit; kept modest).
-_ARNS_PER_CALL = 100
 _CLOSED_INVITATION = {
     "ResourceShareInvitationExpiredException",
     "ResourceShareInvitationAlreadyRejectedException",
     "ResourceShareInvitationArnNotFoundException",
 }
+# What RAM answers when an invitation or share asked about is not there (any more).
+_UNKNOWN_INVITATION_TARGET = {"ResourceShareInvitationArnNotFoundException", "UnknownResourceException",
+                              "MalformedArnException"}
 # What RAM answers when a share cannot be tagged yet: made from a policy, or being promoted
 # (UNVERIFIED which: docs/aws-behaviour.md, RAM-TAG-CFP).
 _NOT_TAGGABLE_YET = {"OperationNotPermittedException", "InvalidStateTransitionException", "InvalidParameterException"}
@@ -77,8 +79,8 @@ class RamShares:
     def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
         found: list[ResourceShare] = []
         arns = list(dict.fromkeys(share_arns))
-        for start in range(0, len(arns), _ARNS_PER_CALL):
-            chunk = arns[start:start + _ARNS_PER_CALL]
+        for start in range(0, len(arns), ARNS_PER_CALL):
+            chunk = arns[start:start + ARNS_PER_CALL]
             try:
                 found.extend(self._shares(resourceShareArns=chunk))
             except ClientError as error:  # one of them is gone: ask one by one
@@ -96,13 +98,21 @@ class RamShares:
                 yield ResourceShare(share["resourceShareArn"], share.get("name", ""),
                                     share.get("featureSet", "STANDARD"), share["status"], tags)
 
-    def share_resource_arns(self, share_arn: str, *, include_past: bool = False) -> list[str]:
-        return [a["associatedEntity"] for a in self._associations("RESOURCE", resourceShareArns=[share_arn])
-                if include_past or a["status"] in LIVE_ASSOCIATIONS]
+    def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return self._live_associations("RESOURCE", share_arns)
 
-    def share_principals(self, share_arn: str) -> list[str]:
-        return [a["associatedEntity"] for a in self._associations("PRINCIPAL", resourceShareArns=[share_arn])
-                if a["status"] in LIVE_ASSOCIATIONS]
+    def _live_associations(self, kind: str, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Each share's live associations of `kind`, asked for ARNS_PER_CALL shares at a time."""
+        arns = list(dict.fromkeys(share_arns))
+        found: dict[str, list[str]] = {arn: [] for arn in arns}
+        for start in range(0, len(arns), ARNS_PER_CALL):
+            for association in self._associations(kind, resourceShareArns=arns[start:start + ARNS_PER_CALL]):
+                if association["status"] in LIVE_ASSOCIATIONS and association["resourceShareArn"] in found:
+                    found[association["resourceShareArn"]].append(association["associatedEntity"])
+        return {arn: tuple(entities) for arn, entities in found.items()}
+
+    def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        return self._live_associations("PRINCIPAL", share_arns)
 
     def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
         filters = {} if status is None else {"associationStatus": status}
@@ -214,19 +224,27 @@ class RamShares:
                 yield from map(_invitation, page["resourceShareInvitations"])
             return
         seen: set[str] = set()
-        for arn in about:  # one at a time: an invitation ARN that vanished fails the whole call
-            key = "resourceShareInvitationArns" if ":resource-share-invitation/" in arn else "resourceShareArns"
-            try:
-                found = self._client.get_resource_share_invitations(**{key: [arn]})["resourceShareInvitations"]
-            except ClientError as error:
-                if _code(error) in ("ResourceShareInvitationArnNotFoundException", "UnknownResourceException",
-                                    "MalformedArnException"):
-                    continue
+        wanted = list(dict.fromkeys(about))
+        for key in ("resourceShareInvitationArns", "resourceShareArns"):
+            arns = [a for a in wanted if (":resource-share-invitation/" in a) == (key == "resourceShareInvitationArns")]
+            for start in range(0, len(arns), ARNS_PER_CALL):
+                for item in self._invitations_of(key, arns[start:start + ARNS_PER_CALL]):
+                    if item["resourceShareInvitationArn"] not in seen:
+                        seen.add(item["resourceShareInvitationArn"])
+                        yield _invitation(item)
+
+    def _invitations_of(self, key: str, arns: list[str]) -> list[dict[str, Any]]:
+        """The invitations of (`key`) these invitation or share ARNs, in one paged call; one ARN
+        that vanished (or is malformed) fails the whole call, so then they are asked one by one."""
+        try:
+            return [item for page in self._client.get_paginator("get_resource_share_invitations").paginate(
+                PaginationConfig=_PAGE, **{key: arns}) for item in page["resourceShareInvitations"]]
+        except ClientError as error:
+            if _code(error) not in _UNKNOWN_INVITATION_TARGET:
                 raise
-            for item in found:
-                if item["resourceShareInvitationArn"] not in seen:
-                    seen.add(item["resourceShareInvitationArn"])
-                    yield _invitation(item)
+            if len(arns) == 1:
+                return []
+        return [item for arn in arns for item in self._invitations_of(key, [arn])]
 
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         try:

@@ -57,8 +57,9 @@ demo: venv
 
 # Scale scenarios on the local AWS (N = 10 to 10,000 groups), the cold-start ratio and the layer
 # size: tables on stdout, bench/results.json and bench/scale.png. Speed goals live here.
+# BENCH_ARGS=--large adds every scenario at 10,000 groups (some 20 minutes more).
 bench: venv build
-	$(BIN)/python -m localaws.bench
+	$(BIN)/python -m localaws.bench $(BENCH_ARGS)
 
 # The seed flow against real AWS, through modelshare's own code: two sandbox accounts, by profile.
 # It records what AWS answered for the UNVERIFIED behaviours in .aws-smoke/aws.json and removes

@@ -19,6 +19,7 @@ from modelshare.ports import (
     Association,
     GroupNotFound,
     Invitation,
+    InvitationAlreadyAccepted,
     InvitationClosed,
     ManagedPermission,
     PermissionNameTaken,
@@ -113,6 +114,7 @@ class FakeShares:
     refuse_promotion: str | None = None
     refuse_permission_promotion: str | None = None
     closed_invitations: set[str] = field(default_factory=set)
+    accepted_elsewhere: set[str] = field(default_factory=set)  # by a run beside this one
     appear_after_checks: int = 0  # shares_holding() finds nothing this many times
     checks: int = 0
 
@@ -181,6 +183,8 @@ class FakeShares:
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         if invitation_arn in self.closed_invitations:
             raise InvitationClosed("ResourceShareInvitationExpiredException: expired")
+        if invitation_arn in self.accepted_elsewhere:
+            raise InvitationAlreadyAccepted(f"{invitation_arn} was already accepted")
         return list(self.invitation_resources.get(invitation_arn, []))
 
     # writes
@@ -281,10 +285,16 @@ class StaleCacheAllowlist:
 class FakeQueue:
     """The sweep's work queue: what was sent, as SQS carries it (JSON), and with which delay."""
 
-    def __init__(self) -> None:
+    def __init__(self, waiting: int = 0) -> None:
         self.items: list[dict[str, Any]] = []
         self.delays: list[int] = []
+        self.paces: list[int] = []
+        self.already_waiting = waiting  # messages sent before this test looked
 
-    def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0) -> None:
+    def waiting(self) -> int:
+        return self.already_waiting
+
+    def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0, pace_seconds: int = 0) -> None:
         self.items.extend(json.loads(json.dumps(list(items))))
         self.delays.append(delay_seconds)
+        self.paces.append(pace_seconds)

@@ -97,3 +97,12 @@ def test_the_allowlist_is_read_afresh_once_and_only_when_an_invitation_is_pendin
     shares.invitation_resources.update({"a": [group_resource("churn-a")], "b": [group_resource("churn-b")]})
     assert {o.action for o in service.accept_allowed_invitations()} == {"accepted"}, "decided on the fresh copy"
     assert source.fresh_loads == 1
+
+
+def test_an_invitation_a_run_beside_this_one_accepted_first_is_already_accepted_not_a_failure():
+    # Two runs take batches naming the same invitation; the first accepts it, and RAM may then
+    # answer the second's ListPendingInvitationResources with AlreadyAccepted (the local AWS does).
+    service, shares = consumer_with(invitation("raced"), resources={"raced": [group_resource("churn-xgb")]})
+    shares.accepted_elsewhere.add("raced")
+    assert actions(service.accept_allowed_invitations()) == {"raced": ("already-accepted", "")}
+    assert shares.accepted == []

@@ -128,3 +128,15 @@ def test_sweep_work_aws_keeps_throttling_goes_back_on_the_queue_whole_and_later(
     assert back.delays == [THROTTLED_RETRY_DELAY_SECONDS] and THROTTLED_RETRY_DELAY_SECONDS > 0
     assert len(reads) == 3, "no call after AWS said it throttles"
     assert not registry.puts or all(name in worked for name, _ in registry.puts)
+
+
+def test_a_sweep_while_earlier_work_is_queued_hands_out_no_second_copy_of_quota_bound_groups():
+    registry, shares = world()
+    queue = FakeQueue(waiting=40)  # groups an earlier sweep handed out still wait for RAM's quota
+    outcomes = {o.group: o.action for o in service(registry, shares, queue=queue).plan_sweep(queue)}
+    assert outcomes["churn-promoted"] == "deferred", "consumers to add: the invitation quota"
+    assert outcomes["churn-policy"] == "deferred", "a share to promote: the invitation quota"
+    handed_out = {item["group"] for item in queue.items}
+    assert {"churn-new", "scratch", "other"} <= handed_out, "work the quota does not hold up goes on"
+    assert not handed_out & {"churn-promoted", "churn-policy"}
+    assert outcomes["churn-done"] == "converged"

@@ -2,7 +2,14 @@ import pytest
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, actions_for
-from modelshare.owner import PROMOTION_WAIT_SECONDS, QUOTA_RETRY_DELAY_SECONDS, OwnerService, ReconcileIncomplete, permission_name
+from modelshare.owner import (
+    PROMOTION_WAIT_SECONDS,
+    QUOTA_RETRY_DELAY_SECONDS,
+    QUOTA_RETRY_PACE_SECONDS,
+    OwnerService,
+    ReconcileIncomplete,
+    permission_name,
+)
 from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, ManagedPermission, PromotionNotReady
 from tests.unit.fakes import (
     CONSUMER,
@@ -225,7 +232,9 @@ def test_an_account_wide_quota_stops_the_run_after_one_try_and_the_sweep_s_worke
     registry.policy_reads.clear()
     assert [o.action for o in worker.reconcile_items(queue.items)] == ["promoted", "quota-reached", "quota-reached"]
     assert registry.policy_reads == ["churn-b", "churn-c"], "once the quota stopped the worker, churn-d went back unread"
-    assert [(i["group"], i["attempt"]) for i in later.items] == [("churn-c", 2), ("churn-d", 2)]
+    # Refused once more: churn-c; not tried: churn-d. Both go back, paced a minute apart.
+    assert [(i["group"], i["attempt"]) for i in later.items] == [("churn-c", 2), ("churn-d", 1)]
+    assert later.paces == [QUOTA_RETRY_PACE_SECONDS] and QUOTA_RETRY_PACE_SECONDS > 0
     shares.share_quota_left = 5
     assert [o.action for o in worker.reconcile_items(later.items)] == ["promoted", "promoted"]
 

@@ -21,6 +21,7 @@ from modelshare.ports import (
     RAM_PAGE_SIZE,
     AllowlistSource,
     Invitation,
+    InvitationAlreadyAccepted,
     InvitationClosed,
     ResourceShares,
     SharedResource,
@@ -83,6 +84,8 @@ class ConsumerService:
         except InvitationClosed as closed:
             logger.info("Invitation can no longer be accepted", extra={**context, "reason": str(closed)})
             return InvitationOutcome(invitation.arn, invitation.sender, "closed", str(closed))
+        except InvitationAlreadyAccepted:  # by a run beside this one: what was wanted
+            return InvitationOutcome(invitation.arn, invitation.sender, "already-accepted")
         if not accepted_now:
             return InvitationOutcome(invitation.arn, invitation.sender, "already-accepted")
         logger.info("Invitation accepted", extra=context)

@@ -66,10 +66,13 @@ PROMOTION_WAIT_SECONDS: Sequence[float] = (6, 6)
 TIME_RESERVE_SECONDS = 20.0
 # Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
 # nothing either, but say why a group is not shared).
-QUIET_ACTIONS = frozenset({"converged", "gone", "promoting", "queued"})
-# A group the sweep handed out that waits for RAM's invitation quota goes back on the queue this
-# much later, at most this many times (then the next sweep hands it out again).
+QUIET_ACTIONS = frozenset({"converged", "gone", "promoting", "queued", "deferred"})
+# Groups waiting for RAM's invitation quota go (back) on the sweep's queue a minute later, one
+# message of a few dozen groups a minute after another (the quota lets some 20 through as
+# consumers accept, about a minute apart), so a backlog of thousands is tried at the pace room
+# comes, not all at once. A group RAM refused this many times waits for the next sweep.
 QUOTA_RETRY_DELAY_SECONDS = 60
+QUOTA_RETRY_PACE_SECONDS = 60
 QUOTA_RETRY_ATTEMPTS = 60
 # Sweep work that AWS throttled past botocore's retries comes back this much later.
 THROTTLED_RETRY_DELAY_SECONDS = 30
@@ -326,9 +329,13 @@ class OwnerService:
         """Groups waiting for room under RAM's pending-invitation quota: to the sweep's work queue,
         a minute later (its workers converge them, and send them back while the quota is full)."""
         if groups and self.work_queue is not None:
-            self.work_queue.send([work_item(g) for g in groups], delay_seconds=QUOTA_RETRY_DELAY_SECONDS)
+            self._send_waiting([work_item(g) for g in groups])
             logger.info("Groups waiting for RAM's invitation quota handed to the sweep",
                         extra={"groups": [g.name for g in groups], "delay_seconds": QUOTA_RETRY_DELAY_SECONDS})
+
+    def _send_waiting(self, items: Sequence[dict[str, Any]]) -> None:
+        assert self.work_queue is not None
+        self.work_queue.send(items, delay_seconds=QUOTA_RETRY_DELAY_SECONDS, pace_seconds=QUOTA_RETRY_PACE_SECONDS)
 
     def _promote_shares(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare]) -> GroupOutcome:
         """Promote each created-from-policy share of the group (none left: promoting or promoted
@@ -585,6 +592,10 @@ class OwnerService:
         if allowlist is None:
             return []
         index = self._ram_index()
+        # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
+        # the groups that need that quota are not handed out again, or each sweep would add a
+        # copy of every one of them. The next sweep after the queue drains finds any left.
+        busy = queue.waiting() > 0
         outcomes: list[GroupOutcome] = []
         items: list[dict[str, Any]] = []
         for name, arn in self.registry.groups():
@@ -592,13 +603,17 @@ class OwnerService:
             verdict = None if needs_recorded_share(group) or policy_matters(group) else \
                 decide(group, allowlist.decide(self.account, name))
             if verdict is None or verdict.writes:
+                if busy and self._waits_for_quota(group, allowlist):
+                    outcomes.append(GroupOutcome(name, "deferred", "the sweep's earlier work is still queued"))
+                    continue
                 items.append(work_item(group))
                 outcomes.append(GroupOutcome(name, "queued"))
             else:
                 outcomes.append(GroupOutcome(name, verdict.outcome, verdict.detail))
         outcomes.extend(self._delete_orphaned(index))
         queue.send(items)
-        logger.info("Sweep planned", extra={"groups": len(outcomes), "handed_out": len(items)})
+        logger.info("Sweep planned", extra={"groups": len(outcomes), "handed_out": len(items),
+                                            "deferred": sum(1 for o in outcomes if o.action == "deferred")})
         return outcomes
 
     def reconcile_items(self, items: Sequence[Any]) -> list[GroupOutcome]:
@@ -622,10 +637,10 @@ class OwnerService:
                 self._hand_back([work_item(g, a) for g, a in work[position:]], "Lambda's timeout is near")
                 break
             if self._quota_stop is not None and self._waits_for_quota(group, allowlist):
-                # RAM's account-wide quota stopped this run: reading the group would not help.
+                # RAM's account-wide quota stopped this run: reading the group would not help
+                # (and it was not tried: its count of refusals stays).
                 outcomes.append(self._not_tried(group.name))
-                if attempt < QUOTA_RETRY_ATTEMPTS:
-                    waiting.append(work_item(group, attempt + 1))
+                waiting.append(work_item(group, attempt))
                 continue
             try:
                 outcome = self._reconcile_group(group, allowlist)
@@ -646,7 +661,7 @@ class OwnerService:
                 waiting.append(work_item(group, attempt + 1))
         self._finish_tagging()
         if waiting and self.work_queue is not None:
-            self.work_queue.send(waiting, delay_seconds=QUOTA_RETRY_DELAY_SECONDS)
+            self._send_waiting(waiting)
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes

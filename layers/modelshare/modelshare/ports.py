@@ -138,6 +138,10 @@ class InvitationClosed(Exception):
     """The invitation can no longer be accepted (expired, rejected or gone)."""
 
 
+class InvitationAlreadyAccepted(Exception):
+    """The invitation was accepted already (by another run, or a person)."""
+
+
 class ApiThrottled(Exception):
     """AWS kept throttling a call after the client's own retries (or its retry quota ran dry):
     back off and try later, rather than press on at the same pace (docs/aws-behaviour.md,
@@ -196,7 +200,11 @@ class ResourceShares(Protocol):
     def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
         """This account's invitations; with `about` (invitation or share ARNs), those only."""
         ...
-    def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]: ...
+    def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
+        """What a pending invitation's share holds. Raises InvitationClosed, or
+        InvitationAlreadyAccepted (whether RAM answers so here is UNVERIFIED: docs/aws-behaviour.md,
+        RAM-INVITATIONS)."""
+        ...
 
     # -- writes -----------------------------------------------------------------------------
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
@@ -223,7 +231,13 @@ class ResourceShares(Protocol):
 class WorkQueue(Protocol):
     """Where the sweep hands out its work: each item a JSON object, delivered at least once."""
 
-    def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0) -> None: ...
+    def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0, pace_seconds: int = 0) -> None:
+        """Deliver the items `delay_seconds` from now; with `pace_seconds`, the queue's messages
+        (a few dozen items each) one after another that far apart, as far as SQS can delay."""
+        ...
+    def waiting(self) -> int:
+        """About how many messages the queue holds: visible, being worked on, or delayed."""
+        ...
 
 
 class AllowlistSource(Protocol):

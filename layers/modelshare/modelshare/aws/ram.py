@@ -18,6 +18,7 @@ from modelshare.ports import (
     RAM_PAGE_SIZE,
     Association,
     Invitation,
+    InvitationAlreadyAccepted,
     InvitationClosed,
     ManagedPermission,
     PermissionNameTaken,
@@ -254,6 +255,10 @@ class RamShares:
         except ClientError as error:
             if _code(error) in _CLOSED_INVITATION:
                 raise InvitationClosed(f"{_code(error)}: {_message(error)}") from error
+            # Not among this operation's documented errors, but what a concurrent run's acceptance
+            # may make RAM answer (the local AWS does: docs/aws-behaviour.md, RAM-INVITATIONS).
+            if _code(error) == "ResourceShareInvitationAlreadyAcceptedException":
+                raise InvitationAlreadyAccepted(_message(error)) from error
             raise
 
     def accept(self, invitation_arn: str) -> bool:

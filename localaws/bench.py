@@ -141,6 +141,12 @@ class _Bench:
         return result
 
 
+def _tasks_for(groups: int) -> int:
+    """Simulated tasks (calls, deliveries, wake-ups) a scenario may take before it counts as stuck:
+    some dozens per group."""
+    return max(100_000, 50 * groups)
+
+
 def _names(prefix: str, count: int) -> list[str]:
     return [f"{prefix}-{i:05d}" for i in range(count)]
 
@@ -152,7 +158,7 @@ def sweep(groups: int) -> Result:
         seed_groups(bench.cloud, OWNER, REGION, _names("other", groups - shared))
         # The scheduled sweep, then the workers it hands groups to (SweepQueue).
         bench.deployment.lambdas.invoke(bench.function(OWNER, "OwnerReconcileFunction"), _scheduled())
-        bench.deployment.settle()
+        bench.deployment.settle(_tasks_for(groups))
         result = bench.measure()
         calls = [c for c in bench.cloud.calls[bench.mark:] if c.caller is not None and c.service != "sqs"]
         listings = sum(1 for c in calls if c.operation in _LISTINGS
@@ -169,7 +175,7 @@ def edit(groups: int, *, scenario: str = "edit", quotas: RamQuotas | None = None
         seed_groups(bench.cloud, OWNER, REGION, _names("other", groups - shared))
         bench.deployment.put_allowlist(OWNER, _allowlist(CONSUMER, SECOND_CONSUMER))
         bench.deployment.put_allowlist(SECOND_CONSUMER, _allowlist(CONSUMER, SECOND_CONSUMER))
-        bench.deployment.settle()
+        bench.deployment.settle(_tasks_for(groups))
         result = bench.measure()
         accepted = sum(1 for c in bench.cloud.calls[bench.mark:] if c.account == SECOND_CONSUMER
                        and c.operation == "AcceptResourceShareInvitation" and c.error_code is None)
@@ -187,7 +193,7 @@ def burst(groups: int, seed: int = 0) -> Result:
         sagemaker = bench.deployment.client(OWNER, "sagemaker")
         for name in _names("shared", shared) + _names("other", groups - shared):
             sagemaker.create_model_package_group(ModelPackageGroupName=name)
-        bench.deployment.settle()
+        bench.deployment.settle(_tasks_for(groups))
         result = bench.measure()
         discoverable = len(bench.deployment.client(CONSUMER, "sagemaker").list_model_package_groups(
             CrossAccountFilterOption="CrossAccount", MaxResults=100).get("ModelPackageGroupSummaryList", []))

@@ -80,6 +80,7 @@ class Deployment:
     def client(self, account: str, service: str) -> Any:
         return self.cloud.session(account, self.region).client(service)
 
-    def settle(self) -> int:
-        """Run events, invocations, retries and AWS's own work until only far-off timers remain."""
-        return self.cloud.clock.run_until_quiet()
+    def settle(self, max_tasks: int = 100_000) -> int:
+        """Run events, invocations, retries and AWS's own work until only far-off timers remain
+        (`max_tasks`: the most it runs before it reports the world as never quiet)."""
+        return self.cloud.clock.run_until_quiet(max_tasks)

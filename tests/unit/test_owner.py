@@ -429,3 +429,18 @@ def test_group_state():
     assert (state.status, state.consumers, state.other_shares) == ("discoverable", (CONSUMER,), ())
     assert not shares.shares[share].tagged_by_modelshare, "reading the state writes nothing"
     assert service.group_state("gone", allowlist) is None
+
+
+def test_a_group_whose_share_ram_made_while_the_run_waited_goes_to_the_sweep_with_that_share():
+    service, registry, shares, _ = make_owner()
+    service.work_queue = queue = FakeQueue()
+    shares.managed_action_sets.append(DISCOVER_ACTIONS)
+    share = with_policy(registry, shares)
+    shares.appear_after_checks, shares.checks = 1, 0  # RAM makes the share while the run waits
+    shares.share_quota_left = 0
+    [outcome] = service.promote_pending_shares(groups={"churn-xgb": group_arn("churn-xgb")}, share_arns=[])
+    assert outcome.action == "quota-reached"
+    [item] = queue.items
+    assert [h["share"][0] for h in item["holdings"]] == [share], "the worker must know what it is to promote"
+    shares.share_quota_left = 1
+    assert [o.action for o in service.reconcile_items(queue.items)] == ["promoted"]

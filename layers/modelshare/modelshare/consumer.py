@@ -42,7 +42,7 @@ class ConsumerService:
     shares: ResourceShares
     allowlist_source: AllowlistSource
     # Calls the last listing of every invitation took (kept per execution environment): a batch
-    # whose lookups would cost as much lists them all instead.
+    # whose lookups would cost more lists them all instead.
     _listing_calls: int = field(default=1, init=False, repr=False)
 
     def accept_allowed_invitations(self, *, about: Sequence[str] | None = None) -> list[InvitationOutcome]:
@@ -51,8 +51,10 @@ class ConsumerService:
         allowlist is read afresh, once, and only when an invitation is pending."""
         if about is not None and not about:
             return []  # the events named nothing to accept
-        if about is not None and self._listing_calls <= _lookup_calls(about):
-            about = None  # no dearer to list them all
+        if about is not None and self._listing_calls < _lookup_calls(about):
+            # Cheaper to list them all. (At the same cost the named ones are looked up: a run
+            # beside this one handles the others, and both would otherwise try every one.)
+            about = None
         pending: list[Invitation] = []
         listed = 0
         for invitation in self.shares.invitations(about):

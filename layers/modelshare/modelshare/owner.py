@@ -229,10 +229,7 @@ class OwnerService:
                 allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
                 if allowlist is None:
                     return [GroupOutcome(name, "skipped", "allowlist invalid")]
-                outcome = self._promote_group(name, allowlist, pending)
-                outcomes.append(outcome)
-                if outcome.action == "quota-reached":
-                    waiting.append(pending)
+                outcomes.append(self._promote_group(name, allowlist, pending, waiting=waiting))
             except PromotionNotReady as error:  # finish the others first, then ask for a retry
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
@@ -296,16 +293,20 @@ class OwnerService:
             return GroupOutcome(group_name, "already-promoted")
         return group
 
-    def _promote_group(self, group_name: str, allowlist: Allowlist, group: GroupSnapshot | None = None) -> GroupOutcome:
+    def _promote_group(self, group_name: str, allowlist: Allowlist, group: GroupSnapshot | None = None, *,
+                       waiting: list[GroupSnapshot] | None = None) -> GroupOutcome:
         """Promote the group's created-from-policy shares, when its policy allows it. The shares
         are those in `group` (read by the caller), else looked for now, waiting for RAM to make
-        them from a new policy (PromotionNotReady when it has not)."""
+        them from a new policy (PromotionNotReady when it has not). A group RAM's invitation
+        quota stops goes on `waiting`, with the shares it is to promote."""
         if group is None:
             pending = self._pending_promotion(group_name, None, None)
             if isinstance(pending, GroupOutcome):
                 return pending
             group = pending
         if self._quota_stop is not None:  # nothing to gain from reading: the promotion would wait
+            if waiting is not None:
+                waiting.append(group)
             return self._not_tried(group_name)
         current = self.registry.get_policy(group_name)
         if current is None:
@@ -323,7 +324,11 @@ class OwnerService:
                 raise PromotionNotReady(
                     f"RAM has not created the share for {group.arn} after {sum(self.share_wait):g} s; retry later")
             from_policy = made
-        return self._promote_shares(group_name, group.arn, from_policy)
+            group = replace(group, holdings=(*group.holdings, *(Holding(s, (group.arn,), ()) for s in made)))
+        outcome = self._promote_shares(group_name, group.arn, from_policy)
+        if outcome.action == "quota-reached" and waiting is not None:
+            waiting.append(group)
+        return outcome
 
     def _retry_later(self, groups: Sequence[GroupSnapshot]) -> None:
         """Groups waiting for room under RAM's pending-invitation quota: to the sweep's work queue,

@@ -153,7 +153,7 @@ def read_file(path: str) -> FileDocument:
         raise CliError(f"cannot read {path}: {reason}", USAGE) from None
     try:
         data = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json decodes
         raise CliError(f"{path} is not JSON: {error}", USAGE) from None
     return FileDocument(path, text, data)
 

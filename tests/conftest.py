@@ -1,6 +1,11 @@
-"""Shared test set-up: Powertools needs a namespace to flush metrics, and no test may reach AWS."""
+"""Shared test set-up: Powertools needs a namespace to flush metrics, and no test may reach AWS.
+And the Hypothesis profiles of the property-based tests (malformed events and allowlists)."""
 
 import os
+import random
+
+import pytest
+from hypothesis import settings
 
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ModelshareTests")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "modelshare")
@@ -10,3 +15,43 @@ for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 os.environ["AWS_ACCESS_KEY_ID"] = "testing-no-real-aws"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing-no-real-aws"
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+
+# `make test` runs the bounded default profile, the same examples every run (a fixed seed: CI
+# never flakes, and a failure replays by running the test again). MODELSHARE_HYPOTHESIS_PROFILE=long
+# runs many more, from a fresh seed each run unless MODELSHARE_HYPOTHESIS_SEED names one. A failing
+# test prints the seed and the command that replays it, and Hypothesis the @reproduce_failure blob.
+PROFILE_ENV = "MODELSHARE_HYPOTHESIS_PROFILE"
+SEED_ENV = "MODELSHARE_HYPOTHESIS_SEED"
+DEFAULT_SEED = 9  # issue 9
+# No deadline: a slow CI machine must not fail a test that is only slow; a hang still fails it.
+# No example database: the seed alone replays a run, and the work tree gets no .hypothesis folder.
+settings.register_profile("default", max_examples=200, deadline=None, print_blob=True, database=None)
+settings.register_profile("long", max_examples=3000, deadline=None, print_blob=True, database=None)
+PROFILE = os.environ.get(PROFILE_ENV) or "default"
+settings.load_profile(PROFILE)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The seed for every Hypothesis test, handed to Hypothesis' own --hypothesis-seed (which
+    wins when given) before its plugin reads it."""
+    if config.getoption("--hypothesis-seed") is None:
+        seed = os.environ.get(SEED_ENV) or str(DEFAULT_SEED if PROFILE == "default" else random.getrandbits(64))
+        config.option.hypothesis_seed = seed
+
+
+def _replay(config: pytest.Config) -> str:
+    return f"{PROFILE_ENV}={PROFILE} {SEED_ENV}={config.getoption('--hypothesis-seed')}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"modelshare hypothesis: {_replay(config)}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if report.failed and getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        report.sections.append(("hypothesis seed", f"replay: {_replay(item.config)} "
+                                                   f".venv/bin/python -m pytest '{item.nodeid}'"))
+    return report

@@ -54,6 +54,15 @@ def test_validate_not_json_is_one_line_exit_2(cli, content):
     assert result.err.startswith("modelshare: error: ") and "is not JSON" in result.err
 
 
+def test_validate_json_nested_deeper_than_json_decodes_is_one_line_exit_2(cli):
+    """Regression (issue 9 fuzzing): json's RecursionError was no ValueError, and ended the
+    command with a traceback."""
+    result = cli("allowlist", "validate", cli.file("[" * 100_000))
+    assert (result.code, len(result.err_lines), result.out) == (2, 1, "")
+    assert result.err.startswith("modelshare: error: ") and "is not JSON" in result.err
+    assert cli.cloud.calls == []
+
+
 def test_validate_unreadable_file_is_exit_2(cli, tmp_path):
     result = cli("allowlist", "validate", str(tmp_path / "missing.json"))
     assert (result.code, len(result.err_lines)) == (2, 1)

@@ -1,8 +1,10 @@
 import json
+import time
 
 import pytest
 
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError, actions_for
+from modelshare.allowlist_parts import merge
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, allowlist_doc
 
 RULE = {"owner": OWNER, "groups": ["churn-*", "fraud-detector"], "consumers": [CONSUMER], "access": ["discover"]}
@@ -101,3 +103,50 @@ def test_owners_sharing_with_a_consumer():
     assert allowlist.owners_sharing_with(CONSUMER) == {OWNER}
     assert allowlist.owners_sharing_with(OWNER) == {OTHER}
     assert allowlist.owners_sharing_with(OTHER) == set()
+
+
+# -- regressions found by the malformed-input tests (issue 9) --------------------------------
+def test_json_nested_deeper_than_json_decodes_is_invalid_not_a_crash():
+    """json.loads raises RecursionError, not ValueError, on such a text: it escaped the parser,
+    and a handler reading that parameter failed (retried) instead of sharing nothing."""
+    for text in ("[" * 100_000, "[" * 100_000 + "]" * 100_000, '{"version": 1, "shares": ' + "[" * 100_000):
+        assert [path for path, _ in problems_of(text)] == ["$"]
+    with pytest.raises(AllowlistError) as refused:
+        merge({"part-001": "[" * 100_000}, "/modelshare/allowlist")
+    assert [path for path, _ in refused.value.problems] == ["/modelshare/allowlist/part-001 $"]
+
+
+def test_objects_json_never_makes_are_refused_with_json_paths_too():
+    """A message showed the value as JSON, and json.dumps raised ValueError on an int too long to
+    print and RecursionError on nesting deeper than it writes. json.loads makes neither, but
+    Allowlist.parse takes any object."""
+    too_deep: list = []
+    for _ in range(100_000):
+        too_deep = [too_deep]
+    assert problems_of({"version": 10**5000, "shares": []}) == [("$.version", "must be 1, not a number")]
+    assert problems_of({"version": too_deep, "shares": []}) == [("$.version", "must be 1, not a list")]
+    assert problems_of(allowlist_doc({**RULE, "owner": 10**5000})) == [
+        ("$.shares[0].owner", "must be a 12-digit account ID string, not a number")]
+
+
+def test_odd_keys_are_named_by_json_paths_that_stay_on_one_line():
+    """An unknown key went into its path as it was: a newline in it split the problem over two
+    lines (the second could pass for another problem), and a lone surrogate kept it from being
+    printed or logged as UTF-8."""
+    document = {"version": 1, "shares": [{**RULE, "x\n$.shares[0].owner": 1, "\udcff": 2, "ok_key": 3}], "a.b": 4}
+    assert paths_of(document) == [
+        '$["a.b"]', "$.shares[0].ok_key", '$.shares[0]["x\\n$.shares[0].owner"]', '$.shares[0]["\\udcff"]']
+
+
+@pytest.mark.parametrize("pattern", ["*" * 30 + "b", "*a" * 20 + "b", "*-*-*-*-*-*-*-*-*-*-x", "**?*?*?*?*?*?*?*?*?*?c"])
+def test_a_pattern_of_many_stars_decides_at_once(pattern):
+    """Patterns were regular expressions with one `.*` per star, which backtrack through every
+    split of the name: nine stars against a 40-character name took seconds, a few more hours, in
+    every invocation deciding about the group. Matching is unchanged (tests/unit/
+    test_malformed_allowlist.py compares it with fnmatch)."""
+    allowlist = Allowlist.parse(allowlist_doc({**RULE, "groups": [pattern]}))
+    started = time.monotonic()
+    for name in ("a" * 63, "a-" * 31 + "a"):
+        assert not allowlist.decide(OWNER, name).shared
+    assert allowlist.decide(OWNER, pattern.replace("*", "a").replace("?", "b")).shared
+    assert time.monotonic() - started < 1

@@ -9,7 +9,7 @@ from modelshare import events
 from modelshare.convergence import GroupSnapshot, Holding, group_of_item, work_item
 from modelshare.events import EventBridgeEvent, UnsupportedEvent
 from modelshare.ports import CREATED_FROM_POLICY, STANDARD, ResourceShare
-from tests.unit.fakes import CONSUMER, OWNER, group_arn
+from tests.unit.fakes import CONSUMER, OWNER, REGION, group_arn
 
 SHARE = f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/7f2c8e4a-1b3d-4c5e-9f60-718293a4b5c6"
 FOREIGN_SHARE = f"arn:aws:ram:eu-west-1:{CONSUMER}:resource-share/00000000-1111-2222-3333-444444444444"
@@ -80,6 +80,28 @@ def test_a_work_item_carries_the_group_and_what_ram_said_and_nothing_else_passes
             group_of_item(broken)
 
 
+def test_a_work_item_is_refused_unless_each_field_has_the_type_the_sweep_writes():
+    """Regression (issue 9 fuzzing): fields were converted with str() and int(), so a null share
+    ARN became the share "None" (every write to it failed, and the batch with it, again and
+    again), a string of resources became its characters, and an infinite attempt number raised
+    OverflowError past the handler."""
+    share = ResourceShare(SHARE, "s", CREATED_FROM_POLICY, "ACTIVE")
+    item = json.loads(json.dumps(work_item(GroupSnapshot("churn-xgb", group_arn("churn-xgb"), (Holding(share, (), ()),)))))
+    holding = item["holdings"][0]
+    for broken in ({**item, "attempt": float("inf")}, {**item, "attempt": 1e400}, {**item, "attempt": True},
+                   {**item, "attempt": "2"}, {**item, "attempt": 1.0}, {**item, "group": None},
+                   {**item, "holdings": {"share": holding["share"]}},
+                   {**item, "holdings": [{**holding, "share": [None, *holding["share"][1:]]}]},
+                   {**item, "holdings": [{**holding, "share": ["churn-xgb", *holding["share"][1:]]}]},
+                   {**item, "holdings": [{**holding, "share": "abcde"}]},
+                   {**item, "holdings": [{**holding, "resources": "arn"}]},
+                   {**item, "holdings": [{**holding, "principals": [444455556666]}]},
+                   {**item, "holdings": [{**holding, "share": [*holding["share"][:4], [["modelshare:managed"]]]}]}):
+        with pytest.raises(ValueError, match="malformed sweep work item"):
+            group_of_item(broken)
+    assert group_of_item(item)[0].holdings == (Holding(share, (), ()),)
+
+
 def test_owner_side_invitation_events_name_no_share_to_promote():
     invited = ram(resourceShareArn=SHARE, resourceShareInvitationArn=INVITATION.replace(CONSUMER, OWNER),
                   status="PENDING")
@@ -90,7 +112,7 @@ def test_owner_side_invitation_events_name_no_share_to_promote():
 def test_a_policy_put_s_arn_comes_from_the_response_only_for_the_group_the_request_named():
     def put(name, arn):
         return EventBridgeEvent({
-            "source": "aws.sagemaker", "detail-type": "AWS API Call via CloudTrail", "account": OWNER,
+            "source": "aws.sagemaker", "detail-type": "AWS API Call via CloudTrail", "account": OWNER, "region": REGION,
             "detail": {"eventSource": "sagemaker.amazonaws.com", "eventName": "PutModelPackageGroupPolicy",
                        "requestParameters": {"modelPackageGroupName": name},
                        "responseElements": {"modelPackageGroupArn": arn}}})
@@ -98,3 +120,6 @@ def test_a_policy_put_s_arn_comes_from_the_response_only_for_the_group_the_reque
     assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb")), "churn-xgb") == group_arn("churn-xgb")
     assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("fraud")), "churn-xgb") is None, "another group's ARN"
     assert events.group_arn_from_cloudtrail(put("churn-xgb", group_arn("churn-xgb", CONSUMER)), "churn-xgb") is None
+    # Another region's or partition's ARN is not this group's: the group is described instead.
+    for elsewhere in (group_arn("churn-xgb").replace(REGION, "us-east-1"), group_arn("churn-xgb").replace("arn:aws:", "arn:aws-cn:")):
+        assert events.group_arn_from_cloudtrail(put("churn-xgb", elsewhere), "churn-xgb") is None, elsewhere

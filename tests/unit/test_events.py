@@ -136,6 +136,13 @@ def test_group_name_from_cloudtrail_event():
                 responseElements={"modelPackageGroupArn": "arn:aws:sagemaker:eu-west-1:999988887777:model-package-group/x"}),
          "another account"),
         (sample("group_created", recipientAccountId="999988887777"), "another account"),
+        # Regression (issue 9 fuzzing): a group named only by the ARN of another region's group.
+        (sample("group_created", requestParameters={},
+                responseElements={"modelPackageGroupArn": "arn:aws:sagemaker:us-east-1:111122223333:model-package-group/x"}),
+         "another account or region"),
+        # Regression (issue 9 fuzzing): request and response that are not objects name nothing
+        # (they raised AttributeError, an invocation failure retried, not a refusal).
+        (sample("group_created", requestParameters="churn-xgb", responseElements=["churn-xgb"]), "names no model package group"),
         ({**SAMPLES["group_created"], "source": "aws.ram"}, "expected aws.sagemaker"),
     ],
 )
@@ -179,3 +186,21 @@ def test_in_path_mode_changes_of_any_part_trigger_both_reconciles(name, routed, 
     else:
         with pytest.raises(UnsupportedEvent, match="not directly under the allowlist path"):
             require_sweep_trigger(EventBridgeEvent(event), "", allowlist_path="/org/allowlist")
+
+
+def test_a_request_that_is_not_an_object_leaves_the_group_to_the_response():
+    """Regression (issue 9 fuzzing): `requestParameters` of another type raised AttributeError."""
+    event = sample("group_created", requestParameters=["churn-xgb"])
+    assert group_from_cloudtrail(EventBridgeEvent(event), "CreateModelPackageGroup") == "churn-xgb"
+
+
+@pytest.mark.parametrize("name", [["/modelshare/allowlist"], {"name": "/modelshare/allowlist"}, None, 1])
+def test_a_parameter_name_that_is_not_a_string_is_not_the_allowlist(name):
+    """Regression (issue 9 fuzzing): a list or an object as `detail.name` raised TypeError
+    (unhashable) in parameter mode, an invocation failure instead of a refusal."""
+    event = sample("allowlist_changed")
+    event["detail"]["name"] = name
+    with pytest.raises(UnsupportedEvent, match="is not the allowlist"):
+        require_sweep_trigger(EventBridgeEvent(event), "/modelshare/allowlist")
+    with pytest.raises(UnsupportedEvent, match="not directly under the allowlist path"):
+        require_sweep_trigger(EventBridgeEvent(event), "", allowlist_path="/modelshare/allowlist")

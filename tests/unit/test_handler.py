@@ -3,6 +3,7 @@ EventBridge event, the cold-start metric, and unsupported events dropped, logged
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -61,3 +62,30 @@ def test_an_unsupported_event_is_dropped_logged_and_counted(capsys, namespace):
     result = handlers.eventbridge_handler(None)(work)(EVENT, Context())
     assert result == {"action": "ignored", "reason": "not for this function"}
     assert [r["EventsIgnored"] for r in records(capsys.readouterr().out) if "EventsIgnored" in r] == [[1.0]]
+
+
+def test_an_sqs_body_nested_deeper_than_json_decodes_is_dropped_logged_and_counted(capsys, namespace):
+    """Regression (issue 9 fuzzing): json's RecursionError on such a body escaped the handler (an
+    invocation failure, retried to the failure queue) instead of the record being dropped."""
+    handle = handlers.eventbridge_handler(None)(lambda batch, context: {"events": len(batch)})
+    batch = {"Records": [{"body": "[" * 100_000}, {"body": json.dumps(EVENT)}]}
+    assert handle(batch, Context()) == {"events": 1}
+    assert [r["EventsIgnored"] for r in records(capsys.readouterr().out) if "EventsIgnored" in r] == [[1.0]]
+
+
+def test_an_event_with_a_lone_surrogate_is_still_logged(capsys, namespace):
+    """Regression (issue 9 fuzzing): a JSON "\\udcff" escape in an event decodes to a lone
+    surrogate, which UTF-8 cannot carry: on a strict stdout, as a pipe's is, every log line naming
+    the event (its id, the reason it was refused) was lost. It is written as the escape instead."""
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
+    previous = handlers.logger.registered_handler.setStream(stream)
+    try:
+        def work(batch, context):
+            raise UnsupportedEvent(f"not for this function: {batch[0].source}")
+
+        handlers.eventbridge_handler(None)(work)({**EVENT, "id": "id-\udcff", "source": "aws.\udcff"}, Context())
+    finally:
+        handlers.logger.registered_handler.setStream(previous)
+    logged = [json.loads(line) for line in stream.buffer.getvalue().decode("utf-8").splitlines()]
+    ignored = [r for r in logged if r["message"] == "Event ignored"]
+    assert [(r["reason"], r["event_ids"]) for r in ignored] == [("not for this function: aws.\udcff", ["id-\udcff"])]

@@ -95,7 +95,7 @@ class Allowlist:
         if isinstance(document, (str, bytes)):
             try:
                 data = json.loads(document)
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json decodes
                 raise AllowlistError([("$", f"not valid JSON: {error}")]) from None
         else:
             data = document
@@ -151,8 +151,19 @@ def access_levels_for(actions: Iterable[str]) -> tuple[str, ...] | None:
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    # Only `*` and `?` are special (fnmatch would also treat `[...]`); case-sensitive.
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+    # Only `*` and `?` are special (fnmatch would also treat `[...]`); case-sensitive. A star
+    # followed by more of the pattern takes the shortest run up to the next literal part, and
+    # atomically (as fnmatch does): one `.*` per star backtracked through every split of the
+    # name, seconds for nine stars against a long name, hours for a few more.
+    parts = [_literal(part) for part in pattern.split("*")]
+    if len(parts) == 1:
+        return re.compile(parts[0])
+    head, *middle, tail = parts
+    return re.compile(head + "".join(f"(?>.*?{part})" for part in middle) + ".*" + tail)
+
+
+def _literal(part: str) -> str:
+    return "".join("." if c == "?" else re.escape(c) for c in part)
 
 
 def _parse(data: Any) -> Allowlist:
@@ -160,12 +171,12 @@ def _parse(data: Any) -> Allowlist:
     if not isinstance(data, dict):
         raise AllowlistError([("$", f"must be an object, not {_type_name(data)}")])
     for key in sorted(set(data) - _TOP_KEYS):
-        problems.append((f"$.{key}", "unknown key"))
+        problems.append((key_path("$", key), "unknown key"))
     version = data.get("version")
     if "version" not in data:
         problems.append(("$.version", "is required"))
     elif type(version) is not int or version != SUPPORTED_VERSION:
-        problems.append(("$.version", f"must be {SUPPORTED_VERSION}, not {json.dumps(version)}"))
+        problems.append(("$.version", f"must be {SUPPORTED_VERSION}, not {_json(version)}"))
     shares = data.get("shares")
     rules: list[ShareRule] = []
     if "shares" not in data:
@@ -189,13 +200,13 @@ def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> Shar
         return None
     before = len(problems)
     for key in sorted(set(entry) - _RULE_KEYS):
-        problems.append((f"{path}.{key}", "unknown key"))
+        problems.append((key_path(path, key), "unknown key"))
     for key in ("owner", "groups", "consumers"):
         if key not in entry:
             problems.append((f"{path}.{key}", "is required"))
     owner = entry.get("owner")
     if "owner" in entry and not _is_account(owner):
-        problems.append((f"{path}.owner", f"must be a 12-digit account ID string, not {json.dumps(owner)}"))
+        problems.append((f"{path}.owner", f"must be a 12-digit account ID string, not {_json(owner)}"))
     groups = _string_list(entry, "groups", path, problems, _GROUP_PATTERN,
                           "must be a model package group name pattern (letters, digits, '-', '*', '?'; 1-63 characters)")
     consumers = _string_list(entry, "consumers", path, problems, _ACCOUNT_ID, "must be a 12-digit account ID string")
@@ -235,8 +246,27 @@ def _string_list(entry: dict[str, Any], key: str, path: str, problems: list[tupl
     return [item for item in value if isinstance(item, str)]
 
 
+def key_path(path: str, key: str) -> str:
+    """The JSON path of `key` in the object at `path`: `$.name`, or for a key that is not a plain
+    name `$["key"]` (JSON-escaped, so that a newline or a lone surrogate in a key can neither
+    break a problem's line nor its being printed or logged)."""
+    return f"{path}.{key}" if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else f"{path}[{_json(key)}]"
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
 def _is_account(value: Any) -> bool:
     return isinstance(value, str) and bool(_ACCOUNT_ID.fullmatch(value))
+
+
+def _json(value: Any) -> str:
+    """`value` in a message, as JSON; an object json.loads never makes (an int too long to print,
+    nesting deeper than json writes), which a caller may still pass, by its type."""
+    try:
+        return json.dumps(value)
+    except (ValueError, TypeError, RecursionError):
+        return f"a {_type_name(value)}"
 
 
 def _type_name(value: Any) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.allowlist import Allowlist, AllowlistError, key_path
 
 PART_NAME = re.compile(r"part-(\d{3})")
 MAX_PARTS = 999
@@ -138,7 +138,7 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
 def _fragment(value: Any, number: int, where: str, problems: list[tuple[str, str]]) -> dict[str, Any] | None:
     try:
         fragment = json.loads(value) if isinstance(value, str) else None
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json decodes
         problems.append((f"{where} $", f"not valid JSON: {error}"))
         return None
     if not isinstance(fragment, dict):
@@ -149,7 +149,7 @@ def _fragment(value: Any, number: int, where: str, problems: list[tuple[str, str
         if key not in fragment:
             problems.append((f"{where} $.{key}", "is required in every part"))
     for key in sorted(set(fragment) - {"version", "shares", *_MARKER_KEYS}):
-        problems.append((f"{where} $.{key}", "unknown key"))
+        problems.append((f"{where} {key_path('$', key)}", "unknown key"))
     if "revision" in fragment and not (isinstance(fragment["revision"], str) and _REVISION.fullmatch(fragment["revision"])):
         problems.append((f"{where} $.revision", "must be the document's sha256 digest (64 lowercase hex digits)"))
     if "part" in fragment and fragment["part"] != number:

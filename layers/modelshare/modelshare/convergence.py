@@ -11,6 +11,7 @@ Anything else is reported and left alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -288,20 +289,45 @@ def work_item(group: GroupSnapshot, attempt: int = 1) -> dict[str, Any]:
 
 def group_of_item(item: Any) -> tuple[GroupSnapshot, int]:
     """The group snapshot a work item carries and its attempt number; ValueError when the item
-    is not one the sweep wrote."""
+    is not one the sweep wrote: each field of the type `work_item` writes (nothing converted, so
+    a null or a number never stands for an ARN), the shares' ARNs RAM's."""
     try:
         if item["kind"] != SWEEP_ITEM:
             raise ValueError(f"not a sweep work item: {item['kind']!r}")
         holdings = []
-        for entry in item["holdings"]:
-            arn, name, feature_set, status, tags = entry["share"]
-            share = ResourceShare(str(arn), str(name), str(feature_set), str(status),
-                                  tuple((str(k), str(v)) for k, v in tags))
-            holdings.append(Holding(share, tuple(map(str, entry["resources"])), tuple(map(str, entry["principals"]))))
-        attempt = int(item["attempt"])
-        group = GroupSnapshot(str(item["group"]), str(item["arn"]), tuple(holdings))
+        for entry in _list(item["holdings"]):
+            arn, name, feature_set, status, tags = _list(entry["share"])
+            if not _SHARE_ARN.fullmatch(_text(arn)):
+                raise ValueError(f"not a resource share ARN: {arn[:200]!r}")
+            share = ResourceShare(arn, _text(name), _text(feature_set), _text(status),
+                                  tuple((_text(k), _text(v)) for k, v in map(_list, _list(tags))))
+            holdings.append(Holding(share, _texts(entry["resources"]), _texts(entry["principals"])))
+        attempt = item["attempt"]
+        if type(attempt) is not int:
+            raise ValueError(f"the attempt is a {type(attempt).__name__}, not a whole number")
+        group = GroupSnapshot(_text(item["group"]), _text(item["arn"]), tuple(holdings))
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"malformed sweep work item: {error!r}") from None
     if policies.group_name_of(group.arn, group.arn.split(":")[4] if group.arn.count(":") >= 5 else "") != group.name:
         raise ValueError(f"malformed sweep work item: {group.arn} is not group {group.name}")
     return group, attempt
+
+
+# A resource share's ARN as RAM writes it (events.py reads RAM's events with the same pattern).
+_SHARE_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:\d{12}:resource-share/[A-Za-z0-9-]+")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"a string expected, not {type(value).__name__}")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"a list expected, not {type(value).__name__}")
+    return value
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(map(_text, _list(value)))

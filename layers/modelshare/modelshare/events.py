@@ -85,7 +85,7 @@ def batch(event: Any) -> list[EventBridgeEvent]:
             body = record.get("body") if isinstance(record, Mapping) else None
             try:
                 found.append(EventBridgeEvent(json.loads(body) if isinstance(body, str) else body))
-            except (ValueError, UnsupportedEvent) as error:
+            except (ValueError, RecursionError, UnsupportedEvent) as error:  # RecursionError: nested deeper than json decodes
                 dropped(f"SQS record is not an EventBridge event: {error}")
         return found
     return [EventBridgeEvent(event)]
@@ -131,8 +131,7 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
         raise UnsupportedEvent("the call was recorded for another account")
     # CloudTrail's lowerCamelCase keys are UNVERIFIED (docs/aws-behaviour.md, EVENT-CLOUDTRAIL): accept
     # either spelling, and the ARN from the response, but only a well-formed group name comes out.
-    request = detail.get("requestParameters") or {}
-    response = detail.get("responseElements") or {}
+    request, response = _object(detail.get("requestParameters")), _object(detail.get("responseElements"))
     candidates = [
         request.get("modelPackageGroupName"), request.get("ModelPackageGroupName"),
         response.get("modelPackageGroupArn"), response.get("ModelPackageGroupArn"),
@@ -141,8 +140,8 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
         if not isinstance(candidate, str):
             continue
         arn = _GROUP_ARN.fullmatch(candidate)
-        if arn and not candidate.split(":")[4] == event.account:
-            raise UnsupportedEvent(f"group {candidate} belongs to another account")
+        if arn and candidate.split(":")[3:5] != [event.region, event.account]:
+            raise UnsupportedEvent(f"group {candidate} belongs to another account or region")
         name = arn.group(1) if arn else candidate
         if _GROUP_NAME.fullmatch(name):
             return name
@@ -152,18 +151,23 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
 
 def group_arn_from_cloudtrail(event: EventBridgeEvent, group_name: str) -> str | None:
     """The ARN of `group_name` (the name `group_from_cloudtrail` read from the same event) from
-    the call's response, when the event carries it for this account (responseElements' spelling is
-    UNVERIFIED: docs/aws-behaviour.md, EVENT-CLOUDTRAIL); else None and the group is described."""
-    detail = event.detail if isinstance(event.detail, dict) else {}
-    response = detail.get("responseElements") or {}
-    if not isinstance(response, dict):
-        return None
+    the call's response, when the event carries it for this account, region and partition
+    (responseElements' spelling is UNVERIFIED: docs/aws-behaviour.md, EVENT-CLOUDTRAIL); else None
+    and the group is described."""
+    response = _object(_object(event.detail).get("responseElements"))
+    here = [_partition_of(event.region), "sagemaker", event.region, event.account]
     for candidate in (response.get("modelPackageGroupArn"), response.get("ModelPackageGroupArn")):
         # Only the ARN of the group the request named (SageMaker may write names in lower case).
         if isinstance(candidate, str) and (match := _GROUP_ARN.fullmatch(candidate)) \
-                and candidate.split(":")[4] == event.account and match.group(1).lower() == group_name.lower():
+                and candidate.split(":")[1:5] == here and match.group(1).lower() == group_name.lower():
             return candidate
     return None
+
+
+def _partition_of(region: str) -> str:
+    """The partition of `region`, for the partitions modelshare knows; for any other the ARN of the
+    event is not trusted, and the group is described instead (one call, never a wrong ARN)."""
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def require_ram_event(event: EventBridgeEvent) -> None:
@@ -223,6 +227,11 @@ def invitations_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
             return None
         found.extend(n for n in (invitations or foreign) if n not in found)
     return found
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one: a field of another type names nothing."""
+    return value if isinstance(value, dict) else {}
 
 
 def _arns(event: EventBridgeEvent) -> list[str]:
@@ -285,7 +294,7 @@ def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str, *, 
                 raise UnsupportedEvent(f"parameter {name!r} is not directly under the allowlist path ({allowlist_path})")
             return "allowlist-change"
         owner, names = allowlist_change_names(allowlist_parameter)
-        if name not in names or (owner is not None and event.account != owner):
+        if not isinstance(name, str) or name not in names or (owner is not None and event.account != owner):
             raise UnsupportedEvent(f"parameter {name!r} of account {event.account} is not the "
                                    f"allowlist ({allowlist_parameter})")
         return "allowlist-change"

@@ -3,6 +3,7 @@ when tracing is on."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,16 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
+
+def _log_line(record: dict[str, Any]) -> str:
+    """Powertools' JSON (non-ASCII kept readable), except that a lone surrogate, which a JSON
+    "\\udcff" escape in an event decodes to, stays that escape: UTF-8 cannot carry it, and a strict
+    stdout would drop the whole line, with the reason an event was refused."""
+    line = json.dumps(record, default=str, separators=(",", ":"), ensure_ascii=False)
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+logger = Logger(json_serializer=_log_line)
 metrics = Metrics()
 
 

@@ -7,7 +7,7 @@ import copy
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
-from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters
+from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters, work_item
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import THROTTLED_RETRY_DELAY_SECONDS, OwnerService
 from modelshare.ports import STANDARD, ApiThrottled, ResourceShare
@@ -140,3 +140,19 @@ def test_a_sweep_while_earlier_work_is_queued_hands_out_no_second_copy_of_quota_
     assert {"churn-new", "scratch", "other"} <= handed_out, "work the quota does not hold up goes on"
     assert not handed_out & {"churn-promoted", "churn-policy"}
     assert outcomes["churn-done"] == "converged"
+
+
+def test_a_work_item_naming_another_group_s_share_never_gets_that_share_promoted():
+    # Anyone who may send to SweepQueue could write a well-formed item that calls the share of a
+    # group no rule names a share of an allowlisted group: what the share holds is read again.
+    registry = FakeRegistry(names={"churn-lgbm", "secret-model"})
+    shares = FakeShares()
+    shares.managed_action_sets.append(frozenset(a.lower() for a in ACCESS_ACTIONS["discover"]))
+    statement = policies.modelshare_statement(group_arn("churn-lgbm"), [CONSUMER, OTHER], ACCESS_ACTIONS["discover"])
+    registry.policies["churn-lgbm"] = {"Version": "2012-10-17", "Statement": [statement]}
+    secret = shares.add_policy_share(group_arn("secret-model"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/secret")
+    forged = GroupSnapshot("churn-lgbm", group_arn("churn-lgbm"),
+                           (Holding(shares.shares[secret], (group_arn("churn-lgbm"),), ()),))
+    outcomes = service(registry, shares, queue=FakeQueue()).reconcile_items([work_item(forged)])
+    assert shares.promoted_shares == [] and registry.promotion_records == {}
+    assert [o.action for o in outcomes] != ["promoted"]

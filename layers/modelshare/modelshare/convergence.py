@@ -104,7 +104,9 @@ def view_of(group: GroupSnapshot) -> ShareView:
     tagged_exists = any(_candidate(h, group.arn) and h.share.tagged_by_modelshare for h in group.holdings)
     for holding in group.holdings:
         if holding.share.feature_set == CREATED_FROM_POLICY:
-            from_policy.append(holding)
+            # RAM makes a share from a group's policy holding that group alone; promoting one
+            # that holds anything else would make that discoverable too: it is left alone.
+            (from_policy if holding.resources == (group.arn,) else unmanaged).append(holding)
         elif not _candidate(holding, group.arn):
             unmanaged.append(holding)
         elif holding.share.tagged_by_modelshare:

@@ -323,8 +323,11 @@ class OwnerService:
             if made is None:
                 raise PromotionNotReady(
                     f"RAM has not created the share for {group.arn} after {sum(self.share_wait):g} s; retry later")
-            from_policy = made
-            group = replace(group, holdings=(*group.holdings, *(Holding(s, (group.arn,), ()) for s in made)))
+            group = self._snapshot_of(group_name, group.arn, [*(h.share for h in group.holdings), *made],
+                                      recorded=False)
+            from_policy = [h.share for h in view_of(group).from_policy]
+            if not from_policy:
+                return self._not_promotable(group_name, "RAM's share made from the policy holds other resources too")
         outcome = self._promote_shares(group_name, group.arn, from_policy)
         if outcome.action == "quota-reached" and waiting is not None:
             waiting.append(group)
@@ -519,10 +522,9 @@ class OwnerService:
 
     def _snapshot_of(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare], *,
                      recorded: bool = True) -> GroupSnapshot:
-        """The group held by `shares`, with what each holds (one batched read; a share made from
-        the group's policy holds just the group) and, where it matters, the share recorded on it."""
-        others = [s.arn for s in shares if s.feature_set != CREATED_FROM_POLICY]
-        resources = self.shares.share_resources(others) if others else {}
+        """The group held by `shares`, with what each holds (one batched read) and, where it
+        matters, the share recorded on it."""
+        resources = self.shares.share_resources([s.arn for s in shares]) if shares else {}
         group = GroupSnapshot(group_name, group_arn, tuple(Holding(s, resources.get(s.arn, ()), ()) for s in shares))
         return self._with_recorded_share(group) if recorded else group
 
@@ -685,15 +687,21 @@ class OwnerService:
         return valid
 
     def _current_shares(self, work: list[tuple[GroupSnapshot, int]]) -> list[tuple[GroupSnapshot, int]]:
-        """The work with its created-from-policy shares as RAM has them now, in one batched read:
-        while a group waited in the queue, another run may have promoted its share (or RAM may
-        have deleted it), and promoting it again would cost calls for nothing."""
-        waiting = {h.share.arn for g, _ in work for h in g.holdings if h.share.feature_set == CREATED_FROM_POLICY}
+        """The work with its created-from-policy shares, and what they hold, as RAM has them now
+        (two batched reads): while a group waited in the queue, another run may have promoted its
+        share, or RAM deleted it; and a work item is only where to look (anyone who may send to
+        the queue could have written it), never what to promote."""
+        waiting = sorted({h.share.arn for g, _ in work for h in g.holdings if h.share.feature_set == CREATED_FROM_POLICY})
         if not waiting:
             return work
-        current = {s.arn: s for s in self.shares.shares_by_arn(sorted(waiting))}
-        return [(replace(g, holdings=tuple(replace(h, share=current[h.share.arn]) if h.share.arn in current else h
-                                           for h in g.holdings if h.share.arn not in waiting or h.share.arn in current)),
+        current = {s.arn: s for s in self.shares.shares_by_arn(waiting)}
+        resources = self.shares.share_resources(sorted(current)) if current else {}
+
+        def now(holding: Holding) -> Holding:
+            return replace(holding, share=current[holding.share.arn], resources=resources.get(holding.share.arn, ()))
+
+        return [(replace(g, holdings=tuple(now(h) if h.share.arn in current else h for h in g.holdings
+                                           if h.share.arn not in waiting or g.arn in resources.get(h.share.arn, ()))),
                  attempt) for g, attempt in work]
 
     def _hand_back(self, items: Sequence[Any], why: str, *, delay_seconds: int = 0) -> None:

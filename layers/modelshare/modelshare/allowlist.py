@@ -123,16 +123,6 @@ class Allowlist:
         return frozenset(r.owner for r in self.rules if consumer in r.consumers)
 
 
-class StaticAllowlistSource:
-    """An allowlist source holding one parsed document: a file under review, a snapshot."""
-
-    def __init__(self, allowlist: Allowlist) -> None:
-        self._allowlist = allowlist
-
-    def load(self, *, fresh: bool = False) -> Allowlist:
-        return self._allowlist
-
-
 def actions_for(access: Iterable[str]) -> tuple[str, ...]:
     levels = set(access) | set(DEFAULT_ACCESS)
     return tuple(action for level in ACCESS_ACTIONS if level in levels for action in ACCESS_ACTIONS[level])

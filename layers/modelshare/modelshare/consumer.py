@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
+from modelshare.allowlist_loading import load_allowlist
 from modelshare.observability import count, logger
 from modelshare.outcomes import InvitationAction
-from modelshare.owner import load_allowlist
 from modelshare.policy import group_name_of
 from modelshare.ports import (
     ARNS_PER_CALL,

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelshare import policy as policies
-from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision, access_levels_for
-from modelshare.allowlist_parts import AllowlistIncomplete
+from modelshare.allowlist import Allowlist, ShareDecision, access_levels_for
+from modelshare.allowlist_loading import load_allowlist
 from modelshare.convergence import (
     GroupDecision,
     GroupSnapshot,
@@ -819,24 +819,6 @@ def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOut
     if decision.shared:
         return GroupOutcome(group_name, GroupAction.CONVERGED)
     return GroupOutcome(group_name, GroupAction.CONFLICT if decision.conflict else GroupAction.NOT_SHARED, why_not)
-
-
-def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist | None:
-    """The allowlist, or None (logged, counted) when it is invalid, missing or (path mode) half
-    written: fail closed. A half-written document is counted apart (AllowlistIncomplete): every
-    write over several parts looks so until its last call, so only its persisting is alarmed."""
-    try:
-        return source.load(fresh=fresh)
-    except AllowlistIncomplete as error:
-        logger.warning("Allowlist incomplete (a write in progress or interrupted): nothing is shared or accepted",
-                       extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
-        count("AllowlistIncomplete")
-        return None
-    except AllowlistError as error:
-        logger.error("Allowlist invalid: nothing is shared or accepted",
-                     extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
-        count("AllowlistInvalid")
-        return None
 
 
 def permission_name(actions: Iterable[str], *, digest: bool = False) -> str:

@@ -1,9 +1,7 @@
-"""boto3 adapters for the domain ports, and the wiring that builds the services from them."""
+"""boto3 adapters for the domain ports, and the client they all use."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -33,27 +31,6 @@ def _raise_throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_
             RetryContext(attempt_number=1, operation_model=model, parsed_response=parsed, http_response=http_response)):
         error = parsed["Error"]
         raise ApiThrottled(f"{model.name}: {error.get('Code')} after retries: {error.get('Message', '')}")
-
-
-ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
-ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
-
-
-@dataclass(frozen=True)
-class AllowlistLocation:
-    """Where the allowlist is: one parameter, or (path mode) the parts under a path."""
-
-    parameter: str = ""
-    path: str = ""
-
-
-def allowlist_location() -> AllowlistLocation:
-    """Exactly one of MODELSHARE_ALLOWLIST_PARAMETER and MODELSHARE_ALLOWLIST_PATH names it."""
-    parameter = os.environ.get(ALLOWLIST_PARAMETER_ENV, "")
-    path = os.environ.get(ALLOWLIST_PATH_ENV, "").rstrip("/")
-    if bool(parameter) == bool(path):
-        raise RuntimeError(f"set exactly one of {ALLOWLIST_PARAMETER_ENV} and {ALLOWLIST_PATH_ENV}")
-    return AllowlistLocation(parameter, path)
 
 
 def account_id(session: boto3.session.Session) -> str:

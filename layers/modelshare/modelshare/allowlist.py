@@ -197,7 +197,7 @@ def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> Shar
         for i, level in enumerate(access):
             if level not in ACCESS_ACTIONS:
                 problems.append((f"{path}.access[{i}]", f"must be one of {sorted(ACCESS_ACTIONS)}, not {json.dumps(level)}"))
-    if len(problems) > before:
+    if len(problems) > before or not isinstance(owner, str):  # no problem: the owner is an account ID
         return None
     return ShareRule(index, owner, tuple(groups), tuple(consumers), frozenset(access) | frozenset(DEFAULT_ACCESS))
 

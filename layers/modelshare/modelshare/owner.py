@@ -829,5 +829,5 @@ def permission_name(actions: Iterable[str], *, digest: bool = False) -> str:
     levels = None if digest else access_levels_for(actions)
     if levels is not None:
         return PERMISSION_NAME_PREFIX + "-".join(levels)
-    digest = hashlib.sha256(",".join(sorted({a.lower() for a in actions})).encode()).hexdigest()[:16]
-    return f"{PERMISSION_NAME_PREFIX}{digest}"
+    actions_digest = hashlib.sha256(",".join(sorted({a.lower() for a in actions})).encode()).hexdigest()[:16]
+    return f"{PERMISSION_NAME_PREFIX}{actions_digest}"

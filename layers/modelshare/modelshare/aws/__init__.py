@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
 from modelshare.ports import ApiThrottled
+
+if TYPE_CHECKING:  # the service stubs are development dependencies, never in the layer
+    from botocore.awsrequest import AWSResponse
+    from botocore.model import OperationModel
+    from mypy_boto3_ram import RAMClient
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
+
+# The services modelshare calls. STS (one call: which account is this) has no stubs installed,
+# so its client stays untyped.
+type Service = Literal["ram", "sagemaker", "sqs", "ssm", "sts"]
 
 # botocore's adaptive retry mode: standard's backoff with jitter on throttling and 5xx, plus a
 # client-side rate limiter that slows the client down while AWS throttles it.
@@ -18,15 +30,25 @@ CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, user_age
 _THROTTLED = ThrottledRetryableChecker()
 
 
-def client(session: boto3.session.Session, service: str) -> Any:
+@overload
+def client(session: boto3.session.Session, service: Literal["ram"]) -> RAMClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["sagemaker"]) -> SageMakerClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["ssm"]) -> SSMClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["sts"]) -> Any: ...
+def client(session: boto3.session.Session, service: Service) -> Any:
     """A client of `service` with modelshare's retry configuration. A call AWS still throttles
     once botocore's retries are spent raises `ApiThrottled`, so the domain can back off."""
-    made = session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+    made = session.client(service, config=CLIENT_CONFIG)
     made.meta.events.register(f"after-call.{made.meta.service_model.service_id.hyphenize()}", _raise_throttled)
     return made
 
 
-def _raise_throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+def _raise_throttled(http_response: AWSResponse, parsed: dict[str, Any], model: OperationModel, **_: Any) -> None:
     if http_response.status_code >= 400 and _THROTTLED.is_retryable(
             RetryContext(attempt_number=1, operation_model=model, parsed_response=parsed, http_response=http_response)):
         error = parsed["Error"]

@@ -32,8 +32,11 @@ $(TOOLS)/.installed: requirements-tools.txt
 
 tools: $(TOOLS)/.installed
 
+# mypy --strict over the layer, the handlers, the CLI, the local AWS and the test fakes: what it
+# checks and how is in pyproject.toml ([tool.mypy]).
 lint: venv tools
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(TOOLS)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 	$(SAM_ENV) $(TOOLS)/sam validate --lint
 

@@ -17,8 +17,10 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qs
 
 import boto3
@@ -136,6 +138,7 @@ class LocalCloud:
         self.registry.ram.authorize_dependent = self._authorize_dependent
         self._moto = mock_aws()
         self._saved_handlers: list[Any] | None = None
+        self._patches = ExitStack()
 
     @property
     def caller(self) -> str | None:
@@ -151,28 +154,28 @@ class LocalCloud:
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
         self._moto.start()
+        # Patched by name (mock.patch.object): these replace methods and module functions of
+        # botocore and moto, which their types rightly do not allow.
+        patch = self._patches.enter_context
         # Speed only: every execution environment builds its own boto3 session, as in Lambda, and
         # botocore would re-read the (large) service model files for each. Read each file once.
-        self._original_load_file = botocore.loaders.JSONFileLoader.load_file
-        botocore.loaders.JSONFileLoader.load_file = _cached_load_file(self._original_load_file)
-        self._original_list_services = botocore.loaders.Loader.list_available_services
-        botocore.loaders.Loader.list_available_services = _cached_listing(self._original_list_services)
+        loader = botocore.loaders.JSONFileLoader
+        patch(mock.patch.object(loader, "load_file", _cached_load_file(loader.load_file)))
+        patch(mock.patch.object(botocore.loaders.Loader, "list_available_services",
+                                _cached_listing(botocore.loaders.Loader.list_available_services)))
         # moto's SQS reads the time for delays, visibility timeouts and retention: make it the
         # simulated clock's, so a message in flight comes back when simulated time says so.
-        self._moto_sqs_time = (moto_sqs.unix_time, moto_sqs.unix_time_millis)
-        moto_sqs.unix_time = lambda *_: self.clock.now().timestamp()
-        moto_sqs.unix_time_millis = lambda *_: self.clock.now().timestamp() * 1000
+        patch(mock.patch.object(moto_sqs, "unix_time", lambda *_: self.clock.now().timestamp()))
+        patch(mock.patch.object(moto_sqs, "unix_time_millis", lambda *_: self.clock.now().timestamp() * 1000))
         # Speed only: moto checks a message's retention by computing every attribute of its queue
         # (counting all messages) for each message it receives, quadratic for a big batch.
-        self._moto_retention = moto_sqs.SQSBackend.is_message_valid_based_on_retention_period
-        moto_sqs.SQSBackend.is_message_valid_based_on_retention_period = _within_retention
+        patch(mock.patch.object(moto_sqs.SQSBackend, "is_message_valid_based_on_retention_period",
+                                _within_retention(lambda: self.clock.now().timestamp())))
         # botocore's adaptive retry mode paces a client by the time it reads here: the simulated
         # clock's (its sleeps are time.sleep, the simulated clock's inside an invocation).
-        self._retry_clock = botocore.retries.bucket.Clock.current_time
-        botocore.retries.bucket.Clock.current_time = lambda _clock: self.clock.now().timestamp()
+        patch(mock.patch.object(botocore.retries.bucket.Clock, "current_time", lambda _clock: self.clock.now().timestamp()))
         # ... and waits on a condition variable, in real time: wait on the simulated clock instead.
-        self._retry_wait = botocore.retries.bucket.TokenBucket._acquire
-        botocore.retries.bucket.TokenBucket._acquire = _acquire_on_clock
+        patch(mock.patch.object(botocore.retries.bucket.TokenBucket, "_acquire", _acquire_on_clock))
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
@@ -186,12 +189,7 @@ class LocalCloud:
         if self._saved_handlers is not None:
             botocore.handlers.BUILTIN_HANDLERS[:] = self._saved_handlers
         boto3.DEFAULT_SESSION = None
-        botocore.loaders.JSONFileLoader.load_file = self._original_load_file
-        botocore.loaders.Loader.list_available_services = self._original_list_services
-        moto_sqs.unix_time, moto_sqs.unix_time_millis = self._moto_sqs_time
-        moto_sqs.SQSBackend.is_message_valid_based_on_retention_period = self._moto_retention
-        botocore.retries.bucket.Clock.current_time = self._retry_clock
-        botocore.retries.bucket.TokenBucket._acquire = self._retry_wait
+        self._patches.close()
         self._moto.stop()
 
     # -- accounts and sessions --------------------------------------------------------------
@@ -423,7 +421,8 @@ class LocalCloud:
 
     @staticmethod
     def _answer(request: AWSPreparedRequest, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
-        return AWSResponse(request.url, status, headers, MockRawResponse(body))
+        # botocore wraps any mapping in its HeadersDict; its stub asks for HTTPHeaders.
+        return AWSResponse(request.url, status, headers, MockRawResponse(body))  # type: ignore[arg-type]
 
 
 def _acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
@@ -444,10 +443,14 @@ def _acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
     return True
 
 
-def _within_retention(backend: Any, queue_name: str, message: Any) -> bool:
-    """moto's retention check, reading the one attribute it needs (the same answer)."""
-    retention = int(getattr(backend.get_queue(queue_name), "message_retention_period", 345600))
-    return bool(retention + message.sent_timestamp / 1000 > moto_sqs.unix_time())
+def _within_retention(now: Callable[[], float]) -> Callable[[Any, str, Any], bool]:
+    """moto's retention check, reading the one attribute it needs (the same answer), at `now`."""
+
+    def within(backend: Any, queue_name: str, message: Any) -> bool:
+        retention = int(getattr(backend.get_queue(queue_name), "message_retention_period", 345600))
+        return bool(retention + message.sent_timestamp / 1000 > now())
+
+    return within
 
 
 # Parameter Store's value limits per tier (docs/aws-behaviour.md, SSM-TIER); moto does not check them.

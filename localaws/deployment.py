@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from localaws.cloud import LocalCloud
 from localaws.lambdas import LambdaService
@@ -75,9 +75,10 @@ class Deployment:
             return
         tier = self.stacks[account].parameters["AllowlistTier"]
         write_parts(ssm, read_parts(ssm, path), split(json.loads(document), TIER_LIMITS[tier]),
-                    tier=tier if tier != "Standard" else None)
+                    advanced_tier=tier == "Advanced")
 
-    def client(self, account: str, service: str) -> Any:
+    def client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm"]) -> Any:
+        """A person's client in `account` (a test setting a scene, the bench counting)."""
         return self.cloud.session(account, self.region).client(service)
 
     def settle(self, max_tasks: int = 100_000) -> int:

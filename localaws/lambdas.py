@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import importlib.util
 import io
 import json
@@ -39,15 +40,18 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, TextIO, cast
 from unittest import mock
 
 from moto.events.models import EventPattern
 from moto.sqs.models import sqs_backends
 
-from localaws.clock import ProcessState
+from localaws.clock import ProcessState, SimClock
 from localaws.cloud import LocalCloud
 from localaws.template import FunctionSpec, QueueSource, RenderedStack
+
+if TYPE_CHECKING:
+    from moto.events.utils import EventMessageType
 
 # Lambda's documented waits between asynchronous attempts.
 RETRY_DELAYS_SECONDS = (60, 120)
@@ -113,8 +117,8 @@ class Invocation:
         for record in self.log_records:
             for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
                 for metric in directive.get("Metrics", []):
-                    value = record.get(metric["Name"])
-                    total = sum(value) if isinstance(value, list) else value
+                    value = record.get(metric["Name"], 0)
+                    total: float = sum(value) if isinstance(value, list) else value
                     found[metric["Name"]] = found.get(metric["Name"], 0) + total
         return found
 
@@ -160,6 +164,11 @@ class DeployedFunction:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
 
 
+def _matches(pattern: EventPattern, event: dict[str, Any]) -> bool:
+    # moto types the event it matches as its own TypedDict of an EventBridge event: this one.
+    return pattern.matches_event(cast("EventMessageType", event))
+
+
 class _Output(io.TextIOBase):
     """Stands in for sys.stdout while any function runs. Loggers made inside an invocation keep
     a reference to it, so it routes each write to the invocation of the thread writing."""
@@ -177,7 +186,9 @@ class _Output(io.TextIOBase):
         self._thread.target = buffer
 
     def write(self, text: str) -> int:
-        (self.target or sys.__stderr__).write(text)
+        target = self.target if self.target is not None else sys.__stderr__  # outside any invocation
+        if target is not None:
+            target.write(text)
         return len(text)
 
     def writable(self) -> bool:
@@ -254,9 +265,9 @@ class LambdaService:
             for source in function.spec.queue_sources:
                 self.mappings[source.queue_arn] = QueueMapping(function, source)
         rules = self.queue_rules.setdefault((stack.account, stack.region), [])
-        for rule in stack.rules():
-            pattern = EventPattern.load(json.dumps(rule.pattern))
-            rules.extend((pattern, queue) for queue in rule.queue_arns)
+        for queue_rule in stack.rules():
+            pattern = EventPattern.load(json.dumps(queue_rule.pattern))
+            rules.extend((pattern, queue) for queue in queue_rule.queue_arns)
         return deployed
 
     def _start_schedule(self, function: DeployedFunction, rule: str, period: float) -> None:
@@ -279,16 +290,16 @@ class LambdaService:
     # -- routing ----------------------------------------------------------------------------
     def route(self, account: str, region: str, event: dict[str, Any]) -> None:
         for function in self.functions.get(account, []):
-            if function.region != region or not any(p.matches_event(event) for p in function.patterns):
+            if function.region != region or not any(_matches(p, event) for p in function.patterns):
                 continue
             self._deliver(function, event, delay=DELIVERY_DELAY_SECONDS)
         for pattern, queue_arn in self.queue_rules.get((account, region), []):
-            if not pattern.matches_event(event):
+            if not _matches(pattern, event):
                 continue
             # The delivery policy (fault injection) sees the function the queue feeds.
             mapping = self.mappings.get(queue_arn)
             for _ in range(self.delivery_policy(mapping.function, event) if mapping is not None else 1):
-                self.cloud.clock.call_later(DELIVERY_DELAY_SECONDS, lambda q=queue_arn: self.enqueue(q, event),
+                self.cloud.clock.call_later(DELIVERY_DELAY_SECONDS, functools.partial(self.enqueue, queue_arn, event),
                                             f"deliver {event['detail-type']} to {queue_arn}", internal=False)
 
     # -- SQS event sources --------------------------------------------------------------------
@@ -461,8 +472,12 @@ class LambdaService:
                     mock.patch.object(sys, "stdout", _OUTPUT), _own_packages(environment), \
                     warnings.catch_warnings():
                 # Warnings go to the function's log, as Lambda's runtime sends stderr there.
-                warnings.showwarning = lambda message, category, *_: buffer.write(
-                    json.dumps({"level": "WARNING", "message": str(message), "category": category.__name__}) + "\n")
+                def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                                 file: TextIO | None = None, line: str | None = None) -> None:
+                    buffer.write(json.dumps({"level": "WARNING", "message": str(message),
+                                             "category": category.__name__}) + "\n")
+
+                warnings.showwarning = show_warning
                 module = environment.module or self._cold_start(function, environment)
                 handler = getattr(module, function.spec.handler.rpartition(".")[2])
                 context = _Context(function, invocation.request_id, started, clock)
@@ -604,7 +619,7 @@ def _own_packages(environment: ExecutionEnvironment) -> Iterator[None]:
 class _SavedProcess:
     modules: dict[str, ModuleType]
     environ: dict[str, str]
-    sleep: Callable[[float], None]
+    sleep: Callable[[float | SupportsIndex], None]
     stdout: Any
     warning_filters: Any
     showwarning: Any
@@ -642,10 +657,10 @@ _CACHE_CLOCK_MODULES = ("aws_lambda_powertools.utilities.parameters.base",)
 
 
 @contextmanager
-def _simulated_cache_clock(clock: Any) -> Iterator[None]:
+def _simulated_cache_clock(clock: SimClock) -> Iterator[None]:
     class SimulatedDatetime(datetime.datetime):
         @classmethod
-        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]
+        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]  # a plain datetime, not Self
             now = clock.now()
             return now.astimezone(tz) if tz is not None else now.replace(tzinfo=None)
 

@@ -8,7 +8,7 @@ Anything not implemented raises UnknownOperationException, so nothing silently p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import botocore.session
 
@@ -24,6 +24,13 @@ Fault = Callable[[str, str], None]
 """A fault hook: called with (account, operation) before every call; may raise AwsError."""
 
 _models = botocore.session.get_session()
+
+
+class _EmulatedService(Protocol):
+    """A service `handle` routes to: a method per operation it names in OPERATIONS, each taking
+    (account, region, params) and returning the output dict."""
+
+    OPERATIONS: frozenset[str]
 
 
 class ModelRegistryEmulator:
@@ -48,7 +55,7 @@ class ModelRegistryEmulator:
                        aws_managed_permissions=aws_managed_permissions)
         self.sagemaker = SageMakerGroups(self.state, clock, self.ram,
                                          ram_share_delay_seconds=ram_share_delay_seconds)
-        self._services = {"sagemaker": self.sagemaker, "ram": self.ram}
+        self._services: dict[str, _EmulatedService] = {"sagemaker": self.sagemaker, "ram": self.ram}
 
     def add_other_resource(self, arn: str, resource_type: str) -> None:
         """Make a resource of a service localaws does not emulate shareable through RAM (as if
@@ -61,11 +68,12 @@ class ModelRegistryEmulator:
             fault(account, operation)
         implementation = self._services.get(service)
         method = getattr(implementation, operation, None) if implementation is not None else None
-        if method is None or operation not in implementation.OPERATIONS:
+        if implementation is None or method is None or operation not in implementation.OPERATIONS:
             raise AwsError("UnknownOperationException",
                            f"{service} {operation} is not emulated by localaws", 400)
         self._validate(service, operation, params)
-        return method(account, region, params)
+        output: dict[str, Any] = method(account, region, params)
+        return output
 
     @staticmethod
     def _validate(service: str, operation: str, params: dict[str, Any]) -> None:

@@ -107,6 +107,10 @@ class Ram:
     def _later(self, delay: float, run: Callable[[], None], label: str, *, timer: bool = False) -> None:
         self.clock.call_later(delay, run, f"ram: {label}", internal=True, timer=timer)
 
+    def _disassociated(self, association: Association) -> Callable[[], None]:
+        """What finishes a disassociation, a moment after it started."""
+        return lambda: association.move("DISASSOCIATED", self.clock.now())
+
     def _event(self, account: str, region: str, detail: dict[str, Any], resources: list[str]) -> None:
         # AWS's documented example pattern matches "status": ["failed"]: statuses are lower case
         # in events (unlike the API's). Only `event` and `status` are documented; the other
@@ -823,8 +827,7 @@ class Ram:
             for entity, pool in [(p, share.principals) for p in principals] + [(r, share.resources) for r in resources]:
                 association = pool[entity]
                 association.move("DISASSOCIATING", now)  # access ends now
-                self._later(1.0, lambda a=association: a.move("DISASSOCIATED", self.clock.now()),
-                            f"disassociate {entity} from {share.arn}")
+                self._later(1.0, self._disassociated(association), f"disassociate {entity} from {share.arn}")
                 out.append(self._association_out(share, association))
             share.touch(now)
             return {"resourceShareAssociations": out, "clientToken": params.get("clientToken")}

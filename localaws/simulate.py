@@ -18,10 +18,9 @@ from localaws.cloud import LocalCloud
 from localaws.deployment import TEMPLATE_PATH, Deployment
 from localaws.lambdas import Invocation
 from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, RamQuotas
-from modelshare.allowlist import Allowlist, AllowlistError, StaticAllowlistSource
-from modelshare.aws.ram import RamShares
-from modelshare.aws.sagemaker import SageMakerRegistry
-from modelshare.owner import QUIET_ACTIONS, OwnerService
+from modelshare import wiring
+from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.owner import QUIET_ACTIONS
 from modelshare.ports import PENDING
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
@@ -273,15 +272,13 @@ class Simulation:
         pending: dict[str, list[dict[str, str]]] = {}
         groups: dict[str, dict[str, Any]] = {}
         for plan in self.scenario.accounts:
-            session = self.cloud.session(plan.account, region)
-            registry = SageMakerRegistry(session)
-            shares = RamShares(session)
-            discoverable[plan.account] = registry.cross_account_group_arns()
-            pending[plan.account] = sorted(
-                ({"sender": i.sender, "resourceShareArn": i.share_arn} for i in shares.invitations() if i.status == PENDING),
-                key=lambda item: (item["sender"], item["resourceShareArn"]))
             allowlist = self.effective_allowlists[plan.account]
-            owner = OwnerService(plan.account, registry, shares, allowlist_source=StaticAllowlistSource(allowlist))
+            owner = wiring.account_services(self.cloud.session(plan.account, region), allowlist, account=plan.account).owner
+            discoverable[plan.account] = owner.registry.cross_account_group_arns()
+            pending[plan.account] = sorted(
+                ({"sender": i.sender, "resourceShareArn": i.share_arn}
+                 for i in owner.shares.invitations() if i.status == PENDING),
+                key=lambda item: (item["sender"], item["resourceShareArn"]))
             for group in plan.groups:
                 state = owner.group_state(group, allowlist)
                 if state is not None:

@@ -30,6 +30,7 @@ def _intrinsic(tag: str) -> Any:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
+            assert isinstance(node, yaml.MappingNode)  # the one other kind of YAML node
             value = loader.construct_mapping(node, deep=True)
         return {name: value}
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from localaws.errors import AwsError
 
@@ -134,12 +134,12 @@ def _decode_rest_json(service_model: ServiceModel, request: AWSPreparedRequest) 
             if label in labels:
                 params[name] = _from_text(member, labels[label])
         elif location == "querystring":
-            if member.type_name == "map":
+            if isinstance(member, MapShape):
                 params[name] = {k: v[0] if member.value.type_name != "list" else v for k, v in query.items()}
             elif wire_name in query:
                 values = query[wire_name]
                 params[name] = ([_from_text(member.member, v) for v in values]
-                                if member.type_name == "list" else _from_text(member, values[0]))
+                                if isinstance(member, ListShape) else _from_text(member, values[0]))
         elif location == "header":
             if member.type_name == "map":
                 prefix = wire_name.lower()
@@ -210,7 +210,7 @@ def _from_text(shape: Shape, text: str) -> Any:
 
 
 def _from_header(shape: Shape, text: str) -> Any:
-    if shape.type_name == "list":
+    if isinstance(shape, ListShape):
         return [_from_text(shape.member, item.strip()) for item in text.split(",") if item.strip()]
     if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
         return json.loads(base64.b64decode(text))
@@ -222,7 +222,8 @@ def _from_wire(shape: Shape, value: Any) -> Any:
     if value is None:
         return None
     kind = shape.type_name
-    if kind == "structure":
+    # botocore makes a StructureShape, ListShape or MapShape of each structure, list and map.
+    if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             raise AwsError("SerializationException", f"{shape.name} must be an object", 400)
         out = {}
@@ -231,11 +232,11 @@ def _from_wire(shape: Shape, value: Any) -> Any:
             if wire_name in value and value[wire_name] is not None:
                 out[name] = _from_wire(member, value[wire_name])
         return out
-    if kind == "list":
+    if isinstance(shape, ListShape):
         if not isinstance(value, list):
             raise AwsError("SerializationException", f"{shape.name} must be a list", 400)
         return [_from_wire(shape.member, item) for item in value]
-    if kind == "map":
+    if isinstance(shape, MapShape):
         if not isinstance(value, dict):
             raise AwsError("SerializationException", f"{shape.name} must be an object", 400)
         return {k: _from_wire(shape.value, v) for k, v in value.items()}
@@ -275,12 +276,12 @@ def violations(shape: Shape | None, value: Any, path: str = "") -> list[str]:
         shown = value if not isinstance(value, (dict, list)) else f"<{kind}>"
         found.append(f"Value '{shown}' at '{where}' failed to satisfy constraint: {constraint}")
 
-    if kind == "structure" and isinstance(value, dict):
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
         for name, member in shape.members.items():
             if name in value:
                 child = f"{path}.{_lower_camel(name)}" if path else _lower_camel(name)
                 found += violations(member, value[name], child)
-    elif kind == "list" and isinstance(value, list):
+    elif isinstance(shape, ListShape) and isinstance(value, list):
         if "max" in meta and len(value) > meta["max"]:
             broken(f"Member must have length less than or equal to {meta['max']}")
         for index, item in enumerate(value):
@@ -366,7 +367,7 @@ def encode_response(operation_model: OperationModel, output: dict[str, Any] | No
     return status, headers, json.dumps(body).encode()
 
 
-def _check_members(shape: Shape, value: dict[str, Any], where: str) -> None:
+def _check_members(shape: StructureShape, value: dict[str, Any], where: str) -> None:
     if not isinstance(value, dict):
         raise WireEncodingError(f"{where}: expected a dict for {shape.name}, got {type(value).__name__}")
     unknown = set(value) - set(shape.members)
@@ -394,15 +395,15 @@ def _header_text(shape: Shape, value: Any) -> str:
 
 def _to_wire(shape: Shape, value: Any, where: str) -> Any:
     kind = shape.type_name
-    if kind == "structure":
+    if isinstance(shape, StructureShape):
         _check_members(shape, value, where)
         return {shape.members[k].serialization.get("name", k): _to_wire(shape.members[k], v, f"{where}.{k}")
                 for k, v in value.items() if v is not None}
-    if kind == "list":
+    if isinstance(shape, ListShape):
         if not isinstance(value, (list, tuple)):
             raise WireEncodingError(f"{where}: expected a list, got {value!r}")
         return [_to_wire(shape.member, item, f"{where}[]") for item in value]
-    if kind == "map":
+    if isinstance(shape, MapShape):
         if not isinstance(value, dict):
             raise WireEncodingError(f"{where}: expected a dict, got {value!r}")
         return {k: _to_wire(shape.value, v, f"{where}.{k}") for k, v in value.items() if v is not None}

@@ -290,7 +290,7 @@ def _set_parts(args: argparse.Namespace, path: str, document: FileDocument, new:
     if not args.yes:
         _confirm(path)
     try:
-        done = write_parts(ssm, stored, values, tier=tier if tier != "Standard" else None, progress=print)
+        done = write_parts(ssm, stored, values, advanced_tier=tier == "Advanced", progress=print)
     except ssm.exceptions.ParameterAlreadyExists as error:
         raise CliError(f"a part was created by someone else meanwhile ({error}); the parts under {path} are now "
                        f"mixed and nothing is shared until the whole document is written again", CONCURRENT_CHANGE) \

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from modelshare.allowlist import Allowlist
 from modelshare.allowlist_parts import MergedDocument, merge, part_name
 from modelshare.aws.allowlist_store import PARAMETERS_PER_PAGE
+
+if TYPE_CHECKING:  # a development dependency
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_ssm.type_defs import PutParameterRequestTypeDef
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class StoredParts:
         return f"{self.path} ({len(self.values)} parameter{'' if len(self.values) == 1 else 's'})"
 
 
-def read_parts(ssm: Any, path: str) -> StoredParts:
+def read_parts(ssm: SSMClient, path: str) -> StoredParts:
     """Every parameter directly under `path`, paging GetParametersByPath (at most 10 a page,
     docs/aws-behaviour.md, SSM-BY-PATH)."""
     values: dict[str, str] = {}
@@ -65,9 +69,10 @@ class PartsWrite:
     overtaken: list[str] = field(default_factory=list)
 
 
-def write_parts(ssm: Any, stored: StoredParts, values: list[str], *, tier: str | None = None,
+def write_parts(ssm: SSMClient, stored: StoredParts, values: list[str], *, advanced_tier: bool = False,
                 progress: Callable[[str], None] = lambda line: None) -> PartsWrite:
-    """Write `values` as part-001 onwards, then delete every other parameter under the path.
+    """Write `values` as part-001 onwards (in Parameter Store's advanced tier, or its default
+    standard one), then delete every other parameter under the path.
 
     Parameter Store writes one parameter a call (docs/aws-behaviour.md, SSM-NO-TRANSACTION).
     Every part carries the new revision and the number of parts, so until the last call the
@@ -80,9 +85,11 @@ def write_parts(ssm: Any, stored: StoredParts, values: list[str], *, tier: str |
     for number, value in enumerate(values, start=1):
         name = part_name(number)
         existing = stored.versions.get(name)
-        extra = {"Tier": tier} if tier else {}
-        answer = ssm.put_parameter(Name=f"{stored.path}/{name}", Value=value, Type="String",
-                                   Overwrite=existing is not None, **extra)
+        request: PutParameterRequestTypeDef = {"Name": f"{stored.path}/{name}", "Value": value, "Type": "String",
+                                               "Overwrite": existing is not None}
+        if advanced_tier:
+            request["Tier"] = "Advanced"
+        answer = ssm.put_parameter(**request)
         version = int(answer["Version"])
         done.written.append((name, version))
         if existing is not None and version != existing + 1:

@@ -11,21 +11,27 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.settings import ALLOWLIST_PARAMETER_ENV, ALLOWLIST_PATH_ENV
 from modelshare_cli.allowlist_parts_store import read_parts
+
+if TYPE_CHECKING:  # a development dependency
+    from mypy_boto3_ssm import SSMClient
 
 OK = 0
 INVALID = 1  # invalid document, missing parameter, AWS error, write not confirmed
 USAGE = 2  # bad arguments, unreadable or non-JSON input file
 CONCURRENT_CHANGE = 3  # the parameter changed under us: refused or detected
 
-PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
-PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
+# The functions' settings (modelshare.settings) name the allowlist the same way; here they are
+# only defaults for --parameter and --path.
+PARAMETER_ENV = ALLOWLIST_PARAMETER_ENV
+PATH_ENV = ALLOWLIST_PATH_ENV
 TIER_ENV = "MODELSHARE_ALLOWLIST_TIER"
 DEFAULT_PARAMETER = "/modelshare/allowlist"
 
@@ -79,7 +85,7 @@ class StoredDocument:
     version: int
 
 
-def read_parameter(ssm: Any, name: str) -> StoredDocument | None:
+def read_parameter(ssm: SSMClient, name: str) -> StoredDocument | None:
     """The parameter's current value and version, or None when it does not exist."""
     try:
         parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
@@ -90,7 +96,7 @@ def read_parameter(ssm: Any, name: str) -> StoredDocument | None:
     return StoredDocument(name, parameter["Value"], int(parameter["Version"]))
 
 
-def require_parameter(ssm: Any, name: str) -> StoredDocument:
+def require_parameter(ssm: SSMClient, name: str) -> StoredDocument:
     stored = read_parameter(ssm, name)
     if stored is None:
         raise CliError(f"allowlist parameter {name} does not exist (wrong --parameter, --region or account?)")
@@ -113,7 +119,7 @@ def stored_allowlist_or_exit(stored: StoredDocument) -> Allowlist:
         raise CliError("fix the allowlist first (modelshare allowlist validate / set)") from None
 
 
-def stored_allowlist_or_exit_where(args: argparse.Namespace, ssm: Any) -> tuple[Allowlist, str]:
+def stored_allowlist_or_exit_where(args: argparse.Namespace, ssm: SSMClient) -> tuple[Allowlist, str]:
     """The stored allowlist and where it is ("parameter NAME version N", or in path mode "the
     parts under PATH, revision R"); missing or invalid: its problems on stderr and exit 1."""
     path = allowlist_path(args)
@@ -184,7 +190,7 @@ def quiet_domain() -> Iterator[None]:
     saved_metrics = observability.metrics
     domain_logger = logging.getLogger(observability.logger.name)
     saved_level = domain_logger.level
-    observability.metrics = _NoMetrics()  # type: ignore[assignment]
+    observability.metrics = _NoMetrics()  # type: ignore[assignment]  # a stand-in: count() only calls add_metric
     domain_logger.setLevel(logging.CRITICAL + 1)
     try:
         yield

@@ -29,7 +29,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -45,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else USAGE
     if args.command == "simulate":
         return _simulate(args.scenario, as_json=args.json, template=args.template)
+    handler: Callable[[argparse.Namespace], int] = args.handler  # set by each command's parser
     try:
-        return args.handler(args)
+        return handler(args)
     except CliError as error:
         error_line(str(error))
         return error.code
@@ -126,7 +129,7 @@ def _template(path: Path) -> Path:
     return path
 
 
-def _print_summary(report: dict) -> None:
+def _print_summary(report: dict[str, Any]) -> None:
     print("\nWhat each account discovers (ListModelPackageGroups, CrossAccount):")
     for account, arns in report["discoverable"].items():
         print(f"  {account}: {', '.join(arns) if arns else '(nothing)'}")

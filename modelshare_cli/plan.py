@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import boto3
+
 from modelshare import wiring
-from modelshare.allowlist import Allowlist, StaticAllowlistSource
+from modelshare.allowlist import Allowlist
+from modelshare.consumer import InvitationOutcome
 from modelshare.dry_run import Plan
+from modelshare.owner import GroupOutcome
 from modelshare_cli.common import (
     OK,
     parse_file_or_exit,
@@ -81,16 +85,15 @@ def plan_command(args: argparse.Namespace) -> int:
     return OK
 
 
-def _converge(aws: Any, allowlist: Allowlist, plan: Plan | None) -> tuple[str, list[Any], list[Any]]:
+def _converge(aws: boto3.session.Session, allowlist: Allowlist,
+              plan: Plan | None) -> tuple[str, list[GroupOutcome], list[InvitationOutcome]]:
     """Reconcile both sides of the account with `allowlist` (with a plan: writes recorded only)."""
-    source = StaticAllowlistSource(allowlist)
-    owner = wiring.owner_service(aws, plan, allowlist_source=source)
-    consumer = wiring.consumer_service(aws, plan, allowlist_source=source)
+    services = wiring.account_services(aws, allowlist, plan)
     with quiet_domain():
-        return owner.account, owner.reconcile(), consumer.accept_allowed_invitations()
+        return services.account, services.owner.reconcile(), services.consumer.accept_allowed_invitations()
 
 
-def _print_outcomes(group_outcomes: list[Any], invitation_outcomes: list[Any]) -> None:
+def _print_outcomes(group_outcomes: list[GroupOutcome], invitation_outcomes: list[InvitationOutcome]) -> None:
     print()
     print("Groups:")
     if group_outcomes:

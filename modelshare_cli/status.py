@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from modelshare.allowlist import Allowlist, AllowlistError, StaticAllowlistSource
-from modelshare.aws import account_id
-from modelshare.aws.ram import RamShares
-from modelshare.aws.sagemaker import SageMakerRegistry
+import boto3
+
+from modelshare import wiring
+from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.consumer import ConsumerService
 from modelshare.owner import OwnerService
 from modelshare.ports import CREATED_FROM_POLICY, PENDING, PROMOTING_TO_STANDARD, STANDARD, InvitationClosed
@@ -62,17 +62,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def status_command(args: argparse.Namespace) -> int:
     aws = session(args)
     allowlist, code = _allowlist(aws, args)
-    account = account_id(aws)
-    registry = SageMakerRegistry(aws)
-    shares = RamShares(aws)
-    source = StaticAllowlistSource(allowlist)
-    owner = OwnerService(account=account, registry=registry, shares=shares, allowlist_source=source,
-                         sleep=lambda _seconds: None)
-    consumer = ConsumerService(account=account, shares=shares, allowlist_source=source)
+    services = wiring.account_services(aws, allowlist)
+    account = services.account
     with quiet_domain():
-        usage = shares.usage()
-        groups = _groups(owner, registry, shares, allowlist, usage)
-        invitations = _pending_invitations(consumer, shares, allowlist, now())
+        usage = services.ram.usage()
+        groups = _groups(services.owner, allowlist, usage)
+        invitations = _pending_invitations(services.consumer, allowlist, now())
     ram_usage = {**usage, "default_quotas": DEFAULT_QUOTAS}
     if args.json:
         print(json.dumps({"account": account, "region": aws.region_name, "groups": groups, "ram_usage": ram_usage,
@@ -82,7 +77,7 @@ def status_command(args: argparse.Namespace) -> int:
     return code
 
 
-def _allowlist(aws: Any, args: argparse.Namespace) -> tuple[Allowlist, int]:
+def _allowlist(aws: boto3.session.Session, args: argparse.Namespace) -> tuple[Allowlist, int]:
     """The stored allowlist, or (missing or invalid, said on stderr) the empty one and exit 1."""
     if allowlist_path(args) is not None:
         try:
@@ -103,8 +98,8 @@ def _allowlist(aws: Any, args: argparse.Namespace) -> tuple[Allowlist, int]:
         return EMPTY_ALLOWLIST, INVALID
 
 
-def _groups(owner: OwnerService, registry: SageMakerRegistry, shares: RamShares, allowlist: Allowlist,
-            usage: dict[str, Any]) -> list[dict]:
+def _groups(owner: OwnerService, allowlist: Allowlist, usage: dict[str, Any]) -> list[dict[str, Any]]:
+    registry, shares = owner.registry, owner.shares
     found = []
     for name, _arn in sorted(registry.groups()):
         state = owner.group_state(name, allowlist)
@@ -142,8 +137,8 @@ def _quota_hint(usage: dict[str, Any]) -> str:
     return "".join(f"; {hint}" for hint in hints)
 
 
-def _pending_invitations(consumer: ConsumerService, shares: RamShares, allowlist: Allowlist,
-                         at: datetime) -> list[dict]:
+def _pending_invitations(consumer: ConsumerService, allowlist: Allowlist, at: datetime) -> list[dict[str, Any]]:
+    shares = consumer.shares
     found = []
     for invitation in shares.invitations():
         if invitation.status != PENDING:
@@ -169,8 +164,8 @@ def _pending_invitations(consumer: ConsumerService, shares: RamShares, allowlist
     return found
 
 
-def _print(account: str, region: str | None, groups: list[dict], usage: dict[str, Any],
-           invitations: list[dict]) -> None:
+def _print(account: str, region: str | None, groups: list[dict[str, Any]], usage: dict[str, Any],
+           invitations: list[dict[str, Any]]) -> None:
     print(f"Account {account} in {region}")
     print()
     print("Groups:")
@@ -197,13 +192,13 @@ def _print(account: str, region: str | None, groups: list[dict], usage: dict[str
     if not invitations:
         print("  (none)")
         return
-    rows = []
+    invitation_rows = []
     for item in invitations:
         age = "?" if item["age_seconds"] is None else duration(timedelta(seconds=item["age_seconds"]))
         left = item["expires_in_seconds"]
         expiry = "?" if left is None else "expired" if left <= 0 else duration(timedelta(seconds=left))
         share = f"{item['share_name']} ({item['share_arn']})" if item["share_name"] else item["share_arn"]
         accept = "yes" if item["would_accept"] else f"no: {item['reason']}"
-        rows.append((item["sender"], share, age, expiry, accept))
-    for line in table(("SENDER", "SHARE", "AGE", "EXPIRES IN", "WOULD ACCEPT"), rows):
+        invitation_rows.append((item["sender"], share, age, expiry, accept))
+    for line in table(("SENDER", "SHARE", "AGE", "EXPIRES IN", "WOULD ACCEPT"), invitation_rows):
         print(line)

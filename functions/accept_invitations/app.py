@@ -3,23 +3,24 @@ the pending invitations the allowlist allows, and no other. This is the consumer
 reconcile."""
 
 from dataclasses import asdict
+from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
-from modelshare.aws import allowlist_location
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
+from modelshare.settings import Settings
 
-plan = wiring.dry_run_plan()
-services = wiring.PerEnvironment(
-    lambda account: wiring.consumer_service(boto3.session.Session(), plan, account=account))
+# Read at cold start (no AWS call): a missing or invalid setting fails the import, naming it.
+settings = Settings.from_environment()
+plan = wiring.dry_run_plan(settings)
+services = wiring.consumer_services(settings, plan)
 
 
 @eventbridge_handler(plan)
-def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
-    location = allowlist_location()
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict[str, Any]:
+    location = settings.allowlist
     triggers = events.each_valid(batch, lambda event: (
         events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path), event))
     ram = [event for trigger, event in triggers if trigger == "ram"]

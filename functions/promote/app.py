@@ -3,17 +3,19 @@ promote the shares RAM made from the groups' policies, so consumers can discover
 and invite again consumers whose invitation failed. A burst of events costs one run."""
 
 from dataclasses import asdict
+from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
+from modelshare.settings import Settings
 
-plan = wiring.dry_run_plan()
-services = wiring.PerEnvironment(
-    lambda account: wiring.owner_service(boto3.session.Session(), plan, account=account))
+# Read at cold start (no AWS call): a missing or invalid setting fails the import, naming it.
+settings = Settings.from_environment()
+plan = wiring.dry_run_plan(settings)
+services = wiring.owner_services(settings, plan)
 
 
 def _read(event: EventBridgeEvent) -> tuple[str, EventBridgeEvent]:
@@ -24,7 +26,7 @@ def _read(event: EventBridgeEvent) -> tuple[str, EventBridgeEvent]:
 
 
 @eventbridge_handler(plan)
-def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict[str, Any]:
     accepted = events.each_valid(batch, _read)
     # The group's ARN from the call's response (PutModelPackageGroupPolicy returns it) saves a describe.
     groups = {group: events.group_arn_from_cloudtrail(event, group) for group, event in accepted if group}

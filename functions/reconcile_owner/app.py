@@ -6,18 +6,18 @@ converges them from there in batches."""
 from dataclasses import asdict
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
-from modelshare.aws import allowlist_location
 from modelshare.convergence import SWEEP_PACKAGE
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
+from modelshare.settings import Settings
 
-plan = wiring.dry_run_plan()
-services = wiring.PerEnvironment(
-    lambda account: wiring.owner_service(boto3.session.Session(), plan, account=account))
+# Read at cold start (no AWS call): a missing or invalid setting fails the import, naming it.
+settings = Settings.from_environment()
+plan = wiring.dry_run_plan(settings)
+services = wiring.owner_services(settings, plan)
 
 
 def _read(event: EventBridgeEvent) -> tuple[str, Any]:
@@ -29,12 +29,12 @@ def _read(event: EventBridgeEvent) -> tuple[str, Any]:
     if event.source == events.SAGEMAKER_SOURCE:
         events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
         return "deleted", None
-    location = allowlist_location()
+    location = settings.allowlist
     return events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path), None
 
 
 @eventbridge_handler(plan)
-def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict:
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict[str, Any]:
     owner = services(context)
     triggers = events.each_valid(batch, _read)
     kinds = {kind for kind, _ in triggers}

@@ -40,6 +40,9 @@ def test_functions_hold_only_their_handler_and_the_layer_the_domain(build):
     # through aws-xray-sdk's dependencies).
     shipped = {p.name for p in layer.iterdir()}
     assert not shipped & {"boto3", "botocore", "s3transfer", "urllib3", "dateutil"}, sorted(shipped)
+    # The type checker and the boto3 service stubs are development dependencies only.
+    assert not [name for name in shipped if name.startswith(("mypy", "boto3_stubs", "botocore_stubs", "types_"))], \
+        sorted(shipped)
     native = [p.name for p in layer.rglob("*.so")]
     assert all("aarch64" in name for name in native), f"native code must be built for arm64: {native}"
 

@@ -27,8 +27,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from modelshare.allowlist import Allowlist, StaticAllowlistSource
+from modelshare.allowlist import Allowlist
 from modelshare.aws import account_id
+from modelshare.aws.allowlist_store import StaticAllowlistSource
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService

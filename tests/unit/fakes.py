@@ -17,6 +17,8 @@ from modelshare.ports import (
     PROMOTING_TO_STANDARD,
     STANDARD,
     Association,
+    AssociationKind,
+    AssociationStatus,
     GroupNotFound,
     Invitation,
     InvitationAlreadyAccepted,
@@ -156,7 +158,7 @@ class FakeShares:
     def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return {arn: tuple(self.principals.get(arn, [])) for arn in share_arns}
 
-    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
+    def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
         found: list[Association] = []
         for arn in self.shares:
             if kind == "RESOURCE":

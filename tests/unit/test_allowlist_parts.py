@@ -8,6 +8,7 @@ import pytest
 from modelshare.allowlist import AllowlistError
 from modelshare.allowlist_parts import TIER_LIMITS, AllowlistIncomplete, merge, part_name, revision_of, split
 from modelshare.aws.allowlist_store import SsmAllowlistPathSource, SsmAllowlistSource, allowlist_source
+from modelshare.settings import Settings
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, allowlist_doc
 
 PATH = "/modelshare/allowlist"
@@ -166,15 +167,10 @@ def test_parts_disagreeing_on_the_version_are_refused_even_with_odd_values():
     assert where == PATH and "disagree on $.version" in message
 
 
-def test_the_environment_names_one_parameter_or_one_path_never_both(monkeypatch):
+def test_the_settings_name_one_parameter_or_one_path_and_the_source_reads_that():
     session = boto3.session.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    monkeypatch.setenv("MODELSHARE_ALLOWLIST_PARAMETER", "")
-    monkeypatch.setenv("MODELSHARE_ALLOWLIST_PATH", PATH + "/")
-    source = allowlist_source(session)
+    in_path_mode = Settings.from_environment({"MODELSHARE_ALLOWLIST_PARAMETER": "", "MODELSHARE_ALLOWLIST_PATH": PATH + "/"})
+    source = allowlist_source(session, in_path_mode.allowlist)
     assert isinstance(source, SsmAllowlistPathSource) and source.path == PATH
-    monkeypatch.setenv("MODELSHARE_ALLOWLIST_PATH", "")
-    monkeypatch.setenv("MODELSHARE_ALLOWLIST_PARAMETER", PATH)
-    assert isinstance(allowlist_source(session), SsmAllowlistSource)
-    monkeypatch.setenv("MODELSHARE_ALLOWLIST_PATH", "/other")
-    with pytest.raises(RuntimeError, match="exactly one"):
-        allowlist_source(session)
+    one_parameter = Settings.from_environment({"MODELSHARE_ALLOWLIST_PATH": "", "MODELSHARE_ALLOWLIST_PARAMETER": PATH})
+    assert isinstance(allowlist_source(session, one_parameter.allowlist), SsmAllowlistSource)

@@ -49,3 +49,9 @@ def test_importing_a_handler_makes_no_aws_call_and_skips_the_tracer_when_tracing
 
 def test_the_tracer_is_there_when_tracing_is_on():
     assert probe(FUNCTIONS[0], POWERTOOLS_TRACE_DISABLED="false")["xray"] is True
+
+
+def test_a_handler_with_an_invalid_setting_fails_at_import_naming_it():
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        probe(FUNCTIONS[0], MODELSHARE_DRY_RUN="yes")
+    assert "SettingsError: MODELSHARE_DRY_RUN is 'yes': it must be 'true' or 'false'" in failed.value.stderr

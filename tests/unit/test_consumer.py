@@ -1,4 +1,5 @@
 from modelshare.consumer import ConsumerService
+from modelshare.outcomes import InvitationAction
 from modelshare.policy import group_name_of
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
 from tests.unit.fakes import (
@@ -50,7 +51,7 @@ def test_accepts_allowlisted_owner_and_groups_only():
     )
     outcomes = actions(service.accept_allowed_invitations())
     assert shares.accepted == ["ok", "odd-type"]
-    assert outcomes["ok"] == ("accepted", "")
+    assert outcomes["ok"] == (InvitationAction.ACCEPTED, "")
     assert "not an allowlisted owner" in outcomes["bad-sender"][1]
     assert "not allowlisted for account" in outcomes["bad-group"][1]
     assert "not a model package group" in outcomes["mixed"][1]
@@ -66,8 +67,8 @@ def test_already_accepted_and_closed_invitations_are_not_errors():
     shares.accepted.append("ok")
     shares.closed_invitations.add("late")
     outcomes = actions(service.accept_allowed_invitations())
-    assert outcomes["ok"][0] == "already-accepted"
-    assert outcomes["late"][0] == "closed"
+    assert outcomes["ok"][0] == InvitationAction.ALREADY_ACCEPTED
+    assert outcomes["late"][0] == InvitationAction.CLOSED
 
 
 def test_conflicting_rules_are_not_accepted_and_invalid_allowlist_accepts_nothing():
@@ -95,7 +96,7 @@ def test_the_allowlist_is_read_afresh_once_and_only_when_an_invitation_is_pendin
     assert source.fresh_loads == 0
     shares.pending += [invitation("a"), invitation("b")]
     shares.invitation_resources.update({"a": [group_resource("churn-a")], "b": [group_resource("churn-b")]})
-    assert {o.action for o in service.accept_allowed_invitations()} == {"accepted"}, "decided on the fresh copy"
+    assert {o.action for o in service.accept_allowed_invitations()} == {InvitationAction.ACCEPTED}, "decided on the fresh copy"
     assert source.fresh_loads == 1
 
 
@@ -104,5 +105,5 @@ def test_an_invitation_a_run_beside_this_one_accepted_first_is_already_accepted_
     # answer the second's ListPendingInvitationResources with AlreadyAccepted (the local AWS does).
     service, shares = consumer_with(invitation("raced"), resources={"raced": [group_resource("churn-xgb")]})
     shares.accepted_elsewhere.add("raced")
-    assert actions(service.accept_allowed_invitations()) == {"raced": ("already-accepted", "")}
+    assert actions(service.accept_allowed_invitations()) == {"raced": (InvitationAction.ALREADY_ACCEPTED, "")}
     assert shares.accepted == []

@@ -9,6 +9,7 @@ from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
 from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters, work_item
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
+from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.owner import THROTTLED_RETRY_DELAY_SECONDS, OwnerService
 from modelshare.ports import STANDARD, ApiThrottled, ResourceShare
 from tests.unit.fakes import (
@@ -66,7 +67,7 @@ def test_the_fanned_out_sweep_makes_exactly_the_writes_of_the_sweep_in_one_run()
     worked = {o.group: o.action for o in service(registry, shares, fanned, queue).reconcile_items(queue.items)}
     assert sorted(map(str, fanned.writes)) == sorted(map(str, one_run.writes)) and one_run.writes
     assert {**planned, **worked} == inline
-    assert planned["churn-done"] == "converged", "settled by the sweep itself, never handed out"
+    assert planned["churn-done"] == GroupAction.CONVERGED, "settled by the sweep itself, never handed out"
     assert {item["group"] for item in queue.items} == set(worked)
 
 
@@ -75,15 +76,15 @@ def test_status_and_the_sweep_read_the_same_decision():
     owner = service(registry, shares)
     allowlist = Allowlist.parse(allowlist_doc(RULE))
     states = {name: owner.group_state(name, allowlist) for name in sorted(registry.names)}
-    assert states["churn-done"].status == "discoverable" and states["churn-done"].consumers == (CONSUMER, OTHER)
+    assert states["churn-done"].status == GroupStatus.DISCOVERABLE and states["churn-done"].consumers == (CONSUMER, OTHER)
     assert states["churn-promoted"].reason == f"promoted RAM share; not yet invited: {OTHER}"
     assert states["churn-policy"].reason == "share is CREATED_FROM_POLICY: promotion pending"
-    assert states["churn-new"].status == "not-shared" and states["other"].status == "accessible-not-discoverable"
+    assert states["churn-new"].status == GroupStatus.NOT_SHARED and states["other"].status == GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE
     outcomes = {o.group: o.action for o in owner.reconcile()}
-    assert outcomes["churn-promoted"] == "consumers-changed" and outcomes["churn-new"] == "shared"
+    assert outcomes["churn-promoted"] == GroupAction.CONSUMERS_CHANGED and outcomes["churn-new"] == GroupAction.SHARED
     again = {name: owner.group_state(name, allowlist) for name in ("churn-promoted", "scratch")}
     assert again["churn-promoted"].consumers == (CONSUMER, OTHER)
-    assert again["scratch"].status == "not-shared"
+    assert again["scratch"].status == GroupStatus.NOT_SHARED
 
 
 def test_decide_needs_the_policy_unless_modelshare_s_share_is_promoted():
@@ -94,7 +95,7 @@ def test_decide_needs_the_policy_unless_modelshare_s_share_is_promoted():
     decision = Allowlist.parse(allowlist_doc(RULE)).decide(OWNER, "churn-x")
     assert not policy_matters(promoted)
     verdict = decide(promoted, decision)
-    assert [(w.kind, w.accounts) for w in verdict.writes] == [("add-consumers", (OTHER,))]
+    assert [(w.kind, w.accounts) for w in verdict.writes] == [(WriteKind.ADD_CONSUMERS, (OTHER,))]
     bare = GroupSnapshot("churn-x", arn)
     assert policy_matters(bare)
     try:
@@ -103,7 +104,7 @@ def test_decide_needs_the_policy_unless_modelshare_s_share_is_promoted():
         assert "needs its policy" in str(error)
     else:
         raise AssertionError("deciding without the policy it needs must fail loudly")
-    assert decide(copy.replace(bare, policy=None, policy_read=True), decision).outcome == "shared"
+    assert decide(copy.replace(bare, policy=None, policy_read=True), decision).outcome == GroupAction.SHARED
 
 
 def test_sweep_work_aws_keeps_throttling_goes_back_on_the_queue_whole_and_later():
@@ -134,12 +135,12 @@ def test_a_sweep_while_earlier_work_is_queued_hands_out_no_second_copy_of_quota_
     registry, shares = world()
     queue = FakeQueue(waiting=40)  # groups an earlier sweep handed out still wait for RAM's quota
     outcomes = {o.group: o.action for o in service(registry, shares, queue=queue).plan_sweep(queue)}
-    assert outcomes["churn-promoted"] == "deferred", "consumers to add: the invitation quota"
-    assert outcomes["churn-policy"] == "deferred", "a share to promote: the invitation quota"
+    assert outcomes["churn-promoted"] == GroupAction.DEFERRED, "consumers to add: the invitation quota"
+    assert outcomes["churn-policy"] == GroupAction.DEFERRED, "a share to promote: the invitation quota"
     handed_out = {item["group"] for item in queue.items}
     assert {"churn-new", "scratch", "other"} <= handed_out, "work the quota does not hold up goes on"
     assert not handed_out & {"churn-promoted", "churn-policy"}
-    assert outcomes["churn-done"] == "converged"
+    assert outcomes["churn-done"] == GroupAction.CONVERGED
 
 
 def test_a_work_item_naming_another_group_s_share_never_gets_that_share_promoted():
@@ -155,4 +156,4 @@ def test_a_work_item_naming_another_group_s_share_never_gets_that_share_promoted
                            (Holding(shares.shares[secret], (group_arn("churn-lgbm"),), ()),))
     outcomes = service(registry, shares, queue=FakeQueue()).reconcile_items([work_item(forged)])
     assert shares.promoted_shares == [] and registry.promotion_records == {}
-    assert [o.action for o in outcomes] != ["promoted"]
+    assert [o.action for o in outcomes] != [GroupAction.PROMOTED]

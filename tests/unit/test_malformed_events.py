@@ -271,17 +271,27 @@ class World:
 
 
 # -- the handlers, run as Lambda runs them ------------------------------------------------------
-def _load(function: str) -> ModuleType:
+_SETTINGS = ("MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_SWEEP_QUEUE_URL")
+
+
+def _load(function: str, location: dict[str, str]) -> ModuleType:
+    """The handler module as a cold start loads it: its settings are read from the environment then."""
     spec = importlib.util.spec_from_file_location(f"_fuzzed_{function}", ROOT / "functions" / function / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with mock.patch.dict(os.environ):
+        for name in _SETTINGS:
+            os.environ.pop(name, None)
+        os.environ.update(location)
+        spec.loader.exec_module(module)
     return module
 
 
 OWNER_FUNCTIONS = ("share_on_create", "promote", "reconcile_owner")
-FUNCTIONS = {name: _load(name) for name in (*OWNER_FUNCTIONS, "accept_invitations")}
 LOCATIONS = [{"MODELSHARE_ALLOWLIST_PARAMETER": PARAMETER}, {"MODELSHARE_ALLOWLIST_PATH": PARAMETER}]
+FUNCTION_MODULES = {(name, n): _load(name, location) for name in (*OWNER_FUNCTIONS, "accept_invitations")
+                    for n, location in enumerate(LOCATIONS)}
+FUNCTIONS = sorted({name for name, _ in FUNCTION_MODULES})
 
 
 class Context:
@@ -317,7 +327,7 @@ def invoke(function: str, event: Any, world: World, location: dict[str, str]) ->
     """The real handler on `event`, its services on `world`. Its logs go to a strict UTF-8
     stream, as a pipe's stdout is (Lambda's: UNVERIFIED): a line that cannot be written is lost
     there, and missing here. Metrics (EMF, printed) are read from stdout."""
-    module = FUNCTIONS[function]
+    module = FUNCTION_MODULES[function, LOCATIONS.index(location)]
     module.services = (lambda context: world.owner()) if function in OWNER_FUNCTIONS else (lambda context: world.consumer())
     account = OWNER if function in OWNER_FUNCTIONS else CONSUMER
     logs = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
@@ -326,10 +336,7 @@ def invoke(function: str, event: Any, world: World, location: dict[str, str]) ->
     assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(logs)
     try:
-        with mock.patch.dict(os.environ), contextlib.redirect_stdout(stdout):
-            for name in ("MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_SWEEP_QUEUE_URL"):
-                os.environ.pop(name, None)
-            os.environ.update(location)
+        with contextlib.redirect_stdout(stdout):
             result = module.lambda_handler(event, Context(function, account))
     finally:
         handler.setStream(previous)
@@ -355,7 +362,7 @@ def check(function: str, event: Any, world: World, location: dict[str, str]) -> 
 
 # Drawn by index: a strategy listing them would print the 100,000 brackets in its description.
 ALLOWLISTS = st.sampled_from(range(3 + len(BROKEN_ALLOWLISTS))).map(lambda i: ([ALLOWLIST] * 3 + BROKEN_ALLOWLISTS)[i])
-FUNCTION_NAMES = pytest.mark.parametrize("function", sorted(FUNCTIONS))
+FUNCTION_NAMES = pytest.mark.parametrize("function", FUNCTIONS)
 
 
 @FUNCTION_NAMES

@@ -2,6 +2,7 @@ import pytest
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, actions_for
+from modelshare.outcomes import GroupAction, GroupStatus
 from modelshare.owner import (
     PROMOTION_WAIT_SECONDS,
     QUOTA_RETRY_DELAY_SECONDS,
@@ -58,9 +59,9 @@ def with_policy(registry, shares, name="churn-xgb", access=("discover",)):
 
 def test_share_puts_one_statement_and_is_idempotent():
     service, registry, _, _ = make_owner()
-    assert service.share_group("churn-xgb").action == "shared"
+    assert service.share_group("churn-xgb").action == GroupAction.SHARED
     assert registry.policies["churn-xgb"] == {"Version": "2012-10-17", "Statement": [ours()]}
-    assert service.share_group("churn-xgb").action == "converged"
+    assert service.share_group("churn-xgb").action == GroupAction.CONVERGED
     assert len(registry.puts) == 1, "no write when the policy is already right"
 
 
@@ -76,13 +77,13 @@ def test_share_keeps_foreign_statements():
 def test_unmatched_conflicting_missing_groups_and_invalid_allowlist_write_nothing():
     service, registry, _, _ = make_owner(RULE, {**RULE, "groups": ["churn-xgb"], "access": ["register"]},
                                          groups=("churn-xgb", "fraud"))
-    assert service.share_group("fraud").action == "not-shared"
+    assert service.share_group("fraud").action == GroupAction.NOT_SHARED
     conflict = service.share_group("churn-xgb")
-    assert conflict.action == "conflict" and "different access" in conflict.reason
-    assert service.share_group("deleted-group").action == "not-shared", "no rule names it: decided without a call"
-    assert service.share_group("churn-deleted").action == "gone"
+    assert conflict.action == GroupAction.CONFLICT and "different access" in conflict.reason
+    assert service.share_group("deleted-group").action == GroupAction.NOT_SHARED, "no rule names it: decided without a call"
+    assert service.share_group("churn-deleted").action == GroupAction.GONE
     invalid = OwnerService(OWNER, registry, FakeShares(), FixedAllowlist('{"version": 1}'))
-    assert invalid.share_group("churn-xgb").action == "skipped"
+    assert invalid.share_group("churn-xgb").action == GroupAction.SKIPPED
     assert registry.puts == []
 
 
@@ -92,7 +93,7 @@ def test_a_late_creation_event_leaves_a_promoted_group_to_reconcile():
     shares.set_feature_set(share, STANDARD)
     shares.tag_as_managed(share)
     outcome = service.share_group("churn-xgb")
-    assert outcome.action == "already-promoted" and registry.puts == []
+    assert outcome.action == GroupAction.ALREADY_PROMOTED and registry.puts == []
 
 
 # -- promotion: the share first, one customer managed permission per action set -----------------
@@ -101,11 +102,11 @@ def test_a_share_ram_can_match_is_promoted_without_any_permission_of_ours():
     service, registry, shares, sleeps = make_owner()
     shares.managed_action_sets.append(DISCOVER_ACTIONS)  # an AWS managed permission holds them
     share = with_policy(registry, shares)
-    assert service.promote_group("churn-xgb").action == "promoted"
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     assert shares.promoted_shares == [share] and shares.promoted_permissions == []
     # Tagged once RAM let it (after the promotion finished, while the function waited).
     assert shares.shares[share].tagged_by_modelshare and sleeps == [PROMOTION_WAIT_SECONDS[0]]
-    assert service.promote_group("churn-xgb").action == "already-promoted"
+    assert service.promote_group("churn-xgb").action == GroupAction.ALREADY_PROMOTED
     assert shares.promoted_shares == [share], "promoting or promoted is success, not a second call"
 
 
@@ -117,7 +118,7 @@ def test_unmatched_shares_promote_one_permission_per_action_set():
     access = {"churn": ("discover",), "reg": ("discover", "register"), "all": ("discover", "register", "deploy")}
     for name in names:
         with_policy(registry, shares, name, access[name.split("-")[0]])
-        assert service.promote_group(name).action == "promoted"
+        assert service.promote_group(name).action == GroupAction.PROMOTED
     assert [n for _, n in shares.promoted_permissions] == [
         "modelshare-discover", "modelshare-discover-register", "modelshare-discover-register-deploy"]
     assert len(shares.promoted_shares) == len(names)
@@ -131,7 +132,7 @@ def test_a_retry_after_the_permission_was_promoted_finishes_the_share_only():
     shares.promote_permission(f"{share}/permission", "modelshare-discover")
     shares.promoted_permissions.clear()
     assert shares.permissions(share)[0].feature_set == CREATED_FROM_POLICY
-    assert service.promote_group("churn-xgb").action == "promoted"
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     assert shares.promoted_permissions == [] and shares.promoted_shares == [share]
 
 
@@ -147,7 +148,7 @@ def test_a_permission_promoted_meanwhile_by_another_run_is_reused():
         return found
 
     shares.customer_managed_permissions = another_run_promotes_it_right_after_our_look_up  # type: ignore[method-assign]
-    assert service.promote_group("churn-xgb").action == "promoted"
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     assert len(shares.promoted_permissions) == 1 and shares.promoted_shares == [share]
 
 
@@ -155,7 +156,7 @@ def test_promotion_waits_for_the_new_permission_then_asks_for_a_retry():
     service, registry, shares, sleeps = make_owner()
     with_policy(registry, shares)
     shares.permission_delay = 4
-    assert service.promote_group("churn-xgb").action == "promoted"
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     assert sleeps == [1, 2, PROMOTION_WAIT_SECONDS[0]], "two waits for the permission, one for the promotion before tagging"
     service2, registry2, shares2, sleeps2 = make_owner()
     with_policy(registry2, shares2)
@@ -171,7 +172,7 @@ def test_a_name_taken_for_other_actions_is_not_reused():
     other = with_policy(registry, shares, "other-group", access=("discover", "register"))
     shares.promote_permission(f"{other}/permission", "modelshare-discover")  # someone used our name
     shares.promoted_permissions.clear()
-    assert service.promote_group("churn-xgb").action == "promoted"
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     [(source, name)] = shares.promoted_permissions
     assert source == f"{share}/permission" and name == permission_name(DISCOVER_ACTIONS, digest=True)
     assert name.startswith("modelshare-") and name != "modelshare-discover"
@@ -190,11 +191,11 @@ def test_a_permission_quota_answered_with_a_refusal_is_taken_for_the_quota():
     shares.permission_quota = 100
     shares.refuse_permission_promotion = "OperationNotPermittedException: too many permissions"
     outcome = service.promote_group("churn-xgb")
-    assert outcome.action == "quota-reached" and "too many permissions" in outcome.reason
+    assert outcome.action == GroupAction.QUOTA_REACHED and "too many permissions" in outcome.reason
     # Below the quota, the same refusal is a refusal.
     for i in range(5):
         del shares.customer_permissions[f"someone-elses-{i}"]
-    assert service.promote_group("churn-xgb").action == "not-promotable"
+    assert service.promote_group("churn-xgb").action == GroupAction.NOT_PROMOTABLE
 
 
 def test_the_permission_quota_stops_only_groups_that_need_a_new_permission():
@@ -205,8 +206,8 @@ def test_the_permission_quota_stops_only_groups_that_need_a_new_permission():
     with_policy(registry, shares, "reg-a", access=("discover", "register"))
     with_policy(registry, shares, "churn-b")
     outcomes = {o.group: o for o in service.promote_pending_shares()}
-    assert outcomes["churn-a"].action == "promoted" and outcomes["churn-b"].action == "promoted"
-    assert outcomes["reg-a"].action == "quota-reached" and "customer managed permissions" in outcomes["reg-a"].reason
+    assert outcomes["churn-a"].action == GroupAction.PROMOTED and outcomes["churn-b"].action == GroupAction.PROMOTED
+    assert outcomes["reg-a"].action == GroupAction.QUOTA_REACHED and "customer managed permissions" in outcomes["reg-a"].reason
 
 
 def test_an_account_wide_quota_stops_the_run_after_one_try_and_the_sweep_s_workers_go_on_later():
@@ -217,8 +218,8 @@ def test_an_account_wide_quota_stops_the_run_after_one_try_and_the_sweep_s_worke
         with_policy(registry, shares, name)
     shares.share_quota_left = 1
     outcomes = [(o.group, o.action, o.reason) for o in service.promote_pending_shares()]
-    assert [(g, a) for g, a, _ in outcomes] == [("churn-a", "promoted"), ("churn-b", "quota-reached"),
-                                                ("churn-c", "quota-reached"), ("churn-d", "quota-reached")]
+    assert [(g, a) for g, a, _ in outcomes] == [("churn-a", GroupAction.PROMOTED), ("churn-b", GroupAction.QUOTA_REACHED),
+                                                ("churn-c", GroupAction.QUOTA_REACHED), ("churn-d", GroupAction.QUOTA_REACHED)]
     assert outcomes[2][2].startswith("not tried in this run")
     assert shares.promoted_shares == [f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/churn-a"]
     assert registry.policy_reads == ["churn-a", "churn-b"], "after the quota, the other groups cost no reads"
@@ -230,13 +231,14 @@ def test_an_account_wide_quota_stops_the_run_after_one_try_and_the_sweep_s_worke
     worker = OwnerService(OWNER, registry, shares, service.allowlist_source, sleep=lambda s: None,
                           work_queue=(later := FakeQueue()))
     registry.policy_reads.clear()
-    assert [o.action for o in worker.reconcile_items(queue.items)] == ["promoted", "quota-reached", "quota-reached"]
+    assert [o.action for o in worker.reconcile_items(queue.items)] == [
+        GroupAction.PROMOTED, GroupAction.QUOTA_REACHED, GroupAction.QUOTA_REACHED]
     assert registry.policy_reads == ["churn-b", "churn-c"], "once the quota stopped the worker, churn-d went back unread"
     # Refused once more: churn-c; not tried: churn-d. Both go back, paced a minute apart.
     assert [(i["group"], i["attempt"]) for i in later.items] == [("churn-c", 2), ("churn-d", 1)]
     assert later.paces == [QUOTA_RETRY_PACE_SECONDS] and QUOTA_RETRY_PACE_SECONDS > 0
     shares.share_quota_left = 5
-    assert [o.action for o in worker.reconcile_items(later.items)] == ["promoted", "promoted"]
+    assert [o.action for o in worker.reconcile_items(later.items)] == [GroupAction.PROMOTED, GroupAction.PROMOTED]
 
 
 def test_a_group_whose_invitation_ram_reports_failed_is_invited_again_by_the_sweep_s_workers_later():
@@ -253,7 +255,7 @@ def test_a_group_whose_invitation_ram_reports_failed_is_invited_again_by_the_swe
     assert shares.principal_changes == [] and registry.policy_reads == []
     assert [i["group"] for i in queue.items] == ["churn-xgb"] and queue.delays == [QUOTA_RETRY_DELAY_SECONDS]
     [outcome] = service.reconcile_items(queue.items)
-    assert outcome.action == "consumers-changed"
+    assert outcome.action == GroupAction.CONSUMERS_CHANGED
     assert shares.principal_changes == [("add", share, (CONSUMER,))]
 
 
@@ -261,11 +263,11 @@ def test_a_late_duplicate_wake_up_for_a_promoted_group_reads_only_its_shares():
     service, registry, shares, _ = make_owner()
     shares.managed_action_sets.append(DISCOVER_ACTIONS)
     share = with_policy(registry, shares)
-    assert [o.action for o in service.promote_pending_shares(share_arns=[share])] == ["promoted"]
+    assert [o.action for o in service.promote_pending_shares(share_arns=[share])] == [GroupAction.PROMOTED]
     reads_before = len(registry.policy_reads)
     # CloudTrail's PutModelPackageGroupPolicy event comes minutes later.
     [outcome] = service.promote_pending_shares(groups={"churn-xgb": group_arn("churn-xgb")}, share_arns=[])
-    assert outcome.action == "already-promoted" and len(registry.policy_reads) == reads_before
+    assert outcome.action == GroupAction.ALREADY_PROMOTED and len(registry.policy_reads) == reads_before
 
 
 @pytest.mark.parametrize(
@@ -281,7 +283,7 @@ def test_not_promotable_policies_are_left_alone(statement, reason):
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [statement]}
     shares.add_policy_share(group_arn("churn-xgb"))
     outcome = service.promote_group("churn-xgb")
-    assert outcome.action == "not-promotable" and reason in outcome.reason
+    assert outcome.action == GroupAction.NOT_PROMOTABLE and reason in outcome.reason
     assert shares.promoted_permissions == [] and shares.promoted_shares == []
 
 
@@ -290,7 +292,7 @@ def test_ram_refusal_is_reported_not_retried():
     with_policy(registry, shares)
     shares.refuse_promotion = "OperationNotPermittedException: no"
     outcome = service.promote_group("churn-xgb")
-    assert outcome.action == "not-promotable" and "RAM refused" in outcome.reason
+    assert outcome.action == GroupAction.NOT_PROMOTABLE and "RAM refused" in outcome.reason
 
 
 def test_promote_waits_with_bounded_backoff_for_the_share_then_asks_for_retry():
@@ -303,7 +305,7 @@ def test_promote_waits_with_bounded_backoff_for_the_share_then_asks_for_retry():
     shares.add_policy_share(group_arn("churn-xgb"))
     shares.appear_after_checks, shares.checks = 2, 0
     sleeps.clear()
-    assert service.promote_group("churn-xgb").action == "promoted"
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     assert sleeps[:2] == [1, 2]
 
 
@@ -313,7 +315,7 @@ def test_promote_pending_shares_covers_every_policy_share_of_this_account():
         with_policy(registry, shares, name)
     shares.add_policy_share(group_arn("x", account=OTHER), share_arn="arn:aws:ram:eu-west-1:1:resource-share/foreign")
     outcomes = service.promote_pending_shares()
-    assert sorted((o.group, o.action) for o in outcomes) == [("churn-a", "promoted"), ("churn-b", "promoted")]
+    assert sorted((o.group, o.action) for o in outcomes) == [("churn-a", GroupAction.PROMOTED), ("churn-b", GroupAction.PROMOTED)]
     assert service.promote_pending_shares() == [], "promoted shares are no longer created-from-policy"
 
 
@@ -327,7 +329,7 @@ def test_a_promoted_share_left_untagged_is_adopted_by_the_next_reconcile():
     shares.principals[share] = [CONSUMER]
     outcome, = service.reconcile()
     assert shares.shares[share].tagged_by_modelshare
-    assert outcome.action == "consumers-changed"
+    assert outcome.action == GroupAction.CONSUMERS_CHANGED
     assert shares.principal_changes == [("remove", share, (CONSUMER,)), ("add", share, (OTHER,))]
 
 
@@ -364,7 +366,7 @@ def test_a_share_a_person_made_with_two_groups_gets_no_principal_and_the_group_i
                                      feature_set=STANDARD, tagged=False)
     shares.resources[person].append(group_arn("fraud"))
     outcomes = {o.group: o.action for o in service.reconcile()}
-    assert outcomes == {"churn-xgb": "shared", "fraud": "not-shared"}
+    assert outcomes == {"churn-xgb": GroupAction.SHARED, "fraud": GroupAction.NOT_SHARED}
     assert shares.principal_changes == [], "nothing is added to the person's share"
     assert registry.policies["churn-xgb"]["Statement"] == [ours()]
 
@@ -377,7 +379,7 @@ def test_orphaned_shares_are_deleted_only_when_modelshare_manages_them():
                                      feature_set=STANDARD, tagged=False)
     for share in (mine, theirs):
         shares.past_resources[share], shares.resources[share] = shares.resources[share], []
-    assert [(o.group, o.action) for o in service.delete_orphaned_shares()] == [("gone", "share-deleted")]
+    assert [(o.group, o.action) for o in service.delete_orphaned_shares()] == [("gone", GroupAction.SHARE_DELETED)]
     assert shares.deleted_shares == [mine] and theirs in shares.shares
 
 
@@ -410,11 +412,11 @@ def test_permission_names_are_one_per_action_set_and_valid():
 def test_group_state():
     service, registry, shares, _ = make_owner(groups=("churn-xgb", "fraud"))
     allowlist = service.allowlist_source.load()
-    assert service.group_state("churn-xgb", allowlist).status == "not-shared"
+    assert service.group_state("churn-xgb", allowlist).status == GroupStatus.NOT_SHARED
     assert service.group_state("fraud", allowlist).reason == "no allowlist rule matches"
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
     state = service.group_state("churn-xgb", allowlist)
-    assert (state.status, state.reason) == ("accessible-not-discoverable", "RAM has not created the share yet")
+    assert (state.status, state.reason) == (GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, "RAM has not created the share yet")
     share = shares.add_policy_share(group_arn("churn-xgb"))
     assert service.group_state("churn-xgb", allowlist).reason == "share is CREATED_FROM_POLICY: promotion pending"
     registry.record_promoted_share(group_arn("churn-xgb"), share)
@@ -422,11 +424,11 @@ def test_group_state():
     shares.tag_as_managed(share)  # refused while promoting
     assert service.group_state("churn-xgb", allowlist).reason == "RAM is promoting the share"
     shares.set_feature_set(share, STANDARD)
-    assert service.group_state("churn-xgb", allowlist).status == "not-shared", "promoted, but no consumer left"
+    assert service.group_state("churn-xgb", allowlist).status == GroupStatus.NOT_SHARED, "promoted, but no consumer left"
     assert "not yet invited: 444455556666" in service.group_state("churn-xgb", allowlist).reason
     shares.principals[share] = [CONSUMER]
     state = service.group_state("churn-xgb", allowlist)
-    assert (state.status, state.consumers, state.other_shares) == ("discoverable", (CONSUMER,), ())
+    assert (state.status, state.consumers, state.other_shares) == (GroupStatus.DISCOVERABLE, (CONSUMER,), ())
     assert not shares.shares[share].tagged_by_modelshare, "reading the state writes nothing"
     assert service.group_state("gone", allowlist) is None
 

@@ -10,6 +10,7 @@ from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
+from modelshare.outcomes import GroupAction, InvitationAction
 from modelshare.owner import OwnerService
 from modelshare.ports import CREATED_FROM_POLICY, MODEL_PACKAGE_GROUP_TYPE, STANDARD, Invitation, SharedResource
 from tests.unit.fakes import (
@@ -50,20 +51,20 @@ def test_promoted_share_consumers_follow_the_allowlist_through_ram():
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
     share = promoted(shares)
     outcome, = service.reconcile()
-    assert outcome.action == "consumers-changed"
+    assert outcome.action == GroupAction.CONSUMERS_CHANGED
     # Access is taken away before more is given.
     assert shares.principal_changes == [("remove", share, (CONSUMER,)), ("add", share, (OTHER,))]
     assert registry.puts == [], "after promotion the policy is left alone; RAM owns the principals"
-    assert [o.action for o in service.reconcile()] == ["converged"]
+    assert [o.action for o in service.reconcile()] == [GroupAction.CONVERGED]
 
 
 def test_before_promotion_consumers_change_through_the_policy_and_unsharing_deletes_our_only_statement():
     service, registry, _ = owner_with({**RULE, "consumers": [OTHER]}, groups=("churn-xgb", "churn-lr"))
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
-    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": "shared", "churn-lr": "shared"}
+    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": GroupAction.SHARED, "churn-lr": GroupAction.SHARED}
     assert registry.policies["churn-xgb"]["Statement"] == [ours(OTHER)]
     service.allowlist_source = FixedAllowlist(allowlist_doc())
-    assert {o.action for o in service.reconcile()} == {"unshared"}
+    assert {o.action for o in service.reconcile()} == {GroupAction.UNSHARED}
     assert registry.deletes == ["churn-lr", "churn-xgb"] and registry.policies == {}
 
 
@@ -81,11 +82,11 @@ def test_reconcile_promotes_what_is_promotable_and_converged_groups_cost_no_writ
     service, registry, shares = owner_with(groups=("churn-xgb", "scratch"))
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
     shares.add_policy_share(group_arn("churn-xgb"))
-    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": "promoted", "scratch": "not-shared"}
+    assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": GroupAction.PROMOTED, "scratch": GroupAction.NOT_SHARED}
     shares.shares.clear()
     promoted(shares)
     puts, changes, promoted_before = len(registry.puts), len(shares.principal_changes), len(shares.promoted_shares)
-    assert {o.action for o in service.reconcile()} == {"converged", "not-shared"}
+    assert {o.action for o in service.reconcile()} == {GroupAction.CONVERGED, GroupAction.NOT_SHARED}
     assert (len(registry.puts), len(shares.principal_changes), len(shares.promoted_shares)) == (puts, changes, promoted_before)
 
 
@@ -94,7 +95,7 @@ def test_conflicting_rules_remove_consumers_from_promoted_share():
     share = promoted(shares)
     outcome, = service.reconcile()
     assert shares.principal_changes == [("remove", share, (CONSUMER,))]
-    assert (outcome.action, outcome.reason) == ("consumers-changed", f"removed {CONSUMER}")
+    assert (outcome.action, outcome.reason) == (GroupAction.CONSUMERS_CHANGED, f"removed {CONSUMER}")
 
 
 def test_orphaned_promoted_shares_of_deleted_groups_are_deleted_and_others_kept():
@@ -107,7 +108,7 @@ def test_orphaned_promoted_shares_of_deleted_groups_are_deleted_and_others_kept(
     shares.past_resources[other], shares.resources[other] = shares.resources[other], []
     outcomes = service.delete_orphaned_shares()
     assert shares.deleted_shares == [orphan]
-    assert [(o.group, o.action) for o in outcomes] == [("gone", "share-deleted")]
+    assert [(o.group, o.action) for o in outcomes] == [("gone", GroupAction.SHARE_DELETED)]
     assert alive in shares.shares and other in shares.shares
 
 
@@ -135,7 +136,7 @@ def test_dry_run_records_writes_instead_of_making_them():
 def test_stale_cache_never_grants_sharing():
     service, registry, _ = owner_with(source=StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc()))
     outcome = service.share_group("churn-xgb")
-    assert outcome.action == "not-shared" and registry.puts == []
+    assert outcome.action == GroupAction.NOT_SHARED and registry.puts == []
     assert service.allowlist_source.fresh_loads == 1
 
 
@@ -144,7 +145,7 @@ def test_stale_cache_never_accepts():
                         invitation_resources={"inv": [SharedResource(group_arn("churn-xgb"), MODEL_PACKAGE_GROUP_TYPE)]})
     consumer = ConsumerService(CONSUMER, shares, StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc()))
     outcome, = consumer.accept_allowed_invitations()
-    assert outcome.action == "left-pending" and "not an allowlisted owner" in outcome.reason
+    assert outcome.action == InvitationAction.LEFT_PENDING and "not an allowlisted owner" in outcome.reason
     assert shares.accepted == []
 
 
@@ -155,7 +156,7 @@ def test_promotion_decided_on_fresh_allowlist(feature_set):
     registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
     shares.add_policy_share(group_arn("churn-xgb"), feature_set=feature_set)
     outcome = service.promote_group("churn-xgb")
-    assert outcome.action == "not-promotable" and f"{CONSUMER} is not allowlisted" in outcome.reason
+    assert outcome.action == GroupAction.NOT_PROMOTABLE and f"{CONSUMER} is not allowlisted" in outcome.reason
 
 
 def test_a_ram_wake_up_reads_the_allowlist_fresh_once_for_all_groups():
@@ -164,7 +165,7 @@ def test_a_ram_wake_up_reads_the_allowlist_fresh_once_for_all_groups():
     for name in ("churn-a", "churn-b"):
         registry.policies[name] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER, name=name)]}
         shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}")
-    assert [o.action for o in service.promote_pending_shares()] == ["promoted", "promoted"]
+    assert [o.action for o in service.promote_pending_shares()] == [GroupAction.PROMOTED, GroupAction.PROMOTED]
     assert source.fresh_loads == 1
 
 
@@ -174,7 +175,7 @@ def test_accepting_several_invitations_confirms_on_one_fresh_read():
                         invitation_resources=resources)
     source = StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc(RULE))
     outcomes = ConsumerService(CONSUMER, shares, source).accept_allowed_invitations()
-    assert [o.action for o in outcomes] == ["accepted", "accepted"]
+    assert [o.action for o in outcomes] == [InvitationAction.ACCEPTED, InvitationAction.ACCEPTED]
     assert source.fresh_loads == 1
 
 
@@ -209,7 +210,7 @@ def test_a_converged_sweep_reads_in_bulk(groups):
         promoted(shares, name=name)
     service.registry, service.shares = Counting(registry), Counting(shares)
     outcomes = service.reconcile()
-    assert {o.action for o in outcomes} == {"converged", "not-shared"} and len(outcomes) == groups
+    assert {o.action for o in outcomes} == {GroupAction.CONVERGED, GroupAction.NOT_SHARED} and len(outcomes) == groups
     assert dict(service.registry.calls) == {"groups": 1, "get_policy": len(others)}
     assert dict(service.shares.calls) == {"owned_shares": 1, "associations": 2}
 

@@ -123,16 +123,6 @@ class Allowlist:
         return frozenset(r.owner for r in self.rules if consumer in r.consumers)
 
 
-class StaticAllowlistSource:
-    """An allowlist source holding one parsed document: a file under review, a snapshot."""
-
-    def __init__(self, allowlist: Allowlist) -> None:
-        self._allowlist = allowlist
-
-    def load(self, *, fresh: bool = False) -> Allowlist:
-        return self._allowlist
-
-
 def actions_for(access: Iterable[str]) -> tuple[str, ...]:
     levels = set(access) | set(DEFAULT_ACCESS)
     return tuple(action for level in ACCESS_ACTIONS if level in levels for action in ACCESS_ACTIONS[level])
@@ -218,7 +208,7 @@ def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> Shar
         for i, level in enumerate(access):
             if level not in ACCESS_ACTIONS:
                 problems.append((f"{path}.access[{i}]", f"must be one of {sorted(ACCESS_ACTIONS)}, not {json.dumps(level)}"))
-    if len(problems) > before:
+    if len(problems) > before or not isinstance(owner, str):  # no problem: the owner is an account ID
         return None
     return ShareRule(index, owner, tuple(groups), tuple(consumers), frozenset(access) | frozenset(DEFAULT_ACCESS))
 

@@ -117,8 +117,8 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
     missing = [part_name(n) for n in range(1, expected + 1) if n not in fragments]
     extra = [part_name(n) for n in sorted(fragments) if n > expected]
     if missing or extra:
-        described = "; ".join(filter(None, [missing and f"missing {', '.join(missing)}",
-                                            extra and f"unexpected {', '.join(extra)}"]))
+        described = "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
+                                            f"unexpected {', '.join(extra)}" if extra else ""]))
         raise AllowlistIncomplete([(path, f"revision {next(iter(revisions.values()))[:12]} has {expected} "
                                      f"parts: {described}; a write in progress or interrupted")])
     versions = {json.dumps(fragment["version"]) for fragment in fragments.values()}

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
+from modelshare.allowlist_loading import load_allowlist
 from modelshare.observability import count, logger
-from modelshare.owner import load_allowlist
+from modelshare.outcomes import InvitationAction
 from modelshare.policy import group_name_of
 from modelshare.ports import (
     ARNS_PER_CALL,
@@ -32,7 +33,7 @@ from modelshare.ports import (
 class InvitationOutcome:
     invitation_arn: str
     sender: str
-    action: str  # accepted | already-accepted | left-pending | closed
+    action: InvitationAction
     reason: str = ""
 
 
@@ -81,18 +82,18 @@ class ConsumerService:
             if refusal is not None:
                 logger.warning("Invitation left pending", extra={**context, "reason": refusal})
                 count("InvitationsLeftPending")
-                return InvitationOutcome(invitation.arn, invitation.sender, "left-pending", refusal)
+                return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.LEFT_PENDING, refusal)
             accepted_now = self.shares.accept(invitation.arn)
         except InvitationClosed as closed:
             logger.info("Invitation can no longer be accepted", extra={**context, "reason": str(closed)})
-            return InvitationOutcome(invitation.arn, invitation.sender, "closed", str(closed))
+            return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.CLOSED, str(closed))
         except InvitationAlreadyAccepted:  # by a run beside this one: what was wanted
-            return InvitationOutcome(invitation.arn, invitation.sender, "already-accepted")
+            return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.ALREADY_ACCEPTED)
         if not accepted_now:
-            return InvitationOutcome(invitation.arn, invitation.sender, "already-accepted")
+            return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.ALREADY_ACCEPTED)
         logger.info("Invitation accepted", extra=context)
         count("InvitationsAccepted")
-        return InvitationOutcome(invitation.arn, invitation.sender, "accepted")
+        return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.ACCEPTED)
 
     def refusal(self, invitation: Invitation, allowlist: Allowlist, resources: Sequence[SharedResource]) -> str | None:
         """Why the invitation, holding `resources`, must not be accepted, or None when the

@@ -18,6 +18,7 @@ from typing import Any
 
 from modelshare import policy as policies
 from modelshare.allowlist import ShareDecision
+from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, Association, ResourceShare
 
 
@@ -63,10 +64,10 @@ class ShareView:
 
 @dataclass(frozen=True)
 class Write:
-    """One change the group needs. kind: put-policy (policy) | delete-policy | promote (shares) |
+    """One change the group needs: put-policy (policy) | delete-policy | promote (shares) |
     remove-consumers / add-consumers (share, accounts) | tag-share (share)."""
 
-    kind: str
+    kind: WriteKind
     share: str = ""
     accounts: tuple[str, ...] = ()
     policy: dict[str, Any] | None = None
@@ -75,10 +76,10 @@ class Write:
 
 @dataclass(frozen=True)
 class GroupDecision:
-    status: str  # now: discoverable | accessible-not-discoverable | not-shared | conflict
+    status: GroupStatus  # now
     consumers: tuple[str, ...]  # now: RAM's principals once promoted, else the policy's accounts
     reason: str
-    outcome: str  # what a reconcile reports once `writes` are made
+    outcome: GroupAction  # what a reconcile reports once `writes` are made
     detail: str
     writes: tuple[Write, ...]
     other_shares: tuple[str, ...]  # shares holding the group that modelshare leaves alone
@@ -142,22 +143,23 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
     why_not = decision.conflict or ("" if decision.consumers else "no allowlist rule matches")
     others = tuple(h.share.arn for h in view.unmanaged)
     note = f"; also in {len(others)} share(s) modelshare leaves alone" if others else ""
-    adopt = tuple(Write("tag-share", share=arn) for arn in view.adopted)
+    adopt = tuple(Write(WriteKind.TAG_SHARE, share=arn) for arn in view.adopted)
     policy_accounts = _accounts(p for s in policies.statements(group.policy) for p in policies.principals_of(s))
 
-    def settled(status: str, consumers: tuple[str, ...], reason: str, writes: tuple[Write, ...] = ()) -> GroupDecision:
+    def settled(status: GroupStatus, consumers: tuple[str, ...], reason: str, writes: tuple[Write, ...] = ()) -> GroupDecision:
         if decision.shared:
-            outcome, detail = "converged", ""
+            outcome, detail = GroupAction.CONVERGED, ""
         else:
-            outcome, detail = ("conflict" if decision.conflict else "not-shared"), why_not
+            outcome, detail = (GroupAction.CONFLICT if decision.conflict else GroupAction.NOT_SHARED), why_not
         return GroupDecision(status, consumers, reason + note, outcome, detail, adopt + writes, others)
 
-    def changing(status: str, consumers: tuple[str, ...], reason: str, outcome: str, detail: str,
+    def changing(status: GroupStatus, consumers: tuple[str, ...], reason: str, outcome: GroupAction, detail: str,
                  writes: tuple[Write, ...]) -> GroupDecision:
         return GroupDecision(status, consumers, reason + note, outcome, detail, adopt + writes, others)
 
     if view.promoting:
-        return changing("accessible-not-discoverable", policy_accounts, "RAM is promoting the share", "promoting",
+        return changing(GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, policy_accounts, "RAM is promoting the share",
+                        GroupAction.PROMOTING,
                         "RAM is promoting the share; the next run continues", ())
     if view.promoted:
         # After promotion RAM owns the principals: change them there, and leave the resource
@@ -167,11 +169,11 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
         missing = sorted(set(desired) - set(consumers))
         pending = f"; not yet invited: {', '.join(missing)}" if missing else ""
         if decision.conflict:
-            status, reason = "conflict", decision.conflict
+            status, reason = GroupStatus.CONFLICT, decision.conflict
         elif consumers:
-            status, reason = "discoverable", "promoted RAM share" + pending
+            status, reason = GroupStatus.DISCOVERABLE, "promoted RAM share" + pending
         else:
-            status, reason = "not-shared", "promoted share has no consumers" + pending
+            status, reason = GroupStatus.NOT_SHARED, "promoted share has no consumers" + pending
         writes: list[Write] = []
         changes: list[str] = []
         for holding in view.promoted:
@@ -179,20 +181,20 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
             removed = tuple(sorted(current - set(desired)))
             added = tuple(sorted(set(desired) - current))
             if removed:
-                writes.append(Write("remove-consumers", share=holding.share.arn, accounts=removed))
+                writes.append(Write(WriteKind.REMOVE_CONSUMERS, share=holding.share.arn, accounts=removed))
                 changes.append(f"removed {', '.join(removed)}")
             if added:
-                writes.append(Write("add-consumers", share=holding.share.arn, accounts=added))
+                writes.append(Write(WriteKind.ADD_CONSUMERS, share=holding.share.arn, accounts=added))
                 changes.append(f"added {', '.join(added)}")
         if not writes:
             return settled(status, consumers, reason)
-        return changing(status, consumers, reason, "consumers-changed", "; ".join(changes), tuple(writes))
+        return changing(status, consumers, reason, GroupAction.CONSUMERS_CHANGED, "; ".join(changes), tuple(writes))
 
     # Not promoted: the resource policy says who has access.
     if decision.conflict:
-        status, reason = "conflict", decision.conflict
+        status, reason = GroupStatus.CONFLICT, decision.conflict
     elif not policies.statements(group.policy):
-        status, reason = "not-shared", ("no resource policy yet" if desired else "no allowlist rule matches")
+        status, reason = GroupStatus.NOT_SHARED, ("no resource policy yet" if desired else "no allowlist rule matches")
     else:
         assessment = policies.assess(group.policy, desired)
         if not assessment.promotable:
@@ -201,23 +203,23 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
             reason = "RAM has not created the share yet"
         else:
             reason = "share is CREATED_FROM_POLICY: promotion pending"
-        status = "accessible-not-discoverable"
+        status = GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE
     if not group.policy_read:
         raise ValueError(f"deciding about {group.name} needs its policy (policy_matters)")
     ours = policies.modelshare_statement(group.arn, desired, decision.actions) if desired else None
     wanted = policies.merge(group.policy, ours)
     if not policies.same_policy(group.policy, wanted):
-        write = Write("delete-policy") if wanted is None else Write("put-policy", policy=wanted)
+        write = Write(WriteKind.DELETE_POLICY) if wanted is None else Write(WriteKind.PUT_POLICY, policy=wanted)
         if ours is None:
-            return changing(status, policy_accounts, reason, "unshared", decision.conflict or "no allowlist rule matches",
-                            (write,))
-        return changing(status, policy_accounts, reason, "shared", ", ".join(desired), (write,))
+            return changing(status, policy_accounts, reason, GroupAction.UNSHARED,
+                            decision.conflict or "no allowlist rule matches", (write,))
+        return changing(status, policy_accounts, reason, GroupAction.SHARED, ", ".join(desired), (write,))
     if desired and view.from_policy:
         assessment = policies.assess(group.policy, desired)
         if not assessment.promotable:
-            return changing(status, policy_accounts, reason, "not-promotable", "; ".join(assessment.problems), ())
-        return changing(status, policy_accounts, reason, "promoted", "",
-                        (Write("promote", shares=tuple(h.share.arn for h in view.from_policy)),))
+            return changing(status, policy_accounts, reason, GroupAction.NOT_PROMOTABLE, "; ".join(assessment.problems), ())
+        return changing(status, policy_accounts, reason, GroupAction.PROMOTED, "",
+                        (Write(WriteKind.PROMOTE, shares=tuple(h.share.arn for h in view.from_policy)),))
     return settled(status, policy_accounts, reason)
 
 

@@ -15,6 +15,8 @@ from modelshare.observability import logger
 from modelshare.ports import (
     STANDARD,
     Association,
+    AssociationKind,
+    AssociationStatus,
     Invitation,
     ManagedPermission,
     ModelRegistry,
@@ -103,7 +105,7 @@ class DryRunShares:
         return [replace(s, feature_set=STANDARD) if s.arn in self._promoted else s
                 for s in self._inner.shares_by_arn(share_arns)]
 
-    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
+    def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
         return self._inner.associations(kind, status=status)
 
     def permission_actions(self, permission_arn: str) -> frozenset[str]:

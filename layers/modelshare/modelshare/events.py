@@ -36,10 +36,10 @@ class EventBridgeEvent:
     event data class: importing it imports every event source's class, about 150 ms of each
     cold start (`make bench` measures it)."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: object) -> None:
         if not isinstance(data, Mapping):
             raise UnsupportedEvent(f"an event must be a JSON object, not {type(data).__name__}")
-        self.raw = data
+        self.raw: Mapping[str, Any] = data
 
     def _text(self, key: str) -> str:
         value = self.raw.get(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -37,7 +37,9 @@ def traced[F: Callable[..., Any]](handler: F) -> F:
         return handler
     from aws_lambda_powertools import Tracer  # only when tracing is on
 
-    return Tracer().capture_lambda_handler(handler)
+    # Powertools types the decorated handler loosely (Callable[..., Any]); it wraps `handler`
+    # with functools.wraps, taking and returning what it does.
+    return cast("F", Tracer().capture_lambda_handler(handler))
 
 
 def count(name: str, value: int = 1) -> None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelshare import policy as policies
-from modelshare.allowlist import Allowlist, AllowlistError, ShareDecision, access_levels_for
-from modelshare.allowlist_parts import AllowlistIncomplete
+from modelshare.allowlist import Allowlist, ShareDecision, access_levels_for
+from modelshare.allowlist_loading import load_allowlist
 from modelshare.convergence import (
     GroupDecision,
     GroupSnapshot,
@@ -33,6 +33,7 @@ from modelshare.convergence import (
     work_item,
 )
 from modelshare.observability import count, logger
+from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.ports import (
     ARNS_PER_CALL,
     ATTACHABLE,
@@ -66,7 +67,8 @@ PROMOTION_WAIT_SECONDS: Sequence[float] = (6, 6)
 TIME_RESERVE_SECONDS = 20.0
 # Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
 # nothing either, but say why a group is not shared).
-QUIET_ACTIONS = frozenset({"converged", "gone", "promoting", "queued", "deferred"})
+QUIET_ACTIONS = frozenset({GroupAction.CONVERGED, GroupAction.GONE, GroupAction.PROMOTING, GroupAction.QUEUED,
+                           GroupAction.DEFERRED})
 # Groups waiting for RAM's invitation quota go (back) on the sweep's queue a minute later, one
 # message of a few dozen groups a minute after another (the quota lets some 20 through as
 # consumers accept, about a minute apart), so a backlog of thousands is tried at the pace room
@@ -77,12 +79,13 @@ QUOTA_RETRY_ATTEMPTS = 60
 # Sweep work that AWS throttled past botocore's retries comes back this much later.
 THROTTLED_RETRY_DELAY_SECONDS = 30
 PERMISSION_NAME_PREFIX = "modelshare-"
+_CONSUMER_WRITES = frozenset({WriteKind.ADD_CONSUMERS, WriteKind.REMOVE_CONSUMERS})
 
 
 @dataclass(frozen=True)
 class GroupOutcome:
     group: str
-    action: str
+    action: GroupAction
     reason: str = ""
 
 
@@ -91,7 +94,7 @@ class GroupState:
     """Where one group stands, for reports and `modelshare status`."""
 
     arn: str
-    status: str  # discoverable | accessible-not-discoverable | not-shared | conflict
+    status: GroupStatus
     consumers: tuple[str, ...]
     reason: str
     # Shares holding the group that modelshare does not manage (made or changed by people).
@@ -139,7 +142,7 @@ class OwnerService:
         with all of them named."""
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
-            return [GroupOutcome(name, "skipped", "allowlist invalid") for name in groups]
+            return [GroupOutcome(name, GroupAction.SKIPPED, "allowlist invalid") for name in groups]
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         for name, arn in groups.items():
@@ -157,7 +160,7 @@ class OwnerService:
             return _settled(group_name, decision, self._why_not(group_name, decision))
         group_arn = group_arn or self.registry.group_arn(group_name)
         if group_arn is None:
-            return GroupOutcome(group_name, "gone")
+            return GroupOutcome(group_name, GroupAction.GONE)
         current = self.registry.get_policy(group_name)
         # Shares are looked for only when the group has a policy: modelshare promotes only
         # shares RAM made from one (a person who deletes the policy of a promoted group gets a
@@ -168,9 +171,10 @@ class OwnerService:
             self._group_snapshot(group_name, group_arn, principals=False, recorded=False)
         view = view_of(group)
         if view.promoted or view.promoting:
-            return GroupOutcome(group_name, "already-promoted", "RAM holds its consumers; reconcile keeps them in step")
+            return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED,
+                                "RAM holds its consumers; reconcile keeps them in step")
         verdict = decide(replace(group, policy=current, policy_read=True), decision)
-        puts = tuple(w for w in verdict.writes if w.kind == "put-policy")
+        puts = tuple(w for w in verdict.writes if w.kind == WriteKind.PUT_POLICY)
         if not puts:
             return _settled(group_name, decision, "")
         return self._apply(group, decision, replace(verdict, writes=puts))
@@ -183,7 +187,7 @@ class OwnerService:
         self._begin_run()
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
-            return GroupOutcome(group_name, "skipped", "allowlist invalid")
+            return GroupOutcome(group_name, GroupAction.SKIPPED, "allowlist invalid")
         outcome = self._promote_group(group_name, allowlist)
         self._finish_tagging()
         return outcome
@@ -228,7 +232,7 @@ class OwnerService:
                     continue
                 allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
                 if allowlist is None:
-                    return [GroupOutcome(name, "skipped", "allowlist invalid")]
+                    return [GroupOutcome(name, GroupAction.SKIPPED, "allowlist invalid")]
                 outcomes.append(self._promote_group(name, allowlist, pending, waiting=waiting))
             except PromotionNotReady as error:  # finish the others first, then ask for a retry
                 not_ready.append(str(error))
@@ -277,20 +281,20 @@ class OwnerService:
         is nothing to promote (gone, or modelshare's share already promoted or promoting)."""
         group_arn = group_arn or self.registry.group_arn(group_name)
         if group_arn is None:
-            return GroupOutcome(group_name, "gone")
+            return GroupOutcome(group_name, GroupAction.GONE)
         if holdings is None:
             found = self.shares.shares_holding(group_arn)
             if not any(s.feature_set == CREATED_FROM_POLICY for s in found) and any(s.tagged_by_modelshare for s in found):
                 # modelshare's share of the group is promoted or promoting, and RAM holds nothing
                 # made from a policy: nothing to promote (the usual late duplicate of an event).
-                return GroupOutcome(group_name, "already-promoted")
+                return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
             group = self._snapshot_of(group_name, group_arn, found)
         else:
             group = self._with_recorded_share(GroupSnapshot(group_name, group_arn, holdings))
         view = view_of(group)
         self._adopt(view)
         if view.promoted or view.promoting:
-            return GroupOutcome(group_name, "already-promoted")
+            return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
         return group
 
     def _promote_group(self, group_name: str, allowlist: Allowlist, group: GroupSnapshot | None = None, *,
@@ -310,7 +314,7 @@ class OwnerService:
             return self._not_tried(group_name)
         current = self.registry.get_policy(group_name)
         if current is None:
-            return GroupOutcome(group_name, "no-policy")
+            return GroupOutcome(group_name, GroupAction.NO_POLICY)
         decision = allowlist.decide(self.account, group_name)
         assessment = policies.assess(current, decision.consumers if decision.shared else ())
         if not assessment.promotable:
@@ -318,18 +322,19 @@ class OwnerService:
         from_policy = [h.share for h in view_of(group).from_policy]
         if not from_policy:
             # A new policy: RAM makes its share asynchronously (docs/aws-behaviour.md, RAM-ASYNC).
-            made = self._with_backoff(lambda: [s for s in self.shares.shares_holding(group.arn)
+            group_arn = group.arn
+            made = self._with_backoff(lambda: [s for s in self.shares.shares_holding(group_arn)
                                                if s.feature_set == CREATED_FROM_POLICY] or None, wait_first=True)
             if made is None:
                 raise PromotionNotReady(
-                    f"RAM has not created the share for {group.arn} after {sum(self.share_wait):g} s; retry later")
-            group = self._snapshot_of(group_name, group.arn, [*(h.share for h in group.holdings), *made],
+                    f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
+            group = self._snapshot_of(group_name, group_arn, [*(h.share for h in group.holdings), *made],
                                       recorded=False)
             from_policy = [h.share for h in view_of(group).from_policy]
             if not from_policy:
                 return self._not_promotable(group_name, "RAM's share made from the policy holds other resources too")
         outcome = self._promote_shares(group_name, group.arn, from_policy)
-        if outcome.action == "quota-reached" and waiting is not None:
+        if outcome.action == GroupAction.QUOTA_REACHED and waiting is not None:
             waiting.append(group)
         return outcome
 
@@ -349,7 +354,7 @@ class OwnerService:
         """Promote each created-from-policy share of the group (none left: promoting or promoted
         already, success). A RAM refusal or quota is an answer; PromotionNotReady propagates."""
         if not shares:
-            return GroupOutcome(group_name, "already-promoted")
+            return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
         if self._quota_stop is not None:
             return self._not_tried(group_name)
         try:
@@ -361,7 +366,7 @@ class OwnerService:
             return self._quota_reached(group_name, quota)
         logger.info("Promotion started", extra={"group": group_name, "shares": [s.arn for s in shares]})
         count("SharesPromoted")
-        return GroupOutcome(group_name, "promoted")
+        return GroupOutcome(group_name, GroupAction.PROMOTED)
 
     def _promote(self, group_name: str, group_arn: str, share: ResourceShare) -> None:
         """Promote the share first: RAM matches any managed permission with exactly the policy's
@@ -486,7 +491,7 @@ class OwnerService:
         logger.warning("Group stays accessible but not discoverable",
                        extra={"group": group_name, "reason": reason})
         count("NotPromotable")
-        return GroupOutcome(group_name, "not-promotable", reason)
+        return GroupOutcome(group_name, GroupAction.NOT_PROMOTABLE, reason)
 
     def _quota_reached(self, group_name: str, quota: RamQuotaReached) -> GroupOutcome:
         if quota.account_wide:
@@ -494,12 +499,12 @@ class OwnerService:
         logger.warning("RAM quota reached: the group waits for a later run (the sweep's workers, a minute later)",
                        extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
         count("RamQuotaReached")
-        return GroupOutcome(group_name, "quota-reached", str(quota))
+        return GroupOutcome(group_name, GroupAction.QUOTA_REACHED, str(quota))
 
     def _not_tried(self, group_name: str) -> GroupOutcome:
         """An account-wide quota stopped this run earlier: the group waits, unlogged (the quota
         was logged and counted once)."""
-        return GroupOutcome(group_name, "quota-reached", f"not tried in this run: {self._quota_stop}")
+        return GroupOutcome(group_name, GroupAction.QUOTA_REACHED, f"not tried in this run: {self._quota_stop}")
 
     def _begin_run(self) -> None:
         self._quota_stop = None
@@ -573,7 +578,7 @@ class OwnerService:
                 outcomes.append(self._reconcile_group(GroupSnapshot(name, arn, index.holdings(arn)), allowlist))
             except Exception as error:
                 failures.append(self._failed(name, error))
-                outcomes.append(GroupOutcome(name, "failed", str(error)))
+                outcomes.append(GroupOutcome(name, GroupAction.FAILED, str(error)))
         outcomes.extend(self._delete_orphaned(index))
         self._finish_tagging()
         notable = [f"{o.group}: {o.action}" for o in outcomes if o.action not in QUIET_ACTIONS]
@@ -611,16 +616,16 @@ class OwnerService:
                 decide(group, allowlist.decide(self.account, name))
             if verdict is None or verdict.writes:
                 if busy and self._waits_for_quota(group, allowlist):
-                    outcomes.append(GroupOutcome(name, "deferred", "the sweep's earlier work is still queued"))
+                    outcomes.append(GroupOutcome(name, GroupAction.DEFERRED, "the sweep's earlier work is still queued"))
                     continue
                 items.append(work_item(group))
-                outcomes.append(GroupOutcome(name, "queued"))
+                outcomes.append(GroupOutcome(name, GroupAction.QUEUED))
             else:
                 outcomes.append(GroupOutcome(name, verdict.outcome, verdict.detail))
         outcomes.extend(self._delete_orphaned(index))
         queue.send(items)
         logger.info("Sweep planned", extra={"groups": len(outcomes), "handed_out": len(items),
-                                            "deferred": sum(1 for o in outcomes if o.action == "deferred")})
+                                            "deferred": sum(1 for o in outcomes if o.action == GroupAction.DEFERRED)})
         return outcomes
 
     def reconcile_items(self, items: Sequence[Any]) -> list[GroupOutcome]:
@@ -664,7 +669,7 @@ class OwnerService:
                 failures.append(self._failed(group.name, error))
                 continue
             outcomes.append(outcome)
-            if outcome.action == "quota-reached" and attempt < QUOTA_RETRY_ATTEMPTS:
+            if outcome.action == GroupAction.QUOTA_REACHED and attempt < QUOTA_RETRY_ATTEMPTS:
                 waiting.append(work_item(group, attempt + 1))
         self._finish_tagging()
         if waiting and self.work_queue is not None:
@@ -717,7 +722,7 @@ class OwnerService:
             return False
         if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings):
             return True
-        return not policy_matters(group) and any(w.kind == "add-consumers" for w in decide(group, decision).writes)
+        return not policy_matters(group) and any(w.kind == WriteKind.ADD_CONSUMERS for w in decide(group, decision).writes)
 
     def _with_current_principals(self, work: list[tuple[GroupSnapshot, int]],
                                  allowlist: Allowlist) -> list[tuple[GroupSnapshot, int]]:
@@ -727,7 +732,7 @@ class OwnerService:
             if policy_matters(group):
                 return False
             verdict = decide(group, allowlist.decide(self.account, group.name))
-            return any(w.kind.endswith("-consumers") for w in verdict.writes)
+            return any(w.kind in _CONSUMER_WRITES for w in verdict.writes)
 
         stale = [g for g, _ in work if changes_consumers(g)]
         current = {g.name: g for g in self._with_principals(stale)} if stale else {}
@@ -749,40 +754,40 @@ class OwnerService:
                         extra={"group": name, "shares": list(verdict.other_shares)})
         try:
             for write in verdict.writes:
-                if write.kind == "tag-share":
+                if write.kind == WriteKind.TAG_SHARE:
                     self._adopt(ShareView((), (), (), (write.share,)))
-                elif write.kind == "put-policy" and write.policy is not None:
+                elif write.kind == WriteKind.PUT_POLICY and write.policy is not None:
                     self.registry.put_policy(name, write.policy)
-                elif write.kind == "delete-policy":
+                elif write.kind == WriteKind.DELETE_POLICY:
                     self.registry.delete_policy(name)
-                elif write.kind == "remove-consumers":
+                elif write.kind == WriteKind.REMOVE_CONSUMERS:
                     self.shares.disassociate_principals(write.share, list(write.accounts))
-                elif write.kind == "add-consumers":
+                elif write.kind == WriteKind.ADD_CONSUMERS:
                     if self._quota_stop is not None:
                         return self._not_tried(name)
                     try:
                         self.shares.associate_principals(write.share, list(write.accounts))
                     except RamQuotaReached as quota:
                         return self._quota_reached(name, quota)
-                elif write.kind == "promote":
+                elif write.kind == WriteKind.PROMOTE:
                     shares = [h.share for h in group.holdings if h.share.arn in write.shares]
                     try:
                         return self._promote_shares(name, group.arn, shares)
                     except PromotionNotReady as error:
-                        return GroupOutcome(name, "promotion-pending", str(error))
+                        return GroupOutcome(name, GroupAction.PROMOTION_PENDING, str(error))
         except GroupNotFound:
-            return GroupOutcome(name, "gone")
+            return GroupOutcome(name, GroupAction.GONE)
         outcome = GroupOutcome(name, verdict.outcome, verdict.detail)
-        if outcome.action == "shared":
+        if outcome.action == GroupAction.SHARED:
             logger.info("Shared group", extra={"group": name, "consumers": list(decision.consumers)})
             count("GroupsShared")
-        elif outcome.action == "unshared":
+        elif outcome.action == GroupAction.UNSHARED:
             logger.info("Removed modelshare's statement", extra={"group": name, "reason": outcome.reason})
             count("GroupsUnshared")
-        elif outcome.action == "consumers-changed":
+        elif outcome.action == GroupAction.CONSUMERS_CHANGED:
             logger.info("Changed consumers of promoted share", extra={"group": name, "changes": outcome.reason})
             count("ShareConsumersChanged")
-        elif outcome.action == "not-promotable":
+        elif outcome.action == GroupAction.NOT_PROMOTABLE:
             return self._not_promotable(name, outcome.reason)
         return outcome
 
@@ -804,7 +809,7 @@ class OwnerService:
             self.shares.delete_share(arn)
             logger.info("Deleted share of deleted group", extra={"share": arn, "groups": groups})
             count("SharesDeleted")
-            outcomes.append(GroupOutcome(", ".join(groups), "share-deleted", arn))
+            outcomes.append(GroupOutcome(", ".join(groups), GroupAction.SHARE_DELETED, arn))
         return outcomes
 
     @staticmethod
@@ -826,26 +831,8 @@ class OwnerService:
 def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:
     """Nothing to change: the group is shared as wanted, or (why_not) not shared at all."""
     if decision.shared:
-        return GroupOutcome(group_name, "converged")
-    return GroupOutcome(group_name, "conflict" if decision.conflict else "not-shared", why_not)
-
-
-def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist | None:
-    """The allowlist, or None (logged, counted) when it is invalid, missing or (path mode) half
-    written: fail closed. A half-written document is counted apart (AllowlistIncomplete): every
-    write over several parts looks so until its last call, so only its persisting is alarmed."""
-    try:
-        return source.load(fresh=fresh)
-    except AllowlistIncomplete as error:
-        logger.warning("Allowlist incomplete (a write in progress or interrupted): nothing is shared or accepted",
-                       extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
-        count("AllowlistIncomplete")
-        return None
-    except AllowlistError as error:
-        logger.error("Allowlist invalid: nothing is shared or accepted",
-                     extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
-        count("AllowlistInvalid")
-        return None
+        return GroupOutcome(group_name, GroupAction.CONVERGED)
+    return GroupOutcome(group_name, GroupAction.CONFLICT if decision.conflict else GroupAction.NOT_SHARED, why_not)
 
 
 def permission_name(actions: Iterable[str], *, digest: bool = False) -> str:
@@ -856,5 +843,5 @@ def permission_name(actions: Iterable[str], *, digest: bool = False) -> str:
     levels = None if digest else access_levels_for(actions)
     if levels is not None:
         return PERMISSION_NAME_PREFIX + "-".join(levels)
-    digest = hashlib.sha256(",".join(sorted({a.lower() for a in actions})).encode()).hexdigest()[:16]
-    return f"{PERMISSION_NAME_PREFIX}{digest}"
+    actions_digest = hashlib.sha256(",".join(sorted({a.lower() for a in actions})).encode()).hexdigest()[:16]
+    return f"{PERMISSION_NAME_PREFIX}{actions_digest}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from modelshare.allowlist import Allowlist
 
@@ -20,8 +20,13 @@ STANDARD = "STANDARD"
 PENDING = "PENDING"
 ATTACHABLE = "ATTACHABLE"  # PermissionStatus
 FAILED = "FAILED"  # ResourceShareAssociationStatus
+# A share's associations: its resources or its principals (RAM's associationType), and the
+# statuses RAM gives them (ResourceShareAssociationStatus).
+type AssociationKind = Literal["RESOURCE", "PRINCIPAL"]
+type AssociationStatus = Literal["ASSOCIATED", "ASSOCIATING", "DISASSOCIATED", "DISASSOCIATING", "FAILED", "RESTORING",
+                                 "SUSPENDED", "SUSPENDING"]
 # Associations that give access, or are on their way to (an invitation is pending).
-LIVE_ASSOCIATIONS = frozenset({"ASSOCIATED", "ASSOCIATING"})
+LIVE_ASSOCIATIONS: frozenset[str] = frozenset({"ASSOCIATED", "ASSOCIATING"})
 # The RAM resource type of a model package group as RAM is expected to report it. UNVERIFIED
 # (docs/aws-behaviour.md, RAM-TYPE): compared case-insensitively, and only a hint; a shared
 # resource is judged by its ARN.
@@ -186,7 +191,7 @@ class ResourceShares(Protocol):
         """The principals of each share that have or are being offered access, in as few calls
         as RAM allows."""
         ...
-    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
+    def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
         """Every RESOURCE or PRINCIPAL association of this account's shares (with `status`: in
         that status only), in one paged pass."""
         ...

@@ -1,34 +1,36 @@
-"""Builds the domain services from boto3 adapters: the composition root every function uses."""
+"""Builds the domain services from the adapters: the composition root. The functions, the
+admin commands and the local AWS's reports get their services here and nowhere else."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import boto3
 
+from modelshare.allowlist import Allowlist
 from modelshare.aws import account_id
-from modelshare.aws.allowlist_store import allowlist_source as allowlist_in_environment
+from modelshare.aws.allowlist_store import StaticAllowlistSource, allowlist_source
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.aws.work_queue import SqsWorkQueue
 from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import OwnerService
-from modelshare.ports import AllowlistSource
-
-DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
-SWEEP_QUEUE_ENV = "MODELSHARE_SWEEP_QUEUE_URL"
+from modelshare.ports import ModelRegistry, ResourceShares
+from modelshare.settings import Settings
 
 
-def dry_run_plan() -> Plan | None:
+def dry_run_plan(settings: Settings) -> Plan | None:
     """A plan to hold back every write when the stack runs in dry-run mode, else None."""
-    return Plan() if os.environ.get(DRY_RUN_ENV, "false").strip().lower() == "true" else None
+    return Plan() if settings.dry_run else None
 
 
 class InvocationContext(Protocol):
-    invoked_function_arn: str
+    # Read-only, as Lambda's context (and Powertools' LambdaContext) has it.
+    @property
+    def invoked_function_arn(self) -> str: ...
 
     def get_remaining_time_in_millis(self) -> int: ...
 
@@ -40,7 +42,7 @@ class PerEnvironment[T: (OwnerService, ConsumerService)]:
     timeout would cut it off."""
 
     def __init__(self, build: Callable[[str], T]) -> None:
-        self._build = build
+        self._build: Callable[[str], T] = build
         self._built: T | None = None
 
     def __call__(self, context: InvocationContext) -> T:
@@ -51,27 +53,71 @@ class PerEnvironment[T: (OwnerService, ConsumerService)]:
         return self._built
 
 
-def owner_service(session: boto3.session.Session, plan: Plan | None = None, *, account: str | None = None,
-                  allowlist_source: AllowlistSource | None = None) -> OwnerService:
-    """With a `plan`, every write is recorded there instead of made (dry run). The allowlist
-    comes from where the environment says (one parameter, or the parts under a path) unless `allowlist_source` is given. Without
-    `account`, STS says which it is."""
-    registry = SageMakerRegistry(session)
-    shares = RamShares(session)
+# -- the functions ------------------------------------------------------------------------------
+def owner_services(settings: Settings, plan: Plan | None) -> PerEnvironment[OwnerService]:
+    """An owner-side function's services, built on its first invocation."""
+    return PerEnvironment(lambda account: owner_service(boto3.session.Session(), settings, plan, account=account))
+
+
+def consumer_services(settings: Settings, plan: Plan | None) -> PerEnvironment[ConsumerService]:
+    """The consumer-side function's services, built on its first invocation."""
+    return PerEnvironment(lambda account: consumer_service(boto3.session.Session(), settings, plan, account=account))
+
+
+def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan | None = None, *,
+                  account: str | None = None) -> OwnerService:
+    """With a `plan`, every write is recorded there instead of made (dry run). The allowlist is
+    where the settings say; without `account`, STS says which it is."""
     return OwnerService(
         account=account or account_id(session),
-        registry=registry if plan is None else DryRunRegistry(registry, plan),
-        shares=shares if plan is None else DryRunShares(shares, plan),
-        allowlist_source=allowlist_source or allowlist_in_environment(session),
-        work_queue=SqsWorkQueue(session, queue_url) if (queue_url := os.environ.get(SWEEP_QUEUE_ENV)) else None,
+        registry=_registry(session, plan),
+        shares=_shares(RamShares(session), plan),
+        allowlist_source=allowlist_source(session, settings.allowlist),
+        work_queue=SqsWorkQueue(session, settings.sweep_queue_url) if settings.sweep_queue_url else None,
     )
 
 
-def consumer_service(session: boto3.session.Session, plan: Plan | None = None, *, account: str | None = None,
-                     allowlist_source: AllowlistSource | None = None) -> ConsumerService:
-    shares = RamShares(session)
+def consumer_service(session: boto3.session.Session, settings: Settings, plan: Plan | None = None, *,
+                     account: str | None = None) -> ConsumerService:
     return ConsumerService(
         account=account or account_id(session),
-        shares=shares if plan is None else DryRunShares(shares, plan),
-        allowlist_source=allowlist_source or allowlist_in_environment(session),
+        shares=_shares(RamShares(session), plan),
+        allowlist_source=allowlist_source(session, settings.allowlist),
     )
+
+
+# -- an allowlist in hand: the admin commands, the local AWS's reports --------------------------
+@dataclass(frozen=True)
+class AccountServices:
+    """Both sides of one account, deciding with one allowlist document given (no work queue: a
+    sweep converges every group in its run)."""
+
+    owner: OwnerService
+    consumer: ConsumerService
+    # The RAM adapter itself, unwrapped even in a dry run: for reads beyond the port (quota usage).
+    ram: RamShares
+
+    @property
+    def account(self) -> str:
+        return self.owner.account
+
+
+def account_services(session: boto3.session.Session, allowlist: Allowlist, plan: Plan | None = None, *,
+                     account: str | None = None) -> AccountServices:
+    """With a `plan`, every write is recorded there instead of made (dry run). Without
+    `account`, STS says which it is."""
+    ram = RamShares(session)
+    shares = _shares(ram, plan)
+    source = StaticAllowlistSource(allowlist)
+    account = account or account_id(session)
+    return AccountServices(owner=OwnerService(account, _registry(session, plan), shares, source),
+                           consumer=ConsumerService(account, shares, source), ram=ram)
+
+
+def _registry(session: boto3.session.Session, plan: Plan | None) -> ModelRegistry:
+    registry = SageMakerRegistry(session)
+    return registry if plan is None else DryRunRegistry(registry, plan)
+
+
+def _shares(ram: RamShares, plan: Plan | None) -> ResourceShares:
+    return ram if plan is None else DryRunShares(ram, plan)

@@ -1,16 +1,26 @@
-"""boto3 adapters for the domain ports, and the wiring that builds the services from them."""
+"""boto3 adapters for the domain ports, and the client they all use."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
 from modelshare.ports import ApiThrottled
+
+if TYPE_CHECKING:  # the service stubs are development dependencies, never in the layer
+    from botocore.awsrequest import AWSResponse
+    from botocore.model import OperationModel
+    from mypy_boto3_ram import RAMClient
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
+
+# The services modelshare calls. STS (one call: which account is this) has no stubs installed,
+# so its client stays untyped.
+type Service = Literal["ram", "sagemaker", "sqs", "ssm", "sts"]
 
 # botocore's adaptive retry mode: standard's backoff with jitter on throttling and 5xx, plus a
 # client-side rate limiter that slows the client down while AWS throttles it.
@@ -20,40 +30,29 @@ CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, user_age
 _THROTTLED = ThrottledRetryableChecker()
 
 
-def client(session: boto3.session.Session, service: str) -> Any:
+@overload
+def client(session: boto3.session.Session, service: Literal["ram"]) -> RAMClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["sagemaker"]) -> SageMakerClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["ssm"]) -> SSMClient: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["sts"]) -> Any: ...
+def client(session: boto3.session.Session, service: Service) -> Any:
     """A client of `service` with modelshare's retry configuration. A call AWS still throttles
     once botocore's retries are spent raises `ApiThrottled`, so the domain can back off."""
-    made = session.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+    made = session.client(service, config=CLIENT_CONFIG)
     made.meta.events.register(f"after-call.{made.meta.service_model.service_id.hyphenize()}", _raise_throttled)
     return made
 
 
-def _raise_throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+def _raise_throttled(http_response: AWSResponse, parsed: dict[str, Any], model: OperationModel, **_: Any) -> None:
     if http_response.status_code >= 400 and _THROTTLED.is_retryable(
             RetryContext(attempt_number=1, operation_model=model, parsed_response=parsed, http_response=http_response)):
         error = parsed["Error"]
         raise ApiThrottled(f"{model.name}: {error.get('Code')} after retries: {error.get('Message', '')}")
-
-
-ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
-ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
-
-
-@dataclass(frozen=True)
-class AllowlistLocation:
-    """Where the allowlist is: one parameter, or (path mode) the parts under a path."""
-
-    parameter: str = ""
-    path: str = ""
-
-
-def allowlist_location() -> AllowlistLocation:
-    """Exactly one of MODELSHARE_ALLOWLIST_PARAMETER and MODELSHARE_ALLOWLIST_PATH names it."""
-    parameter = os.environ.get(ALLOWLIST_PARAMETER_ENV, "")
-    path = os.environ.get(ALLOWLIST_PATH_ENV, "").rstrip("/")
-    if bool(parameter) == bool(path):
-        raise RuntimeError(f"set exactly one of {ALLOWLIST_PARAMETER_ENV} and {ALLOWLIST_PATH_ENV}")
-    return AllowlistLocation(parameter, path)
 
 
 def account_id(session: boto3.session.Session) -> str:

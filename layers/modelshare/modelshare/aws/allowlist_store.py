@@ -1,5 +1,6 @@
-"""The allowlist document in SSM Parameter Store, read through Powertools parameters: one
-parameter, or (path mode) the parts under one path.
+"""The allowlist sources (the AllowlistSource port): the document in SSM Parameter Store, read
+through Powertools parameters (one parameter, or in path mode the parts under one path), or a
+document already in hand.
 
 Powertools caches the value per execution environment for POWERTOOLS_PARAMETERS_MAX_AGE seconds
 (default 5 minutes), so a warm function costs no SSM call per event.
@@ -14,8 +15,9 @@ from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_parts import merge
-from modelshare.aws import allowlist_location, client
+from modelshare.aws import client
 from modelshare.ports import AllowlistSource, AllowlistUnavailable
+from modelshare.settings import AllowlistLocation
 
 # GetParametersByPath returns at most 10 parameters a page (docs/aws-behaviour.md, SSM-BY-PATH):
 # up to 9 parts cost one call (10 may cost a second, empty page).
@@ -59,10 +61,18 @@ class SsmAllowlistPathSource:
         return merge(values, self.path).allowlist
 
 
-def allowlist_source(session: boto3.session.Session) -> AllowlistSource:
-    """The source the environment names: the parts under MODELSHARE_ALLOWLIST_PATH, else the
-    parameter MODELSHARE_ALLOWLIST_PARAMETER."""
-    location = allowlist_location()
+class StaticAllowlistSource:
+    """An allowlist source holding one parsed document: a file under review, a snapshot."""
+
+    def __init__(self, allowlist: Allowlist) -> None:
+        self._allowlist = allowlist
+
+    def load(self, *, fresh: bool = False) -> Allowlist:
+        return self._allowlist
+
+
+def allowlist_source(session: boto3.session.Session, location: AllowlistLocation) -> AllowlistSource:
+    """The source the settings name: the parts under the path in path mode, else the one parameter."""
     if location.path:
         return SsmAllowlistPathSource(session, location.path)
     return SsmAllowlistSource(session, location.parameter)

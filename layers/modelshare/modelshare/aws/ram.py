@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from botocore.exceptions import ClientError
@@ -17,6 +17,8 @@ from modelshare.ports import (
     MANAGED_TAG_VALUE,
     RAM_PAGE_SIZE,
     Association,
+    AssociationKind,
+    AssociationStatus,
     Invitation,
     InvitationAlreadyAccepted,
     InvitationClosed,
@@ -30,8 +32,20 @@ from modelshare.ports import (
     SharePermission,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_ram.type_defs import (
+        GetResourceShareAssociationsRequestPaginateTypeDef,
+        GetResourceShareInvitationsRequestPaginateTypeDef,
+        GetResourceSharesRequestPaginateTypeDef,
+        PaginatorConfigTypeDef,
+        ResourceShareAssociationTypeDef,
+        ResourceShareInvitationTypeDef,
+    )
+
+# What GetResourceShareInvitations looks invitations up by.
+type _InvitationFilter = Literal["resourceShareInvitationArns", "resourceShareArns"]
 # RAM's largest page (ram/service-2.json, MaxResults): fewer calls for a big account.
-_PAGE = {"PageSize": RAM_PAGE_SIZE}
+_PAGE: PaginatorConfigTypeDef = {"PageSize": RAM_PAGE_SIZE}
 _CLOSED_INVITATION = {
     "ResourceShareInvitationExpiredException",
     "ResourceShareInvitationAlreadyRejectedException",
@@ -64,14 +78,14 @@ class RamShares:
         })
         if not share_arns:
             return []
-        return list(self._shares(resourceShareArns=share_arns))
+        return list(self._shares(share_arns))
 
     def owned_shares(self) -> Iterator[ResourceShare]:
         return self._shares()
 
     def share(self, share_arn: str) -> ResourceShare | None:
         try:
-            return next(self._shares(resourceShareArns=[share_arn]), None)
+            return next(self._shares([share_arn]), None)
         except ClientError as error:
             if _code(error) == "UnknownResourceException":
                 return None
@@ -83,17 +97,20 @@ class RamShares:
         for start in range(0, len(arns), ARNS_PER_CALL):
             chunk = arns[start:start + ARNS_PER_CALL]
             try:
-                found.extend(self._shares(resourceShareArns=chunk))
+                found.extend(self._shares(chunk))
             except ClientError as error:  # one of them is gone: ask one by one
                 if _code(error) != "UnknownResourceException":
                     raise
                 found.extend(s for arn in chunk if (s := self.share(arn)) is not None)
         return found
 
-    def _shares(self, **filters: object) -> Iterator[ResourceShare]:
-        paginator = self._client.get_paginator("get_resource_shares")
-        for page in paginator.paginate(resourceOwner="SELF", resourceShareStatus="ACTIVE", PaginationConfig=_PAGE,
-                                       **filters):
+    def _shares(self, share_arns: Sequence[str] | None = None) -> Iterator[ResourceShare]:
+        """This account's active shares: every one, or those of `share_arns`."""
+        request: GetResourceSharesRequestPaginateTypeDef = {
+            "resourceOwner": "SELF", "resourceShareStatus": "ACTIVE", "PaginationConfig": _PAGE}
+        if share_arns is not None:
+            request["resourceShareArns"] = share_arns
+        for page in self._client.get_paginator("get_resource_shares").paginate(**request):
             for share in page["resourceShares"]:
                 tags = tuple((t["key"], t.get("value", "")) for t in share.get("tags", []))
                 yield ResourceShare(share["resourceShareArn"], share.get("name", ""),
@@ -102,12 +119,12 @@ class RamShares:
     def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return self._live_associations("RESOURCE", share_arns)
 
-    def _live_associations(self, kind: str, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    def _live_associations(self, kind: AssociationKind, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Each share's live associations of `kind`, asked for ARNS_PER_CALL shares at a time."""
         arns = list(dict.fromkeys(share_arns))
         found: dict[str, list[str]] = {arn: [] for arn in arns}
         for start in range(0, len(arns), ARNS_PER_CALL):
-            for association in self._associations(kind, resourceShareArns=arns[start:start + ARNS_PER_CALL]):
+            for association in self._associations(kind, share_arns=arns[start:start + ARNS_PER_CALL]):
                 if association["status"] in LIVE_ASSOCIATIONS and association["resourceShareArn"] in found:
                     found[association["resourceShareArn"]].append(association["associatedEntity"])
         return {arn: tuple(entities) for arn, entities in found.items()}
@@ -115,20 +132,27 @@ class RamShares:
     def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return self._live_associations("PRINCIPAL", share_arns)
 
-    def associations(self, kind: str, *, status: str | None = None) -> Iterator[Association]:
-        filters = {} if status is None else {"associationStatus": status}
-        for item in self._associations(kind, **filters):
+    def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
+        for item in self._associations(kind, status=status):
             yield Association(item["resourceShareArn"], item["associatedEntity"], item["status"])
 
-    def _associations(self, kind: str, **filters: Any) -> Iterator[dict[str, Any]]:
-        paginator = self._client.get_paginator("get_resource_share_associations")
-        for page in paginator.paginate(associationType=kind, PaginationConfig=_PAGE, **filters):
+    def _associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None,
+                      share_arns: Sequence[str] | None = None) -> Iterator[ResourceShareAssociationTypeDef]:
+        """The associations of `kind` of this account's shares (or of `share_arns`), in that
+        `status` only when one is given."""
+        request: GetResourceShareAssociationsRequestPaginateTypeDef = {"associationType": kind, "PaginationConfig": _PAGE}
+        if status is not None:
+            request["associationStatus"] = status
+        if share_arns is not None:
+            request["resourceShareArns"] = share_arns
+        for page in self._client.get_paginator("get_resource_share_associations").paginate(**request):
             yield from page["resourceShareAssociations"]
 
     def permissions(self, share_arn: str) -> list[SharePermission]:
+        pages = _follow_tokens(lambda token: self._client.list_resource_share_permissions(resourceShareArn=share_arn,
+                                                                                          **token))
         return [SharePermission(p["arn"], p.get("name", ""), p.get("featureSet", "STANDARD"), p.get("resourceType", ""))
-                for p in _follow_tokens(self._client.list_resource_share_permissions, "permissions",
-                                        resourceShareArn=share_arn)]
+                for page in pages for p in page["permissions"]]
 
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
         document = json.loads(self._client.get_permission(permissionArn=permission_arn)["permission"]["permission"])
@@ -142,19 +166,20 @@ class RamShares:
         return frozenset(found)
 
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
-        listed = _follow_tokens(self._client.list_permissions, "permissions",
-                                permissionType="CUSTOMER_MANAGED", resourceType=resource_type)
-        return [ManagedPermission(p["arn"], p["name"], p.get("status", "")) for p in listed]
+        pages = _follow_tokens(lambda token: self._client.list_permissions(
+            permissionType="CUSTOMER_MANAGED", resourceType=resource_type, **token))
+        return [ManagedPermission(p["arn"], p["name"], p.get("status", "")) for page in pages for p in page["permissions"]]
 
     def usage(self) -> dict[str, Any]:
         """What this account uses of RAM's quotas (for `modelshare status`): customer managed
         permissions per resource type, invitations sent and still pending (principal
         associations being associated), active shares."""
         per_type: dict[str, int] = {}
-        for permission in _follow_tokens(self._client.list_permissions, "permissions", permissionType="CUSTOMER_MANAGED"):
-            kind = permission.get("resourceType", "")
-            per_type[kind] = per_type.get(kind, 0) + 1
-        pending = sum(1 for _ in self._associations("PRINCIPAL", associationStatus="ASSOCIATING"))
+        for page in _follow_tokens(lambda token: self._client.list_permissions(permissionType="CUSTOMER_MANAGED", **token)):
+            for permission in page["permissions"]:
+                kind = permission.get("resourceType", "")
+                per_type[kind] = per_type.get(kind, 0) + 1
+        pending = sum(1 for _ in self._associations("PRINCIPAL", status="ASSOCIATING"))
         shares = sum(1 for _ in self._shares())
         return {"customer_managed_permissions": per_type, "pending_invitations_sent": pending, "resource_shares": shares}
 
@@ -226,7 +251,8 @@ class RamShares:
             return
         seen: set[str] = set()
         wanted = list(dict.fromkeys(about))
-        for key in ("resourceShareInvitationArns", "resourceShareArns"):
+        keys: tuple[_InvitationFilter, ...] = ("resourceShareInvitationArns", "resourceShareArns")
+        for key in keys:
             arns = [a for a in wanted if (":resource-share-invitation/" in a) == (key == "resourceShareInvitationArns")]
             for start in range(0, len(arns), ARNS_PER_CALL):
                 for item in self._invitations_of(key, arns[start:start + ARNS_PER_CALL]):
@@ -234,12 +260,14 @@ class RamShares:
                         seen.add(item["resourceShareInvitationArn"])
                         yield _invitation(item)
 
-    def _invitations_of(self, key: str, arns: list[str]) -> list[dict[str, Any]]:
+    def _invitations_of(self, key: _InvitationFilter, arns: list[str]) -> list[ResourceShareInvitationTypeDef]:
         """The invitations of (`key`) these invitation or share ARNs, in one paged call; one ARN
         that vanished (or is malformed) fails the whole call, so then they are asked one by one."""
+        request: GetResourceShareInvitationsRequestPaginateTypeDef = {"PaginationConfig": _PAGE}
+        request[key] = arns
         try:
-            return [item for page in self._client.get_paginator("get_resource_share_invitations").paginate(
-                PaginationConfig=_PAGE, **{key: arns}) for item in page["resourceShareInvitations"]]
+            return [item for page in self._client.get_paginator("get_resource_share_invitations").paginate(**request)
+                    for item in page["resourceShareInvitations"]]
         except ClientError as error:
             if _code(error) not in _UNKNOWN_INVITATION_TARGET:
                 raise
@@ -249,9 +277,9 @@ class RamShares:
 
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         try:
-            return [SharedResource(r["arn"], r.get("type", ""))
-                    for r in _follow_tokens(self._client.list_pending_invitation_resources, "resources",
-                                            resourceShareInvitationArn=invitation_arn)]
+            pages = _follow_tokens(lambda token: self._client.list_pending_invitation_resources(
+                resourceShareInvitationArn=invitation_arn, **token))
+            return [SharedResource(r["arn"], r.get("type", "")) for page in pages for r in page["resources"]]
         except ClientError as error:
             if _code(error) in _CLOSED_INVITATION:
                 raise InvitationClosed(f"{_code(error)}: {_message(error)}") from error
@@ -274,21 +302,22 @@ class RamShares:
         return True
 
 
-def _invitation(item: dict[str, Any]) -> Invitation:
+def _invitation(item: ResourceShareInvitationTypeDef) -> Invitation:
     return Invitation(item["resourceShareInvitationArn"], item.get("resourceShareArn", ""),
                       item.get("resourceShareName", ""), item.get("senderAccountId", ""),
                       item.get("status", ""), item.get("invitationTimestamp"))
 
 
-def _follow_tokens(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every item of a listing that has no botocore paginator, following nextToken."""
-    items: list[dict[str, Any]] = []
+def _follow_tokens[Page: Mapping[str, Any]](list_page: Callable[[dict[str, Any]], Page]) -> Iterator[Page]:
+    """Every page of a listing that has no botocore paginator, following nextToken: `list_page`
+    makes the call with the keyword arguments it is given (none for the first page)."""
+    token: dict[str, Any] = {}
     while True:
-        page = call(**kwargs)
-        items.extend(page[key])
+        page = list_page(token)
+        yield page
         if not page.get("nextToken"):
-            return items
-        kwargs["nextToken"] = page["nextToken"]
+            return
+        token = {"nextToken": page["nextToken"]}
 
 
 def _code(error: ClientError) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -12,8 +12,11 @@ from botocore.exceptions import ClientError
 from modelshare.aws import client
 from modelshare.ports import PROMOTED_SHARE_TAG_KEY, GroupNotFound
 
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker.type_defs import PaginatorConfigTypeDef
+
 # ListModelPackageGroups' largest page (sagemaker/service-2.json, MaxResults).
-_PAGE = {"PageSize": 100}
+_PAGE: PaginatorConfigTypeDef = {"PageSize": 100}
 
 
 class SageMakerRegistry:
@@ -37,7 +40,8 @@ class SageMakerRegistry:
             if _is_missing(error):
                 return None
             raise
-        return json.loads(document)
+        policy: dict[str, Any] = json.loads(document)
+        return policy
 
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
         try:

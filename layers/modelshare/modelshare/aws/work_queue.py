@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from modelshare.aws import client
 from modelshare.convergence import SWEEP_PACKAGE
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 # SendMessageBatch takes 10 messages of up to 256 KiB in all (sqs/service-2.json). Items go
 # several to a message (SWEEP_PACKAGE), up to about 10 KB (some 25 groups) each: fewer calls,
@@ -17,7 +21,8 @@ from modelshare.convergence import SWEEP_PACKAGE
 _BATCH = 10
 # SQS delays a message by at most 15 minutes (DelaySeconds, sqs/service-2.json).
 LONGEST_DELAY_SECONDS = 900
-_WAITING = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+_WAITING: tuple[QueueAttributeNameType, ...] = (
+    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
 _PACKAGE_BYTES = 10_000
 
 
@@ -29,18 +34,19 @@ class SqsWorkQueue:
     def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0, pace_seconds: int = 0) -> None:
         bodies = _packages(items)
         for start in range(0, len(bodies), _BATCH):
-            entries = [{"Id": str(n), "MessageBody": body,
-                        "DelaySeconds": min(LONGEST_DELAY_SECONDS, delay_seconds + (start + n) * pace_seconds)}
-                       for n, body in enumerate(bodies[start:start + _BATCH])]
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(n), "MessageBody": body,
+                 "DelaySeconds": min(LONGEST_DELAY_SECONDS, delay_seconds + (start + n) * pace_seconds)}
+                for n, body in enumerate(bodies[start:start + _BATCH])]
             failed = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed", [])
             if failed:  # the sweep fails and runs again: no item is lost
                 raise RuntimeError(f"SQS refused {len(failed)} work message(s): {failed[0].get('Message', '')}")
 
-
     def waiting(self) -> int:
         # SQS's approximate counts (eventually consistent, within about a minute).
         attributes = self._client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=list(_WAITING))
-        return sum(int(attributes.get("Attributes", {}).get(name, 0)) for name in _WAITING)
+        counts = attributes.get("Attributes", {})
+        return sum(int(counts.get(name, 0)) for name in _WAITING)
 
 
 def _packages(items: Sequence[dict[str, Any]]) -> list[str]:

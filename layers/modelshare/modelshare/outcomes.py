@@ -1,0 +1,63 @@
+"""The words the domain reports in: what happened to a group or an invitation, where a group
+stands, and the writes a group needs.
+
+StrEnums, so each value is still the plain string that logs, JSON results and `modelshare`
+output have always shown (a member equals its string and serialises as it).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class GroupAction(StrEnum):
+    """What a run did about one group (`GroupOutcome.action`)."""
+
+    SHARED = "shared"  # modelshare's statement put on the group's policy
+    UNSHARED = "unshared"  # modelshare's statement removed
+    CONVERGED = "converged"  # shared as the allowlist wants: nothing to change
+    NOT_SHARED = "not-shared"  # no allowlist rule matches it
+    CONFLICT = "conflict"  # rules with different access match it: not shared
+    GONE = "gone"  # the group does not exist (any more)
+    NO_POLICY = "no-policy"  # nothing to promote: the group has no resource policy
+    PROMOTED = "promoted"  # promotion started
+    PROMOTING = "promoting"  # RAM is promoting its share: the next run continues
+    ALREADY_PROMOTED = "already-promoted"
+    PROMOTION_PENDING = "promotion-pending"  # RAM not ready yet: a later run promotes
+    NOT_PROMOTABLE = "not-promotable"  # accessible, but the policy or RAM stops promotion
+    QUOTA_REACHED = "quota-reached"  # a RAM quota stops it: retried later
+    CONSUMERS_CHANGED = "consumers-changed"  # principals of modelshare's promoted share changed
+    SHARE_DELETED = "share-deleted"  # modelshare's share of a deleted group deleted
+    SKIPPED = "skipped"  # the allowlist is invalid: nothing decided
+    QUEUED = "queued"  # handed to the sweep's workers
+    DEFERRED = "deferred"  # left for a later sweep: its earlier work is still queued
+    FAILED = "failed"  # an error (named in the run's failure)
+
+
+class GroupStatus(StrEnum):
+    """Where a group stands now (`GroupState.status`, `modelshare status`, simulate's report)."""
+
+    DISCOVERABLE = "discoverable"
+    ACCESSIBLE_NOT_DISCOVERABLE = "accessible-not-discoverable"
+    NOT_SHARED = "not-shared"
+    CONFLICT = "conflict"
+
+
+class InvitationAction(StrEnum):
+    """What a run did about one pending invitation (`InvitationOutcome.action`)."""
+
+    ACCEPTED = "accepted"
+    ALREADY_ACCEPTED = "already-accepted"  # by another run, or a person
+    LEFT_PENDING = "left-pending"  # the allowlist does not allow all of it: it expires by itself
+    CLOSED = "closed"  # expired, rejected or gone
+
+
+class WriteKind(StrEnum):
+    """One change a group needs (`convergence.Write.kind`)."""
+
+    PUT_POLICY = "put-policy"
+    DELETE_POLICY = "delete-policy"
+    PROMOTE = "promote"
+    ADD_CONSUMERS = "add-consumers"
+    REMOVE_CONSUMERS = "remove-consumers"
+    TAG_SHARE = "tag-share"

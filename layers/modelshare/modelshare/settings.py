@@ -1,0 +1,80 @@
+"""A function's settings: the MODELSHARE_* environment variables the template sets, read and
+checked once, at cold start (when a handler module is imported), so a stack with a missing or
+invalid setting fails there, saying which variable is wrong and what it may be, instead of at
+some later event. Reading them makes no AWS call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
+ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
+DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
+SWEEP_QUEUE_URL_ENV = "MODELSHARE_SWEEP_QUEUE_URL"
+_BOOLEANS = {"true": True, "false": False}
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable and what it may be."""
+
+
+@dataclass(frozen=True)
+class AllowlistLocation:
+    """Where the allowlist is: one parameter (its name or ARN), or (path mode) the parts
+    directly under a path. Exactly one of the two is set."""
+
+    parameter: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    allowlist: AllowlistLocation
+    # Every write recorded in a plan and logged instead of made (the stack's DryRun parameter).
+    dry_run: bool = False
+    # The owner sweep's work queue (SweepQueue); unset: the sweep converges every group in one run.
+    sweep_queue_url: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings in `environ` (the process environment by default); SettingsError when
+        one is missing or invalid."""
+        env = os.environ if environ is None else environ
+        return cls(allowlist=_allowlist_location(env), dry_run=_boolean(env, DRY_RUN_ENV),
+                   sweep_queue_url=_queue_url(env))
+
+
+def _allowlist_location(env: Mapping[str, str]) -> AllowlistLocation:
+    parameter = env.get(ALLOWLIST_PARAMETER_ENV, "").strip()
+    path = env.get(ALLOWLIST_PATH_ENV, "").strip()
+    if bool(parameter) == bool(path):
+        given = "both are set" if parameter else "neither is set"
+        raise SettingsError(f"set exactly one of {ALLOWLIST_PARAMETER_ENV} (the allowlist parameter's name or ARN) and "
+                            f"{ALLOWLIST_PATH_ENV} (path mode: the path its parts are under); {given}")
+    if path and (not path.startswith("/") or not path.strip("/")):
+        raise SettingsError(f"{ALLOWLIST_PATH_ENV} is {path!r}: it must start with '/' and name a level below the root, "
+                            "such as /modelshare/allowlist")
+    # GetParametersByPath and the change events name the path without its trailing '/'.
+    return AllowlistLocation(parameter=parameter, path=path.rstrip("/"))
+
+
+def _boolean(env: Mapping[str, str], name: str) -> bool:
+    """Unset or empty is false; otherwise "true" or "false", in any case."""
+    value = env.get(name, "").strip()
+    if not value:
+        return False
+    if value.lower() not in _BOOLEANS:
+        raise SettingsError(f"{name} is {value!r}: it must be 'true' or 'false'")
+    return _BOOLEANS[value.lower()]
+
+
+def _queue_url(env: Mapping[str, str]) -> str | None:
+    url = env.get(SWEEP_QUEUE_URL_ENV, "").strip()
+    if not url:
+        return None
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(f"{SWEEP_QUEUE_URL_ENV} is {url!r}: it must be the queue's URL (https://sqs....)")
+    return url

@@ -1,0 +1,60 @@
+"""A function's settings are read once, at cold start, and a missing or invalid one fails there,
+naming the variable, what is wrong and what it may be."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from localaws.template import StackTemplate
+from modelshare.settings import AllowlistLocation, Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMETER = {"MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist"}
+QUEUE = "https://sqs.eu-west-1.amazonaws.com/111122223333/modelshare-SweepQueue"
+
+
+def test_one_parameter_and_nothing_else_is_a_plain_run_sweeping_in_one_go() -> None:
+    assert Settings.from_environment(PARAMETER) == Settings(AllowlistLocation(parameter="/modelshare/allowlist"))
+
+
+def test_path_mode_names_the_path_without_its_trailing_slash() -> None:
+    settings = Settings.from_environment({"MODELSHARE_ALLOWLIST_PARAMETER": "", "MODELSHARE_ALLOWLIST_PATH": "/org/allowlist/"})
+    assert settings.allowlist == AllowlistLocation(path="/org/allowlist")
+
+
+@pytest.mark.parametrize(("environment", "message"), [
+    ({}, "set exactly one of MODELSHARE_ALLOWLIST_PARAMETER (the allowlist parameter's name or ARN) and "
+         "MODELSHARE_ALLOWLIST_PATH (path mode: the path its parts are under); neither is set"),
+    ({**PARAMETER, "MODELSHARE_ALLOWLIST_PATH": "/org/allowlist"}, "; both are set"),
+    ({"MODELSHARE_ALLOWLIST_PATH": "org/allowlist"}, "MODELSHARE_ALLOWLIST_PATH is 'org/allowlist': it must start with '/'"),
+    ({"MODELSHARE_ALLOWLIST_PATH": "/"}, "MODELSHARE_ALLOWLIST_PATH is '/': it must start with '/' and name a level below"),
+    ({**PARAMETER, "MODELSHARE_DRY_RUN": "yes"}, "MODELSHARE_DRY_RUN is 'yes': it must be 'true' or 'false'"),
+    ({**PARAMETER, "MODELSHARE_SWEEP_QUEUE_URL": "modelshare-SweepQueue"},
+     "MODELSHARE_SWEEP_QUEUE_URL is 'modelshare-SweepQueue': it must be the queue's URL"),
+])
+def test_a_missing_or_invalid_setting_names_the_variable_and_what_it_may_be(environment: dict[str, str],
+                                                                           message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_environment(environment)
+
+
+@pytest.mark.parametrize(("value", "dry_run"), [("true", True), ("TRUE ", True), ("false", False), ("", False)])
+def test_dry_run_is_true_or_false_and_unset_is_false(value: str, dry_run: bool) -> None:
+    assert Settings.from_environment({**PARAMETER, "MODELSHARE_DRY_RUN": value}).dry_run is dry_run
+
+
+def test_every_function_of_every_configuration_starts_with_the_environment_the_template_gives_it() -> None:
+    """The template and Settings agree: each function's MODELSHARE_* variables are all read,
+    and valid, in every configuration."""
+    template = StackTemplate(ROOT / "template.yaml")
+    read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL"}
+    for parameters in ({}, {"AllowlistPath": "/org/allowlist"}, {"DryRun": "true"}):
+        for function in template.render("111122223333", "eu-west-1", parameters).functions():
+            environment = {k: str(v) for k, v in function.environment.items()}
+            assert {k for k in environment if k.startswith("MODELSHARE_")} <= read, function.logical_id
+            settings = Settings.from_environment(environment)
+            assert settings.dry_run is (parameters.get("DryRun") == "true")
+            assert settings.sweep_queue_url in (None, QUEUE)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -96,9 +95,6 @@ class _Bench:
         self.started = time.perf_counter()
 
     def __enter__(self) -> _Bench:
-        # botocore's retry jitter draws from the global random: seeded, a scenario that throttles
-        # makes the same calls every run.
-        random.seed(0)
         self.cloud.__enter__()
         self.deployment = Deployment(self.cloud, REGION)
         for account in (OWNER, CONSUMER, SECOND_CONSUMER):

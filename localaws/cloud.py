@@ -11,6 +11,7 @@ moto raises NotImplementedError for the SageMaker actions it lacks (docs/aws-beh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -33,10 +34,12 @@ from botocore.exceptions import UnknownServiceError
 from moto import mock_aws
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
+from moto.moto_api._internal import mock_random
 from moto.sqs import models as moto_sqs
 from moto.ssm.models import ssm_backends
 
 from localaws import wire
+from localaws.chaos import Chaos
 from localaws.clock import SimClock
 from localaws.costs import DEFAULT_COSTS, CostModel, TokenBuckets
 from localaws.errors import AwsError
@@ -71,6 +74,14 @@ class ApiCall:
     error_code: str | None
     # The function (template logical ID) whose invocation made the call; None for people and tests.
     caller: str | None = None
+    # Which invocation (and attempt) made it: "<request id>#<attempt>"; None for people and tests.
+    invocation: str | None = None
+    # A fault localaws/chaos.py injected: the call failed before AWS applied it, or after.
+    injected: bool = False
+
+
+CallObserver = Callable[[ApiCall, dict[str, Any]], None]
+"""Told of every call AWS applied (its answer may still be an injected error), with its output."""
 
 
 EventListener = Callable[[str, str, dict[str, Any]], None]
@@ -114,6 +125,13 @@ class LocalCloud:
         # (docs/aws-behaviour.md, EVENT-CLOUDTRAIL-LAG): (shortest, longest) lag, drawn per call.
         self.cloudtrail_lag_seconds = cloudtrail_lag_seconds
         self._lags = random.Random(seed)
+        # Identifiers AWS makes (ARNs, request and event IDs, botocore's client tokens) come from
+        # the seed too, so a run replays call for call (moto's own generator is seeded on entry).
+        self.seed = seed
+        self._uuids = random.Random(f"{seed}/uuid")
+        # Faults thrown at the functions' calls and events (localaws/chaos.py); None: none.
+        self.chaos: Chaos | None = None
+        self.call_observers: list[CallObserver] = []
         # Each call waits its latency and takes a token from its API's bucket (localaws/costs.py).
         self.buckets = TokenBuckets(costs)
         self.start = self.clock.now()
@@ -151,6 +169,16 @@ class LocalCloud:
     def caller(self, function: str | None) -> None:
         self._thread.caller = function
 
+    @property
+    def invocation(self) -> str | None:
+        """The invocation running in this thread ("<request id>#<attempt>"), set with `caller`."""
+        invocation: str | None = getattr(self._thread, "invocation", None)
+        return invocation
+
+    @invocation.setter
+    def invocation(self, invocation: str | None) -> None:
+        self._thread.invocation = invocation
+
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
         self._moto.start()
@@ -176,6 +204,11 @@ class LocalCloud:
         patch(mock.patch.object(botocore.retries.bucket.Clock, "current_time", lambda _clock: self.clock.now().timestamp()))
         # ... and waits on a condition variable, in real time: wait on the simulated clock instead.
         patch(mock.patch.object(botocore.retries.bucket.TokenBucket, "_acquire", _acquire_on_clock))
+        patch(mock.patch.object(uuid, "uuid4", lambda: uuid.UUID(int=self._uuids.getrandbits(128), version=4)))
+        mock_random.seed(self.seed)
+        # botocore's retry jitter draws from the global random: seeded, a run that throttles or
+        # meets faults retries after the same waits every time.
+        random.seed(self.seed)
         handlers = botocore.handlers.BUILTIN_HANDLERS
         self._saved_handlers = list(handlers)
         handlers[:] = [h for h in handlers if h[1] is not botocore_stubber]
@@ -259,6 +292,34 @@ class LocalCloud:
 
     # -- the before-send hook ---------------------------------------------------------------
     def _before_send(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
+        """Serve the request, unless chaos makes a function's call fail before or after AWS applies it."""
+        if self.chaos is None or self.caller is None:
+            return self._serve(request, **kwargs)
+        match = _CREDENTIAL.search(_header(request, "Authorization"))
+        known = match is not None and match.group(1) in self._accounts.by_access_key
+        fault = self.chaos.api_fault(match.group(3)) if match and known else None
+        if fault is None or match is None:
+            return self._serve(request, **kwargs)
+        model = self._models.get_service_model(match.group(3))
+        if fault.after_applying:
+            self._thread.last_call = None
+            response = self._serve(request, **kwargs)
+            applied: ApiCall | None = getattr(self._thread, "last_call", None)
+            if response is None or response.status_code >= 300 or applied is None:
+                return response  # AWS refused it anyway: its own answer stands
+            # The record says how the caller saw it end; observers were told it was applied.
+            where = next(i for i in range(len(self.calls) - 1, -1, -1) if self.calls[i] is applied)
+            self.calls[where] = dataclasses.replace(applied, error_code=fault.error.code, injected=True)
+            self.chaos.count(fault)
+            return self._answer(request, *wire.encode_error(model, fault.error))
+        self.clock.sleep(self.buckets.model.latency_of(model.service_name))
+        operation, params = _moto_request(model, request)
+        self._record(self._accounts.by_access_key[match.group(1)], match.group(2), model.service_name, operation,
+                     params, fault.error, injected=True)
+        self.chaos.count(fault)
+        return self._answer(request, *wire.encode_error(model, fault.error))
+
+    def _serve(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
         match = _CREDENTIAL.search(_header(request, "Authorization"))
         service_name = match.group(3) if match else None
         account = self._accounts.by_access_key.get(match.group(1)) if match else None
@@ -335,7 +396,7 @@ class LocalCloud:
             answer = wire.encode_error(model, error)
             self._record(account, region, model.service_name, operation.name, params, error)
         else:
-            self._record(account, region, model.service_name, operation.name, params, None)
+            self._record(account, region, model.service_name, operation.name, params, None, output)
         if model.service_name == "sagemaker" and operation.name in _CLOUDTRAIL_WRITES:
             self._emit_cloudtrail(account, region, operation.name, params, output, error_code,
                                   None if error_code is None else answer[2].decode())
@@ -352,10 +413,15 @@ class LocalCloud:
             if self.caller is not None:
                 raise
 
-    def _record(self, account: str, region: str, service: str, operation: str,
-                params: dict[str, Any], error: AwsError | None) -> None:
-        self.calls.append(ApiCall(self.clock.now().isoformat(), account, region, service, operation,
-                                  params, None if error is None else error.code, self.caller))
+    def _record(self, account: str, region: str, service: str, operation: str, params: dict[str, Any],
+                error: AwsError | None, output: dict[str, Any] | None = None, *, injected: bool = False) -> None:
+        call = ApiCall(self.clock.now().isoformat(), account, region, service, operation, params,
+                       None if error is None else error.code, self.caller, self.invocation, injected)
+        self.calls.append(call)
+        self._thread.last_call = call
+        if error is None:
+            for observer in self.call_observers:
+                observer(call, output or {})
 
     def _authorize_dependent(self, account: str, region: str, action: str, resource: str) -> None:
         """RAM asks IAM whether the caller may also do `action` on `resource` (dependent action)."""
@@ -366,7 +432,13 @@ class LocalCloud:
     def _record_moto_call(self, account: str, region: str, service: str, operation: str, params: dict[str, Any],
                           response: AWSResponse) -> None:
         error = None if response.status_code < 300 else AwsError("Error", "", response.status_code)
-        self._record(account, region, service, operation, params, error)
+        output: dict[str, Any] = {}
+        if error is None and self.call_observers and response.content:
+            try:
+                output = json.loads(response.content)
+            except ValueError:  # a query-protocol (XML) answer: nothing an observer reads
+                output = {}
+        self._record(account, region, service, operation, params, error, output)
         if service == "sqs" and operation in ("SendMessage", "SendMessageBatch") and error is None:
             url = str(params.get("QueueUrl", ""))
             queue_account, name = url.rsplit("/", 2)[-2:]

@@ -394,6 +394,7 @@ class LambdaService:
         for message in messages:
             if message.id in unfinished and last and message.approximate_receive_count >= last:
                 self.failures.append({"function": mapping.function.spec.logical_id, "account": mapping.function.account,
+                                      "timestamp": self.cloud.clock.now().isoformat(),
                                       "condition": "MaxReceiveCountExceeded", "messageId": message.id,
                                       "requestPayload": json.loads(message.body),
                                       "responsePayload": {"errorType": (error or "BatchItemFailure").partition(":")[0],
@@ -467,6 +468,7 @@ class LambdaService:
         _capture_stdout_handlers()
         _OUTPUT.target = buffer
         self.cloud.caller = function.spec.logical_id
+        self.cloud.invocation = f"{invocation.request_id}#{attempt}"
         try:
             with self._environment(function), mock.patch.object(time, "sleep", clock.sleep), \
                     mock.patch.object(sys, "stdout", _OUTPUT), _own_packages(environment), \
@@ -495,7 +497,7 @@ class LambdaService:
         finally:
             invocation.duration_seconds = (clock.now() - started).total_seconds()
             _OUTPUT.target = None
-            self.cloud.caller = None
+            self.cloud.caller = self.cloud.invocation = None
             environment.busy = False
         invocation.output = buffer.getvalue()
         self.invocations.append(invocation)

@@ -305,7 +305,8 @@ class Ram:
 
     # -- the share a resource policy creates (called from SageMaker, run as clock tasks) -------
     def sync_share_from_policy(self, group: Group) -> None:
-        """Create, update or delete the CREATED_FROM_POLICY share for `group`'s current policy."""
+        """Create, update or delete the CREATED_FROM_POLICY share for `group`'s current policy (run some
+        time after each put: docs/aws-behaviour.md, RAM-CFP-LAG)."""
         if self.state.groups_in(group.account, group.region).get(group.name) is not group:
             return  # the group was deleted meanwhile
         share = next((s for s in self.state.shares.values()

@@ -11,12 +11,17 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from localaws.chaos import Chaos, ChaosSettings
 from localaws.cloud import LocalCloud
 from localaws.deployment import TEMPLATE_PATH, Deployment
-from localaws.lambdas import Invocation
+from localaws.lambdas import Invocation, rate_seconds
+from localaws.oracle import SafetyOracle
 from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, RamQuotas
 from modelshare import wiring
 from modelshare.allowlist import Allowlist, AllowlistError
@@ -26,7 +31,13 @@ from modelshare.ports import PENDING
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"\d{12}")
 _SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds", "edits", "ram_quotas",
-                  "aws_managed_permissions"}
+                  "aws_managed_permissions", "chaos", "timeline"}
+_CHAOS_KEYS = {"seed", "api_fault_rate", "lost_event_rate", "duplicate_event_rate", "faults_stop_after_seconds"}
+_STEP_KEYS = {"create_group": {"account", "group"}, "delete_group": {"account", "group"},
+              "put_policy": {"account", "group", "policy"}, "delete_policy": {"account", "group"},
+              "edit_allowlist": {"allowlist"}}
+# Faults stop this long after the last timeline step (or the start) unless the scenario says when.
+DEFAULT_FAULT_SECONDS = 1800.0
 _ACCOUNT_KEYS = {"groups", "policies", "allowlist", "resource_shares"}
 _SHARE_KEYS = {"name", "groups", "principals"}
 _QUOTA_KEYS = {"customer_managed_permissions_per_resource_type", "pending_invitations_per_account",
@@ -35,6 +46,26 @@ _QUOTA_KEYS = {"customer_managed_permissions_per_resource_type", "pending_invita
 
 class ScenarioError(ValueError):
     """The scenario (or an allowlist in it) is invalid; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a person does at `at` seconds into a timed scenario (timeline), mid-flight: nothing
+    waits for the functions to finish first."""
+
+    at: float
+    do: str
+    account: str = ""
+    group: str = ""
+    policy: dict[str, Any] | None = None
+    # edit_allowlist: the document every account gets, as written (it may be invalid)
+    allowlist: str = ""
+
+
+@dataclass(frozen=True)
+class ChaosPlan:
+    settings: ChaosSettings
+    faults_stop_after_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +99,13 @@ class Scenario:
     # False: no AWS managed permission for model package groups, so every action set needs a
     # customer managed one (their action lists are UNVERIFIED; this is the costlier case).
     aws_managed_permissions: bool = True
+    # A timed scenario (either set): faults while the timeline runs, then one sweep period.
+    chaos: ChaosPlan | None = None
+    timeline: tuple[Step, ...] = ()
+
+    @property
+    def timed(self) -> bool:
+        return self.chaos is not None or bool(self.timeline)
 
     @classmethod
     def parse(cls, data: Any) -> Scenario:
@@ -124,7 +162,55 @@ class Scenario:
         managed = data.get("aws_managed_permissions", True)
         if not isinstance(managed, bool):
             raise ScenarioError("scenario.aws_managed_permissions: must be true or false")
-        return cls(region, float(delay), tuple(plans), documents, _quotas(data.get("ram_quotas", {})), managed)
+        known = {plan.account for plan in plans}
+        timeline = tuple(_step(item, known, f"scenario.timeline[{i}]")
+                         for i, item in enumerate(_list(data.get("timeline", []), "scenario.timeline")))
+        chaos = _chaos(data["chaos"]) if "chaos" in data else None
+        return cls(region, float(delay), tuple(plans), documents, _quotas(data.get("ram_quotas", {})), managed,
+                   chaos, tuple(sorted(timeline, key=lambda step: step.at)))
+
+
+def _number(value: Any, where: str, *, low: float = 0.0, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low \
+            or (high is not None and value > high):
+        raise ScenarioError(f"{where}: must be a number from {low:g}" + (f" to {high:g}" if high is not None else ""))
+    return float(value)
+
+
+def _chaos(data: Any) -> ChaosPlan:
+    if not isinstance(data, dict) or set(data) - _CHAOS_KEYS:
+        raise ScenarioError(f"scenario.chaos: must be an object with some of {sorted(_CHAOS_KEYS)}")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ScenarioError("scenario.chaos.seed: must be an integer")
+    rates = {key: _number(data.get(key, 0), f"scenario.chaos.{key}", high=1.0)
+             for key in ("api_fault_rate", "lost_event_rate", "duplicate_event_rate")}
+    if rates["lost_event_rate"] + rates["duplicate_event_rate"] > 1:
+        raise ScenarioError("scenario.chaos: lost_event_rate + duplicate_event_rate must not exceed 1")
+    stop = data.get("faults_stop_after_seconds")
+    return ChaosPlan(ChaosSettings(seed, **rates),
+                     None if stop is None else _number(stop, "scenario.chaos.faults_stop_after_seconds"))
+
+
+def _step(item: Any, accounts: set[str], where: str) -> Step:
+    if not isinstance(item, dict) or item.get("do") not in _STEP_KEYS:
+        raise ScenarioError(f"{where}: must be an object whose \"do\" is one of {sorted(_STEP_KEYS)}")
+    do = item["do"]
+    unknown = sorted(set(item) - _STEP_KEYS[do] - {"at", "do"})
+    missing = sorted(_STEP_KEYS[do] - set(item))
+    if unknown or missing:
+        raise ScenarioError(f"{where}: {do} takes {sorted(_STEP_KEYS[do] | {'at'})}"
+                            + (f"; unknown {unknown}" if unknown else "") + (f"; missing {missing}" if missing else ""))
+    at = _number(item.get("at", 0), f"{where}.at")
+    if "account" in item and item["account"] not in accounts:
+        raise ScenarioError(f"{where}.account: not one of the scenario's accounts")
+    if "group" in item and not (isinstance(item["group"], str) and _GROUP_NAME.fullmatch(item["group"])):
+        raise ScenarioError(f"{where}.group: not a model package group name")
+    if "policy" in item and not isinstance(item["policy"], dict):
+        raise ScenarioError(f"{where}.policy: must be a policy object")
+    document = item.get("allowlist", "")
+    return Step(at, do, item.get("account", ""), item.get("group", ""), item.get("policy"),
+                document if isinstance(document, str) else json.dumps(document, indent=2))
 
 
 def _list(value: Any, where: str) -> list[Any]:
@@ -180,12 +266,17 @@ class Simulation:
     _calls_from: int = 0  # the first call the scenario made once the stacks were installed
     # The last valid allowlist each account holds: what the functions act on.
     effective_allowlists: dict[str, Allowlist] = field(default_factory=dict)
+    # The groups each account holds (made and not deleted by the scenario's people).
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    oracle: SafetyOracle = field(init=False)
+    chaos: Chaos | None = None
 
     def run(self) -> dict[str, Any]:
         scenario = self.scenario
+        seed = scenario.chaos.settings.seed if scenario.chaos is not None else 0
         with LocalCloud(ram_share_delay_seconds=scenario.ram_share_delay_seconds, ram_quotas=scenario.ram_quotas,
                         aws_managed_permissions=AWS_MANAGED_GROUP_PERMISSIONS if scenario.aws_managed_permissions else (),
-                        ) as cloud:
+                        seed=seed) as cloud:
             self.cloud = cloud
             self.deployment = Deployment(cloud, scenario.region, self.template_path)
             self.deployment.lambdas.observers.append(self._tell_invocation)
@@ -193,53 +284,144 @@ class Simulation:
                 cloud.add_account(plan.account)
             for plan in scenario.accounts:
                 self.deployment.install(plan.account)
+            self.oracle = SafetyOracle(cloud, scenario.region, {
+                plan.account: self.deployment.allowlist_parameter(plan.account) for plan in scenario.accounts})
+            for plan in scenario.accounts:
                 self.deployment.put_allowlist(plan.account, plan.allowlist_document)
                 self.effective_allowlists[plan.account] = plan.allowlist
+                self.groups[plan.account] = list(plan.groups)
             self.narrate(f"Installed modelshare (Role=both) and the allowlist in {len(scenario.accounts)} accounts.")
             # The stacks' first runs (the allowlist just written) are set-up, not the scenario's cost.
             self.deployment.settle()
             self._calls_from = len(cloud.calls)
-            for plan in scenario.accounts:
-                sagemaker = cloud.session(plan.account, scenario.region).client("sagemaker")
-                for group in plan.groups:
-                    sagemaker.create_model_package_group(ModelPackageGroupName=group)
-                    self._say(f"[{plan.account}] a person creates model package group {group!r}")
-            self._settle()
-            for plan in scenario.accounts:
-                ram = cloud.session(plan.account, scenario.region).client("ram")
-                for person_share in plan.resource_shares:
-                    arns = [f"arn:aws:sagemaker:{scenario.region}:{plan.account}:model-package-group/{g}"
-                            for g in person_share.groups]
-                    ram.create_resource_share(name=person_share.name, resourceArns=arns,
-                                              principals=list(person_share.principals))
-                    self._say(f"[{plan.account}] a person shares {', '.join(person_share.groups)} directly in RAM "
-                              f"with {', '.join(person_share.principals) or 'nobody'} ({person_share.name!r})")
-            self._settle()
-            for plan in scenario.accounts:
-                sagemaker = cloud.session(plan.account, scenario.region).client("sagemaker")
-                for group, policy in plan.policies.items():
-                    sagemaker.put_model_package_group_policy(ModelPackageGroupName=group,
-                                                             ResourcePolicy=json.dumps(policy))
-                    self._say(f"[{plan.account}] a person puts their own resource policy on {group!r}")
-            self._settle()
+            if scenario.timed:
+                self._run_timed()
+            else:
+                self._run_in_phases()
             for number, document in enumerate(scenario.edits, start=1):
                 self._edit(number, document)
             return self.report()
 
+    def _run_in_phases(self) -> None:
+        """Groups, then people's RAM shares, then their policies, each phase left to settle."""
+        for plan in self.scenario.accounts:
+            for group in plan.groups:
+                self._create_group(plan.account, group)
+        self._settle()
+        for plan in self.scenario.accounts:
+            for person_share in plan.resource_shares:
+                self._person_share(plan.account, person_share)
+        self._settle()
+        for plan in self.scenario.accounts:
+            for group, policy in plan.policies.items():
+                self._put_policy(plan.account, group, policy)
+        self._settle()
+
+    def _run_timed(self) -> None:
+        """Everything the accounts hold is made at once, then the timeline's steps happen at their
+        times, mid-flight, while chaos (if any) throws faults at the functions. Faults stop; one
+        sweep period later (and once the system is quiet) the report judges the result."""
+        scenario, clock, lambdas = self.scenario, self.cloud.clock, self.deployment.lambdas
+        start = clock.now()
+        if scenario.chaos is not None:
+            chaos = self.chaos = Chaos(scenario.chaos.settings)
+            self.cloud.chaos = chaos
+            lambdas.delivery_policy = lambda function, event: chaos.copies()
+            settings = chaos.settings
+            self._say(f"chaos on (seed {settings.seed}): {settings.api_fault_rate:.0%} of the functions' calls fail, "
+                      f"{settings.lost_event_rate:.0%} of events are lost, {settings.duplicate_event_rate:.0%} duplicated")
+        for plan in scenario.accounts:
+            for group in plan.groups:
+                self._create_group(plan.account, group)
+            for person_share in plan.resource_shares:
+                self._person_share(plan.account, person_share)
+            for group, policy in plan.policies.items():
+                self._put_policy(plan.account, group, policy)
+        for step in scenario.timeline:
+            clock.run_until(start + timedelta(seconds=step.at))
+            self._do(step)
+        last = scenario.timeline[-1].at if scenario.timeline else 0.0
+        stop = scenario.chaos.faults_stop_after_seconds if scenario.chaos is not None else None
+        clock.run_until(start + timedelta(seconds=stop if stop is not None else last + DEFAULT_FAULT_SECONDS))
+        if self.chaos is not None:
+            self.chaos.on = False
+            lambdas.delivery_policy = lambda function, event: 1
+            self._say("chaos off: no more faults")
+        period = self._sweep_period()
+        clock.run_until(clock.now() + timedelta(seconds=period + 60))
+        self._say(f"one sweep period ({period:.0f} s) later")
+        self._settle()
+
+    def _sweep_period(self) -> float:
+        """The longest schedule of the deployed functions: by then every sweep has run once."""
+        return max((rate_seconds(expression) for functions in self.deployment.lambdas.functions.values()
+                    for function in functions for _, expression in function.spec.schedules), default=0.0)
+
+    def _do(self, step: Step) -> None:
+        if step.do == "create_group":
+            self._create_group(step.account, step.group)
+        elif step.do == "delete_group":
+            self._person(step.account, "sagemaker", "delete_model_package_group", f"deletes group {step.group!r}",
+                         ModelPackageGroupName=step.group)
+            if step.group in self.groups.get(step.account, []):
+                self.groups[step.account].remove(step.group)
+        elif step.do == "put_policy":
+            self._put_policy(step.account, step.group, step.policy or {})
+        elif step.do == "delete_policy":
+            self._person(step.account, "sagemaker", "delete_model_package_group_policy",
+                         f"deletes the resource policy of {step.group!r}", ModelPackageGroupName=step.group)
+        else:
+            self._write_allowlist(step.allowlist, "an admin writes an allowlist edit to every account")
+
+    def _person(self, account: str, service: str, method: str, what: str, **params: Any) -> bool:
+        """A person's call; in a timed scenario AWS may refuse it (a group deleted meanwhile)."""
+        client = self.cloud.session(account, self.scenario.region).client(service)  # type: ignore[call-overload]
+        try:
+            getattr(client, method)(**params)
+        except ClientError as error:
+            if not self.scenario.timed:
+                raise
+            self._say(f"[{account}] a person {what}: refused, {error.response['Error']['Code']}")
+            return False
+        self._say(f"[{account}] a person {what}")
+        return True
+
+    def _create_group(self, account: str, group: str) -> None:
+        if self._person(account, "sagemaker", "create_model_package_group", f"creates model package group {group!r}",
+                        ModelPackageGroupName=group) and group not in self.groups.setdefault(account, []):
+            self.groups[account].append(group)
+
+    def _put_policy(self, account: str, group: str, policy: dict[str, Any]) -> None:
+        self._person(account, "sagemaker", "put_model_package_group_policy",
+                     f"puts their own resource policy on {group!r}",
+                     ModelPackageGroupName=group, ResourcePolicy=json.dumps(policy))
+
+    def _person_share(self, account: str, person_share: PersonShare) -> None:
+        arns = [f"arn:aws:sagemaker:{self.scenario.region}:{account}:model-package-group/{g}"
+                for g in person_share.groups]
+        self._person(account, "ram", "create_resource_share",
+                     f"shares {', '.join(person_share.groups)} directly in RAM with "
+                     f"{', '.join(person_share.principals) or 'nobody'} ({person_share.name!r})",
+                     name=person_share.name, resourceArns=arns, principals=list(person_share.principals))
+
     def _edit(self, number: int, document: str) -> None:
+        self._write_allowlist(document, f"an admin writes allowlist edit #{number} to every account", number)
+        self._settle()
+
+    def _write_allowlist(self, document: str, what: str, number: int | None = None) -> None:
         try:
             allowlist: Allowlist | None = Allowlist.parse(document)
             problems: list[str] = []
         except AllowlistError as error:
             allowlist, problems = None, [f"{path}: {message}" for path, message in error.problems]
-        self.edit_results.append({"edit": number, "valid": allowlist is not None, "problems": problems})
+        self.edit_results.append({"edit": number or len(self.edit_results) + 1, "valid": allowlist is not None,
+                                  "problems": problems})
         for plan in self.scenario.accounts:
             self.deployment.put_allowlist(plan.account, document)
             if allowlist is not None:
                 self.effective_allowlists[plan.account] = allowlist
         verdict = "valid" if allowlist is not None else "INVALID, so nothing may change: " + "; ".join(problems)
-        self._say(f"an admin writes allowlist edit #{number} to every account ({verdict})")
-        self._settle()
+        self._say(f"{what} ({verdict})")
 
     def _settle(self) -> None:
         ran = self.deployment.settle()
@@ -279,7 +461,7 @@ class Simulation:
                 ({"sender": i.sender, "resourceShareArn": i.share_arn}
                  for i in owner.shares.invitations() if i.status == PENDING),
                 key=lambda item: (item["sender"], item["resourceShareArn"]))
-            for group in plan.groups:
+            for group in self.groups.get(plan.account, []):
                 state = owner.group_state(group, allowlist)
                 if state is not None:
                     groups[state.arn] = {"status": state.status, "consumers": list(state.consumers),
@@ -298,6 +480,12 @@ class Simulation:
             "ram_usage": {plan.account: self.cloud.registry.ram.usage(plan.account, region)
                           for plan in self.scenario.accounts},
             "simulated_seconds": (self.cloud.clock.now() - self.cloud.start).total_seconds(),
+            **({"chaos": {"seed": self.chaos.settings.seed, "injected": dict(sorted(self.chaos.injected.items()))}}
+               if self.chaos is not None else {}),
+            # Convergence is promised one sweep period after faults stop: only a timed scenario waits that long.
+            "safety": {"convergence_judged": self.scenario.timed, **self.oracle.judge_final_state(
+                [plan.account for plan in self.scenario.accounts], self.deployment.lambdas.failures,
+                self.deployment.lambdas.invocations)},
         }
 
     def _api_calls(self) -> dict[str, dict[str, dict[str, int]]]:

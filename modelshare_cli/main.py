@@ -112,7 +112,10 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
         _print_summary(report)
-    return 0
+    # A safety violation fails the run, and so does a timed scenario that did not converge: a
+    # scenario file a failing test wrote replays it.
+    safety = report["safety"]
+    return 1 if safety["violations"] or (safety["convergence_judged"] and safety["unconverged"]) else 0
 
 
 def _template(path: Path) -> Path:
@@ -152,6 +155,20 @@ def _print_summary(report: dict[str, Any]) -> None:
         print("\nInvocations sent to the on-failure destination:")
         for failure in report["failed_invocations"]:
             print(f"  {failure['account']} {failure['function']}: {failure['error']}")
+    if "chaos" in report:
+        injected = ", ".join(f"{count} {kind}" for kind, count in report["chaos"]["injected"].items()) or "none"
+        print(f"\nChaos (seed {report['chaos']['seed']}): {injected}")
+    safety = report["safety"]
+    checked = ", ".join(f"{count} {what}" for what, count in safety["checked"].items()) or "nothing"
+    print(f"\nSafety (an independent oracle; checked {checked}): "
+          + (f"{len(safety['violations'])} VIOLATION(S)" if safety["violations"] else "no violation"))
+    for line in safety["violations"]:
+        print(f"  {line}")
+    if safety["unconverged"]:
+        judged = "" if safety["convergence_judged"] else " (not judged: no sweep period was waited for)"
+        print(f"Not converged{judged}:")
+    for line in [*safety["unconverged"], *safety["notes"]]:
+        print(f"  {line}")
     print(f"\nWhat it cost, in {report['simulated_seconds']:.0f} simulated seconds:")
     for account, callers in report["api_calls"].items():
         usage = report["ram_usage"].get(account, {})

@@ -188,6 +188,10 @@ def test_simulate_a_template_without_share_promotion(capsys, tmp_path):
     errors = [f["error"] for f in report["failed_invocations"]]
     assert errors and all("AccessDeniedException" in e for e in errors)
     assert any("ram:PromoteResourceShareCreatedFromPolicy" in e for e in errors)
+    # The oracle sees groups the allowlist shares that never became discoverable; a scenario that
+    # waits no sweep period is not judged on that (exit 0), but reports it.
+    assert any("not discoverable" in line for line in report["safety"]["unconverged"])
+    assert report["safety"]["violations"] == []
 
     assert main(["simulate", str(scenario), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

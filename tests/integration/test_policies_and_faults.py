@@ -190,3 +190,29 @@ def test_a_sweep_that_keeps_failing_is_retried_twice_then_sent_to_the_failure_qu
     failure, = [f for f in world.lambdas.failures if (f["function"], f["account"]) == ("OwnerReconcileFunction", OWNER)]
     assert failure["requestContext"]["condition"] == "RetriesExhausted"
     assert failure["requestPayload"]["source"] == "aws.ssm"
+
+
+def test_a_share_ram_has_not_updated_since_an_account_left_the_policy_is_not_promoted(world_with_ram_delay):
+    """RAM updates a share made from a policy some time after the policy changes
+    (docs/aws-behaviour.md, RAM-CFP-LAG): a share that still names an account the allowlist (and
+    the policy) no longer does must wait, or promoting it would invite that account."""
+    from tests.integration.conftest import STRANGER
+
+    world = world_with_ram_delay(600)
+    both = {"version": 1, "shares": [
+        {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER, STRANGER], "access": ["discover"]}]}
+    world.install(OWNER, CONSUMER, STRANGER, allowlist=both)
+    world.create_group(OWNER, "churn-xgb")
+    ram = world.cloud.registry.state
+    clock = world.cloud.clock
+    while not any(s.from_policy_of == group_arn("churn-xgb") for s in ram.shares.values()):
+        clock.run_until(clock.now() + timedelta(seconds=5))
+    # RAM just made the share from the policy naming both; the admin removes the stranger now,
+    # modelshare rewrites the policy at once, and RAM takes another 10 minutes to follow.
+    for account in (OWNER, CONSUMER, STRANGER):
+        world.set_allowlist(account, {"version": 1, "shares": [{**both["shares"][0], "consumers": [CONSUMER]}]})
+    world.run_for(hours=2)
+
+    assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
+    assert world.invitations(STRANGER) == [], "the stranger was never invited"
+    assert any("has not caught up with the policy" in (i.error or "") for i in world.invocations_of("PromoteFunction"))

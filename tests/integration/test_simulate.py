@@ -24,7 +24,11 @@ def test_demo_report(capsys, monkeypatch):
     assert code == 0, err
     report = json.loads(out)
     assert set(report) == {"discoverable", "pending_invitations", "groups", "failed_invocations", "edits",
-                           "api_calls", "ram_usage", "simulated_seconds"}
+                           "api_calls", "ram_usage", "simulated_seconds", "safety"}
+    # The independent oracle found no grant beyond the allowlist, and the demo converged.
+    assert report["safety"]["violations"] == [] and report["safety"]["unconverged"] == []
+    assert report["safety"]["checked"]["PromoteResourceShareCreatedFromPolicy"] >= 4
+    assert report["safety"]["convergence_judged"] is False
     assert report["discoverable"] == {
         OWNER: [], STRANGER: [], ROGUE_OWNER: [],
         CONSUMER: [group_arn(g) for g in ("churn-lightgbm", "churn-xgb", "fraud-detector", "pricing-model")],
@@ -139,3 +143,17 @@ def test_simulate_counts_the_calls_make_bench_counts_for_the_same_scenario():
                 simulated.setdefault(caller, Counter()).update(operations)
     assert simulated == measured.calls
     assert sum(map(sum, (c.values() for c in simulated.values()))) > 10 * 5, "the functions did the work"
+
+
+def test_a_timed_scenario_that_does_not_converge_exits_1_and_says_why(capsys, tmp_path):
+    """The chaos example with a template that cannot promote: one sweep period after the faults
+    stop the allowlisted groups are still not discoverable, so the run fails (exit 1)."""
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    changed = tmp_path / "template.yaml"
+    changed.write_text((root / "template.yaml").read_text().replace("                - ram:PromoteResourceShareCreatedFromPolicy\n", ""))
+    code, out, err = run(capsys, str(root / "examples" / "chaos.json"), "--template", str(changed))
+    assert code == 1, err
+    assert "Not converged:" in out and "not discoverable by 444455556666" in out
+    code, out, err = run(capsys, str(root / "examples" / "chaos.json"))
+    assert code == 0, err
+    assert "no violation" in out and "Not converged" not in out

@@ -127,6 +127,9 @@ class OwnerService:
     # naming more shares than that reads them all in one pass instead of one by one.
     _pass_calls: int = field(default=2, init=False, repr=False)
     _untagged: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    # Per run: the principals of shares made from policies, read in one batched call for every
+    # share the run is about to promote (RAM-CFP-LAG), not one call per group.
+    _cfp_principals: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
 
     # -- share on creation ------------------------------------------------------------------
     def share_group(self, group_name: str) -> GroupOutcome:
@@ -224,20 +227,29 @@ class OwnerService:
             name: (arn, index.holdings(arn) if index is not None and arn else None) for name, arn in named_groups.items()}
         candidates.update({name: (group.arn, group.holdings) for name, group in in_shares.items()
                            if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings)})
+        to_promote: list[GroupSnapshot] = []
         for name, (arn, holdings) in candidates.items():
             try:
                 pending = self._pending_promotion(name, arn, holdings)
                 if isinstance(pending, GroupOutcome):  # decided without the allowlist
                     outcomes.append(pending)
-                    continue
+                else:
+                    to_promote.append(pending)
+            except Exception as error:  # one group's failure must not stop the others
+                failures.append(self._failed(name, error))
+        if to_promote and self._quota_stop is None:
+            # What the shares made from policies name, for all the groups at once (RAM-CFP-LAG).
+            self._read_cfp_principals([h.share.arn for g in to_promote for h in view_of(g).from_policy])
+        for pending in to_promote:
+            try:
                 allowlist = allowlist or load_allowlist(self.allowlist_source, fresh=True)
                 if allowlist is None:
-                    return [GroupOutcome(name, GroupAction.SKIPPED, "allowlist invalid")]
-                outcomes.append(self._promote_group(name, allowlist, pending, waiting=waiting))
+                    return [GroupOutcome(pending.name, GroupAction.SKIPPED, "allowlist invalid")]
+                outcomes.append(self._promote_group(pending.name, allowlist, pending, waiting=waiting))
             except PromotionNotReady as error:  # finish the others first, then ask for a retry
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
-                failures.append(self._failed(name, error))
+                failures.append(self._failed(pending.name, error))
         self._finish_tagging()
         self._retry_later(waiting)
         if failures:
@@ -333,7 +345,8 @@ class OwnerService:
             from_policy = [h.share for h in view_of(group).from_policy]
             if not from_policy:
                 return self._not_promotable(group_name, "RAM's share made from the policy holds other resources too")
-        outcome = self._promote_shares(group_name, group.arn, from_policy)
+        outcome = self._promote_shares(group_name, group.arn, from_policy,
+                                       decision.consumers if decision.shared else ())
         if outcome.action == GroupAction.QUOTA_REACHED and waiting is not None:
             waiting.append(group)
         return outcome
@@ -350,13 +363,25 @@ class OwnerService:
         assert self.work_queue is not None
         self.work_queue.send(items, delay_seconds=QUOTA_RETRY_DELAY_SECONDS, pace_seconds=QUOTA_RETRY_PACE_SECONDS)
 
-    def _promote_shares(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare]) -> GroupOutcome:
+    def _promote_shares(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare],
+                        consumers: Iterable[str]) -> GroupOutcome:
         """Promote each created-from-policy share of the group (none left: promoting or promoted
-        already, success). A RAM refusal or quota is an answer; PromotionNotReady propagates."""
+        already, success), when the share names only `consumers`: RAM updates a share made from a
+        policy some time after the policy changes (docs/aws-behaviour.md, RAM-CFP-LAG), so a share can still name an account the
+        policy (and the allowlist) no longer does (PromotionNotReady: retried once RAM caught up).
+        A RAM refusal or quota is an answer; PromotionNotReady propagates."""
         if not shares:
             return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
         if self._quota_stop is not None:
             return self._not_tried(group_name)
+        allowed = set(consumers)
+        self._read_cfp_principals([s.arn for s in shares])
+        beyond = sorted({p for s in shares for p in self._cfp_principals.get(s.arn, ())
+                         if policies.account_of(p) not in allowed})
+        if beyond:
+            raise PromotionNotReady(f"RAM's share made from the policy of {group_arn} still names {', '.join(beyond)}, "
+                                    "which the allowlist does not allow (RAM has not caught up with the policy yet); "
+                                    "retry later")
         try:
             for share in shares:
                 self._promote(group_name, group_arn, share)
@@ -382,6 +407,13 @@ class OwnerService:
         except PermissionNotMatched:
             self._promote_with_own_permission(share)
         self._untagged[share.arn] = group_name
+
+    def _read_cfp_principals(self, share_arns: Sequence[str]) -> None:
+        """The principals of these shares made from policies, unless this run read them already."""
+        missing = [arn for arn in dict.fromkeys(share_arns) if arn not in self._cfp_principals]
+        if missing:
+            named = self.shares.share_principals(missing)
+            self._cfp_principals.update({arn: named.get(arn, ()) for arn in missing})
 
     def _try_tag(self, share_arn: str) -> bool:
         """Best effort: whether RAM lets a share being promoted be tagged is UNVERIFIED
@@ -509,6 +541,7 @@ class OwnerService:
     def _begin_run(self) -> None:
         self._quota_stop = None
         self._untagged.clear()
+        self._cfp_principals.clear()
 
     # -- what is read about a group ------------------------------------------------------------
     def _ram_index(self, *, principals: bool = True) -> RamIndex:
@@ -772,7 +805,8 @@ class OwnerService:
                 elif write.kind == WriteKind.PROMOTE:
                     shares = [h.share for h in group.holdings if h.share.arn in write.shares]
                     try:
-                        return self._promote_shares(name, group.arn, shares)
+                        return self._promote_shares(name, group.arn, shares,
+                                                    decision.consumers if decision.shared else ())
                     except PromotionNotReady as error:
                         return GroupOutcome(name, GroupAction.PROMOTION_PENDING, str(error))
         except GroupNotFound:

@@ -1,0 +1,153 @@
+"""Random worlds for the safety properties (issue 9): scenarios `modelshare simulate` runs, with
+random accounts, groups, allowlists (per-account variants and invalid edits among them), policies
+people write (accounts outside the allowlist, service and role principals, `*` actions), a timeline
+of edits, deletions and creations mid-flight, and chaos. A world is a scenario file: a failing one
+is written out and replayed with `modelshare simulate <file>`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
+
+from localaws.simulate import Simulation, load_scenario
+
+REGION = "eu-west-1"
+ACCOUNTS = ("111111111111", "222222222222", "333333333333", "444444444444")
+STRANGER = "999999999999"  # in people's policies only: no stack, never allowlisted
+GROUP_NAMES = ("churn-a", "churn-b", "fraud", "ranker", "x1", "x2")
+PATTERNS = ("churn-*", "fraud", "*", "r?nker", "x?", "x1", "nomatch")
+ACCESS = ([], ["register"], ["deploy"], ["discover", "register"], ["register", "deploy"])
+INVALID_DOCUMENTS = (
+    '{"version": 1, "shares": [',
+    '{"version": 2, "shares": []}',
+    '{"version": 1, "shares": [{"owner": "111111111111", "groups": ["*"], "consumers": ["111111111111"]}]}',
+    '{"version": 1, "shares": [{"owner": "111111111111", "groups": ["*"], "consumers": ["22222222222"]}]}',
+    '{"version": 1, "shares": [], "extra": true}',
+)
+# Where failing worlds are written (git ignores it): `modelshare simulate <file>` replays one.
+FAILURES_DIR = Path(os.environ.get("MODELSHARE_FAILED_WORLDS", Path(__file__).resolve().parents[2] / "bench" / "failed-worlds"))
+
+
+def group_arn(account: str, group: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{account}:model-package-group/{group}"
+
+
+@st.composite
+def allowlists(draw: st.DrawFn, accounts: tuple[str, ...], owners: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A valid document; its rules' owners mostly among `owners` (the accounts holding groups)."""
+    rules = []
+    for _ in range(draw(st.integers(1, 4))):
+        owner = draw(st.sampled_from(owners or accounts) if draw(st.integers(0, 4)) else st.sampled_from(accounts))
+        others = [a for a in accounts if a != owner]
+        rule: dict[str, Any] = {
+            "owner": owner,
+            "groups": draw(st.lists(st.sampled_from(PATTERNS + GROUP_NAMES), min_size=1, max_size=2, unique=True)),
+            "consumers": draw(st.lists(st.sampled_from(others), min_size=1, max_size=len(others), unique=True)),
+        }
+        access = draw(st.sampled_from(ACCESS))
+        if access or draw(st.booleans()):
+            rule["access"] = access or ["discover"]
+        rules.append(rule)
+    return {"version": 1, "shares": rules}
+
+
+@st.composite
+def person_policies(draw: st.DrawFn, account: str, group: str, accounts: tuple[str, ...]) -> dict[str, Any]:
+    principals = st.sampled_from([
+        {"AWS": STRANGER}, {"AWS": f"arn:aws:iam::{STRANGER}:root"}, {"AWS": draw(st.sampled_from(accounts))},
+        {"AWS": f"arn:aws:iam::{draw(st.sampled_from(accounts))}:role/ml-reader"},
+        {"Service": "sagemaker.amazonaws.com"},
+    ])
+    actions = st.sampled_from(["sagemaker:DescribeModelPackageGroup", "sagemaker:*", "*",
+                               ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]])
+    statements = [{"Sid": f"PersonWrote{i}", "Effect": "Allow", "Principal": draw(principals), "Action": draw(actions),
+                   "Resource": [group_arn(account, group), f"arn:aws:sagemaker:{REGION}:{account}:model-package/{group}/*"]}
+                  for i in range(draw(st.integers(1, 2)))]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@st.composite
+def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bool = False) -> dict[str, Any]:
+    """A scenario. `chaos` fixes the fault rates (the chaos runs); otherwise they are drawn too.
+    `eventful`: the timeline holds at least an edit, an invalid edit, a creation and a deletion."""
+    accounts = ACCOUNTS[:draw(st.integers(2, 4))]
+    spec: dict[str, dict[str, Any]] = {}
+    existing: dict[str, list[str]] = {}
+    for account in accounts:
+        # The first account always owns groups: most worlds have something to share.
+        groups = draw(st.lists(st.sampled_from(GROUP_NAMES), min_size=int(account == accounts[0]), max_size=4,
+                               unique=True))
+        existing[account] = list(groups)
+    owners = tuple(a for a in accounts if existing[a])
+    document = draw(allowlists(accounts, owners))
+    for account in accounts:
+        groups = existing[account]
+        entry: dict[str, Any] = {"groups": list(groups)}
+        if groups and draw(st.integers(0, 3)) == 0:
+            group = draw(st.sampled_from(groups))
+            entry["policies"] = {group: draw(person_policies(account, group, accounts))}
+        if draw(st.integers(0, 4)) == 0:
+            entry["allowlist"] = draw(allowlists(accounts, owners))
+        spec[account] = entry
+    timeline: list[dict[str, Any]] = []
+    at = 0
+    kinds = st.sampled_from(["edit_allowlist", "edit_allowlist", "create_group", "delete_group",
+                             "put_policy", "delete_policy", "invalid_edit"])
+    planned = draw(st.lists(kinds, max_size=5))
+    if eventful:
+        planned = draw(st.permutations(["create_group", "edit_allowlist", "invalid_edit", "delete_group", *planned]))
+    for kind in planned:
+        at += draw(st.integers(10, 600))
+        account = draw(st.sampled_from([a for a in accounts if existing[a]] or accounts)
+                       if kind in ("delete_group", "put_policy", "delete_policy") else st.sampled_from(accounts))
+        if kind == "edit_allowlist":
+            timeline.append({"at": at, "do": kind, "allowlist": draw(allowlists(accounts, owners))})
+        elif kind == "invalid_edit":
+            timeline.append({"at": at, "do": "edit_allowlist", "allowlist": draw(st.sampled_from(INVALID_DOCUMENTS))})
+        elif kind == "create_group":
+            group = draw(st.sampled_from(GROUP_NAMES))
+            timeline.append({"at": at, "do": kind, "account": account, "group": group})
+            existing[account].append(group)
+        elif existing[account]:
+            group = draw(st.sampled_from(existing[account]))
+            step: dict[str, Any] = {"at": at, "do": kind, "account": account, "group": group}
+            if kind == "put_policy":
+                step["policy"] = draw(person_policies(account, group, accounts))
+            timeline.append(step)
+    if timeline and timeline[-1]["do"] == "edit_allowlist" and isinstance(timeline[-1]["allowlist"], str):
+        # The final allowlist is valid: convergence to an invalid one is not defined (nothing changes).
+        timeline.append({"at": at + draw(st.integers(10, 600)), "do": "edit_allowlist",
+                         "allowlist": draw(allowlists(accounts, owners))})
+    if chaos is None:
+        chaos = {"api_fault_rate": draw(st.sampled_from([0.0, 0.05, 0.2])),
+                 "lost_event_rate": draw(st.sampled_from([0.0, 0.1])),
+                 "duplicate_event_rate": draw(st.sampled_from([0.0, 0.2]))}
+    return {
+        "region": REGION,
+        # RAM as fast as the local default, or slower than one invocation's wait for it.
+        "ram_share_delay_seconds": draw(st.sampled_from([20, 400])),
+        "allowlist": document,
+        "accounts": spec,
+        "chaos": {"seed": draw(st.integers(0, 2**31)), **chaos},
+        "timeline": timeline,
+    }
+
+
+def run_world(scenario: dict[str, Any], name: str) -> dict[str, Any]:
+    """Simulate the world; on a safety violation, write it out and fail with how to replay it."""
+    path = FAILURES_DIR / f"{name}-{scenario['chaos']['seed']}.json"
+    FAILURES_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(scenario, indent=2))
+    report = Simulation(load_scenario(path)).run()
+    safety = report["safety"]
+    broken = [*safety["violations"], *safety["unconverged"]]
+    if broken:
+        raise AssertionError(f"{len(safety['violations'])} safety violation(s), {len(safety['unconverged'])} "
+                             f"unconverged in a world of seed {scenario['chaos']['seed']}; replay: modelshare "
+                             f"simulate {path}\n  " + "\n  ".join(broken))
+    path.unlink()
+    return report

@@ -46,8 +46,10 @@ REGION = "eu-west-1"
 OUT = PROJECT_ROOT / "bench"
 BUILD_LAYER = PROJECT_ROOT / ".aws-sam" / "build" / "ModelshareLayer"
 # Writes to what modelshare manages (SageMaker groups, RAM); handing work to a queue is not one.
-# The sweep's listings: every group, and every share with its associations (pages of the account).
-_LISTINGS = ("ListModelPackageGroups", "GetResourceShares", "GetResourceShareAssociations")
+# The sweep's listings: every group, and every share with its associations and permissions (pages
+# of the account).
+_LISTINGS = ("ListModelPackageGroups", "GetResourceShares", "GetResourceShareAssociations",
+             "ListPermissionAssociations")
 _WRITES = ("Put", "Delete", "Associate", "Disassociate", "Promote", "Accept", "Tag", "Untag", "Add", "Create", "Reject")
 
 

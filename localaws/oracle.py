@@ -92,6 +92,26 @@ def allows(rules: tuple[Rule, ...] | None, owner: str, group: str, consumer: str
     return any(consumer in r.consumers for r in matching)
 
 
+# What each access level grants, as the README's allowlist section says (written here again, not
+# imported: the oracle is independent of the domain code).
+_LEVEL_ACTIONS = {
+    "discover": ("sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"),
+    "register": ("sagemaker:CreateModelPackage",),
+    "deploy": ("sagemaker:UpdateModelPackage", "sagemaker:CreateModel"),
+}
+
+
+def allowed_actions(rules: tuple[Rule, ...] | None, owner: str, group: str) -> frozenset[str]:
+    """The actions (lower-cased) the rules let `owner`'s `group` be shared with: none when no rule
+    or rules that disagree match it."""
+    if rules is None:
+        return frozenset()
+    matching = {r.access for r in rules if r.owner == owner and any(p.fullmatch(group) for p in r.patterns)}
+    if len(matching) != 1:
+        return frozenset()
+    return frozenset(a.lower() for level in next(iter(matching)) for a in _LEVEL_ACTIONS[level])
+
+
 def _principals(statement: dict[str, Any]) -> list[str]:
     principal = statement.get("Principal")
     if isinstance(principal, dict):
@@ -176,7 +196,8 @@ class SafetyOracle:
                  ("ram", "AssociateResourceShare"): self._judge_association,
                  ("ram", "CreateResourceShare"): self._judge_whole_share,
                  ("ram", "PromoteResourceShareCreatedFromPolicy"): self._judge_whole_share,
-                 ("ram", "AcceptResourceShareInvitation"): self._judge_acceptance}.get((call.service, call.operation))
+                 ("ram", "AcceptResourceShareInvitation"): self._judge_acceptance,
+                 ("ram", "AssociateResourceSharePermission"): self._judge_permission}.get((call.service, call.operation))
         if judge is not None:
             self.checked[call.operation] += 1
             judge(call)
@@ -255,6 +276,23 @@ class SafetyOracle:
         self._judge_pairs(call, [a for a, x in share.resources.items() if x.status in _LIVE_ASSOCIATION],
                           [p for p, x in share.principals.items() if x.status in _LIVE_ASSOCIATION])
 
+    def _judge_permission(self, call: ApiCall) -> None:
+        """A permission attached to a share grants, on each group it holds, nothing beyond the
+        actions the allowlist read gives that group."""
+        share = self._share(call)
+        permission = self.cloud.registry.state.permissions.get(str(call.params.get("permissionArn")))
+        if share is None or permission is None:
+            return
+        rules = self._rules_read(call)
+        for arn, association in share.resources.items():
+            match = GROUP_ARN.fullmatch(arn)
+            if association.status not in _LIVE_ASSOCIATION or match is None:
+                continue
+            beyond = permission.actions() - allowed_actions(rules, call.account, match.group(3))
+            if beyond:
+                self._violation(call, f"gave the share of {match.group(3)} {', '.join(sorted(beyond))}, which the "
+                                      "allowlist it read does not allow")
+
     def _judge_acceptance(self, call: ApiCall) -> None:
         state = self.cloud.registry.state
         invitation = state.invitations.get(str(call.params.get("resourceShareInvitationArn")))
@@ -308,6 +346,7 @@ class SafetyOracle:
                     elif expected and not discoverable and not grants:
                         self.unconverged.append(f"final: {owner}'s {name} is not discoverable by {consumer} though the "
                                                "final allowlists allow it (not converged)")
+        self._judge_final_actions(accounts)
         for failure in failures:
             at = datetime.fromisoformat(str(failure.get("timestamp") or failure.get("time")))
             if not any(i.ok and i.function == failure["function"] and i.account == failure["account"]
@@ -316,6 +355,27 @@ class SafetyOracle:
                                        f"destination at {at.isoformat()} and never ran successfully again")
         return {"violations": list(self.violations), "unconverged": list(self.unconverged),
                 "checked": dict(sorted(self.checked.items())), "notes": notes + self.races}
+
+    def _judge_final_actions(self, accounts: list[str]) -> None:
+        """modelshare's shares (tagged) with consumers grant no action beyond the final allowlist's."""
+        state = self.cloud.registry.state
+        for share in state.shares.values():
+            if share.account not in accounts or share.status != "ACTIVE" or share.tags.get("modelshare:managed") != "true" \
+                    or not any(x.status in _LIVE_ASSOCIATION for x in share.principals.values()):
+                continue
+            rules = self.final_allowlist(share.account)
+            if rules is None:
+                continue
+            granted = frozenset(a for arn in share.permission_arns for a in state.permissions[arn].actions())
+            for arn, association in share.resources.items():
+                match = GROUP_ARN.fullmatch(arn)
+                if association.status not in _LIVE_ASSOCIATION or match is None:
+                    continue
+                self.checked["final share actions"] += 1
+                beyond = granted - allowed_actions(rules, share.account, match.group(3))
+                if beyond:
+                    self.violations.append(f"final: {share.account}'s share of {match.group(3)} grants "
+                                           f"{', '.join(sorted(beyond))}, which the final allowlist does not allow")
 
     def _discoverable(self, account: str) -> list[str]:
         sagemaker = self.cloud.session(account, self.region).client("sagemaker")

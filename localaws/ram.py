@@ -56,6 +56,8 @@ _LIVE = ("ASSOCIATED", "ASSOCIATING")
 # TagResource documents them (it lists neither OperationNotPermitted nor InvalidStateTransition).
 _CHANGE_ERRORS = {"from-policy": "OperationNotPermittedException", "promoting": "InvalidStateTransitionException",
                   "inactive": "InvalidStateTransitionException"}
+_PERMISSION_CHANGE_ERRORS = {"from-policy": "OperationNotPermittedException", "promoting": "OperationNotPermittedException",
+                             "inactive": "UnknownResourceException"}
 _TAG_ERRORS = {"from-policy": "InvalidParameterException", "promoting": "InvalidParameterException",
                "inactive": "UnknownResourceException"}
 
@@ -74,6 +76,7 @@ class Ram:
         "CreateResourceShare", "TagResource", "UntagResource",
         "GetResourceShareInvitations", "ListPendingInvitationResources", "AcceptResourceShareInvitation",
         "RejectResourceShareInvitation", "AssociateResourceShare", "DisassociateResourceShare", "DeleteResourceShare",
+        "ListPermissionAssociations", "AssociateResourceSharePermission", "CreatePermission",
     })
     # UNVERIFIED: RAM's default page size is operation specific; a small one makes callers page.
     DEFAULT_MAX_RESULTS = 10
@@ -519,15 +522,17 @@ class Ram:
         chunk, token = self._page(permissions, f"ListResourceSharePermissions|{account}|{arn}", params)
         return {"permissions": [self._permission_out(p) for p in chunk], "nextToken": token}
 
-    def ListResourceTypes(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        scope = params.get("resourceRegionScope", "ALL")
-        types = [
+    def _resource_types(self) -> list[dict[str, str]]:
+        return [
             {"resourceType": self.state.group_type, "serviceName": "sagemaker", "resourceRegionScope": "REGIONAL"},
             {"resourceType": "ec2:Subnet", "serviceName": "ec2", "resourceRegionScope": "REGIONAL"},
             {"resourceType": "glue:Catalog", "serviceName": "glue", "resourceRegionScope": "REGIONAL"},
             {"resourceType": "route53profiles:Profile", "serviceName": "route53profiles", "resourceRegionScope": "GLOBAL"},
         ]
-        types = [t for t in types if scope == "ALL" or t["resourceRegionScope"] == scope]
+
+    def ListResourceTypes(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        scope = params.get("resourceRegionScope", "ALL")
+        types = [t for t in self._resource_types() if scope == "ALL" or t["resourceRegionScope"] == scope]
         chunk, token = self._page(types, f"ListResourceTypes|{account}|{scope}", params)
         return {"resourceTypes": chunk, "nextToken": token}
 
@@ -554,6 +559,32 @@ class Ram:
             document = permission.statements[0]
         return {"permission": {**self._permission_out(permission), "permission": json.dumps(document)}}
 
+    def _check_new_permission(self, account: str, region: str, name: str, resource_type: str) -> None:
+        """A new customer managed permission: its name free in the Region, the type's quota not reached."""
+        if any(p.name == name for p in self._customer_managed(account, region)):
+            # docs/aws-behaviour.md, RAM-PROMOTE-PERMISSION: the name is taken.
+            raise AwsError("PermissionAlreadyExistsException",
+                           f"A permission with the name {name} already exists in {region}. Choose a different name.")
+        limit = self.state.quotas.customer_managed_permissions_per_resource_type
+        if sum(1 for p in self._customer_managed(account, region)
+               if p.resource_type.lower() == resource_type.lower()) >= limit:
+            raise _error("PermissionLimitExceededException",
+                         f"The operation would exceed the limit of {limit} customer managed permissions for "
+                         f"resource type {resource_type} in {region}.")
+
+    def _add_unattachable(self, permission: Permission, label: str, client_token: Any) -> dict[str, Any]:
+        """Store a new permission that becomes attachable a moment later (UNVERIFIED, the stricter
+        reading: docs/aws-behaviour.md, RAM-PERMISSION-READY) and answer with it."""
+        self.state.permissions[permission.arn] = permission
+
+        def finish() -> None:
+            if permission.status == "UNATTACHABLE":
+                permission.status = "ATTACHABLE"
+                permission.last_updated = self.clock.now()
+
+        self._later(self.promotion_delay_seconds, finish, label)
+        return {"permission": self._permission_out(permission), "clientToken": client_token}
+
     # -- owner side: permissions -------------------------------------------------------------
     def PromotePermissionCreatedFromPolicy(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         arn, name = params["permissionArn"], params["name"]
@@ -573,16 +604,7 @@ class Ram:
             problem = _unpromotable(source.statements)
             if problem:
                 raise _error("OperationNotPermittedException", f"Permission {arn} cannot be promoted: {problem}.")
-            if any(p.name == name for p in self._customer_managed(account, region)):
-                # docs/aws-behaviour.md, RAM-PROMOTE-PERMISSION: the name is taken.
-                raise AwsError("PermissionAlreadyExistsException",
-                               f"A permission with the name {name} already exists in {region}. Choose a different name.")
-            limit = self.state.quotas.customer_managed_permissions_per_resource_type
-            if sum(1 for p in self._customer_managed(account, region)
-                   if p.resource_type.lower() == source.resource_type.lower()) >= limit:
-                raise _error("PermissionLimitExceededException",
-                             f"The operation would exceed the limit of {limit} customer managed permissions for "
-                             f"resource type {source.resource_type} in {region}.")
+            self._check_new_permission(account, region, name, source.resource_type)
             now = self.clock.now()
             statement = source.statements[0]
             # A separate, new permission; the CREATED_FROM_POLICY one is left as it is
@@ -594,17 +616,115 @@ class Ram:
                 permission_type="CUSTOMER_MANAGED",
                 statements=[{"Effect": "Allow", "Action": as_list(statement["Action"])}],
                 creation_time=now, last_updated=now, status="UNATTACHABLE")
-            self.state.permissions[promoted.arn] = promoted
-
-            def finish() -> None:
-                if promoted.status == "UNATTACHABLE":
-                    promoted.status = "ATTACHABLE"
-                    promoted.last_updated = self.clock.now()
-
-            self._later(self.promotion_delay_seconds, finish, f"finish promoting permission {arn} as {name}")
-            return {"permission": self._permission_out(promoted), "clientToken": params.get("clientToken")}
+            return self._add_unattachable(promoted, f"finish promoting permission {arn} as {name}",
+                                          params.get("clientToken"))
 
         return self._idempotent(account, "PromotePermissionCreatedFromPolicy", params, run)
+
+    def CreatePermission(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        name, resource_type = params["name"], params["resourceType"]
+        if _PERMISSION_NAME.fullmatch(name) is None:
+            raise _error("InvalidParameterException", "name must be 1 to 36 letters, digits, hyphens or underscores.")
+        known = {t["resourceType"] for t in self._resource_types()}
+        if resource_type not in known:  # "case sensitive" (CreatePermission, botocore ram model)
+            raise _error("InvalidParameterException", f"Resource type {resource_type} is not supported.")
+        if params.get("permissionTemplateParameters"):
+            # Not modelled: modelshare declares none.
+            raise _error("InvalidParameterException", "permissionTemplateParameters are not supported here.")
+        try:
+            template = json.loads(params["policyTemplate"])
+        except ValueError:
+            raise _error("MalformedPolicyTemplateException", "The policy template is not valid JSON.") from None
+        statement = template if isinstance(template, dict) else None
+        if statement is None or set(statement) - {"Effect", "Action", "Condition"} or str(statement.get("Effect")).lower() != "allow":
+            raise _error("MalformedPolicyTemplateException",
+                         "The policy template holds Effect (Allow), Action and optionally Condition, nothing else.")
+        actions = as_list(statement.get("Action"))
+        # Stricter reading: an action is supported by a model package group when one of the AWS
+        # managed permissions AWS documents for it grants it (the Service Authorization Reference
+        # lists more); other types take none here.
+        supported = {a.lower() for _, _, actions in AWS_MANAGED_GROUP_PERMISSIONS for a in actions} \
+            if resource_type == self.state.group_type else set()
+        if not actions or any(not isinstance(a, str) or a.lower() not in supported for a in actions):
+            raise _error("InvalidPolicyException", f"The actions {actions} are not all supported by {resource_type}.")
+
+        def run() -> dict[str, Any]:
+            self._check_new_permission(account, region, name, resource_type)
+            now = self.clock.now()
+            # UNVERIFIED whether a new permission is attachable at once (docs/aws-behaviour.md,
+            # RAM-SET-ACTIONS): as a promoted one, not until a moment later.
+            created = Permission(
+                arn=f"arn:aws:ram:{region}:{account}:permission/{name}", account=account, region=region, name=name,
+                resource_type=resource_type, feature_set="STANDARD", permission_type="CUSTOMER_MANAGED",
+                statements=[{k: v for k, v in statement.items()}], creation_time=now, last_updated=now,
+                status="UNATTACHABLE", tags=self._check_tags(params.get("tags", []), {}))
+            return self._add_unattachable(created, f"finish creating permission {name}", params.get("clientToken"))
+
+        return self._idempotent(account, "CreatePermission", params, run)
+
+    def AssociateResourceSharePermission(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("permissionTemplateParameters"):
+            raise _error("InvalidParameterException", "permissionTemplateParameters are not supported here.")
+        # Stricter reading: a share made from a policy (or being promoted) takes its permission
+        # from the policy, never from this call (the operation's error list has these codes).
+        share = self._editable_share(account, region, params["resourceShareArn"], _PERMISSION_CHANGE_ERRORS)
+        permission = self._permission(account, region, params["permissionArn"])
+        if params.get("permissionVersion", 1) != 1:
+            raise _error("InvalidParameterException", f"Permission {permission.arn} has no version {params['permissionVersion']}.")
+
+        def run() -> dict[str, Any]:
+            if permission.feature_set != "STANDARD" or permission.status != "ATTACHABLE":
+                raise _error("InvalidParameterException", f"Permission {permission.arn} cannot be attached.")
+            kind = permission.resource_type.lower()
+            current = [arn for arn in share.permission_arns if self.state.permissions[arn].resource_type.lower() == kind]
+            if current and not params.get("replace", False):
+                raise _error("InvalidParameterException",
+                             f"ResourceShare {share.arn} already has a permission for {permission.resource_type}; "
+                             "set replace to replace it.")
+            live_types = {self.state.resource_type(a.entity).lower() for a in share.resources.values()
+                          if a.status == "ASSOCIATED"}
+            if not current and kind in live_types:
+                raise _error("InvalidParameterException",
+                             f"A permission can be added only while the share holds no resource of type {permission.resource_type}.")
+            share.permission_arns = [arn for arn in share.permission_arns if arn not in current] + [permission.arn]
+            share.touch(self.clock.now())
+            for arn in current:
+                if arn != permission.arn:
+                    self._delete_if_unused(self.state.permissions[arn])
+            return {"returnValue": True, "clientToken": params.get("clientToken")}
+
+        return self._idempotent(account, "AssociateResourceSharePermission", params, run)
+
+    def ListPermissionAssociations(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        if "permissionArn" in params:
+            self._permission(account, region, params["permissionArn"])
+        if "resourceShareArn" in params:
+            self._check_share_arn(params["resourceShareArn"])
+        owner = params.get("resourceOwner", "SELF")
+        found = []
+        for share in sorted(self.state.shares.values(), key=lambda s: (s.creation_time, s.arn)):
+            if share.region != region or share.status == "DELETED":
+                continue
+            if owner == "SELF" and share.account != account:
+                continue
+            if owner == "OTHER-ACCOUNTS" and (share.account == account or share.principal_status(account) != "ASSOCIATED"):
+                continue
+            # featureSet and resourceType are the share's: its feature set, a type it holds.
+            held = {self.state.resource_type(a.entity).lower() for a in share.resources.values() if a.status == "ASSOCIATED"}
+            if "resourceType" in params and params["resourceType"].lower() not in held:
+                continue
+            for arn in share.permission_arns:
+                permission = self.state.permissions[arn]
+                checks = {"permissionArn": permission.arn, "resourceShareArn": share.arn, "featureSet": share.feature_set,
+                          "associationStatus": "ASSOCIATED", "permissionVersion": 1, "defaultVersion": True}
+                if any(key in params and params[key] != value for key, value in checks.items()):
+                    continue
+                found.append((share, permission))
+        chunk, token = self._page(found, f"ListPermissionAssociations|{account}|{region}|{owner}", params)
+        return {"permissions": [{
+            "arn": p.arn, "permissionVersion": "1", "defaultVersion": True, "resourceType": p.resource_type,
+            "status": "ASSOCIATED", "featureSet": p.feature_set, "lastUpdatedTime": s.last_updated,
+            "resourceShareArn": s.arn} for s, p in chunk], "nextToken": token}
 
     def DeletePermission(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         permission = self._permission(account, region, params["permissionArn"])

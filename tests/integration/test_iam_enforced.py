@@ -1,9 +1,9 @@
 """IAM as AWS enforces it, on the local AWS: every call a function makes is authorized against
 the policy template.yaml gives that function. A tour through every path (sharing, promotion
 with and without a permission of its own, the invitation quota, late duplicate events, lost
-events and the sweep, edits adding and removing consumers, unsharing before promotion, a deleted
-group) runs with the template's permissions, uses every one of them, and fails when any one is
-taken away."""
+events and the sweep, edits adding and removing consumers, an edit narrowing a promoted group's
+access, unsharing before promotion, a deleted group) runs with the template's permissions, uses
+every one of them, and fails when any one is taken away."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ THIRD = "121212121212"
 ROOT = Path(__file__).resolve().parents[2]
 CHURN = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
 DEPLOY = {"owner": OWNER, "groups": ["deploy-*"], "consumers": [CONSUMER], "access": ["register", "deploy"]}
+DEPLOY_ONLY = {**DEPLOY, "access": ["deploy"]}
 LATER = {"owner": OWNER, "groups": ["later-*"], "consumers": [CONSUMER]}
 REGISTER = {"owner": OWNER, "groups": ["reg-*"], "consumers": [CONSUMER], "access": ["register"]}
 
@@ -88,12 +89,18 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
         world.run_for(hours=1)
         world.lambdas.delivery_policy = lambda function, event: 1
         yield
+        # The promoted deploy-model loses register: no permission grants discover and deploy
+        # alone, so the sweep creates one and gives it to the share (its consumers wait outside
+        # while the new permission is not attachable yet: it grants more than allowed meanwhile).
+        world.edit_allowlist(allowlist({**CHURN, "consumers": [THIRD]}, DEPLOY_ONLY, LATER, REGISTER))
+        world.run_for(hours=1)
+        yield
         # A group unshared before RAM made its share: modelshare's statement, the only one, goes.
         world.create_group(OWNER, "churn-brief")
         while not any(c.params.get("ModelPackageGroupName") == "churn-brief"
                       for c in world.calls("PutModelPackageGroupPolicy", OWNER)):
             world.cloud.clock.run_until(world.cloud.clock.now() + timedelta(seconds=1))  # CloudTrail's lag
-        world.edit_allowlist(allowlist(DEPLOY, LATER, REGISTER))
+        world.edit_allowlist(allowlist(DEPLOY_ONLY, LATER, REGISTER))
         yield
         world.client(OWNER, "sagemaker").delete_model_package_group(ModelPackageGroupName="deploy-model")
         world.settle()

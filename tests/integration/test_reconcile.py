@@ -2,7 +2,9 @@
 changes, invalid edits, lost events repaired by the schedule, dry run, deleted groups."""
 
 import copy
+import json
 
+from modelshare.allowlist import ACCESS_ACTIONS
 from modelshare.policy import MODELSHARE_SID
 from tests.integration.conftest import CONSUMER, OWNER, SEED_ALLOWLIST, STRANGER, group_arn
 
@@ -155,3 +157,51 @@ def test_lost_delete_event_is_repaired_by_the_schedule(world):
     assert world.calls("DeleteResourceShare", OWNER) == []
     world.run_for(hours=1)
     assert len(world.calls("DeleteResourceShare", OWNER)) == 1
+
+
+def with_access(*access, consumers=(CONSUMER,)):
+    return {"version": 1, "shares": [{"owner": OWNER, "groups": ["churn-*"], "consumers": list(consumers),
+                                      "access": list(access)}]}
+
+
+def share_actions(world, group):
+    """What modelshare's promoted share of `group` grants, as RAM says."""
+    ram = world.client(OWNER, "ram")
+    share, = [s for s in ram.get_resource_shares(resourceOwner="SELF", resourceShareStatus="ACTIVE")["resourceShares"]
+              if s["featureSet"] == "STANDARD"]
+    permission, = ram.list_resource_share_permissions(resourceShareArn=share["resourceShareArn"])["permissions"]
+    document = json.loads(ram.get_permission(permissionArn=permission["arn"])["permission"]["permission"])
+    return permission["permissionType"], sorted(document["Action"])
+
+
+def test_narrowing_access_of_a_promoted_group_narrows_what_its_share_grants(world):
+    world.install(OWNER, CONSUMER, allowlist=with_access("discover", "deploy"))
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+    assert "sagemaker:CreateModel" in share_actions(world, "churn-xgb")[1]
+
+    world.edit_allowlist(with_access("discover"))
+    # The run the edit triggered: an AWS managed permission grants exactly discover.
+    assert share_actions(world, "churn-xgb") == ("AWS_MANAGED", sorted(ACCESS_ACTIONS["discover"]))
+    assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")], "the consumer keeps what it may have"
+    assert [c.caller for c in world.writes() if c.operation == "AssociateResourceSharePermission"] == \
+        ["OwnerReconcileFunction"]
+    assert world.state(OWNER, "churn-xgb").reason == "promoted RAM share"
+
+
+def test_widening_access_to_actions_no_aws_managed_permission_grants_creates_one_permission_for_them(world):
+    world.install(OWNER, CONSUMER, allowlist=with_access("discover"))
+    for name in ("churn-a", "churn-b"):
+        world.create_group(OWNER, name)
+    world.settle()
+
+    world.edit_allowlist(with_access("discover", "register", "deploy"))
+    wanted = sorted(a for level in ("discover", "register", "deploy") for a in ACCESS_ACTIONS[level])
+    ram = world.client(OWNER, "ram")
+    for share in ram.get_resource_shares(resourceOwner="SELF", resourceShareStatus="ACTIVE")["resourceShares"]:
+        permission, = ram.list_resource_share_permissions(resourceShareArn=share["resourceShareArn"])["permissions"]
+        assert permission["name"] == "modelshare-discover-register-deploy"
+        assert sorted(json.loads(ram.get_permission(permissionArn=permission["arn"])["permission"]["permission"])
+                      ["Action"]) == wanted
+    assert len(world.calls("CreatePermission")) == 1, "one permission per action set, whatever the number of groups"
+    assert sorted(world.discoverable(CONSUMER)) == [group_arn("churn-a"), group_arn("churn-b")]

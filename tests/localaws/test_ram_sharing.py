@@ -645,3 +645,57 @@ def test_delete_share(aws):
     fails("MalformedArnException", aws.ram().delete_resource_share, resourceShareArn="x")
     fails("UnknownResourceException", aws.ram().delete_resource_share, resourceShareArn=BOGUS_SHARE)
     fails("UnknownResourceException", aws.ram(CONSUMER).delete_resource_share, resourceShareArn=share)
+
+
+# -- a promoted share's permission, and customer managed permissions made from scratch --------
+
+DEFAULT_PERMISSION = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSageMakerModelPackageGroup"
+
+
+def _template(actions, **extra):
+    return json.dumps({"Effect": "Allow", "Action": actions, **extra})
+
+
+def test_create_permission_is_validated_and_attachable_a_moment_later(aws):
+    ram = aws.ram()
+    group_type = aws.share_permission(aws.shared_group()[1])["resourceType"]
+    fails("InvalidParameterException", ram.create_permission, name="bad name", resourceType=group_type,
+          policyTemplate=_template(DISCOVER))
+    fails("InvalidParameterException", ram.create_permission, name="P", resourceType="sagemaker:nothing",
+          policyTemplate=_template(DISCOVER))
+    fails("MalformedPolicyTemplateException", ram.create_permission, name="P", resourceType=group_type,
+          policyTemplate="{not json")
+    fails("MalformedPolicyTemplateException", ram.create_permission, name="P", resourceType=group_type,
+          policyTemplate=json.dumps({"Effect": "Allow", "Action": DISCOVER, "Principal": "*"}))
+    fails("InvalidPolicyException", ram.create_permission, name="P", resourceType=group_type,
+          policyTemplate=_template([*DISCOVER, "s3:GetObject"]))
+    created = ram.create_permission(name="Mine", resourceType=group_type, policyTemplate=_template(CUSTOM))["permission"]
+    assert created["status"] == "UNATTACHABLE" and created["permissionType"] == "CUSTOMER_MANAGED"
+    fails("PermissionAlreadyExistsException", ram.create_permission, name="Mine", resourceType=group_type,
+          policyTemplate=_template(DISCOVER))
+    aws.clock.sleep(5)
+    found, = [p for p in ram.list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"] if p["name"] == "Mine"]
+    assert found["status"] == "ATTACHABLE"
+
+
+def test_a_promoted_shares_permission_is_replaced_only_when_asked_and_only_with_an_attachable_one(aws):
+    ram = aws.ram()
+    _, share = aws.shared_group(actions=CUSTOM)
+    fails("OperationNotPermittedException", ram.associate_resource_share_permission, resourceShareArn=share,
+          permissionArn=DEFAULT_PERMISSION, replace=True)  # made from a policy: its policy says
+    aws.promote(share)
+    aws.clock.sleep(5)
+    assert aws.share(share)["featureSet"] == "STANDARD"
+    fails("InvalidParameterException", ram.associate_resource_share_permission, resourceShareArn=share,
+          permissionArn=DEFAULT_PERMISSION)  # it has one: replace it or nothing
+    group_type = aws.share_permission(share)["resourceType"]
+    pending = ram.create_permission(name="Later", resourceType=group_type, policyTemplate=_template(DISCOVER))
+    fails("InvalidParameterException", ram.associate_resource_share_permission, resourceShareArn=share,
+          permissionArn=pending["permission"]["arn"], replace=True)
+    assert ram.associate_resource_share_permission(resourceShareArn=share, permissionArn=DEFAULT_PERMISSION,
+                                                   replace=True)["returnValue"] is True
+    assert aws.share_permission(share)["arn"] == DEFAULT_PERMISSION
+    listed = ram.list_permission_associations(featureSet="STANDARD")["permissions"]
+    assert [(p["resourceShareArn"], p["arn"]) for p in listed] == [(share, DEFAULT_PERMISSION)]
+    assert ram.list_permission_associations(featureSet="CREATED_FROM_POLICY")["permissions"] == []
+    assert aws.ram(CONSUMER).list_permission_associations()["permissions"] == [], "another account's shares"

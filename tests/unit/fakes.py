@@ -111,6 +111,8 @@ class FakeShares:
     invitation_resources: dict[str, list[SharedResource]] = field(default_factory=dict)
     accepted: list[str] = field(default_factory=list)
     promoted_permissions: list[tuple[str, str]] = field(default_factory=list)
+    created_permissions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    replaced_permissions: list[tuple[str, str]] = field(default_factory=list)
     promoted_shares: list[str] = field(default_factory=list)
     tag_calls: list[str] = field(default_factory=list)
     refuse_promotion: str | None = None
@@ -179,6 +181,17 @@ class FakeShares:
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         return [permission for permission, _ in self.customer_permissions.values()]
 
+    def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        aws = []
+        for i, actions in enumerate(self.managed_action_sets):
+            arn = f"arn:aws:ram::aws:permission/aws-managed-{i}"
+            self.permission_action_sets[arn] = actions
+            aws.append(ManagedPermission(arn, f"aws-managed-{i}", ATTACHABLE))
+        return aws + self.customer_managed_permissions(resource_type)
+
+    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
+        return {arn: tuple(found) for arn, found in self.share_permissions.items() if arn in self.shares}
+
     def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
         return iter([i for i in self.pending if about is None or i.arn in about or i.share_arn in about])
 
@@ -230,6 +243,20 @@ class FakeShares:
         status = "UNATTACHABLE" if self.permission_delay else ATTACHABLE
         permission = ManagedPermission(f"arn:aws:ram:eu-west-1:{OWNER}:permission/{name}", name, status)
         self.customer_permissions[name] = (permission, self.permission_action_sets[permission_arn])
+
+    def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
+        if name in self.customer_permissions:
+            raise PermissionNameTaken(name)
+        if len(self.customer_permissions) >= self.permission_quota:
+            raise RamQuotaReached("customer managed permissions per resource type", "limit of 10", account_wide=False)
+        self.created_permissions.append((name, tuple(actions)))
+        status = "UNATTACHABLE" if self.permission_delay else ATTACHABLE
+        permission = ManagedPermission(f"arn:aws:ram:eu-west-1:{OWNER}:permission/{name}", name, status)
+        self.customer_permissions[name] = (permission, frozenset(a.lower() for a in actions))
+
+    def replace_permission(self, share_arn: str, permission_arn: str) -> None:
+        self.replaced_permissions.append((share_arn, permission_arn))
+        self.share_permissions[share_arn] = [SharePermission(permission_arn, "", STANDARD, "sagemaker:ModelPackageGroup")]
 
     def promote_share(self, share_arn: str) -> bool:
         if self.refuse_promotion:

@@ -12,7 +12,14 @@ from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
 from modelshare.outcomes import GroupAction, InvitationAction
 from modelshare.owner import OwnerService
-from modelshare.ports import CREATED_FROM_POLICY, MODEL_PACKAGE_GROUP_TYPE, STANDARD, Invitation, SharedResource
+from modelshare.ports import (
+    CREATED_FROM_POLICY,
+    MODEL_PACKAGE_GROUP_TYPE,
+    STANDARD,
+    Invitation,
+    SharedResource,
+    SharePermission,
+)
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -39,10 +46,17 @@ def owner_with(*rules, groups=("churn-xgb",), source=None):
     return service, registry, shares
 
 
+DEFAULT_PERMISSION = "arn:aws:ram::aws:permission/default"  # an AWS managed one: discover
+
+
 def promoted(shares, name="churn-xgb", principals=(CONSUMER,)):
+    """A share of modelshare's, promoted: RAM gave it the managed permission with its policy's
+    actions, one every such share uses."""
     arn = shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}",
                                   feature_set=STANDARD)
     shares.principals[arn] = list(principals)
+    shares.share_permissions[arn] = [SharePermission(DEFAULT_PERMISSION, "", STANDARD, MODEL_PACKAGE_GROUP_TYPE)]
+    shares.permission_action_sets[DEFAULT_PERMISSION] = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
     return arn
 
 
@@ -212,7 +226,9 @@ def test_a_converged_sweep_reads_in_bulk(groups):
     outcomes = service.reconcile()
     assert {o.action for o in outcomes} == {GroupAction.CONVERGED, GroupAction.NOT_SHARED} and len(outcomes) == groups
     assert dict(service.registry.calls) == {"groups": 1, "get_policy": len(others)}
-    assert dict(service.shares.calls) == {"owned_shares": 1, "associations": 2}
+    # The promoted shares' permissions in one listing, and each distinct permission read once.
+    assert dict(service.shares.calls) == {"owned_shares": 1, "associations": 2, "permission_associations": 1,
+                                          "permission_actions": 1}
 
 
 def test_the_adapters_ask_for_the_largest_pages():
@@ -228,4 +244,88 @@ def test_the_adapters_ask_for_the_largest_pages():
                           {"associationType": "RESOURCE", "maxResults": 500})
         stub.add_response("get_resource_shares", {"resourceShares": []},
                           {"resourceOwner": "SELF", "resourceShareStatus": "ACTIVE", "maxResults": 500})
+        stub.add_response("list_permission_associations", {"permissions": []},
+                          {"featureSet": "STANDARD", "maxResults": 500})
         assert list(ram.associations("RESOURCE")) == [] and list(ram.owned_shares()) == []
+        assert ram.permission_associations() == {}
+
+
+DEPLOY_ACTIONS = frozenset(a.lower() for a in (*ACCESS_ACTIONS["discover"], *ACCESS_ACTIONS["deploy"]))
+DISCOVER = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
+
+
+def deploy_share(shares):
+    """A promoted share of churn-xgb whose permission grants deploy (the allowlist once said so)."""
+    share = promoted(shares)
+    shares.share_permissions[share] = [SharePermission("arn:aws:ram::aws:permission/deploy", "", STANDARD,
+                                                       MODEL_PACKAGE_GROUP_TYPE)]
+    shares.permission_action_sets["arn:aws:ram::aws:permission/deploy"] = DEPLOY_ACTIONS
+    return share
+
+
+def test_narrowed_access_sets_the_promoted_share_to_a_managed_permission_with_exactly_those_actions():
+    service, _registry, shares = owner_with(RULE)  # access: discover
+    shares.managed_action_sets = [DEPLOY_ACTIONS, DISCOVER]
+    share = deploy_share(shares)
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.ACCESS_CHANGED, outcome
+    assert "sagemaker:createmodel" in outcome.reason
+    assert shares.replaced_permissions == [(share, "arn:aws:ram::aws:permission/aws-managed-1")]
+    assert shares.created_permissions == [] and shares.principal_changes == []
+    assert [o.action for o in service.reconcile()] == [GroupAction.CONVERGED]
+
+
+def test_actions_no_managed_permission_grants_get_one_customer_managed_permission_per_action_set():
+    service, _registry, shares = owner_with({**RULE, "access": ["discover", "register", "deploy"]})
+    share = promoted(shares)  # discover only
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.ACCESS_CHANGED
+    (name, actions), = shares.created_permissions
+    assert name == "modelshare-discover-register-deploy"
+    assert {a.lower() for a in actions} == {a.lower() for level in ("discover", "register", "deploy")
+                                           for a in ACCESS_ACTIONS[level]}
+    assert shares.replaced_permissions == [(share, f"arn:aws:ram:eu-west-1:{OWNER}:permission/{name}")]
+    assert [o.action for o in service.reconcile()] == [GroupAction.CONVERGED]
+
+
+def test_a_share_whose_actions_cannot_be_narrowed_loses_its_consumers_until_they_can():
+    service, _registry, shares = owner_with(RULE)
+    shares.permission_quota = 0  # no managed permission grants discover alone, and none can be created
+    share = deploy_share(shares)
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.CONSUMERS_CHANGED
+    assert "consumers removed until the share's actions can be narrowed" in outcome.reason
+    assert shares.principal_changes == [("remove", share, (CONSUMER,))]
+    assert shares.replaced_permissions == []
+    # Once RAM lets it: actions first, then the consumer again.
+    shares.permission_quota = 10
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.CONSUMERS_CHANGED
+    assert shares.replaced_permissions and shares.principal_changes[-1] == ("add", share, (CONSUMER,))
+
+
+def test_widened_access_that_cannot_be_set_yet_keeps_the_consumers():
+    service, _registry, shares = owner_with({**RULE, "access": ["discover", "deploy"]})
+    shares.permission_quota = 0
+    promoted(shares)  # discover only: less than allowed, nothing beyond
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.PROMOTION_PENDING
+    assert shares.principal_changes == []
+
+
+def test_a_dry_run_plans_the_permission_it_would_create_and_never_waits_for_it():
+    service, registry, shares = owner_with({**RULE, "access": ["discover", "register", "deploy"]})
+    share = promoted(shares)
+    plan = Plan()
+
+    def no_sleep(seconds):
+        raise AssertionError(f"a dry run waited {seconds} s for a permission it never created")
+
+    dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), service.allowlist_source,
+                       sleep=no_sleep)
+    outcome, = dry.reconcile()
+    assert outcome.action == GroupAction.ACCESS_CHANGED
+    assert [(w.action, w.target) for w in plan.writes] == [
+        ("create-permission", "modelshare-discover-register-deploy"),
+        ("replace-permission", share)]
+    assert shares.created_permissions == [] and shares.replaced_permissions == []

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelshare import policy as policies
 from modelshare.allowlist import ShareDecision
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
-from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, Association, ResourceShare
+from modelshare.ports import (
+    CREATED_FROM_POLICY,
+    PROMOTING_TO_STANDARD,
+    STANDARD,
+    Association,
+    ResourceShare,
+    SharePermission,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class Holding:
     share: ResourceShare
     resources: tuple[str, ...]  # live resource associations
     principals: tuple[str, ...]  # principals with access or an invitation (ASSOCIATED, ASSOCIATING)
+    # The share's permission and the actions it grants (lower-cased): read for modelshare's
+    # promoted shares where it matters (the sweep, a status), else None: not known.
+    permission: SharePermission | None = None
+    actions: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,13 +76,16 @@ class ShareView:
 @dataclass(frozen=True)
 class Write:
     """One change the group needs: put-policy (policy) | delete-policy | promote (shares) |
-    remove-consumers / add-consumers (share, accounts) | tag-share (share)."""
+    remove-consumers / add-consumers (share, accounts) | tag-share (share) | set-actions (share,
+    actions, resource_type)."""
 
     kind: WriteKind
     share: str = ""
     accounts: tuple[str, ...] = ()
     policy: dict[str, Any] | None = None
     shares: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    resource_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,7 +190,18 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
             status, reason = GroupStatus.NOT_SHARED, "promoted share has no consumers" + pending
         writes: list[Write] = []
         changes: list[str] = []
+        wanted_actions = frozenset(a.lower() for a in decision.actions)
         for holding in view.promoted:
+            # The allowlist's access decides the share's actions too: an edit that narrows it
+            # takes effect on a promoted share (first, before any consumer is added).
+            if desired and holding.actions is not None and holding.permission is not None \
+                    and holding.actions != wanted_actions:
+                writes.append(Write(WriteKind.SET_ACTIONS, share=holding.share.arn, actions=decision.actions,
+                                    resource_type=holding.permission.resource_type))
+                beyond = sorted(holding.actions - wanted_actions)
+                changes.append("access set to the allowlist's" + (f" (no more {', '.join(beyond)})" if beyond else ""))
+                reason += "; grants " + (f"{', '.join(beyond)} beyond the allowlist" if beyond
+                                         else "fewer actions than the allowlist")
             current = set(_accounts(holding.principals))
             removed = tuple(sorted(current - set(desired)))
             added = tuple(sorted(set(desired) - current))
@@ -188,7 +213,9 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
                 changes.append(f"added {', '.join(added)}")
         if not writes:
             return settled(status, consumers, reason)
-        return changing(status, consumers, reason, GroupAction.CONSUMERS_CHANGED, "; ".join(changes), tuple(writes))
+        only_access = all(w.kind == WriteKind.SET_ACTIONS for w in writes)
+        return changing(status, consumers, reason, GroupAction.ACCESS_CHANGED if only_access else GroupAction.CONSUMERS_CHANGED,
+                        "; ".join(changes), tuple(writes))
 
     # Not promoted: the resource policy says who has access.
     if decision.conflict:
@@ -233,6 +260,9 @@ class RamIndex:
     resources_ever: dict[str, tuple[str, ...]]  # any status: shows what a now empty share held
     live_principals: dict[str, tuple[str, ...]]
     by_resource: dict[str, tuple[str, ...]]  # resource ARN -> live shares holding it
+    # Read only where a sweep needs them: share ARN -> its one permission, and what it grants.
+    permissions: dict[str, SharePermission] = field(default_factory=dict)
+    actions: dict[str, frozenset[str]] = field(default_factory=dict)  # permission ARN -> actions
 
     @classmethod
     def build(cls, shares: Iterable[ResourceShare], resources: Iterable[Association],
@@ -262,8 +292,12 @@ class RamIndex:
         return calls(len(self.shares)) + calls(sum(len(v) for v in self.resources_ever.values()))
 
     def holdings(self, resource_arn: str) -> tuple[Holding, ...]:
-        return tuple(Holding(self.shares[arn], self.live_resources.get(arn, ()), self.live_principals.get(arn, ()))
-                     for arn in sorted(set(self.by_resource.get(resource_arn, ()))))
+        def holding(arn: str) -> Holding:
+            permission = self.permissions.get(arn)
+            return Holding(self.shares[arn], self.live_resources.get(arn, ()), self.live_principals.get(arn, ()),
+                           permission, self.actions.get(permission.arn) if permission is not None else None)
+
+        return tuple(holding(arn) for arn in sorted(set(self.by_resource.get(resource_arn, ()))))
 
     def orphaned(self, account: str) -> list[tuple[str, list[str]]]:
         """modelshare's promoted shares that held model package groups of `account` and hold
@@ -286,9 +320,16 @@ SWEEP_PACKAGE = "modelshare.sweep-groups"
 
 
 def work_item(group: GroupSnapshot, attempt: int = 1) -> dict[str, Any]:
-    return {"kind": SWEEP_ITEM, "attempt": attempt, "group": group.name, "arn": group.arn, "holdings": [
-        {"share": [h.share.arn, h.share.name, h.share.feature_set, h.share.status, [list(t) for t in h.share.tags]],
-         "resources": list(h.resources), "principals": list(h.principals)} for h in group.holdings]}
+    def entry(h: Holding) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "share": [h.share.arn, h.share.name, h.share.feature_set, h.share.status, [list(t) for t in h.share.tags]],
+            "resources": list(h.resources), "principals": list(h.principals)}
+        if h.permission is not None and h.actions is not None:
+            out["permission"] = [h.permission.arn, h.permission.resource_type, sorted(h.actions)]
+        return out
+
+    return {"kind": SWEEP_ITEM, "attempt": attempt, "group": group.name, "arn": group.arn,
+            "holdings": [entry(h) for h in group.holdings]}
 
 
 def group_of_item(item: Any) -> tuple[GroupSnapshot, int]:
@@ -305,7 +346,12 @@ def group_of_item(item: Any) -> tuple[GroupSnapshot, int]:
                 raise ValueError(f"not a resource share ARN: {arn[:200]!r}")
             share = ResourceShare(arn, _text(name), _text(feature_set), _text(status),
                                   tuple((_text(k), _text(v)) for k, v in map(_list, _list(tags))))
-            holdings.append(Holding(share, _texts(entry["resources"]), _texts(entry["principals"])))
+            permission, actions = None, None
+            if "permission" in entry:  # absent in items an older version wrote: not known
+                permission_arn, resource_type, granted = _list(entry["permission"])
+                permission = SharePermission(_text(permission_arn), "", STANDARD, _text(resource_type))
+                actions = frozenset(_texts(granted))
+            holdings.append(Holding(share, _texts(entry["resources"]), _texts(entry["principals"]), permission, actions))
         attempt = item["attempt"]
         if type(attempt) is not int:
             raise ValueError(f"the attempt is a {type(attempt).__name__}, not a whole number")

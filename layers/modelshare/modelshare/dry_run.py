@@ -13,6 +13,7 @@ from typing import Any
 from modelshare import policy as policies
 from modelshare.observability import logger
 from modelshare.ports import (
+    ATTACHABLE,
     STANDARD,
     Association,
     AssociationKind,
@@ -25,6 +26,9 @@ from modelshare.ports import (
     SharedResource,
     SharePermission,
 )
+
+# What a permission a dry run would create is called until RAM gives it an ARN.
+_PLANNED_PERMISSION = "(planned) permission/"
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class DryRunShares:
         # Shares this run would have promoted: read back as promoted, so the run goes on as a
         # real one would (tagging them once promoted).
         self._promoted: set[str] = set()
+        # Permissions this run would have created: ARN (a placeholder) -> actions.
+        self._created: dict[str, frozenset[str]] = {}
 
     # reads
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
@@ -109,10 +115,21 @@ class DryRunShares:
         return self._inner.associations(kind, status=status)
 
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
+        if permission_arn in self._created:
+            return self._created[permission_arn]
         return self._inner.permission_actions(permission_arn)
 
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         return self._inner.customer_managed_permissions(resource_type)
+
+    def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        # Permissions this run would have created read back as attachable, so it goes on as a
+        # real one would (and never waits for them).
+        planned = [ManagedPermission(arn, arn.rpartition("/")[2], ATTACHABLE) for arn in self._created]
+        return self._inner.managed_permissions(resource_type) + planned
+
+    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
+        return self._inner.permission_associations()
 
     def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return self._inner.share_resources(share_arns)
@@ -136,6 +153,13 @@ class DryRunShares:
 
     def promote_permission(self, permission_arn: str, name: str) -> None:
         self._plan.record("promote-permission", permission_arn, f"as {name}")
+
+    def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
+        self._plan.record("create-permission", name, ", ".join(actions))
+        self._created[f"{_PLANNED_PERMISSION}{name}"] = frozenset(a.lower() for a in actions)
+
+    def replace_permission(self, share_arn: str, permission_arn: str) -> None:
+        self._plan.record("replace-permission", share_arn, f"with {permission_arn}")
 
     def promote_share(self, share_arn: str) -> bool:
         self._plan.record("promote-share", share_arn)

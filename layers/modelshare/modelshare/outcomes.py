@@ -27,6 +27,7 @@ class GroupAction(StrEnum):
     NOT_PROMOTABLE = "not-promotable"  # accessible, but the policy or RAM stops promotion
     QUOTA_REACHED = "quota-reached"  # a RAM quota stops it: retried later
     CONSUMERS_CHANGED = "consumers-changed"  # principals of modelshare's promoted share changed
+    ACCESS_CHANGED = "access-changed"  # the permission of modelshare's promoted share set to the allowlist's actions
     SHARE_DELETED = "share-deleted"  # modelshare's share of a deleted group deleted
     SKIPPED = "skipped"  # the allowlist is invalid: nothing decided
     QUEUED = "queued"  # handed to the sweep's workers
@@ -61,3 +62,4 @@ class WriteKind(StrEnum):
     ADD_CONSUMERS = "add-consumers"
     REMOVE_CONSUMERS = "remove-consumers"
     TAG_SHARE = "tag-share"
+    SET_ACTIONS = "set-actions"

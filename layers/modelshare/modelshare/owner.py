@@ -25,6 +25,7 @@ from modelshare.convergence import (
     Holding,
     RamIndex,
     ShareView,
+    Write,
     decide,
     group_of_item,
     needs_recorded_share,
@@ -130,6 +131,8 @@ class OwnerService:
     # Per run: the principals of shares made from policies, read in one batched call for every
     # share the run is about to promote (RAM-CFP-LAG), not one call per group.
     _cfp_principals: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
+    # Per run: what each permission read so far grants.
+    _permission_actions: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
 
     # -- share on creation ------------------------------------------------------------------
     def share_group(self, group_name: str) -> GroupOutcome:
@@ -542,13 +545,31 @@ class OwnerService:
         self._quota_stop = None
         self._untagged.clear()
         self._cfp_principals.clear()
+        self._permission_actions.clear()
 
     # -- what is read about a group ------------------------------------------------------------
-    def _ram_index(self, *, principals: bool = True) -> RamIndex:
+    def _ram_index(self, *, principals: bool = True, permissions: bool = False) -> RamIndex:
         """The account's shares and their associations, in a few paged listings whatever the
-        number of groups."""
-        return RamIndex.build(self.shares.owned_shares(), self.shares.associations("RESOURCE"),
-                              self.shares.associations("PRINCIPAL") if principals else ())
+        number of groups; with `permissions`, the permission of each of modelshare's promoted
+        shares and what it grants (one more paged listing, and one read per distinct permission:
+        a handful, since shares with the same actions share a managed permission)."""
+        index = RamIndex.build(self.shares.owned_shares(), self.shares.associations("RESOURCE"),
+                               self.shares.associations("PRINCIPAL") if principals else ())
+        if not permissions:
+            return index
+        ours = {arn for arn, share in index.shares.items() if share.feature_set == STANDARD and share.tagged_by_modelshare}
+        if not ours:
+            return index
+        held = {arn: found[0] for arn, found in self.shares.permission_associations().items()
+                if arn in ours and len(found) == 1}
+        return replace(index, permissions=held,
+                       actions={arn: self._actions_of(arn) for arn in sorted({p.arn for p in held.values()})})
+
+    def _actions_of(self, permission_arn: str) -> frozenset[str]:
+        """What a permission grants, read once per run."""
+        if permission_arn not in self._permission_actions:
+            self._permission_actions[permission_arn] = self.shares.permission_actions(permission_arn)
+        return self._permission_actions[permission_arn]
 
     def _group_snapshot(self, group_name: str, group_arn: str, *, principals: bool,
                         recorded: bool = True) -> GroupSnapshot:
@@ -573,6 +594,19 @@ class OwnerService:
         principals = self.shares.share_principals(sorted(promoted)) if promoted else {}
         return [replace(g, holdings=tuple(replace(h, principals=principals[h.share.arn]) if h.share.arn in principals
                                           else h for h in g.holdings)) for g in groups]
+
+    def _with_permissions(self, group: GroupSnapshot) -> GroupSnapshot:
+        """The group with the permission of each of modelshare's promoted shares, and what it
+        grants, read now (for one group: a status)."""
+        promoted = {h.share.arn for h in view_of(group).promoted}
+
+        def read(holding: Holding) -> Holding:
+            found = self.shares.permissions(holding.share.arn) if holding.share.arn in promoted else []
+            if len(found) != 1:
+                return holding
+            return replace(holding, permission=found[0], actions=self._actions_of(found[0].arn))
+
+        return replace(group, holdings=tuple(read(h) for h in group.holdings))
 
     def _with_recorded_share(self, group: GroupSnapshot) -> GroupSnapshot:
         if not needs_recorded_share(group):
@@ -603,7 +637,7 @@ class OwnerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
-        index = self._ram_index()
+        index = self._ram_index(permissions=True)
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         for name, arn in self.registry.groups():
@@ -636,7 +670,7 @@ class OwnerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
-        index = self._ram_index()
+        index = self._ram_index(permissions=True)
         # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
         # the groups that need that quota are not handed out again, or each sweep would add a
         # copy of every one of them. The next sweep after the queue drains finds any left.
@@ -793,6 +827,11 @@ class OwnerService:
                     self.registry.put_policy(name, write.policy)
                 elif write.kind == WriteKind.DELETE_POLICY:
                     self.registry.delete_policy(name)
+                elif write.kind == WriteKind.SET_ACTIONS:
+                    holding = next(h for h in group.holdings if h.share.arn == write.share)
+                    refused = self._set_actions(name, holding, write)
+                    if refused is not None:
+                        return refused
                 elif write.kind == WriteKind.REMOVE_CONSUMERS:
                     self.shares.disassociate_principals(write.share, list(write.accounts))
                 elif write.kind == WriteKind.ADD_CONSUMERS:
@@ -821,9 +860,62 @@ class OwnerService:
         elif outcome.action == GroupAction.CONSUMERS_CHANGED:
             logger.info("Changed consumers of promoted share", extra={"group": name, "changes": outcome.reason})
             count("ShareConsumersChanged")
+        elif outcome.action == GroupAction.ACCESS_CHANGED:
+            logger.info("Set the actions of promoted share", extra={"group": name, "changes": outcome.reason})
         elif outcome.action == GroupAction.NOT_PROMOTABLE:
             return self._not_promotable(name, outcome.reason)
         return outcome
+
+    def _set_actions(self, group_name: str, holding: Holding, write: Write) -> GroupOutcome | None:
+        """Give modelshare's promoted share the managed permission with exactly the allowlist's
+        actions: one RAM already has (AWS or customer managed, matched by its actions, never by
+        name), else a customer managed one modelshare creates under one name per action set.
+        When that cannot be done now and the share grants more than the allowlist allows, its
+        consumers are removed (fail closed): the next run sets the actions and invites them
+        again. None when done."""
+        wanted = frozenset(a.lower() for a in write.actions)
+        try:
+            permission = self._permission_granting(wanted, write.actions, write.resource_type)
+            if permission is not None:
+                self.shares.replace_permission(write.share, permission)
+                count("ShareActionsChanged")
+                return None
+            why = "the customer managed permission for these actions is not attachable yet"
+        except RamQuotaReached as quota:
+            why = str(quota)
+        except PermissionNameTaken as taken:
+            why = f"a customer managed permission of that name exists with other actions ({taken})"
+        beyond = holding.actions is None or not holding.actions <= wanted
+        if beyond and holding.principals:
+            self.shares.disassociate_principals(write.share, list(holding.principals))
+            logger.warning("Removed the consumers of a promoted share whose actions could not be narrowed",
+                           extra={"group": group_name, "share": write.share, "reason": why})
+            count("ShareConsumersChanged")
+            return GroupOutcome(group_name, GroupAction.CONSUMERS_CHANGED,
+                                f"consumers removed until the share's actions can be narrowed: {why}")
+        return GroupOutcome(group_name, GroupAction.PROMOTION_PENDING, f"share's actions not set yet: {why}")
+
+    def _permission_granting(self, wanted: frozenset[str], actions: Sequence[str], resource_type: str) -> str | None:
+        """The ARN of an attachable managed permission granting exactly `wanted`; creates the
+        customer managed one when none exists, and waits a moment for it. None when it is not
+        attachable yet."""
+        def attachable() -> str | None:
+            return next((p.arn for p in self.shares.managed_permissions(resource_type)
+                         if p.status == ATTACHABLE and self._actions_of(p.arn) == wanted), None)
+
+        found = attachable()
+        if found is not None:
+            return found
+        existing = {p.name: p for p in self.shares.customer_managed_permissions(resource_type)}
+        names = dict.fromkeys((permission_name(wanted), permission_name(wanted, digest=True)))
+        name = next((n for n in names if n not in existing or self._actions_of(existing[n].arn) == wanted), None)
+        if name is None:
+            raise PermissionNameTaken(" and ".join(names))
+        if name not in existing:
+            self.shares.create_permission(name, resource_type, sorted(actions))
+            logger.info("Created a permission, shared by every group with these actions", extra={"permission": name})
+            count("PermissionsCreated")
+        return self._with_backoff(attachable)
 
     def _why_not(self, group_name: str, decision: ShareDecision) -> str:
         if decision.conflict:
@@ -857,7 +949,7 @@ class OwnerService:
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
-        group = self._with_policy(self._group_snapshot(group_name, group_arn, principals=True))
+        group = self._with_permissions(self._with_policy(self._group_snapshot(group_name, group_arn, principals=True)))
         verdict = decide(group, allowlist.decide(self.account, group_name))
         return GroupState(group_arn, verdict.status, verdict.consumers, verdict.reason, verdict.other_shares)
 

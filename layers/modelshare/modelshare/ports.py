@@ -82,7 +82,7 @@ class SharePermission:
 
 @dataclass(frozen=True)
 class ManagedPermission:
-    """A customer managed permission of this account."""
+    """A managed permission: AWS managed, or customer managed by this account."""
 
     arn: str
     name: str
@@ -202,6 +202,13 @@ class ResourceShares(Protocol):
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         """This account's customer managed permissions for the resource type."""
         ...
+    def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        """The AWS managed and this account's customer managed permissions for the resource type."""
+        ...
+    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
+        """The permissions of every share this account owns (share ARN -> its permissions), in
+        one paged pass."""
+        ...
     def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
         """This account's invitations; with `about` (invitation or share ARNs), those only."""
         ...
@@ -223,6 +230,14 @@ class ResourceShares(Protocol):
         ...
     def promote_permission(self, permission_arn: str, name: str) -> None:
         """Raises PermissionNameTaken, RamQuotaReached or PromotionRefused."""
+        ...
+    def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
+        """A customer managed permission granting `actions`. Raises PermissionNameTaken or
+        RamQuotaReached."""
+        ...
+    def replace_permission(self, share_arn: str, permission_arn: str) -> None:
+        """Make `permission_arn` the share's permission for its resource type, in place of the
+        one it has."""
         ...
     def promote_share(self, share_arn: str) -> bool:
         """True when promotion started; False when it was already promoting or promoted. Raises

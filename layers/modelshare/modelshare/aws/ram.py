@@ -170,6 +170,24 @@ class RamShares:
             permissionType="CUSTOMER_MANAGED", resourceType=resource_type, **token))
         return [ManagedPermission(p["arn"], p["name"], p.get("status", "")) for page in pages for p in page["permissions"]]
 
+    def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        pages = _follow_tokens(lambda token: self._client.list_permissions(
+            permissionType="ALL", resourceType=resource_type, **token))
+        return [ManagedPermission(p["arn"], p["name"], p.get("status", "")) for page in pages for p in page["permissions"]
+                if p.get("featureSet", "STANDARD") == "STANDARD"]
+
+    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
+        found: dict[str, list[SharePermission]] = {}
+        # The caller's own shares by default (resourceOwner, which older botocore lacks); shares
+        # made from policies (or being promoted) are not modelshare's to change.
+        for page in _follow_tokens(lambda token: self._client.list_permission_associations(
+                featureSet="STANDARD", maxResults=RAM_PAGE_SIZE, **token)):
+            for p in page["permissions"]:
+                if "resourceShareArn" in p and "arn" in p:
+                    found.setdefault(p["resourceShareArn"], []).append(
+                        SharePermission(p["arn"], "", p.get("featureSet", "STANDARD"), p.get("resourceType", "")))
+        return {arn: tuple(permissions) for arn, permissions in found.items()}
+
     def usage(self) -> dict[str, Any]:
         """What this account uses of RAM's quotas (for `modelshare status`): customer managed
         permissions per resource type, invitations sent and still pending (principal
@@ -223,6 +241,22 @@ class RamShares:
             if code == "PermissionLimitExceededException":
                 raise RamQuotaReached(_PERMISSION_QUOTA, _message(error), account_wide=False) from error
             raise
+
+    def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
+        template = json.dumps({"Effect": "Allow", "Action": list(actions)})
+        try:
+            self._client.create_permission(name=name, resourceType=resource_type, policyTemplate=template)
+        except ClientError as error:
+            code = _code(error)
+            if code == "PermissionAlreadyExistsException":
+                raise PermissionNameTaken(_message(error)) from error
+            if code == "PermissionLimitExceededException":
+                raise RamQuotaReached(_PERMISSION_QUOTA, _message(error), account_wide=False) from error
+            raise
+
+    def replace_permission(self, share_arn: str, permission_arn: str) -> None:
+        self._client.associate_resource_share_permission(resourceShareArn=share_arn, permissionArn=permission_arn,
+                                                         replace=True)
 
     def promote_share(self, share_arn: str) -> bool:
         try:

@@ -112,6 +112,12 @@ def allowed_actions(rules: tuple[Rule, ...] | None, owner: str, group: str) -> f
     return frozenset(a.lower() for level in next(iter(matching)) for a in _LEVEL_ACTIONS[level])
 
 
+def _live_groups(share: Any) -> list[str]:
+    """The names of the model package groups a share holds now."""
+    return [match.group(3) for arn, association in share.resources.items()
+            if association.status in _LIVE_ASSOCIATION and (match := GROUP_ARN.fullmatch(arn))]
+
+
 def _principals(statement: dict[str, Any]) -> list[str]:
     principal = statement.get("Principal")
     if isinstance(principal, dict):
@@ -284,13 +290,10 @@ class SafetyOracle:
         if share is None or permission is None:
             return
         rules = self._rules_read(call)
-        for arn, association in share.resources.items():
-            match = GROUP_ARN.fullmatch(arn)
-            if association.status not in _LIVE_ASSOCIATION or match is None:
-                continue
-            beyond = permission.actions() - allowed_actions(rules, call.account, match.group(3))
+        for group in _live_groups(share):
+            beyond = permission.actions() - allowed_actions(rules, call.account, group)
             if beyond:
-                self._violation(call, f"gave the share of {match.group(3)} {', '.join(sorted(beyond))}, which the "
+                self._violation(call, f"gave the share of {group} {', '.join(sorted(beyond))}, which the "
                                       "allowlist it read does not allow")
 
     def _judge_acceptance(self, call: ApiCall) -> None:
@@ -367,14 +370,11 @@ class SafetyOracle:
             if rules is None:
                 continue
             granted = frozenset(a for arn in share.permission_arns for a in state.permissions[arn].actions())
-            for arn, association in share.resources.items():
-                match = GROUP_ARN.fullmatch(arn)
-                if association.status not in _LIVE_ASSOCIATION or match is None:
-                    continue
+            for group in _live_groups(share):
                 self.checked["final share actions"] += 1
-                beyond = granted - allowed_actions(rules, share.account, match.group(3))
+                beyond = granted - allowed_actions(rules, share.account, group)
                 if beyond:
-                    self.violations.append(f"final: {share.account}'s share of {match.group(3)} grants "
+                    self.violations.append(f"final: {share.account}'s share of {group} grants "
                                            f"{', '.join(sorted(beyond))}, which the final allowlist does not allow")
 
     def _discoverable(self, account: str) -> list[str]:

@@ -166,6 +166,13 @@ class Ram:
             raise _error("UnknownResourceException", f"Permission {arn} could not be found.")
         return permission
 
+    def _permission_version(self, account: str, region: str, params: dict[str, Any]) -> Permission:
+        """The permission a request names (permissionArn), in the one version the local AWS keeps."""
+        permission = self._permission(account, region, params["permissionArn"])
+        if params.get("permissionVersion", 1) != 1:
+            raise _error("InvalidParameterException", f"Permission {permission.arn} has no version {params['permissionVersion']}.")
+        return permission
+
     def _page(self, items: list[Any], scope: str, params: dict[str, Any]) -> tuple[list[Any], str | None]:
         return page(items, scope=scope, token=params.get("nextToken"), max_results=params.get("maxResults"),
                     default_max=self.DEFAULT_MAX_RESULTS,
@@ -547,9 +554,7 @@ class Ram:
         return {"permissions": [self._permission_out(p) for p in chunk], "nextToken": token}
 
     def GetPermission(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        permission = self._permission(account, region, params["permissionArn"])
-        if params.get("permissionVersion", 1) != 1:
-            raise _error("InvalidParameterException", f"Permission {permission.arn} has no version {params['permissionVersion']}.")
+        permission = self._permission_version(account, region, params)
         if permission.feature_set == "CREATED_FROM_POLICY":
             # The policy it was made from, statement by statement (format UNVERIFIED).
             document: Any = {"Version": "2012-10-17", "Statement": [
@@ -668,9 +673,7 @@ class Ram:
         # Stricter reading: a share made from a policy (or being promoted) takes its permission
         # from the policy, never from this call (the operation's error list has these codes).
         share = self._editable_share(account, region, params["resourceShareArn"], _PERMISSION_CHANGE_ERRORS)
-        permission = self._permission(account, region, params["permissionArn"])
-        if params.get("permissionVersion", 1) != 1:
-            raise _error("InvalidParameterException", f"Permission {permission.arn} has no version {params['permissionVersion']}.")
+        permission = self._permission_version(account, region, params)
 
         def run() -> dict[str, Any]:
             if permission.feature_set != "STANDARD" or permission.status != "ATTACHABLE":

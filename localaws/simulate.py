@@ -118,8 +118,7 @@ class Scenario:
         if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
             raise ScenarioError(f"scenario.region: not an AWS region: {region!r}")
         delay = data.get("ram_share_delay_seconds", 20)
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
-            raise ScenarioError("scenario.ram_share_delay_seconds: must be a non-negative number")
+        _number(delay, "scenario.ram_share_delay_seconds")
         if "allowlist" not in data:
             raise ScenarioError("scenario.allowlist: is required")
         shared = _allowlist(data["allowlist"], "scenario.allowlist")
@@ -173,7 +172,8 @@ class Scenario:
 def _number(value: Any, where: str, *, low: float = 0.0, high: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low \
             or (high is not None and value > high):
-        raise ScenarioError(f"{where}: must be a number from {low:g}" + (f" to {high:g}" if high is not None else ""))
+        raise ScenarioError(f"{where}: must be a number from {low:g}" + (f" to {high:g}" if high is not None else "")
+                            if low or high is not None else f"{where}: must be a non-negative number")
     return float(value)
 
 
@@ -185,11 +185,12 @@ def _chaos(data: Any) -> ChaosPlan:
         raise ScenarioError("scenario.chaos.seed: must be an integer")
     rates = {key: _number(data.get(key, 0), f"scenario.chaos.{key}", high=1.0)
              for key in ("api_fault_rate", "lost_event_rate", "duplicate_event_rate")}
-    if rates["lost_event_rate"] + rates["duplicate_event_rate"] > 1:
-        raise ScenarioError("scenario.chaos: lost_event_rate + duplicate_event_rate must not exceed 1")
+    try:
+        settings = ChaosSettings(seed, **rates)
+    except ValueError as error:  # what the rates must add up to
+        raise ScenarioError(f"scenario.chaos: {error}") from None
     stop = data.get("faults_stop_after_seconds")
-    return ChaosPlan(ChaosSettings(seed, **rates),
-                     None if stop is None else _number(stop, "scenario.chaos.faults_stop_after_seconds"))
+    return ChaosPlan(settings, None if stop is None else _number(stop, "scenario.chaos.faults_stop_after_seconds"))
 
 
 def _step(item: Any, accounts: set[str], where: str) -> Step:

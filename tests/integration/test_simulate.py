@@ -78,6 +78,16 @@ def test_story_without_json(capsys, tmp_path):
           "accounts": {OWNER: {}}}, "$.shares[0].consumers[0]: the owner cannot be its own consumer"),
         ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {"allowlist": {"version": 2, "shares": []}}}},
          f"scenario.accounts.{OWNER}.allowlist is invalid: $.version"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "ram_share_delay_seconds": -1},
+         "scenario.ram_share_delay_seconds: must be a non-negative number"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "chaos": {"api_fault_rate": 2}},
+         "scenario.chaos.api_fault_rate: must be a number from 0 to 1"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "chaos": {"lost_event_rate": 0.6, "duplicate_event_rate": 0.6}},
+         "scenario.chaos: lost_event_rate + duplicate_event_rate must not exceed 1"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "timeline": [{"do": "create_group", "account": OWNER, "group": "g", "at": -5}]},
+         "scenario.timeline[0].at: must be a non-negative number"),
     ],
 )
 def test_invalid_scenario_exits_non_zero_with_the_reason(capsys, tmp_path, scenario, message):

@@ -45,6 +45,7 @@ from modelshare.ports import (
     AllowlistSource,
     ApiThrottled,
     GroupNotFound,
+    ManagedPermission,
     ModelRegistry,
     PermissionNameTaken,
     PermissionNotMatched,
@@ -348,8 +349,7 @@ class OwnerService:
             from_policy = [h.share for h in view_of(group).from_policy]
             if not from_policy:
                 return self._not_promotable(group_name, "RAM's share made from the policy holds other resources too")
-        outcome = self._promote_shares(group_name, group.arn, from_policy,
-                                       decision.consumers if decision.shared else ())
+        outcome = self._promote_shares(group_name, group.arn, from_policy, decision)
         if outcome.action == GroupAction.QUOTA_REACHED and waiting is not None:
             waiting.append(group)
         return outcome
@@ -367,17 +367,18 @@ class OwnerService:
         self.work_queue.send(items, delay_seconds=QUOTA_RETRY_DELAY_SECONDS, pace_seconds=QUOTA_RETRY_PACE_SECONDS)
 
     def _promote_shares(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare],
-                        consumers: Iterable[str]) -> GroupOutcome:
+                        decision: ShareDecision) -> GroupOutcome:
         """Promote each created-from-policy share of the group (none left: promoting or promoted
-        already, success), when the share names only `consumers`: RAM updates a share made from a
-        policy some time after the policy changes (docs/aws-behaviour.md, RAM-CFP-LAG), so a share can still name an account the
-        policy (and the allowlist) no longer does (PromotionNotReady: retried once RAM caught up).
-        A RAM refusal or quota is an answer; PromotionNotReady propagates."""
+        already, success), when the share names only consumers the decision allows: RAM updates a
+        share made from a policy some time after the policy changes (docs/aws-behaviour.md,
+        RAM-CFP-LAG), so a share can still name an account the policy (and the allowlist) no
+        longer does (PromotionNotReady: retried once RAM caught up). A RAM refusal or quota is an
+        answer; PromotionNotReady propagates."""
         if not shares:
             return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
         if self._quota_stop is not None:
             return self._not_tried(group_name)
-        allowed = set(consumers)
+        allowed = set(decision.consumers if decision.shared else ())
         self._read_cfp_principals([s.arn for s in shares])
         beyond = sorted({p for s in shares for p in self._cfp_principals.get(s.arn, ())
                          if policies.account_of(p) not in allowed})
@@ -456,19 +457,28 @@ class OwnerService:
             actions = self.shares.permission_actions(permission.arn)
             if not actions:
                 raise PromotionRefused(f"RAM shows no actions in permission {permission.arn}")
-            existing = {p.name: p for p in self.shares.customer_managed_permissions(permission.resource_type)}
-            # The readable name, or (taken for other actions: by a person, an older modelshare)
-            # the digest one.
-            names = dict.fromkeys((permission_name(actions), permission_name(actions, digest=True)))
-            name = next((n for n in names if n not in existing
-                         or self.shares.permission_actions(existing[n].arn) == actions), None)
-            if name is None:
-                raise PromotionRefused(f"customer managed permissions {' and '.join(names)} exist with other actions")
+            try:
+                name, existing = self._permission_name_for(actions, permission.resource_type)
+            except PermissionNameTaken as taken:
+                raise PromotionRefused(str(taken)) from None
             if name not in existing:
                 self._promote_permission(permission.arn, name, permission.resource_type, len(existing))
             return name, permission.resource_type
         raise PromotionNotReady(f"RAM matched no managed permission to share {share.arn}, and the share has no "
                                 "permission of its own to promote; retry later")
+
+    def _permission_name_for(self, actions: frozenset[str],
+                             resource_type: str) -> tuple[str, dict[str, ManagedPermission]]:
+        """The name of the customer managed permission for these actions (one per action set),
+        and the account's customer managed permissions: the readable name, or (taken for other
+        actions: by a person, an older modelshare) the digest one. Raises PermissionNameTaken
+        when both are taken for other actions."""
+        existing = {p.name: p for p in self.shares.customer_managed_permissions(resource_type)}
+        names = dict.fromkeys((permission_name(actions), permission_name(actions, digest=True)))
+        name = next((n for n in names if n not in existing or self._actions_of(existing[n].arn) == actions), None)
+        if name is None:
+            raise PermissionNameTaken(f"customer managed permissions {' and '.join(names)} exist with other actions")
+        return name, existing
 
     def _promote_permission(self, permission_arn: str, name: str, resource_type: str, owned: int) -> None:
         try:
@@ -844,8 +854,7 @@ class OwnerService:
                 elif write.kind == WriteKind.PROMOTE:
                     shares = [h.share for h in group.holdings if h.share.arn in write.shares]
                     try:
-                        return self._promote_shares(name, group.arn, shares,
-                                                    decision.consumers if decision.shared else ())
+                        return self._promote_shares(name, group.arn, shares, decision)
                     except PromotionNotReady as error:
                         return GroupOutcome(name, GroupAction.PROMOTION_PENDING, str(error))
         except GroupNotFound:
@@ -875,7 +884,7 @@ class OwnerService:
         again. None when done."""
         wanted = frozenset(a.lower() for a in write.actions)
         try:
-            permission = self._permission_granting(wanted, write.actions, write.resource_type)
+            permission = self._permission_granting(write.actions, write.resource_type)
             if permission is not None:
                 self.shares.replace_permission(write.share, permission)
                 count("ShareActionsChanged")
@@ -884,7 +893,7 @@ class OwnerService:
         except RamQuotaReached as quota:
             why = str(quota)
         except PermissionNameTaken as taken:
-            why = f"a customer managed permission of that name exists with other actions ({taken})"
+            why = str(taken)
         beyond = holding.actions is None or not holding.actions <= wanted
         if beyond and holding.principals:
             self.shares.disassociate_principals(write.share, list(holding.principals))
@@ -895,10 +904,12 @@ class OwnerService:
                                 f"consumers removed until the share's actions can be narrowed: {why}")
         return GroupOutcome(group_name, GroupAction.PROMOTION_PENDING, f"share's actions not set yet: {why}")
 
-    def _permission_granting(self, wanted: frozenset[str], actions: Sequence[str], resource_type: str) -> str | None:
-        """The ARN of an attachable managed permission granting exactly `wanted`; creates the
+    def _permission_granting(self, actions: Sequence[str], resource_type: str) -> str | None:
+        """The ARN of an attachable managed permission granting exactly `actions`; creates the
         customer managed one when none exists, and waits a moment for it. None when it is not
         attachable yet."""
+        wanted = frozenset(a.lower() for a in actions)
+
         def attachable() -> str | None:
             return next((p.arn for p in self.shares.managed_permissions(resource_type)
                          if p.status == ATTACHABLE and self._actions_of(p.arn) == wanted), None)
@@ -906,11 +917,7 @@ class OwnerService:
         found = attachable()
         if found is not None:
             return found
-        existing = {p.name: p for p in self.shares.customer_managed_permissions(resource_type)}
-        names = dict.fromkeys((permission_name(wanted), permission_name(wanted, digest=True)))
-        name = next((n for n in names if n not in existing or self._actions_of(existing[n].arn) == wanted), None)
-        if name is None:
-            raise PermissionNameTaken(" and ".join(names))
+        name, existing = self._permission_name_for(wanted, resource_type)
         if name not in existing:
             self.shares.create_permission(name, resource_type, sorted(actions))
             logger.info("Created a permission, shared by every group with these actions", extra={"permission": name})

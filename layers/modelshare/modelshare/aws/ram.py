@@ -233,13 +233,9 @@ class RamShares:
         try:
             self._client.promote_permission_created_from_policy(permissionArn=permission_arn, name=name)
         except ClientError as error:
-            code = _code(error)
-            if code in ("OperationNotPermittedException", "InvalidPolicyException"):
+            if _code(error) in ("OperationNotPermittedException", "InvalidPolicyException"):
                 raise PromotionRefused(_message(error)) from error
-            if code == "PermissionAlreadyExistsException":
-                raise PermissionNameTaken(_message(error)) from error
-            if code == "PermissionLimitExceededException":
-                raise RamQuotaReached(_PERMISSION_QUOTA, _message(error), account_wide=False) from error
+            _raise_new_permission_error(error)
             raise
 
     def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
@@ -247,11 +243,7 @@ class RamShares:
         try:
             self._client.create_permission(name=name, resourceType=resource_type, policyTemplate=template)
         except ClientError as error:
-            code = _code(error)
-            if code == "PermissionAlreadyExistsException":
-                raise PermissionNameTaken(_message(error)) from error
-            if code == "PermissionLimitExceededException":
-                raise RamQuotaReached(_PERMISSION_QUOTA, _message(error), account_wide=False) from error
+            _raise_new_permission_error(error)
             raise
 
     def replace_permission(self, share_arn: str, permission_arn: str) -> None:
@@ -352,6 +344,16 @@ def _follow_tokens[Page: Mapping[str, Any]](list_page: Callable[[dict[str, Any]]
         if not page.get("nextToken"):
             return
         token = {"nextToken": page["nextToken"]}
+
+
+def _raise_new_permission_error(error: ClientError) -> None:
+    """What RAM answers when a new customer managed permission cannot be made (promoted or
+    created), as the port's exceptions; other errors are left to the caller."""
+    code = _code(error)
+    if code == "PermissionAlreadyExistsException":
+        raise PermissionNameTaken(_message(error)) from error
+    if code == "PermissionLimitExceededException":
+        raise RamQuotaReached(_PERMISSION_QUOTA, _message(error), account_wide=False) from error
 
 
 def _code(error: ClientError) -> str:

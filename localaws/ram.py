@@ -689,6 +689,8 @@ class Ram:
             if not current and kind in live_types:
                 raise _error("InvalidParameterException",
                              f"A permission can be added only while the share holds no resource of type {permission.resource_type}.")
+            # Attaching a permission to a share needs the group's policy-writing action too.
+            self._check_dependent(account, region, share)
             share.permission_arns = [arn for arn in share.permission_arns if arn not in current] + [permission.arn]
             share.touch(self.clock.now())
             for arn in current:

@@ -187,6 +187,23 @@ def test_promoting_a_share_also_needs_the_group_policy_permission(aws):
         aws.ram().promote_resource_share_created_from_policy(resourceShareArn=share)
 
 
+def test_replacing_a_shares_permission_also_needs_the_group_policy_permission(aws):
+    _, share = aws.promoted_group()
+    aws.clock.sleep(5)  # promotion finished: the share is STANDARD
+    deploy = "arn:aws:ram::aws:permission/AWSRAMPermissionSageMakerModelPackageGroupAllowDeploy"
+    replace = allow("ram:AssociateResourceSharePermission",
+                    [f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/*", "arn:aws:ram::aws:permission/*"])
+    before = aws.share_permission(share)["arn"]
+    with running_as(aws, OWNER, [replace]), pytest.raises(ClientError) as info:
+        aws.ram().associate_resource_share_permission(resourceShareArn=share, permissionArn=deploy, replace=True)
+    assert code(info.value) == "AccessDeniedException"
+    assert "sagemaker:PutModelPackageGroupPolicy" in info.value.response["Error"]["Message"]
+    assert aws.share_permission(share)["arn"] == before
+    with running_as(aws, OWNER, [replace, allow("sagemaker:PutModelPackageGroupPolicy", GROUPS)]):
+        aws.ram().associate_resource_share_permission(resourceShareArn=share, permissionArn=deploy, replace=True)
+    assert aws.share_permission(share)["arn"] == deploy
+
+
 def test_changing_principals_can_be_limited_to_tagged_shares(aws):
     _, share = aws.promoted_group()
     statements = [allow("ram:AssociateResourceShare", f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/*",

@@ -49,6 +49,11 @@ class Deployment:
             if attributes:
                 url = sqs.get_queue_url(QueueName=stack.physical_name(queue.logical_id))["QueueUrl"]
                 sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        dynamodb = self.client(account, "dynamodb")
+        for table in stack.resources_of_type("AWS::DynamoDB::Table"):
+            props = table.properties
+            dynamodb.create_table(TableName=props["TableName"], KeySchema=props["KeySchema"],
+                                  AttributeDefinitions=props["AttributeDefinitions"], BillingMode=props["BillingMode"])
         for function in stack.functions():
             # Each function runs with its own execution role: the statements the template gives it.
             name = stack.physical_name(function.logical_id)
@@ -56,6 +61,11 @@ class Deployment:
         self.lambdas.deploy(stack)
         self.stacks[account] = stack
         return stack
+
+    def ledger_table(self, account: str) -> str:
+        """The ownership ledger's table of the stack in `account` (owner role)."""
+        table, = self.stacks[account].resources_of_type("AWS::DynamoDB::Table")
+        return str(table.properties["TableName"])
 
     def allowlist_parameter(self, account: str) -> str:
         return self.stacks[account].parameters["AllowlistParameterName"]
@@ -77,7 +87,7 @@ class Deployment:
         write_parts(ssm, read_parts(ssm, path), split(json.loads(document), TIER_LIMITS[tier]),
                     advanced_tier=tier == "Advanced")
 
-    def client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm"]) -> Any:
+    def client(self, account: str, service: Literal["dynamodb", "ram", "sagemaker", "sqs", "ssm"]) -> Any:
         """A person's client in `account` (a test setting a scene, the bench counting)."""
         return self.cloud.session(account, self.region).client(service)
 

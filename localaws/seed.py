@@ -2,10 +2,10 @@
 the event path would take hours to build on this machine (10,000 groups).
 
 What it writes is what modelshare leaves behind when it has shared groups and their consumers
-have accepted: the group's policy with modelshare's statement, the share ARN recorded on the
-group, a promoted (STANDARD) share tagged modelshare:managed holding the group alone with the
-consumers ASSOCIATED through accepted invitations, and one customer managed permission for the
-action set. A sweep over it that writes anything shows the seed and modelshare disagree, and
+have accepted: the group's policy with modelshare's statement, a promoted (STANDARD) share
+holding the group alone with the consumers ASSOCIATED through accepted invitations, both recorded
+in the owner's ownership ledger (its stack's table), and one customer managed permission for
+the action set. A sweep over it that writes anything shows the seed and modelshare disagree, and
 the benchmark reports it.
 """
 
@@ -15,10 +15,12 @@ import json
 import uuid
 from collections.abc import Iterable
 
+from moto.dynamodb.models import dynamodb_backends
+
 from localaws.cloud import LocalCloud
 from localaws.registry_state import DISCOVER_ACTIONS, Association, Group, Invitation, Permission, Share
 from modelshare import policy as policies
-from modelshare.ports import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, PROMOTED_SHARE_TAG_KEY
+from modelshare.settings import DEFAULT_LEDGER_TABLE
 
 
 def seed_groups(cloud: LocalCloud, owner: str, region: str, names: Iterable[str]) -> None:
@@ -31,8 +33,10 @@ def seed_groups(cloud: LocalCloud, owner: str, region: str, names: Iterable[str]
 
 
 def seed_shared_groups(cloud: LocalCloud, owner: str, consumers: tuple[str, ...], region: str,
-                       names: Iterable[str]) -> None:
-    """Groups shared with `consumers` (discover access) as modelshare converges them."""
+                       names: Iterable[str], ledger_table: str = DEFAULT_LEDGER_TABLE) -> None:
+    """Groups shared with `consumers` (discover access) as modelshare converges them (the stack
+    must be installed in `owner`: its ledger table holds what modelshare made)."""
+    ledger = dynamodb_backends[owner][region]
     state = cloud.registry.state
     now = cloud.clock.now()
     permission_arn = f"arn:aws:ram:{region}:{owner}:permission/modelshare-discover"
@@ -49,11 +53,11 @@ def seed_shared_groups(cloud: LocalCloud, owner: str, consumers: tuple[str, ...]
         statement = policies.modelshare_statement(group.arn, consumers, DISCOVER_ACTIONS)
         group.policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
         group.ram_managed = True
-        group.tags[PROMOTED_SHARE_TAG_KEY] = share_arn
+        ledger.put_item(ledger_table, {"group": {"S": group.arn}, "shares": {"SS": [share_arn]},
+                                       "statements": {"SS": [policies.statement_digest(statement)]}})
         share = Share(arn=share_arn, account=owner, region=region, name=f"LinkedResourceShare-{uuid.uuid4()}",
                       feature_set="STANDARD", creation_time=now, last_updated=now,
-                      permission_arns=[permission_arn], from_policy_of=group.arn,
-                      tags={MANAGED_TAG_KEY: MANAGED_TAG_VALUE})
+                      permission_arns=[permission_arn], from_policy_of=group.arn)
         share.resources[group.arn] = Association(group.arn, "RESOURCE", "ASSOCIATED", now, now)
         for consumer in consumers:
             share.principals[consumer] = Association(consumer, "PRINCIPAL", "ASSOCIATED", now, now, external=True)

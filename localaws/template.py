@@ -266,6 +266,8 @@ class RenderedStack:
             return self.resolve(resource["Properties"]["Name"])
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{self.physical_name(name)}"
+        if kind == "AWS::DynamoDB::Table":
+            return self.resolve(resource["Properties"]["TableName"])
         return f"{name}-local"
 
     def _get_att(self, name: str, attribute: str) -> Any:
@@ -274,6 +276,8 @@ class RenderedStack:
             raise KeyError(f"!GetAtt on unknown or disabled resource {name}")
         if resource["Type"] == "AWS::SQS::Queue" and attribute == "Arn":
             return f"arn:aws:sqs:{self.region}:{self.account}:{self.physical_name(name)}"
+        if resource["Type"] == "AWS::DynamoDB::Table" and attribute == "Arn":
+            return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self._ref(name)}"
         if resource["Type"] == "AWS::S3::Bucket" and attribute == "Arn":
             return f"arn:aws:s3:::{self.physical_name(name).lower()}"
         if resource["Type"] == "AWS::Events::Rule" and attribute == "Arn":

@@ -17,7 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.settings import ALLOWLIST_PARAMETER_ENV, ALLOWLIST_PATH_ENV
+from modelshare.settings import ALLOWLIST_PARAMETER_ENV, ALLOWLIST_PATH_ENV, DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV
 from modelshare_cli.allowlist_parts_store import read_parts
 
 if TYPE_CHECKING:  # a development dependency
@@ -56,6 +56,13 @@ def print_problems(error: AllowlistError, *, prefix: str = "") -> None:
 
 def parameter_name(args: argparse.Namespace) -> str:
     return getattr(args, "parameter", None) or os.environ.get(PARAMETER_ENV) or DEFAULT_PARAMETER
+
+
+def ledger_table(args: argparse.Namespace) -> str:
+    """The ownership ledger's table (--ledger-table, else $MODELSHARE_LEDGER_TABLE, else the
+    default stack's): what modelshare made, which reconcile and plan need to tell its shares and
+    statements from people's."""
+    return getattr(args, "ledger_table", None) or os.environ.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
 
 
 def allowlist_path(args: argparse.Namespace) -> str | None:

@@ -90,6 +90,9 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
     group.add_argument("--profile", default=default, help="named AWS profile (default: the credential chain's)")
     group.add_argument("--parameter", metavar="NAME", default=default,
                        help="allowlist SSM parameter (default: $MODELSHARE_ALLOWLIST_PARAMETER, else /modelshare/allowlist)")
+    group.add_argument("--ledger-table", metavar="TABLE", default=default,
+                       help="the stack's ownership ledger, what modelshare made (default: $MODELSHARE_LEDGER_TABLE, "
+                            "else modelshare-ownership: the table of a stack named modelshare)")
     group.add_argument("--path", metavar="PATH", default=default,
                        help="path mode: the allowlist is the parts part-001... under PATH (default: "
                             "$MODELSHARE_ALLOWLIST_PATH; unset: one parameter)")

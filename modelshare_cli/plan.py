@@ -19,6 +19,7 @@ from modelshare.dry_run import Plan
 from modelshare.owner import GroupOutcome
 from modelshare_cli.common import (
     OK,
+    ledger_table,
     parse_file_or_exit,
     quiet_domain,
     read_file,
@@ -54,7 +55,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
         return plan_command(args)
     aws = session(args)
     allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
-    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, None)
+    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, None, ledger_table(args))
     print(f"Reconciled account {account} in {aws.region_name} with {origin}")
     _print_outcomes(group_outcomes, invitation_outcomes)
     return OK
@@ -68,7 +69,7 @@ def plan_command(args: argparse.Namespace) -> int:
     else:
         allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
     plan = Plan()
-    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, plan)
+    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, plan, ledger_table(args))
     print(f"Plan for account {account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
     _print_outcomes(group_outcomes, invitation_outcomes)
     if not plan.writes:
@@ -86,9 +87,9 @@ def plan_command(args: argparse.Namespace) -> int:
 
 
 def _converge(aws: boto3.session.Session, allowlist: Allowlist,
-              plan: Plan | None) -> tuple[str, list[GroupOutcome], list[InvitationOutcome]]:
+              plan: Plan | None, ledger_table: str) -> tuple[str, list[GroupOutcome], list[InvitationOutcome]]:
     """Reconcile both sides of the account with `allowlist` (with a plan: writes recorded only)."""
-    services = wiring.account_services(aws, allowlist, plan)
+    services = wiring.account_services(aws, allowlist, plan, ledger_table=ledger_table)
     with quiet_domain():
         return services.account, services.owner.reconcile(), services.consumer.accept_allowed_invitations()
 

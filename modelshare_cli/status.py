@@ -21,6 +21,7 @@ from modelshare_cli.common import (
     CliError,
     allowlist_path,
     error_line,
+    ledger_table,
     parameter_name,
     parse_stored,
     print_problems,
@@ -62,7 +63,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def status_command(args: argparse.Namespace) -> int:
     aws = session(args)
     allowlist, code = _allowlist(aws, args)
-    services = wiring.account_services(aws, allowlist)
+    services = wiring.account_services(aws, allowlist, ledger_table=ledger_table(args))
     account = services.account
     with quiet_domain():
         usage = services.ram.usage()

@@ -17,6 +17,7 @@ from localaws.errors import AwsError
 from localaws.lambdas import Invocation
 from localaws.template import StackTemplate
 from modelshare.allowlist import Allowlist
+from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.owner import GroupState, OwnerService
@@ -110,7 +111,8 @@ class World:
     def state(self, account: str, group: str) -> GroupState | None:
         session = self.cloud.session(account, REGION)
         allowlist = Allowlist.parse(self.allowlists[account])
-        service = OwnerService(account, SageMakerRegistry(session), RamShares(session), allowlist_source=None)  # type: ignore[arg-type]
+        service = OwnerService(account, SageMakerRegistry(session), RamShares(session), allowlist_source=None,  # type: ignore[arg-type]
+                               ledger=DynamoDbLedger(session, self.deployment.ledger_table(account)))
         return service.group_state(group, allowlist)
 
     @property

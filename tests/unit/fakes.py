@@ -8,12 +8,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
 from modelshare.ports import (
     ATTACHABLE,
     CREATED_FROM_POLICY,
-    MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
     PROMOTING_TO_STANDARD,
     STANDARD,
     Association,
@@ -24,6 +23,8 @@ from modelshare.ports import (
     InvitationAlreadyAccepted,
     InvitationClosed,
     ManagedPermission,
+    Ownership,
+    OwnershipLedger,
     PermissionNameTaken,
     PermissionNotMatched,
     PromotionRefused,
@@ -50,7 +51,6 @@ class FakeRegistry:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
-    promotion_records: dict[str, str] = field(default_factory=dict)  # group ARN -> share ARN
     policy_reads: list[str] = field(default_factory=list)
 
     def group_arn(self, group_name: str) -> str | None:
@@ -76,14 +76,50 @@ class FakeRegistry:
     def cross_account_group_arns(self) -> list[str]:
         return []
 
-    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
-        self.promotion_records[group_arn] = share_arn
 
-    def promoted_share(self, group_arn: str) -> str | None:
-        return self.promotion_records.get(group_arn)
+@dataclass
+class FakeLedger:
+    """The ownership ledger in memory: group ARN -> what modelshare recorded making for it."""
+
+    shares: dict[str, set[str]] = field(default_factory=dict)
+    statements: dict[str, set[str]] = field(default_factory=dict)
+    writes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, group ARN, value)
+    reads: int = 0
+
+    def everything(self) -> dict[str, Ownership]:
+        self.reads += 1
+        return {arn: self._of(arn) for arn in {*self.shares, *self.statements}}
+
+    def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
+        self.reads += 1
+        return {arn: self._of(arn) for arn in group_arns if arn in self.shares or arn in self.statements}
+
+    def _of(self, group_arn: str) -> Ownership:
+        return Ownership(frozenset(self.shares.get(group_arn, ())), frozenset(self.statements.get(group_arn, ())))
+
+    def record_share(self, group_arn: str, share_arn: str) -> None:
+        self.writes.append(("record-share", group_arn, share_arn))
+        self.shares.setdefault(group_arn, set()).add(share_arn)
+
+    def forget_share(self, group_arn: str, share_arn: str) -> None:
+        self.writes.append(("forget-share", group_arn, share_arn))
+        self.shares.get(group_arn, set()).discard(share_arn)
+
+    def record_statement(self, group_arn: str, digest: str) -> None:
+        self.writes.append(("record-statement", group_arn, digest))
+        self.statements.setdefault(group_arn, set()).add(digest)
 
 
 DISCOVER_ACTIONS = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
+
+
+def modelshare_wrote(registry: FakeRegistry, ledger: OwnershipLedger, name: str, *statements: dict[str, Any]) -> None:
+    """The group's policy as modelshare would have written it: its statements, recorded in the
+    ledger (every statement given under modelshare's Sid)."""
+    registry.policies[name] = {"Version": "2012-10-17", "Statement": list(statements)}
+    for statement in statements:
+        if statement.get("Sid") == policies.MODELSHARE_SID:
+            ledger.record_statement(group_arn(name, registry.account), policies.statement_digest(statement))
 
 
 @dataclass
@@ -114,7 +150,10 @@ class FakeShares:
     created_permissions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     replaced_permissions: list[tuple[str, str]] = field(default_factory=list)
     promoted_shares: list[str] = field(default_factory=list)
-    tag_calls: list[str] = field(default_factory=list)
+    resource_changes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (share, resources taken out)
+    # What modelshare made: the ledger OwnerService is given in the tests (add_policy_share records
+    # a share past CREATED_FROM_POLICY as modelshare's unless told otherwise).
+    ledger: FakeLedger = field(default_factory=FakeLedger)
     refuse_promotion: str | None = None
     refuse_permission_promotion: str | None = None
     closed_invitations: set[str] = field(default_factory=set)
@@ -124,9 +163,11 @@ class FakeShares:
 
     def add_policy_share(self, resource_arn: str, share_arn: str = "arn:aws:ram:eu-west-1:111122223333:resource-share/s1",
                          feature_set: str = CREATED_FROM_POLICY, actions: frozenset[str] = DISCOVER_ACTIONS,
-                         tagged: bool | None = None) -> str:
-        tags = ((MANAGED_TAG_KEY, MANAGED_TAG_VALUE),) if (feature_set != CREATED_FROM_POLICY if tagged is None else tagged) \
-            else ()
+                         owned: bool | None = None, tags: tuple[tuple[str, str], ...] = ()) -> str:
+        """A share holding `resource_arn`; `owned` (by default: once past CREATED_FROM_POLICY)
+        records it in the ledger as modelshare's."""
+        if feature_set != CREATED_FROM_POLICY if owned is None else owned:
+            self.ledger.shares.setdefault(resource_arn, set()).add(share_arn)
         self.shares[share_arn] = ResourceShare(share_arn, "LinkedResourceShare", feature_set, "ACTIVE", tags)
         self.resources[share_arn] = [resource_arn]
         permission = f"{share_arn}/permission"
@@ -224,13 +265,9 @@ class FakeShares:
         self.deleted_shares.append(share_arn)
         self.shares.pop(share_arn)
 
-    def tag_as_managed(self, share_arn: str) -> bool:
-        self.tag_calls.append(share_arn)
-        share = self.shares[share_arn]
-        if share.feature_set != STANDARD:  # the emulator's stricter reading
-            return False
-        self.shares[share_arn] = replace(share, tags=(*share.tags, (MANAGED_TAG_KEY, MANAGED_TAG_VALUE)))
-        return True
+    def disassociate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        self.resource_changes.append((share_arn, tuple(resource_arns)))
+        self.resources[share_arn] = [r for r in self.resources.get(share_arn, []) if r not in resource_arns]
 
     def promote_permission(self, permission_arn: str, name: str) -> None:
         if self.refuse_promotion or self.refuse_permission_promotion:

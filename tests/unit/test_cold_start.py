@@ -36,7 +36,8 @@ def probe(function: str, **env: str) -> dict[str, object]:
                         # Any call would go here and fail: nothing listens on the discard port.
                         "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x",
                         "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": f"modelshare-{function}",
-                        "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist", **env})
+                        "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist",
+                        "MODELSHARE_LEDGER_TABLE": "modelshare-ownership", **env})
     source = _PROBE.format(layer=str(ROOT / "layers" / "modelshare"), app=str(ROOT / "functions" / function / "app.py"))
     done = subprocess.run([sys.executable, "-c", source], env=environment, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -49,6 +50,12 @@ def test_importing_a_handler_makes_no_aws_call_and_skips_the_tracer_when_tracing
 
 def test_the_tracer_is_there_when_tracing_is_on():
     assert probe(FUNCTIONS[0], POWERTOOLS_TRACE_DISABLED="false")["xray"] is True
+
+
+def test_an_owner_handler_without_its_ledger_fails_at_import_naming_it():
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        probe("promote", MODELSHARE_LEDGER_TABLE="")
+    assert "SettingsError: MODELSHARE_LEDGER_TABLE is not set" in failed.value.stderr
 
 
 def test_a_handler_with_an_invalid_setting_fails_at_import_naming_it():

@@ -8,10 +8,10 @@ import copy
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
 from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters, work_item
-from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
+from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.owner import THROTTLED_RETRY_DELAY_SECONDS, OwnerService
-from modelshare.ports import STANDARD, ApiThrottled, ResourceShare
+from modelshare.ports import STANDARD, ApiThrottled, Ownership, ResourceShare
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -22,6 +22,7 @@ from tests.unit.fakes import (
     FixedAllowlist,
     allowlist_doc,
     group_arn,
+    modelshare_wrote,
 )
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER, OTHER]}
@@ -33,14 +34,14 @@ def world():
     registry = FakeRegistry(names={"churn-new", "churn-policy", "churn-promoted", "churn-done", "scratch", "other"})
     shares = FakeShares()
     statement = policies.modelshare_statement(group_arn("churn-policy"), [CONSUMER], ACCESS_ACTIONS["discover"])
-    registry.policies["churn-policy"] = {"Version": "2012-10-17", "Statement": [statement]}
+    modelshare_wrote(registry, shares.ledger, "churn-policy", statement)
     shares.add_policy_share(group_arn("churn-policy"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/cfp")
     for name, principals in (("churn-promoted", [CONSUMER, "999999999999"]), ("churn-done", [CONSUMER, OTHER])):
         arn = shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}",
                                       feature_set=STANDARD)
         shares.principals[arn] = principals
     old = policies.modelshare_statement(group_arn("scratch"), [CONSUMER], ACCESS_ACTIONS["discover"])
-    registry.policies["scratch"] = {"Version": "2012-10-17", "Statement": [old]}
+    modelshare_wrote(registry, shares.ledger, "scratch", old)
     person = {"Sid": "Mine", "Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "sagemaker:ListModelPackages",
               "Resource": group_arn("other")}
     registry.policies["other"] = {"Version": "2012-10-17", "Statement": [person]}
@@ -53,7 +54,9 @@ def world():
 def service(registry, shares, plan=None, queue=None):
     return OwnerService(OWNER, registry if plan is None else DryRunRegistry(registry, plan),
                         shares if plan is None else DryRunShares(shares, plan),
-                        FixedAllowlist(allowlist_doc(RULE)), sleep=lambda s: None, work_queue=queue)
+                        FixedAllowlist(allowlist_doc(RULE)),
+                        shares.ledger if plan is None else DryRunLedger(shares.ledger, plan),
+                        sleep=lambda s: None, work_queue=queue)
 
 
 def test_the_fanned_out_sweep_makes_exactly_the_writes_of_the_sweep_in_one_run():
@@ -91,12 +94,12 @@ def test_decide_needs_the_policy_unless_modelshare_s_share_is_promoted():
     share = ResourceShare(f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/s", "s", STANDARD, "ACTIVE",
                           (("modelshare:managed", "true"),))
     arn = group_arn("churn-x")
-    promoted = GroupSnapshot("churn-x", arn, (Holding(share, (arn,), (CONSUMER,)),))
+    promoted = GroupSnapshot("churn-x", arn, (Holding(share, (arn,), (CONSUMER,)),), Ownership(shares=frozenset({share.arn})))
     decision = Allowlist.parse(allowlist_doc(RULE)).decide(OWNER, "churn-x")
     assert not policy_matters(promoted)
     verdict = decide(promoted, decision)
     assert [(w.kind, w.accounts) for w in verdict.writes] == [(WriteKind.ADD_CONSUMERS, (OTHER,))]
-    bare = GroupSnapshot("churn-x", arn)
+    bare = GroupSnapshot("churn-x", arn, ownership=Ownership())
     assert policy_matters(bare)
     try:
         decide(bare, decision)
@@ -150,10 +153,10 @@ def test_a_work_item_naming_another_group_s_share_never_gets_that_share_promoted
     shares = FakeShares()
     shares.managed_action_sets.append(frozenset(a.lower() for a in ACCESS_ACTIONS["discover"]))
     statement = policies.modelshare_statement(group_arn("churn-lgbm"), [CONSUMER, OTHER], ACCESS_ACTIONS["discover"])
-    registry.policies["churn-lgbm"] = {"Version": "2012-10-17", "Statement": [statement]}
+    modelshare_wrote(registry, shares.ledger, "churn-lgbm", statement)
     secret = shares.add_policy_share(group_arn("secret-model"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/secret")
     forged = GroupSnapshot("churn-lgbm", group_arn("churn-lgbm"),
                            (Holding(shares.shares[secret], (group_arn("churn-lgbm"),), ()),))
     outcomes = service(registry, shares, queue=FakeQueue()).reconcile_items([work_item(forged)])
-    assert shares.promoted_shares == [] and registry.promotion_records == {}
+    assert shares.promoted_shares == [] and not [w for w in shares.ledger.writes if w[0] == "record-share"]
     assert [o.action for o in outcomes] != [GroupAction.PROMOTED]

@@ -228,15 +228,16 @@ class World:
                 SharedResource(arn, MODEL_PACKAGE_GROUP_TYPE) for arn in resources]
 
     def owner(self) -> OwnerService:
-        return OwnerService(OWNER, self.registry, self.shares, FixedAllowlist(self.allowlist), sleep=lambda s: None)
+        return OwnerService(OWNER, self.registry, self.shares, FixedAllowlist(self.allowlist), self.shares.ledger,
+                            sleep=lambda s: None)
 
     def consumer(self) -> ConsumerService:
         return ConsumerService(CONSUMER, self.invitations, FixedAllowlist(self.allowlist))
 
     def writes(self) -> list[Any]:
         r, s, i = self.registry, self.shares, self.invitations
-        return [*r.puts, *r.deletes, *r.promotion_records.items(), *s.principal_changes, *s.deleted_shares,
-                *s.promoted_permissions, *s.promoted_shares, *s.tag_calls, *i.accepted]
+        return [*r.puts, *r.deletes, *s.ledger.writes, *s.principal_changes, *s.resource_changes, *s.deleted_shares,
+                *s.promoted_permissions, *s.promoted_shares, *i.accepted]
 
     def allowed(self, owner: str, group: str) -> set[str]:
         """The consumers the allowlist shares the group with (none when it is invalid)."""
@@ -259,7 +260,8 @@ class World:
                     wanted = policies.group_resources(group_arn(name))
                     assert [r.lower() for r in statement["Resource"]] == [r.lower() for r in wanted], statement
         held = {arn: [policies.group_name_of(r, OWNER) or r for r in rs] for arn, rs in shares.resources.items()}
-        for arn in [*self.shares.promoted_shares, *self.registry.promotion_records.values()]:
+        for arn in [*self.shares.promoted_shares, *(share for what, _, share in self.shares.ledger.writes
+                                                    if what == "record-share")]:
             assert all(self.allowed(OWNER, name) for name in held.get(arn, [arn])), f"promoted {arn} holding {held.get(arn)}"
         for change, arn, accounts in self.shares.principal_changes:
             if change == "add":
@@ -271,7 +273,8 @@ class World:
 
 
 # -- the handlers, run as Lambda runs them ------------------------------------------------------
-_SETTINGS = ("MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_SWEEP_QUEUE_URL")
+_SETTINGS = ("MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_SWEEP_QUEUE_URL",
+             "MODELSHARE_LEDGER_TABLE")
 
 
 def _load(function: str, location: dict[str, str]) -> ModuleType:
@@ -288,7 +291,8 @@ def _load(function: str, location: dict[str, str]) -> ModuleType:
 
 
 OWNER_FUNCTIONS = ("share_on_create", "promote", "reconcile_owner")
-LOCATIONS = [{"MODELSHARE_ALLOWLIST_PARAMETER": PARAMETER}, {"MODELSHARE_ALLOWLIST_PATH": PARAMETER}]
+LOCATIONS = [{"MODELSHARE_ALLOWLIST_PARAMETER": PARAMETER, "MODELSHARE_LEDGER_TABLE": "modelshare-ownership"},
+             {"MODELSHARE_ALLOWLIST_PATH": PARAMETER, "MODELSHARE_LEDGER_TABLE": "modelshare-ownership"}]
 FUNCTION_MODULES = {(name, n): _load(name, location) for name in (*OWNER_FUNCTIONS, "accept_invitations")
                     for n, location in enumerate(LOCATIONS)}
 FUNCTIONS = sorted({name for name, _ in FUNCTION_MODULES})

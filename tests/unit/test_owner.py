@@ -17,12 +17,14 @@ from tests.unit.fakes import (
     DISCOVER_ACTIONS,
     OTHER,
     OWNER,
+    FakeLedger,
     FakeQueue,
     FakeRegistry,
     FakeShares,
     FixedAllowlist,
     allowlist_doc,
     group_arn,
+    modelshare_wrote,
 )
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
@@ -39,7 +41,8 @@ def make_owner(*rules, groups=("churn-xgb",)):
             if share.feature_set == PROMOTING_TO_STANDARD:
                 shares.set_feature_set(arn, STANDARD)
 
-    service = OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*(rules or (RULE,)))), sleep=sleep)
+    service = OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*(rules or (RULE,)))), shares.ledger,
+                           sleep=sleep)
     return service, registry, shares, sleeps
 
 
@@ -49,7 +52,7 @@ def ours(consumers=(CONSUMER,), name="churn-xgb", access=("discover",)):
 
 def with_policy(registry, shares, name="churn-xgb", access=("discover",)):
     registry.names.add(name)
-    registry.policies[name] = {"Version": "2012-10-17", "Statement": [ours(name=name, access=access)]}
+    modelshare_wrote(registry, shares.ledger, name, ours(name=name, access=access))
     actions = frozenset(a.lower() for a in actions_for(access))
     return shares.add_policy_share(group_arn(name), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/{name}",
                                    actions=actions)
@@ -82,7 +85,7 @@ def test_unmatched_conflicting_missing_groups_and_invalid_allowlist_write_nothin
     assert conflict.action == GroupAction.CONFLICT and "different access" in conflict.reason
     assert service.share_group("deleted-group").action == GroupAction.NOT_SHARED, "no rule names it: decided without a call"
     assert service.share_group("churn-deleted").action == GroupAction.GONE
-    invalid = OwnerService(OWNER, registry, FakeShares(), FixedAllowlist('{"version": 1}'))
+    invalid = OwnerService(OWNER, registry, FakeShares(), FixedAllowlist('{"version": 1}'), FakeLedger())
     assert invalid.share_group("churn-xgb").action == GroupAction.SKIPPED
     assert registry.puts == []
 
@@ -91,7 +94,7 @@ def test_a_late_creation_event_leaves_a_promoted_group_to_reconcile():
     service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
     share = with_policy(registry, shares)
     shares.set_feature_set(share, STANDARD)
-    shares.tag_as_managed(share)
+    shares.ledger.record_share(group_arn("churn-xgb"), share)
     outcome = service.share_group("churn-xgb")
     assert outcome.action == GroupAction.ALREADY_PROMOTED and registry.puts == []
 
@@ -104,8 +107,8 @@ def test_a_share_ram_can_match_is_promoted_without_any_permission_of_ours():
     share = with_policy(registry, shares)
     assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     assert shares.promoted_shares == [share] and shares.promoted_permissions == []
-    # Tagged once RAM let it (after the promotion finished, while the function waited).
-    assert shares.shares[share].tagged_by_modelshare and sleeps == [PROMOTION_WAIT_SECONDS[0]]
+    # Recorded as modelshare's before it was promoted; its consumers checked once RAM finished.
+    assert shares.ledger.shares[group_arn("churn-xgb")] == {share} and sleeps == [PROMOTION_WAIT_SECONDS[0]]
     assert service.promote_group("churn-xgb").action == GroupAction.ALREADY_PROMOTED
     assert shares.promoted_shares == [share], "promoting or promoted is success, not a second call"
 
@@ -228,7 +231,7 @@ def test_an_account_wide_quota_stops_the_run_after_one_try_and_the_sweep_s_worke
     assert [i["group"] for i in queue.items] == ["churn-b", "churn-c", "churn-d"]
     assert queue.delays == [QUOTA_RETRY_DELAY_SECONDS]
     shares.share_quota_left = 1  # one invitation was accepted: room for one more
-    worker = OwnerService(OWNER, registry, shares, service.allowlist_source, sleep=lambda s: None,
+    worker = OwnerService(OWNER, registry, shares, service.allowlist_source, shares.ledger, sleep=lambda s: None,
                           work_queue=(later := FakeQueue()))
     registry.policy_reads.clear()
     assert [o.action for o in worker.reconcile_items(queue.items)] == [
@@ -246,7 +249,7 @@ def test_a_group_whose_invitation_ram_reports_failed_is_invited_again_by_the_swe
     service.work_queue = queue = FakeQueue()
     share = with_policy(registry, shares)
     shares.set_feature_set(share, STANDARD)
-    shares.tag_as_managed(share)
+    shares.ledger.record_share(group_arn("churn-xgb"), share)
     shares.principals[share] = [OTHER]
     shares.failed_principals[share] = [CONSUMER]
     # The failure wake-up invites nobody now (the quota is full: it would fail again), and
@@ -316,54 +319,73 @@ def test_promote_pending_shares_covers_every_policy_share_of_this_account():
     shares.add_policy_share(group_arn("x", account=OTHER), share_arn="arn:aws:ram:eu-west-1:1:resource-share/foreign")
     outcomes = service.promote_pending_shares()
     assert sorted((o.group, o.action) for o in outcomes) == [("churn-a", GroupAction.PROMOTED), ("churn-b", GroupAction.PROMOTED)]
-    assert service.promote_pending_shares() == [], "promoted shares are no longer created-from-policy"
+    # Woken again (RAM's events as it finishes): nothing left to promote, and each promoted share
+    # of modelshare's is brought to what the allowlist says (its consumer invited).
+    again = service.promote_pending_shares()
+    assert sorted((o.group, o.action) for o in again) == [("churn-a", GroupAction.CONSUMERS_CHANGED),
+                                                           ("churn-b", GroupAction.CONSUMERS_CHANGED)]
+    assert service.promote_pending_shares() == [] or all(o.action == GroupAction.CONVERGED for o in service.promote_pending_shares())
 
 
 # -- which shares are modelshare's ------------------------------------------------------------------
 
-def test_a_promoted_share_left_untagged_is_adopted_by_the_next_reconcile():
+def test_a_share_the_ledger_records_is_modelshare_s_and_kept_to_the_allowlist():
     service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
     share = with_policy(registry, shares)
-    registry.record_promoted_share(group_arn("churn-xgb"), share)
-    shares.set_feature_set(share, STANDARD)  # promoted by an earlier run that ended before tagging
+    shares.ledger.record_share(group_arn("churn-xgb"), share)
+    shares.set_feature_set(share, STANDARD)  # promoted by an earlier run
     shares.principals[share] = [CONSUMER]
     outcome, = service.reconcile()
-    assert shares.shares[share].tagged_by_modelshare
     assert outcome.action == GroupAction.CONSUMERS_CHANGED
     assert shares.principal_changes == [("remove", share, (CONSUMER,)), ("add", share, (OTHER,))]
 
 
-@pytest.mark.parametrize("why", ["never-recorded", "another-share-recorded", "two-resources"])
-def test_shares_modelshare_did_not_promote_are_never_changed(why):
-    """A single-group share a person made looks like one modelshare promoted; only the record
-    modelshare keeps on the group before promoting tells them apart."""
+@pytest.mark.parametrize("forged", ["no-record", "tag-on-share", "another-share-recorded"])
+def test_shares_modelshare_did_not_promote_are_never_changed(forged):
+    """Issue 19, item 1: a share a person made looks like one modelshare promoted, and a person may
+    tag it with modelshare's old tags; only the ledger, which only modelshare's roles write, makes a
+    share modelshare's."""
     service, registry, shares, _ = make_owner({**RULE, "consumers": [OTHER]})
-    share = with_policy(registry, shares)
-    shares.set_feature_set(share, STANDARD)
+    share = shares.add_policy_share(group_arn("churn-xgb"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/p",
+                                    feature_set=STANDARD, owned=False,
+                                    tags=(("modelshare:managed", "true"),) if forged == "tag-on-share" else ())
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", ours(consumers=(OTHER,)))
     shares.principals[share] = [CONSUMER]
-    if why == "another-share-recorded":
-        registry.record_promoted_share(group_arn("churn-xgb"), f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/other")
-    elif why == "two-resources":
-        registry.record_promoted_share(group_arn("churn-xgb"), share)
-        shares.resources[share].append(group_arn("fraud"))
+    if forged == "another-share-recorded":
+        shares.ledger.record_share(group_arn("churn-xgb"), f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/other")
     service.reconcile()
-    assert shares.principal_changes == [] and not shares.shares[share].tagged_by_modelshare
+    assert shares.principal_changes == [] and shares.resource_changes == []
     state = service.group_state("churn-xgb", service.allowlist_source.load())
     assert state.other_shares == (share,) and "modelshare leaves alone" in state.reason
 
 
-def test_promoting_records_the_share_on_the_group_first():
+def test_a_resource_a_person_adds_to_modelshare_s_share_is_taken_out():
+    """Issue 19, item 5: modelshare's share holds only the group it was made for; a group a person
+    associated into it is taken out by the next sweep (today it stopped managing the share)."""
+    service, registry, shares, _ = make_owner(groups=("churn-xgb", "secret"))
+    share = with_policy(registry, shares)
+    shares.set_feature_set(share, STANDARD)
+    shares.ledger.record_share(group_arn("churn-xgb"), share)
+    shares.principals[share] = [CONSUMER]
+    shares.resources[share].append(group_arn("secret"))
+    outcomes = {o.group: o.action for o in service.reconcile()}
+    assert outcomes["churn-xgb"] == GroupAction.CONSUMERS_CHANGED
+    assert shares.resource_changes == [(share, (group_arn("secret"),))]
+    assert shares.principal_changes == [], "the consumer the allowlist gives stays"
+
+
+def test_promoting_records_the_share_in_the_ledger_first():
     service, registry, shares, _ = make_owner()
     share = with_policy(registry, shares)
     shares.refuse_promotion = "OperationNotPermittedException: no"
     service.promote_group("churn-xgb")
-    assert registry.promotion_records == {group_arn("churn-xgb"): share}
+    assert ("record-share", group_arn("churn-xgb"), share) in shares.ledger.writes
 
 
 def test_a_share_a_person_made_with_two_groups_gets_no_principal_and_the_group_its_own_share():
     service, registry, shares, _ = make_owner(groups=("churn-xgb", "fraud"))
     person = shares.add_policy_share(group_arn("churn-xgb"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/p",
-                                     feature_set=STANDARD, tagged=False)
+                                     feature_set=STANDARD, owned=False)
     shares.resources[person].append(group_arn("fraud"))
     outcomes = {o.group: o.action for o in service.reconcile()}
     assert outcomes == {"churn-xgb": GroupAction.SHARED, "fraud": GroupAction.NOT_SHARED}
@@ -376,7 +398,7 @@ def test_orphaned_shares_are_deleted_only_when_modelshare_manages_them():
     mine = shares.add_policy_share(group_arn("gone"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/mine",
                                    feature_set=STANDARD)
     theirs = shares.add_policy_share(group_arn("gone2"), share_arn=f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/theirs",
-                                     feature_set=STANDARD, tagged=False)
+                                     feature_set=STANDARD, owned=False)
     for share in (mine, theirs):
         shares.past_resources[share], shares.resources[share] = shares.resources[share], []
     assert [(o.group, o.action) for o in service.delete_orphaned_shares()] == [("gone", GroupAction.SHARE_DELETED)]
@@ -414,14 +436,13 @@ def test_group_state():
     allowlist = service.allowlist_source.load()
     assert service.group_state("churn-xgb", allowlist).status == GroupStatus.NOT_SHARED
     assert service.group_state("fraud", allowlist).reason == "no allowlist rule matches"
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", ours())
     state = service.group_state("churn-xgb", allowlist)
     assert (state.status, state.reason) == (GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, "RAM has not created the share yet")
     share = shares.add_policy_share(group_arn("churn-xgb"))
     assert service.group_state("churn-xgb", allowlist).reason == "share is CREATED_FROM_POLICY: promotion pending"
-    registry.record_promoted_share(group_arn("churn-xgb"), share)
+    shares.ledger.record_share(group_arn("churn-xgb"), share)
     shares.set_feature_set(share, PROMOTING_TO_STANDARD)
-    shares.tag_as_managed(share)  # refused while promoting
     assert service.group_state("churn-xgb", allowlist).reason == "RAM is promoting the share"
     shares.set_feature_set(share, STANDARD)
     assert service.group_state("churn-xgb", allowlist).status == GroupStatus.NOT_SHARED, "promoted, but no consumer left"
@@ -429,7 +450,7 @@ def test_group_state():
     shares.principals[share] = [CONSUMER]
     state = service.group_state("churn-xgb", allowlist)
     assert (state.status, state.consumers, state.other_shares) == (GroupStatus.DISCOVERABLE, (CONSUMER,), ())
-    assert not shares.shares[share].tagged_by_modelshare, "reading the state writes nothing"
+    assert len(shares.ledger.writes) == 2 and shares.principal_changes == [], "reading the state writes nothing"
     assert service.group_state("gone", allowlist) is None
 
 
@@ -446,3 +467,44 @@ def test_a_group_whose_share_ram_made_while_the_run_waited_goes_to_the_sweep_wit
     assert [h["share"][0] for h in item["holdings"]] == [share], "the worker must know what it is to promote"
     shares.share_quota_left = 1
     assert [o.action for o in service.reconcile_items(queue.items)] == ["promoted"]
+
+
+# -- issue 19: actions, not only accounts; removal during promotion -----------------------------
+
+def test_a_share_ram_has_not_narrowed_yet_is_not_promoted_past_the_narrowing():
+    """Issue 19, item 3: access narrowed (deploy -> discover) while RAM lags: the policy already
+    grants discover only, but RAM's share made from it still grants deploy. Promoting it would
+    hand the consumer CreateModel and UpdateModelPackage: the run waits for RAM instead."""
+    service, registry, shares, _ = make_owner()
+    shares.managed_action_sets.append(DISCOVER_ACTIONS)
+    deploy = DISCOVER_ACTIONS | {"sagemaker:createmodel", "sagemaker:updatemodelpackage"}
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", ours())  # discover: the allowlist's access
+    share = shares.add_policy_share(group_arn("churn-xgb"), actions=deploy)  # RAM's share, from the deploy policy
+    with pytest.raises(PromotionNotReady, match="sagemaker:createmodel"):
+        service.promote_group("churn-xgb")
+    assert shares.promoted_shares == []
+    shares.permission_action_sets[shares.share_permissions[share][0].arn] = DISCOVER_ACTIONS  # RAM caught up
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
+
+
+def test_a_consumer_removed_while_ram_promotes_its_share_is_taken_out_as_the_promotion_finishes():
+    """Issue 19, item 4: the allowlist drops a consumer while RAM promotes the share that names
+    it; RAM invites it as the promotion finishes, and a person could accept by hand. The run
+    checks the finished promotion against the allowlist read afresh and removes the consumer."""
+    service, registry, shares, _ = make_owner({**RULE, "consumers": [CONSUMER, OTHER]})
+    shares.managed_action_sets.append(DISCOVER_ACTIONS)
+    share = with_policy(registry, shares)
+    registry.policies["churn-xgb"]["Statement"][0] = ours(consumers=(CONSUMER, OTHER))
+    shares.ledger.statements.clear()
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", ours(consumers=(CONSUMER, OTHER)))
+    shares.principals[share] = [CONSUMER, OTHER]
+    edited = FixedAllowlist(allowlist_doc({**RULE, "consumers": [OTHER]}))
+    finish = service.sleep
+
+    def edit_while_promoting(seconds):
+        service.allowlist_source = edited  # an admin's edit lands while RAM promotes
+        finish(seconds)
+
+    service.sleep = edit_while_promoting
+    assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
+    assert shares.principal_changes == [("remove", share, (CONSUMER,))]

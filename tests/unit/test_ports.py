@@ -12,12 +12,13 @@ from collections.abc import Callable
 import pytest
 
 from modelshare.aws.allowlist_store import SsmAllowlistPathSource, SsmAllowlistSource, StaticAllowlistSource
+from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.aws.work_queue import SqsWorkQueue
-from modelshare.dry_run import DryRunRegistry, DryRunShares
-from modelshare.ports import AllowlistSource, ModelRegistry, ResourceShares, WorkQueue
-from tests.unit.fakes import FakeQueue, FakeRegistry, FakeShares, FixedAllowlist, StaleCacheAllowlist
+from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares
+from modelshare.ports import AllowlistSource, ModelRegistry, OwnershipLedger, ResourceShares, WorkQueue
+from tests.unit.fakes import FakeLedger, FakeQueue, FakeRegistry, FakeShares, FixedAllowlist, StaleCacheAllowlist
 
 
 def _ram_shares(shares: RamShares) -> ResourceShares:
@@ -64,6 +65,18 @@ def _stale_cache_allowlist(source: StaleCacheAllowlist) -> AllowlistSource:
     return source
 
 
+def _dynamodb_ledger(ledger: DynamoDbLedger) -> OwnershipLedger:
+    return ledger
+
+
+def _dry_run_ledger(ledger: DryRunLedger) -> OwnershipLedger:
+    return ledger
+
+
+def _fake_ledger(ledger: FakeLedger) -> OwnershipLedger:
+    return ledger
+
+
 def _sqs_queue(queue: SqsWorkQueue) -> WorkQueue:
     return queue
 
@@ -85,6 +98,9 @@ IMPLEMENTATIONS: list[tuple[type, type, Callable[..., object]]] = [
     (AllowlistSource, StaticAllowlistSource, _static_allowlist),
     (AllowlistSource, FixedAllowlist, _fixed_allowlist),
     (AllowlistSource, StaleCacheAllowlist, _stale_cache_allowlist),
+    (OwnershipLedger, DynamoDbLedger, _dynamodb_ledger),
+    (OwnershipLedger, DryRunLedger, _dry_run_ledger),
+    (OwnershipLedger, FakeLedger, _fake_ledger),
     (WorkQueue, SqsWorkQueue, _sqs_queue),
     (WorkQueue, FakeQueue, _fake_queue),
 ]

@@ -9,7 +9,7 @@ from modelshare.allowlist import ACCESS_ACTIONS
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
-from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
+from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
 from modelshare.outcomes import GroupAction, InvitationAction
 from modelshare.owner import OwnerService
 from modelshare.ports import (
@@ -30,6 +30,7 @@ from tests.unit.fakes import (
     StaleCacheAllowlist,
     allowlist_doc,
     group_arn,
+    modelshare_wrote,
 )
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
@@ -42,7 +43,7 @@ def ours(*consumers, name="churn-xgb"):
 def owner_with(*rules, groups=("churn-xgb",), source=None):
     registry, shares = FakeRegistry(names=set(groups)), FakeShares()
     service = OwnerService(OWNER, registry, shares, source or FixedAllowlist(allowlist_doc(*(rules or (RULE,)))),
-                           sleep=lambda s: None)
+                           shares.ledger, sleep=lambda s: None)
     return service, registry, shares
 
 
@@ -62,7 +63,7 @@ def promoted(shares, name="churn-xgb", principals=(CONSUMER,)):
 
 def test_promoted_share_consumers_follow_the_allowlist_through_ram():
     service, registry, shares = owner_with({**RULE, "consumers": [OTHER]})
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    modelshare_wrote(registry, service.ledger, "churn-xgb", ours(CONSUMER))
     share = promoted(shares)
     outcome, = service.reconcile()
     assert outcome.action == GroupAction.CONSUMERS_CHANGED
@@ -74,7 +75,7 @@ def test_promoted_share_consumers_follow_the_allowlist_through_ram():
 
 def test_before_promotion_consumers_change_through_the_policy_and_unsharing_deletes_our_only_statement():
     service, registry, _ = owner_with({**RULE, "consumers": [OTHER]}, groups=("churn-xgb", "churn-lr"))
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    modelshare_wrote(registry, service.ledger, "churn-xgb", ours(CONSUMER))
     assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": GroupAction.SHARED, "churn-lr": GroupAction.SHARED}
     assert registry.policies["churn-xgb"]["Statement"] == [ours(OTHER)]
     service.allowlist_source = FixedAllowlist(allowlist_doc())
@@ -86,7 +87,7 @@ def test_unsharing_keeps_foreign_statements():
     service, registry, _ = owner_with()
     foreign = {"Sid": "Auditor", "Effect": "Allow", "Principal": {"AWS": OTHER}, "Action": "sagemaker:ListModelPackages",
                "Resource": group_arn("churn-xgb")}
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [foreign, ours(CONSUMER)]}
+    modelshare_wrote(registry, service.ledger, "churn-xgb", foreign, ours(CONSUMER))
     service.allowlist_source = FixedAllowlist(allowlist_doc())
     service.reconcile()
     assert registry.policies["churn-xgb"]["Statement"] == [foreign] and registry.deletes == []
@@ -94,7 +95,7 @@ def test_unsharing_keeps_foreign_statements():
 
 def test_reconcile_promotes_what_is_promotable_and_converged_groups_cost_no_writes():
     service, registry, shares = owner_with(groups=("churn-xgb", "scratch"))
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    modelshare_wrote(registry, service.ledger, "churn-xgb", ours(CONSUMER))
     shares.add_policy_share(group_arn("churn-xgb"))
     assert {o.group: o.action for o in service.reconcile()} == {"churn-xgb": GroupAction.PROMOTED, "scratch": GroupAction.NOT_SHARED}
     shares.shares.clear()
@@ -117,8 +118,9 @@ def test_orphaned_promoted_shares_of_deleted_groups_are_deleted_and_others_kept(
     orphan = promoted(shares, name="gone")
     shares.past_resources[orphan], shares.resources[orphan] = shares.resources[orphan], []
     alive = promoted(shares, name="churn-live")
-    other = shares.add_policy_share("arn:aws:ec2:eu-west-1:111122223333:subnet/s-1",
-                                    share_arn="arn:aws:ram:eu-west-1:111122223333:resource-share/ec2", feature_set=STANDARD)
+    other = shares.add_policy_share("arn:aws:ec2:eu-west-1:111122223333:subnet/s-1",  # not modelshare's
+                                    share_arn="arn:aws:ram:eu-west-1:111122223333:resource-share/ec2", feature_set=STANDARD,
+                                    owned=False)
     shares.past_resources[other], shares.resources[other] = shares.resources[other], []
     outcomes = service.delete_orphaned_shares()
     assert shares.deleted_shares == [orphan]
@@ -137,9 +139,12 @@ def test_dry_run_records_writes_instead_of_making_them():
     service, registry, shares = owner_with({**RULE, "consumers": [OTHER]}, groups=("churn-xgb", "churn-lr"))
     share = promoted(shares)
     plan = Plan()
-    dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), service.allowlist_source)
+    dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), service.allowlist_source,
+                       DryRunLedger(shares.ledger, plan))
     dry.reconcile()
+    digest = policies.statement_digest(ours(OTHER, name="churn-lr"))[:12]
     assert [str(w) for w in plan.writes] == [
+        f"record-statement {group_arn('churn-lr')}: {digest}",
         f"put-policy churn-lr: principals {OTHER}",
         f"remove-consumers {share}: {CONSUMER}",
         f"add-consumers {share}: {OTHER}",
@@ -167,7 +172,7 @@ def test_stale_cache_never_accepts():
 def test_promotion_decided_on_fresh_allowlist(feature_set):
     source = StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc({**RULE, "consumers": [OTHER]}))
     service, registry, shares = owner_with(source=source)
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours(CONSUMER)]}
+    modelshare_wrote(registry, service.ledger, "churn-xgb", ours(CONSUMER))
     shares.add_policy_share(group_arn("churn-xgb"), feature_set=feature_set)
     outcome = service.promote_group("churn-xgb")
     assert outcome.action == GroupAction.NOT_PROMOTABLE and f"{CONSUMER} is not allowlisted" in outcome.reason
@@ -322,7 +327,7 @@ def test_a_dry_run_plans_the_permission_it_would_create_and_never_waits_for_it()
         raise AssertionError(f"a dry run waited {seconds} s for a permission it never created")
 
     dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), service.allowlist_source,
-                       sleep=no_sleep)
+                       DryRunLedger(shares.ledger, plan), sleep=no_sleep)
     outcome, = dry.reconcile()
     assert outcome.action == GroupAction.ACCESS_CHANGED
     assert [(w.action, w.target) for w in plan.writes] == [

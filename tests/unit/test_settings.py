@@ -50,7 +50,8 @@ def test_every_function_of_every_configuration_starts_with_the_environment_the_t
     """The template and Settings agree: each function's MODELSHARE_* variables are all read,
     and valid, in every configuration."""
     template = StackTemplate(ROOT / "template.yaml")
-    read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL"}
+    read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL",
+            "MODELSHARE_LEDGER_TABLE"}
     for parameters in ({}, {"AllowlistPath": "/org/allowlist"}, {"DryRun": "true"}):
         for function in template.render("111122223333", "eu-west-1", parameters).functions():
             environment = {k: str(v) for k, v in function.environment.items()}
@@ -58,3 +59,5 @@ def test_every_function_of_every_configuration_starts_with_the_environment_the_t
             settings = Settings.from_environment(environment)
             assert settings.dry_run is (parameters.get("DryRun") == "true")
             assert settings.sweep_queue_url in (None, QUEUE)
+            # Every owner function knows its ledger (wiring refuses to build the owner side without it).
+            assert (settings.ledger_table == "modelshare-ownership") is (function.logical_id != "AcceptInvitationsFunction")

@@ -3,10 +3,11 @@
 The sweep (`OwnerService.reconcile`), `group_state` (`modelshare status`, simulate's report) and
 `modelshare plan` all decide through `decide`, so what they say can never disagree.
 
-Which shares modelshare changes: only those it promoted itself, tagged `modelshare:managed`,
-that hold nothing but the one group decided about. A promoted share that could not be tagged
-(the run ended first) is recognised by the share ARN recorded on the group before promoting it.
-Anything else is reported and left alone.
+Which shares and statements modelshare changes: only those the ownership ledger says it made
+(ports.OwnershipLedger), a fact only its own roles can write. A tag, a Sid or a message proves
+nothing. A share of modelshare's holds only what the allowlist says: a resource or principal a
+person added to it is taken out, a wider permission narrowed. Anything else is reported and left
+alone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from modelshare.ports import (
     PROMOTING_TO_STANDARD,
     STANDARD,
     Association,
+    Ownership,
     ResourceShare,
     SharePermission,
 )
@@ -47,22 +49,26 @@ class GroupSnapshot:
     name: str
     arn: str
     holdings: tuple[Holding, ...] = ()
-    # The share ARN recorded on the group (tag modelshare:promoted-share); read only when
-    # `needs_recorded_share` says it matters.
-    recorded_share: str | None = None
+    # What the ledger says modelshare made for the group; None: not read (deciding needs it).
+    ownership: Ownership | None = None
     # The group's resource policy; read only when `policy_matters` says so (else `policy_read` is False).
     policy: dict[str, Any] | None = None
     policy_read: bool = False
+
+    @property
+    def owned(self) -> Ownership:
+        if self.ownership is None:
+            raise ValueError(f"deciding about {self.name} needs what the ledger says modelshare made for it")
+        return self.ownership
 
 
 @dataclass(frozen=True)
 class ShareView:
     """The live shares holding one group, as modelshare sees them."""
 
-    from_policy: tuple[Holding, ...]  # CREATED_FROM_POLICY: RAM made them from the group's policy
-    managed: tuple[Holding, ...]  # modelshare's, holding nothing but this group
+    from_policy: tuple[Holding, ...]  # CREATED_FROM_POLICY, holding this group alone: RAM made them from its policy
+    managed: tuple[Holding, ...]  # modelshare's (the ledger says so), past CREATED_FROM_POLICY
     unmanaged: tuple[Holding, ...]  # anything else: never changed, only reported
-    adopted: tuple[str, ...] = ()  # managed shares recognised by the recorded ARN, not yet tagged
 
     @property
     def promoting(self) -> bool:
@@ -75,8 +81,9 @@ class ShareView:
 
 @dataclass(frozen=True)
 class Write:
-    """One change the group needs: put-policy (policy) | delete-policy | promote (shares) |
-    remove-consumers / add-consumers (share, accounts) | tag-share (share) | set-actions (share,
+    """One change the group needs: put-policy (policy, digest: recorded in the ledger first) |
+    delete-policy | promote (shares) | remove-consumers / add-consumers (share, accounts: any
+    principal to remove) | remove-resources (share, accounts: the resources) | set-actions (share,
     actions, resource_type)."""
 
     kind: WriteKind
@@ -86,6 +93,7 @@ class Write:
     shares: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     resource_type: str = ""
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,40 +107,21 @@ class GroupDecision:
     other_shares: tuple[str, ...]  # shares holding the group that modelshare leaves alone
 
 
-def _candidate(holding: Holding, group_arn: str) -> bool:
-    return holding.share.feature_set != CREATED_FROM_POLICY and holding.resources == (group_arn,)
-
-
-def needs_recorded_share(group: GroupSnapshot) -> bool:
-    """Whether the recorded share ARN must be read: an untagged single-group share exists and no
-    tagged one does."""
-    candidates = [h for h in group.holdings if _candidate(h, group.arn)]
-    return any(not h.share.tagged_by_modelshare for h in candidates) and not any(
-        h.share.tagged_by_modelshare for h in candidates)
-
-
 def view_of(group: GroupSnapshot) -> ShareView:
     from_policy: list[Holding] = []
     managed: list[Holding] = []
     unmanaged: list[Holding] = []
-    adopted: list[str] = []
-    tagged_exists = any(_candidate(h, group.arn) and h.share.tagged_by_modelshare for h in group.holdings)
+    owned = group.owned.shares
     for holding in group.holdings:
         if holding.share.feature_set == CREATED_FROM_POLICY:
             # RAM makes a share from a group's policy holding that group alone; promoting one
             # that holds anything else would make that discoverable too: it is left alone.
             (from_policy if holding.resources == (group.arn,) else unmanaged).append(holding)
-        elif not _candidate(holding, group.arn):
-            unmanaged.append(holding)
-        elif holding.share.tagged_by_modelshare:
+        elif holding.share.arn in owned:
             managed.append(holding)
-        elif not tagged_exists and group.recorded_share is not None and holding.share.arn == group.recorded_share:
-            managed.append(holding)
-            if holding.share.feature_set == STANDARD:
-                adopted.append(holding.share.arn)
         else:
             unmanaged.append(holding)
-    return ShareView(tuple(from_policy), tuple(managed), tuple(unmanaged), tuple(adopted))
+    return ShareView(tuple(from_policy), tuple(managed), tuple(unmanaged))
 
 
 def policy_matters(group: GroupSnapshot) -> bool:
@@ -148,6 +137,40 @@ def _accounts(principals: Any) -> tuple[str, ...]:
     return tuple(sorted({a for p in principals if (a := policies.account_of(p))}))
 
 
+def _promoted_writes(group: GroupSnapshot, holding: Holding, desired: tuple[str, ...],
+                     decision: ShareDecision) -> tuple[list[Write], list[str], str]:
+    """What one of modelshare's promoted shares needs to hold exactly what the allowlist says:
+    narrowing first (its actions, then resources and principals a person added or the allowlist
+    no longer gives), adding last."""
+    writes: list[Write] = []
+    changes: list[str] = []
+    reason = ""
+    wanted_actions = frozenset(a.lower() for a in decision.actions)
+    if desired and holding.actions is not None and holding.permission is not None and holding.actions != wanted_actions:
+        writes.append(Write(WriteKind.SET_ACTIONS, share=holding.share.arn, actions=decision.actions,
+                            resource_type=holding.permission.resource_type))
+        beyond = sorted(holding.actions - wanted_actions)
+        changes.append("access set to the allowlist's" + (f" (no more {', '.join(beyond)})" if beyond else ""))
+        reason += "; grants " + (f"{', '.join(beyond)} beyond the allowlist" if beyond else "fewer actions than the allowlist")
+    foreign = tuple(sorted(set(holding.resources) - {group.arn}))
+    if foreign:
+        writes.append(Write(WriteKind.REMOVE_RESOURCES, share=holding.share.arn, accounts=foreign))
+        changes.append(f"took out {', '.join(foreign)}, which only {group.name} may be in")
+        reason += f"; also holds {', '.join(foreign)}"
+    # Any principal the allowlist does not give: an account it no longer names, or what a person
+    # added (a role, an organization, an organizational unit).
+    removed = tuple(sorted(p for p in set(holding.principals) if policies.account_of(p) not in desired))
+    current = set(_accounts(holding.principals))
+    added = tuple(sorted(set(desired) - current))
+    if removed:
+        writes.append(Write(WriteKind.REMOVE_CONSUMERS, share=holding.share.arn, accounts=removed))
+        changes.append(f"removed {', '.join(removed)}")
+    if added:
+        writes.append(Write(WriteKind.ADD_CONSUMERS, share=holding.share.arn, accounts=added))
+        changes.append(f"added {', '.join(added)}")
+    return writes, changes, reason
+
+
 def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
     """The group's status now, the writes that bring it to what the allowlist decides, and the
     outcome a reconcile reports once they are made. A "promote" write stands for the promotion
@@ -157,19 +180,18 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
     why_not = decision.conflict or ("" if decision.consumers else "no allowlist rule matches")
     others = tuple(h.share.arn for h in view.unmanaged)
     note = f"; also in {len(others)} share(s) modelshare leaves alone" if others else ""
-    adopt = tuple(Write(WriteKind.TAG_SHARE, share=arn) for arn in view.adopted)
     policy_accounts = _accounts(p for s in policies.statements(group.policy) for p in policies.principals_of(s))
 
-    def settled(status: GroupStatus, consumers: tuple[str, ...], reason: str, writes: tuple[Write, ...] = ()) -> GroupDecision:
+    def settled(status: GroupStatus, consumers: tuple[str, ...], reason: str) -> GroupDecision:
         if decision.shared:
             outcome, detail = GroupAction.CONVERGED, ""
         else:
             outcome, detail = (GroupAction.CONFLICT if decision.conflict else GroupAction.NOT_SHARED), why_not
-        return GroupDecision(status, consumers, reason + note, outcome, detail, adopt + writes, others)
+        return GroupDecision(status, consumers, reason + note, outcome, detail, (), others)
 
     def changing(status: GroupStatus, consumers: tuple[str, ...], reason: str, outcome: GroupAction, detail: str,
                  writes: tuple[Write, ...]) -> GroupDecision:
-        return GroupDecision(status, consumers, reason + note, outcome, detail, adopt + writes, others)
+        return GroupDecision(status, consumers, reason + note, outcome, detail, writes, others)
 
     if view.promoting:
         return changing(GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, policy_accounts, "RAM is promoting the share",
@@ -190,27 +212,11 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
             status, reason = GroupStatus.NOT_SHARED, "promoted share has no consumers" + pending
         writes: list[Write] = []
         changes: list[str] = []
-        wanted_actions = frozenset(a.lower() for a in decision.actions)
         for holding in view.promoted:
-            # The allowlist's access decides the share's actions too: an edit that narrows it
-            # takes effect on a promoted share (first, before any consumer is added).
-            if desired and holding.actions is not None and holding.permission is not None \
-                    and holding.actions != wanted_actions:
-                writes.append(Write(WriteKind.SET_ACTIONS, share=holding.share.arn, actions=decision.actions,
-                                    resource_type=holding.permission.resource_type))
-                beyond = sorted(holding.actions - wanted_actions)
-                changes.append("access set to the allowlist's" + (f" (no more {', '.join(beyond)})" if beyond else ""))
-                reason += "; grants " + (f"{', '.join(beyond)} beyond the allowlist" if beyond
-                                         else "fewer actions than the allowlist")
-            current = set(_accounts(holding.principals))
-            removed = tuple(sorted(current - set(desired)))
-            added = tuple(sorted(set(desired) - current))
-            if removed:
-                writes.append(Write(WriteKind.REMOVE_CONSUMERS, share=holding.share.arn, accounts=removed))
-                changes.append(f"removed {', '.join(removed)}")
-            if added:
-                writes.append(Write(WriteKind.ADD_CONSUMERS, share=holding.share.arn, accounts=added))
-                changes.append(f"added {', '.join(added)}")
+            share_writes, share_changes, share_reason = _promoted_writes(group, holding, desired, decision)
+            writes += share_writes
+            changes += share_changes
+            reason += share_reason
         if not writes:
             return settled(status, consumers, reason)
         only_access = all(w.kind == WriteKind.SET_ACTIONS for w in writes)
@@ -218,12 +224,15 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
                         "; ".join(changes), tuple(writes))
 
     # Not promoted: the resource policy says who has access.
+    if not group.policy_read:
+        raise ValueError(f"deciding about {group.name} needs its policy (policy_matters)")
+    owned = group.owned.statements
     if decision.conflict:
         status, reason = GroupStatus.CONFLICT, decision.conflict
     elif not policies.statements(group.policy):
         status, reason = GroupStatus.NOT_SHARED, ("no resource policy yet" if desired else "no allowlist rule matches")
     else:
-        assessment = policies.assess(group.policy, desired)
+        assessment = policies.assess(group.policy, desired, decision.actions)
         if not assessment.promotable:
             reason = "; ".join(assessment.problems)
         elif not view.from_policy:
@@ -231,18 +240,23 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
         else:
             reason = "share is CREATED_FROM_POLICY: promotion pending"
         status = GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE
-    if not group.policy_read:
-        raise ValueError(f"deciding about {group.name} needs its policy (policy_matters)")
+    if policies.sid_taken(group.policy, owned):
+        # Someone else wrote a statement under modelshare's Sid: it is theirs, and modelshare can
+        # neither change it nor add its own beside it. Nothing is written, nothing promoted.
+        why = (f"a statement with modelshare's Sid {policies.MODELSHARE_SID} that modelshare did not write is in the "
+               "policy: modelshare leaves the policy alone")
+        return changing(status, policy_accounts, reason + "; " + why, GroupAction.SID_TAKEN, why, ())
     ours = policies.modelshare_statement(group.arn, desired, decision.actions) if desired else None
-    wanted = policies.merge(group.policy, ours)
+    wanted = policies.merge(group.policy, ours, owned)
     if not policies.same_policy(group.policy, wanted):
-        write = Write(WriteKind.DELETE_POLICY) if wanted is None else Write(WriteKind.PUT_POLICY, policy=wanted)
+        write = Write(WriteKind.DELETE_POLICY) if wanted is None else \
+            Write(WriteKind.PUT_POLICY, policy=wanted, digest=policies.statement_digest(ours) if ours else "")
         if ours is None:
             return changing(status, policy_accounts, reason, GroupAction.UNSHARED,
                             decision.conflict or "no allowlist rule matches", (write,))
         return changing(status, policy_accounts, reason, GroupAction.SHARED, ", ".join(desired), (write,))
     if desired and view.from_policy:
-        assessment = policies.assess(group.policy, desired)
+        assessment = policies.assess(group.policy, desired, decision.actions)
         if not assessment.promotable:
             return changing(status, policy_accounts, reason, GroupAction.NOT_PROMOTABLE, "; ".join(assessment.problems), ())
         return changing(status, policy_accounts, reason, GroupAction.PROMOTED, "",
@@ -299,17 +313,16 @@ class RamIndex:
 
         return tuple(holding(arn) for arn in sorted(set(self.by_resource.get(resource_arn, ()))))
 
-    def orphaned(self, account: str) -> list[tuple[str, list[str]]]:
-        """modelshare's promoted shares that held model package groups of `account` and hold
-        nothing now (the groups were deleted): (share ARN, group names)."""
+    def orphaned(self, owned: dict[str, Ownership]) -> list[tuple[str, str]]:
+        """modelshare's promoted shares (the ledger's) that no longer hold the group they were
+        made for (it was deleted, or taken out): (share ARN, group ARN). Whatever else such a
+        share holds, a person put there."""
         found = []
-        for arn, share in self.shares.items():
-            if share.feature_set != STANDARD or not share.tagged_by_modelshare or self.live_resources.get(arn):
-                continue
-            groups = [name for resource in self.resources_ever.get(arn, ())
-                      if (name := policies.group_name_of(resource, account))]
-            if groups:
-                found.append((arn, groups))
+        for group_arn, ownership in owned.items():
+            for arn in sorted(ownership.shares):
+                share = self.shares.get(arn)
+                if share is not None and share.feature_set == STANDARD and group_arn not in self.live_resources.get(arn, ()):
+                    found.append((arn, group_arn))
         return found
 
 

@@ -21,6 +21,8 @@ from modelshare.ports import (
     Invitation,
     ManagedPermission,
     ModelRegistry,
+    Ownership,
+    OwnershipLedger,
     ResourceShare,
     ResourceShares,
     SharedResource,
@@ -72,12 +74,6 @@ class DryRunRegistry:
     def cross_account_group_arns(self) -> list[str]:
         return self._inner.cross_account_group_arns()
 
-    def promoted_share(self, group_arn: str) -> str | None:
-        return self._inner.promoted_share(group_arn)
-
-    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
-        self._plan.record("record-promotion", group_arn, share_arn)
-
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
         accounts = sorted({a for s in policies.statements(policy) for p in policies.principals_of(s)
                            if (a := policies.account_of(p))})
@@ -92,7 +88,7 @@ class DryRunShares:
         self._inner = inner
         self._plan = plan
         # Shares this run would have promoted: read back as promoted, so the run goes on as a
-        # real one would (tagging them once promoted).
+        # real one would (checking their consumers once promoted).
         self._promoted: set[str] = set()
         # Permissions this run would have created: ARN (a placeholder) -> actions.
         self._created: dict[str, frozenset[str]] = {}
@@ -147,10 +143,6 @@ class DryRunShares:
         return self._inner.pending_invitation_resources(invitation_arn)
 
     # writes
-    def tag_as_managed(self, share_arn: str) -> bool:
-        self._plan.record("tag-share", share_arn, "modelshare:managed")
-        return True
-
     def promote_permission(self, permission_arn: str, name: str) -> None:
         self._plan.record("promote-permission", permission_arn, f"as {name}")
 
@@ -175,9 +167,48 @@ class DryRunShares:
     def delete_share(self, share_arn: str) -> None:
         self._plan.record("delete-share", share_arn)
 
+    def disassociate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        self._plan.record("remove-resources", share_arn, ", ".join(resource_arns))
+
     def accept(self, invitation_arn: str) -> bool:
         self._plan.record("accept-invitation", invitation_arn)
         return True
+
+
+class DryRunLedger:
+    """The ledger's records a dry run would write are planned, and read back by the same run, so
+    it goes on as a real one would."""
+
+    def __init__(self, inner: OwnershipLedger, plan: Plan) -> None:
+        self._inner = inner
+        self._plan = plan
+        self._shares: dict[str, set[str]] = {}
+        self._statements: dict[str, set[str]] = {}
+
+    def everything(self) -> dict[str, Ownership]:
+        found = self._inner.everything()
+        return {arn: self._with_planned(arn, found.get(arn)) for arn in {*found, *self._shares, *self._statements}}
+
+    def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
+        found = self._inner.of_groups(group_arns)
+        return {arn: self._with_planned(arn, found.get(arn)) for arn in group_arns
+                if arn in found or arn in self._shares or arn in self._statements}
+
+    def _with_planned(self, group_arn: str, recorded: Ownership | None) -> Ownership:
+        recorded = recorded or Ownership()
+        return Ownership(recorded.shares | self._shares.get(group_arn, set()),
+                         recorded.statements | self._statements.get(group_arn, set()))
+
+    def record_share(self, group_arn: str, share_arn: str) -> None:
+        self._plan.record("record-share", group_arn, share_arn)
+        self._shares.setdefault(group_arn, set()).add(share_arn)
+
+    def forget_share(self, group_arn: str, share_arn: str) -> None:
+        self._plan.record("forget-share", group_arn, share_arn)
+
+    def record_statement(self, group_arn: str, digest: str) -> None:
+        self._plan.record("record-statement", group_arn, digest[:12])
+        self._statements.setdefault(group_arn, set()).add(digest)
 
 
 def with_plan(result: dict[str, Any], plan: Plan | None) -> dict[str, Any]:

@@ -25,8 +25,9 @@ class GroupAction(StrEnum):
     ALREADY_PROMOTED = "already-promoted"
     PROMOTION_PENDING = "promotion-pending"  # RAM not ready yet: a later run promotes
     NOT_PROMOTABLE = "not-promotable"  # accessible, but the policy or RAM stops promotion
+    SID_TAKEN = "sid-taken"  # a statement under modelshare's Sid that modelshare did not write: policy left alone
     QUOTA_REACHED = "quota-reached"  # a RAM quota stops it: retried later
-    CONSUMERS_CHANGED = "consumers-changed"  # principals of modelshare's promoted share changed
+    CONSUMERS_CHANGED = "consumers-changed"  # principals or resources of modelshare's promoted share changed
     ACCESS_CHANGED = "access-changed"  # the permission of modelshare's promoted share set to the allowlist's actions
     SHARE_DELETED = "share-deleted"  # modelshare's share of a deleted group deleted
     SKIPPED = "skipped"  # the allowlist is invalid: nothing decided
@@ -61,5 +62,5 @@ class WriteKind(StrEnum):
     PROMOTE = "promote"
     ADD_CONSUMERS = "add-consumers"
     REMOVE_CONSUMERS = "remove-consumers"
-    TAG_SHARE = "tag-share"
+    REMOVE_RESOURCES = "remove-resources"
     SET_ACTIONS = "set-actions"

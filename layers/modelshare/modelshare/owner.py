@@ -2,9 +2,9 @@
 creates from that policy so consumers can discover the group, and keep its consumers in step.
 
 Every entry point reads the truth from AWS and converges; calling it twice is harmless.
-Which shares modelshare changes: only those it promoted itself, tagged `modelshare:managed`, that
-hold nothing but the one group it is deciding about. Shares people made or changed are reported
-and left alone.
+Which shares and statements modelshare changes: only those its ownership ledger says it made
+(ports.OwnershipLedger), recorded before each write. Everything people made is reported and left
+alone; a share of modelshare's is kept holding exactly what the allowlist says.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ from modelshare.convergence import (
     GroupSnapshot,
     Holding,
     RamIndex,
-    ShareView,
     Write,
     decide,
     group_of_item,
-    needs_recorded_share,
     policy_matters,
     view_of,
     work_item,
@@ -47,6 +45,8 @@ from modelshare.ports import (
     GroupNotFound,
     ManagedPermission,
     ModelRegistry,
+    Ownership,
+    OwnershipLedger,
     PermissionNameTaken,
     PermissionNotMatched,
     PromotionNotReady,
@@ -61,9 +61,9 @@ from modelshare.ports import (
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
 # RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.
 SHARE_WAIT_SECONDS: Sequence[float] = (1, 2, 4, 8)
-# Waits before checking which shares finished promoting (to tag them): a promotion takes RAM
-# seconds (UNVERIFIED how many: RAM-ASYNC), so the first check waits 3 s and the last comes 9 s
-# after; a share still promoting then is tagged by a later run (recognised by its group's record).
+# Waits before checking which shares finished promoting (to take out at once any consumer the
+# allowlist stopped allowing meanwhile): a promotion takes RAM seconds (UNVERIFIED how many:
+# RAM-ASYNC); a share still promoting then is checked by RAM's events about it and the sweep.
 PROMOTION_WAIT_SECONDS: Sequence[float] = (6, 6)
 # What an invocation keeps for its remaining work and for reporting, rather than wait for RAM.
 TIME_RESERVE_SECONDS = 20.0
@@ -114,6 +114,8 @@ class OwnerService:
     registry: ModelRegistry
     shares: ResourceShares
     allowlist_source: AllowlistSource
+    # What modelshare made (the proof of ownership): only its own roles can write it.
+    ledger: OwnershipLedger
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))  # looked up per call
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
     promotion_wait: Sequence[float] = field(default=PROMOTION_WAIT_SECONDS)
@@ -123,12 +125,14 @@ class OwnerService:
     # Where the sweep hands out its work (the function's SweepQueue); None: sweep in one run.
     work_queue: WorkQueue | None = None
     # Per run: an account-wide RAM quota hit (no further promotion or invitation is tried), and
-    # shares promoted in this run that RAM would not let be tagged yet.
+    # shares whose promotion this run started (share ARN -> group name).
     _quota_stop: RamQuotaReached | None = field(default=None, init=False, repr=False)
     # Calls the last pass over every share took (kept per execution environment): a batch
     # naming more shares than that reads them all in one pass instead of one by one.
     _pass_calls: int = field(default=2, init=False, repr=False)
-    _untagged: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _promoting: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    # Per run: what the ledger says of each group read so far.
+    _ownership: dict[str, Ownership] = field(default_factory=dict, init=False, repr=False)
     # Per run: the principals of shares made from policies, read in one batched call for every
     # share the run is about to promote (RAM-CFP-LAG), not one call per group.
     _cfp_principals: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
@@ -169,13 +173,12 @@ class OwnerService:
         if group_arn is None:
             return GroupOutcome(group_name, GroupAction.GONE)
         current = self.registry.get_policy(group_name)
-        # Shares are looked for only when the group has a policy: modelshare promotes only
-        # shares RAM made from one (a person who deletes the policy of a promoted group gets a
-        # new share from the next statement, promoted in turn). A share promoted but not yet
-        # tagged is not looked for either: writing the statement then is harmless (RAM holds
-        # the consumers), and the sweep adopts the share.
-        group = GroupSnapshot(group_name, group_arn) if not policies.statements(current) else \
-            self._group_snapshot(group_name, group_arn, principals=False, recorded=False)
+        # Shares (and the ledger) are looked at only when the group has a policy: modelshare
+        # promotes only shares RAM made from one, and a statement can only be modelshare's when
+        # there is one (a person who deletes the policy of a promoted group gets a new share from
+        # the next statement, promoted in turn).
+        group = GroupSnapshot(group_name, group_arn, ownership=Ownership()) if not policies.statements(current) else \
+            self._with_ownership(self._group_snapshot(group_name, group_arn, principals=False))
         view = view_of(group)
         if view.promoted or view.promoting:
             return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED,
@@ -196,7 +199,7 @@ class OwnerService:
         if allowlist is None:
             return GroupOutcome(group_name, GroupAction.SKIPPED, "allowlist invalid")
         outcome = self._promote_group(group_name, allowlist)
-        self._finish_tagging()
+        self._finish_promotions()
         return outcome
 
     def promote_pending_shares(self, *, groups: Mapping[str, str | None] | None = None,
@@ -231,6 +234,23 @@ class OwnerService:
             name: (arn, index.holdings(arn) if index is not None and arn else None) for name, arn in named_groups.items()}
         candidates.update({name: (group.arn, group.holdings) for name, group in in_shares.items()
                            if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings)})
+        # What the ledger says of every group named, in one read.
+        self._owned([arn for arn, _ in candidates.values() if arn] + [g.arn for g in in_shares.values()])
+        # modelshare's promoted shares the events named: RAM finished promoting them, or changed
+        # their principals. Each is brought to what the allowlist says now: a consumer the allowlist
+        # stopped allowing while RAM promoted its share leaves at once, not at the next sweep.
+        # (Not those a failure named: RAM's invitation quota is full, the sweep's workers go on later.)
+        promoted = [self._with_ownership(g) for g in in_shares.values() if g not in waiting]
+        promoted = [g for g in promoted if view_of(g).promoted]
+        if promoted:
+            allowlist = load_allowlist(self.allowlist_source, fresh=True)
+            if allowlist is None:
+                return [GroupOutcome(g.name, GroupAction.SKIPPED, "allowlist invalid") for g in promoted]
+            for group in self._with_principals(promoted):
+                try:
+                    outcomes.append(self._reconcile_group(group, allowlist))
+                except Exception as error:  # one group's failure must not stop the others
+                    failures.append(self._failed(group.name, error))
         to_promote: list[GroupSnapshot] = []
         for name, (arn, holdings) in candidates.items():
             try:
@@ -254,7 +274,7 @@ class OwnerService:
                 not_ready.append(str(error))
             except Exception as error:  # one group's failure must not stop the others
                 failures.append(self._failed(pending.name, error))
-        self._finish_tagging()
+        self._finish_promotions()
         self._retry_later(waiting)
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
@@ -282,8 +302,8 @@ class OwnerService:
         found: dict[str, GroupSnapshot] = {}
         for share in shares:
             held = resources.get(share.arn, ())
-            if share.feature_set != CREATED_FROM_POLICY and len(held) != 1:
-                continue  # modelshare promotes only shares made from policies, changes only single-group ones
+            if share.feature_set == CREATED_FROM_POLICY and len(held) != 1:
+                continue  # RAM makes a share from a policy holding that group alone: promote no other
             for resource in held:
                 name = policies.group_name_of(resource, self.account)
                 if name is not None:
@@ -298,17 +318,18 @@ class OwnerService:
         group_arn = group_arn or self.registry.group_arn(group_name)
         if group_arn is None:
             return GroupOutcome(group_name, GroupAction.GONE)
+        ownership = self._owned([group_arn])[group_arn]
         if holdings is None:
             found = self.shares.shares_holding(group_arn)
-            if not any(s.feature_set == CREATED_FROM_POLICY for s in found) and any(s.tagged_by_modelshare for s in found):
+            if not any(s.feature_set == CREATED_FROM_POLICY for s in found) and any(s.arn in ownership.shares for s in found):
                 # modelshare's share of the group is promoted or promoting, and RAM holds nothing
                 # made from a policy: nothing to promote (the usual late duplicate of an event).
                 return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
             group = self._snapshot_of(group_name, group_arn, found)
         else:
-            group = self._with_recorded_share(GroupSnapshot(group_name, group_arn, holdings))
+            group = GroupSnapshot(group_name, group_arn, holdings)
+        group = replace(group, ownership=ownership)
         view = view_of(group)
-        self._adopt(view)
         if view.promoted or view.promoting:
             return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
         return group
@@ -332,7 +353,7 @@ class OwnerService:
         if current is None:
             return GroupOutcome(group_name, GroupAction.NO_POLICY)
         decision = allowlist.decide(self.account, group_name)
-        assessment = policies.assess(current, decision.consumers if decision.shared else ())
+        assessment = policies.assess(current, decision.consumers if decision.shared else (), decision.actions)
         if not assessment.promotable:
             return self._not_promotable(group_name, "; ".join(assessment.problems))
         from_policy = [h.share for h in view_of(group).from_policy]
@@ -344,8 +365,8 @@ class OwnerService:
             if made is None:
                 raise PromotionNotReady(
                     f"RAM has not created the share for {group_arn} after {sum(self.share_wait):g} s; retry later")
-            group = self._snapshot_of(group_name, group_arn, [*(h.share for h in group.holdings), *made],
-                                      recorded=False)
+            group = replace(self._snapshot_of(group_name, group_arn, [*(h.share for h in group.holdings), *made]),
+                            ownership=group.ownership)
             from_policy = [h.share for h in view_of(group).from_policy]
             if not from_policy:
                 return self._not_promotable(group_name, "RAM's share made from the policy holds other resources too")
@@ -386,6 +407,16 @@ class OwnerService:
             raise PromotionNotReady(f"RAM's share made from the policy of {group_arn} still names {', '.join(beyond)}, "
                                     "which the allowlist does not allow (RAM has not caught up with the policy yet); "
                                     "retry later")
+        # Promotion hands the consumers what the share's permission grants, which RAM updates
+        # after the policy as it does the principals (RAM-CFP-LAG): a narrowing the policy already
+        # holds is waited for, never promoted past.
+        wanted = frozenset(a.lower() for a in decision.actions)
+        for share in shares:
+            granted = self._granted_by(share.arn)
+            if granted is None or not granted <= wanted:
+                more = "no permission yet" if granted is None else f"{', '.join(sorted(granted - wanted))} too"
+                raise PromotionNotReady(f"RAM's share made from the policy of {group_arn} grants {more}, beyond the "
+                                        "allowlist's access (RAM has not caught up with the policy yet); retry later")
         try:
             for share in shares:
                 self._promote(group_name, group_arn, share)
@@ -401,16 +432,16 @@ class OwnerService:
         """Promote the share first: RAM matches any managed permission with exactly the policy's
         actions, AWS or customer managed. Only when none matches, promote the share's own
         permission, under one name per action set (docs/aws-behaviour.md, RAM-MATCH)."""
-        # The evidence that this share is modelshare's, kept on the group before anything changes.
-        # The share itself is tagged once promoted (`_finish_tagging`): whether RAM lets a share
-        # made from a policy be tagged is UNVERIFIED (docs/aws-behaviour.md, RAM-TAG-CFP), and
-        # the record on the group covers the time until then.
-        self.registry.record_promoted_share(group_arn, share.arn)
+        # The proof that this share is modelshare's, in the ledger before anything changes: a run
+        # that stops after this line leaves a record of a share that may not be promoted
+        # (harmless: the share is still RAM's made from the policy), never the reverse.
+        self.ledger.record_share(group_arn, share.arn)
+        self._ownership.pop(group_arn, None)
         try:
             self.shares.promote_share(share.arn)
         except PermissionNotMatched:
             self._promote_with_own_permission(share)
-        self._untagged[share.arn] = group_name
+        self._promoting[share.arn] = group_name
 
     def _read_cfp_principals(self, share_arns: Sequence[str]) -> None:
         """The principals of these shares made from policies, unless this run read them already."""
@@ -419,15 +450,13 @@ class OwnerService:
             named = self.shares.share_principals(missing)
             self._cfp_principals.update({arn: named.get(arn, ()) for arn in missing})
 
-    def _try_tag(self, share_arn: str) -> bool:
-        """Best effort: whether RAM lets a share being promoted be tagged is UNVERIFIED
-        (docs/aws-behaviour.md, RAM-TAG-CFP), and so is the error it answers. Whatever it says,
-        the share is tagged later: by the next reconcile."""
-        try:
-            return self.shares.tag_as_managed(share_arn)
-        except Exception as error:
-            logger.debug("Share not tagged yet", extra={"share": share_arn, "reason": str(error)})
-            return False
+    def _granted_by(self, share_arn: str) -> frozenset[str] | None:
+        """What a share's permission grants (lower-cased), or None when RAM shows it none or
+        several (so nobody can say what promoting it would grant)."""
+        found = self.shares.permissions(share_arn)
+        if len(found) != 1:
+            return None
+        return self._actions_of(found[0].arn)
 
     def _promote_with_own_permission(self, share: ResourceShare) -> None:
         name, resource_type = self._ensure_permission(share)
@@ -497,24 +526,42 @@ class OwnerService:
                     extra={"permission": name})
         count("PermissionsPromoted")
 
-    def _finish_tagging(self) -> None:
-        """Tag the shares promoted in this run that could not be tagged before, once RAM has
-        finished promoting them. A share still untagged is adopted by the next reconcile."""
-        remaining = dict(self._untagged)
-        self._untagged.clear()
+    def _finish_promotions(self) -> None:
+        """Once RAM finishes the promotions this run started, take out at once any consumer the
+        allowlist stopped allowing meanwhile (read afresh): RAM invites the share's principals as
+        it finishes, and a person may accept such an invitation by hand. A share still promoting
+        then is checked by RAM's events about it, and by the sweep."""
+        remaining = dict(self._promoting)
+        groups = dict(remaining)
+        self._promoting.clear()
         if not remaining:
             return
+        finished: list[ResourceShare] = []
 
         def attempt() -> bool | None:
-            # One call says which have finished promoting; only those are tagged.
             for share in self.shares.shares_by_arn(list(remaining)):
-                if share.feature_set == STANDARD and self._try_tag(share.arn):
+                if share.feature_set == STANDARD:
+                    finished.append(share)
                     del remaining[share.arn]
             return True if not remaining else None
 
-        if self._with_backoff(attempt, self.promotion_wait, wait_first=True) is None:
-            logger.warning("Promoted shares not tagged yet (RAM still promoting?); the next reconcile tags them",
-                           extra={"shares": sorted(remaining), "groups": sorted(set(remaining.values()))})
+        self._with_backoff(attempt, self.promotion_wait, wait_first=True)
+        if not finished:
+            return
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        if allowlist is None:  # nothing to decide on: RAM's events and the sweep check these shares
+            return
+        principals = self.shares.share_principals([s.arn for s in finished])
+        for share in finished:
+            group_name = groups[share.arn]
+            decision = allowlist.decide(self.account, group_name)
+            allowed = set(decision.consumers if decision.shared else ())
+            extra = sorted(p for p in principals.get(share.arn, ()) if policies.account_of(p) not in allowed)
+            if extra:
+                self.shares.disassociate_principals(share.arn, extra)
+                logger.warning("Removed consumers the allowlist stopped allowing while RAM promoted the share",
+                               extra={"group": group_name, "share": share.arn, "removed": extra})
+                count("ShareConsumersChanged")
 
     def _with_backoff[T](self, attempt: Callable[[], T | None], waits: Sequence[float] | None = None, *,
                          wait_first: bool = False) -> T | None:
@@ -553,7 +600,8 @@ class OwnerService:
 
     def _begin_run(self) -> None:
         self._quota_stop = None
-        self._untagged.clear()
+        self._promoting.clear()
+        self._ownership.clear()
         self._cfp_principals.clear()
         self._permission_actions.clear()
 
@@ -567,7 +615,8 @@ class OwnerService:
                                self.shares.associations("PRINCIPAL") if principals else ())
         if not permissions:
             return index
-        ours = {arn for arn, share in index.shares.items() if share.feature_set == STANDARD and share.tagged_by_modelshare}
+        owned = {arn for ownership in self._ownership.values() for arn in ownership.shares}
+        ours = {arn for arn, share in index.shares.items() if share.feature_set == STANDARD and arn in owned}
         if not ours:
             return index
         held = {arn: found[0] for arn, found in self.shares.permission_associations().items()
@@ -581,21 +630,28 @@ class OwnerService:
             self._permission_actions[permission_arn] = self.shares.permission_actions(permission_arn)
         return self._permission_actions[permission_arn]
 
-    def _group_snapshot(self, group_name: str, group_arn: str, *, principals: bool,
-                        recorded: bool = True) -> GroupSnapshot:
-        """One group's shares, read for it alone (an event's group; a status line). With
-        `principals`, those of modelshare's promoted shares too; without `recorded`, a share
-        modelshare promoted but could not tag is not recognised."""
-        group = self._snapshot_of(group_name, group_arn, self.shares.shares_holding(group_arn), recorded=recorded)
+    def _group_snapshot(self, group_name: str, group_arn: str, *, principals: bool) -> GroupSnapshot:
+        """One group's shares, read for it alone (an event's group; a status line), with what the
+        ledger says of it. With `principals`, those of modelshare's promoted shares too."""
+        group = self._with_ownership(self._snapshot_of(group_name, group_arn, self.shares.shares_holding(group_arn)))
         return self._with_principals([group])[0] if principals else group
 
-    def _snapshot_of(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare], *,
-                     recorded: bool = True) -> GroupSnapshot:
-        """The group held by `shares`, with what each holds (one batched read) and, where it
-        matters, the share recorded on it."""
+    def _snapshot_of(self, group_name: str, group_arn: str, shares: Sequence[ResourceShare]) -> GroupSnapshot:
+        """The group held by `shares`, with what each holds (one batched read)."""
         resources = self.shares.share_resources([s.arn for s in shares]) if shares else {}
-        group = GroupSnapshot(group_name, group_arn, tuple(Holding(s, resources.get(s.arn, ()), ()) for s in shares))
-        return self._with_recorded_share(group) if recorded else group
+        return GroupSnapshot(group_name, group_arn, tuple(Holding(s, resources.get(s.arn, ()), ()) for s in shares))
+
+    def _owned(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
+        """What the ledger says of these groups, read once per run (the ones not read yet, in one
+        batched read)."""
+        missing = [arn for arn in dict.fromkeys(group_arns) if arn not in self._ownership]
+        if missing:
+            found = self.ledger.of_groups(missing)
+            self._ownership.update({arn: found.get(arn, Ownership()) for arn in missing})
+        return {arn: self._ownership[arn] for arn in group_arns}
+
+    def _with_ownership(self, group: GroupSnapshot) -> GroupSnapshot:
+        return group if group.ownership is not None else replace(group, ownership=self._owned([group.arn])[group.arn])
 
     def _with_principals(self, groups: Sequence[GroupSnapshot]) -> list[GroupSnapshot]:
         """The groups with the principals of modelshare's promoted shares read now, in one
@@ -618,23 +674,8 @@ class OwnerService:
 
         return replace(group, holdings=tuple(read(h) for h in group.holdings))
 
-    def _with_recorded_share(self, group: GroupSnapshot) -> GroupSnapshot:
-        if not needs_recorded_share(group):
-            return group
-        return replace(group, recorded_share=self.registry.promoted_share(group.arn))
-
     def _with_policy(self, group: GroupSnapshot) -> GroupSnapshot:
         return replace(group, policy=self.registry.get_policy(group.name), policy_read=True)
-
-    def _adopt(self, view: ShareView) -> set[str]:
-        """Tag the promoted shares recognised by the ARN recorded on their group; returns those
-        tagged."""
-        tagged = set()
-        for arn in view.adopted:
-            if self.shares.tag_as_managed(arn):
-                logger.info("Tagged a share modelshare promoted earlier", extra={"share": arn})
-                tagged.add(arn)
-        return tagged
 
     # -- reconcile ----------------------------------------------------------------------------
     def reconcile(self) -> list[GroupOutcome]:
@@ -647,17 +688,19 @@ class OwnerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
+        owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         for name, arn in self.registry.groups():
             try:
-                outcomes.append(self._reconcile_group(GroupSnapshot(name, arn, index.holdings(arn)), allowlist))
+                group = GroupSnapshot(name, arn, index.holdings(arn), ownership=owned.get(arn, Ownership()))
+                outcomes.append(self._reconcile_group(group, allowlist))
             except Exception as error:
                 failures.append(self._failed(name, error))
                 outcomes.append(GroupOutcome(name, GroupAction.FAILED, str(error)))
-        outcomes.extend(self._delete_orphaned(index))
-        self._finish_tagging()
+        outcomes.extend(self._delete_orphaned(index, owned))
+        self._finish_promotions()
         notable = [f"{o.group}: {o.action}" for o in outcomes if o.action not in QUIET_ACTIONS]
         logger.info("Reconciled", extra={"groups": len(outcomes), "notable": notable})
         if failures:
@@ -680,6 +723,7 @@ class OwnerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
+        owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
         # the groups that need that quota are not handed out again, or each sweep would add a
@@ -688,9 +732,8 @@ class OwnerService:
         outcomes: list[GroupOutcome] = []
         items: list[dict[str, Any]] = []
         for name, arn in self.registry.groups():
-            group = GroupSnapshot(name, arn, index.holdings(arn))
-            verdict = None if needs_recorded_share(group) or policy_matters(group) else \
-                decide(group, allowlist.decide(self.account, name))
+            group = GroupSnapshot(name, arn, index.holdings(arn), ownership=owned.get(arn, Ownership()))
+            verdict = None if policy_matters(group) else decide(group, allowlist.decide(self.account, name))
             if verdict is None or verdict.writes:
                 if busy and self._waits_for_quota(group, allowlist):
                     outcomes.append(GroupOutcome(name, GroupAction.DEFERRED, "the sweep's earlier work is still queued"))
@@ -699,7 +742,7 @@ class OwnerService:
                 outcomes.append(GroupOutcome(name, GroupAction.QUEUED))
             else:
                 outcomes.append(GroupOutcome(name, verdict.outcome, verdict.detail))
-        outcomes.extend(self._delete_orphaned(index))
+        outcomes.extend(self._delete_orphaned(index, owned))
         queue.send(items)
         logger.info("Sweep planned", extra={"groups": len(outcomes), "handed_out": len(items),
                                             "deferred": sum(1 for o in outcomes if o.action == GroupAction.DEFERRED)})
@@ -719,7 +762,10 @@ class OwnerService:
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         waiting: list[dict[str, Any]] = []
-        work = self._with_current_principals(self._current_shares(self._valid_items(items)), allowlist)
+        work = self._valid_items(items)
+        owned = self._owned([group.arn for group, _ in work])  # what the ledger says, one read for the batch
+        work = [(replace(group, ownership=owned[group.arn]), attempt) for group, attempt in work]
+        work = self._with_current_principals(self._current_shares(work), allowlist)
         for position, (group, attempt) in enumerate(work):
             if self.work_queue is not None and self.time_left() < TIME_RESERVE_SECONDS:
                 # Lambda's timeout is near: the rest goes back on the queue for the next run.
@@ -748,7 +794,7 @@ class OwnerService:
             outcomes.append(outcome)
             if outcome.action == GroupAction.QUOTA_REACHED and attempt < QUOTA_RETRY_ATTEMPTS:
                 waiting.append(work_item(group, attempt + 1))
-        self._finish_tagging()
+        self._finish_promotions()
         if waiting and self.work_queue is not None:
             self._send_waiting(waiting)
         if failures:
@@ -817,7 +863,7 @@ class OwnerService:
 
     def _reconcile_group(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupOutcome:
         decision = allowlist.decide(self.account, group.name)
-        group = self._with_recorded_share(group)
+        group = self._with_ownership(group)
         if policy_matters(group):
             group = self._with_policy(group)
         return self._apply(group, decision, decide(group, decision))
@@ -831,9 +877,10 @@ class OwnerService:
                         extra={"group": name, "shares": list(verdict.other_shares)})
         try:
             for write in verdict.writes:
-                if write.kind == WriteKind.TAG_SHARE:
-                    self._adopt(ShareView((), (), (), (write.share,)))
-                elif write.kind == WriteKind.PUT_POLICY and write.policy is not None:
+                if write.kind == WriteKind.PUT_POLICY and write.policy is not None:
+                    if write.digest:  # the proof that the statement is modelshare's, before it exists
+                        self.ledger.record_statement(group.arn, write.digest)
+                        self._ownership.pop(group.arn, None)
                     self.registry.put_policy(name, write.policy)
                 elif write.kind == WriteKind.DELETE_POLICY:
                     self.registry.delete_policy(name)
@@ -842,6 +889,11 @@ class OwnerService:
                     refused = self._set_actions(name, holding, write)
                     if refused is not None:
                         return refused
+                elif write.kind == WriteKind.REMOVE_RESOURCES:
+                    self.shares.disassociate_resources(write.share, list(write.accounts))
+                    logger.warning("Took out of modelshare's share what the allowlist does not put there",
+                                   extra={"group": name, "share": write.share, "resources": list(write.accounts)})
+                    count("ShareResourcesRemoved")
                 elif write.kind == WriteKind.REMOVE_CONSUMERS:
                     self.shares.disassociate_principals(write.share, list(write.accounts))
                 elif write.kind == WriteKind.ADD_CONSUMERS:
@@ -873,6 +925,10 @@ class OwnerService:
             logger.info("Set the actions of promoted share", extra={"group": name, "changes": outcome.reason})
         elif outcome.action == GroupAction.NOT_PROMOTABLE:
             return self._not_promotable(name, outcome.reason)
+        elif outcome.action == GroupAction.SID_TAKEN:
+            logger.warning("Group's policy left alone: someone else wrote a statement under modelshare's Sid",
+                           extra={"group": name, "reason": outcome.reason})
+            count("PolicySidTaken")
         return outcome
 
     def _set_actions(self, group_name: str, holding: Holding, write: Write) -> GroupOutcome | None:
@@ -932,17 +988,27 @@ class OwnerService:
         return "" if decision.consumers else "no allowlist rule matches"
 
     def delete_orphaned_shares(self) -> list[GroupOutcome]:
-        """Delete modelshare's promoted shares that held a model package group of this account
-        and hold nothing any more (the group was deleted)."""
-        return self._delete_orphaned(self._ram_index(principals=False))
+        """Delete modelshare's promoted shares that no longer hold the group they were made for
+        (the group was deleted)."""
+        self._begin_run()
+        owned = self._read_ledger()
+        return self._delete_orphaned(self._ram_index(principals=False), owned)
 
-    def _delete_orphaned(self, index: RamIndex) -> list[GroupOutcome]:
+    def _read_ledger(self) -> dict[str, Ownership]:
+        """The whole ledger, in one paged read, kept for the run."""
+        owned = self.ledger.everything()
+        self._ownership.update(owned)
+        return owned
+
+    def _delete_orphaned(self, index: RamIndex, owned: dict[str, Ownership]) -> list[GroupOutcome]:
         outcomes = []
-        for arn, groups in index.orphaned(self.account):
+        for arn, group_arn in index.orphaned(owned):
             self.shares.delete_share(arn)
-            logger.info("Deleted share of deleted group", extra={"share": arn, "groups": groups})
+            self.ledger.forget_share(group_arn, arn)
+            name = group_arn.rpartition("/")[2]
+            logger.info("Deleted share of deleted group", extra={"share": arn, "group": name})
             count("SharesDeleted")
-            outcomes.append(GroupOutcome(", ".join(groups), GroupAction.SHARE_DELETED, arn))
+            outcomes.append(GroupOutcome(name, GroupAction.SHARE_DELETED, arn))
         return outcomes
 
     @staticmethod
@@ -956,6 +1022,7 @@ class OwnerService:
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
+        self._begin_run()
         group = self._with_permissions(self._with_policy(self._group_snapshot(group_name, group_arn, principals=True)))
         verdict = decide(group, allowlist.decide(self.account, group_name))
         return GroupState(group_arn, verdict.status, verdict.consumers, verdict.reason, verdict.other_shares)

@@ -1,14 +1,17 @@
 """Model package group resource policies: modelshare's own statement, merging, promotability.
 
 `PutModelPackageGroupPolicy` replaces the whole policy, so modelshare rewrites only its own
-statement (fixed Sid) and keeps every statement someone else wrote.
+statement and keeps every statement someone else wrote. Its statement carries a fixed Sid, but a
+Sid is only a name anyone can type: a statement is modelshare's when its digest is one the
+ownership ledger recorded for the group (ports.OwnershipLedger, docs/security.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,12 +51,47 @@ def modelshare_statement(group_arn: str, consumers: Iterable[str], actions: Iter
     }
 
 
-def merge(existing: dict[str, Any] | None, ours: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`existing` with modelshare's statement replaced by `ours` (or removed when None).
+def statement_digest(statement: dict[str, Any]) -> str:
+    """What the ledger records of a statement modelshare writes: a digest of its meaning, the same
+    however SageMaker hands the policy back (lists in any order or as a single string, an account
+    as its ID or its root ARN, actions in any case: IAM compares them case-insensitively)."""
+    def values(value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return sorted(set(value))
+        return value
+
+    normal = {key: values(value) for key, value in statement.items()}
+    if isinstance(statement.get("Action"), (str, list)):
+        normal["Action"] = sorted({a.lower() for a in values(statement["Action"]) if isinstance(a, str)})
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        normal["Principal"] = {key: sorted({account_of(p) or p for p in values(v)}) if isinstance(values(v), list) else v
+                               for key, v in principal.items()}
+    text = json.dumps(normal, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_ours(statement: dict[str, Any], owned: Collection[str]) -> bool:
+    """Whether modelshare wrote this statement: its Sid, and a digest the ledger recorded."""
+    return statement.get("Sid") == MODELSHARE_SID and statement_digest(statement) in owned
+
+
+def sid_taken(policy: dict[str, Any] | None, owned: Collection[str]) -> bool:
+    """Whether someone else wrote a statement with modelshare's Sid: modelshare then leaves the
+    policy alone (it can neither change that statement nor add its own beside it)."""
+    return any(s.get("Sid") == MODELSHARE_SID and not is_ours(s, owned) for s in statements(policy))
+
+
+def merge(existing: dict[str, Any] | None, ours: dict[str, Any] | None,
+          owned: Collection[str]) -> dict[str, Any] | None:
+    """`existing` with modelshare's statement (one whose digest is in `owned`) replaced by `ours`
+    (or removed when None); every other statement is kept as it is.
 
     Returns None when no statement would remain: the policy should then be deleted.
     """
-    others = [s for s in statements(existing) if s.get("Sid") != MODELSHARE_SID]
+    others = [s for s in statements(existing) if not is_ours(s, owned)]
     merged = others + ([ours] if ours is not None else [])
     if not merged:
         return None
@@ -108,11 +146,14 @@ class PolicyAssessment:
         return not self.problems
 
 
-def assess(policy: dict[str, Any] | None, allowed_consumers: Iterable[str]) -> PolicyAssessment:
+def assess(policy: dict[str, Any] | None, allowed_consumers: Iterable[str],
+           allowed_actions: Iterable[str]) -> PolicyAssessment:
     """Check the rules RAM applies to promotion (docs/aws-behaviour.md, RAM-PROMOTABLE: one statement,
     account principals, explicit actions, no conditions) and that every principal is allowlisted
-    for the group."""
+    for the group and every action is one the allowlist's access gives (promotion would hand the
+    consumers exactly the statement's actions)."""
     allowed = set(allowed_consumers)
+    permitted = {a.lower() for a in allowed_actions}
     problems: list[str] = []
     found = statements(policy)
     if not found:
@@ -129,8 +170,12 @@ def assess(policy: dict[str, Any] | None, allowed_consumers: Iterable[str]) -> P
             problems.append(f"statement {sid} is not an Allow statement")
         actions = statement.get("Action", [])
         for action in [actions] if isinstance(actions, str) else actions:
-            if "*" in action:
+            if not isinstance(action, str):
+                problems.append(f"statement {sid} has an action that is not a string: {action!r}")
+            elif "*" in action:
                 problems.append(f"statement {sid} has wildcard action {action!r}; RAM needs explicit actions")
+            elif action.lower() not in permitted:
+                problems.append(f"statement {sid} grants {action!r}, beyond the allowlist's access for this group")
         for principal in principals_of(statement):
             account = account_of(principal)
             if account is None:

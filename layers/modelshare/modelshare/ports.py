@@ -31,12 +31,6 @@ LIVE_ASSOCIATIONS: frozenset[str] = frozenset({"ASSOCIATED", "ASSOCIATING"})
 # (docs/aws-behaviour.md, RAM-TYPE): compared case-insensitively, and only a hint; a shared
 # resource is judged by its ARN.
 MODEL_PACKAGE_GROUP_TYPE = "sagemaker:ModelPackageGroup"
-# modelshare tags each share it promotes; it changes principals only on shares carrying this tag.
-MANAGED_TAG_KEY = "modelshare:managed"
-MANAGED_TAG_VALUE = "true"
-# Before promoting a group's share, modelshare records the share's ARN in this tag of the group:
-# the evidence that lets a later run recognise (and tag) a share it promoted but could not tag.
-PROMOTED_SHARE_TAG_KEY = "modelshare:promoted-share"
 # RAM's largest page for its listings (ram/service-2.json, MaxResults).
 RAM_PAGE_SIZE = 500
 # Share or invitation ARNs asked about in one RAM call (its models set no limit; kept modest).
@@ -52,11 +46,7 @@ class ResourceShare:
     name: str
     feature_set: str
     status: str
-    tags: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def tagged_by_modelshare(self) -> bool:
-        return (MANAGED_TAG_KEY, MANAGED_TAG_VALUE) in self.tags
+    tags: tuple[tuple[str, str], ...] = ()  # what RAM says; never proof of who made the share
 
 
 @dataclass(frozen=True)
@@ -168,12 +158,6 @@ class ModelRegistry(Protocol):
         ...
     def delete_policy(self, group_name: str) -> None: ...
     def cross_account_group_arns(self) -> list[str]: ...
-    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
-        """Remember on the group that modelshare is promoting this share of it."""
-        ...
-    def promoted_share(self, group_arn: str) -> str | None:
-        """The share modelshare recorded promoting for the group, if any."""
-        ...
 
 
 class ResourceShares(Protocol):
@@ -224,9 +208,8 @@ class ResourceShares(Protocol):
         ...
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None: ...
     def delete_share(self, share_arn: str) -> None: ...
-    def tag_as_managed(self, share_arn: str) -> bool:
-        """Tag the share as modelshare's; False when RAM does not let it be tagged yet (a share
-        made from a policy, or one being promoted)."""
+    def disassociate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        """Take resources out of the share (what a person added to one of modelshare's)."""
         ...
     def promote_permission(self, permission_arn: str, name: str) -> None:
         """Raises PermissionNameTaken, RamQuotaReached or PromotionRefused."""
@@ -245,6 +228,40 @@ class ResourceShares(Protocol):
         ...
     def accept(self, invitation_arn: str) -> bool:
         """True when accepted now; False when it had been accepted already."""
+        ...
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """What the ledger says modelshare made for one group: the shares it promoted (or began to
+    promote) and the digests of the statements it wrote into the group's policy."""
+
+    shares: frozenset[str] = frozenset()
+    statements: frozenset[str] = frozenset()
+
+
+class OwnershipLedger(Protocol):
+    """modelshare's record of what it made, in a store only its own roles can write (the stack's
+    OwnershipTable): the proof of ownership. A tag, a Sid, a share's name or a queue message
+    anyone may write; a share or statement is modelshare's only when the ledger says so
+    (docs/security.md). Written before the write it records, so a run that stops between the
+    two leaves a record of something that may not exist (harmless), never the reverse."""
+
+    def everything(self) -> dict[str, Ownership]:
+        """Every group's record (group ARN -> what modelshare made), in one paged read."""
+        ...
+    def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
+        """The records of these groups (absent: modelshare made nothing for it), in as few calls
+        as the store allows."""
+        ...
+    def record_share(self, group_arn: str, share_arn: str) -> None:
+        """modelshare is about to promote this share of the group."""
+        ...
+    def forget_share(self, group_arn: str, share_arn: str) -> None:
+        """modelshare deleted the share."""
+        ...
+    def record_statement(self, group_arn: str, digest: str) -> None:
+        """modelshare is about to write a statement with this digest (policy.statement_digest)."""
         ...
 
 

@@ -7,6 +7,7 @@ some later event. Reading them makes no AWS call.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,6 +15,11 @@ ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
 ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
 DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
 SWEEP_QUEUE_URL_ENV = "MODELSHARE_SWEEP_QUEUE_URL"
+LEDGER_TABLE_ENV = "MODELSHARE_LEDGER_TABLE"
+# The ledger's table when nothing names it: the stack's (`<stack>-ownership`) for the default
+# stack name, modelshare.
+DEFAULT_LEDGER_TABLE = "modelshare-ownership"
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -37,6 +43,9 @@ class Settings:
     dry_run: bool = False
     # The owner sweep's work queue (SweepQueue); unset: the sweep converges every group in one run.
     sweep_queue_url: str | None = None
+    # The ownership ledger's DynamoDB table (the owner side's proof of what it made); the owner
+    # functions need it (wiring.owner_services refuses to start without it).
+    ledger_table: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,7 +53,7 @@ class Settings:
         one is missing or invalid."""
         env = os.environ if environ is None else environ
         return cls(allowlist=_allowlist_location(env), dry_run=_boolean(env, DRY_RUN_ENV),
-                   sweep_queue_url=_queue_url(env))
+                   sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env))
 
 
 def _allowlist_location(env: Mapping[str, str]) -> AllowlistLocation:
@@ -69,6 +78,13 @@ def _boolean(env: Mapping[str, str], name: str) -> bool:
     if value.lower() not in _BOOLEANS:
         raise SettingsError(f"{name} is {value!r}: it must be 'true' or 'false'")
     return _BOOLEANS[value.lower()]
+
+
+def _ledger_table(env: Mapping[str, str]) -> str | None:
+    table = env.get(LEDGER_TABLE_ENV, "").strip()
+    if table and not _TABLE_NAME.fullmatch(table):
+        raise SettingsError(f"{LEDGER_TABLE_ENV} is {table!r}: it must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)")
+    return table or None
 
 
 def _queue_url(env: Mapping[str, str]) -> str | None:

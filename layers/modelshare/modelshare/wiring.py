@@ -12,14 +12,15 @@ import boto3
 from modelshare.allowlist import Allowlist
 from modelshare.aws import account_id
 from modelshare.aws.allowlist_store import StaticAllowlistSource, allowlist_source
+from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.aws.work_queue import SqsWorkQueue
 from modelshare.consumer import ConsumerService
-from modelshare.dry_run import DryRunRegistry, DryRunShares, Plan
+from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import OwnerService
-from modelshare.ports import ModelRegistry, ResourceShares
-from modelshare.settings import Settings
+from modelshare.ports import ModelRegistry, OwnershipLedger, ResourceShares
+from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV, Settings, SettingsError
 
 
 def dry_run_plan(settings: Settings) -> Plan | None:
@@ -55,7 +56,11 @@ class PerEnvironment[T: (OwnerService, ConsumerService)]:
 
 # -- the functions ------------------------------------------------------------------------------
 def owner_services(settings: Settings, plan: Plan | None) -> PerEnvironment[OwnerService]:
-    """An owner-side function's services, built on its first invocation."""
+    """An owner-side function's services, built on its first invocation (the settings are
+    checked now, at cold start)."""
+    if settings.ledger_table is None:
+        raise SettingsError(f"{LEDGER_TABLE_ENV} is not set: the owner side needs its ownership ledger (the stack's "
+                            "OwnershipTable)")
     return PerEnvironment(lambda account: owner_service(boto3.session.Session(), settings, plan, account=account))
 
 
@@ -73,6 +78,7 @@ def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan
         registry=_registry(session, plan),
         shares=_shares(RamShares(session), plan),
         allowlist_source=allowlist_source(session, settings.allowlist),
+        ledger=_ledger(session, settings.ledger_table or DEFAULT_LEDGER_TABLE, plan),
         work_queue=SqsWorkQueue(session, settings.sweep_queue_url) if settings.sweep_queue_url else None,
     )
 
@@ -103,20 +109,26 @@ class AccountServices:
 
 
 def account_services(session: boto3.session.Session, allowlist: Allowlist, plan: Plan | None = None, *,
-                     account: str | None = None) -> AccountServices:
+                     account: str | None = None, ledger_table: str = DEFAULT_LEDGER_TABLE) -> AccountServices:
     """With a `plan`, every write is recorded there instead of made (dry run). Without
-    `account`, STS says which it is."""
+    `account`, STS says which it is. `ledger_table`: the stack's ownership ledger."""
     ram = RamShares(session)
     shares = _shares(ram, plan)
     source = StaticAllowlistSource(allowlist)
     account = account or account_id(session)
-    return AccountServices(owner=OwnerService(account, _registry(session, plan), shares, source),
+    return AccountServices(owner=OwnerService(account, _registry(session, plan), shares, source,
+                                              _ledger(session, ledger_table, plan)),
                            consumer=ConsumerService(account, shares, source), ram=ram)
 
 
 def _registry(session: boto3.session.Session, plan: Plan | None) -> ModelRegistry:
     registry = SageMakerRegistry(session)
     return registry if plan is None else DryRunRegistry(registry, plan)
+
+
+def _ledger(session: boto3.session.Session, table: str, plan: Plan | None) -> OwnershipLedger:
+    ledger = DynamoDbLedger(session, table)
+    return ledger if plan is None else DryRunLedger(ledger, plan)
 
 
 def _shares(ram: RamShares, plan: Plan | None) -> ResourceShares:

@@ -13,6 +13,7 @@ from modelshare.ports import ApiThrottled
 if TYPE_CHECKING:  # the service stubs are development dependencies, never in the layer
     from botocore.awsrequest import AWSResponse
     from botocore.model import OperationModel
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ram import RAMClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sqs import SQSClient
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # the service stubs are development dependencies, never in th
 
 # The services modelshare calls. STS (one call: which account is this) has no stubs installed,
 # so its client stays untyped.
-type Service = Literal["ram", "sagemaker", "sqs", "ssm", "sts"]
+type Service = Literal["dynamodb", "ram", "sagemaker", "sqs", "ssm", "sts"]
 
 # botocore's adaptive retry mode: standard's backoff with jitter on throttling and 5xx, plus a
 # client-side rate limiter that slows the client down while AWS throttles it.
@@ -30,6 +31,8 @@ CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, user_age
 _THROTTLED = ThrottledRetryableChecker()
 
 
+@overload
+def client(session: boto3.session.Session, service: Literal["dynamodb"]) -> DynamoDBClient: ...
 @overload
 def client(session: boto3.session.Session, service: Literal["ram"]) -> RAMClient: ...
 @overload

@@ -13,8 +13,6 @@ from modelshare.aws import client
 from modelshare.ports import (
     ARNS_PER_CALL,
     LIVE_ASSOCIATIONS,
-    MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE,
     RAM_PAGE_SIZE,
     Association,
     AssociationKind,
@@ -54,9 +52,6 @@ _CLOSED_INVITATION = {
 # What RAM answers when an invitation or share asked about is not there (any more).
 _UNKNOWN_INVITATION_TARGET = {"ResourceShareInvitationArnNotFoundException", "UnknownResourceException",
                               "MalformedArnException"}
-# What RAM answers when a share cannot be tagged yet: made from a policy, or being promoted
-# (UNVERIFIED which: docs/aws-behaviour.md, RAM-TAG-CFP).
-_NOT_TAGGABLE_YET = {"OperationNotPermittedException", "InvalidStateTransitionException", "InvalidParameterException"}
 # ResourceShareLimitExceededException covers shares, resources per call and (UNVERIFIED) pending
 # invitations: all account wide (docs/aws-behaviour.md, RAM-QUOTAS).
 _SHARE_QUOTA = "resource shares or pending invitations"
@@ -213,21 +208,18 @@ class RamShares:
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
         self._client.disassociate_resource_share(resourceShareArn=share_arn, principals=principals)
 
+    def disassociate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        # RAM takes at most 100 resources a call (docs/aws-behaviour.md, RAM-QUOTAS).
+        for start in range(0, len(resource_arns), ARNS_PER_CALL):
+            self._client.disassociate_resource_share(resourceShareArn=share_arn,
+                                                     resourceArns=resource_arns[start:start + ARNS_PER_CALL])
+
     def delete_share(self, share_arn: str) -> None:
         try:
             self._client.delete_resource_share(resourceShareArn=share_arn)
         except ClientError as error:
             if _code(error) != "UnknownResourceException":  # already gone: the wanted state
                 raise
-
-    def tag_as_managed(self, share_arn: str) -> bool:
-        try:
-            self._client.tag_resource(resourceShareArn=share_arn, tags=[{"key": MANAGED_TAG_KEY, "value": MANAGED_TAG_VALUE}])
-        except ClientError as error:
-            if _code(error) in _NOT_TAGGABLE_YET:
-                return False
-            raise
-        return True
 
     def promote_permission(self, permission_arn: str, name: str) -> None:
         try:

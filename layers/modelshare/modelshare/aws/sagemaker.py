@@ -10,7 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.aws import client
-from modelshare.ports import PROMOTED_SHARE_TAG_KEY, GroupNotFound
+from modelshare.ports import GroupNotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker.type_defs import PaginatorConfigTypeDef
@@ -66,17 +66,6 @@ class SageMakerRegistry:
             for page in paginator.paginate(CrossAccountFilterOption="CrossAccount")
             for group in page["ModelPackageGroupSummaryList"]
         )
-
-    def record_promoted_share(self, group_arn: str, share_arn: str) -> None:
-        self._client.add_tags(ResourceArn=group_arn, Tags=[{"Key": PROMOTED_SHARE_TAG_KEY, "Value": share_arn}])
-
-    def promoted_share(self, group_arn: str) -> str | None:
-        paginator = self._client.get_paginator("list_tags")
-        for page in paginator.paginate(ResourceArn=group_arn):
-            for tag in page["Tags"]:
-                if tag["Key"] == PROMOTED_SHARE_TAG_KEY:
-                    return str(tag.get("Value", "")) or None
-        return None
 
     def groups(self) -> Iterator[tuple[str, str]]:
         paginator = self._client.get_paginator("list_model_package_groups")

@@ -1,0 +1,103 @@
+"""The ownership ledger in DynamoDB (the OwnershipLedger port): the stack's OwnershipTable, one
+item per model package group modelshare made something for, keyed by the group's ARN, holding
+the shares it promoted (`shares`, a string set) and the digests of the statements it wrote
+(`statements`, a string set). Only the stack's function roles may write it (docs/security.md).
+
+Sets grow by ADD, so two runs recording at once both keep what they wrote; reads are strongly
+consistent, so a run sees what a run before it recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from modelshare.aws import client
+from modelshare.ports import Ownership
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, KeysAndAttributesTypeDef
+
+GROUP_KEY = "group"
+# BatchGetItem takes at most 100 keys a call (dynamodb/service-2.json, BatchGetItem).
+_KEYS_PER_CALL = 100
+# BatchGetItem may leave keys unprocessed (throughput); they are asked for again, a little later.
+_UNPROCESSED_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+
+
+class LedgerIncomplete(RuntimeError):
+    """DynamoDB kept leaving keys unprocessed: the run fails and is retried, rather than take
+    groups it could not read for groups modelshare made nothing for."""
+
+
+class DynamoDbLedger:
+    def __init__(self, session: boto3.session.Session, table_name: str) -> None:
+        self._client = client(session, "dynamodb")
+        self.table_name = table_name
+
+    def everything(self) -> dict[str, Ownership]:
+        paginator = self._client.get_paginator("scan")
+        try:
+            return {group: ownership
+                    for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True)
+                    for group, ownership in map(_ownership, page.get("Items", []))}
+        except ClientError as error:
+            return _nothing_if_no_table(error)
+
+    def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
+        try:
+            return self._of_groups(group_arns)
+        except ClientError as error:
+            return _nothing_if_no_table(error)
+
+    def _of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
+        found: dict[str, Ownership] = {}
+        unique = list(dict.fromkeys(group_arns))
+        for start in range(0, len(unique), _KEYS_PER_CALL):
+            keys: list[dict[str, AttributeValueTypeDef]] = [
+                {GROUP_KEY: {"S": arn}} for arn in unique[start:start + _KEYS_PER_CALL]]
+            request: dict[str, KeysAndAttributesTypeDef] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            for wait in (*_UNPROCESSED_WAITS, None):
+                response = self._client.batch_get_item(RequestItems=request)
+                found.update(map(_ownership, response.get("Responses", {}).get(self.table_name, [])))
+                request = {table: {"Keys": left["Keys"], "ConsistentRead": True}
+                           for table, left in (response.get("UnprocessedKeys") or {}).items() if left.get("Keys")}
+                if not request:
+                    break
+                if wait is None:
+                    raise LedgerIncomplete(f"DynamoDB left {len(request[self.table_name]['Keys'])} ledger keys unread")
+                time.sleep(wait)
+        return found
+
+    def record_share(self, group_arn: str, share_arn: str) -> None:
+        self._update(group_arn, "ADD shares :value", share_arn)
+
+    def forget_share(self, group_arn: str, share_arn: str) -> None:
+        self._update(group_arn, "DELETE shares :value", share_arn)
+
+    def record_statement(self, group_arn: str, digest: str) -> None:
+        self._update(group_arn, "ADD statements :value", digest)
+
+    def _update(self, group_arn: str, expression: str, value: str) -> None:
+        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": group_arn}},
+                                 UpdateExpression=expression, ExpressionAttributeValues={":value": {"SS": [value]}})
+
+
+def _nothing_if_no_table(error: ClientError) -> dict[str, Ownership]:
+    """No ledger (an account with no owner stack: the admin commands in a consumer account) means
+    modelshare made nothing there, the fail-closed reading: nothing is taken for modelshare's, and
+    any write that would record something fails loudly."""
+    if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        return {}
+    raise error
+
+
+def _ownership(item: dict[str, Any]) -> tuple[str, Ownership]:
+    def strings(name: str) -> frozenset[str]:
+        return frozenset(item.get(name, {}).get("SS", ()))
+
+    return item[GROUP_KEY]["S"], Ownership(shares=strings("shares"), statements=strings("statements"))

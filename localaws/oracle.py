@@ -37,7 +37,7 @@ from localaws.registry_state import GROUP_ARN, principal_account
 MODELSHARE_SID = "ModelshareCrossAccountShare"
 _LEVELS = frozenset({"discover", "register", "deploy"})
 _RULE_KEYS = frozenset({"owner", "groups", "consumers", "access"})
-_ACCOUNT = re.compile(r"\d{12}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 _LIVE_ASSOCIATION = ("ASSOCIATING", "ASSOCIATED")
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modelshare.account_ids import ACCOUNT_ID, is_account_id
+
 SUPPORTED_VERSION = 1
 
 # Actions per access level (AWS SageMaker guide, model-registry-ram pages). `discover` is always
@@ -28,7 +30,7 @@ ACCESS_ACTIONS: Mapping[str, tuple[str, ...]] = {
 }
 DEFAULT_ACCESS = ("discover",)
 
-_ACCOUNT_ID = re.compile(r"\d{12}")
+_ACCOUNT_ID = re.compile(ACCOUNT_ID)  # ASCII digits only (modelshare.account_ids)
 # A group pattern is a model package group name in which `*` and `?` may stand for characters.
 _GROUP_PATTERN = re.compile(r"[a-zA-Z0-9*?-]{1,63}")
 _RULE_KEYS = {"owner", "groups", "consumers", "access"}
@@ -247,7 +249,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _is_account(value: Any) -> bool:
-    return isinstance(value, str) and bool(_ACCOUNT_ID.fullmatch(value))
+    return is_account_id(value)
 
 
 def _json(value: Any) -> str:

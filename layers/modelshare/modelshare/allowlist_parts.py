@@ -25,7 +25,7 @@ from typing import Any
 
 from modelshare.allowlist import Allowlist, AllowlistError, key_path
 
-PART_NAME = re.compile(r"part-(\d{3})")
+PART_NAME = re.compile(r"part-([0-9]{3})")  # ASCII digits: int() reads any Unicode digit
 MAX_PARTS = 999
 # Value limits per Parameter Store tier, in characters (docs/aws-behaviour.md, SSM-TIER).
 TIER_LIMITS: Mapping[str, int] = {"Standard": 4096, "Advanced": 8192}

@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from modelshare.account_ids import ACCOUNT_ID
+
 MODELSHARE_SID = "ModelshareCrossAccountShare"
 POLICY_VERSION = "2012-10-17"
 
-_ACCOUNT_ID = re.compile(r"\d{12}")
-_ACCOUNT_ROOT = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):root")
+_ACCOUNT_ID = re.compile(ACCOUNT_ID)
+_ACCOUNT_ROOT = re.compile(rf"arn:aws[a-z-]*:iam::({ACCOUNT_ID}):root")
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 

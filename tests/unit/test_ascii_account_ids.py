@@ -57,6 +57,15 @@ def test_a_policy_principal_that_only_looks_like_an_account_is_no_account(lookal
 
 
 @pytest.mark.parametrize("lookalike", LOOKALIKES[:2])
+def test_a_group_arn_in_a_lookalike_account_names_no_group(lookalike):
+    arn = f"arn:aws:sagemaker:eu-west-1:{lookalike}:model-package-group/churn-xgb"
+    assert policies.group_name_of(arn, lookalike) is None, "even for an owner that looks the same"
+    assert policies.group_name_of(group_arn("churn-xgb"), OWNER) == "churn-xgb"
+    with pytest.raises(ValueError, match="malformed sweep work item"):
+        group_of_item(json.loads(json.dumps(work_item(GroupSnapshot("churn-xgb", arn, ())))))
+
+
+@pytest.mark.parametrize("lookalike", LOOKALIKES[:2])
 def test_events_naming_a_lookalike_account_name_nothing(lookalike):
     put = json.loads((ROOT / "events" / "policy_put.json").read_text())
     put["account"] = lookalike

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from modelshare.account_ids import ACCOUNT_ID
+from modelshare.account_ids import ACCOUNT_ID, is_account_id
 
 MODELSHARE_SID = "ModelshareCrossAccountShare"
 POLICY_VERSION = "2012-10-17"
@@ -29,10 +29,10 @@ def group_resources(group_arn: str) -> list[str]:
 
 
 def group_name_of(arn: str, owner: str) -> str | None:
-    """The group name when `arn` is a model package group ARN of `owner`, else None."""
+    """The group name when `arn` is a model package group ARN of `owner` (an account ID), else None."""
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or parts[2] != "sagemaker" \
-            or parts[4] != owner:
+            or parts[4] != owner or not is_account_id(owner):
         return None
     kind, _, name = parts[5].partition("/")
     return name if kind == "model-package-group" and _GROUP_NAME.fullmatch(name) else None

@@ -48,7 +48,7 @@ from localaws.model_registry import ModelRegistryEmulator
 from localaws.ram import ManagedPermissionTable
 from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas
 
-_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/[0-9]{8}/([^/]+)/([^/]+)/aws4_request")
 
 # SageMaker calls that CloudTrail records as management write events and that EventBridge
 # delivers as "AWS API Call via CloudTrail" (reads are not delivered to EventBridge).
@@ -227,7 +227,7 @@ class LocalCloud:
 
     # -- accounts and sessions --------------------------------------------------------------
     def add_account(self, account: str) -> None:
-        if not re.fullmatch(r"\d{12}", account):
+        if not re.fullmatch(r"[0-9]{12}", account):
             raise ValueError(f"account id must be 12 digits: {account!r}")
         self._accounts.by_access_key[_Accounts.access_key_for(account)] = account
 

@@ -61,7 +61,7 @@ class ResourceType:
     def strict_regex(self) -> re.Pattern[str]:
         """Matches concrete ARNs of this type."""
         return _format_regex(self.arn_format, {"Partition": "aws[a-z-]*", "Region": "[a-z0-9-]*",
-                                               "Account": r"(?:\d{12}|aws)?"}, default=".+")
+                                               "Account": r"(?:[0-9]{12}|aws)?"}, default=".+")
 
     def loose_regex(self) -> re.Pattern[str]:
         """Matches an ARN pattern of a policy once its wildcards are filled in."""

@@ -560,7 +560,7 @@ class LambdaService:
 # How a throttled invocation fails (Lambda's 429).
 _THROTTLED = "TooManyRequestsException: Rate Exceeded."
 
-_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_RATE = re.compile(r"rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 

@@ -37,7 +37,7 @@ from localaws.registry_state import GROUP_ARN, principal_account
 MODELSHARE_SID = "ModelshareCrossAccountShare"
 _LEVELS = frozenset({"discover", "register", "deploy"})
 _RULE_KEYS = frozenset({"owner", "groups", "consumers", "access"})
-_ACCOUNT = re.compile(r"\d{12}")
+_ACCOUNT = re.compile(r"[0-9]{12}")  # ASCII digits: the digit class takes any Unicode digit
 _LIVE_ASSOCIATION = ("ASSOCIATING", "ASSOCIATED")
 
 
@@ -54,8 +54,8 @@ def read_allowlist(text: str) -> tuple[Rule, ...] | None:
     (then nothing may be shared or accepted). Deliberately short and strict: where it is stricter
     than modelshare, a world shows it as a group that did not converge, never as a grant let by."""
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except ValueError:  # not JSON, or a key given twice in one object (json would keep the last)
         return None
     if not isinstance(data, dict) or set(data) != {"version", "shares"} or data["version"] != 1 \
             or isinstance(data["version"], bool) or not isinstance(data["shares"], list):
@@ -79,6 +79,12 @@ def read_allowlist(text: str) -> tuple[Rule, ...] | None:
                          for g in groups)
         rules.append(Rule(owner, patterns, frozenset(consumers), frozenset(access) | {"discover"}))
     return tuple(rules)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("a key repeated in one object")
+    return dict(pairs)
 
 
 def allows(rules: tuple[Rule, ...] | None, owner: str, group: str, consumer: str) -> bool:

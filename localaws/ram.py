@@ -41,7 +41,7 @@ Emit = Callable[[str, str, str, str, dict[str, Any], list[str]], None]
 DependentCheck = Callable[[str, str, str, str], None]
 """(account, region, IAM action, resource ARN): raises AwsError when the caller may not."""
 
-_ANY_ARN = re.compile(r"arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:(\d{12}|aws)?:.+")
+_ANY_ARN = re.compile(r"arn:aws[a-z\-]*:[a-z0-9\-]+:[a-z0-9\-]*:([0-9]{12}|aws)?:.+")
 _PERMISSION_NAME = re.compile(r"[A-Za-z0-9_\-]{1,36}")
 _SHARE_NAME = re.compile(r".{1,255}", re.DOTALL)
 _TAG_KEY = re.compile(r"[\w.:/=+\-@ ]{1,128}")

@@ -18,13 +18,19 @@ from typing import Any
 
 from localaws.errors import AwsError
 
-ACCOUNT = re.compile(r"\d{12}")
-ROOT_ARN = re.compile(r"arn:aws:iam::(\d{12}):root")
-GROUP_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:([a-z0-9\-]+):(\d{12}):model-package-group/([^/]+)")
-SHARE_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):(\d{12}):resource-share/[A-Za-z0-9\-]+")
+# Account IDs are twelve ASCII digits: Python's digit class would take any Unicode digit
+# (docs/aws-behaviour.md, RAM-PRINCIPAL-ID).
+ACCOUNT = re.compile(r"[0-9]{12}")
+# What a policy's "AWS" principal may be (IAM user guide, Principal element): an account, its root,
+# an IAM role or user, or a role session (docs/aws-behaviour.md, SM-POLICY-PRINCIPAL).
+IAM_PRINCIPAL = re.compile(r"[0-9]{12}|arn:aws[a-z\-]*:iam::[0-9]{12}:(root|role/.+|user/.+)"
+                           r"|arn:aws[a-z\-]*:sts::[0-9]{12}:assumed-role/.+")
+ROOT_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):root")
+GROUP_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:([a-z0-9\-]+):([0-9]{12}):model-package-group/([^/]+)")
+SHARE_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):([0-9]{12}):resource-share/[A-Za-z0-9\-]+")
 INVITATION_ARN = re.compile(
-    r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):(\d{12}):resource-share-invitation/[A-Za-z0-9\-]+")
-PERMISSION_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]*):(\d{12}|aws):permission/[A-Za-z0-9_.\-]+")
+    r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):([0-9]{12}):resource-share-invitation/[A-Za-z0-9\-]+")
+PERMISSION_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]*):([0-9]{12}|aws):permission/[A-Za-z0-9_.\-]+")
 # The RAM resource type string of a model package group: UNVERIFIED (docs/aws-behaviour.md,
 # RAM-TYPE). RegistryState.group_type can be set to another spelling to show that clients do
 # not depend on it.

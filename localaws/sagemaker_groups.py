@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from localaws.clock import SimClock
 from localaws.errors import AwsError
-from localaws.registry_state import GROUP_ARN, Group, RegistryState, as_list, page, statement_principals
+from localaws.registry_state import (
+    GROUP_ARN,
+    IAM_PRINCIPAL,
+    Group,
+    RegistryState,
+    as_list,
+    page,
+    statement_principals,
+)
 
 if TYPE_CHECKING:
     from localaws.ram import Ram
@@ -220,6 +228,12 @@ def _check_policy(text: str, group: Group) -> None:
         if "*" in principals:
             # Stricter reading (UNVERIFIED): a group cannot be shared with everyone.
             raise _validation("Invalid resource policy: Principal \"*\" is not supported")
+        for principal in principals:
+            if not IAM_PRINCIPAL.fullmatch(principal):
+                # Stricter reading (UNVERIFIED, docs/aws-behaviour.md SM-POLICY-PRINCIPAL): IAM's
+                # "Invalid principal in policy", as SageMaker's ValidationException (JSON-escaped, so
+                # a look-alike digit shows as one).
+                raise _validation(f"Invalid resource policy: Invalid principal in policy: {json.dumps(principal)}")
         duplicates = {p for p in principals if principals.count(p) > 1}
         if duplicates:
             raise _validation(f"Invalid resource policy: Duplicate principal: {sorted(duplicates)[0]}")

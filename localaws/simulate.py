@@ -29,7 +29,7 @@ from modelshare.owner import QUIET_ACTIONS
 from modelshare.ports import PENDING
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-_ACCOUNT = re.compile(r"\d{12}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 _SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds", "edits", "ram_quotas",
                   "aws_managed_permissions", "chaos", "timeline"}
 _CHAOS_KEYS = {"seed", "api_fault_rate", "lost_event_rate", "duplicate_event_rate", "faults_stop_after_seconds"}
@@ -115,7 +115,7 @@ class Scenario:
         if unknown:
             raise ScenarioError(f"scenario: unknown key(s) {unknown}")
         region = data.get("region", "eu-west-1")
-        if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]", region):
             raise ScenarioError(f"scenario.region: not an AWS region: {region!r}")
         delay = data.get("ram_share_delay_seconds", 20)
         _number(delay, "scenario.ram_share_delay_seconds")

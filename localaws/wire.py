@@ -300,7 +300,9 @@ def violations(shape: Shape | None, value: Any, path: str = "") -> list[str]:
         pattern = meta.get("pattern")
         if pattern and "\\p" not in pattern:  # Java Unicode classes: Python's re lacks them
             try:
-                if re.fullmatch(pattern, value, re.DOTALL) is None:
+                # re.ASCII: in Java, the model's language, the digit and word classes are ASCII only
+                # (docs/aws-behaviour.md, WIRE-PATTERNS).
+                if re.fullmatch(pattern, value, re.DOTALL | re.ASCII) is None:
                     broken(f"Member must satisfy regular expression pattern: {pattern}")
             except re.error:
                 pass

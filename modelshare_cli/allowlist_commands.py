@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_diff import describe, diff
 from modelshare.allowlist_parts import TIER_LIMITS, revision_of, split
@@ -26,6 +27,7 @@ from modelshare_cli.common import (
     parameter_name,
     parse_file_or_exit,
     parse_stored,
+    print_conflicts,
     print_problems,
     read_file,
     read_parameter,
@@ -103,6 +105,7 @@ def validate_command(args: argparse.Namespace) -> int:
         tier = _tier(args)
         fits = f", {plural(len(_split_or_exit(document, tier)), 'part')} under a path ({tier} tier)"
     print(f"{document.path}: OK, a valid allowlist with {plural(len(allowlist.rules), 'rule')}{fits}")
+    print_conflicts(allowlist)
     return OK
 
 
@@ -130,8 +133,7 @@ def _show_parts(stored: StoredParts) -> int:
     try:
         merged = stored.merged()
     except AllowlistError as error:
-        print(json.dumps({name: json.loads(_pretty(value)) if _is_json(value) else value
-                          for name, value in sorted(stored.values.items())}, indent=2))
+        print(json.dumps({name: _part_shown(value) for name, value in sorted(stored.values.items())}, indent=2))
         error_line(f"the parts under {stored.path} are not one valid document; nothing is shared or accepted "
                    f"until it is fixed ({plural(len(error.problems), 'problem')}):")
         print_problems(error)
@@ -141,19 +143,24 @@ def _show_parts(stored: StoredParts) -> int:
     return OK
 
 
-def _is_json(text: str) -> bool:
+def _part_shown(value: str) -> Any:
+    """A part's value as JSON inside the listing of the parts, or as stored when it is not JSON or
+    repeats a key (as JSON it would lose all but the last)."""
     try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
+        data = strict_json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+    return value if strict_json.repeated_keys(data) else data
 
 
 def _pretty(text: str) -> str:
     try:
-        return json.dumps(json.loads(text), indent=2)
-    except ValueError:
+        data = strict_json.loads(text)
+    except (ValueError, RecursionError):
         return text  # not JSON: show it as stored
+    if strict_json.repeated_keys(data):
+        return text  # reformatted, it would lose all but the last of a repeated key: shown as stored
+    return json.dumps(data, indent=2)
 
 
 # -- diff -----------------------------------------------------------------------------------
@@ -248,6 +255,7 @@ def set_command(args: argparse.Namespace) -> int:
                        f"(who and what is unknown: compare with 'modelshare allowlist diff {args.file}')",
                        CONCURRENT_CHANGE)
     _print_diff(stored, name, new, document.path)
+    print_conflicts(new)
     if stored is not None and stored.text == document.text:
         print(f"{name} already holds exactly this document: nothing written")
         return OK
@@ -279,6 +287,7 @@ def _set_parts(args: argparse.Namespace, path: str, document: FileDocument, new:
     ssm = session(args).client("ssm")
     stored = read_parts(ssm, path)
     revision = _print_parts_diff(stored, new, document.path)
+    print_conflicts(new)
     _check_expected_revision(args, stored, revision)
     wanted = revision_of(document.data)
     if revision == wanted and len(stored.values) == len(values):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -16,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.allowlist_conflicts import conflicts
 from modelshare.settings import ALLOWLIST_PARAMETER_ENV, ALLOWLIST_PATH_ENV, DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV
 from modelshare_cli.allowlist_parts_store import read_parts
 
@@ -165,7 +166,7 @@ def read_file(path: str) -> FileDocument:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise CliError(f"cannot read {path}: {reason}", USAGE) from None
     try:
-        data = json.loads(text)
+        data = strict_json.loads(text)  # keeps which keys an object repeats: the parser refuses them
     except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json decodes
         raise CliError(f"{path} is not JSON: {error}", USAGE) from None
     return FileDocument(path, text, data)
@@ -179,6 +180,13 @@ def parse_file_or_exit(document: FileDocument) -> Allowlist:
         print_problems(error)
         raise CliError(f"{document.path} is not a valid allowlist ({len(error.problems)} "
                        f"problem{'s' if len(error.problems) != 1 else ''})") from None
+
+
+def print_conflicts(allowlist: Allowlist) -> None:
+    """A warning on stderr for each pair of rules that conflict: the document is valid, and the
+    groups both rules match are shared with nobody."""
+    for conflict in conflicts(allowlist):
+        print(f"modelshare: warning: {conflict.describe()}", file=sys.stderr)
 
 
 # -- the domain's Lambda observability, kept out of a terminal ---------------------------------

@@ -13,6 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modelshare import strict_json
+from modelshare.account_ids import ACCOUNT_ID, is_account_id
+from modelshare.strict_json import key_path
+
 SUPPORTED_VERSION = 1
 
 # Actions per access level (AWS SageMaker guide, model-registry-ram pages). `discover` is always
@@ -28,7 +32,7 @@ ACCESS_ACTIONS: Mapping[str, tuple[str, ...]] = {
 }
 DEFAULT_ACCESS = ("discover",)
 
-_ACCOUNT_ID = re.compile(r"\d{12}")
+_ACCOUNT_ID = re.compile(ACCOUNT_ID)  # ASCII digits only (modelshare.account_ids)
 # A group pattern is a model package group name in which `*` and `?` may stand for characters.
 _GROUP_PATTERN = re.compile(r"[a-zA-Z0-9*?-]{1,63}")
 _RULE_KEYS = {"owner", "groups", "consumers", "access"}
@@ -91,10 +95,11 @@ class Allowlist:
 
     @classmethod
     def parse(cls, document: str | bytes | Mapping[str, Any]) -> Allowlist:
-        """Parse and validate; raises AllowlistError naming the JSON path of every problem."""
+        """Parse and validate; raises AllowlistError naming the JSON path of every problem. A
+        key repeated in one object is one, in a text and in a document `strict_json.loads` read."""
         if isinstance(document, (str, bytes)):
             try:
-                data = json.loads(document)
+                data = strict_json.loads(document)
             except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json decodes
                 raise AllowlistError([("$", f"not valid JSON: {error}")]) from None
         else:
@@ -157,9 +162,9 @@ def _literal(part: str) -> str:
 
 
 def _parse(data: Any) -> Allowlist:
-    problems: list[tuple[str, str]] = []
+    problems = repeated_key_problems(data)
     if not isinstance(data, dict):
-        raise AllowlistError([("$", f"must be an object, not {_type_name(data)}")])
+        raise AllowlistError([*problems, ("$", f"must be an object, not {_type_name(data)}")])
     for key in sorted(set(data) - _TOP_KEYS):
         problems.append((key_path("$", key), "unknown key"))
     version = data.get("version")
@@ -236,18 +241,15 @@ def _string_list(entry: dict[str, Any], key: str, path: str, problems: list[tupl
     return [item for item in value if isinstance(item, str)]
 
 
-def key_path(path: str, key: str) -> str:
-    """The JSON path of `key` in the object at `path`: `$.name`, or for a key that is not a plain
-    name `$["key"]` (JSON-escaped, so that a newline or a lone surrogate in a key can neither
-    break a problem's line nor its being printed or logged)."""
-    return f"{path}.{key}" if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else f"{path}[{_json(key)}]"
-
-
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+def repeated_key_problems(data: Any, root: str = "$") -> list[tuple[str, str]]:
+    """A problem for each key an object of `data` repeats (json keeps the last: a reader, or
+    another parser, may take the first)."""
+    return [(path, f"duplicate key ({times} times in one object): a reader cannot tell which one counts")
+            for path, times in strict_json.repeated_keys(data, root)]
 
 
 def _is_account(value: Any) -> bool:
-    return isinstance(value, str) and bool(_ACCOUNT_ID.fullmatch(value))
+    return is_account_id(value)
 
 
 def _json(value: Any) -> str:

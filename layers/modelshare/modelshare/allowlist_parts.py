@@ -23,9 +23,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelshare.allowlist import Allowlist, AllowlistError, key_path
+from modelshare import strict_json
+from modelshare.allowlist import Allowlist, AllowlistError, repeated_key_problems
+from modelshare.strict_json import key_path
 
-PART_NAME = re.compile(r"part-(\d{3})")
+PART_NAME = re.compile(r"part-([0-9]{3})")  # ASCII digits: int() reads any Unicode digit
 MAX_PARTS = 999
 # Value limits per Parameter Store tier, in characters (docs/aws-behaviour.md, SSM-TIER).
 TIER_LIMITS: Mapping[str, int] = {"Standard": 4096, "Advanced": 8192}
@@ -137,14 +139,15 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
 
 def _fragment(value: Any, number: int, where: str, problems: list[tuple[str, str]]) -> dict[str, Any] | None:
     try:
-        fragment = json.loads(value) if isinstance(value, str) else None
+        fragment = strict_json.loads(value) if isinstance(value, str) else None
     except (ValueError, RecursionError) as error:  # RecursionError: nested deeper than json decodes
         problems.append((f"{where} $", f"not valid JSON: {error}"))
         return None
+    before = len(problems)
+    problems.extend((f"{where} {path}", message) for path, message in repeated_key_problems(fragment))
     if not isinstance(fragment, dict):
         problems.append((f"{where} $", "must be a JSON object"))
         return None
-    before = len(problems)
     for key in ("version", "shares", *_MARKER_KEYS):
         if key not in fragment:
             problems.append((f"{where} $.{key}", "is required in every part"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelshare import policy as policies
+from modelshare.account_ids import ACCOUNT_ID
 from modelshare.allowlist import ShareDecision
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.ports import (
@@ -377,7 +378,7 @@ def group_of_item(item: Any) -> tuple[GroupSnapshot, int]:
 
 
 # A resource share's ARN as RAM writes it (events.py reads RAM's events with the same pattern).
-_SHARE_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:\d{12}:resource-share/[A-Za-z0-9-]+")
+_SHARE_ARN = re.compile(rf"arn:aws[a-z-]*:ram:[a-z0-9-]+:{ACCOUNT_ID}:resource-share/[A-Za-z0-9-]+")
 
 
 def _text(value: Any) -> str:

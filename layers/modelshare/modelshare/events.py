@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from modelshare.account_ids import ACCOUNT_ID, is_account_id
 from modelshare.observability import count, logger
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
@@ -24,7 +25,7 @@ SCHEDULE_SOURCE = "aws.events"
 SCHEDULE_DETAIL_TYPE = "Scheduled Event"
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-_GROUP_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package-group/(.+)")
+_GROUP_ARN = re.compile(rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:{ACCOUNT_ID}:model-package-group/(.+)")
 
 
 class UnsupportedEvent(ValueError):
@@ -127,6 +128,8 @@ def group_from_cloudtrail(event: EventBridgeEvent, event_name: str) -> str:
                                f"{detail.get('eventName')} from {detail.get('eventSource')}")
     if "errorCode" in detail:
         raise UnsupportedEvent(f"the {event_name} call failed ({detail['errorCode']}); nothing to do")
+    if not is_account_id(event.account):
+        raise UnsupportedEvent(f"the event's account {event.account!r} is not an account ID")
     if detail.get("recipientAccountId", event.account) != event.account:
         raise UnsupportedEvent("the call was recorded for another account")
     # CloudTrail's lowerCamelCase keys are UNVERIFIED (docs/aws-behaviour.md, EVENT-CLOUDTRAIL): accept
@@ -191,8 +194,8 @@ def allowlist_change_names(parameter: str) -> tuple[str | None, frozenset[str]]:
     return owner, frozenset({path, path.lstrip("/"), "/" + path.lstrip("/")})
 
 
-_SHARE_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:(\d{12}):resource-share/[A-Za-z0-9-]+")
-_INVITATION_ARN = re.compile(r"arn:aws[a-z-]*:ram:[a-z0-9-]+:\d{12}:resource-share-invitation/[A-Za-z0-9-]+")
+_SHARE_ARN = re.compile(rf"arn:aws[a-z-]*:ram:[a-z0-9-]+:({ACCOUNT_ID}):resource-share/[A-Za-z0-9-]+")
+_INVITATION_ARN = re.compile(rf"arn:aws[a-z-]*:ram:[a-z0-9-]+:{ACCOUNT_ID}:resource-share-invitation/[A-Za-z0-9-]+")
 
 
 def shares_named(events: Sequence[EventBridgeEvent]) -> list[str] | None:
@@ -256,7 +259,7 @@ def _about_invitation(event: EventBridgeEvent) -> bool:
 def _principal_association(event: EventBridgeEvent) -> bool:
     detail = event.detail if isinstance(event.detail, dict) else {}
     entity = detail.get("associatedEntity")
-    return isinstance(entity, str) and bool(re.fullmatch(r"\d{12}", entity))
+    return is_account_id(entity)
 
 
 def shares_failing_invitations(events: Sequence[EventBridgeEvent]) -> list[str]:

@@ -15,11 +15,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from modelshare.account_ids import ACCOUNT_ID, is_account_id
+
 MODELSHARE_SID = "ModelshareCrossAccountShare"
 POLICY_VERSION = "2012-10-17"
 
-_ACCOUNT_ID = re.compile(r"\d{12}")
-_ACCOUNT_ROOT = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):root")
+_ACCOUNT_ID = re.compile(ACCOUNT_ID)
+_ACCOUNT_ROOT = re.compile(rf"arn:aws[a-z-]*:iam::({ACCOUNT_ID}):root")
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
@@ -30,10 +32,10 @@ def group_resources(group_arn: str) -> list[str]:
 
 
 def group_name_of(arn: str, owner: str) -> str | None:
-    """The group name when `arn` is a model package group ARN of `owner`, else None."""
+    """The group name when `arn` is a model package group ARN of `owner` (an account ID), else None."""
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or parts[2] != "sagemaker" \
-            or parts[4] != owner:
+            or parts[4] != owner or not is_account_id(owner):
         return None
     kind, _, name = parts[5].partition("/")
     return name if kind == "model-package-group" and _GROUP_NAME.fullmatch(name) else None

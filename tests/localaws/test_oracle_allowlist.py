@@ -1,0 +1,39 @@
+"""The safety oracle's own reading of the allowlist is as strict as the README (issue 19, "Strict
+means strict"): a key repeated in one object, or an account ID that only looks like one, makes the
+document invalid, so nothing may be shared under it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from localaws.oracle import allows, read_allowlist
+
+OWNER, CONSUMER = "111122223333", "444455556666"
+RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
+
+
+def test_a_valid_document_is_read():
+    rules = read_allowlist(json.dumps({"version": 1, "shares": [RULE]}))
+    assert allows(rules, OWNER, "churn-a", CONSUMER)
+
+
+@pytest.mark.parametrize("text", [
+    '{"version": 2, "version": 1, "shares": []}',
+    '{"version": 1, "shares": [{"owner": "777788889999", "owner": "111122223333", "groups": ["churn-*"], '
+    '"consumers": ["444455556666"]}]}',
+    '{"version": 1, "shares": [{"owner": "111122223333", "groups": ["x"], "groups": ["churn-*"], '
+    '"consumers": ["444455556666"]}]}',
+    '{"version": 1, "shares": [], "shares": [{"owner": "111122223333", "groups": ["churn-*"], '
+    '"consumers": ["444455556666"]}]}',
+])
+def test_a_key_repeated_at_any_depth_makes_the_document_invalid(text):
+    assert json.loads(text)  # json itself takes it: the last one wins
+    assert read_allowlist(text) is None
+
+
+@pytest.mark.parametrize("lookalike", ["44445555666\uff16", "\u0661" * 12, "\u0967" * 12])
+def test_an_account_id_that_only_looks_right_makes_the_document_invalid(lookalike):
+    assert read_allowlist(json.dumps({"version": 1, "shares": [{**RULE, "consumers": [lookalike]}]})) is None
+    assert read_allowlist(json.dumps({"version": 1, "shares": [{**RULE, "owner": lookalike}]})) is None

@@ -45,6 +45,7 @@ from localaws.costs import DEFAULT_COSTS, CostModel, TokenBuckets
 from localaws.errors import AwsError
 from localaws.iam import LocalIam
 from localaws.model_registry import ModelRegistryEmulator
+from localaws.parameter_history import parameter_history
 from localaws.ram import ManagedPermissionTable
 from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas
 
@@ -353,6 +354,14 @@ class LocalCloud:
             except AwsError as refused:
                 self._record(account, region, model.service_name, operation, params, refused)
                 return self._answer(request, *wire.encode_error(model, refused))
+        if model.service_name == "ssm" and operation == "GetParameterHistory":  # as SSM documents it, not moto
+            try:
+                output = parameter_history(account, region, params)
+            except AwsError as refused:
+                self._record(account, region, model.service_name, operation, params, refused)
+                return self._answer(request, *wire.encode_error(model, refused))
+            self._record(account, region, model.service_name, operation, params, None, output)
+            return self._answer(request, *wire.encode_response(model.operation_model(operation), output))
         request.headers["x-moto-account-id"] = account
         response = botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if response is not None:

@@ -155,6 +155,9 @@ class SafetyOracle:
     _seen: int = 0
     _person_wrote: dict[tuple[str, str], int] = field(default_factory=dict)
     _policy_reads: dict[tuple[str, str], int] = field(default_factory=dict)  # (invocation, group)
+    # invocation -> (version, rules) of the newest valid version the history it read holds: an
+    # invocation that read an invalid allowlist may narrow to that version, never grant more.
+    _last_valid: dict[str, tuple[int, tuple[Rule, ...]]] = field(default_factory=dict)
     races: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -200,6 +203,14 @@ class SafetyOracle:
                 and call.params.get("Name") == self.allowlist_parameters.get(call.account):
             self._reads[invocation] = str(output.get("Parameter", {}).get("Value", ""))
             return
+        if call.service == "ssm" and call.operation == "GetParameterHistory" \
+                and call.params.get("Name") == self.allowlist_parameters.get(call.account):
+            for version in output.get("Parameters", []):
+                rules = read_allowlist(str(version.get("Value", "")))
+                number = int(version.get("Version", 0))
+                if rules is not None and number > self._last_valid.get(invocation, (0, ()))[0]:
+                    self._last_valid[invocation] = (number, rules)
+            return
         if call.service == "sagemaker" and call.operation == "GetModelPackageGroupPolicy":
             self._policy_reads[(invocation, str(call.params["ModelPackageGroupName"]))] = self._seen
             return
@@ -217,12 +228,19 @@ class SafetyOracle:
     def _violation(self, call: ApiCall, text: str) -> None:
         self.violations.append(f"{call.time} [{call.account}] {call.caller} {call.operation}: {text}")
 
-    def _rules_read(self, call: ApiCall) -> tuple[Rule, ...] | None:
+    def _rules_read(self, call: ApiCall, *, narrowing: bool = False) -> tuple[Rule, ...] | None:
+        """The rules of the allowlist the invocation read. A `narrowing` write (a policy put, a
+        permission) by an invocation that read an invalid one is judged by the last valid
+        version in the history it read (README: an invalid edit does not freeze a removal);
+        anything else it grants is a violation."""
         value = self._reads.get(call.invocation or "")
         if value is None:
             self._violation(call, "granted without reading the allowlist in this invocation")
             return None
-        return read_allowlist(value)
+        rules = read_allowlist(value)
+        if rules is None and narrowing and (call.invocation or "") in self._last_valid:
+            return self._last_valid[call.invocation or ""][1]
+        return rules
 
     def _judge_policy(self, call: ApiCall) -> None:
         group = str(call.params["ModelPackageGroupName"])
@@ -241,7 +259,7 @@ class SafetyOracle:
         granted = [p for s, text in zip(statements, written, strict=True) if text not in theirs for p in _principals(s)]
         if not granted:
             return
-        rules = self._rules_read(call)
+        rules = self._rules_read(call, narrowing=True)
         for principal in granted:
             account = principal_account(principal)
             if account is None or not allows(rules, call.account, group, account):
@@ -295,7 +313,7 @@ class SafetyOracle:
         permission = self.cloud.registry.state.permissions.get(str(call.params.get("permissionArn")))
         if share is None or permission is None:
             return
-        rules = self._rules_read(call)
+        rules = self._rules_read(call, narrowing=True)
         for group in _live_groups(share):
             beyond = permission.actions() - allowed_actions(rules, call.account, group)
             if beyond:

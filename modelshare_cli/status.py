@@ -12,9 +12,20 @@ import boto3
 
 from modelshare import wiring
 from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.aws.allowlist_store import allowlist_source
 from modelshare.consumer import ConsumerService
 from modelshare.owner import OwnerService
-from modelshare.ports import CREATED_FROM_POLICY, PENDING, PROMOTING_TO_STANDARD, STANDARD, InvitationClosed
+from modelshare.ports import (
+    CREATED_FROM_POLICY,
+    PENDING,
+    PROMOTING_TO_STANDARD,
+    STANDARD,
+    AllowlistUnavailable,
+    ApiThrottled,
+    InvitationClosed,
+    LastValidAllowlist,
+)
+from modelshare.settings import AllowlistLocation
 from modelshare_cli.common import (
     INVALID,
     OK,
@@ -49,7 +60,10 @@ accessible-not-discoverable, not-shared, conflict) with the reason, including sh
 that modelshare leaves alone (made or changed by people). Then what the account uses of RAM's
 quotas, and the pending RAM invitations of this account: sender, share, age, time left before
 they expire (12 hours) and whether the allowlist would accept them. Reads only. Exit 1 when the
-allowlist parameter is missing or invalid (the state is then shown against an empty allowlist)."""
+allowlist parameter is missing or invalid: nothing new is shared or accepted, and the owner's
+sweep applies only what the last valid version in Parameter Store's history takes away (the most
+restrictive of that version and what is live); the groups are then shown as that sweep sees them,
+the invitations against an empty allowlist."""
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -63,15 +77,21 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def status_command(args: argparse.Namespace) -> int:
     aws = session(args)
     allowlist, code = _allowlist(aws, args)
+    owner_allowlist: Allowlist = allowlist
+    in_force: str | None = "the current version"
+    last = _last_valid(aws, args) if code == INVALID else None
+    if code == INVALID:
+        owner_allowlist, in_force = (last.allowlist, last.version) if last is not None else (EMPTY_ALLOWLIST, None)
     services = wiring.account_services(aws, allowlist, ledger_table=ledger_table(args))
     account = services.account
     with quiet_domain():
         usage = services.ram.usage()
-        groups = _groups(services.owner, allowlist, usage)
+        groups = _groups(services.owner, owner_allowlist, usage, restrict_only=last is not None)
         invitations = _pending_invitations(services.consumer, allowlist, now())
     ram_usage = {**usage, "default_quotas": DEFAULT_QUOTAS}
     if args.json:
-        print(json.dumps({"account": account, "region": aws.region_name, "groups": groups, "ram_usage": ram_usage,
+        print(json.dumps({"account": account, "region": aws.region_name, "allowlist_in_force": in_force,
+                          "restrict_only": last is not None, "groups": groups, "ram_usage": ram_usage,
                           "pending_invitations": invitations}, indent=2))
     else:
         _print(account, aws.region_name, groups, ram_usage, invitations)
@@ -84,26 +104,45 @@ def _allowlist(aws: boto3.session.Session, args: argparse.Namespace) -> tuple[Al
         try:
             return stored_allowlist_or_exit_where(args, aws.client("ssm"))[0], OK
         except CliError as error:
-            error_line(f"{error}: nothing is shared or accepted")
+            error_line(f"{error}: nothing new is shared or accepted")
             return EMPTY_ALLOWLIST, INVALID
     name = parameter_name(args)
     stored = read_parameter(aws.client("ssm"), name)
     if stored is None:
-        error_line(f"allowlist parameter {name} does not exist: nothing is shared or accepted")
+        error_line(f"allowlist parameter {name} does not exist: nothing new is shared or accepted")
         return EMPTY_ALLOWLIST, INVALID
     try:
         return parse_stored(stored), OK
     except AllowlistError as error:
-        error_line(f"allowlist parameter {name} (version {stored.version}) is invalid: nothing is shared or accepted")
+        error_line(f"allowlist parameter {name} (version {stored.version}) is invalid: nothing new is shared or accepted")
         print_problems(error)
         return EMPTY_ALLOWLIST, INVALID
 
 
-def _groups(owner: OwnerService, allowlist: Allowlist, usage: dict[str, Any]) -> list[dict[str, Any]]:
+def _last_valid(aws: boto3.session.Session, args: argparse.Namespace) -> LastValidAllowlist | None:
+    """The last valid version in the allowlist's history, as the owner's sweep finds it, said on
+    stderr; None (said) when there is none or it cannot be read."""
+    path = allowlist_path(args)
+    location = AllowlistLocation(path=path) if path else AllowlistLocation(parameter=parameter_name(args))
+    try:
+        last = allowlist_source(aws, location).last_valid()
+    except (AllowlistUnavailable, ApiThrottled) as error:
+        error_line(f"the allowlist's history cannot be read ({error}): the groups are shown against an empty allowlist")
+        return None
+    if last is None:
+        error_line("no valid version in the allowlist's history: the owner's sweep changes nothing until it is fixed")
+    else:
+        error_line(f"the owner's sweep applies only what {last.version}, the last valid one, takes away (the most "
+                   "restrictive of it and what is live); the groups are shown so")
+    return last
+
+
+def _groups(owner: OwnerService, allowlist: Allowlist, usage: dict[str, Any], *,
+            restrict_only: bool = False) -> list[dict[str, Any]]:
     registry, shares = owner.registry, owner.shares
     found = []
     for name, _arn in sorted(registry.groups()):
-        state = owner.group_state(name, allowlist)
+        state = owner.group_state(name, allowlist, restrict_only=restrict_only)
         if state is None:  # deleted meanwhile
             continue
         holding = shares.shares_holding(state.arn)

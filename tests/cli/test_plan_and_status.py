@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from modelshare_cli import status
-from tests.cli.conftest import ALLOWLIST, ME, PEER, REGION, STRANGER
+from tests.cli.conftest import ALLOWLIST, ME, PARAMETER, PEER, REGION, STRANGER
 
 INVALID_DOC = {"version": 1, "shares": [{"owner": ME, "groups": [], "consumers": [PEER]}]}
 
@@ -223,12 +223,36 @@ def test_status_json_and_expiry(cli, landscape, monkeypatch):
     assert [cells(line)[3] for line in sections(cli("status").out)["Pending invitations:"][1:]] == ["expired", "25s"]
 
 
-def test_status_with_an_invalid_allowlist_still_reports_and_exits_1(cli, landscape):
+def test_status_with_an_invalid_allowlist_names_the_last_valid_version_the_sweep_applies(cli, landscape):
+    """Issue 19, item 8: nothing new is shared, but the owner's sweep still applies what the last
+    valid version in the parameter's history takes away; status says which and shows the groups so."""
+    cli.put_parameter({**ALLOWLIST, "shares": [{**ALLOWLIST["shares"][0], "groups": ["churn-*", "fraud-detector"]},
+                                               ALLOWLIST["shares"][1]]})  # promo-* no longer shared
     cli.put_parameter(INVALID_DOC)
     result = cli("status")
     assert result.code == 1
-    assert "is invalid: nothing is shared or accepted" in result.err_lines[0]
+    assert result.err_lines[:3] == [
+        f"modelshare: error: allowlist parameter {PARAMETER} (version 3) is invalid: nothing new is shared or accepted",
+        "$.shares[0].groups: must not be empty",
+        f"modelshare: error: the owner's sweep applies only what version 2 of {PARAMETER}, the last valid one, takes away "
+        "(the most restrictive of it and what is live); the groups are shown so"]
+    report = json.loads(cli("status", "--json").out)
+    assert (report["allowlist_in_force"], report["restrict_only"]) == (f"version 2 of {PARAMETER}", True)
+    by_name = {g["name"]: g for g in report["groups"]}
+    assert by_name["churn-xgb"]["status"] == "accessible-not-discoverable"
+    assert "waits for a valid allowlist: promotion" in by_name["churn-xgb"]["reason"]
+    assert [i["would_accept"] for i in report["pending_invitations"]] == [False, False], "the consumer accepts nothing"
+
+
+def test_status_with_no_valid_allowlist_in_the_history_still_reports_and_exits_1(cli, landscape):
+    cli.ssm().delete_parameter(Name=PARAMETER)  # its history goes with it
+    cli.put_parameter(INVALID_DOC)
+    result = cli("status")
+    assert result.code == 1
+    assert "is invalid: nothing new is shared or accepted" in result.err_lines[0]
     assert result.err_lines[1] == "$.shares[0].groups: must not be empty"
+    assert result.err_lines[2] == ("modelshare: error: no valid version in the allowlist's history: the owner's sweep changes "
+                                   "nothing until it is fixed")
     groups = sections(result.out)["Groups:"]
     churn = row(groups, "churn-xgb")
     assert churn[4] == "accessible-not-discoverable"

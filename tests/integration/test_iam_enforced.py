@@ -2,7 +2,7 @@
 the policy template.yaml gives that function. A tour through every path (sharing, promotion
 with and without a permission of its own, the invitation quota, late duplicate events, lost
 events and the sweep, edits adding and removing consumers, an edit narrowing a promoted group's
-access, unsharing before promotion, a deleted group) runs with the template's permissions, uses
+access, unsharing before promotion, a deleted group, an invalid edit) runs with the template's permissions, uses
 every one of them, and fails when any one is taken away."""
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
         world.client(OWNER, "sagemaker").delete_model_package_group(ModelPackageGroupName="deploy-model")
         world.settle()
         world.run_for(hours=1)
+        yield
+        # An invalid edit: the sweep reads the allowlist's history for its last valid version.
+        world.edit_allowlist(json.dumps(allowlist(DEPLOY_ONLY, LATER, REGISTER))[:-2])
 
     for _ in phases():
         if done():

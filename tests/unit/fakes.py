@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelshare import policy as policies
-from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
+from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError
 from modelshare.ports import (
     ATTACHABLE,
     CREATED_FROM_POLICY,
@@ -22,6 +22,7 @@ from modelshare.ports import (
     Invitation,
     InvitationAlreadyAccepted,
     InvitationClosed,
+    LastValidAllowlist,
     ManagedPermission,
     Ownership,
     OwnershipLedger,
@@ -323,13 +324,32 @@ class FakeShares:
 
 
 class FixedAllowlist:
-    def __init__(self, document: dict[str, Any] | str) -> None:
+    """The allowlist parameter: `document` its current value, `history` its earlier versions
+    (oldest first), as Parameter Store keeps them: the current one is the newest version."""
+
+    def __init__(self, document: dict[str, Any] | str, history: Sequence[dict[str, Any] | str] = ()) -> None:
         self.document = document
+        self.history = list(history)
         self.loads = 0
+        self.history_reads = 0
 
     def load(self, *, fresh: bool = False) -> Allowlist:
         self.loads += 1
         return Allowlist.parse(self.document)
+
+    def edit(self, document: dict[str, Any] | str) -> None:
+        self.history.append(self.document)
+        self.document = document
+
+    def last_valid(self) -> LastValidAllowlist | None:
+        self.history_reads += 1
+        versions = [*self.history, self.document]
+        for number in range(len(versions), 0, -1):
+            try:
+                return LastValidAllowlist(Allowlist.parse(versions[number - 1]), f"version {number}")
+            except AllowlistError:
+                continue
+        return None
 
 
 def allowlist_doc(*rules: dict[str, Any]) -> dict[str, Any]:
@@ -346,6 +366,12 @@ class StaleCacheAllowlist:
     def load(self, *, fresh: bool = False) -> Allowlist:
         self.fresh_loads += fresh
         return Allowlist.parse(self.current if fresh else self.cached)
+
+    def last_valid(self) -> LastValidAllowlist | None:
+        try:
+            return LastValidAllowlist(Allowlist.parse(self.current), "the current version")
+        except AllowlistError:
+            return None
 
 
 class FakeQueue:

@@ -51,7 +51,8 @@ def test_a_policy_principal_that_only_looks_like_an_account_is_no_account(lookal
         assert policies.account_of(principal) is None
         statement = policies.modelshare_statement(group_arn("churn-xgb"), [CONSUMER], ["sagemaker:DescribeModelPackage"])
         statement["Principal"] = {"AWS": [principal]}
-        assessment = policies.assess({"Version": "2012-10-17", "Statement": [statement]}, [lookalike, CONSUMER])
+        assessment = policies.assess({"Version": "2012-10-17", "Statement": [statement]}, [lookalike, CONSUMER],
+                                     ["sagemaker:DescribeModelPackage"])
         assert not assessment.promotable and assessment.accounts == ()
         assert any("is not an account" in problem for problem in assessment.problems)
 

@@ -135,8 +135,10 @@ def test_only_the_allowlist_parameter_is_readable():
     ]:
         stack = TEMPLATE.render("111122223333", "eu-west-1", parameters)
         for function in stack.functions():
-            read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+            read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))
+                     and s["Sid"] != "ReadAllowlistHistory"]
             assert (read["Action"], read["Resource"]) == ("ssm:GetParameter", expected)
+            assert _history_grants(function) == ([expected] if function.logical_id == "OwnerReconcileFunction" else [])
         created = [r.logical_id for r in stack.resources_of_type("AWS::SSM::Parameter")]
         assert created == ([] if parameters else ["AllowlistParameter"])
         env = {f.logical_id: f.environment["MODELSHARE_ALLOWLIST_PARAMETER"] for f in stack.functions()}
@@ -150,7 +152,10 @@ def test_in_path_mode_only_the_path_is_readable_and_its_first_part_is_an_empty_a
     the functions may read the parameters under it and nothing else, and no single parameter."""
     stack = TEMPLATE.render("111122223333", "eu-west-1", {"AllowlistPath": "/org/allowlist"})
     for function in stack.functions():
-        read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+        read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))
+                 and s["Sid"] != "ReadAllowlistHistory"]
+        parts = "arn:aws:ssm:eu-west-1:111122223333:parameter/org/allowlist/part-???"
+        assert _history_grants(function) == ([parts] if function.logical_id == "OwnerReconcileFunction" else [])
         assert (read["Sid"], read["Action"], read["Resource"]) == (
             "ReadAllowlistParts", "ssm:GetParametersByPath", "arn:aws:ssm:eu-west-1:111122223333:parameter/org/allowlist")
         assert "Condition" not in read
@@ -230,3 +235,22 @@ def test_log_retention_tracing_and_trail_are_parameters():
     assert {r["Condition"] for n, r in RESOURCES.items() if n.startswith("Trail")} == {"ShouldCreateTrail"}
     assert "Trail" not in TEMPLATE.render("111122223333", "eu-west-1", {}).resources
     assert "Trail" in TEMPLATE.render("111122223333", "eu-west-1", {"CreateTrail": "true"}).resources
+
+
+def _history_grants(function: Any) -> list[str]:
+    """The resources the function may read the history of (docs/aws-behaviour.md, SSM-HISTORY)."""
+    return [resource for s in function.policy_statements if "ssm:GetParameterHistory" in as_list(s["Action"])
+            for resource in as_list(s["Resource"])]
+
+
+def test_only_the_sweep_reads_the_allowlist_history_and_only_of_the_allowlist():
+    """Only the sweep's function reads the history, of the allowlist parameter or of the parts
+    under the path (part-001 to part-999, never anything else there), each ARN one of the
+    `parameter` resource type's in the Service Authorization Reference."""
+    for parameters in ({}, {"AllowlistPath": "/org/allowlist"}):
+        stack = TEMPLATE.render("111122223333", "eu-west-1", parameters)
+        grants = {f.logical_id: _history_grants(f) for f in stack.functions()}
+        assert [f for f, resources in grants.items() if resources] == ["OwnerReconcileFunction"]
+        resource, = grants["OwnerReconcileFunction"]
+        assert "*" not in resource
+        assert SAR.resource_type_for_pattern("ssm:GetParameterHistory", resource).name == "parameter"

@@ -1,8 +1,15 @@
 """How the domain reads the allowlist: fail closed. An invalid, missing or half-written
-document means nothing is shared or accepted; the reason is logged and counted, never raised
-into the run."""
+document means nothing new is shared or accepted; the reason is logged and counted, never raised
+into the run.
+
+The owner side's sweep alone goes one step further (`load_allowlist_in_force`): an invalid edit
+must not freeze a removal or narrowing an earlier valid version asked for. It then applies the
+most restrictive of the last valid version in Parameter Store's history and what is live
+(modelshare.restriction), and says so."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_parts import AllowlistIncomplete
@@ -16,13 +23,51 @@ def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist
     write over several parts looks so until its last call, so only its persisting is alarmed."""
     try:
         return source.load(fresh=fresh)
-    except AllowlistIncomplete as error:
-        logger.warning("Allowlist incomplete (a write in progress or interrupted): nothing is shared or accepted",
-                       extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
-        count("AllowlistIncomplete")
-        return None
     except AllowlistError as error:
-        logger.error("Allowlist invalid: nothing is shared or accepted",
-                     extra={"problems": [f"{path}: {message}" for path, message in error.problems]})
-        count("AllowlistInvalid")
+        _report(error, "nothing is shared or accepted")
         return None
+
+
+@dataclass(frozen=True)
+class AllowlistInForce:
+    """The allowlist a sweep decides with. `restrict_only`: the current document is invalid and
+    this is its last valid version (`version`): only what takes access away may be applied."""
+
+    allowlist: Allowlist
+    restrict_only: bool = False
+    version: str = ""
+
+
+def load_allowlist_in_force(source: AllowlistSource) -> AllowlistInForce | None:
+    """The current allowlist (read afresh) or, when it is invalid, missing or half written, its
+    last valid version from Parameter Store's history, to apply restrictions only. None when no
+    version in the history is valid: nothing is changed (fail closed). Each case is logged with
+    the problems and counted (AllowlistInvalid or AllowlistIncomplete, then
+    AllowlistLastValidApplied or AllowlistNoValidVersion)."""
+    try:
+        return AllowlistInForce(source.load(fresh=True))
+    except AllowlistError as error:
+        problems = _report(error, "nothing new is shared")
+    last = source.last_valid()
+    if last is None:
+        logger.error("No valid allowlist in Parameter Store's history: nothing is changed",
+                     extra={"problems": problems})
+        count("AllowlistNoValidVersion")
+        return None
+    logger.warning("Applying only the removals and narrowings of the last valid allowlist (the most restrictive "
+                   "of that version and what is live); nothing is added or promoted until the allowlist is valid",
+                   extra={"problems": problems, "last_valid_version": last.version})
+    count("AllowlistLastValidApplied")
+    return AllowlistInForce(last.allowlist, restrict_only=True, version=last.version)
+
+
+def _report(error: AllowlistError, consequence: str) -> list[str]:
+    problems = [f"{path}: {message}" for path, message in error.problems]
+    if isinstance(error, AllowlistIncomplete):
+        logger.warning(f"Allowlist incomplete (a write in progress or interrupted): {consequence}",
+                       extra={"problems": problems})
+        count("AllowlistIncomplete")
+    else:
+        logger.error(f"Allowlist invalid: {consequence}", extra={"problems": problems})
+        count("AllowlistInvalid")
+    return problems

@@ -31,6 +31,9 @@ class GroupAction(StrEnum):
     ACCESS_CHANGED = "access-changed"  # the permission of modelshare's promoted share set to the allowlist's actions
     SHARE_DELETED = "share-deleted"  # modelshare's share of a deleted group deleted
     SKIPPED = "skipped"  # the allowlist is invalid: nothing decided
+    # The allowlist is invalid: only its last valid version's removals and narrowings applied
+    # (modelshare.restriction), what it would add waits.
+    RESTRICTED = "restricted"
     QUEUED = "queued"  # handed to the sweep's workers
     DEFERRED = "deferred"  # left for a later sweep: its earlier work is still queued
     FAILED = "failed"  # an error (named in the run's failure)

@@ -18,7 +18,7 @@ from typing import Any
 
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, ShareDecision, access_levels_for
-from modelshare.allowlist_loading import load_allowlist
+from modelshare.allowlist_loading import load_allowlist, load_allowlist_in_force
 from modelshare.convergence import (
     GroupDecision,
     GroupSnapshot,
@@ -56,6 +56,7 @@ from modelshare.ports import (
     ResourceShares,
     WorkQueue,
 )
+from modelshare.restriction import restrict
 
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
@@ -138,6 +139,9 @@ class OwnerService:
     _cfp_principals: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
     # Per run: what each permission read so far grants.
     _permission_actions: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
+    # Per sweep run: the allowlist is invalid and the sweep decides with its last valid version,
+    # applying only what takes access away (modelshare.restriction).
+    _restrict_only: bool = field(default=False, init=False, repr=False)
 
     # -- share on creation ------------------------------------------------------------------
     def share_group(self, group_name: str) -> GroupOutcome:
@@ -604,6 +608,7 @@ class OwnerService:
         self._ownership.clear()
         self._cfp_principals.clear()
         self._permission_actions.clear()
+        self._restrict_only = False
 
     # -- what is read about a group ------------------------------------------------------------
     def _ram_index(self, *, principals: bool = True, permissions: bool = False) -> RamIndex:
@@ -685,7 +690,7 @@ class OwnerService:
         afresh: a reconcile runs because it changed, or to repair what a cached value missed. A
         group that fails does not stop the others; the run then fails with all of them named."""
         self._begin_run()
-        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        allowlist = self._allowlist_in_force()
         if allowlist is None:
             return []
         owned = self._read_ledger()
@@ -707,6 +712,17 @@ class OwnerService:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
 
+    def _allowlist_in_force(self) -> Allowlist | None:
+        """The allowlist a sweep decides with: the current one, or when it is invalid its last
+        valid version (restrict only); None when there is none (nothing is changed)."""
+        in_force = load_allowlist_in_force(self.allowlist_source)
+        self._restrict_only = in_force is not None and in_force.restrict_only
+        return None if in_force is None else in_force.allowlist
+
+    def _decide(self, group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
+        verdict = decide(group, decision)
+        return restrict(group, verdict) if self._restrict_only else verdict
+
     # -- the sweep, fanned out ----------------------------------------------------------------
     def sweep(self) -> list[GroupOutcome]:
         """The scheduled (or allowlist-triggered) sweep: fanned out through the work queue when
@@ -720,7 +736,7 @@ class OwnerService:
         workers (`reconcile_items`) converge them at the pace the queue's batches and the API
         rates allow, whatever the number of groups. Shares of deleted groups are deleted here."""
         self._begin_run()
-        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        allowlist = self._allowlist_in_force()
         if allowlist is None:
             return []
         owned = self._read_ledger()
@@ -733,7 +749,7 @@ class OwnerService:
         items: list[dict[str, Any]] = []
         for name, arn in self.registry.groups():
             group = GroupSnapshot(name, arn, index.holdings(arn), ownership=owned.get(arn, Ownership()))
-            verdict = None if policy_matters(group) else decide(group, allowlist.decide(self.account, name))
+            verdict = None if policy_matters(group) else self._decide(group, allowlist.decide(self.account, name))
             if verdict is None or verdict.writes:
                 if busy and self._waits_for_quota(group, allowlist):
                     outcomes.append(GroupOutcome(name, GroupAction.DEFERRED, "the sweep's earlier work is still queued"))
@@ -756,7 +772,7 @@ class OwnerService:
         accept). One group's failure does not stop the others; the batch then fails and comes
         back."""
         self._begin_run()
-        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        allowlist = self._allowlist_in_force()
         if allowlist is None:
             return []
         outcomes: list[GroupOutcome] = []
@@ -841,7 +857,7 @@ class OwnerService:
         """Whether, as far as its snapshot tells, the group needs room under RAM's invitation
         quota: a share of it to promote, or consumers to add to modelshare's share."""
         decision = allowlist.decide(self.account, group.name)
-        if not decision.shared:
+        if not decision.shared or self._restrict_only:  # restricting adds no one: no quota needed
             return False
         if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings):
             return True
@@ -866,7 +882,7 @@ class OwnerService:
         group = self._with_ownership(group)
         if policy_matters(group):
             group = self._with_policy(group)
-        return self._apply(group, decision, decide(group, decision))
+        return self._apply(group, decision, self._decide(group, decision))
 
     def _apply(self, group: GroupSnapshot, decision: ShareDecision, verdict: GroupDecision) -> GroupOutcome:
         """Make the writes `decide` asked for, then report its outcome."""
@@ -923,6 +939,8 @@ class OwnerService:
             count("ShareConsumersChanged")
         elif outcome.action == GroupAction.ACCESS_CHANGED:
             logger.info("Set the actions of promoted share", extra={"group": name, "changes": outcome.reason})
+        elif outcome.action == GroupAction.RESTRICTED:
+            logger.info("Applied the last valid allowlist's removals only", extra={"group": name, "changes": outcome.reason})
         elif outcome.action == GroupAction.NOT_PROMOTABLE:
             return self._not_promotable(name, outcome.reason)
         elif outcome.action == GroupAction.SID_TAKEN:
@@ -1017,14 +1035,16 @@ class OwnerService:
         return f"{group_name}: {type(error).__name__}: {error}"
 
     # -- state ------------------------------------------------------------------------------
-    def group_state(self, group_name: str, allowlist: Allowlist) -> GroupState | None:
-        """Reads only: where the group stands and why, as `decide` sees it."""
+    def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False) -> GroupState | None:
+        """Reads only: where the group stands and why, as `decide` sees it (`restrict_only`: as
+        a sweep deciding with the last valid version of an invalid allowlist sees it)."""
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
         self._begin_run()
         group = self._with_permissions(self._with_policy(self._group_snapshot(group_name, group_arn, principals=True)))
         verdict = decide(group, allowlist.decide(self.account, group_name))
+        verdict = restrict(group, verdict) if restrict_only else verdict
         return GroupState(group_arn, verdict.status, verdict.consumers, verdict.reason, verdict.other_shares)
 
 

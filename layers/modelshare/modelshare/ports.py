@@ -277,8 +277,22 @@ class WorkQueue(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class LastValidAllowlist:
+    """The newest valid version of the allowlist in Parameter Store's history, and which one it
+    is ("version 7 of /modelshare/allowlist", "revision 1a2b3c4d5e6f of the 3 parts under ...")."""
+
+    allowlist: Allowlist
+    version: str
+
+
 class AllowlistSource(Protocol):
     def load(self, *, fresh: bool = False) -> Allowlist:
         """The current allowlist (`fresh`: bypass any cache); raises AllowlistError (invalid or
         missing: fail closed) or AllowlistUnavailable (transient)."""
+        ...
+    def last_valid(self) -> LastValidAllowlist | None:
+        """The newest valid version in the allowlist's history as AWS keeps it (never a value a
+        run remembers), or None when there is none. Read only when `load` found the current one
+        invalid. Raises AllowlistUnavailable (transient)."""
         ...

@@ -3,10 +3,14 @@ through Powertools parameters (one parameter, or in path mode the parts under on
 document already in hand.
 
 Powertools caches the value per execution environment for POWERTOOLS_PARAMETERS_MAX_AGE seconds
-(default 5 minutes), so a warm function costs no SSM call per event.
+(default 5 minutes), so a warm function costs no SSM call per event. The history of the
+parameter (or parts), for the last valid version, is read with the client itself, never cached:
+only when the current document is invalid.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -14,21 +18,32 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.allowlist_parts import merge
+from modelshare.allowlist_history import StoredVersion, last_valid_of_parameter, last_valid_of_parts
+from modelshare.allowlist_parts import PART_NAME, merge
 from modelshare.aws import client
-from modelshare.ports import AllowlistSource, AllowlistUnavailable
+from modelshare.ports import AllowlistSource, AllowlistUnavailable, LastValidAllowlist
 from modelshare.settings import AllowlistLocation
+
+if TYPE_CHECKING:  # a development dependency
+    from mypy_boto3_ssm import SSMClient
 
 # GetParametersByPath returns at most 10 parameters a page (docs/aws-behaviour.md, SSM-BY-PATH):
 # up to 9 parts cost one call (10 may cost a second, empty page).
 PARAMETERS_PER_PAGE = 10
+# GetParameterHistory returns at most 50 versions a page, oldest first as far as seen (the order
+# is UNVERIFIED: the versions are sorted here); Parameter Store keeps a parameter's 100 most
+# recent versions, so a whole history costs two or three calls (docs/aws-behaviour.md, SSM-HISTORY).
+VERSIONS_PER_PAGE = 50
 
 
 class SsmAllowlistSource:
     """The document in one parameter."""
 
     def __init__(self, session: boto3.session.Session, parameter_name: str) -> None:
-        self._provider = _provider(session)
+        # One Powertools provider per execution environment (not Powertools' module-wide
+        # default), so its cache and credentials belong to this function's session.
+        self._ssm = client(session, "ssm")
+        self._provider = SSMProvider(boto3_client=self._ssm)
         self.parameter_name = parameter_name
 
     def load(self, *, fresh: bool = False) -> Allowlist:
@@ -43,13 +58,17 @@ class SsmAllowlistSource:
             raise AllowlistError([("$", "allowlist parameter value is not text")])
         return Allowlist.parse(document)
 
+    def last_valid(self) -> LastValidAllowlist | None:
+        return last_valid_of_parameter(self.parameter_name, _history(self._ssm, self.parameter_name))
+
 
 class SsmAllowlistPathSource:
     """The document spread over the parameters directly under one path (modelshare.allowlist_parts),
     read with one GetParametersByPath (paged: one call up to 9 parts) and merged as a whole."""
 
     def __init__(self, session: boto3.session.Session, path: str) -> None:
-        self._provider = _provider(session)
+        self._ssm = client(session, "ssm")
+        self._provider = SSMProvider(boto3_client=self._ssm)
         self.path = path
 
     def load(self, *, fresh: bool = False) -> Allowlist:
@@ -59,6 +78,20 @@ class SsmAllowlistPathSource:
         except GetParameterError as error:
             raise AllowlistUnavailable(f"cannot read the allowlist parts under {self.path}: {error}") from error
         return merge(values, self.path).allowlist
+
+    def last_valid(self) -> LastValidAllowlist | None:
+        """From the history of each part now under the path (a deleted part's history is gone
+        with it): one listing, then each part's history."""
+        try:
+            pages = self._ssm.get_paginator("get_parameters_by_path").paginate(
+                Path=self.path, Recursive=False, PaginationConfig={"PageSize": PARAMETERS_PER_PAGE})
+            names = [str(p["Name"]) for page in pages for p in page.get("Parameters", [])]
+        except ClientError as error:
+            raise AllowlistUnavailable(f"cannot list the allowlist parts under {self.path}: {error}") from error
+        relative = {name.rstrip("/").rpartition("/")[2]: name for name in names}
+        histories = {part: _history(self._ssm, name) for part, name in sorted(relative.items())
+                     if PART_NAME.fullmatch(part)}
+        return last_valid_of_parts(self.path, histories)
 
 
 class StaticAllowlistSource:
@@ -70,6 +103,9 @@ class StaticAllowlistSource:
     def load(self, *, fresh: bool = False) -> Allowlist:
         return self._allowlist
 
+    def last_valid(self) -> LastValidAllowlist | None:
+        return LastValidAllowlist(self._allowlist, "the document in hand")
+
 
 def allowlist_source(session: boto3.session.Session, location: AllowlistLocation) -> AllowlistSource:
     """The source the settings name: the parts under the path in path mode, else the one parameter."""
@@ -78,7 +114,14 @@ def allowlist_source(session: boto3.session.Session, location: AllowlistLocation
     return SsmAllowlistSource(session, location.parameter)
 
 
-def _provider(session: boto3.session.Session) -> SSMProvider:
-    # One provider per execution environment (not Powertools' module-wide default), so its
-    # cache and credentials belong to this function's session.
-    return SSMProvider(boto3_client=client(session, "ssm"))
+def _history(ssm: SSMClient, name: str) -> list[StoredVersion]:
+    """Every version Parameter Store keeps of the parameter (none when it does not exist)."""
+    try:
+        pages = ssm.get_paginator("get_parameter_history").paginate(
+            Name=name, PaginationConfig={"PageSize": VERSIONS_PER_PAGE})
+        return [StoredVersion(int(p["Version"]), str(p.get("Value", ""))) for page in pages
+                for p in page.get("Parameters", [])]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return []
+        raise AllowlistUnavailable(f"cannot read the history of allowlist parameter {name}: {error}") from error

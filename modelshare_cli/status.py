@@ -14,7 +14,15 @@ from modelshare import wiring
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.consumer import ConsumerService
 from modelshare.owner import OwnerService
-from modelshare.ports import CREATED_FROM_POLICY, PENDING, PROMOTING_TO_STANDARD, STANDARD, InvitationClosed
+from modelshare.ports import (
+    CREATED_FROM_POLICY,
+    PENDING,
+    PROMOTING_TO_STANDARD,
+    STANDARD,
+    InvitationAlreadyAccepted,
+    InvitationClosed,
+)
+from modelshare.received_shares import GrantReader, recheck
 from modelshare_cli.common import (
     INVALID,
     OK,
@@ -47,15 +55,19 @@ feature set of the RAM share(s) holding it, and its status (discoverable,
 accessible-not-discoverable, not-shared, conflict) with the reason, including shares holding it
 that modelshare leaves alone (made or changed by people). Then what the account uses of RAM's
 quotas, and the pending RAM invitations of this account: sender, share, age, time left before
-they expire (12 hours) and whether the allowlist would accept them. Reads only. Exit 1 when the
-allowlist parameter is missing or invalid (the state is then shown against an empty allowlist)."""
+they expire (12 hours) and whether the allowlist would accept them (what the share holds and what
+it grants). Then the shares this account accepted from allowlisted owners that now hold or grant
+more than the allowlist gives it (reported, never left: model package groups cannot be left).
+Reads only. Exit 1 when the allowlist parameter is missing or invalid (the state is then shown
+against an empty allowlist)."""
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     status = commands.add_parser("status", parents=[common], help="groups and pending invitations of this account",
                                  description=HELP)
     status.add_argument("--json", action="store_true",
-                        help='print one JSON object {"groups": [...], "pending_invitations": [...]}')
+                        help='print one JSON object {"groups": [...], "pending_invitations": [...], '
+                             '"shared_beyond_allowlist": [...]}')
     status.set_defaults(handler=status_command)
 
 
@@ -67,13 +79,17 @@ def status_command(args: argparse.Namespace) -> int:
     with quiet_domain():
         usage = services.ram.usage()
         groups = _groups(services.owner, allowlist, usage)
-        invitations = _pending_invitations(services.consumer, allowlist, now())
+        reader = GrantReader(services.consumer.shares)
+        invitations = _pending_invitations(services.consumer, allowlist, now(), reader)
+        beyond = [{"share_arn": f.share_arn, "owner": f.owner, "problems": list(f.problems), "unreadable": f.unreadable}
+                  for f in recheck(account, services.consumer.shares, allowlist, reader)]
     ram_usage = {**usage, "default_quotas": DEFAULT_QUOTAS}
     if args.json:
         print(json.dumps({"account": account, "region": aws.region_name, "groups": groups, "ram_usage": ram_usage,
-                          "pending_invitations": invitations}, indent=2))
+                          "pending_invitations": invitations, "shared_beyond_allowlist": beyond}, indent=2))
     else:
         _print(account, aws.region_name, groups, ram_usage, invitations)
+        _print_beyond(beyond)
     return code
 
 
@@ -137,16 +153,18 @@ def _quota_hint(usage: dict[str, Any]) -> str:
     return "".join(f"; {hint}" for hint in hints)
 
 
-def _pending_invitations(consumer: ConsumerService, allowlist: Allowlist, at: datetime) -> list[dict[str, Any]]:
-    shares = consumer.shares
+def _pending_invitations(consumer: ConsumerService, allowlist: Allowlist, at: datetime,
+                         reader: GrantReader) -> list[dict[str, Any]]:
     found = []
-    for invitation in shares.invitations():
+    for invitation in consumer.shares.invitations():
         if invitation.status != PENDING:
             continue
         try:
-            refusal = consumer.refusal(invitation, allowlist, shares.pending_invitation_resources(invitation.arn))
+            refusal = consumer.invitation_refusal(invitation, allowlist, reader)
         except InvitationClosed as closed:
             refusal = f"can no longer be accepted: {closed}"
+        except InvitationAlreadyAccepted:
+            continue  # accepted meanwhile
         sent = invitation.sent_at
         expires = sent + INVITATION_TTL if sent is not None else None
         found.append({
@@ -202,3 +220,16 @@ def _print(account: str, region: str | None, groups: list[dict[str, Any]], usage
         invitation_rows.append((item["sender"], share, age, expiry, accept))
     for line in table(("SENDER", "SHARE", "AGE", "EXPIRES IN", "WOULD ACCEPT"), invitation_rows):
         print(line)
+
+
+def _print_beyond(beyond: list[dict[str, Any]]) -> None:
+    print()
+    print("Accepted shares beyond the allowlist (reported only: model package groups cannot be left):")
+    if not beyond:
+        print("  (none)")
+    for finding in beyond:
+        print(f"  {finding['share_arn']} (owner {finding['owner']})")
+        for problem in finding["problems"]:
+            print(f"      {problem}")
+        if finding["unreadable"]:
+            print("      RAM did not let this account read what the share grants")

@@ -48,6 +48,9 @@ def test_a_person_s_direct_share_granting_deploy_to_a_discover_only_consumer_is_
     assert refusals and all("sagemaker:createmodel" in r["reason"] and "beyond" in r["reason"] for r in refusals)
     assert world.metric_total("InvitationsLeftPending", CONSUMER) >= 1
     assert world.lambdas.failures == []
+    assert [d for d in world.cloud.iam.decisions if not d[4]] == [], "the template grants every read it needs"
+    assert any(d[2] == "ram:GetPermission" and d[3].startswith("arn:aws:ram::aws:permission/")
+               for d in world.cloud.iam.decisions), "an AWS managed permission, read under the function's IAM"
 
 
 def test_a_group_a_person_adds_to_an_accepted_share_is_reported_by_the_consumer(world):

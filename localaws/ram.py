@@ -76,7 +76,7 @@ class Ram:
         "CreateResourceShare", "TagResource", "UntagResource",
         "GetResourceShareInvitations", "ListPendingInvitationResources", "AcceptResourceShareInvitation",
         "RejectResourceShareInvitation", "AssociateResourceShare", "DisassociateResourceShare", "DeleteResourceShare",
-        "ListPermissionAssociations", "AssociateResourceSharePermission", "CreatePermission",
+        "ListPermissionAssociations", "AssociateResourceSharePermission", "CreatePermission", "ListResources",
     })
     # UNVERIFIED: RAM's default page size is operation specific; a small one makes callers page.
     DEFAULT_MAX_RESULTS = 10
@@ -155,16 +155,34 @@ class Ram:
             raise _error("ResourceShareInvitationArnNotFoundException", f"ResourceShareInvitation {arn} not found.")
         return invitation
 
-    def _permission(self, account: str, region: str, arn: str) -> Permission:
-        """A permission the caller can see: AWS managed ones, or its own (not deleted)."""
+    def _permission(self, account: str, region: str, arn: str, *, shared_with_caller: bool = False) -> Permission:
+        """A permission the caller can see: AWS managed ones, or its own (not deleted); with
+        `shared_with_caller`, also another account's that a share shared with the caller uses."""
         if PERMISSION_ARN.fullmatch(arn) is None:
             raise _error("MalformedArnException", f"The format of ARN {arn} is not valid.")
         permission = self.state.permissions.get(arn)
         if (permission is None or permission.status == "DELETED"
                 or (permission.permission_type != "AWS_MANAGED"
-                    and (permission.account != account or permission.region != region))):
+                    and (permission.account != account or permission.region != region)
+                    and not (shared_with_caller and self._shared_with(account, region, permission)))):
             raise _error("UnknownResourceException", f"Permission {arn} could not be found.")
         return permission
+
+    def _visible_to_principal(self, account: str, region: str, share: Share) -> bool:
+        """Whether another account's share is visible to `account` as one of its principals:
+        a STANDARD share ("visible to all principals you share the resource share with", the
+        ResourceShare featureSet documentation) that names it, its invitation pending or accepted.
+        That a pending principal sees it too is UNVERIFIED (docs/aws-behaviour.md,
+        RAM-CONSUMER-READS); a share made from a policy is visible to its owner only."""
+        return (share.account != account and share.region == region and share.status == "ACTIVE"
+                and share.feature_set == "STANDARD" and share.principal_status(account) in _LIVE)
+
+    def _shared_with(self, account: str, region: str, permission: Permission) -> bool:
+        """Whether a share visible to `account` as its principal uses `permission`: then the
+        permission is "shared with the current account" (ResourceSharePermissionDetail
+        resourceOwner OTHER-ACCOUNTS) and GetPermission shows it."""
+        return any(permission.arn in s.permission_arns and self._visible_to_principal(account, region, s)
+                   for s in self.state.shares.values())
 
     def _permission_version(self, account: str, region: str, params: dict[str, Any]) -> Permission:
         """The permission a request names (permissionArn), in the one version the local AWS keeps."""
@@ -521,8 +539,7 @@ class Ram:
         self._check_share_arn(arn)
         share = self.state.shares.get(arn)
         visible = share is not None and share.region == region and (
-            share.account == account
-            or (share.feature_set != "CREATED_FROM_POLICY" and share.principal_status(account) == "ASSOCIATED"))
+            share.account == account or self._visible_to_principal(account, region, share))
         if share is None or not visible:
             raise _error("UnknownResourceException", f"ResourceShare {arn} could not be found.")
         permissions = [self.state.permissions[p] for p in share.permission_arns]
@@ -554,7 +571,9 @@ class Ram:
         return {"permissions": [self._permission_out(p) for p in chunk], "nextToken": token}
 
     def GetPermission(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        permission = self._permission_version(account, region, params)
+        permission = self._permission(account, region, params["permissionArn"], shared_with_caller=True)
+        if params.get("permissionVersion", 1) != 1:
+            raise _error("InvalidParameterException", f"Permission {permission.arn} has no version {params['permissionVersion']}.")
         if permission.feature_set == "CREATED_FROM_POLICY":
             # The policy it was made from, statement by statement (format UNVERIFIED).
             document: Any = {"Version": "2012-10-17", "Statement": [
@@ -1044,6 +1063,45 @@ class Ram:
             "status": "AVAILABLE",
             "creationTime": a.creation_time, "lastUpdatedTime": a.last_updated, "resourceRegionScope": "REGIONAL",
         } for a in chunk], "nextToken": token}
+
+    def ListResources(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        """SELF: the resources of the caller's shares; OTHER-ACCOUNTS: those other accounts share
+        with it through shares it accepted (a pending invitation's are listed by
+        ListPendingInvitationResources: stricter reading, UNVERIFIED). Live associations only."""
+        owner = params["resourceOwner"]
+        if owner not in ("SELF", "OTHER-ACCOUNTS"):
+            raise _error("InvalidParameterException", f"resourceOwner {owner} is not valid.")
+        for arn in params.get("resourceShareArns", []):
+            self._check_share_arn(arn)
+        if params.get("resourceType") and params["resourceType"].lower() not in {
+                t["resourceType"].lower() for t in self._resource_types()}:
+            raise _error("InvalidResourceTypeException", f"Resource type {params['resourceType']} is not valid.")
+        found = []
+        for share in sorted(self.state.shares.values(), key=lambda s: (s.creation_time, s.arn)):
+            if share.region != region or share.status != "ACTIVE":
+                continue
+            if owner == "SELF" and share.account != account:
+                continue
+            if owner == "OTHER-ACCOUNTS" and not (self._visible_to_principal(account, region, share)
+                                                  and share.principal_status(account) == "ASSOCIATED"):
+                continue
+            if "resourceShareArns" in params and share.arn not in params["resourceShareArns"]:
+                continue
+            if "principal" in params and params["principal"] not in share.principals:
+                continue
+            for association in share.resources.values():
+                kind = self.state.resource_type(association.entity)
+                if (association.status != "ASSOCIATED"
+                        or ("resourceArns" in params and association.entity not in params["resourceArns"])
+                        or (params.get("resourceType") and kind.lower() != params["resourceType"].lower())
+                        or params.get("resourceRegionScope") == "GLOBAL"):
+                    continue
+                found.append((share, association, kind))
+        chunk, token = self._page(found, f"ListResources|{account}|{region}|{owner}", params)
+        return {"resources": [{
+            "arn": a.entity, "type": kind, "resourceShareArn": s.arn, "status": "AVAILABLE",
+            "creationTime": a.creation_time, "lastUpdatedTime": a.last_updated, "resourceRegionScope": "REGIONAL",
+        } for s, a, kind in chunk], "nextToken": token}
 
     @staticmethod
     def _require_pending(invitation: Invitation) -> None:

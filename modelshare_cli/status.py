@@ -22,9 +22,11 @@ from modelshare.ports import (
     STANDARD,
     AllowlistUnavailable,
     ApiThrottled,
+    InvitationAlreadyAccepted,
     InvitationClosed,
     LastValidAllowlist,
 )
+from modelshare.received_shares import GrantReader, recheck
 from modelshare.settings import AllowlistLocation
 from modelshare_cli.common import (
     INVALID,
@@ -59,18 +61,21 @@ feature set of the RAM share(s) holding it, and its status (discoverable,
 accessible-not-discoverable, not-shared, conflict) with the reason, including shares holding it
 that modelshare leaves alone (made or changed by people). Then what the account uses of RAM's
 quotas, and the pending RAM invitations of this account: sender, share, age, time left before
-they expire (12 hours) and whether the allowlist would accept them. Reads only. Exit 1 when the
-allowlist parameter is missing or invalid: nothing new is shared or accepted, and the owner's
-sweep applies only what the last valid version in Parameter Store's history takes away (the most
-restrictive of that version and what is live); the groups are then shown as that sweep sees them,
-the invitations against an empty allowlist."""
+they expire (12 hours) and whether the allowlist would accept them (what the share holds and what
+it grants). Then the shares this account accepted from allowlisted owners that now hold or grant
+more than the allowlist gives it (reported, never left: model package groups cannot be left).
+Reads only. Exit 1 when the allowlist parameter is missing or invalid: nothing new is shared or
+accepted, and the owner's sweep applies only what the last valid version in Parameter Store's
+history takes away (the most restrictive of that version and what is live); the groups are then
+shown as that sweep sees them, the invitations against an empty allowlist."""
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     status = commands.add_parser("status", parents=[common], help="groups and pending invitations of this account",
                                  description=HELP)
     status.add_argument("--json", action="store_true",
-                        help='print one JSON object {"groups": [...], "pending_invitations": [...]}')
+                        help='print one JSON object {"groups": [...], "pending_invitations": [...], '
+                             '"shared_beyond_allowlist": [...]}')
     status.set_defaults(handler=status_command)
 
 
@@ -87,14 +92,18 @@ def status_command(args: argparse.Namespace) -> int:
     with quiet_domain():
         usage = services.ram.usage()
         groups = _groups(services.owner, owner_allowlist, usage, restrict_only=last is not None)
-        invitations = _pending_invitations(services.consumer, allowlist, now())
+        reader = GrantReader(services.consumer.shares)
+        invitations = _pending_invitations(services.consumer, allowlist, now(), reader)
+        beyond = [{"share_arn": f.share_arn, "owner": f.owner, "problems": list(f.problems), "unreadable": f.unreadable}
+                  for f in recheck(account, services.consumer.shares, allowlist, reader)]
     ram_usage = {**usage, "default_quotas": DEFAULT_QUOTAS}
     if args.json:
         print(json.dumps({"account": account, "region": aws.region_name, "allowlist_in_force": in_force,
                           "restrict_only": last is not None, "groups": groups, "ram_usage": ram_usage,
-                          "pending_invitations": invitations}, indent=2))
+                          "pending_invitations": invitations, "shared_beyond_allowlist": beyond}, indent=2))
     else:
         _print(account, aws.region_name, groups, ram_usage, invitations)
+        _print_beyond(beyond)
     return code
 
 
@@ -177,16 +186,18 @@ def _quota_hint(usage: dict[str, Any]) -> str:
     return "".join(f"; {hint}" for hint in hints)
 
 
-def _pending_invitations(consumer: ConsumerService, allowlist: Allowlist, at: datetime) -> list[dict[str, Any]]:
-    shares = consumer.shares
+def _pending_invitations(consumer: ConsumerService, allowlist: Allowlist, at: datetime,
+                         reader: GrantReader) -> list[dict[str, Any]]:
     found = []
-    for invitation in shares.invitations():
+    for invitation in consumer.shares.invitations():
         if invitation.status != PENDING:
             continue
         try:
-            refusal = consumer.refusal(invitation, allowlist, shares.pending_invitation_resources(invitation.arn))
+            refusal = consumer.invitation_refusal(invitation, allowlist, reader)
         except InvitationClosed as closed:
             refusal = f"can no longer be accepted: {closed}"
+        except InvitationAlreadyAccepted:
+            continue  # accepted meanwhile
         sent = invitation.sent_at
         expires = sent + INVITATION_TTL if sent is not None else None
         found.append({
@@ -242,3 +253,16 @@ def _print(account: str, region: str | None, groups: list[dict[str, Any]], usage
         invitation_rows.append((item["sender"], share, age, expiry, accept))
     for line in table(("SENDER", "SHARE", "AGE", "EXPIRES IN", "WOULD ACCEPT"), invitation_rows):
         print(line)
+
+
+def _print_beyond(beyond: list[dict[str, Any]]) -> None:
+    print()
+    print("Accepted shares beyond the allowlist (reported only: model package groups cannot be left):")
+    if not beyond:
+        print("  (none)")
+    for finding in beyond:
+        print(f"  {finding['share_arn']} (owner {finding['owner']})")
+        for problem in finding["problems"]:
+            print(f"      {problem}")
+        if finding["unreadable"]:
+            print("      RAM did not let this account read what the share grants")

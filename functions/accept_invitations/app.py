@@ -1,6 +1,7 @@
 """RAM state changes (in batches from an SQS queue), a schedule or an allowlist change -> accept
-the pending invitations the allowlist allows, and no other. This is the consumer side's
-reconcile."""
+the pending invitations the allowlist allows, and no other; on a schedule or an allowlist change,
+also re-check the shares accepted from allowlisted owners and report those holding or granting
+more than the allowlist gives. This is the consumer side's reconcile."""
 
 from dataclasses import asdict
 from typing import Any
@@ -27,6 +28,7 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     if len(ram) == len(triggers):
         # RAM wake-ups: the invitations they name (every one when one names none).
         outcomes = services(context).accept_allowed_invitations(about=events.invitations_named(ram))
-    else:  # a schedule or an allowlist change: every invitation
-        outcomes = services(context).accept_allowed_invitations()
+    else:  # a schedule or an allowlist change: every invitation, and the shares accepted
+        outcomes, findings = services(context).sweep()
+        return {"outcomes": [asdict(o) for o in outcomes], "shared_beyond_allowlist": [asdict(f) for f in findings]}
     return {"outcomes": [asdict(o) for o in outcomes]}

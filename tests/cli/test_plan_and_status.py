@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from modelshare.allowlist import actions_for
 from modelshare_cli import status
 from tests.cli.conftest import ALLOWLIST, ME, PARAMETER, PEER, REGION, STRANGER
 
@@ -189,6 +190,7 @@ def test_status_table(cli, landscape, monkeypatch):
     # Columns are aligned: every row starts its STATUS column at the same offset.
     offsets = {line.index(word) for line in groups for word in line.split()[4:5]}
     assert len(offsets) == 1
+    assert blocks[BEYOND] == ["(none)"]
 
     invitations = blocks["Pending invitations:"]
     assert invitations[0].split() == ["SENDER", "SHARE", "AGE", "EXPIRES", "IN", "WOULD", "ACCEPT"]
@@ -268,4 +270,44 @@ def test_status_of_an_empty_account(cli):
         "RAM usage (default quotas in brackets; check Service Quotas for this account's):": [
             "customer managed permissions: none [10 per resource type]", "invitations pending: 0 [20]",
             "resource shares: 0 [25000]"],
-        "Pending invitations:": ["(none)"]}
+        "Pending invitations:": ["(none)"],
+        BEYOND: ["(none)"]}
+
+
+BEYOND = "Accepted shares beyond the allowlist (reported only: model package groups cannot be left):"
+
+
+def deploy_permission(cli, account):
+    """The AWS managed permission granting exactly deploy, found by its actions (never by name)."""
+    ram = cli.ram(account)
+    wanted = {a.lower() for a in actions_for(["deploy"])}
+    for permission in ram.list_permissions(permissionType="AWS_MANAGED")["permissions"]:
+        template = json.loads(ram.get_permission(permissionArn=permission["arn"])["permission"]["permission"])
+        if {a.lower() for a in template["Action"]} == wanted:
+            return permission["arn"]
+    raise AssertionError("no AWS managed permission grants deploy")
+
+
+def test_status_says_why_a_share_granting_more_waits_and_which_accepted_shares_hold_more(cli):
+    """The consumer side of `status`: a pending share granting deploy where the allowlist gives
+    discover, and an accepted share to which a person added a group the allowlist does not name."""
+    cli.put_parameter(ALLOWLIST)
+    ram = cli.ram(PEER)
+    deploy = ram.create_resource_share(name="deploy", resourceArns=[cli.create_group("their-deploy", PEER)],
+                                       principals=[ME], permissionArns=[deploy_permission(cli, PEER)])
+    grown = ram.create_resource_share(name="grown", resourceArns=[cli.create_group("their-ok", PEER)],
+                                      principals=[ME])["resourceShare"]["resourceShareArn"]
+    invitation, = [i["resourceShareInvitationArn"] for i in cli.ram().get_resource_share_invitations()[
+        "resourceShareInvitations"] if i["resourceShareArn"] == grown]
+    cli.ram().accept_resource_share_invitation(resourceShareInvitationArn=invitation)
+    extra = cli.create_group("private", PEER)
+    ram.associate_resource_share(resourceShareArn=grown, resourceArns=[extra])
+    report = json.loads(cli("status", "--json").out)
+    [pending] = report["pending_invitations"]
+    assert pending["share_arn"] == deploy["resourceShare"]["resourceShareArn"] and not pending["would_accept"]
+    assert "sagemaker:createmodel" in pending["reason"] and "beyond" in pending["reason"]
+    [beyond] = report["shared_beyond_allowlist"]
+    assert (beyond["share_arn"], beyond["owner"], beyond["unreadable"]) == (grown, PEER, False)
+    assert len(beyond["problems"]) == 1 and extra in beyond["problems"][0]
+    lines = sections(cli("status").out)[BEYOND]
+    assert lines[0] == f"{grown} (owner {PEER})" and extra in lines[1]

@@ -35,6 +35,7 @@ from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
 from modelshare.owner import OwnerService
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, PENDING, STANDARD, PromotionNotReady
+from tests.unit.fakes import FakeLedger
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER_PROFILE = "MODELSHARE_SMOKE_OWNER_PROFILE"
@@ -132,6 +133,14 @@ def test_the_seed_flow_makes_a_group_discoverable_and_leaves_nothing_behind(back
         _assert_nothing_left(backend, owner_account)
 
 
+def _taggable(backend: Backend, share_arn: str) -> bool | str:
+    try:
+        backend.owner.client("ram").tag_resource(resourceShareArn=share_arn, tags=[{"key": "modelshare:probe", "value": "1"}])
+    except ClientError as error:
+        return str(error.response.get("Error", {}).get("Code"))
+    return True
+
+
 def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str, consumer_account: str) -> dict[str, Any]:
     observed: dict[str, Any] = {}
     # register+deploy: an action set no AWS managed permission is expected to hold, so the flow
@@ -140,7 +149,8 @@ def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str,
                                           "access": ["register", "deploy"]}]}
     source = StaticAllowlistSource(Allowlist.parse(document))
     registry, shares = SageMakerRegistry(backend.owner), RamShares(backend.owner)
-    owner = OwnerService(owner_account, registry, shares, source, sleep=backend.sleep)
+    # The ownership ledger is the stack's table; this flow runs modelshare's code without a stack.
+    owner = OwnerService(owner_account, registry, shares, source, FakeLedger(), sleep=backend.sleep)
     group_arn = registry.group_arn(name)
     assert group_arn is not None
 
@@ -152,9 +162,9 @@ def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str,
     observed["share_feature_set_before"] = share.feature_set
     observed["permissions_before"] = [
         {"name": p.name, "feature_set": p.feature_set, "resource_type": p.resource_type} for p in shares.permissions(share.arn)]
-    # Can a share made from a policy be tagged before promotion? (RAM-TAG-CFP; modelshare tags it
-    # anyway, before or after promotion.)
-    observed["share_from_policy_taggable"] = shares.tag_as_managed(share.arn)
+    # Can a share made from a policy be tagged before promotion? (RAM-TAG-CFP: modelshare no longer
+    # depends on it, and the tag stays, harmless, until the share is deleted.)
+    observed["share_from_policy_taggable"] = _taggable(backend, share.arn)
 
     def promoted() -> str | None:
         try:

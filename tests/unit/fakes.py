@@ -160,6 +160,13 @@ class FakeShares:
     closed_invitations: set[str] = field(default_factory=set)
     accepted_elsewhere: set[str] = field(default_factory=set)  # by a run beside this one
     appear_after_checks: int = 0  # shares_holding() finds nothing this many times
+    # Consumer side: shares other accounts share with this one. What each grants (a share not
+    # named: discover only), what the accepted ones hold, and what RAM does not let it read (share
+    # or permission ARNs).
+    received_grants: dict[str, frozenset[str]] = field(default_factory=dict)
+    received: dict[str, list[SharedResource]] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)
+    received_reads: list[str] = field(default_factory=list)  # share or permission ARNs read
     checks: int = 0
 
     def add_policy_share(self, resource_arn: str, share_arn: str = "arn:aws:ram:eu-west-1:111122223333:resource-share/s1",
@@ -243,6 +250,23 @@ class FakeShares:
         if invitation_arn in self.accepted_elsewhere:
             raise InvitationAlreadyAccepted(f"{invitation_arn} was already accepted")
         return list(self.invitation_resources.get(invitation_arn, []))
+
+    def received_resources(self) -> dict[str, tuple[SharedResource, ...]]:
+        self.received_reads.append("ListResources")
+        return {arn: tuple(resources) for arn, resources in self.received.items()}
+
+    def received_share_permissions(self, share_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...] | None]:
+        self.received_reads.extend(share_arns)
+        return {arn: None if arn in self.unreadable else (
+            SharePermission(f"{arn}/permission", "received", STANDARD, "sagemaker:ModelPackageGroup"),)
+            for arn in share_arns}
+
+    def received_permission_actions(self, permission_arn: str) -> frozenset[str] | None:
+        self.received_reads.append(permission_arn)
+        share_arn = permission_arn.removesuffix("/permission")
+        if permission_arn in self.unreadable:
+            return None
+        return self.received_grants.get(share_arn, DISCOVER_ACTIONS)
 
     # writes
     def _use_share_quota(self) -> None:

@@ -1,3 +1,4 @@
+from modelshare.allowlist import actions_for
 from modelshare.consumer import ConsumerService
 from modelshare.outcomes import InvitationAction
 from modelshare.policy import group_name_of
@@ -107,3 +108,101 @@ def test_an_invitation_a_run_beside_this_one_accepted_first_is_already_accepted_
     shares.accepted_elsewhere.add("raced")
     assert actions(service.accept_allowed_invitations()) == {"raced": (InvitationAction.ALREADY_ACCEPTED, "")}
     assert shares.accepted == []
+
+
+DEPLOY_ACTIONS = frozenset(a.lower() for a in actions_for(["deploy"]))
+
+
+def share_arn(name, owner=OWNER):
+    return f"arn:aws:ram:eu-west-1:{owner}:resource-share/{name}"
+
+
+def test_an_invitation_whose_share_grants_more_than_the_allowlisted_access_is_left_pending():
+    """A share of an allowlisted group granting deploy, where the allowlist gives discover only
+    (issue 19, item 3): what the share grants is read and judged before accepting."""
+    service, shares = consumer_with(invitation("deploy"), invitation("discover"),
+                                    resources={"deploy": [group_resource("churn-xgb")],
+                                               "discover": [group_resource("churn-lr")]})
+    shares.received_grants["share-deploy"] = DEPLOY_ACTIONS
+    outcomes = actions(service.accept_allowed_invitations())
+    assert shares.accepted == ["discover"]
+    action, reason = outcomes["deploy"]
+    assert action == InvitationAction.LEFT_PENDING
+    assert "sagemaker:createmodel, sagemaker:updatemodelpackage" in reason and "beyond" in reason
+    assert "'churn-xgb'" in reason
+    # The same share is accepted where the allowlist gives deploy.
+    service, shares = consumer_with(invitation("deploy"), resources={"deploy": [group_resource("churn-xgb")]},
+                                    rules=({**RULE, "access": ["deploy"]},))
+    shares.received_grants["share-deploy"] = DEPLOY_ACTIONS
+    service.accept_allowed_invitations()
+    assert shares.accepted == ["deploy"]
+
+
+def test_a_share_holding_groups_of_different_access_may_grant_only_what_every_one_allows():
+    rules = (RULE, {"owner": OWNER, "groups": ["deploy-*"], "consumers": [CONSUMER], "access": ["deploy"]})
+    service, shares = consumer_with(invitation("both"), rules=rules,
+                                    resources={"both": [group_resource("churn-xgb"), group_resource("deploy-a")]})
+    shares.received_grants["share-both"] = DEPLOY_ACTIONS
+    [outcome] = service.accept_allowed_invitations()
+    assert outcome.action == InvitationAction.LEFT_PENDING and "beyond" in outcome.reason
+    assert shares.accepted == []
+
+
+def test_a_share_whose_grant_ram_does_not_let_the_consumer_read_is_never_accepted():
+    """Fail closed: RAM refusing to show the share's permission, or the permission's actions."""
+    service, shares = consumer_with(invitation("a"), invitation("b"),
+                                    resources={"a": [group_resource("churn-a")], "b": [group_resource("churn-b")]})
+    shares.unreadable |= {"share-a", "share-b/permission"}
+    outcomes = actions(service.accept_allowed_invitations())
+    assert shares.accepted == []
+    assert all(action == InvitationAction.LEFT_PENDING and "did not let this account read" in reason
+               for action, reason in outcomes.values())
+
+
+def test_what_a_share_grants_is_read_only_for_an_invitation_its_holdings_allow():
+    service, shares = consumer_with(invitation("stranger", sender=OTHER), invitation("fraud"),
+                                    resources={"fraud": [group_resource("fraud")]})
+    service.accept_allowed_invitations()
+    assert shares.received_reads == [], "refused by what it holds: no read of what it grants"
+
+
+def received_world(*, rules=(RULE,)):
+    shares = FakeShares(received={
+        share_arn("clean"): [group_resource("churn-xgb")],
+        share_arn("grown"): [group_resource("churn-lr"), group_resource("scratch")],
+        share_arn("wide"): [group_resource("churn-wide")],
+        share_arn("hidden"): [group_resource("churn-hidden")],
+        share_arn("stranger", OTHER): [group_resource("scratch", OTHER)],  # not an allowlisted owner
+        share_arn("subnets"): [SharedResource("arn:aws:ec2:eu-west-1:111122223333:subnet/s-1", "ec2:Subnet")],
+    })
+    shares.received_grants[share_arn("wide")] = DEPLOY_ACTIONS
+    shares.unreadable.add(share_arn("hidden"))
+    return ConsumerService(CONSUMER, shares, FixedAllowlist(allowlist_doc(*rules))), shares
+
+
+def test_accepted_shares_are_rechecked_for_what_they_hold_and_grant_now():
+    service, shares = received_world()
+    outcomes, findings = service.sweep()
+    assert outcomes == []
+    by_share = {f.share_arn: f for f in findings}
+    assert set(by_share) == {share_arn("grown"), share_arn("wide"), share_arn("hidden")}
+    [grown] = by_share[share_arn("grown")].problems
+    assert group_arn("scratch") in grown and "does not share with account 444455556666" in grown
+    [wide] = by_share[share_arn("wide")].problems
+    assert "sagemaker:createmodel" in wide and "beyond" in wide
+    assert by_share[share_arn("hidden")].unreadable and by_share[share_arn("hidden")].problems == ()
+    assert not by_share[share_arn("grown")].unreadable
+    # Cost: one listing for every share, then what each judged share grants: never the shares of
+    # an owner the allowlist does not name, nor shares without a model package group.
+    assert shares.received_reads[0] == "ListResources"
+    read_shares = [r for r in shares.received_reads if r.startswith("arn:") and not r.endswith("/permission")]
+    assert sorted(read_shares) == sorted(share_arn(n) for n in ("clean", "grown", "wide", "hidden"))
+    assert shares.accepted == [] and shares.principal_changes == [], "reported only: groups cannot be left"
+
+
+def test_the_recheck_follows_the_allowlist_it_reads():
+    service, shares = received_world(rules=({**RULE, "groups": ["churn-*", "scratch"], "access": ["deploy"]},))
+    _, findings = service.sweep()
+    assert [f.share_arn for f in findings] == [share_arn("hidden")], "now all allowed; the unreadable one still said"
+    invalid = ConsumerService(CONSUMER, shares, FixedAllowlist({"version": 1, "shares": [{"owner": OWNER}]}))
+    assert invalid.sweep() == ([], []), "an invalid allowlist judges nothing"

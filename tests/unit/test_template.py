@@ -110,7 +110,14 @@ def test_resource_scopes_are_this_account_and_region():
                     if text.endswith(":ram::aws:permission/*"):
                         continue  # AWS managed permissions: no region, the account is "aws"
                     assert "${AWS::Region}" in text, f"{name}: {text}"
-                    assert "${AWS::AccountId}" in text or ":*:resource-share-invitation/" in text, f"{name}: {text}"
+                    # Other accounts' ARNs: the invitations they send, and (the consumer's reads of
+                    # what their shares grant: docs/aws-behaviour.md, RAM-CONSUMER-READS) their
+                    # shares and permissions, read only.
+                    theirs = [":*:resource-share-invitation/"]
+                    if name == "AcceptInvitationsFunction" and set(as_list(statement["Action"])) <= {
+                            "ram:ListResourceSharePermissions", "ram:GetPermission"}:
+                        theirs += [":*:resource-share/", ":*:permission/"]
+                    assert "${AWS::AccountId}" in text or any(t in text for t in theirs), f"{name}: {text}"
 
 
 def test_accepting_is_guarded_by_trusted_owner_condition_when_given():

@@ -1,8 +1,13 @@
-"""Consumer side: accept a pending RAM invitation only when the allowlist allows all of it.
+"""Consumer side: accept a pending RAM invitation only when the allowlist allows all of it, and
+re-check the shares accepted.
 
-An invitation is accepted when its sender is an allowlisted owner for this account and every
+An invitation is accepted when its sender is an allowlisted owner for this account, every
 resource in it is a model package group of that owner which the allowlist shares with this
-account. Anything else stays pending (it expires by itself), with the reason logged.
+account, and the share grants no action beyond the access the allowlist gives this account on
+each of them (read from RAM: unreadable is refused). Anything else stays pending (it expires by
+itself), with the reason logged. A sweep (the schedule, an allowlist change) also re-reads the
+shares this account accepted from allowlisted owners and reports those that now hold or grant
+more (modelshare.received_shares).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from modelshare.ports import (
     ResourceShares,
     SharedResource,
 )
+from modelshare.received_shares import UNREADABLE, GrantReader, ShareFinding, allowed_actions, beyond_allowlist, recheck
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,42 @@ class ConsumerService:
         allowlist is read afresh, once, and only when an invitation is pending."""
         if about is not None and not about:
             return []  # the events named nothing to accept
+        pending = self._pending(about)
+        if not pending:
+            return []
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        if allowlist is None:
+            return []
+        reader = GrantReader(self.shares)
+        return [self._consider(invitation, allowlist, reader) for invitation in pending]
+
+    def sweep(self) -> tuple[list[InvitationOutcome], list[ShareFinding]]:
+        """The schedule's and an allowlist change's run: every pending invitation, then every
+        share accepted from an allowlisted owner re-checked (reported, never left: RAM-LEAVE), on
+        one fresh read of the allowlist."""
+        pending = self._pending(None)
+        allowlist = load_allowlist(self.allowlist_source, fresh=True)
+        if allowlist is None:
+            return [], []
+        reader = GrantReader(self.shares)
+        outcomes = [self._consider(invitation, allowlist, reader) for invitation in pending]
+        return outcomes, self.recheck_accepted(allowlist, reader)
+
+    def recheck_accepted(self, allowlist: Allowlist, reader: GrantReader | None = None) -> list[ShareFinding]:
+        """The accepted shares from allowlisted owners that hold or grant more than the allowlist
+        gives this account, or whose grant cannot be read; each logged and counted."""
+        findings = recheck(self.account, self.shares, allowlist, reader or GrantReader(self.shares))
+        for finding in findings:
+            context = {"share": finding.share_arn, "owner": finding.owner, "problems": list(finding.problems)}
+            if finding.problems:
+                logger.warning("Accepted share holds more than the allowlist allows", extra=context)
+                count("SharedBeyondAllowlist")
+            if finding.unreadable:
+                logger.warning("Accepted share could not be re-checked", extra={**context, "reason": UNREADABLE})
+                count("AcceptedSharesUnreadable")
+        return findings
+
+    def _pending(self, about: Sequence[str] | None) -> list[Invitation]:
         if about is not None and self._listing_calls < _lookup_calls(about):
             # Cheaper to list them all. (At the same cost the named ones are looked up: a run
             # beside this one handles the others, and both would otherwise try every one.)
@@ -64,21 +106,12 @@ class ConsumerService:
                 pending.append(invitation)
         if about is None:
             self._listing_calls = max(1, -(-listed // RAM_PAGE_SIZE))
-        if not pending:
-            return []
-        allowlist = load_allowlist(self.allowlist_source, fresh=True)
-        if allowlist is None:
-            return []
-        return [self._consider(invitation, allowlist) for invitation in pending]
+        return pending
 
-    def _consider(self, invitation: Invitation, allowlist: Allowlist) -> InvitationOutcome:
+    def _consider(self, invitation: Invitation, allowlist: Allowlist, reader: GrantReader) -> InvitationOutcome:
         context = {"invitation": invitation.arn, "sender": invitation.sender, "share": invitation.share_arn}
         try:
-            # What the share holds is read once, and only for a sender the allowlist names.
-            resources: list[SharedResource] = []
-            if invitation.sender in allowlist.owners_sharing_with(self.account):
-                resources = self.shares.pending_invitation_resources(invitation.arn)
-            refusal = self.refusal(invitation, allowlist, resources)
+            refusal = self.invitation_refusal(invitation, allowlist, reader)
             if refusal is not None:
                 logger.warning("Invitation left pending", extra={**context, "reason": refusal})
                 count("InvitationsLeftPending")
@@ -95,9 +128,27 @@ class ConsumerService:
         count("InvitationsAccepted")
         return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.ACCEPTED)
 
+    def invitation_refusal(self, invitation: Invitation, allowlist: Allowlist,
+                           reader: GrantReader | None = None) -> str | None:
+        """Why the pending invitation must not be accepted, or None: what its share holds, and
+        then what it grants, each read only when what came before allows it. Raises
+        InvitationClosed or InvitationAlreadyAccepted."""
+        resources: list[SharedResource] = []
+        if invitation.sender in allowlist.owners_sharing_with(self.account):
+            resources = self.shares.pending_invitation_resources(invitation.arn)
+        refusal = self.refusal(invitation, allowlist, resources)
+        if refusal is not None:
+            return refusal
+        granted = (reader or GrantReader(self.shares)).granted([invitation.share_arn]).get(invitation.share_arn)
+        if granted is None:
+            return f"{UNREADABLE} (account {self.account}): not accepted"
+        names = [name for r in resources if (name := group_name_of(r.arn, invitation.sender))]
+        allowed = allowed_actions(allowlist, invitation.sender, names, self.account)
+        return beyond_allowlist(granted, allowed, invitation.sender, names, self.account)
+
     def refusal(self, invitation: Invitation, allowlist: Allowlist, resources: Sequence[SharedResource]) -> str | None:
-        """Why the invitation, holding `resources`, must not be accepted, or None when the
-        allowlist allows it."""
+        """Why the invitation, holding `resources`, must not be accepted by what it holds, or None
+        when the allowlist allows all of it (what it grants is judged by invitation_refusal)."""
         if invitation.sender not in allowlist.owners_sharing_with(self.account):
             return f"sender {invitation.sender} is not an allowlisted owner for account {self.account}"
         if not resources:

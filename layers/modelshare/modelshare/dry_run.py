@@ -142,6 +142,15 @@ class DryRunShares:
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         return self._inner.pending_invitation_resources(invitation_arn)
 
+    def received_resources(self) -> dict[str, tuple[SharedResource, ...]]:
+        return self._inner.received_resources()
+
+    def received_share_permissions(self, share_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...] | None]:
+        return self._inner.received_share_permissions(share_arns)
+
+    def received_permission_actions(self, permission_arn: str) -> frozenset[str] | None:
+        return self._inner.received_permission_actions(permission_arn)
+
     # writes
     def promote_permission(self, permission_arn: str, name: str) -> None:
         self._plan.record("promote-permission", permission_arn, f"as {name}")

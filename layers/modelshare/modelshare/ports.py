@@ -201,6 +201,19 @@ class ResourceShares(Protocol):
         InvitationAlreadyAccepted (whether RAM answers so here is UNVERIFIED: docs/aws-behaviour.md,
         RAM-INVITATIONS)."""
         ...
+    def received_resources(self) -> dict[str, tuple[SharedResource, ...]]:
+        """Every resource other accounts share with this account through shares it accepted, by
+        share ARN, in one paged pass (docs/aws-behaviour.md, RAM-CONSUMER-READS)."""
+        ...
+    def received_share_permissions(self, share_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...] | None]:
+        """The permissions of each of these shares another account shares with this one (its
+        invitation pending or accepted); None for a share RAM does not let this account read
+        (docs/aws-behaviour.md, RAM-CONSUMER-READS)."""
+        ...
+    def received_permission_actions(self, permission_arn: str) -> frozenset[str] | None:
+        """The actions (lower-cased) of a permission of a share shared with this account; None
+        when RAM does not let this account read it."""
+        ...
 
     # -- writes -----------------------------------------------------------------------------
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:

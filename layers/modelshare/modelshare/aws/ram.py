@@ -52,6 +52,12 @@ _CLOSED_INVITATION = {
 # What RAM answers when an invitation or share asked about is not there (any more).
 _UNKNOWN_INVITATION_TARGET = {"ResourceShareInvitationArnNotFoundException", "UnknownResourceException",
                               "MalformedArnException"}
+# What RAM may answer when it does not let this account read a share another account shares
+# with it, or that share's permission (the errors those operations document): the consumer then
+# judges the share unreadable (fail closed; docs/aws-behaviour.md, RAM-CONSUMER-READS). An
+# AccessDenied is this function's own IAM: the run fails, loudly, before accepting anything.
+_UNREADABLE = {"UnknownResourceException", "OperationNotPermittedException", "MalformedArnException",
+               "InvalidParameterException"}
 # ResourceShareLimitExceededException covers shares, resources per call and (UNVERIFIED) pending
 # invitations: all account wide (docs/aws-behaviour.md, RAM-QUOTAS).
 _SHARE_QUOTA = "resource shares or pending invitations"
@@ -306,6 +312,37 @@ class RamShares:
             if _code(error) == "ResourceShareInvitationAlreadyAcceptedException":
                 raise InvitationAlreadyAccepted(_message(error)) from error
             raise
+
+    def received_resources(self) -> dict[str, tuple[SharedResource, ...]]:
+        found: dict[str, list[SharedResource]] = {}
+        paginator = self._client.get_paginator("list_resources")
+        for page in paginator.paginate(resourceOwner="OTHER-ACCOUNTS", PaginationConfig=_PAGE):
+            for resource in page["resources"]:
+                if "resourceShareArn" in resource and "arn" in resource:
+                    found.setdefault(resource["resourceShareArn"], []).append(
+                        SharedResource(resource["arn"], resource.get("type", "")))
+        return {arn: tuple(resources) for arn, resources in found.items()}
+
+    def received_share_permissions(self, share_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...] | None]:
+        # One call per share: the batched read (ListPermissionAssociations with resourceOwner)
+        # is missing from the botocore the Lambda runtime ships.
+        found: dict[str, tuple[SharePermission, ...] | None] = {}
+        for share_arn in dict.fromkeys(share_arns):
+            try:
+                found[share_arn] = tuple(self.permissions(share_arn))
+            except ClientError as error:
+                if _code(error) not in _UNREADABLE:
+                    raise
+                found[share_arn] = None
+        return found
+
+    def received_permission_actions(self, permission_arn: str) -> frozenset[str] | None:
+        try:
+            return self.permission_actions(permission_arn)
+        except ClientError as error:
+            if _code(error) not in _UNREADABLE:
+                raise
+            return None
 
     def accept(self, invitation_arn: str) -> bool:
         try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 import boto3
 import botocore.handlers
@@ -43,7 +44,7 @@ from localaws.chaos import Chaos
 from localaws.clock import SimClock
 from localaws.costs import DEFAULT_COSTS, CostModel, TokenBuckets
 from localaws.errors import AwsError
-from localaws.iam import LocalIam
+from localaws.iam import PERSON, LocalIam
 from localaws.model_registry import ModelRegistryEmulator
 from localaws.parameter_history import parameter_history
 from localaws.ram import ManagedPermissionTable
@@ -92,10 +93,16 @@ EventListener = Callable[[str, str, dict[str, Any]], None]
 @dataclass
 class _Accounts:
     by_access_key: dict[str, str] = field(default_factory=dict)
+    # The keys of the role a person uses in each account (iam.PERSON), governed by its policy.
+    by_person_key: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def access_key_for(account: str) -> str:
         return f"AKIALOCAL{account}"
+
+    @staticmethod
+    def person_key_for(account: str) -> str:
+        return f"ASIAPERSON{account}"
 
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
@@ -231,6 +238,7 @@ class LocalCloud:
         if not re.fullmatch(r"[0-9]{12}", account):
             raise ValueError(f"account id must be 12 digits: {account!r}")
         self._accounts.by_access_key[_Accounts.access_key_for(account)] = account
+        self._accounts.by_person_key[_Accounts.person_key_for(account)] = account
 
     @property
     def accounts(self) -> list[str]:
@@ -246,8 +254,16 @@ class LocalCloud:
             "AWS_SESSION_TOKEN": f"local-token-{account}",
         }
 
-    def session(self, account: str, region: str) -> boto3.session.Session:
-        creds = self.credentials(account)
+    def person_credentials(self, account: str) -> dict[str, str]:
+        """The keys of the role a person assumes in `account` (iam.PERSON): their calls are
+        authorized against the ordinary-rights policy, or the one LocalIam.govern_person set."""
+        return {**self.credentials(account), "AWS_ACCESS_KEY_ID": _Accounts.person_key_for(account),
+                "AWS_SESSION_TOKEN": f"local-person-token-{account}"}
+
+    def session(self, account: str, region: str, *, person: bool = False) -> boto3.session.Session:
+        """A session with the account's keys: an administrator's (ungoverned) unless a function
+        runs in this thread; with `person`, the keys of the account's Person role."""
+        creds = self.person_credentials(account) if person else self.credentials(account)
         return boto3.session.Session(
             aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
@@ -322,18 +338,26 @@ class LocalCloud:
 
     def _serve(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
         match = _CREDENTIAL.search(_header(request, "Authorization"))
+        self._thread.identity = None
         service_name = match.group(3) if match else None
-        account = self._accounts.by_access_key.get(match.group(1)) if match else None
+        key = match.group(1) if match else ""
+        account = self._accounts.by_access_key.get(key) or self._accounts.by_person_key.get(key)
         region = match.group(2) if match else ""
         if account is None:
             return self._answer(request, *self._unrecognized_client(service_name))
+        # Whose policy authorizes the call: the running function's role, else the Person role
+        # for a person's keys, else nobody's (an administrator setting a scene).
+        identity = self.caller or (PERSON if key in self._accounts.by_person_key else None)
+        if identity == PERSON and not self.iam.governs(account, PERSON):
+            self.iam.govern_person(account)  # never ungoverned: the ordinary rights unless set
+        self._thread.identity = identity
         try:
             model = self._models.get_service_model(service_name or "")
         except UnknownServiceError:  # a signing name that is no model name: moto answers, unrecorded
             request.headers["x-moto-account-id"] = account
             return botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if service_name in ("sagemaker", "ram"):
-            return self._answer(request, *self._call_emulator(model, request, account, region))
+            return self._answer(request, *self._call_emulator(model, request, account, region, identity))
         operation, params = _moto_request(model, request)
         if model.protocol in ("json", "rest-json"):
             try:
@@ -341,13 +365,18 @@ class LocalCloud:
             except AwsError as throttled:
                 self._record(account, region, model.service_name, operation, params, throttled)
                 return self._answer(request, *wire.encode_error(model, throttled))
-        if self.iam.governs(account, self.caller) and model.protocol in ("json", "rest-json"):
+        if self.iam.governs(account, identity):
+            # A query-protocol request (STS, IAM, CloudFormation) is not decoded here: it is
+            # authorized on its action alone, on "*" (stricter: a policy scoping it to a
+            # resource does not allow it; docs/aws-behaviour.md, IAM-QUERY-PROTOCOL).
             try:
-                self.iam.authorize(account=account, region=region, caller=self.caller or "",
+                self.iam.authorize(account=account, region=region, caller=identity or "",
                                    action=f"{_iam_prefix(model)}:{operation}", params=params, context={})
             except AwsError as denied:
                 self._record(account, region, model.service_name, operation, params, denied)
-                return self._answer(request, *wire.encode_error(model, denied))
+                if model.protocol in ("json", "rest-json"):
+                    return self._answer(request, *wire.encode_error(model, denied))
+                return self._answer(request, *_query_error(denied))
         if model.service_name == "ssm" and operation == "PutParameter":
             try:
                 _check_parameter_size(account, region, params)
@@ -380,7 +409,7 @@ class LocalCloud:
         return wire.encode_error(model, error)
 
     def _call_emulator(
-        self, model: Any, request: AWSPreparedRequest, account: str, region: str
+        self, model: Any, request: AWSPreparedRequest, account: str, region: str, identity: str | None
     ) -> tuple[int, dict[str, str], bytes]:
         try:
             operation, params = wire.decode_request(model, request)
@@ -389,11 +418,15 @@ class LocalCloud:
         error_code = None
         try:
             self._charge(account, region, model.service_name, operation.name)
-            if self.iam.governs(account, self.caller):
-                context = self.registry.ram.condition_context(account, region, params) if model.service_name == "ram" else {}
-                self.iam.authorize(account=account, region=region, caller=self.caller or "",
-                                   action=f"{_iam_prefix(model)}:{operation.name}", params=params, context=context,
-                                   status=403 if model.protocol == "rest-json" else 400)
+            if self.iam.governs(account, identity):
+                # Every context must be allowed: RAM authorizes each principal and resource of a
+                # share change on its own (ModelRegistryEmulator.ram.member_contexts).
+                contexts = self.registry.ram.member_contexts(account, region, params) \
+                    if model.service_name == "ram" else [{}]
+                for context in contexts:
+                    self.iam.authorize(account=account, region=region, caller=identity or "",
+                                       action=f"{_iam_prefix(model)}:{operation.name}", params=params,
+                                       context=context, status=403 if model.protocol == "rest-json" else 400)
             output = self.registry.handle(
                 account=account, region=region, service=model.service_name,
                 operation=operation.name, params=params,
@@ -434,8 +467,9 @@ class LocalCloud:
 
     def _authorize_dependent(self, account: str, region: str, action: str, resource: str) -> None:
         """RAM asks IAM whether the caller may also do `action` on `resource` (dependent action)."""
-        if self.iam.governs(account, self.caller):
-            self.iam.authorize_resource(account=account, region=region, caller=self.caller or "", action=action,
+        identity: str | None = getattr(self._thread, "identity", None)
+        if self.iam.governs(account, identity):
+            self.iam.authorize_resource(account=account, region=region, caller=identity or "", action=action,
                                         resource=resource, context={}, status=403)
 
     def _record_moto_call(self, account: str, region: str, service: str, operation: str, params: dict[str, Any],
@@ -551,6 +585,14 @@ def _check_parameter_size(account: str, region: str, params: dict[str, Any]) -> 
         raise AwsError("ValidationException",
                        f"{tier} tier parameters support a maximum parameter value of {limit} characters. To create a "
                        "larger parameter value, upgrade the parameter to use the advanced-parameter tier.")
+
+
+def _query_error(error: AwsError) -> tuple[int, dict[str, str], bytes]:
+    """An error as a query-protocol service answers it (IAM's and STS's code is AccessDenied)."""
+    code = "AccessDenied" if error.code == "AccessDeniedException" else error.code
+    body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(error.message)}"
+            f"</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+    return 403, {"Content-Type": "text/xml"}, body.encode()
 
 
 def _iam_prefix(model: Any) -> str:

@@ -14,6 +14,7 @@ from modelshare_cli.allowlist_parts_store import read_parts, write_parts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
+_CONSUMER_ROLES = ("consumer", "both")
 _QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds")
 
 
@@ -29,10 +30,20 @@ class Deployment:
         self.stacks: dict[str, RenderedStack] = {}
 
     def install(self, account: str, parameters: dict[str, str] | None = None) -> RenderedStack:
-        """Create what the stack holds in `account`: its parameters, queues and functions."""
+        """Create what the stack holds in `account`: its parameters, queues and functions.
+
+        A stack that accepts invitations needs TrustedOwnerAccounts (the template's rule refuses
+        it otherwise: an empty list must not mean every account). Unless `parameters` give it,
+        the local deployer names every account the cloud holds now, as an administrator lists
+        the organization's owner accounts: add the accounts first (LocalCloud.add_account)."""
         if account not in self.cloud.accounts:
             self.cloud.add_account(account)
-        stack = self.template.render(account, self.region, {"Role": "both", **(parameters or {})})
+        wanted = {"Role": "both", **(parameters or {})}
+        declared = self.template.document.get("Parameters", {})
+        if wanted["Role"] in _CONSUMER_ROLES and "TrustedOwnerAccounts" in declared and "TrustedOwnerAccounts" not in wanted:
+            wanted["TrustedOwnerAccounts"] = ",".join(self.cloud.accounts)
+        stack = self.template.render(account, self.region, wanted)
+        stack.validate()
         for parameter in stack.resources_of_type("AWS::SSM::Parameter"):
             props = parameter.properties
             self.client(account, "ssm").put_parameter(
@@ -87,9 +98,19 @@ class Deployment:
         write_parts(ssm, read_parts(ssm, path), split(json.loads(document), TIER_LIMITS[tier]),
                     advanced_tier=tier == "Advanced")
 
-    def client(self, account: str, service: Literal["dynamodb", "ram", "sagemaker", "sqs", "ssm"]) -> Any:
-        """A person's client in `account` (a test setting a scene, the bench counting)."""
+    def client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb"]) -> Any:
+        """An administrator's client in `account`, governed by no policy: a test setting a scene,
+        the bench counting. A person with ordinary rights uses `person_client`."""
         return self.cloud.session(account, self.region).client(service)
+
+    def person_client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb"]) -> Any:
+        """The client of a person with ordinary rights in `account` (the threat model's insider,
+        docs/security.md): principal arn:aws:iam::<account>:role/Person, each call authorized
+        by the local IAM against docs/ordinary-rights-policy.json, as the functions' calls are
+        against their roles."""
+        if account not in self.cloud.accounts:
+            self.cloud.add_account(account)
+        return self.cloud.session(account, self.region, person=True).client(service)
 
     def settle(self, max_tasks: int = 100_000) -> int:
         """Run events, invocations, retries and AWS's own work until only far-off timers remain

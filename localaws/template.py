@@ -132,6 +132,47 @@ class RenderedStack:
             if "Condition" not in resource or self.conditions[resource["Condition"]]
         }
 
+    # -- rules ------------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise ValueError, as CloudFormation refuses to create the stack, when a parameter does
+        not match its AllowedPattern or an assertion of the template's Rules fails (rule
+        functions: Equals, Not, And, Or, Contains, Ref)."""
+        for name, spec in self.template.document.get("Parameters", {}).items():
+            pattern = spec.get("AllowedPattern")
+            # CloudFormation's patterns are Java regular expressions, ASCII for these classes.
+            if pattern is not None and re.fullmatch(pattern, self.parameters[name], re.ASCII) is None:
+                raise ValueError(f"parameter {name}={self.parameters[name]!r}: "
+                                 f"{spec.get('ConstraintDescription', f'must match {pattern}')}")
+        for name, rule in self.template.document.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self._rule_value(rule["RuleCondition"]):
+                continue
+            for assertion in rule.get("Assertions", []):
+                if not self._rule_value(assertion["Assert"]):
+                    raise ValueError(f"rule {name}: {assertion.get('AssertDescription', 'assertion failed')}")
+
+    def _rule_value(self, expr: Any) -> Any:
+        if not isinstance(expr, dict):
+            return expr
+        (key, arg), = expr.items()
+        if key == "Ref":
+            declared = self.template.document.get("Parameters", {}).get(arg, {})
+            if declared.get("Type") == "CommaDelimitedList":
+                # As CloudFormation splits it: "" is [""], "a," is ["a", ""].
+                return self.parameters[arg].split(",")
+            return self._ref(arg)
+        values = [self._rule_value(a) for a in arg] if isinstance(arg, list) else [self._rule_value(arg)]
+        if key == "Fn::Equals":
+            return str(values[0]) == str(values[1])
+        if key == "Fn::Not":
+            return not values[0]
+        if key == "Fn::And":
+            return all(values)
+        if key == "Fn::Or":
+            return any(values)
+        if key == "Fn::Contains":
+            return str(values[1]) in [str(v) for v in values[0]]
+        raise NotImplementedError(f"rule function {key} is not supported by the local template reader")
+
     # -- resources --------------------------------------------------------------------------
     def resources_of_type(self, type_name: str) -> list[ResourceSpec]:
         return [ResourceSpec(lid, r["Type"], self.resolve(r.get("Properties", {})))

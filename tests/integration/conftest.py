@@ -47,6 +47,9 @@ class World:
 
     def install(self, *accounts: str, allowlist: dict[str, Any] = SEED_ALLOWLIST,
                 parameters: dict[str, str] | None = None) -> None:
+        for account in accounts:  # each consumer stack trusts the accounts installed with it
+            if account not in self.cloud.accounts:
+                self.cloud.add_account(account)
         for account in accounts:
             self.deployment.install(account, parameters)
             self.set_allowlist(account, allowlist)

@@ -215,3 +215,84 @@ def test_changing_principals_can_be_limited_to_tagged_shares(aws):
     aws.ram().tag_resource(resourceShareArn=share, tags=[{"key": "modelshare:managed", "value": "true"}])
     with running_as(aws, OWNER, statements):
         aws.ram().associate_resource_share(resourceShareArn=share, principals=[OTHER])
+
+
+# -- the template's own statements: each tightened one lets modelshare's call through and refuses
+# the call it exists to refuse --------------------------------------------------------------------
+
+def template_statements(function: str) -> list[dict]:
+    from pathlib import Path
+
+    from localaws.template import StackTemplate
+    stack = StackTemplate(Path(__file__).resolve().parents[2] / "template.yaml").render(
+        OWNER, "eu-west-1", {"TrustedOwnerAccounts": OWNER})
+    return [dict(s) for f in stack.functions() if f.logical_id == function for s in f.policy_statements]
+
+
+def modelshare_share(aws) -> tuple[str, str]:
+    """A promoted share of churn-model carrying modelshare's tag; another group of the account."""
+    _, share = aws.promoted_group()
+    aws.ram().tag_resource(resourceShareArn=share, tags=[{"key": "modelshare:managed", "value": "true"}])
+    return share, aws.group("other-model")
+
+
+def test_ram_authorizes_each_principal_and_resource_in_a_context_of_its_own(aws):
+    share, other = modelshare_share(aws)
+    params = {"resourceShareArn": share, "principals": [OTHER, CONSUMER], "resourceArns": [other]}
+    contexts = aws.cloud.registry.ram.member_contexts(OWNER, "eu-west-1", params)
+    assert [c.get("ram:Principal") for c in contexts] == [[OTHER], [CONSUMER], None]
+    assert [c.get("ram:ResourceArn") for c in contexts] == [None, None, [other]]
+    assert all(c["aws:ResourceTag/modelshare:managed"] == ["true"] for c in contexts)
+    assert aws.cloud.registry.ram.member_contexts(OWNER, "eu-west-1", {"resourceShareArn": share}) == [
+        aws.cloud.registry.ram.condition_context(OWNER, "eu-west-1", {"resourceShareArn": share})]
+
+
+def test_the_sweep_changes_principals_of_its_shares_but_adds_or_removes_no_resource(aws):
+    """ChangeModelshareShares: a ForAllValues condition on ram:ResourceArn alone would let the role
+    add any of the account's groups to a share (and passes wherever the key is absent)."""
+    share, other = modelshare_share(aws)
+    with running_as(aws, OWNER, template_statements("OwnerReconcileFunction"), "OwnerReconcileFunction"):
+        aws.ram().associate_resource_share(resourceShareArn=share, principals=[OTHER])
+        aws.ram().disassociate_resource_share(resourceShareArn=share, principals=[OTHER])
+        for change in (aws.ram().associate_resource_share, aws.ram().disassociate_resource_share):
+            with pytest.raises(ClientError) as info:
+                change(resourceShareArn=share, resourceArns=[other])
+            assert code(info.value) == "AccessDeniedException"
+            with pytest.raises(ClientError) as info:  # hidden beside a principal: refused all the same
+                change(resourceShareArn=share, principals=[OTHER], resourceArns=[other])
+            assert code(info.value) == "AccessDeniedException"
+    resources = aws.ram().get_resource_share_associations(associationType="RESOURCE", resourceShareArns=[share])
+    assert other not in [a["associatedEntity"] for a in resources["resourceShareAssociations"]]
+
+
+def test_the_sweep_creates_permissions_for_sagemaker_s_resource_types_only(aws):
+    """CreatePermissionPerActionSet: CreatePermission takes no resource; ram:PermissionResourceType
+    keeps the role to SageMaker's types."""
+    group_type = aws.share_permission(aws.shared_group()[1])["resourceType"]
+    template = '{"Effect": "Allow", "Action": ["ec2:DescribeSubnets"]}'
+    with running_as(aws, OWNER, template_statements("OwnerReconcileFunction"), "OwnerReconcileFunction"):
+        with pytest.raises(ClientError) as info:
+            aws.ram().create_permission(name="Subnets", resourceType="ec2:Subnet", policyTemplate=template)
+        assert code(info.value) == "AccessDeniedException"
+        aws.ram().create_permission(name="Custom", resourceType=group_type,
+                                    policyTemplate='{"Effect": "Allow", "Action": ["sagemaker:DescribeModelPackage"]}')
+
+
+def test_the_sweep_attaches_permissions_for_sagemaker_s_resource_types_only(aws):
+    """AttachManagedPermissions: any managed permission could otherwise be attached to a share."""
+    from datetime import UTC, datetime
+
+    from localaws.registry_state import Permission
+    share, _ = modelshare_share(aws)
+    now = datetime.now(UTC)
+    subnets = Permission("arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSubnet", "aws", "", "Subnet",
+                         "ec2:Subnet", "STANDARD", "AWS_MANAGED", [{"Effect": "Allow", "Action": ["ec2:RunInstances"]}],
+                         now, now, is_default=True)
+    aws.cloud.registry.state.permissions[subnets.arn] = subnets
+    deploy = "arn:aws:ram::aws:permission/AWSRAMPermissionSageMakerModelPackageGroupAllowDeploy"
+    with running_as(aws, OWNER, template_statements("OwnerReconcileFunction"), "OwnerReconcileFunction"):
+        with pytest.raises(ClientError) as info:
+            aws.ram().associate_resource_share_permission(resourceShareArn=share, permissionArn=subnets.arn)
+        assert code(info.value) == "AccessDeniedException"
+        aws.ram().associate_resource_share_permission(resourceShareArn=share, permissionArn=deploy, replace=True)
+    assert aws.share_permission(share)["arn"] == deploy

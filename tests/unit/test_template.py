@@ -120,17 +120,59 @@ def test_resource_scopes_are_this_account_and_region():
                     assert "${AWS::AccountId}" in text or any(t in text for t in theirs), f"{name}: {text}"
 
 
-def test_accepting_is_guarded_by_trusted_owner_condition_when_given():
+def test_accepting_is_always_guarded_by_the_trusted_owners_and_a_consumer_needs_them():
+    """Fail closed: no TrustedOwnerAccounts must not mean invitations from any account. The
+    condition is always there, and CloudFormation refuses a consumer stack without owners."""
     accept, = [s for s in statements(FUNCTIONS["AcceptInvitationsFunction"])
                if "ram:AcceptResourceShareInvitation" in as_list(s["Action"])]
-    condition = accept["Condition"]["Fn::If"]
-    assert condition[0] == "HasTrustedOwners"
-    assert condition[1] == {"StringEquals": {"ram:ShareOwnerAccountId": {"Ref": "TrustedOwnerAccounts"}}}
-    assert condition[2] == {"Ref": "AWS::NoValue"}
+    assert accept["Condition"] == {
+        "StringEquals": {"ram:ShareOwnerAccountId": {"Fn::Split": [",", {"Ref": "TrustedOwnerAccounts"}]}}}
     trusted = TEMPLATE.render("444455556666", "eu-west-1", {"TrustedOwnerAccounts": "111122223333,999988887777"})
-    assert trusted.conditions["HasTrustedOwners"]
-    assert trusted.resolve({"Ref": "TrustedOwnerAccounts"}) == ["111122223333", "999988887777"]
-    assert not TEMPLATE.render("444455556666", "eu-west-1", {}).conditions["HasTrustedOwners"]
+    trusted.validate()
+    accept, = [s for f in trusted.functions() for s in f.policy_statements if s.get("Sid") == "AcceptInvitations"]
+    assert accept["Condition"] == {"StringEquals": {"ram:ShareOwnerAccountId": ["111122223333", "999988887777"]}}
+    for role in ("consumer", "both"):
+        with pytest.raises(ValueError, match="TrustedOwnerAccounts"):
+            TEMPLATE.render("444455556666", "eu-west-1", {"Role": role}).validate()
+    # Only 12-digit ASCII account IDs, comma-separated.
+    for owners in ("111122223333,", ",111122223333", "111122223333, 999988887777", "11112222333", "11112222333\uff16"):
+        with pytest.raises(ValueError, match="TrustedOwnerAccounts"):
+            TEMPLATE.render("444455556666", "eu-west-1", {"TrustedOwnerAccounts": owners}).validate()
+    TEMPLATE.render("111122223333", "eu-west-1", {"Role": "owner"}).validate()  # an owner accepts nothing
+
+
+def test_statements_adding_to_shares_admit_principals_only():
+    """RAM authorizes each principal and resource of a share change in a context of its own
+    (IAM-RAM-MEMBERS): a ForAllValues condition on ram:ResourceArn passes in a principal's, where
+    the key is absent, so it never stands without a Null check. The functions add principals only,
+    so Null refuses every resource they could add; taking out (what a person added to one of
+    modelshare's shares, resources included) only narrows, and which shares are modelshare's only
+    the ledger can say."""
+    stack = TEMPLATE.render("111122223333", "eu-west-1", {"TrustedOwnerAccounts": "999988887777"})
+    adding = [s for f in stack.functions() for s in f.policy_statements
+              if "ram:AssociateResourceShare" in set(as_list(s["Action"]))]
+    assert adding
+    for statement in adding:
+        assert statement["Condition"]["Null"] == {"ram:ResourceArn": "true"}, statement["Sid"]
+    narrowing = [s for f in stack.functions() for s in f.policy_statements
+                 if "ram:DisassociateResourceShare" in set(as_list(s["Action"]))]
+    assert narrowing and all(set(as_list(s["Action"])) == {"ram:DisassociateResourceShare"} for s in narrowing)
+    for _, statement in _every_policy_statement(stack):
+        for operator, block in (statement.get("Condition") or {}).items():
+            if operator.startswith("ForAllValues:") and "ram:ResourceArn" in block:
+                assert "ram:ResourceArn" in statement["Condition"].get("Null", {}), statement
+
+
+def test_permissions_are_created_and_attached_for_sagemaker_types_only():
+    """CreatePermission takes no resource and AssociateResourceSharePermission takes any managed
+    permission: ram:PermissionResourceType keeps both to SageMaker's resource types. The model
+    package group's own type string is read at run time (RAM-TYPE), so only its service is pinned."""
+    stack = TEMPLATE.render("111122223333", "eu-west-1", {"Role": "owner"})
+    found = {s["Sid"]: s for f in stack.functions() for s in f.policy_statements
+             if {"ram:CreatePermission", "ram:AssociateResourceSharePermission"} & set(as_list(s["Action"]))}
+    assert set(found) == {"CreatePermissionPerActionSet", "AttachManagedPermissions", "SetActionsOfModelshareShares"}
+    for sid in ("CreatePermissionPerActionSet", "AttachManagedPermissions"):
+        assert found[sid]["Condition"] == {"StringLike": {"ram:PermissionResourceType": "sagemaker:*"}}, sid
 
 
 def test_only_the_allowlist_parameter_is_readable():

@@ -508,3 +508,18 @@ def test_a_consumer_removed_while_ram_promotes_its_share_is_taken_out_as_the_pro
     service.sleep = edit_while_promoting
     assert service.promote_group("churn-xgb").action == GroupAction.PROMOTED
     assert shares.principal_changes == [("remove", share, (CONSUMER,))]
+
+
+def test_a_principal_a_person_added_to_modelshare_s_share_is_removed_whatever_it_is():
+    """Issue 19, item 5: an organization, an OU or a role a person associated with modelshare's
+    share is no account the allowlist names: taken out like any consumer it no longer names."""
+    service, registry, shares, _ = make_owner()
+    share = with_policy(registry, shares)
+    shares.set_feature_set(share, STANDARD)
+    shares.ledger.record_share(group_arn("churn-xgb"), share)
+    organization = "arn:aws:organizations::999999999999:organization/o-abc"
+    role = f"arn:aws:iam::{CONSUMER}:role/reader"
+    shares.principals[share] = [CONSUMER, organization, role]
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.CONSUMERS_CHANGED
+    assert shares.principal_changes == [("remove", share, tuple(sorted((organization, role))))]

@@ -338,6 +338,11 @@ class LocalIam:
         """`caller` (a function's logical ID) runs as `role_name` with these statements."""
         self._roles[(account, caller)] = Role(account, role_name, session, tuple(statements))
 
+    def role_arn(self, account: str, caller: str) -> str | None:
+        """The ARN of the role `caller` runs as (what aws:PrincipalArn says of its sessions)."""
+        role = self._roles.get((account, caller))
+        return None if role is None else f"arn:aws:iam::{account}:role/{role.name}"
+
     def governs(self, account: str, caller: str | None) -> bool:
         return caller is not None and (account, caller) in self._roles
 

@@ -128,7 +128,7 @@ class OwnerService:
     # naming more shares than that reads them all in one pass instead of one by one.
     _pass_calls: int = field(default=2, init=False, repr=False)
     # The same for the sweep's workers, whose pass reads principals and permissions too: a batch
-    # of more groups than that is read in one pass instead of group by group.
+    # whose groups would cost at least that, read group by group, is read in one pass instead.
     _worker_pass_calls: int = field(default=4, init=False, repr=False)
     _untagged: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     # Per run: the principals of shares made from policies, read in one batched call for every
@@ -823,7 +823,8 @@ class OwnerService:
         found = {g.arn: self.shares.shares_holding(g.arn) for g in groups}
         arns = sorted({s.arn for shares in found.values() for s in shares})
         resources = self.shares.share_resources(arns) if arns else {}
-        # Principals matter only on shares a person cannot have made from a policy.
+        # Principals of the shares not made from a policy (those of a share to promote are read
+        # when it is promoted, RAM-CFP-LAG).
         offered = sorted({s.arn for shares in found.values() for s in shares if s.feature_set != CREATED_FROM_POLICY})
         principals = self.shares.share_principals(offered) if offered else {}
         read = [replace(g, holdings=tuple(Holding(s, resources.get(s.arn, ()), principals.get(s.arn, ()))

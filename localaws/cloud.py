@@ -378,6 +378,7 @@ class LocalCloud:
         model = self._models.get_service_model("sqs")
         action = queue_policies.SENDING_CALLS[operation]
         identity_allows = True  # a person's own rights are not modelled: only the queue's policy judges them
+        identity_refusal: AwsError | None = None
         role_arn = self.iam.role_arn(account, self.caller) if self.caller is not None else None
         if self.iam.governs(account, self.caller):
             try:
@@ -387,7 +388,7 @@ class LocalCloud:
                 if "explicit deny" in denied.message:  # an identity policy's Deny refuses, whatever the queue says
                     self._record(account, region, "sqs", operation, params, denied)
                     return wire.encode_error(model, denied)
-                identity_allows = False
+                identity_allows, identity_refusal = False, denied
         queue_arn, queue_account = queue_policies.queue_arn_of(str(params.get("QueueUrl", "")), region)
         if queue_account not in self._accounts.by_access_key.values():
             return None  # moto answers that the queue does not exist
@@ -399,6 +400,11 @@ class LocalCloud:
                                          queue_account=queue_account, caller=caller, identity_allows=identity_allows)
         if refused is None:
             return None
+        if identity_refusal is not None and not queue_policies.decide(queue.policy, action, queue_arn, caller).explicit_deny:
+            # Nothing allows it, and the queue denies nothing: refused as IAM words it (how SQS
+            # words this case is UNVERIFIED; SQS-QUEUE-POLICY).
+            self._record(account, region, "sqs", operation, params, identity_refusal)
+            return wire.encode_error(model, identity_refusal)
         self._record(account, region, "sqs", operation, params, refused)
         return queue_policies.encode(refused)
 

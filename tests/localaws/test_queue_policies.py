@@ -85,7 +85,9 @@ def test_a_function_role_is_let_in_by_its_own_policy_or_the_queue_s_and_refused_
 
     try:
         as_function("Worker")
-        assert refused(client.send_message, QueueUrl=url, MessageBody="{}").response["Error"]["Code"] == "AccessDenied"
+        # Nothing allows it and the queue denies it nothing: refused as IAM words it.
+        assert refused(client.send_message, QueueUrl=url, MessageBody="{}").response["Error"]["Code"] == \
+            "AccessDeniedException"
         as_function(None)
         queue(cloud, {"Effect": "Allow", "Principal": {"AWS": FUNCTION_ROLE}, "Action": "sqs:SendMessage",
                       "Resource": QUEUE_ARN}, ONLY_THE_WORKER)

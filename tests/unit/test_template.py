@@ -242,8 +242,8 @@ def _queues_functions_read(stack):
 def test_only_the_stack_s_own_senders_may_send_to_a_queue_a_function_reads(parameters):
     """Each queue's policy, evaluated as SQS does (localaws/queue_policies.py): a queue a rule
     feeds takes messages from EventBridge for that rule only; SweepQueue from the functions that
-    hand out work only, even when their own policies grant nothing; a person (whatever their
-    own rights) or any other role or rule is refused (issue 19: messages only point)."""
+    hand out work only, as their own policies grant; a person (whatever their own rights) or any
+    other role or rule is refused (issue 19: messages only point)."""
     account = "111122223333"
     stack = TEMPLATE.render(account, "eu-west-1", parameters)
     documents = {}
@@ -273,7 +273,8 @@ def test_only_the_stack_s_own_senders_may_send_to_a_queue_a_function_reads(param
         for name, role in roles.items():
             caller = queue_policies.Caller(account, arn=role)
             if name in senders:
-                assert not refused(queue_arn, caller, identity_allows=False), f"{queue_arn}: {name} hands out work"
+                assert not refused(queue_arn, caller), f"{queue_arn}: {name} hands out work"
+                assert refused(queue_arn, caller, identity_allows=False), f"{queue_arn}: {name}'s own policy grants it"
             else:
                 assert refused(queue_arn, caller), f"{queue_arn}: {name} sends nothing there"
         events = "events.amazonaws.com"

@@ -39,7 +39,7 @@ from moto.moto_api._internal import mock_random
 from moto.sqs import models as moto_sqs
 from moto.ssm.models import ssm_backends
 
-from localaws import wire
+from localaws import queue_policies, wire
 from localaws.chaos import Chaos
 from localaws.clock import SimClock
 from localaws.costs import DEFAULT_COSTS, CostModel, TokenBuckets
@@ -203,6 +203,9 @@ class LocalCloud:
         # simulated clock's, so a message in flight comes back when simulated time says so.
         patch(mock.patch.object(moto_sqs, "unix_time", lambda *_: self.clock.now().timestamp()))
         patch(mock.patch.object(moto_sqs, "unix_time_millis", lambda *_: self.clock.now().timestamp() * 1000))
+        # SetQueueAttributes changes the attributes it is given; moto also clears a queue's
+        # policy when the call names none: keep it.
+        patch(mock.patch.object(moto_sqs.Queue, "_set_attributes", _keeping_policy(moto_sqs.Queue._set_attributes)))
         # Speed only: moto checks a message's retention by computing every attribute of its queue
         # (counting all messages) for each message it receives, quadratic for a big batch.
         patch(mock.patch.object(moto_sqs.SQSBackend, "is_message_valid_based_on_retention_period",
@@ -365,7 +368,11 @@ class LocalCloud:
             except AwsError as throttled:
                 self._record(account, region, model.service_name, operation, params, throttled)
                 return self._answer(request, *wire.encode_error(model, throttled))
-        if self.iam.governs(account, identity):
+        if model.service_name == "sqs" and operation in queue_policies.SENDING_CALLS:
+            refused = self._sqs_send_refusal(account, region, operation, params, identity)
+            if refused is not None:
+                return self._answer(request, *refused)
+        elif self.iam.governs(account, identity):
             # A query-protocol request (STS, IAM, CloudFormation) is not decoded here: it is
             # authorized on its action alone, on "*" (stricter: a policy scoping it to a
             # resource does not allow it; docs/aws-behaviour.md, IAM-QUERY-PROTOCOL).
@@ -391,11 +398,63 @@ class LocalCloud:
                 return self._answer(request, *wire.encode_error(model, refused))
             self._record(account, region, model.service_name, operation, params, None, output)
             return self._answer(request, *wire.encode_response(model.operation_model(operation), output))
-        request.headers["x-moto-account-id"] = account
+        # A queue is named by its URL, which holds the queue's account (another account's, for a
+        # cross-account send): moto looks it up there, not in the caller's account.
+        queue_url = params.get("QueueUrl") if model.service_name == "sqs" else None
+        owner = queue_policies.queue_arn_of(queue_url, region)[1] if isinstance(queue_url, str) and queue_url else account
+        request.headers["x-moto-account-id"] = owner if owner in self._accounts.by_access_key.values() else account
         response = botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if response is not None:
             self._record_moto_call(account, region, model.service_name, operation, params, response)
         return response
+
+    def _sqs_send_refusal(self, account: str, region: str, operation: str, params: dict[str, Any],
+                          identity: str | None) -> tuple[int, dict[str, str], bytes] | None:
+        """A call sending to a queue, authorized as SQS does: the caller's identity policy and
+        the queue's policy together (localaws/queue_policies.py; docs/aws-behaviour.md,
+        SQS-QUEUE-POLICY). The answer when refused (the call recorded), else None."""
+        model = self._models.get_service_model("sqs")
+        action = queue_policies.SENDING_CALLS[operation]
+        identity_allows = True  # a person's own rights are not modelled: only the queue's policy judges them
+        identity_refusal: AwsError | None = None
+        role_arn = self.iam.role_arn(account, identity) if identity is not None else None
+        if self.iam.governs(account, identity):
+            try:
+                self.iam.authorize(account=account, region=region, caller=identity or "", action=action,
+                                   params=params, context={})
+            except AwsError as denied:
+                if "explicit deny" in denied.message:  # an identity policy's Deny refuses, whatever the queue says
+                    self._record(account, region, "sqs", operation, params, denied)
+                    return wire.encode_error(model, denied)
+                identity_allows, identity_refusal = False, denied
+        queue_arn, queue_account = queue_policies.queue_arn_of(str(params.get("QueueUrl", "")), region)
+        if queue_account not in self._accounts.by_access_key.values():
+            return None  # moto answers that the queue does not exist
+        queue = moto_sqs.sqs_backends[queue_account][region].queues.get(queue_arn.rsplit(":", 1)[1])
+        if queue is None:
+            return None  # moto answers that the queue does not exist
+        caller = queue_policies.Caller(account, arn=role_arn or queue_policies.person_arn(account))
+        refused = queue_policies.refusal(policy=queue.policy, action=action, queue_arn=queue_arn,
+                                         queue_account=queue_account, caller=caller, identity_allows=identity_allows)
+        if refused is None:
+            return None
+        if identity_refusal is not None and not queue_policies.decide(queue.policy, action, queue_arn, caller).explicit_deny:
+            # Nothing allows it, and the queue denies nothing: refused as IAM words it (how SQS
+            # words this case is UNVERIFIED; SQS-QUEUE-POLICY).
+            self._record(account, region, "sqs", operation, params, identity_refusal)
+            return wire.encode_error(model, identity_refusal)
+        self._record(account, region, "sqs", operation, params, refused)
+        return queue_policies.encode(refused)
+
+    def queue_admits_service(self, queue_arn: str, service: str, source_arn: str) -> bool:
+        """Whether the queue's policy lets an AWS service (EventBridge, for the rule
+        `source_arn`) send to it: a service has no identity policy, so the queue must allow it."""
+        _, _, _, region, account, name = queue_arn.split(":", 5)
+        queue = moto_sqs.sqs_backends[account][region].queues.get(name)
+        caller = queue_policies.Caller(source_arn.split(":")[4], service=service, source_arn=source_arn)
+        return queue is not None and queue_policies.refusal(
+            policy=queue.policy, action="sqs:SendMessage", queue_arn=queue_arn, queue_account=account, caller=caller,
+            identity_allows=False) is None
 
     def _unrecognized_client(self, service_name: str | None) -> tuple[int, dict[str, str], bytes]:
         """What AWS answers an unknown access key (or an unsigned request)."""
@@ -556,6 +615,16 @@ def _acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
         sleep_amount = bucket._sleep_amount(amount)
     bucket._current_capacity -= amount
     return True
+
+
+def _keeping_policy(set_attributes: Callable[..., None]) -> Callable[..., None]:
+    def keeping(queue: Any, attributes: dict[str, Any], now: Any = None) -> None:
+        policy = getattr(queue, "policy", None)
+        set_attributes(queue, attributes, *(() if now is None else (now,)))
+        if "Policy" not in attributes:
+            queue.policy = policy
+
+    return keeping
 
 
 def _within_retention(now: Callable[[], float]) -> Callable[[Any, str, Any], bool]:

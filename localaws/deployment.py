@@ -65,10 +65,16 @@ class Deployment:
             props = table.properties
             dynamodb.create_table(TableName=props["TableName"], KeySchema=props["KeySchema"],
                                   AttributeDefinitions=props["AttributeDefinitions"], BillingMode=props["BillingMode"])
+        for queue_policy in stack.resources_of_type("AWS::SQS::QueuePolicy"):
+            # Each queue's policy, as CloudFormation sets it: the same document on every queue named.
+            document = json.dumps(queue_policy.properties["PolicyDocument"])
+            for url in queue_policy.properties["Queues"]:
+                sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document})
         for function in stack.functions():
             # Each function runs with its own execution role: the statements the template gives it.
             name = stack.physical_name(function.logical_id)
-            self.cloud.iam.attach(account, function.logical_id, f"{name}-Role", name, function.policy_statements)
+            self.cloud.iam.attach(account, function.logical_id, stack.role_name(function.logical_id), name,
+                                  function.policy_statements)
         self.lambdas.deploy(stack)
         self.stacks[account] = stack
         return stack

@@ -364,6 +364,11 @@ class LocalIam:
         self.attach(account, PERSON, PERSON, PERSON_SESSION,
                     policy_statements() if statements is None else statements)
 
+    def role_arn(self, account: str, caller: str) -> str | None:
+        """The ARN of the role `caller` runs as (what aws:PrincipalArn says of its sessions)."""
+        role = self._roles.get((account, caller))
+        return None if role is None else f"arn:aws:iam::{account}:role/{role.name}"
+
     def governs(self, account: str, caller: str | None) -> bool:
         return caller is not None and (account, caller) in self._roles
 

@@ -238,13 +238,16 @@ class LambdaService:
         self.cloud = cloud
         self.account_concurrency = account_concurrency
         self.functions: dict[str, list[DeployedFunction]] = {}
-        # (account, region) -> [(pattern, queue ARN)]: standalone rules that target queues.
-        self.queue_rules: dict[tuple[str, str], list[tuple[EventPattern, str]]] = {}
+        # (account, region) -> [(pattern, queue ARN, rule ARN)]: standalone rules that target queues.
+        self.queue_rules: dict[tuple[str, str], list[tuple[EventPattern, str, str]]] = {}
         self.mappings: dict[str, QueueMapping] = {}  # queue ARN -> its event source mapping
         self.invocations: list[Invocation] = []
         self.failures: list[dict[str, Any]] = []
         self.delivery_policy: DeliveryPolicy = lambda function, event: 1
         self.observers: list[Callable[[Invocation], None]] = []
+        # Events a rule could not deliver to its queue, refused by the queue's policy:
+        # (rule ARN, queue ARN, event).
+        self.refused_deliveries: list[tuple[str, str, dict[str, Any]]] = []
         # Invocations refused for want of concurrency: (time, account, function logical ID).
         self.throttles: list[tuple[str, str, str]] = []
         cloud.subscribe(self.route)
@@ -267,7 +270,8 @@ class LambdaService:
         rules = self.queue_rules.setdefault((stack.account, stack.region), [])
         for queue_rule in stack.rules():
             pattern = EventPattern.load(json.dumps(queue_rule.pattern))
-            rules.extend((pattern, queue) for queue in queue_rule.queue_arns)
+            rule_arn = f"arn:aws:events:{stack.region}:{stack.account}:rule/{stack.physical_name(queue_rule.logical_id)}"
+            rules.extend((pattern, queue, rule_arn) for queue in queue_rule.queue_arns)
         return deployed
 
     def _start_schedule(self, function: DeployedFunction, rule: str, period: float) -> None:
@@ -293,8 +297,14 @@ class LambdaService:
             if function.region != region or not any(_matches(p, event) for p in function.patterns):
                 continue
             self._deliver(function, event, delay=DELIVERY_DELAY_SECONDS)
-        for pattern, queue_arn in self.queue_rules.get((account, region), []):
+        for pattern, queue_arn, rule_arn in self.queue_rules.get((account, region), []):
             if not _matches(pattern, event):
+                continue
+            if not self.cloud.queue_admits_service(queue_arn, "events.amazonaws.com", rule_arn):
+                # EventBridge sends as its service principal for the rule: the queue's policy must
+                # allow it (docs/aws-behaviour.md, SQS-QUEUE-POLICY). Refused, the event is not
+                # delivered (EventBridge does not retry a permission error); recorded for tests.
+                self.refused_deliveries.append((rule_arn, queue_arn, event))
                 continue
             # The delivery policy (fault injection) sees the function the queue feeds.
             mapping = self.mappings.get(queue_arn)

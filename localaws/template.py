@@ -313,6 +313,11 @@ class RenderedStack:
 
     def _get_att(self, name: str, attribute: str) -> Any:
         resource = self.resources.get(name)
+        function = self.resources.get(name.removesuffix("Role"))
+        if resource is None and attribute == "Arn" and name.endswith("Role") and function is not None \
+                and function["Type"] == "AWS::Serverless::Function" and "Role" not in function.get("Properties", {}):
+            # The execution role SAM generates for a function (logical ID <function>Role).
+            return f"arn:aws:iam::{self.account}:role/{self.role_name(name.removesuffix('Role'))}"
         if resource is None:
             raise KeyError(f"!GetAtt on unknown or disabled resource {name}")
         if resource["Type"] == "AWS::SQS::Queue" and attribute == "Arn":
@@ -328,6 +333,11 @@ class RenderedStack:
     @staticmethod
     def physical_name(logical_id: str) -> str:
         return f"modelshare-{logical_id}"
+
+    @classmethod
+    def role_name(cls, function_logical_id: str) -> str:
+        """The name of a function's execution role in the local AWS."""
+        return f"{cls.physical_name(function_logical_id)}-Role"
 
     def _truth(self, expr: Any) -> bool:
         (key, arg), = expr.items()

@@ -13,9 +13,8 @@ from modelshare import events
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_parts import merge, split
-from modelshare.convergence import GroupSnapshot, Holding, group_of_item, work_item
+from modelshare.convergence import GroupSnapshot, group_of_item, work_item
 from modelshare.events import EventBridgeEvent, UnsupportedEvent
-from modelshare.ports import CREATED_FROM_POLICY, ResourceShare
 from tests.unit.fakes import CONSUMER, OWNER, allowlist_doc, group_arn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,10 +96,8 @@ def test_events_naming_a_lookalike_account_name_nothing(lookalike):
 
 
 @pytest.mark.parametrize("lookalike", LOOKALIKES[:2])
-def test_a_work_item_naming_a_lookalike_account_s_share_is_refused(lookalike):
-    share = f"arn:aws:ram:eu-west-1:{lookalike}:resource-share/7f2c8e4a-1b3d-4c5e-9f60-718293a4b5c6"
-    group = GroupSnapshot("churn-xgb", group_arn("churn-xgb"),
-                          (Holding(ResourceShare(share, "s", CREATED_FROM_POLICY, "ACTIVE"), (), ()),))
+def test_a_work_item_naming_a_lookalike_account_s_group_is_refused(lookalike):
+    group = GroupSnapshot("churn-xgb", f"arn:aws:sagemaker:eu-west-1:{lookalike}:model-package-group/churn-xgb")
     with pytest.raises(ValueError, match="malformed sweep work item"):
         group_of_item(json.loads(json.dumps(work_item(group))))
 

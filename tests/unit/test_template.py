@@ -1,11 +1,13 @@
 """template.yaml as a careful reviewer reads it: least-privilege IAM, failures that never vanish,
 and the Role / allowlist / trusted-owner parameters wired as documented."""
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from localaws import queue_policies
 from localaws.iam import ServiceAuthorizationReference
 from localaws.template import StackTemplate
 from modelshare.allowlist_parts import TIER_LIMITS, merge, split
@@ -303,3 +305,54 @@ def test_only_the_sweep_reads_the_allowlist_history_and_only_of_the_allowlist():
         resource, = grants["OwnerReconcileFunction"]
         assert "*" not in resource
         assert SAR.resource_type_for_pattern("ssm:GetParameterHistory", resource).name == "parameter"
+
+
+def _queues_functions_read(stack):
+    return {source.queue_arn for function in stack.functions() for source in function.queue_sources}
+
+
+@pytest.mark.parametrize("parameters", CONFIGURATIONS, ids=["default", "owner", "consumer", "path"])
+def test_only_the_stack_s_own_senders_may_send_to_a_queue_a_function_reads(parameters):
+    """Each queue's policy, evaluated as SQS does (localaws/queue_policies.py): a queue a rule
+    feeds takes messages from EventBridge for that rule only; SweepQueue from the functions that
+    hand out work only, as their own policies grant; a person (whatever their own rights) or any
+    other role or rule is refused (issue 19: messages only point)."""
+    account = "111122223333"
+    stack = TEMPLATE.render(account, "eu-west-1", parameters)
+    documents = {}
+    for resource in stack.resources_of_type("AWS::SQS::QueuePolicy"):
+        for url in resource.properties["Queues"]:
+            documents[url.rsplit("/", 1)[1]] = json.dumps(resource.properties["PolicyDocument"])
+    feeding = {}
+    for rule in stack.rules():
+        for queue in rule.queue_arns:
+            feeding.setdefault(queue, []).append(stack.resolve({"Fn::GetAtt": [rule.logical_id, "Arn"]}))
+    roles = {f.logical_id: stack.resolve({"Fn::GetAtt": [f"{f.logical_id}Role", "Arn"]}) for f in stack.functions()}
+    read = _queues_functions_read(stack)
+    assert read, "the stack reads queues"
+
+    def refused(queue_arn, caller, *, identity_allows=True):
+        return queue_policies.refusal(policy=documents.get(queue_arn.rsplit(":", 1)[1]), action="sqs:SendMessage",
+                                      queue_arn=queue_arn, queue_account=account, caller=caller,
+                                      identity_allows=identity_allows) is not None
+
+    for queue_arn in sorted(read):
+        person = queue_policies.Caller(account, arn=queue_policies.person_arn(account))
+        assert refused(queue_arn, person), f"{queue_arn}: a person of the account may send"
+        assert refused(queue_arn, queue_policies.Caller("999988887777", arn=queue_policies.person_arn("999988887777")))
+        senders = {f.logical_id for f in stack.functions() if any(
+            "sqs:SendMessage" in as_list(s["Action"]) and as_list(s["Resource"]) == [queue_arn]
+            for s in f.policy_statements)}
+        for name, role in roles.items():
+            caller = queue_policies.Caller(account, arn=role)
+            if name in senders:
+                assert not refused(queue_arn, caller), f"{queue_arn}: {name} hands out work"
+                assert refused(queue_arn, caller, identity_allows=False), f"{queue_arn}: {name}'s own policy grants it"
+            else:
+                assert refused(queue_arn, caller), f"{queue_arn}: {name} sends nothing there"
+        events = "events.amazonaws.com"
+        for rule_arn in feeding.get(queue_arn, []):
+            assert not refused(queue_arn, queue_policies.Caller(account, service=events, source_arn=rule_arn))
+        other_rule = f"arn:aws:events:eu-west-1:{account}:rule/someone-else-s"
+        assert refused(queue_arn, queue_policies.Caller(account, service=events, source_arn=other_rule))
+        assert bool(senders) != bool(feeding.get(queue_arn)), f"{queue_arn}: fed by the rules or by the functions"

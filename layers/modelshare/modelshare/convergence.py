@@ -12,13 +12,11 @@ alone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from modelshare import policy as policies
-from modelshare.account_ids import ACCOUNT_ID
 from modelshare.allowlist import ShareDecision
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.ports import (
@@ -327,58 +325,37 @@ class RamIndex:
         return found
 
 
-# A sweep work item: one group and what the sweep read about it in RAM; a queue message carries
-# several in a package.
+# A sweep work item: one group to converge (where to look, never what RAM holds); a queue
+# message carries several in a package.
 SWEEP_ITEM = "modelshare.sweep-group"
 SWEEP_PACKAGE = "modelshare.sweep-groups"
 
 
 def work_item(group: GroupSnapshot, attempt: int = 1) -> dict[str, Any]:
-    def entry(h: Holding) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "share": [h.share.arn, h.share.name, h.share.feature_set, h.share.status, [list(t) for t in h.share.tags]],
-            "resources": list(h.resources), "principals": list(h.principals)}
-        if h.permission is not None and h.actions is not None:
-            out["permission"] = [h.permission.arn, h.permission.resource_type, sorted(h.actions)]
-        return out
-
-    return {"kind": SWEEP_ITEM, "attempt": attempt, "group": group.name, "arn": group.arn,
-            "holdings": [entry(h) for h in group.holdings]}
+    """What the sweep hands a worker about a group: where to look (its name and ARN) and how
+    many times RAM's quota refused it. Nothing RAM said: anyone who may send to the queue could
+    write an item, so the worker reads every fact it acts on."""
+    return {"kind": SWEEP_ITEM, "attempt": attempt, "group": group.name, "arn": group.arn}
 
 
 def group_of_item(item: Any) -> tuple[GroupSnapshot, int]:
-    """The group snapshot a work item carries and its attempt number; ValueError when the item
-    is not one the sweep wrote: each field of the type `work_item` writes (nothing converted, so
-    a null or a number never stands for an ARN), the shares' ARNs RAM's."""
+    """The group a work item names (a snapshot holding nothing: nothing is read yet) and its
+    attempt number; ValueError when the item is not one the sweep wrote: each field of the type
+    `work_item` writes (nothing converted, so a null or a number never stands for a name), the
+    ARN that of the group named. Any other field (the shares an older version wrote) is never
+    read: a message only points."""
     try:
         if item["kind"] != SWEEP_ITEM:
             raise ValueError(f"not a sweep work item: {item['kind']!r}")
-        holdings = []
-        for entry in _list(item["holdings"]):
-            arn, name, feature_set, status, tags = _list(entry["share"])
-            if not _SHARE_ARN.fullmatch(_text(arn)):
-                raise ValueError(f"not a resource share ARN: {arn[:200]!r}")
-            share = ResourceShare(arn, _text(name), _text(feature_set), _text(status),
-                                  tuple((_text(k), _text(v)) for k, v in map(_list, _list(tags))))
-            permission, actions = None, None
-            if "permission" in entry:  # absent in items an older version wrote: not known
-                permission_arn, resource_type, granted = _list(entry["permission"])
-                permission = SharePermission(_text(permission_arn), "", STANDARD, _text(resource_type))
-                actions = frozenset(_texts(granted))
-            holdings.append(Holding(share, _texts(entry["resources"]), _texts(entry["principals"]), permission, actions))
         attempt = item["attempt"]
         if type(attempt) is not int:
             raise ValueError(f"the attempt is a {type(attempt).__name__}, not a whole number")
-        group = GroupSnapshot(_text(item["group"]), _text(item["arn"]), tuple(holdings))
+        group = GroupSnapshot(_text(item["group"]), _text(item["arn"]))
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"malformed sweep work item: {error!r}") from None
     if policies.group_name_of(group.arn, group.arn.split(":")[4] if group.arn.count(":") >= 5 else "") != group.name:
-        raise ValueError(f"malformed sweep work item: {group.arn} is not group {group.name}")
+        raise ValueError(f"malformed sweep work item: {group.arn[:300]} is not group {group.name[:100]}")
     return group, attempt
-
-
-# A resource share's ARN as RAM writes it (events.py reads RAM's events with the same pattern).
-_SHARE_ARN = re.compile(rf"arn:aws[a-z-]*:ram:[a-z0-9-]+:{ACCOUNT_ID}:resource-share/[A-Za-z0-9-]+")
 
 
 def _text(value: Any) -> str:
@@ -386,12 +363,3 @@ def _text(value: Any) -> str:
         raise TypeError(f"a string expected, not {type(value).__name__}")
     return value
 
-
-def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise TypeError(f"a list expected, not {type(value).__name__}")
-    return value
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    return tuple(map(_text, _list(value)))

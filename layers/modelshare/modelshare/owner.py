@@ -82,7 +82,6 @@ QUOTA_RETRY_ATTEMPTS = 60
 # Sweep work that AWS throttled past botocore's retries comes back this much later.
 THROTTLED_RETRY_DELAY_SECONDS = 30
 PERMISSION_NAME_PREFIX = "modelshare-"
-_CONSUMER_WRITES = frozenset({WriteKind.ADD_CONSUMERS, WriteKind.REMOVE_CONSUMERS})
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,9 @@ class OwnerService:
     _promoting: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     # Per run: what the ledger says of each group read so far.
     _ownership: dict[str, Ownership] = field(default_factory=dict, init=False, repr=False)
+    # The same for the sweep's workers, whose pass reads principals and permissions too: a batch
+    # whose groups would cost at least that, read group by group, is read in one pass instead.
+    _worker_pass_calls: int = field(default=4, init=False, repr=False)
     # Per run: the principals of shares made from policies, read in one batched call for every
     # share the run is about to promote (RAM-CFP-LAG), not one call per group.
     _cfp_principals: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
@@ -732,9 +734,10 @@ class OwnerService:
     def plan_sweep(self, queue: WorkQueue) -> list[GroupOutcome]:
         """The sweep of a big account, in a few calls: list the groups and read RAM in one paged
         pass, settle every group that needs nothing more here, and hand each other one (its
-        policy to read, or writes to make) to the work queue with what RAM said about it. The
-        workers (`reconcile_items`) converge them at the pace the queue's batches and the API
-        rates allow, whatever the number of groups. Shares of deleted groups are deleted here."""
+        policy to read, or writes to make) to the work queue, by name: the workers
+        (`reconcile_items`) read what RAM holds of it again and converge it, at the pace the
+        queue's batches and the API rates allow, whatever the number of groups. Shares of deleted
+        groups are deleted here."""
         self._begin_run()
         allowlist = self._allowlist_in_force()
         if allowlist is None:
@@ -766,8 +769,9 @@ class OwnerService:
 
     def reconcile_items(self, items: Sequence[Any]) -> list[GroupOutcome]:
         """A batch of the sweep's work items: converge each group on a fresh allowlist read
-        (once for the batch). What RAM said is as the sweep read it, so the principals of a
-        promoted share are read again before they are changed. A group waiting for RAM's
+        (once for the batch). An item names a group, nothing more: what RAM holds of it (its
+        shares, what they hold, their principals and permissions) is read here, for the whole
+        batch at once (`_current_shares`), never taken from a message. A group waiting for RAM's
         invitation quota goes back on the queue a minute later (room comes as consumers
         accept). One group's failure does not stop the others; the batch then fails and comes
         back."""
@@ -779,9 +783,10 @@ class OwnerService:
         failures: list[str] = []
         waiting: list[dict[str, Any]] = []
         work = self._valid_items(items)
-        owned = self._owned([group.arn for group, _ in work])  # what the ledger says, one read for the batch
-        work = [(replace(group, ownership=owned[group.arn]), attempt) for group, attempt in work]
-        work = self._with_current_principals(self._current_shares(work), allowlist)
+        # What the ledger says of the batch's groups, in one read, before anything else is read:
+        # which shares are modelshare's decides what is read of them.
+        owned = self._owned([group.arn for group, _ in work])
+        work = self._current_shares([(replace(group, ownership=owned[group.arn]), attempt) for group, attempt in work])
         for position, (group, attempt) in enumerate(work):
             if self.work_queue is not None and self.time_left() < TIME_RESERVE_SECONDS:
                 # Lambda's timeout is near: the rest goes back on the queue for the next run.
@@ -817,36 +822,93 @@ class OwnerService:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
 
-    @staticmethod
-    def _valid_items(items: Sequence[Any]) -> list[tuple[GroupSnapshot, int]]:
-        """The groups (and attempt numbers) the work items carry; a malformed item can never
-        become valid: dropped and counted, not retried."""
-        valid = []
+    def _valid_items(self, items: Sequence[Any]) -> list[tuple[GroupSnapshot, int]]:
+        """The groups of this account (and attempt numbers) the work items name, each once; a
+        malformed item, or one naming another account's group, can never become valid: dropped
+        and counted, not retried. The attempt number is taken as written: it only bounds how
+        often a group RAM's quota holds up goes back on the queue, never what is decided (facts
+        and the allowlist decide), so a forged one at worst leaves a group to the next sweep."""
+        valid: dict[str, tuple[GroupSnapshot, int]] = {}
         for item in items:
             try:
-                valid.append(group_of_item(item))
+                group, attempt = group_of_item(item)
+                if policies.group_name_of(group.arn, self.account) != group.name:
+                    raise ValueError(f"malformed sweep work item: {group.arn[:300]} is not a group of this account")
             except ValueError as refusal:
                 logger.warning("Work item ignored", extra={"reason": str(refusal)})
                 count("EventsIgnored")
-        return valid
+                continue
+            # Named twice (a retry beside a sweep's copy): converged once, the higher attempt kept.
+            if group.name not in valid or valid[group.name][1] < attempt:
+                valid[group.name] = (group, attempt)
+        return list(valid.values())
 
     def _current_shares(self, work: list[tuple[GroupSnapshot, int]]) -> list[tuple[GroupSnapshot, int]]:
-        """The work with its created-from-policy shares, and what they hold, as RAM has them now
-        (two batched reads): while a group waited in the queue, another run may have promoted its
-        share, or RAM deleted it; and a work item is only where to look (anyone who may send to
-        the queue could have written it), never what to promote."""
-        waiting = sorted({h.share.arn for g, _ in work for h in g.holdings if h.share.feature_set == CREATED_FROM_POLICY})
-        if not waiting:
+        """The work with every fact the worker acts on, read now: the shares holding each group,
+        what they hold, their principals and the permissions of modelshare's promoted ones. A
+        work item is only where to look (anyone who may send to the queue could have written
+        it), and the queue may have held it for minutes. Read in batched calls for the batch's
+        groups, or in one paged pass over the account's shares when that costs no more (the
+        calls the last such pass took, kept per execution environment)."""
+        if not work:
             return work
-        current = {s.arn: s for s in self.shares.shares_by_arn(waiting)}
-        resources = self.shares.share_resources(sorted(current)) if current else {}
+        groups = [group for group, _ in work]
+        if self._worker_pass_calls <= self._named_group_read_calls(len(groups)):
+            index = self._ram_index(permissions=True)
+            self._worker_pass_calls = self._pass_cost(index)
+            read = [replace(g, holdings=index.holdings(g.arn)) for g in groups]
+        else:
+            read = self._read_named_groups(groups)
+        return [(group, attempt) for group, (_, attempt) in zip(read, work, strict=True)]
 
-        def now(holding: Holding) -> Holding:
-            return replace(holding, share=current[holding.share.arn], resources=resources.get(holding.share.arn, ()))
+    @staticmethod
+    def _named_group_read_calls(groups: int) -> int:
+        """What reading a batch's groups one by one costs at least: each group's shares (a
+        listing, then the shares), and the batched reads of what they hold, of their principals
+        and of the promoted shares' permissions."""
+        return 2 * groups + 3
 
-        return [(replace(g, holdings=tuple(now(h) if h.share.arn in current else h for h in g.holdings
-                                           if h.share.arn not in waiting or g.arn in resources.get(h.share.arn, ()))),
-                 attempt) for g, attempt in work]
+    @staticmethod
+    def _pass_cost(index: RamIndex) -> int:
+        """The calls a pass like this one takes: the shares and their resources, their
+        principals, and (when read) the permission associations."""
+        def calls(count: int) -> int:
+            return max(1, -(-count // RAM_PAGE_SIZE))
+
+        principals = calls(sum(len(v) for v in index.live_principals.values()))
+        return index.pages(RAM_PAGE_SIZE) + principals + (calls(len(index.permissions)) if index.permissions else 0)
+
+    def _read_named_groups(self, groups: Sequence[GroupSnapshot]) -> list[GroupSnapshot]:
+        """The groups with their shares read for each (one listing each), what those hold and
+        their principals (batched for them all), and the permission of modelshare's promoted
+        ones: one read per share, or the account's listing when there are more shares than its
+        pages are likely to be."""
+        found = {g.arn: self.shares.shares_holding(g.arn) for g in groups}
+        arns = sorted({s.arn for shares in found.values() for s in shares})
+        resources = self.shares.share_resources(arns) if arns else {}
+        # Principals of the shares not made from a policy (those of a share to promote are read
+        # when it is promoted, RAM-CFP-LAG).
+        offered = sorted({s.arn for shares in found.values() for s in shares if s.feature_set != CREATED_FROM_POLICY})
+        principals = self.shares.share_principals(offered) if offered else {}
+        read = [replace(g, holdings=tuple(Holding(s, resources.get(s.arn, ()), principals.get(s.arn, ()))
+                                          for s in found[g.arn] if g.arn in resources.get(s.arn, ())))
+                for g in groups]
+        promoted = sorted({h.share.arn for g in read for h in view_of(g).promoted})
+        if not promoted:
+            return read
+        if len(promoted) > max(1, self._worker_pass_calls // 4):
+            listed = self.shares.permission_associations()
+            held = {arn: listed.get(arn, ()) for arn in promoted}
+        else:
+            held = {arn: tuple(self.shares.permissions(arn)) for arn in promoted}
+
+        def with_permission(holding: Holding) -> Holding:
+            permissions = held.get(holding.share.arn, ())
+            if len(permissions) != 1:  # none, or more than one: what it grants is not known
+                return holding
+            return replace(holding, permission=permissions[0], actions=self._actions_of(permissions[0].arn))
+
+        return [replace(g, holdings=tuple(map(with_permission, g.holdings))) for g in read]
 
     def _hand_back(self, items: Sequence[Any], why: str, *, delay_seconds: int = 0) -> None:
         assert self.work_queue is not None
@@ -862,20 +924,6 @@ class OwnerService:
         if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings):
             return True
         return not policy_matters(group) and any(w.kind == WriteKind.ADD_CONSUMERS for w in decide(group, decision).writes)
-
-    def _with_current_principals(self, work: list[tuple[GroupSnapshot, int]],
-                                 allowlist: Allowlist) -> list[tuple[GroupSnapshot, int]]:
-        """The work with the principals read again (in one batched read) of the groups whose
-        snapshot says their consumers must change: the snapshot may be minutes old."""
-        def changes_consumers(group: GroupSnapshot) -> bool:
-            if policy_matters(group):
-                return False
-            verdict = decide(group, allowlist.decide(self.account, group.name))
-            return any(w.kind in _CONSUMER_WRITES for w in verdict.writes)
-
-        stale = [g for g, _ in work if changes_consumers(g)]
-        current = {g.name: g for g in self._with_principals(stale)} if stale else {}
-        return [(current.get(g.name, g), attempt) for g, attempt in work]
 
     def _reconcile_group(self, group: GroupSnapshot, allowlist: Allowlist) -> GroupOutcome:
         decision = allowlist.decide(self.account, group.name)

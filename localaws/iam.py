@@ -172,6 +172,12 @@ class ServiceAuthorizationReference:
         """The ARNs a request touches, per the action's resource types: a parameter that is such
         an ARN, or the ARN format filled in from the request. "*" when the action takes none."""
         found: list[str] = []
+        batch = params.get("RequestItems")
+        if isinstance(batch, dict) and batch:
+            # DynamoDB's batch calls name their tables as the keys of RequestItems: each is a
+            # resource the call touches (BatchGetItem, BatchWriteItem: resource type table).
+            return [arn for table in batch if (arn := _fill(self.resource_types(action)[0].arn_format,
+                                                            {"TableName": table}, account, region))] or ["*"]
         for resource_type in self.resource_types(action):
             strict = resource_type.strict_regex()
             arn = next((v for v in params.values() if isinstance(v, str) and strict.fullmatch(v)), None)

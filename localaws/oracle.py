@@ -1,21 +1,31 @@
-"""An independent judge of modelshare's safety promises (issue 9), for chaos runs and random worlds.
+"""An independent judge of modelshare's safety promises (issues 9 and 19), for chaos runs and random
+worlds.
 
 It is written from the README's promises and reads only what AWS holds and what the calls carried,
-never modelshare's code: it has its own reading of the allowlist (below), and learns what each
-invocation decided on from the allowlist value that invocation read from Parameter Store.
+never modelshare's code: it has its own reading of the allowlist (below), learns what each
+invocation decided on from the allowlist value that invocation read from Parameter Store, and
+learns who made what (localaws/oracle_ledger.py) from the calls it sees, never from a Sid or a tag.
 
 While the run goes, every write a function's call applied (whatever answer a fault gave it) is
-judged against the allowlist the same invocation read last:
-- a policy modelshare puts grants only accounts that allowlist names for the group, and keeps every
-  statement a person wrote, byte for byte; modelshare never deletes a policy holding one;
-- a RAM share it associates or promotes pairs only groups and accounts that allowlist allows;
-- an invitation it accepts holds only groups of the sender that the consumer's allowlist allows;
+judged against the allowlist the same invocation read last. Actions, not only accounts: whatever a
+grant gives (a policy put, a share made, promoted or associated, a permission replaced, an
+invitation accepted) grants each account no action beyond the allowlist's access for it.
+- a policy modelshare puts grants only accounts that allowlist names for the group, only the
+  actions of its access, and keeps every statement a person wrote (whatever its Sid), byte for
+  byte; modelshare never deletes a policy holding one;
+- a RAM share it makes, associates or promotes pairs only groups and accounts that allowlist
+  allows, under a permission granting no action beyond their access;
+- it changes (associates, disassociates, tags, untags, replaces the permission of, deletes) only
+  shares it made or promoted itself, never one a person made;
+- an invitation it accepts holds only groups of the sender that the consumer's allowlist allows,
+  under a permission granting no action beyond that access;
 - no grant is made by an invocation that read no allowlist.
-After the run (faults off, a sweep period passed), no account can use a group beyond what the
-owner's final allowlist or a person's own statements grant (a violation), and, judged apart as
-convergence (`unconverged`): a group nobody else shared is discoverable exactly by the accounts
-both allowlists allow, and every invocation that reached a failure destination was followed by a
-successful run of the same function in the same account.
+After the run (faults off, a sweep period passed), no account can do on a group anything beyond
+what the owner's final allowlist or a person's own statements and shares grant, and modelshare's
+shares hold only groups and accounts that allowlist pairs, under no action beyond their access (a
+violation); judged apart as convergence (`unconverged`): a group nobody else shared is
+discoverable exactly by the accounts both allowlists allow, and every invocation that reached a
+failure destination was followed by a successful run of the same function in the same account.
 """
 
 from __future__ import annotations
@@ -25,16 +35,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from localaws.cloud import ApiCall, LocalCloud
-from localaws.registry_state import GROUP_ARN, principal_account
+from localaws.oracle_ledger import MODELSHARE, PERSON, Ledger, as_list, live, live_groups, principals_of, statement_text
+from localaws.registry_state import GROUP_ARN, Share, principal_account
 
-# The Sid of modelshare's statement, as the README documents it: every other statement is a person's.
-MODELSHARE_SID = "ModelshareCrossAccountShare"
 _LEVELS = frozenset({"discover", "register", "deploy"})
 _RULE_KEYS = frozenset({"owner", "groups", "consumers", "access"})
 _ACCOUNT = re.compile(r"[0-9]{12}")  # ASCII digits: the digit class takes any Unicode digit
@@ -118,19 +124,18 @@ def allowed_actions(rules: tuple[Rule, ...] | None, owner: str, group: str) -> f
     return frozenset(a.lower() for level in next(iter(matching)) for a in _LEVEL_ACTIONS[level])
 
 
-def _live_groups(share: Any) -> list[str]:
-    """The names of the model package groups a share holds now."""
-    return [match.group(3) for arn, association in share.resources.items()
-            if association.status in _LIVE_ASSOCIATION and (match := GROUP_ARN.fullmatch(arn))]
+# Every action an access level names: what each account's final access is judged on.
+ALL_ACTIONS = tuple(sorted({a.lower() for actions in _LEVEL_ACTIONS.values() for a in actions}))
+# The RAM calls that change a share (besides creating and promoting it), and where they name it.
+_SHARE_CHANGES = ("AssociateResourceShare", "DisassociateResourceShare", "AssociateResourceSharePermission",
+                  "TagResource", "UntagResource", "DeleteResourceShare")
 
 
-def _principals(statement: dict[str, Any]) -> list[str]:
-    principal = statement.get("Principal")
-    if isinstance(principal, dict):
-        return [str(p) for key, value in principal.items()
-                for p in (value if isinstance(value, list) else [value]) if key == "AWS"] + \
-               [f"{key}:{value}" for key, value in principal.items() if key != "AWS"]
-    return [str(principal)]
+def _beyond(statement: dict[str, Any], allowed: frozenset[str]) -> list[str]:
+    """The actions (or patterns) an Allow statement grants beyond `allowed` (lower-cased)."""
+    if "NotAction" in statement:
+        return [f"everything but {as_list(statement['NotAction'])}"]
+    return sorted({str(a).lower() for a in as_list(statement.get("Action"))} - allowed)
 
 
 @dataclass
@@ -146,8 +151,8 @@ class SafetyOracle:
     checked: Counter[str] = field(default_factory=Counter)
     _reads: dict[str, str] = field(default_factory=dict)  # invocation -> allowlist value it read last
     _documents: dict[str, list[str]] = field(default_factory=dict)  # account -> values written, in order
-    _person_statements: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    _person_grants: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # accounts, or "*"
+    # Who wrote which statement, who made which share, what people changed and granted.
+    ledger: Ledger = field(default_factory=Ledger)
     # Ordering of what was observed: when a person last wrote a group's policy, and when each
     # invocation last read it. SageMaker has no conditional put, so a person's put that lands
     # between a function's read and its write is lost to that write: a race no caller can close
@@ -164,7 +169,7 @@ class SafetyOracle:
         self.cloud.call_observers.append(self._observe)
 
     # -- what people do --------------------------------------------------------------------
-    def _person(self, call: ApiCall) -> None:
+    def _person(self, call: ApiCall, output: dict[str, Any]) -> None:
         params = call.params
         if call.service == "sagemaker" and "ModelPackageGroupName" in params:
             self._person_wrote[(call.account, str(params["ModelPackageGroupName"]))] = self._seen
@@ -173,30 +178,34 @@ class SafetyOracle:
             self._documents.setdefault(call.account, []).append(str(params.get("Value", "")))
         elif call.service == "sagemaker" and call.operation == "PutModelPackageGroupPolicy":
             key = (call.account, str(params["ModelPackageGroupName"]))
-            statements = json.loads(str(params["ResourcePolicy"])).get("Statement", [])
-            mine = [s for s in statements if s.get("Sid") != MODELSHARE_SID]
-            self._person_statements[key] = [json.dumps(s) for s in mine]
-            grants = self._person_grants.setdefault(key, set())
-            for statement in mine:
-                for principal in _principals(statement):
-                    grants.add("*" if principal == "*" else principal_account(principal) or "")
-        elif call.service == "sagemaker" and call.operation in ("DeleteModelPackageGroupPolicy", "DeleteModelPackageGroup"):
-            key = (call.account, str(params["ModelPackageGroupName"]))
-            self._person_statements.pop(key, None)
-            if call.operation == "DeleteModelPackageGroup":  # a group made again later is another group
-                self._person_grants.pop(key, None)
-        elif call.service == "ram" and call.operation == "CreateResourceShare":
-            for arn in params.get("resourceArns", []):
-                match = GROUP_ARN.fullmatch(arn)
-                if match:
-                    grants = self._person_grants.setdefault((match.group(2), match.group(3)), set())
-                    grants.update(principal_account(p) or "" for p in params.get("principals", []))
+            self.ledger.policy_put(key, as_list(json.loads(str(params["ResourcePolicy"])).get("Statement")), by_person=True)
+        elif call.service == "sagemaker" and call.operation == "DeleteModelPackageGroupPolicy":
+            self.ledger.policy_gone((call.account, str(params["ModelPackageGroupName"])))
+        elif call.service == "sagemaker" and call.operation in ("DeleteModelPackageGroup", "CreateModelPackageGroup"):
+            self.ledger.group_gone((call.account, str(params["ModelPackageGroupName"])))
+        elif call.service == "ram":
+            self._person_ram(call, output)
+
+    def _person_ram(self, call: ApiCall, output: dict[str, Any]) -> None:
+        share = self._share(call, output)
+        if share is None:
+            return
+        if call.operation in ("CreateResourceShare", "PromoteResourceShareCreatedFromPolicy"):
+            self.ledger.share_made(share.arn, PERSON)
+        elif call.operation in _SHARE_CHANGES:
+            named = {k: v for k, v in call.params.items() if k in ("principals", "resourceArns", "permissionArn", "tags",
+                                                                    "tagKeys")}
+            self.ledger.person_changed(share.arn, f"{call.operation} {json.dumps(named, default=str)}")
+        if call.operation in ("CreateResourceShare", "AssociateResourceShare", "AssociateResourceSharePermission"):
+            accounts = [a for p in live(share.principals) if (a := principal_account(p))]
+            for group in live_groups(share):
+                self.ledger.person_granted(share.account, group, accounts, self.share_actions(share))
 
     # -- what the functions do ---------------------------------------------------------------
     def _observe(self, call: ApiCall, output: dict[str, Any]) -> None:
         self._seen += 1
         if call.caller is None:
-            self._person(call)
+            self._person(call, output)
             return
         invocation = call.invocation or ""
         if call.service == "ssm" and call.operation == "GetParameter" \
@@ -220,10 +229,14 @@ class SafetyOracle:
                  ("ram", "CreateResourceShare"): self._judge_whole_share,
                  ("ram", "PromoteResourceShareCreatedFromPolicy"): self._judge_whole_share,
                  ("ram", "AcceptResourceShareInvitation"): self._judge_acceptance,
-                 ("ram", "AssociateResourceSharePermission"): self._judge_permission}.get((call.service, call.operation))
+                 ("ram", "AssociateResourceSharePermission"): self._judge_permission,
+                 ("ram", "DisassociateResourceShare"): self._judge_change,
+                 ("ram", "TagResource"): self._judge_change,
+                 ("ram", "UntagResource"): self._judge_change,
+                 ("ram", "DeleteResourceShare"): self._judge_change}.get((call.service, call.operation))
         if judge is not None:
             self.checked[call.operation] += 1
-            judge(call)
+            judge(call, output)
 
     def _violation(self, call: ApiCall, text: str) -> None:
         self.violations.append(f"{call.time} [{call.account}] {call.caller} {call.operation}: {text}")
@@ -242,176 +255,164 @@ class SafetyOracle:
             return self._last_valid[call.invocation or ""][1]
         return rules
 
-    def _judge_policy(self, call: ApiCall) -> None:
+    def _judge_policy(self, call: ApiCall, output: dict[str, Any]) -> None:
         group = str(call.params["ModelPackageGroupName"])
-        statements = json.loads(str(call.params["ResourcePolicy"])).get("Statement", [])
-        written = [json.dumps(s) for s in statements]
-        for kept in self._person_statements.get((call.account, group), []):
+        key = (call.account, group)
+        statements = as_list(json.loads(str(call.params["ResourcePolicy"])).get("Statement"))
+        written = {statement_text(s) for s in statements}
+        for kept in self.ledger.person_statements(key):
             if kept in written:
                 continue
             read = self._policy_reads.get((call.invocation or "", group), -1)
-            if self._person_wrote.get((call.account, group), -1) > read:
+            if self._person_wrote.get(key, -1) > read:
                 self.races.append(f"{call.time} [{call.account}] {call.caller} overwrote a person's put on {group} "
                                   "that landed after it read the policy (no conditional put exists)")
             else:
                 self._violation(call, f"dropped or changed a person's statement on {group}: {kept}")
-        theirs = set(self._person_statements.get((call.account, group), []))
-        granted = [p for s, text in zip(statements, written, strict=True) if text not in theirs for p in _principals(s)]
-        if not granted:
+        theirs = [s for s in statements if not self.ledger.is_persons(key, statement_text(s))
+                  and isinstance(s, dict) and s.get("Effect") == "Allow" and s.get("Principal") is not None]
+        self.ledger.policy_put(key, statements, by_person=False)
+        if not theirs:
             return
         rules = self._rules_read(call, narrowing=True)
-        for principal in granted:
-            account = principal_account(principal)
-            if account is None or not allows(rules, call.account, group, account):
-                self._violation(call, f"granted {principal} on {group}, which the allowlist it read does not allow")
+        allowed = allowed_actions(rules, call.account, group)
+        for statement in theirs:
+            for principal in principals_of(statement):
+                account = principal_account(principal)
+                if account is None or not allows(rules, call.account, group, account):
+                    self._violation(call, f"granted {principal} on {group}, which the allowlist it read does not allow")
+            beyond = _beyond(statement, allowed)
+            if beyond:
+                self._violation(call, f"granted {', '.join(beyond)} on {group}, beyond the access the allowlist it "
+                                      "read gives")
 
-    def _judge_policy_deletion(self, call: ApiCall) -> None:
-        group = str(call.params["ModelPackageGroupName"])
-        if self._person_statements.get((call.account, group)):
-            self._violation(call, f"deleted the policy of {group}, which holds a person's statements")
+    def _judge_policy_deletion(self, call: ApiCall, output: dict[str, Any]) -> None:
+        key = (call.account, str(call.params["ModelPackageGroupName"]))
+        if self.ledger.person_statements(key):
+            self._violation(call, f"deleted the policy of {key[1]}, which holds a person's statements")
+        self.ledger.policy_gone(key)
 
-    def _share(self, call: ApiCall) -> Any:
-        arn = call.params.get("resourceShareArn")
-        if arn is None:  # CreateResourceShare: the share it made is the newest of the account's
-            mine = [s for s in self.cloud.registry.state.shares.values() if s.account == call.account]
-            return max(mine, key=lambda s: s.creation_time, default=None)
+    def _share(self, call: ApiCall, output: dict[str, Any]) -> Share | None:
+        arn = call.params.get("resourceShareArn") or call.params.get("resourceArn") \
+            or output.get("resourceShare", {}).get("resourceShareArn")
+        if call.operation in ("AcceptResourceShareInvitation", "RejectResourceShareInvitation"):
+            invitation = self.cloud.registry.state.invitations.get(str(call.params.get("resourceShareInvitationArn")))
+            arn = invitation.share_arn if invitation is not None else None
         return self.cloud.registry.state.shares.get(str(arn))
 
-    def _judge_pairs(self, call: ApiCall, resources: Iterable[str], principals: Iterable[str]) -> None:
+    def share_actions(self, share: Share) -> frozenset[str]:
+        """The actions (lower-cased) the share's permissions grant now."""
+        permissions = self.cloud.registry.state.permissions
+        return frozenset(a for arn in share.permission_arns if arn in permissions for a in permissions[arn].actions())
+
+    def _judge_owned(self, call: ApiCall, share: Share) -> None:
+        """modelshare changes only shares it made or promoted itself, never one a person made."""
+        maker = self.ledger.maker(share.arn)
+        if maker == MODELSHARE:
+            return
+        who = "a person made" if maker == PERSON else "modelshare did not make"
+        tampered = self.ledger.person_changes.get(share.arn)
+        self._violation(call, f"changed {share.arn} ({share.name}), a share {who}"
+                              + (f"; people changed it: {'; '.join(tampered)}" if tampered else ""))
+
+    def _judge_pairs(self, call: ApiCall, resources: Iterable[str], principals: Iterable[str],
+                     actions: frozenset[str]) -> None:
         pairs = [(r, p) for r in resources for p in principals]
         if not pairs:
             return
         rules = self._rules_read(call)
+        beyond_told: set[str] = set()
         for resource, principal in pairs:
             match = GROUP_ARN.fullmatch(resource)
             account = principal_account(principal)
             if match is None or match.group(2) != call.account:
                 self._violation(call, f"shared {resource}, which is no model package group of {call.account}")
-            elif account is None or not allows(rules, call.account, match.group(3), account):
-                self._violation(call, f"shared {match.group(3)} with {principal}, which the allowlist it read does not allow")
+                continue
+            group = match.group(3)
+            if account is None or not allows(rules, call.account, group, account):
+                self._violation(call, f"shared {group} with {principal}, which the allowlist it read does not allow")
+            beyond = actions - allowed_actions(rules, call.account, group)
+            if beyond and group not in beyond_told:
+                beyond_told.add(group)
+                self._violation(call, f"shared {group} granting {', '.join(sorted(beyond))}, beyond the access the "
+                                      "allowlist it read gives")
 
-    def _judge_association(self, call: ApiCall) -> None:
-        share = self._share(call)
+    def _judge_association(self, call: ApiCall, output: dict[str, Any]) -> None:
+        share = self._share(call, output)
         if share is None:
             return
-        live_resources = [a for a, x in share.resources.items() if x.status in _LIVE_ASSOCIATION]
-        live_principals = [p for p, x in share.principals.items() if x.status in _LIVE_ASSOCIATION]
-        self._judge_pairs(call, live_resources, call.params.get("principals", []))
-        self._judge_pairs(call, call.params.get("resourceArns", []), live_principals)
+        self._judge_owned(call, share)
+        actions = self.share_actions(share)
+        self._judge_pairs(call, live(share.resources), call.params.get("principals", []), actions)
+        self._judge_pairs(call, call.params.get("resourceArns", []), live(share.principals), actions)
 
-    def _judge_whole_share(self, call: ApiCall) -> None:
-        share = self._share(call)
+    def _judge_whole_share(self, call: ApiCall, output: dict[str, Any]) -> None:
+        """A share the function made (CreateResourceShare) or promoted from a policy: from now on
+        modelshare's, and what it grants judged whole."""
+        share = self._share(call, output)
         if share is None:
             return
-        self._judge_pairs(call, [a for a, x in share.resources.items() if x.status in _LIVE_ASSOCIATION],
-                          [p for p, x in share.principals.items() if x.status in _LIVE_ASSOCIATION])
+        self.ledger.share_made(share.arn, MODELSHARE)
+        self._judge_pairs(call, live(share.resources), live(share.principals), self.share_actions(share))
 
-    def _judge_permission(self, call: ApiCall) -> None:
+    def _judge_change(self, call: ApiCall, output: dict[str, Any]) -> None:
+        share = self._share(call, output)
+        if share is not None:
+            self._judge_owned(call, share)
+
+    def _judge_permission(self, call: ApiCall, output: dict[str, Any]) -> None:
         """A permission attached to a share grants, on each group it holds, nothing beyond the
-        actions the allowlist read gives that group."""
-        share = self._share(call)
+        actions the allowlist read gives that group; and the share is modelshare's."""
+        share = self._share(call, output)
         permission = self.cloud.registry.state.permissions.get(str(call.params.get("permissionArn")))
         if share is None or permission is None:
             return
+        self._judge_owned(call, share)
         rules = self._rules_read(call, narrowing=True)
-        for group in _live_groups(share):
+        for group in live_groups(share):
             beyond = permission.actions() - allowed_actions(rules, call.account, group)
             if beyond:
                 self._violation(call, f"gave the share of {group} {', '.join(sorted(beyond))}, which the "
                                       "allowlist it read does not allow")
 
-    def _judge_acceptance(self, call: ApiCall) -> None:
+    def _judge_acceptance(self, call: ApiCall, output: dict[str, Any]) -> None:
         state = self.cloud.registry.state
         invitation = state.invitations.get(str(call.params.get("resourceShareInvitationArn")))
         share = state.shares.get(invitation.share_arn) if invitation is not None else None
         if invitation is None or share is None:
             return
         rules = self._rules_read(call)
-        for arn, association in share.resources.items():
-            if association.status not in _LIVE_ASSOCIATION:
-                continue
+        actions = self.share_actions(share)
+        for arn in live(share.resources):
             match = GROUP_ARN.fullmatch(arn)
             if match is None or match.group(2) != invitation.sender:
                 self._violation(call, f"accepted a share from {invitation.sender} holding {arn}")
-            elif not allows(rules, invitation.sender, match.group(3), call.account):
+                continue
+            if not allows(rules, invitation.sender, match.group(3), call.account):
                 self._violation(call, f"accepted {match.group(3)} from {invitation.sender}, which the allowlist it read "
                                       "does not allow")
+            beyond = actions - allowed_actions(rules, invitation.sender, match.group(3))
+            if beyond:
+                self._violation(call, f"accepted {match.group(3)} from {invitation.sender} granting "
+                                      f"{', '.join(sorted(beyond))}, beyond the access the allowlist it read gives")
 
     # -- after the run -----------------------------------------------------------------------
     def final_allowlist(self, account: str) -> tuple[Rule, ...] | None:
         documents = self._documents.get(account, [])
         return read_allowlist(documents[-1]) if documents else None
 
+    def final_bound(self, account: str) -> tuple[Rule, ...] | None:
+        """What may be granted at the end: the final allowlist, or while it is invalid the last valid
+        one (an invalid edit stops new sharing but undoes no removal an earlier valid one asked for)."""
+        for document in reversed(self._documents.get(account, [])):
+            rules = read_allowlist(document)
+            if rules is not None:
+                return rules
+        return None
+
     def judge_final_state(self, accounts: Iterable[str], failures: list[dict[str, Any]],
                           invocations: list[Any]) -> dict[str, Any]:
-        """The verdict once faults stopped and a sweep period passed (people's calls, unfaulted)."""
-        accounts = sorted(accounts)
-        notes = []
-        for account in accounts:
-            if self.final_allowlist(account) is None:
-                notes.append(f"the final allowlist of {account} is invalid: its groups' convergence is not judged")
-        visible = {x: set(self._discoverable(x)) for x in accounts}
-        for owner in accounts:
-            owner_rules = self.final_allowlist(owner)
-            for name, group in sorted(self.cloud.registry.state.groups_in(owner, self.region).items()):
-                self.checked["final group"] += 1
-                grants = self._person_grants.get((owner, name), set())
-                for consumer in (x for x in accounts if x != owner):
-                    consumer_rules = self.final_allowlist(consumer)
-                    owner_allows = allows(owner_rules, owner, name, consumer)
-                    if owner_rules is not None and not owner_allows and not grants & {"*", consumer} \
-                            and self._can_use(consumer, group.arn):
-                        self.violations.append(f"final: {consumer} can still use {owner}'s {name}, which the final "
-                                               "allowlist does not allow")
-                    discoverable = group.arn in visible[consumer]
-                    if owner_rules is None or consumer_rules is None:
-                        continue
-                    expected = owner_allows and allows(consumer_rules, owner, name, consumer)
-                    if discoverable and not expected:
-                        self.violations.append(f"final: {consumer} discovers {owner}'s {name}, which the final "
-                                               "allowlists do not allow")
-                    elif expected and not discoverable and not grants:
-                        self.unconverged.append(f"final: {owner}'s {name} is not discoverable by {consumer} though the "
-                                               "final allowlists allow it (not converged)")
-        self._judge_final_actions(accounts)
-        for failure in failures:
-            at = datetime.fromisoformat(str(failure.get("timestamp") or failure.get("time")))
-            if not any(i.ok and i.function == failure["function"] and i.account == failure["account"]
-                       and datetime.fromisoformat(i.started) > at for i in invocations):
-                self.unconverged.append(f"final: {failure['function']} in {failure['account']} reached its failure "
-                                       f"destination at {at.isoformat()} and never ran successfully again")
-        return {"violations": list(self.violations), "unconverged": list(self.unconverged),
-                "checked": dict(sorted(self.checked.items())), "notes": notes + self.races}
+        """The verdict once faults stopped and a sweep period passed (localaws/oracle_final.py)."""
+        from localaws import oracle_final  # it reads this module's allowlist rules
 
-    def _judge_final_actions(self, accounts: list[str]) -> None:
-        """modelshare's shares (tagged) with consumers grant no action beyond the final allowlist's."""
-        state = self.cloud.registry.state
-        for share in state.shares.values():
-            if share.account not in accounts or share.status != "ACTIVE" or share.tags.get("modelshare:managed") != "true" \
-                    or not any(x.status in _LIVE_ASSOCIATION for x in share.principals.values()):
-                continue
-            rules = self.final_allowlist(share.account)
-            if rules is None:
-                continue
-            granted = frozenset(a for arn in share.permission_arns for a in state.permissions[arn].actions())
-            for group in _live_groups(share):
-                self.checked["final share actions"] += 1
-                beyond = granted - allowed_actions(rules, share.account, group)
-                if beyond:
-                    self.violations.append(f"final: {share.account}'s share of {group} grants "
-                                           f"{', '.join(sorted(beyond))}, which the final allowlist does not allow")
-
-    def _discoverable(self, account: str) -> list[str]:
-        sagemaker = self.cloud.session(account, self.region).client("sagemaker")
-        arns: list[str] = []
-        for page in sagemaker.get_paginator("list_model_package_groups").paginate(CrossAccountFilterOption="CrossAccount"):
-            arns.extend(g["ModelPackageGroupArn"] for g in page["ModelPackageGroupSummaryList"])
-        return arns
-
-    def _can_use(self, account: str, group_arn: str) -> bool:
-        sagemaker = self.cloud.session(account, self.region).client("sagemaker")
-        try:
-            sagemaker.describe_model_package_group(ModelPackageGroupName=group_arn)
-        except ClientError:
-            return False
-        return True
+        return oracle_final.judge_final_state(self, accounts, failures, invocations)

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from localaws import insider
 from localaws.chaos import Chaos, ChaosSettings
 from localaws.cloud import LocalCloud
 from localaws.deployment import TEMPLATE_PATH, Deployment
@@ -60,6 +61,8 @@ class Step:
     policy: dict[str, Any] | None = None
     # edit_allowlist: the document every account gets, as written (it may be invalid)
     allowlist: str = ""
+    # An insider's step (localaws/insider.py): what it names, as written.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,12 @@ class Scenario:
     @property
     def timed(self) -> bool:
         return self.chaos is not None or bool(self.timeline)
+
+    @property
+    def person_share_names(self) -> set[str]:
+        """The names of the shares the scenario's people make in RAM."""
+        return {s.name for plan in self.accounts for s in plan.resource_shares} | \
+            {str(step.details["name"]) for step in self.timeline if step.do == "create_share"}
 
     @classmethod
     def parse(cls, data: Any) -> Scenario:
@@ -194,9 +203,15 @@ def _chaos(data: Any) -> ChaosPlan:
 
 
 def _step(item: Any, accounts: set[str], where: str) -> Step:
-    if not isinstance(item, dict) or item.get("do") not in _STEP_KEYS:
-        raise ScenarioError(f"{where}: must be an object whose \"do\" is one of {sorted(_STEP_KEYS)}")
+    if not isinstance(item, dict) or item.get("do") not in {*_STEP_KEYS, *insider.STEPS}:
+        raise ScenarioError(f"{where}: must be an object whose \"do\" is one of {sorted({*_STEP_KEYS, *insider.STEPS})}")
     do = item["do"]
+    if do in insider.STEPS:
+        details = insider.check_step(do, item, where, ScenarioError)
+        if item["account"] not in accounts:
+            raise ScenarioError(f"{where}.account: not one of the scenario's accounts")
+        return Step(_number(item.get("at", 0), f"{where}.at"), do, item["account"], details.get("group", ""),
+                    details=details)
     unknown = sorted(set(item) - _STEP_KEYS[do] - {"at", "do"})
     missing = sorted(_STEP_KEYS[do] - set(item))
     if unknown or missing:
@@ -271,6 +286,7 @@ class Simulation:
     groups: dict[str, list[str]] = field(default_factory=dict)
     oracle: SafetyOracle = field(init=False)
     chaos: Chaos | None = None
+    insider: insider.Insider = field(init=False)
 
     def run(self) -> dict[str, Any]:
         scenario = self.scenario
@@ -281,6 +297,9 @@ class Simulation:
             self.cloud = cloud
             self.deployment = Deployment(cloud, scenario.region, self.template_path)
             self.deployment.lambdas.observers.append(self._tell_invocation)
+            self.insider = insider.Insider(
+                scenario.region, lambda account, service: cloud.session(account, scenario.region).client(service),  # type: ignore[call-overload]
+                self._person, self._say, self._queue_name, scenario.person_share_names)
             for plan in scenario.accounts:
                 cloud.add_account(plan.account)
             for plan in scenario.accounts:
@@ -371,6 +390,8 @@ class Simulation:
         elif step.do == "delete_policy":
             self._person(step.account, "sagemaker", "delete_model_package_group_policy",
                          f"deletes the resource policy of {step.group!r}", ModelPackageGroupName=step.group)
+        elif step.do in insider.STEPS:
+            self.insider.do(step.do, step.account, step.details)
         else:
             self._write_allowlist(step.allowlist, "an admin writes an allowlist edit to every account")
 
@@ -386,6 +407,13 @@ class Simulation:
             return False
         self._say(f"[{account}] a person {what}")
         return True
+
+    def _queue_name(self, account: str, logical_id: str) -> str | None:
+        """The physical name of a queue of the account's stack, by its logical ID."""
+        stack = self.deployment.stacks.get(account)
+        if stack is None or stack.resources.get(logical_id, {}).get("Type") != "AWS::SQS::Queue":
+            return None
+        return stack.physical_name(logical_id)
 
     def _create_group(self, account: str, group: str) -> None:
         if self._person(account, "sagemaker", "create_model_package_group", f"creates model package group {group!r}",

@@ -88,6 +88,15 @@ def test_story_without_json(capsys, tmp_path):
         ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
           "timeline": [{"do": "create_group", "account": OWNER, "group": "g", "at": -5}]},
          "scenario.timeline[0].at: must be a non-negative number"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "timeline": [{"do": "tag_share", "account": OWNER, "share": "theirs", "tags": {}}]},
+         "scenario.timeline[0].share: must be own:<name> or promoted:<group>"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "timeline": [{"do": "create_share", "account": OWNER, "name": "n", "groups": ["g"], "permission": ["all"]}]},
+         "scenario.timeline[0].permission: must be a list of access levels"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "timeline": [{"do": "send_message", "account": OWNER, "queue": "SweepQueue"}]},
+         "send_message takes account, at, ['body', 'queue']; missing ['body']"),
     ],
 )
 def test_invalid_scenario_exits_non_zero_with_the_reason(capsys, tmp_path, scenario, message):

@@ -1,8 +1,9 @@
 """Random worlds for the safety properties (issue 9): scenarios `modelshare simulate` runs, with
 random accounts, groups, allowlists (per-account variants and invalid edits among them), policies
 people write (accounts outside the allowlist, service and role principals, `*` actions), a timeline
-of edits, deletions and creations mid-flight, and chaos. A world is a scenario file: a failing one
-is written out and replayed with `modelshare simulate <file>`."""
+of edits, deletions and creations mid-flight, and chaos; and, for the insider property (issue 19),
+a person with ordinary rights acting between the edits and faults (localaws/insider.py). A world is
+a scenario file: a failing one is written out and replayed with `modelshare simulate <file>`."""
 
 from __future__ import annotations
 
@@ -28,6 +29,15 @@ INVALID_DOCUMENTS = (
     '{"version": 1, "shares": [{"owner": "111111111111", "groups": ["*"], "consumers": ["22222222222"]}]}',
     '{"version": 1, "shares": [], "extra": true}',
 )
+MODELSHARE_SID = "ModelshareCrossAccountShare"  # modelshare's Sid, as the README documents it
+LEVELS: tuple[list[str], ...] = ([], ["register"], ["deploy"], ["register", "deploy"])
+LEVEL_ACTIONS = {
+    "discover": ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
+    "register": ["sagemaker:CreateModelPackage"],
+    "deploy": ["sagemaker:UpdateModelPackage", "sagemaker:CreateModel"],
+}
+INSIDER_KINDS = ("create_share", "tag_share", "tag_group", "associate_share", "own_sid_statement",
+                 "accept_invitations", "forge_sweep_message")
 # Where failing worlds are written (git ignores it): `modelshare simulate <file>` replays one.
 FAILURES_DIR = Path(os.environ.get("MODELSHARE_FAILED_WORLDS", Path(__file__).resolve().parents[2] / "bench" / "failed-worlds"))
 
@@ -71,9 +81,78 @@ def person_policies(draw: st.DrawFn, account: str, group: str, accounts: tuple[s
 
 
 @st.composite
-def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bool = False) -> dict[str, Any]:
+def insider_step(draw: st.DrawFn, kind: str, at: int, accounts: tuple[str, ...], existing: dict[str, list[str]],
+                 own_shares: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """One insider action (localaws/insider.py) with ordinary rights, as timeline steps: a share
+    it needs is made first."""
+    owners = [a for a in accounts if existing[a]] or list(accounts)
+    account = draw(st.sampled_from(owners))
+    groups = existing[account] or list(GROUP_NAMES[:1])
+    others = [a for a in (*accounts, STRANGER) if a != account]
+    steps: list[dict[str, Any]] = []
+
+    def own_share() -> str:
+        if own_shares[account] and draw(st.booleans()):
+            return draw(st.sampled_from(own_shares[account]))
+        name = f"insider-{len(own_shares[account]) + 1}-{account[:3]}"
+        step: dict[str, Any] = {"at": at, "do": "create_share", "account": account, "name": name,
+                                "groups": draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True)),
+                                "principals": draw(st.lists(st.sampled_from(others), max_size=2, unique=True))}
+        level = draw(st.sampled_from(LEVELS))
+        if level:
+            step["permission"] = level
+        steps.append(step)
+        own_shares[account].append(name)
+        return name
+
+    group = draw(st.sampled_from(groups))
+    if kind == "create_share":
+        own_share()
+    elif kind == "tag_share":
+        target = f"own:{own_share()}" if draw(st.booleans()) else f"promoted:{group}"
+        steps.append({"at": at + 1, "do": kind, "account": account, "share": target,
+                      "tags": {"modelshare:managed": "true"}})
+    elif kind == "tag_group":
+        steps.append({"at": at + 1, "do": kind, "account": account, "group": group,
+                      "tags": {"modelshare:promoted-share": f"{{share:own:{own_share()}}}"}})
+    elif kind == "associate_share":
+        step: dict[str, Any] = {"at": at, "do": kind, "account": account, "share": f"promoted:{group}"}
+        if draw(st.booleans()):
+            step["groups"] = [draw(st.sampled_from(groups))]  # another group (or the same) into modelshare's share
+        else:
+            step["principals"] = [draw(st.sampled_from(others))]
+        steps.append(step)
+    elif kind == "own_sid_statement":
+        principal = draw(st.sampled_from(others))
+        level = draw(st.sampled_from(LEVELS))
+        statement = {"Sid": MODELSHARE_SID, "Effect": "Allow",
+                     "Principal": {"AWS": draw(st.sampled_from([principal, f"arn:aws:iam::{principal}:root"]))},
+                     "Action": [a for name in ("discover", *level) for a in LEVEL_ACTIONS[name]],
+                     "Resource": [group_arn(account, group), f"arn:aws:sagemaker:{REGION}:{account}:model-package/{group}/*"]}
+        if draw(st.booleans()):
+            steps.append({"at": at, "do": "add_statement", "account": account, "group": group, "statement": statement})
+        else:
+            steps.append({"at": at, "do": "put_policy", "account": account, "group": group,
+                          "policy": {"Version": "2012-10-17", "Statement": [statement]}})
+    elif kind == "accept_invitations":
+        steps.append({"at": at, "do": kind, "account": draw(st.sampled_from(accounts))})
+    else:  # a forged sweep work item: a share of the account (modelshare's or the person's), any principals
+        share = f"{{share:own:{own_share()}}}" if draw(st.booleans()) else f"{{share:promoted:{group}}}"
+        item = {"kind": "modelshare.sweep-group", "attempt": 1, "group": group, "arn": group_arn(account, group),
+                "holdings": [{"share": [share, "forged", "STANDARD", "ACTIVE", [["modelshare:managed", "true"]]],
+                              "resources": [group_arn(account, group)],
+                              "principals": draw(st.lists(st.sampled_from(others), max_size=2, unique=True))}]}
+        steps.append({"at": at + 1, "do": "send_message", "account": account, "queue": "SweepQueue",
+                      "body": {"kind": "modelshare.sweep-groups", "items": [item]}})
+    return steps
+
+
+@st.composite
+def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bool = False,
+           insider: bool = False) -> dict[str, Any]:
     """A scenario. `chaos` fixes the fault rates (the chaos runs); otherwise they are drawn too.
-    `eventful`: the timeline holds at least an edit, an invalid edit, a creation and a deletion."""
+    `eventful`: the timeline holds at least an edit, an invalid edit, a creation and a deletion.
+    `insider`: a person with ordinary rights acts between them (at least three actions)."""
     accounts = ACCOUNTS[:draw(st.integers(2, 4))]
     spec: dict[str, dict[str, Any]] = {}
     existing: dict[str, list[str]] = {}
@@ -100,8 +179,14 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
     planned = draw(st.lists(kinds, max_size=5))
     if eventful:
         planned = draw(st.permutations(["create_group", "edit_allowlist", "invalid_edit", "delete_group", *planned]))
+    if insider:
+        planned = draw(st.permutations([*planned, *draw(st.lists(st.sampled_from(INSIDER_KINDS), min_size=3, max_size=8))]))
+    own_shares: dict[str, list[str]] = {a: [] for a in accounts}
     for kind in planned:
         at += draw(st.integers(10, 600))
+        if kind in INSIDER_KINDS:
+            timeline.extend(draw(insider_step(kind, at, accounts, existing, own_shares)))
+            continue
         account = draw(st.sampled_from([a for a in accounts if existing[a]] or accounts)
                        if kind in ("delete_group", "put_policy", "delete_policy") else st.sampled_from(accounts))
         if kind == "edit_allowlist":

@@ -1,0 +1,105 @@
+"""The safety oracle's verdict after the run (localaws/oracle.py says what it promises): once faults
+stopped and a sweep period passed, judged on what AWS holds, the final allowlists and what people
+made and granted themselves (localaws/oracle_ledger.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from localaws.oracle import ALL_ACTIONS, allowed_actions, allows
+from localaws.oracle_ledger import MODELSHARE, live
+from localaws.registry_state import GROUP_ARN, principal_account
+
+if TYPE_CHECKING:
+    from localaws.oracle import SafetyOracle
+
+
+def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: list[dict[str, Any]],
+                      invocations: list[Any]) -> dict[str, Any]:
+    """The verdict once faults stopped and a sweep period passed (people's calls, unfaulted)."""
+    accounts = sorted(accounts)
+    state = oracle.cloud.registry.state
+    notes = []
+    for account in accounts:
+        if oracle.final_allowlist(account) is None:
+            notes.append(f"the final allowlist of {account} is invalid: its groups' convergence is not judged")
+    visible = {x: set(_discoverable(oracle, x)) for x in accounts}
+    for owner in accounts:
+        owner_rules, bound = oracle.final_allowlist(owner), oracle.final_bound(owner)
+        for name, group in sorted(state.groups_in(owner, oracle.region).items()):
+            oracle.checked["final group"] += 1
+            grants = oracle.ledger.person_grants_for(owner, name)
+            for consumer in (x for x in accounts if x != owner):
+                consumer_rules = oracle.final_allowlist(consumer)
+                owner_allows = allows(owner_rules, owner, name, consumer)
+                if bound is not None:
+                    allowed = allowed_actions(bound, owner, name) if allows(bound, owner, name, consumer) \
+                        else frozenset()
+                    beyond = [a for a in ALL_ACTIONS if a not in allowed
+                              and not oracle.ledger.person_allows(owner, name, consumer, a)
+                              and state.can_access(group, consumer, a)]
+                    if beyond:
+                        oracle.violations.append(f"final: {consumer} can still do {', '.join(beyond)} on {owner}'s "
+                                                 f"{name}, which the final (or last valid) allowlist does not allow")
+                discoverable = group.arn in visible[consumer]
+                if owner_rules is None or consumer_rules is None:
+                    continue
+                expected = owner_allows and allows(consumer_rules, owner, name, consumer)
+                if discoverable and not expected:
+                    oracle.violations.append(f"final: {consumer} discovers {owner}'s {name}, which the final "
+                                             "allowlists do not allow")
+                elif expected and not discoverable and not grants:
+                    oracle.unconverged.append(f"final: {owner}'s {name} is not discoverable by {consumer} though the "
+                                              "final allowlists allow it (not converged)")
+    _judge_final_shares(oracle, accounts)
+    for failure in failures:
+        at = datetime.fromisoformat(str(failure.get("timestamp") or failure.get("time")))
+        if not any(i.ok and i.function == failure["function"] and i.account == failure["account"]
+                   and datetime.fromisoformat(i.started) > at for i in invocations):
+            oracle.unconverged.append(f"final: {failure['function']} in {failure['account']} reached its failure "
+                                      f"destination at {at.isoformat()} and never ran successfully again")
+    return {"violations": list(oracle.violations), "unconverged": list(oracle.unconverged),
+            "checked": dict(sorted(oracle.checked.items())), "notes": notes + oracle.races}
+
+
+def _judge_final_shares(oracle: SafetyOracle, accounts: list[str]) -> None:
+    """modelshare's shares (those it made or promoted) that reach anyone hold only groups of their
+    owner that the final allowlist pairs with every principal, granting no action beyond that
+    group's access: whatever a person added to one is gone."""
+    for share in oracle.cloud.registry.state.shares.values():
+        principals = live(share.principals)
+        if share.account not in accounts or share.status != "ACTIVE" or share.feature_set != "STANDARD" \
+                or oracle.ledger.maker(share.arn) != MODELSHARE or not principals:
+            continue
+        rules = oracle.final_bound(share.account)
+        if rules is None:
+            continue
+        oracle.checked["final share"] += 1
+        tampered = oracle.ledger.person_changes.get(share.arn)
+        why = f" (people changed it: {'; '.join(tampered)})" if tampered else ""
+        granted = oracle.share_actions(share)
+        for resource in live(share.resources):
+            match = GROUP_ARN.fullmatch(resource)
+            if match is None or match.group(2) != share.account:
+                oracle.violations.append(f"final: modelshare's share {share.arn} holds {resource}, no group of "
+                                         f"{share.account}{why}")
+                continue
+            group = match.group(3)
+            strangers = [p for p in principals if not allows(rules, share.account, group, principal_account(p) or p)]
+            if strangers:
+                oracle.violations.append(f"final: modelshare's share {share.arn} shares {share.account}'s {group} with "
+                                         f"{', '.join(strangers)}, which the final allowlist does not allow{why}")
+            beyond = granted - allowed_actions(rules, share.account, group)
+            if beyond:
+                oracle.violations.append(f"final: {share.account}'s share of {group} grants "
+                                         f"{', '.join(sorted(beyond))}, which the final allowlist does not allow{why}")
+
+
+def _discoverable(oracle: SafetyOracle, account: str) -> list[str]:
+    sagemaker = oracle.cloud.session(account, oracle.region).client("sagemaker")
+    arns: list[str] = []
+    for page in sagemaker.get_paginator("list_model_package_groups").paginate(CrossAccountFilterOption="CrossAccount"):
+        arns.extend(g["ModelPackageGroupArn"] for g in page["ModelPackageGroupSummaryList"])
+    return arns

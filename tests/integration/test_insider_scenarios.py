@@ -1,0 +1,43 @@
+"""Issue 19's scenarios, one deterministic scenario file each (tests/integration/scenarios/, replay
+one with `modelshare simulate <file>`): an insider with ordinary rights, a forged message or an
+edit order that broke modelshare's promise on the local AWS. The independent oracle
+(localaws/oracle.py) judges each run: no violation, and converged one sweep period after the last
+step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localaws.simulate import Simulation, load_scenario
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+# scenario file -> the issue-19 item it pins
+ITEMS = {
+    "forged-ownership-by-tag": "1. forged ownership, by tag",
+    "adoption-without-reading-permission": "2. adoption without reading the permission",
+    "promotion-of-a-wider-statement": "3. promotion judges principals, not actions",
+    "consumer-accepts-a-wider-share": "3. the consumer accepts a share granting more than its access",
+    "foreign-group-in-an-accepted-share": "5. accepted shares never re-checked",
+    "forged-sweep-message": "6. forged work items",
+    "statement-with-modelshare-sid": "7. a person's statement lost",
+    "removal-then-invalid-edit": "8. a removal that never happens",
+}
+
+
+def test_every_scenario_file_is_run() -> None:
+    assert sorted(p.stem for p in SCENARIOS.glob("*.json")) == sorted(ITEMS)
+
+
+@pytest.mark.parametrize("name", sorted(ITEMS))
+def test_the_oracle_finds_nothing_beyond_the_allowlist(name: str) -> None:
+    told: list[str] = []
+    report = Simulation(load_scenario(SCENARIOS / f"{name}.json"), narrate=told.append).run()
+    # Every step the person takes found what it names (a selector that finds nothing skips it).
+    assert not [line for line in told if "finds no" in line], told
+    safety = report["safety"]
+    assert safety["convergence_judged"]
+    assert safety["violations"] == [] and safety["unconverged"] == [], \
+        f"{ITEMS[name]}: modelshare simulate {SCENARIOS / name}.json\n  " + \
+        "\n  ".join(safety["violations"] + safety["unconverged"])

@@ -46,6 +46,8 @@ def seed_shared_groups(cloud: LocalCloud, owner: str, consumers: tuple[str, ...]
             resource_type=state.group_type, feature_set="STANDARD", permission_type="CUSTOMER_MANAGED",
             statements=[{"Effect": "Allow", "Action": list(DISCOVER_ACTIONS)}], creation_time=now, last_updated=now)
     seed_groups(cloud, owner, region, names)
+    # modelshare made that permission: its ledger says so (a person's would be replaced).
+    ledger.put_item(ledger_table, {"group": {"S": "modelshare:permissions"}, "names": {"SS": ["modelshare-discover"]}})
     groups = state.groups_in(owner, region)
     for name in names:
         group = groups[name]

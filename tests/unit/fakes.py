@@ -84,6 +84,7 @@ class FakeLedger:
 
     shares: dict[str, set[str]] = field(default_factory=dict)
     statements: dict[str, set[str]] = field(default_factory=dict)
+    permission_names: set[str] = field(default_factory=set)
     writes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, group ARN, value)
     reads: int = 0
 
@@ -109,6 +110,14 @@ class FakeLedger:
     def record_statement(self, group_arn: str, digest: str) -> None:
         self.writes.append(("record-statement", group_arn, digest))
         self.statements.setdefault(group_arn, set()).add(digest)
+
+    def permissions(self) -> frozenset[str]:
+        self.reads += 1
+        return frozenset(self.permission_names)
+
+    def record_permission(self, name: str) -> None:
+        self.writes.append(("record-permission", "", name))
+        self.permission_names.add(name)
 
 
 DISCOVER_ACTIONS = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
@@ -178,9 +187,13 @@ class FakeShares:
             self.ledger.shares.setdefault(resource_arn, set()).add(share_arn)
         self.shares[share_arn] = ResourceShare(share_arn, "LinkedResourceShare", feature_set, "ACTIVE", tags)
         self.resources[share_arn] = [resource_arn]
-        permission = f"{share_arn}/permission"
+        # A share made from a policy has a permission of its own; a promoted one (here) an AWS
+        # managed one with those actions.
+        permission = f"{share_arn}/permission" if feature_set == CREATED_FROM_POLICY else \
+            f"arn:aws:ram::aws:permission/managed-{'-'.join(sorted(a.split(':')[1].lower() for a in actions))}"
         self.share_permissions[share_arn] = [
-            SharePermission(permission, "policy-permission", CREATED_FROM_POLICY, "sagemaker:ModelPackageGroup")]
+            SharePermission(permission, "policy-permission", CREATED_FROM_POLICY if feature_set == CREATED_FROM_POLICY
+                            else STANDARD, "sagemaker:ModelPackageGroup")]
         self.permission_action_sets[permission] = actions
         return share_arn
 

@@ -17,6 +17,7 @@ from modelshare.ports import (
     MODEL_PACKAGE_GROUP_TYPE,
     STANDARD,
     Invitation,
+    ManagedPermission,
     SharedResource,
     SharePermission,
 )
@@ -331,6 +332,27 @@ def test_a_dry_run_plans_the_permission_it_would_create_and_never_waits_for_it()
     outcome, = dry.reconcile()
     assert outcome.action == GroupAction.ACCESS_CHANGED
     assert [(w.action, w.target) for w in plan.writes] == [
+        ("record-permission", "modelshare-discover-register-deploy"),  # the ledger first
         ("create-permission", "modelshare-discover-register-deploy"),
         ("replace-permission", share)]
     assert shares.created_permissions == [] and shares.replaced_permissions == []
+
+
+def test_a_person_s_permission_is_never_given_to_a_share_and_is_replaced_where_ram_gave_it():
+    """A person's customer managed permission with exactly the allowlist's actions is as unsafe as
+    a wider one: its owner may add a version granting deploy whenever they like. modelshare gives
+    shares only AWS managed permissions and those its ledger says it made, and replaces a person's
+    that RAM matched when it promoted a share (RAM matches any managed permission, RAM-MATCH)."""
+    service, _, shares = owner_with()
+    share = promoted(shares)
+    persons = f"arn:aws:ram:eu-west-1:{OWNER}:permission/team-read"
+    shares.customer_permissions["team-read"] = (ManagedPermission(persons, "team-read", "ATTACHABLE"),
+                                                frozenset(a.lower() for a in ACCESS_ACTIONS["discover"]))
+    shares.share_permissions[share] = [SharePermission(persons, "team-read", STANDARD, MODEL_PACKAGE_GROUP_TYPE)]
+    shares.permission_action_sets[persons] = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.ACCESS_CHANGED, outcome
+    [(replaced, given)] = shares.replaced_permissions
+    assert replaced == share and given != persons
+    assert ("record-permission", "", "modelshare-discover") in shares.ledger.writes, "modelshare made the one it gave"
+    assert [o.action for o in service.reconcile()] == [GroupAction.CONVERGED], "its own permission is kept"

@@ -41,6 +41,9 @@ class Holding:
     # promoted shares where it matters (the sweep, a status), else None: not known.
     permission: SharePermission | None = None
     actions: frozenset[str] | None = None
+    # Whether that permission is one modelshare gives a share: AWS managed, or one the ledger
+    # says modelshare made (False: a person's, which its owner could widen at any time).
+    permission_trusted: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,18 @@ def _promoted_writes(group: GroupSnapshot, holding: Holding, desired: tuple[str,
     changes: list[str] = []
     reason = ""
     wanted_actions = frozenset(a.lower() for a in decision.actions)
-    if desired and holding.actions is not None and holding.permission is not None and holding.actions != wanted_actions:
+    foreign_permission = holding.permission_trusted is False
+    if desired and holding.actions is not None and holding.permission is not None \
+            and (holding.actions != wanted_actions or foreign_permission):
         writes.append(Write(WriteKind.SET_ACTIONS, share=holding.share.arn, actions=decision.actions,
                             resource_type=holding.permission.resource_type))
         beyond = sorted(holding.actions - wanted_actions)
-        changes.append("access set to the allowlist's" + (f" (no more {', '.join(beyond)})" if beyond else ""))
-        reason += "; grants " + (f"{', '.join(beyond)} beyond the allowlist" if beyond else "fewer actions than the allowlist")
+        changes.append("access set to the allowlist's" + (f" (no more {', '.join(beyond)})" if beyond else "")
+                       + (" with a permission of modelshare's or AWS's" if foreign_permission else ""))
+        if holding.actions != wanted_actions:
+            reason += "; grants " + (f"{', '.join(beyond)} beyond the allowlist" if beyond else "fewer actions than the allowlist")
+        if foreign_permission:
+            reason += f"; its permission {holding.permission.arn} is neither AWS managed nor modelshare's"
     foreign = tuple(sorted(set(holding.resources) - {group.arn}))
     if foreign:
         writes.append(Write(WriteKind.REMOVE_RESOURCES, share=holding.share.arn, accounts=foreign))
@@ -276,6 +285,7 @@ class RamIndex:
     # Read only where a sweep needs them: share ARN -> its one permission, and what it grants.
     permissions: dict[str, SharePermission] = field(default_factory=dict)
     actions: dict[str, frozenset[str]] = field(default_factory=dict)  # permission ARN -> actions
+    trusted: frozenset[str] = frozenset()  # the permission ARNs modelshare gives shares (Holding.permission_trusted)
 
     @classmethod
     def build(cls, shares: Iterable[ResourceShare], resources: Iterable[Association],
@@ -308,7 +318,8 @@ class RamIndex:
         def holding(arn: str) -> Holding:
             permission = self.permissions.get(arn)
             return Holding(self.shares[arn], self.live_resources.get(arn, ()), self.live_principals.get(arn, ()),
-                           permission, self.actions.get(permission.arn) if permission is not None else None)
+                           permission, self.actions.get(permission.arn) if permission is not None else None,
+                           None if permission is None else permission.arn in self.trusted)
 
         return tuple(holding(arn) for arn in sorted(set(self.by_resource.get(resource_arn, ()))))
 

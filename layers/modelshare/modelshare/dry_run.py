@@ -193,6 +193,7 @@ class DryRunLedger:
         self._plan = plan
         self._shares: dict[str, set[str]] = {}
         self._statements: dict[str, set[str]] = {}
+        self._permissions: set[str] = set()
 
     def everything(self) -> dict[str, Ownership]:
         found = self._inner.everything()
@@ -218,6 +219,13 @@ class DryRunLedger:
     def record_statement(self, group_arn: str, digest: str) -> None:
         self._plan.record("record-statement", group_arn, digest[:12])
         self._statements.setdefault(group_arn, set()).add(digest)
+
+    def permissions(self) -> frozenset[str]:
+        return self._inner.permissions() | self._permissions
+
+    def record_permission(self, name: str) -> None:
+        self._plan.record("record-permission", name)
+        self._permissions.add(name)
 
 
 def with_plan(result: dict[str, Any], plan: Plan | None) -> dict[str, Any]:

@@ -131,8 +131,9 @@ class OwnerService:
     # naming more shares than that reads them all in one pass instead of one by one.
     _pass_calls: int = field(default=2, init=False, repr=False)
     _promoting: dict[str, str] = field(default_factory=dict, init=False, repr=False)
-    # Per run: what the ledger says of each group read so far.
+    # Per run: what the ledger says of each group read so far, and the permissions it made.
     _ownership: dict[str, Ownership] = field(default_factory=dict, init=False, repr=False)
+    _permission_names: frozenset[str] | None = field(default=None, init=False, repr=False)
     # The same for the sweep's workers, whose pass reads principals and permissions too: a batch
     # whose groups would cost at least that, read group by group, is read in one pass instead.
     _worker_pass_calls: int = field(default=4, init=False, repr=False)
@@ -253,8 +254,8 @@ class OwnerService:
             if allowlist is None:
                 return [GroupOutcome(g.name, GroupAction.SKIPPED, "allowlist invalid") for g in promoted]
             for group in self._with_principals(promoted):
-                try:
-                    outcomes.append(self._reconcile_group(group, allowlist))
+                try:  # with what RAM gave it as it finished promoting: a person's permission is replaced
+                    outcomes.append(self._reconcile_group(self._with_permissions(group), allowlist))
                 except Exception as error:  # one group's failure must not stop the others
                     failures.append(self._failed(group.name, error))
         to_promote: list[GroupSnapshot] = []
@@ -510,12 +511,18 @@ class OwnerService:
         when both are taken for other actions."""
         existing = {p.name: p for p in self.shares.customer_managed_permissions(resource_type)}
         names = dict.fromkeys((permission_name(actions), permission_name(actions, digest=True)))
-        name = next((n for n in names if n not in existing or self._actions_of(existing[n].arn) == actions), None)
+        # A name in use is reused only for a permission modelshare made with these very actions:
+        # one a person made first under modelshare's name is theirs, whatever it grants now.
+        name = next((n for n in names if n not in existing
+                     or (self._trusted(existing[n].arn) and self._actions_of(existing[n].arn) == actions)), None)
         if name is None:
-            raise PermissionNameTaken(f"customer managed permissions {' and '.join(names)} exist with other actions")
+            raise PermissionNameTaken(f"customer managed permissions {' and '.join(names)} exist, made by someone else "
+                                      "or with other actions")
         return name, existing
 
     def _promote_permission(self, permission_arn: str, name: str, resource_type: str, owned: int) -> None:
+        self._permission_names = None
+        self.ledger.record_permission(name)  # before it exists, as for the shares
         try:
             self.shares.promote_permission(permission_arn, name)
         except PermissionNameTaken:
@@ -608,6 +615,7 @@ class OwnerService:
         self._quota_stop = None
         self._promoting.clear()
         self._ownership.clear()
+        self._permission_names = None
         self._cfp_principals.clear()
         self._permission_actions.clear()
         self._restrict_only = False
@@ -628,8 +636,24 @@ class OwnerService:
             return index
         held = {arn: found[0] for arn, found in self.shares.permission_associations().items()
                 if arn in ours and len(found) == 1}
-        return replace(index, permissions=held,
-                       actions={arn: self._actions_of(arn) for arn in sorted({p.arn for p in held.values()})})
+        distinct = sorted({p.arn for p in held.values()})
+        return replace(index, permissions=held, actions={arn: self._actions_of(arn) for arn in distinct},
+                       trusted=frozenset(arn for arn in distinct if self._trusted(arn)))
+
+    def _trusted(self, permission_arn: str) -> bool:
+        """Whether modelshare gives shares this permission: AWS managed (no account can change
+        it), or a customer managed one of this account the ledger says modelshare made. A person's
+        permission with the very actions wanted is not: its owner could add a wider version."""
+        if self._permission_names is None:
+            self._permission_names = self.ledger.permissions()
+        parts = permission_arn.split(":", 5)
+        if len(parts) != 6:
+            # No ARN: a permission a dry run plans to create (it writes nothing): trusted when
+            # recorded, as it will be once made.
+            return permission_arn.rpartition("permission/")[2] in self._permission_names
+        if parts[2] != "ram" or not parts[5].startswith("permission/"):
+            return False
+        return parts[4] == "aws" or (parts[4] == self.account and parts[5].removeprefix("permission/") in self._permission_names)
 
     def _actions_of(self, permission_arn: str) -> frozenset[str]:
         """What a permission grants, read once per run."""
@@ -677,7 +701,8 @@ class OwnerService:
             found = self.shares.permissions(holding.share.arn) if holding.share.arn in promoted else []
             if len(found) != 1:
                 return holding
-            return replace(holding, permission=found[0], actions=self._actions_of(found[0].arn))
+            return replace(holding, permission=found[0], actions=self._actions_of(found[0].arn),
+                           permission_trusted=self._trusted(found[0].arn))
 
         return replace(group, holdings=tuple(read(h) for h in group.holdings))
 
@@ -906,7 +931,8 @@ class OwnerService:
             permissions = held.get(holding.share.arn, ())
             if len(permissions) != 1:  # none, or more than one: what it grants is not known
                 return holding
-            return replace(holding, permission=permissions[0], actions=self._actions_of(permissions[0].arn))
+            return replace(holding, permission=permissions[0], actions=self._actions_of(permissions[0].arn),
+                           permission_trusted=self._trusted(permissions[0].arn))
 
         return [replace(g, holdings=tuple(map(with_permission, g.holdings))) for g in read]
 
@@ -1016,7 +1042,8 @@ class OwnerService:
             why = str(quota)
         except PermissionNameTaken as taken:
             why = str(taken)
-        beyond = holding.actions is None or not holding.actions <= wanted
+        # A person's permission could grant more at any moment: as unsafe as one that does now.
+        beyond = holding.actions is None or not holding.actions <= wanted or holding.permission_trusted is False
         if beyond and holding.principals:
             self.shares.disassociate_principals(write.share, list(holding.principals))
             logger.warning("Removed the consumers of a promoted share whose actions could not be narrowed",
@@ -1034,13 +1061,15 @@ class OwnerService:
 
         def attachable() -> str | None:
             return next((p.arn for p in self.shares.managed_permissions(resource_type)
-                         if p.status == ATTACHABLE and self._actions_of(p.arn) == wanted), None)
+                         if p.status == ATTACHABLE and self._trusted(p.arn) and self._actions_of(p.arn) == wanted), None)
 
         found = attachable()
         if found is not None:
             return found
         name, existing = self._permission_name_for(wanted, resource_type)
         if name not in existing:
+            self._permission_names = None  # read again: recorded now, and maybe by a run beside this one
+            self.ledger.record_permission(name)  # before it exists: a person can never make it first unrecorded
             self.shares.create_permission(name, resource_type, sorted(actions))
             logger.info("Created a permission, shared by every group with these actions", extra={"permission": name})
             count("PermissionsCreated")

@@ -276,6 +276,14 @@ class OwnershipLedger(Protocol):
     def record_statement(self, group_arn: str, digest: str) -> None:
         """modelshare is about to write a statement with this digest (policy.statement_digest)."""
         ...
+    def permissions(self) -> frozenset[str]:
+        """The names of the customer managed permissions modelshare made (created, or promoted
+        from a share's own): the only ones, beside AWS managed permissions, it gives a share. A
+        person's permission could be versioned to grant more at any time."""
+        ...
+    def record_permission(self, name: str) -> None:
+        """modelshare is about to create (or promote) a customer managed permission of this name."""
+        ...
 
 
 class WorkQueue(Protocol):

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, KeysAndAttributesTypeDef
 
 GROUP_KEY = "group"
+# The item holding the names of the customer managed permissions modelshare made (`names`); every
+# other item is a group's, keyed by its ARN.
+PERMISSIONS_KEY = "modelshare:permissions"
 # BatchGetItem takes at most 100 keys a call (dynamodb/service-2.json, BatchGetItem).
 _KEYS_PER_CALL = 100
 # BatchGetItem may leave keys unprocessed (throughput); they are asked for again, a little later.
@@ -44,7 +47,7 @@ class DynamoDbLedger:
         try:
             return {group: ownership
                     for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True)
-                    for group, ownership in map(_ownership, page.get("Items", []))}
+                    for group, ownership in map(_ownership, page.get("Items", [])) if group != PERMISSIONS_KEY}
         except ClientError as error:
             return _nothing_if_no_table(error)
 
@@ -72,6 +75,22 @@ class DynamoDbLedger:
                     raise LedgerIncomplete(f"DynamoDB left {len(request[self.table_name]['Keys'])} ledger keys unread")
                 time.sleep(wait)
         return found
+
+    def permissions(self) -> frozenset[str]:
+        try:
+            response = self._client.batch_get_item(RequestItems={self.table_name: {
+                "Keys": [{GROUP_KEY: {"S": PERMISSIONS_KEY}}], "ConsistentRead": True}})
+        except ClientError as error:
+            _nothing_if_no_table(error)
+            return frozenset()
+        if response.get("UnprocessedKeys"):
+            raise LedgerIncomplete("DynamoDB left the ledger's permissions unread")
+        items = response.get("Responses", {}).get(self.table_name, [])
+        return frozenset(items[0].get("names", {}).get("SS", ())) if items else frozenset()
+
+    def record_permission(self, name: str) -> None:
+        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": PERMISSIONS_KEY}},
+                                 UpdateExpression="ADD names :value", ExpressionAttributeValues={":value": {"SS": [name]}})
 
     def record_share(self, group_arn: str, share_arn: str) -> None:
         self._update(group_arn, "ADD shares :value", share_arn)

@@ -46,7 +46,11 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
                 discoverable = group.arn in visible[consumer]
                 if owner_rules is None or consumer_rules is None:
                     continue
-                expected = owner_allows and allows(consumer_rules, owner, name, consumer)
+                # A consumer accepts only a share granting no more than its own allowlist's access
+                # for the group (README, consumer side): where the owner's grants more, the group
+                # rightly stays undiscovered.
+                expected = owner_allows and allows(consumer_rules, owner, name, consumer) \
+                    and allowed_actions(owner_rules, owner, name) <= allowed_actions(consumer_rules, owner, name)
                 if discoverable and not expected:
                     oracle.violations.append(f"final: {consumer} discovers {owner}'s {name}, which the final "
                                              "allowlists do not allow")

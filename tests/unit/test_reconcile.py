@@ -1,4 +1,5 @@
 from collections import Counter
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -356,3 +357,33 @@ def test_a_person_s_permission_is_never_given_to_a_share_and_is_replaced_where_r
     assert replaced == share and given != persons
     assert ("record-permission", "", "modelshare-discover") in shares.ledger.writes, "modelshare made the one it gave"
     assert [o.action for o in service.reconcile()] == [GroupAction.CONVERGED], "its own permission is kept"
+
+
+def test_a_share_a_person_gave_a_second_permission_is_offered_to_nobody():
+    """Red team: a person attaches a permission for another resource type to modelshare's share,
+    then widens the group's. What such a share grants cannot be judged from one permission: its
+    consumers are removed and none is added until it holds one permission again (fail closed)."""
+    service, _, shares = owner_with({**RULE, "consumers": [CONSUMER, OTHER]})
+    share = promoted(shares)
+    subnet = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSubnet"
+    shares.share_permissions[share].append(SharePermission(subnet, "", STANDARD, "ec2:Subnet"))
+    shares.permission_action_sets[subnet] = frozenset({"ec2:runinstances"})
+    [outcome] = service.reconcile()
+    assert outcome.action == GroupAction.CONSUMERS_CHANGED
+    assert shares.principal_changes == [("remove", share, (CONSUMER,))], "removed, and OTHER is not invited"
+    assert "cannot be judged" in service.group_state("churn-xgb", service.allowlist_source.load()).reason
+    shares.share_permissions[share].pop()  # one permission again: judged, and consumers come back
+    service.reconcile()
+    assert shares.principal_changes[-1] == ("add", share, (CONSUMER, OTHER))
+
+
+def test_a_share_on_a_permission_version_other_than_the_default_is_given_one_modelshare_can_read():
+    """Red team: RAM keeps a share on the version it was given when a newer one becomes the
+    default, and a read of the permission gives the default's actions. A share not on the default
+    version grants what nobody read: it gets a permission modelshare trusts."""
+    service, _, shares = owner_with()
+    share = promoted(shares)
+    [permission] = shares.share_permissions[share]
+    shares.share_permissions[share] = [replace(permission, default_version=False)]
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.ACCESS_CHANGED and [s for s, _ in shares.replaced_permissions] == [share]

@@ -42,8 +42,15 @@ class Holding:
     permission: SharePermission | None = None
     actions: frozenset[str] | None = None
     # Whether that permission is one modelshare gives a share: AWS managed, or one the ledger
-    # says modelshare made (False: a person's, which its owner could widen at any time).
+    # says modelshare made, on its default version (False: a person's, which its owner could
+    # widen at any time, or one whose grant cannot be read). False with no permission: the share
+    # has several permissions (or none), so what it grants cannot be judged.
     permission_trusted: bool | None = None
+
+    @property
+    def unjudged(self) -> bool:
+        """Read, and what the share grants cannot be judged: nobody may be offered it."""
+        return self.permission_trusted is False and self.permission is None
 
 
 @dataclass(frozen=True)
@@ -166,10 +173,14 @@ def _promoted_writes(group: GroupSnapshot, holding: Holding, desired: tuple[str,
         changes.append(f"took out {', '.join(foreign)}, which only {group.name} may be in")
         reason += f"; also holds {', '.join(foreign)}"
     # Any principal the allowlist does not give: an account it no longer names, or what a person
-    # added (a role, an organization, an organizational unit).
-    removed = tuple(sorted(p for p in set(holding.principals) if policies.account_of(p) not in desired))
+    # added (a role, an organization, an organizational unit). A share whose grant cannot be judged
+    # (a person gave it a second permission) is offered to nobody until it can (fail closed).
+    allowed = () if holding.unjudged else desired
+    removed = tuple(sorted(p for p in set(holding.principals) if policies.account_of(p) not in allowed))
     current = set(_accounts(holding.principals))
-    added = tuple(sorted(set(desired) - current))
+    added = tuple(sorted(set(allowed) - current))
+    if holding.unjudged and (removed or desired):
+        reason += "; it has several permissions (a person added one): what it grants cannot be judged, so no consumer"
     if removed:
         writes.append(Write(WriteKind.REMOVE_CONSUMERS, share=holding.share.arn, accounts=removed))
         changes.append(f"removed {', '.join(removed)}")
@@ -286,6 +297,7 @@ class RamIndex:
     permissions: dict[str, SharePermission] = field(default_factory=dict)
     actions: dict[str, frozenset[str]] = field(default_factory=dict)  # permission ARN -> actions
     trusted: frozenset[str] = frozenset()  # the permission ARNs modelshare gives shares (Holding.permission_trusted)
+    unjudged: frozenset[str] = frozenset()  # modelshare's shares read with several permissions, or none
 
     @classmethod
     def build(cls, shares: Iterable[ResourceShare], resources: Iterable[Association],
@@ -317,9 +329,10 @@ class RamIndex:
     def holdings(self, resource_arn: str) -> tuple[Holding, ...]:
         def holding(arn: str) -> Holding:
             permission = self.permissions.get(arn)
+            trusted = (False if arn in self.unjudged else None) if permission is None \
+                else permission.arn in self.trusted and permission.default_version
             return Holding(self.shares[arn], self.live_resources.get(arn, ()), self.live_principals.get(arn, ()),
-                           permission, self.actions.get(permission.arn) if permission is not None else None,
-                           None if permission is None else permission.arn in self.trusted)
+                           permission, self.actions.get(permission.arn) if permission is not None else None, trusted)
 
         return tuple(holding(arn) for arn in sorted(set(self.by_resource.get(resource_arn, ()))))
 

@@ -634,11 +634,12 @@ class OwnerService:
         ours = {arn for arn, share in index.shares.items() if share.feature_set == STANDARD and arn in owned}
         if not ours:
             return index
-        held = {arn: found[0] for arn, found in self.shares.permission_associations().items()
-                if arn in ours and len(found) == 1}
+        listed = self.shares.permission_associations()
+        held = {arn: found[0] for arn, found in listed.items() if arn in ours and len(found) == 1}
         distinct = sorted({p.arn for p in held.values()})
         return replace(index, permissions=held, actions={arn: self._actions_of(arn) for arn in distinct},
-                       trusted=frozenset(arn for arn in distinct if self._trusted(arn)))
+                       trusted=frozenset(arn for arn in distinct if self._trusted(arn)),
+                       unjudged=frozenset(arn for arn in ours if len(listed.get(arn, ())) != 1))
 
     def _trusted(self, permission_arn: str) -> bool:
         """Whether modelshare gives shares this permission: AWS managed (no account can change
@@ -698,11 +699,13 @@ class OwnerService:
         promoted = {h.share.arn for h in view_of(group).promoted}
 
         def read(holding: Holding) -> Holding:
-            found = self.shares.permissions(holding.share.arn) if holding.share.arn in promoted else []
-            if len(found) != 1:
+            if holding.share.arn not in promoted:
                 return holding
+            found = self.shares.permissions(holding.share.arn)
+            if len(found) != 1:
+                return replace(holding, permission=None, actions=None, permission_trusted=False)
             return replace(holding, permission=found[0], actions=self._actions_of(found[0].arn),
-                           permission_trusted=self._trusted(found[0].arn))
+                           permission_trusted=self._trusted(found[0].arn) and found[0].default_version)
 
         return replace(group, holdings=tuple(read(h) for h in group.holdings))
 
@@ -929,10 +932,10 @@ class OwnerService:
 
         def with_permission(holding: Holding) -> Holding:
             permissions = held.get(holding.share.arn, ())
-            if len(permissions) != 1:  # none, or more than one: what it grants is not known
-                return holding
+            if len(permissions) != 1:  # none, or more than one: what it grants cannot be judged
+                return replace(holding, permission=None, actions=None, permission_trusted=False)
             return replace(holding, permission=permissions[0], actions=self._actions_of(permissions[0].arn),
-                           permission_trusted=self._trusted(permissions[0].arn))
+                           permission_trusted=self._trusted(permissions[0].arn) and permissions[0].default_version)
 
         return [replace(g, holdings=tuple(map(with_permission, g.holdings))) for g in read]
 

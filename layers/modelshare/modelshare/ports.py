@@ -68,6 +68,10 @@ class SharePermission:
     name: str
     feature_set: str
     resource_type: str = ""
+    # Whether the share uses the permission's default version: the one GetPermission reads when
+    # asked for no version. A share keeps the version it was given when a newer one becomes the
+    # default, so on another version what it grants is not what a read of the permission says.
+    default_version: bool = True
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,8 @@ class RamShares:
     def permissions(self, share_arn: str) -> list[SharePermission]:
         pages = _follow_tokens(lambda token: self._client.list_resource_share_permissions(resourceShareArn=share_arn,
                                                                                           **token))
-        return [SharePermission(p["arn"], p.get("name", ""), p.get("featureSet", "STANDARD"), p.get("resourceType", ""))
+        return [SharePermission(p["arn"], p.get("name", ""), p.get("featureSet", "STANDARD"), p.get("resourceType", ""),
+                                p.get("defaultVersion", True))
                 for page in pages for p in page["permissions"]]
 
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
@@ -186,7 +187,8 @@ class RamShares:
             for p in page["permissions"]:
                 if "resourceShareArn" in p and "arn" in p:
                     found.setdefault(p["resourceShareArn"], []).append(
-                        SharePermission(p["arn"], "", p.get("featureSet", "STANDARD"), p.get("resourceType", "")))
+                        SharePermission(p["arn"], "", p.get("featureSet", "STANDARD"), p.get("resourceType", ""),
+                                        p.get("defaultVersion", True)))
         return {arn: tuple(permissions) for arn, permissions in found.items()}
 
     def usage(self) -> dict[str, Any]:

@@ -111,6 +111,11 @@ class FakeLedger:
         self.writes.append(("record-statement", group_arn, digest))
         self.statements.setdefault(group_arn, set()).add(digest)
 
+    def forget_statements(self, group_arn: str, digests: Sequence[str]) -> None:
+        for digest in digests:
+            self.writes.append(("forget-statement", group_arn, digest))
+            self.statements.get(group_arn, set()).discard(digest)
+
     def permissions(self) -> frozenset[str]:
         self.reads += 1
         return frozenset(self.permission_names)

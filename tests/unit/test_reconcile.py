@@ -387,3 +387,35 @@ def test_a_share_on_a_permission_version_other_than_the_default_is_given_one_mod
     shares.share_permissions[share] = [replace(permission, default_version=False)]
     outcome, = service.reconcile()
     assert outcome.action == GroupAction.ACCESS_CHANGED and [s for s, _ in shares.replaced_permissions] == [share]
+
+
+def test_a_person_who_writes_modelshare_s_old_statement_again_owns_it():
+    """Red team: the ledger kept the digest of every statement modelshare ever wrote, so a person
+    re-putting one of them word for word had it taken for modelshare's and removed. Once its own
+    statement is gone from the policy, the ledger forgets it."""
+    service, registry, shares = owner_with()
+    assert service.share_group("churn-xgb").action == GroupAction.SHARED
+    written = registry.policies["churn-xgb"]["Statement"][0]
+    service.allowlist_source = FixedAllowlist(allowlist_doc())  # the group leaves the allowlist
+    assert [o.action for o in service.reconcile()] == [GroupAction.UNSHARED]
+    assert shares.ledger.statements[group_arn("churn-xgb")] == set(), "forgotten once gone"
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [written]}  # a person, word for word
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.SID_TAKEN and registry.policies["churn-xgb"]["Statement"] == [written]
+
+
+def test_a_person_s_statement_under_modelshare_s_sid_freezes_no_removal():
+    """Red team: a person adds a statement under modelshare's Sid beside modelshare's own; the
+    allowlist then drops the consumer. modelshare's statement is still narrowed (a removal is never
+    frozen), the person's kept as written; adding a consumer waits (nothing is added beside it)."""
+    service, registry, _ = owner_with({**RULE, "consumers": [CONSUMER, OTHER]})
+    mine = ours(CONSUMER, OTHER)
+    persons = {**ours(OTHER), "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}
+    modelshare_wrote(registry, service.ledger, "churn-xgb", mine)
+    registry.policies["churn-xgb"]["Statement"].append(persons)
+    service.allowlist_source = FixedAllowlist(allowlist_doc(RULE))  # OTHER leaves
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.SHARED and registry.policies["churn-xgb"]["Statement"] == [persons, ours(CONSUMER)]
+    service.allowlist_source = FixedAllowlist(allowlist_doc({**RULE, "consumers": [CONSUMER, OTHER]}))  # OTHER back
+    outcome, = service.reconcile()
+    assert outcome.action == GroupAction.SID_TAKEN and registry.policies["churn-xgb"]["Statement"] == [persons, ours(CONSUMER)]

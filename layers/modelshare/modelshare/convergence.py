@@ -259,14 +259,17 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
         else:
             reason = "share is CREATED_FROM_POLICY: promotion pending"
         status = GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE
-    if policies.sid_taken(group.policy, owned):
-        # Someone else wrote a statement under modelshare's Sid: it is theirs, and modelshare can
-        # neither change it nor add its own beside it. Nothing is written, nothing promoted.
-        why = (f"a statement with modelshare's Sid {policies.MODELSHARE_SID} that modelshare did not write is in the "
-               "policy: modelshare leaves the policy alone")
-        return changing(status, policy_accounts, reason + "; " + why, GroupAction.SID_TAKEN, why, ())
     ours = policies.modelshare_statement(group.arn, desired, decision.actions) if desired else None
     wanted = policies.merge(group.policy, ours, owned)
+    if policies.sid_taken(group.policy, owned):
+        # Someone else wrote a statement under modelshare's Sid: it is theirs, and modelshare adds
+        # nothing beside it. What modelshare's own statement grants may still only shrink: a
+        # removal the allowlist asks for is never frozen by a person's statement.
+        current = [s for s in policies.statements(group.policy) if policies.is_ours(s, owned)]
+        if not current or not policies.grants([ours] if ours else []) <= policies.grants(current):
+            why = (f"a statement with modelshare's Sid {policies.MODELSHARE_SID} that modelshare did not write is in "
+                   "the policy: modelshare adds nothing to the policy")
+            return changing(status, policy_accounts, reason + "; " + why, GroupAction.SID_TAKEN, why, ())
     if not policies.same_policy(group.policy, wanted):
         write = Write(WriteKind.DELETE_POLICY) if wanted is None else \
             Write(WriteKind.PUT_POLICY, policy=wanted, digest=policies.statement_digest(ours) if ours else "")

@@ -220,6 +220,10 @@ class DryRunLedger:
         self._plan.record("record-statement", group_arn, digest[:12])
         self._statements.setdefault(group_arn, set()).add(digest)
 
+    def forget_statements(self, group_arn: str, digests: Sequence[str]) -> None:
+        if digests:
+            self._plan.record("forget-statements", group_arn, ", ".join(d[:12] for d in digests))
+
     def permissions(self) -> frozenset[str]:
         return self._inner.permissions() | self._permissions
 

@@ -975,8 +975,10 @@ class OwnerService:
                         self.ledger.record_statement(group.arn, write.digest)
                         self._ownership.pop(group.arn, None)
                     self.registry.put_policy(name, write.policy)
+                    self._forget_replaced(group, write.digest)
                 elif write.kind == WriteKind.DELETE_POLICY:
                     self.registry.delete_policy(name)
+                    self._forget_replaced(group, "")
                 elif write.kind == WriteKind.SET_ACTIONS:
                     holding = next(h for h in group.holdings if h.share.arn == write.share)
                     refused = self._set_actions(name, holding, write)
@@ -1025,6 +1027,17 @@ class OwnerService:
                            extra={"group": name, "reason": outcome.reason})
             count("PolicySidTaken")
         return outcome
+
+    def _forget_replaced(self, group: GroupSnapshot, kept: str) -> None:
+        """Once modelshare's statements that were in the policy are gone from it, the ledger forgets
+        them: the same words written later by a person are theirs. Only those read in the policy
+        are forgotten, never what a run beside this one recorded meanwhile."""
+        owned = group.ownership.statements if group.ownership is not None else frozenset()
+        gone = sorted({policies.statement_digest(s) for s in policies.statements(group.policy)
+                       if policies.is_ours(s, owned)} - {kept})
+        if gone:
+            self.ledger.forget_statements(group.arn, gone)
+            self._ownership.pop(group.arn, None)
 
     def _set_actions(self, group_name: str, holding: Holding, write: Write) -> GroupOutcome | None:
         """Give modelshare's promoted share the managed permission with exactly the allowlist's

@@ -101,6 +101,24 @@ def merge(existing: dict[str, Any] | None, ours: dict[str, Any] | None,
     return {"Version": version, "Statement": merged}
 
 
+def statement_accounts(statements: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted({a for s in statements for p in principals_of(s) if (a := account_of(p))})
+
+
+def statement_actions(statements: Iterable[dict[str, Any]]) -> list[str]:
+    found: list[str] = []
+    for statement in statements:
+        action = statement.get("Action", [])
+        found.extend([action] if isinstance(action, str) else [a for a in action if isinstance(a, str)])
+    return found
+
+
+def grants(statements: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(account, action) pairs the Allow statements grant."""
+    return {(account, action.lower()) for s in statements if s.get("Effect") == "Allow"
+            for account in statement_accounts([s]) for action in statement_actions([s])}
+
+
 def same_policy(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     return canonical(a) == canonical(b)
 

@@ -280,6 +280,10 @@ class OwnershipLedger(Protocol):
     def record_statement(self, group_arn: str, digest: str) -> None:
         """modelshare is about to write a statement with this digest (policy.statement_digest)."""
         ...
+    def forget_statements(self, group_arn: str, digests: Sequence[str]) -> None:
+        """modelshare's statements of these digests are gone from the group's policy (it replaced
+        or removed them): a person who writes the same words later writes their own."""
+        ...
     def permissions(self) -> frozenset[str]:
         """The names of the customer managed permissions modelshare made (created, or promoted
         from a share's own): the only ones, beside AWS managed permissions, it gives a share. A

@@ -79,16 +79,16 @@ def _narrowed_policy(group: GroupSnapshot, write: Write) -> tuple[Write | None, 
     valid version allows (None: nothing to change), and the accounts the version would add."""
     now = _ours(group.policy, group)
     wanted = _ours(write.policy, group)
-    now_accounts, wanted_accounts = set(_statement_accounts(now)), set(_statement_accounts(wanted))
-    now_actions = {a.lower() for a in _statement_actions(now)}
+    now_accounts, wanted_accounts = set(policies.statement_accounts(now)), set(policies.statement_accounts(wanted))
+    now_actions = {a.lower() for a in policies.statement_actions(now)}
     accounts = sorted(now_accounts & wanted_accounts)
-    actions = sorted({a for a in _statement_actions(wanted) if a.lower() in now_actions})
+    actions = sorted({a for a in policies.statement_actions(wanted) if a.lower() in now_actions})
     widened = sorted(wanted_accounts - now_accounts)
     if not now:
         return None, widened  # modelshare grants nothing here: nothing to take away
     ours = policies.modelshare_statement(group.arn, accounts, actions) if accounts and actions else None
     narrowed = policies.merge(group.policy, ours, group.owned.statements)
-    if policies.same_policy(group.policy, narrowed) or not _grants([ours] if ours else []) <= _grants(now):
+    if policies.same_policy(group.policy, narrowed) or not policies.grants([ours] if ours else []) <= policies.grants(now):
         return None, widened  # the guard never lets a statement grant more than it does now
     if narrowed is None:
         return Write(WriteKind.DELETE_POLICY), widened
@@ -101,24 +101,6 @@ def _ours(policy: dict[str, Any] | None, group: GroupSnapshot) -> list[dict[str,
     recognises it (by the ledger)."""
     others = {policies.canonical(s) for s in policies.statements(policies.merge(group.policy, None, group.owned.statements))}
     return [s for s in policies.statements(policy) if policies.canonical(s) not in others]
-
-
-def _statement_accounts(statements: Iterable[dict[str, Any]]) -> list[str]:
-    return _accounts(p for s in statements for p in policies.principals_of(s))
-
-
-def _statement_actions(statements: Iterable[dict[str, Any]]) -> list[str]:
-    found: list[str] = []
-    for statement in statements:
-        action = statement.get("Action", [])
-        found.extend([action] if isinstance(action, str) else [a for a in action if isinstance(a, str)])
-    return found
-
-
-def _grants(statements: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(account, action) pairs the Allow statements grant."""
-    return {(account, action.lower()) for s in statements if s.get("Effect") == "Allow"
-            for account in _statement_accounts([s]) for action in _statement_actions([s])}
 
 
 def _accounts(principals: Iterable[str]) -> list[str]:

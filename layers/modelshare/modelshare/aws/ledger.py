@@ -101,6 +101,12 @@ class DynamoDbLedger:
     def record_statement(self, group_arn: str, digest: str) -> None:
         self._update(group_arn, "ADD statements :value", digest)
 
+    def forget_statements(self, group_arn: str, digests: Sequence[str]) -> None:
+        if digests:
+            self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": group_arn}},
+                                     UpdateExpression="DELETE statements :value",
+                                     ExpressionAttributeValues={":value": {"SS": sorted(set(digests))}})
+
     def _update(self, group_arn: str, expression: str, value: str) -> None:
         self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": group_arn}},
                                  UpdateExpression=expression, ExpressionAttributeValues={":value": {"SS": [value]}})

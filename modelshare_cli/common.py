@@ -59,11 +59,19 @@ def parameter_name(args: argparse.Namespace) -> str:
     return getattr(args, "parameter", None) or os.environ.get(PARAMETER_ENV) or DEFAULT_PARAMETER
 
 
-def ledger_table(args: argparse.Namespace) -> str:
-    """The ownership ledger's table (--ledger-table, else $MODELSHARE_LEDGER_TABLE, else the
-    default stack's): what modelshare made, which reconcile and plan need to tell its shares and
-    statements from people's."""
-    return getattr(args, "ledger_table", None) or os.environ.get(LEDGER_TABLE_ENV) or DEFAULT_LEDGER_TABLE
+def ledger_table(args: argparse.Namespace, *, required: bool = False) -> str:
+    """The ownership ledger's table (--ledger-table, else $MODELSHARE_LEDGER_TABLE): what
+    modelshare made, which reconcile and plan need to tell its shares and statements from
+    people's. A command that writes (`required`) takes no default: a table of that name a person
+    made in an account whose stack is named otherwise would otherwise decide what is modelshare's.
+    Reading commands default to the default stack's."""
+    given = getattr(args, "ledger_table", None) or os.environ.get(LEDGER_TABLE_ENV)
+    if given:
+        return str(given)
+    if required:
+        raise CliError("name the stack's ownership ledger with --ledger-table (the stack's OwnershipTable output) or "
+                       f"${LEDGER_TABLE_ENV}: it says which shares and statements are modelshare's", USAGE)
+    return DEFAULT_LEDGER_TABLE
 
 
 def allowlist_path(args: argparse.Namespace) -> str | None:

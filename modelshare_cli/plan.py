@@ -53,9 +53,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def reconcile_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         return plan_command(args)
+    table = ledger_table(args, required=True)
     aws = session(args)
     allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
-    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, None, ledger_table(args))
+    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, None, table)
     print(f"Reconciled account {account} in {aws.region_name} with {origin}")
     _print_outcomes(group_outcomes, invitation_outcomes)
     return OK

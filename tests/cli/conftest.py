@@ -11,10 +11,12 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from moto.dynamodb.models import dynamodb_backends
 
 from localaws.cloud import ApiCall, LocalCloud
 from modelshare import policy
 from modelshare.allowlist import actions_for
+from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV
 from modelshare_cli import status
 from modelshare_cli.main import main
 
@@ -23,7 +25,8 @@ ME = "111122223333"  # the account the CLI runs as
 PEER = "444455556666"
 STRANGER = "777788889999"
 PARAMETER = "/modelshare/allowlist"
-WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Add", "Label")
+WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Add", "Label",
+                  "Update", "BatchWrite")
 ALLOWLIST = {"version": 1, "shares": [
     {"owner": ME, "groups": ["churn-*", "fraud-detector", "promo-*"], "consumers": [PEER]},
     {"owner": PEER, "groups": ["their-*"], "consumers": [ME]},
@@ -91,8 +94,16 @@ class Cli:
         statement = policy.modelshare_statement(arn, consumers, actions_for(["discover"]))
         self.sagemaker(account).put_model_package_group_policy(
             ModelPackageGroupName=name, ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+        if account == ME:  # as modelshare writes it: recorded in its ledger
+            self.modelshare_made(arn, "statements", policy.statement_digest(statement))
         self.cloud.clock.sleep(20)  # simulated: RAM creates the share
         return arn
+
+    def modelshare_made(self, group_arn: str, what: str, value: str) -> None:
+        """Record in ME's ownership ledger, as modelshare does before it writes (`what`: shares or
+        statements), without a call of the admin's."""
+        dynamodb_backends[ME][REGION].update_item(
+            DEFAULT_LEDGER_TABLE, {"group": {"S": group_arn}}, f"ADD {what} :v", {}, {":v": {"SS": [value]}})
 
     def promote(self, group_arn: str, account: str = ME) -> str:
         """Promote the group's share by hand, as the AWS guide does; consumers get invitations."""
@@ -123,6 +134,14 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[LocalCloud
         for name in ("AWS_PROFILE", "AWS_REGION", "MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH",
                      "MODELSHARE_ALLOWLIST_TIER"):
             monkeypatch.delenv(name, raising=False)
+        # The account holds modelshare's stack: its ownership ledger (made as CloudFormation would,
+        # no call of the admin's), named as an admin's shell would.
+        dynamodb_backends[ME][REGION].create_table(
+            DEFAULT_LEDGER_TABLE, schema=[{"AttributeName": "group", "KeyType": "HASH"}], throughput=None,
+            attr=[{"AttributeName": "group", "AttributeType": "S"}], global_indexes=None, indexes=None, streams=None,
+            billing_mode="PAY_PER_REQUEST", sse_specification=None, tags=[], deletion_protection_enabled=None,
+            warm_throughput=None)
+        monkeypatch.setenv(LEDGER_TABLE_ENV, DEFAULT_LEDGER_TABLE)
         # No profile or region from the machine running the tests.
         monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
         monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))

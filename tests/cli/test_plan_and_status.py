@@ -29,8 +29,9 @@ def landscape(cli):
     cli.share_by_policy("churn-xgb", [PEER])  # created-from-policy share, promotable
     cli.create_group("fraud-detector")  # allowlisted, no policy yet
     cli.create_group("scratch")  # matches no rule
-    promoted = cli.promote(cli.share_by_policy("promo-a", [PEER]))  # discoverable, through modelshare's share
-    cli.ram().tag_resource(resourceShareArn=promoted, tags=[{"key": "modelshare:managed", "value": "true"}])
+    promo = cli.share_by_policy("promo-a", [PEER])
+    promoted = cli.promote(promo)  # discoverable, through modelshare's share
+    cli.modelshare_made(promo, "shares", promoted)
     shares = {"their-model": cli.promote(cli.share_by_policy("their-model", [ME], account=PEER), account=PEER)}
     cli.cloud.clock.sleep(60)
     shares["not-allowed"] = cli.promote(cli.share_by_policy("not-allowed", [ME], account=PEER), account=PEER)
@@ -89,15 +90,16 @@ def test_plan_lists_what_reconcile_would_write_and_writes_nothing(cli, landscape
     assert "group 'not-allowed' of 444455556666 is not allowlisted for account 111122223333" in invitations[2]
 
     heading, writes = planned_writes(result.out)
-    # churn-xgb's share is recorded on the group, promoted (its actions match an AWS managed
-    # permission: no permission of its own) and then tagged as modelshare's.
+    # fraud-detector's statement is recorded in the ledger, then put; churn-xgb's share is
+    # recorded, then promoted (its actions match an AWS managed permission: no permission of its
+    # own); no tag is written anywhere.
     assert heading == "Planned writes (5 writes):"
     assert "promo-a" not in writes and "scratch" not in writes
     assert writes[writes.index("fraud-detector") + 1] == f"put-policy: principals {PEER}"
     assert not any(line.startswith("promote-permission") for line in writes)
     churn = writes.index(f"arn:aws:sagemaker:{REGION}:{ME}:model-package-group/churn-xgb")
-    assert writes[churn + 1].startswith(f"record-promotion: arn:aws:ram:{REGION}:{ME}:resource-share/")
-    assert writes[writes.index("promote-share") + 1] == "tag-share: modelshare:managed"
+    assert writes[churn + 1].startswith(f"record-share: arn:aws:ram:{REGION}:{ME}:resource-share/")
+    assert not any(line.startswith("tag-share") for line in writes)
     assert writes[writes.index("promote-share") - 1].startswith(f"arn:aws:ram:{REGION}:{ME}:resource-share/")
     accept = writes.index("accept-invitation")
     assert writes[accept - 1].startswith(f"arn:aws:ram:{REGION}:{PEER}:resource-share-invitation/")
@@ -115,8 +117,11 @@ def test_plan_with_an_allowlist_file_previews_an_edit(cli, landscape):
     blocks = sections(result.out)
     assert row(blocks["Groups:"], "promo-a")[:4] == ["promo-a", "consumers-changed", "added", STRANGER]
     heading, writes = planned_writes(result.out)
-    assert heading == "Planned writes (3 writes):"
+    # Each statement recorded, then put; churn-xgb's former one forgotten once replaced.
+    assert heading == "Planned writes (6 writes):"
     assert writes.count(f"put-policy: principals {PEER}, {STRANGER}") == 2  # churn-xgb and fraud-detector
+    assert sum(line.startswith("record-statement") for line in writes) == 2
+    assert sum(line.startswith("forget-statements") for line in writes) == 1
     assert f"add-consumers: {STRANGER}" in writes
     assert "accept-invitation" not in writes
     assert all(line.split()[2] == "left-pending" for line in blocks["Pending invitations:"][1:])
@@ -132,7 +137,8 @@ def test_reconcile_makes_exactly_the_planned_writes(cli, landscape):
     assert result.out.splitlines()[0] == (f"Reconciled account {ME} in {REGION} with parameter /modelshare/allowlist "
                                           "version 1")
     made = [c.operation for c in cli.writes()[before:]]
-    assert sorted(made) == sorted(["PutModelPackageGroupPolicy", "AddTags", "TagResource",
+    # The ledger records what modelshare is about to make: the statement, then the share.
+    assert sorted(made) == sorted(["UpdateItem", "PutModelPackageGroupPolicy", "UpdateItem",
                                    "PromoteResourceShareCreatedFromPolicy", "AcceptResourceShareInvitation"])
     assert heading == f"Planned writes ({len(made)} writes):"
     cli.cloud.clock.sleep(30)  # RAM makes fraud-detector's share from the new policy: the next run promotes it
@@ -311,3 +317,13 @@ def test_status_says_why_a_share_granting_more_waits_and_which_accepted_shares_h
     assert len(beyond["problems"]) == 1 and extra in beyond["problems"][0]
     lines = sections(cli("status").out)[BEYOND]
     assert lines[0] == f"{grown} (owner {PEER})" and extra in lines[1]
+
+
+def test_reconcile_writes_only_with_the_stack_s_ledger_named(cli, landscape, monkeypatch):
+    """A table of the default name may be a person's in an account whose stack is named
+    otherwise: the command that writes takes no default."""
+    monkeypatch.delenv("MODELSHARE_LEDGER_TABLE")
+    before = len(cli.writes())
+    result = cli("reconcile")
+    assert result.code == 2 and "--ledger-table" in result.err and len(cli.writes()) == before
+    assert cli("reconcile", "--ledger-table", "modelshare-ownership").code == 0

@@ -75,9 +75,7 @@ def test_a_person_does_every_ordinary_thing_with_groups_shares_and_invitations(a
 
 
 def test_a_person_is_refused_modelshare_s_parameter_queues_and_ledger(aws, deployed):
-    deployed.client(OWNER, "dynamodb").create_table(
-        TableName=LEDGER, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    assert deployed.ledger_table(OWNER) == LEDGER  # the stack's own table
     ssm, sqs = deployed.person_client(OWNER, "ssm"), deployed.person_client(OWNER, "sqs")
     dynamodb = deployed.person_client(OWNER, "dynamodb")
     parameter = deployed.allowlist_parameter(OWNER)
@@ -93,10 +91,10 @@ def test_a_person_is_refused_modelshare_s_parameter_queues_and_ledger(aws, deplo
         denied(sqs.receive_message, QueueUrl=url)
         denied(sqs.set_queue_attributes, QueueUrl=url, Attributes={"VisibilityTimeout": "0"})
         denied(sqs.purge_queue, QueueUrl=url)
-    denied(dynamodb.put_item, TableName=LEDGER, Item={"pk": {"S": "share"}})
-    denied(dynamodb.delete_item, TableName=LEDGER, Key={"pk": {"S": "share"}})
+    denied(dynamodb.put_item, TableName=LEDGER, Item={"group": {"S": "share"}})
+    denied(dynamodb.delete_item, TableName=LEDGER, Key={"group": {"S": "share"}})
     denied(dynamodb.delete_table, TableName=LEDGER)
-    assert "Item" not in dynamodb.get_item(TableName=LEDGER, Key={"pk": {"S": "share"}})
+    assert "Item" not in dynamodb.get_item(TableName=LEDGER, Key={"group": {"S": "share"}})
     denied(deployed.person_client(OWNER, "ram").create_permission_version,
            permissionArn=f"arn:aws:ram:{REGION}:{OWNER}:permission/modelshare-discover",
            policyTemplate='{"Effect": "Allow", "Action": ["sagemaker:CreateModel"]}')

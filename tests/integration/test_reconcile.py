@@ -135,9 +135,12 @@ def test_dry_run_writes_nothing_and_says_what_it_would_do(world):
 
     assert [c.operation for c in world.writes()] == ["CreateModelPackageGroup"], "only the person's call"
     share_on_create, = world.invocations_of("ShareOnCreateFunction", OWNER)
-    assert share_on_create.result["dry_run_plan"] == [f"put-policy churn-xgb: principals {CONSUMER}"]
+    # Each statement recorded in the ledger first (planned too, never written).
+    [record, put] = share_on_create.result["dry_run_plan"]
+    assert record.startswith(f"record-statement {group_arn('churn-xgb')}: ")
+    assert put == f"put-policy churn-xgb: principals {CONSUMER}"
     sweep = world.invocations_of("OwnerReconcileFunction", OWNER)[-1]
-    assert sweep.result["dry_run_plan"] == [f"put-policy churn-xgb: principals {', '.join(sorted((CONSUMER, THIRD)))}"]
+    assert sweep.result["dry_run_plan"][1:] == [f"put-policy churn-xgb: principals {', '.join(sorted((CONSUMER, THIRD)))}"]
 
 
 def test_deleting_a_group_deletes_its_promoted_share(world):

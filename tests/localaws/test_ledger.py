@@ -40,5 +40,15 @@ def test_the_ledger_records_and_reads_back_what_modelshare_made() -> None:
         assert len(found) == 150 and found[group("g149")].shares == frozenset({"share-g149"})
         everything = ledger.everything()
         assert len(everything) == 152 and everything[group("b")] == Ownership(frozenset(), frozenset({"digest-2"}))
+        # The permissions modelshare made: one item of their own, never taken for a group's.
+        assert ledger.permissions() == frozenset()
+        ledger.record_permission("modelshare-discover")
+        ledger.record_permission("modelshare-discover-deploy")
+        assert ledger.permissions() == {"modelshare-discover", "modelshare-discover-deploy"}
+        assert len(ledger.everything()) == 152
+        # Statements modelshare replaced are forgotten, the others kept.
+        ledger.record_statement(group("b"), "digest-3")
+        ledger.forget_statements(group("b"), ["digest-2", "never-recorded"])
+        assert ledger.of_groups([group("b")])[group("b")].statements == frozenset({"digest-3"})
         calls = [c.operation for c in cloud.calls if c.service == "dynamodb" and c.operation == "BatchGetItem"]
         assert len(calls) >= 3, "150 keys take two BatchGetItem calls (and the first read one more)"

@@ -89,27 +89,26 @@ class DynamoDbLedger:
         return frozenset(items[0].get("names", {}).get("SS", ())) if items else frozenset()
 
     def record_permission(self, name: str) -> None:
-        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": PERMISSIONS_KEY}},
-                                 UpdateExpression="ADD names :value", ExpressionAttributeValues={":value": {"SS": [name]}})
+        self._update(PERMISSIONS_KEY, "ADD", "names", [name])
 
     def record_share(self, group_arn: str, share_arn: str) -> None:
-        self._update(group_arn, "ADD shares :value", share_arn)
+        self._update(group_arn, "ADD", "shares", [share_arn])
 
     def forget_share(self, group_arn: str, share_arn: str) -> None:
-        self._update(group_arn, "DELETE shares :value", share_arn)
+        self._update(group_arn, "DELETE", "shares", [share_arn])
 
     def record_statement(self, group_arn: str, digest: str) -> None:
-        self._update(group_arn, "ADD statements :value", digest)
+        self._update(group_arn, "ADD", "statements", [digest])
 
     def forget_statements(self, group_arn: str, digests: Sequence[str]) -> None:
         if digests:
-            self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": group_arn}},
-                                     UpdateExpression="DELETE statements :value",
-                                     ExpressionAttributeValues={":value": {"SS": sorted(set(digests))}})
+            self._update(group_arn, "DELETE", "statements", sorted(set(digests)))
 
-    def _update(self, group_arn: str, expression: str, value: str) -> None:
-        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": group_arn}},
-                                 UpdateExpression=expression, ExpressionAttributeValues={":value": {"SS": [value]}})
+    def _update(self, key: str, operation: str, attribute: str, values: list[str]) -> None:
+        # The attribute by placeholder: DynamoDB reserves many words (NAMES among them).
+        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": key}},
+                                 UpdateExpression=f"{operation} #set :values", ExpressionAttributeNames={"#set": attribute},
+                                 ExpressionAttributeValues={":values": {"SS": values}})
 
 
 def _nothing_if_no_table(error: ClientError) -> dict[str, Ownership]:

@@ -173,6 +173,7 @@ class FakeShares:
     refuse_permission_promotion: str | None = None
     closed_invitations: set[str] = field(default_factory=set)
     accepted_elsewhere: set[str] = field(default_factory=set)  # by a run beside this one
+    on_older_versions: set[str] = field(default_factory=set)  # received shares not on their permission's default version
     appear_after_checks: int = 0  # shares_holding() finds nothing this many times
     # Consumer side: shares other accounts share with this one. What each grants (a share not
     # named: discover only), what the accepted ones hold, and what RAM does not let it read (share
@@ -276,7 +277,8 @@ class FakeShares:
     def received_share_permissions(self, share_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...] | None]:
         self.received_reads.extend(share_arns)
         return {arn: None if arn in self.unreadable else (
-            SharePermission(f"{arn}/permission", "received", STANDARD, "sagemaker:ModelPackageGroup"),)
+            SharePermission(f"{arn}/permission", "received", STANDARD, "sagemaker:ModelPackageGroup",
+                            arn not in self.on_older_versions),)
             for arn in share_arns}
 
     def received_permission_actions(self, permission_arn: str) -> frozenset[str] | None:

@@ -159,6 +159,16 @@ def test_a_share_whose_grant_ram_does_not_let_the_consumer_read_is_never_accepte
                for action, reason in outcomes.values())
 
 
+def test_a_share_on_another_version_than_its_permission_s_default_is_never_accepted():
+    """Red team: RAM keeps a share on the permission version it was given; a read of the
+    permission gives the default version's actions. An owner could attach a deploy version, then
+    make a discover one the default: what the share grants is not what the read says."""
+    service, shares = consumer_with(invitation("a"), resources={"a": [group_resource("churn-a")]})
+    shares.on_older_versions.add("share-a")
+    [outcome] = service.accept_allowed_invitations()
+    assert outcome.action == InvitationAction.LEFT_PENDING and shares.accepted == []
+
+
 def test_what_a_share_grants_is_read_only_for_an_invitation_its_holdings_allow():
     service, shares = consumer_with(invitation("stranger", sender=OTHER), invitation("fraud"),
                                     resources={"fraud": [group_resource("fraud")]})

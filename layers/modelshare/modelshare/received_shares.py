@@ -37,6 +37,12 @@ class GrantReader:
         for share_arn in share_arns:
             actions: set[str] | None = None
             for permission in permissions.get(share_arn) or ():
+                if not permission.default_version:
+                    # RAM keeps a share on the version it was given when a newer one becomes the
+                    # default; a read of the permission gives the default's: what the share grants
+                    # is not known (fail closed).
+                    actions = None
+                    break
                 if permission.arn not in self._actions:
                     self._actions[permission.arn] = self.shares.received_permission_actions(permission.arn)
                 granted = self._actions[permission.arn]

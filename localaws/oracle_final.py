@@ -51,7 +51,7 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
                 # rightly stays undiscovered.
                 expected = owner_allows and allows(consumer_rules, owner, name, consumer) \
                     and allowed_actions(owner_rules, owner, name) <= allowed_actions(consumer_rules, owner, name)
-                if discoverable and not expected:
+                if discoverable and not expected and not _only_people_share(oracle, group.arn, consumer):
                     oracle.violations.append(f"final: {consumer} discovers {owner}'s {name}, which the final "
                                              "allowlists do not allow")
                 elif expected and not discoverable and not grants:
@@ -99,6 +99,17 @@ def _judge_final_shares(oracle: SafetyOracle, accounts: list[str]) -> None:
             if beyond:
                 oracle.violations.append(f"final: {share.account}'s share of {group} grants "
                                          f"{', '.join(sorted(beyond))}, which the final allowlist does not allow{why}")
+
+
+def _only_people_share(oracle: SafetyOracle, group_arn: str, consumer: str) -> bool:
+    """Whether every share that makes the group discoverable by `consumer` is one a person made
+    (what modelshare's consumer side then accepted was judged, when it accepted, against the
+    allowlist it read: a person sharing a group the owner's allowlist does not name is the person's
+    doing, within ordinary rights)."""
+    reaching = [share for share in oracle.cloud.registry.state.shares.values()
+                if share.status == "ACTIVE" and share.feature_set == "STANDARD" and group_arn in live(share.resources)
+                and consumer in live(share.principals)]
+    return bool(reaching) and all(oracle.ledger.maker(share.arn) != MODELSHARE for share in reaching)
 
 
 def _discoverable(oracle: SafetyOracle, account: str) -> list[str]:

@@ -41,6 +41,10 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "add_statement": (frozenset({"group", "statement"}), frozenset()),
     "accept_invitations": (frozenset(), frozenset()),
     "send_message": (frozenset({"queue", "body"}), frozenset()),
+    # Give a share a permission: `permission` is access levels (the managed permission for model
+    # package groups granting them, found by listing), or "another-type" (a managed permission for
+    # some other resource type); `replace` as AssociateResourceSharePermission takes it.
+    "associate_permission": (frozenset({"share", "permission"}), frozenset({"replace"})),
 }
 _SELECTOR = re.compile(r"(own|promoted):(.+)")
 _PLACEHOLDER = re.compile(r"\{share:((?:own|promoted):[^}]+)\}")
@@ -80,8 +84,12 @@ def check_step(do: str, item: dict[str, Any], where: str, fail: Callable[[str], 
     if do == "associate_share" and not (details.get("groups") or details.get("principals")):
         raise fail(f"{where}: associate_share needs groups or principals")
     permission = details.get("permission", [])
-    if not isinstance(permission, list) or not set(permission) <= set(_LEVELS):
-        raise fail(f"{where}.permission: must be a list of access levels {list(_LEVELS)}")
+    if not (do == "associate_permission" and permission == "another-type") \
+            and (not isinstance(permission, list) or not set(permission) <= set(_LEVELS)):
+        raise fail(f"{where}.permission: must be a list of access levels {list(_LEVELS)}"
+                   + (' or "another-type"' if do == "associate_permission" else ""))
+    if "replace" in details and not isinstance(details["replace"], bool):
+        raise fail(f"{where}.replace: must be true or false")
     if "statement" in details and not isinstance(details["statement"], dict):
         raise fail(f"{where}.statement: must be a policy statement object")
     if "queue" in details and not isinstance(details["queue"], str):
@@ -210,6 +218,27 @@ class Insider:
         covering = sorted((p for p in found if p[1] >= wanted), key=lambda p: (len(p[1]), p[0]))
         exact = [p for p in covering if p[1] == wanted]
         return (exact or covering)[0] if covering else None
+
+    def _associate_permission(self, account: str, details: dict[str, Any]) -> None:
+        wanted = details["permission"]
+        arn = self._other_type_permission(account) if wanted == "another-type" else \
+            (found[0] if (found := self._permission(account, list(wanted))) else None)
+        if arn is None:
+            self.say(f"[{account}] a person finds no permission {wanted!r}: associates nothing")
+            return
+        self.person(account, "ram", "associate_resource_share_permission",
+                    f"gives share {details['share']} permission {arn}"
+                    + (" in place of the one it has" if details.get("replace") else ""),
+                    resourceShareArn=details["share"], permissionArn=arn, replace=bool(details.get("replace", False)))
+
+    def _other_type_permission(self, account: str) -> str | None:
+        """An AWS managed permission for a resource type that is no model package group."""
+        try:
+            listed = self.client(account, "ram").list_permissions(permissionType="AWS_MANAGED")["permissions"]
+        except ClientError:
+            return None
+        return next((str(p["arn"]) for p in listed
+                     if not str(p.get("resourceType", "")).lower().endswith("modelpackagegroup")), None)
 
     def _associate_share(self, account: str, details: dict[str, Any]) -> None:
         params: dict[str, Any] = {"resourceShareArn": details["share"]}

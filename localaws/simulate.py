@@ -297,8 +297,11 @@ class Simulation:
             self.cloud = cloud
             self.deployment = Deployment(cloud, scenario.region, self.template_path)
             self.deployment.lambdas.observers.append(self._tell_invocation)
+            # The insider acts with the keys of the account's Person, governed by the ordinary-rights
+            # policy (docs/security.md), never an administrator's.
             self.insider = insider.Insider(
-                scenario.region, lambda account, service: cloud.session(account, scenario.region).client(service),  # type: ignore[call-overload]
+                scenario.region,
+                lambda account, service: cloud.session(account, scenario.region, person=True).client(service),  # type: ignore[call-overload]
                 self._person, self._say, self._queue_name, scenario.person_share_names)
             for plan in scenario.accounts:
                 cloud.add_account(plan.account)
@@ -396,8 +399,10 @@ class Simulation:
             self._write_allowlist(step.allowlist, "an admin writes an allowlist edit to every account")
 
     def _person(self, account: str, service: str, method: str, what: str, **params: Any) -> bool:
-        """A person's call; in a timed scenario AWS may refuse it (a group deleted meanwhile)."""
-        client = self.cloud.session(account, self.scenario.region).client(service)  # type: ignore[call-overload]
+        """A person's call, with the keys of the account's Person (governed by the ordinary-rights
+        policy); in a timed scenario AWS may refuse it (a group deleted meanwhile, or what the
+        policy does not allow a person)."""
+        client = self.cloud.session(account, self.scenario.region, person=True).client(service)  # type: ignore[call-overload]
         try:
             getattr(client, method)(**params)
         except ClientError as error:

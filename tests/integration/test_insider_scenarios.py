@@ -23,6 +23,11 @@ ITEMS = {
     "forged-sweep-message": "6. forged work items",
     "statement-with-modelshare-sid": "7. a person's statement lost",
     "removal-then-invalid-edit": "8. a removal that never happens",
+    # What the review that attacked the fix found (each broke the promise before its own fix).
+    "a-second-permission-hides-deploy": "5. a share given a second permission, then a wider one",
+    "a-second-permission-then-an-edit-adds-a-consumer": "5. an edit adds a consumer to a share with two permissions",
+    "a-person-reputs-modelshare-s-old-statement": "7. a person's copy of an old statement of modelshare's",
+    "a-taken-sid-freezes-no-removal": "7. a statement under modelshare's Sid freezing a removal",
 }
 
 

@@ -249,7 +249,8 @@ def cold_start(runs: int = 15) -> dict[str, Any]:
     env.update({"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "bench",
                 "AWS_SECRET_ACCESS_KEY": "bench", "AWS_LAMBDA_FUNCTION_NAME": "modelshare-bench",
                 "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "modelshare",
-                "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist", "PYTHONDONTWRITEBYTECODE": "1"})
+                "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist", "MODELSHARE_LEDGER_TABLE": "modelshare-ownership",
+                "PYTHONDONTWRITEBYTECODE": "1"})
     sources = {"bare": _BARE, "handler": _HANDLER.format(layer=str(layer), code=str(code))}
     cpu: dict[str, list[float]] = {name: [] for name in sources}
     wall: dict[str, list[float]] = {name: [] for name in sources}

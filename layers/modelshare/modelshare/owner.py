@@ -54,6 +54,7 @@ from modelshare.ports import (
     RamQuotaReached,
     ResourceShare,
     ResourceShares,
+    SharePermission,
     WorkQueue,
 )
 from modelshare.restriction import restrict
@@ -697,17 +698,18 @@ class OwnerService:
         """The group with the permission of each of modelshare's promoted shares, and what it
         grants, read now (for one group: a status)."""
         promoted = {h.share.arn for h in view_of(group).promoted}
+        return replace(group, holdings=tuple(
+            self._judged(h, tuple(self.shares.permissions(h.share.arn))) if h.share.arn in promoted else h
+            for h in group.holdings))
 
-        def read(holding: Holding) -> Holding:
-            if holding.share.arn not in promoted:
-                return holding
-            found = self.shares.permissions(holding.share.arn)
-            if len(found) != 1:
-                return replace(holding, permission=None, actions=None, permission_trusted=False)
-            return replace(holding, permission=found[0], actions=self._actions_of(found[0].arn),
-                           permission_trusted=self._trusted(found[0].arn) and found[0].default_version)
-
-        return replace(group, holdings=tuple(read(h) for h in group.holdings))
+    def _judged(self, holding: Holding, permissions: Sequence[SharePermission]) -> Holding:
+        """A promoted share's holding with its permission, what it grants and whether modelshare
+        gives it: none or several permissions, and what the share grants cannot be judged."""
+        if len(permissions) != 1:
+            return replace(holding, permission=None, actions=None, permission_trusted=False)
+        permission, = permissions
+        return replace(holding, permission=permission, actions=self._actions_of(permission.arn),
+                       permission_trusted=self._trusted(permission.arn) and permission.default_version)
 
     def _with_policy(self, group: GroupSnapshot) -> GroupSnapshot:
         return replace(group, policy=self.registry.get_policy(group.name), policy_read=True)
@@ -930,14 +932,8 @@ class OwnerService:
         else:
             held = {arn: tuple(self.shares.permissions(arn)) for arn in promoted}
 
-        def with_permission(holding: Holding) -> Holding:
-            permissions = held.get(holding.share.arn, ())
-            if len(permissions) != 1:  # none, or more than one: what it grants cannot be judged
-                return replace(holding, permission=None, actions=None, permission_trusted=False)
-            return replace(holding, permission=permissions[0], actions=self._actions_of(permissions[0].arn),
-                           permission_trusted=self._trusted(permissions[0].arn) and permissions[0].default_version)
-
-        return [replace(g, holdings=tuple(map(with_permission, g.holdings))) for g in read]
+        return [replace(g, holdings=tuple(self._judged(h, held[h.share.arn]) if h.share.arn in held else h
+                                          for h in g.holdings)) for g in read]
 
     def _hand_back(self, items: Sequence[Any], why: str, *, delay_seconds: int = 0) -> None:
         assert self.work_queue is not None

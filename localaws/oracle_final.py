@@ -54,7 +54,11 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
                 if discoverable and not expected and not _only_people_share(oracle, group.arn, consumer):
                     oracle.violations.append(f"final: {consumer} discovers {owner}'s {name}, which the final "
                                              "allowlists do not allow")
-                elif expected and not discoverable and not grants:
+                # A person's statement standing in the group's policy (a role, another account,
+                # anything) keeps it from being promoted (RAM promotes single-statement policies
+                # only) and modelshare never changes it: the group rightly stays undiscovered.
+                elif expected and not discoverable and not grants \
+                        and not oracle.ledger.person_statements((owner, name)):
                     oracle.unconverged.append(f"final: {owner}'s {name} is not discoverable by {consumer} though the "
                                               "final allowlists allow it (not converged)")
     _judge_final_shares(oracle, accounts)

@@ -115,3 +115,20 @@ def test_sharing_under_a_wider_permission_is_a_violation_on_modelshares_own_shar
     with as_function(aws, aws.OWNER):  # its own share: changing it is no violation in itself
         aws.ram().disassociate_resource_share(resourceShareArn=share["resourceShareArn"], principals=[aws.CONSUMER])
     assert len(oracle.violations) == 1
+
+
+def test_a_group_a_persons_statement_keeps_from_promotion_is_not_unconverged(judged: Any) -> None:
+    """A person's statement naming a role (no account grant) stands beside modelshare's: RAM cannot
+    promote the two, so the allowed group rightly stays undiscovered (found by CI, world seed 738)."""
+    aws, oracle = judged
+    aws.group("churn-a")
+    aws.group("churn-b")
+    role = {**statement(aws, "churn-a", "PersonWrote0", ["sagemaker:DescribeModelPackage"]),
+            "Principal": {"AWS": f"arn:aws:iam::{aws.CONSUMER}:role/ml-reader"}}
+    aws.sm().put_model_package_group_policy(ModelPackageGroupName="churn-a",
+                                            ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [role]}))
+    assert oracle.ledger.person_grants_for(aws.OWNER, "churn-a") == set()  # a role is no account grant
+    verdict = oracle.judge_final_state([aws.OWNER, aws.CONSUMER], [], [])
+    # churn-b, with nothing of a person's in the way, is still judged unconverged: the exemption is narrow.
+    assert verdict["unconverged"] == [f"final: {aws.OWNER}'s churn-b is not discoverable by {aws.CONSUMER} "
+                                      "though the final allowlists allow it (not converged)"]

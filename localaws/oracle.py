@@ -190,7 +190,9 @@ class SafetyOracle:
         share = self._share(call, output)
         if share is None:
             return
-        if call.operation in ("CreateResourceShare", "PromoteResourceShareCreatedFromPolicy"):
+        if call.operation == "AcceptResourceShareInvitation":
+            self.ledger.accepted_by_hand(share.arn, call.account)
+        elif call.operation in ("CreateResourceShare", "PromoteResourceShareCreatedFromPolicy"):
             self.ledger.share_made(share.arn, PERSON)
         elif call.operation in _SHARE_CHANGES:
             named = {k: v for k, v in call.params.items() if k in ("principals", "resourceArns", "permissionArn", "tags",

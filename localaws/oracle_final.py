@@ -51,7 +51,8 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
                 # rightly stays undiscovered.
                 expected = owner_allows and allows(consumer_rules, owner, name, consumer) \
                     and allowed_actions(owner_rules, owner, name) <= allowed_actions(consumer_rules, owner, name)
-                if discoverable and not expected and not _only_people_share(oracle, group.arn, consumer):
+                if discoverable and not expected and not _only_people_share(oracle, group.arn, consumer) \
+                        and not (owner_allows and _only_hand_accepted(oracle, group.arn, consumer)):
                     oracle.violations.append(f"final: {consumer} discovers {owner}'s {name}, which the final "
                                              "allowlists do not allow")
                 # A person's statement standing in the group's policy (a role, another account,
@@ -110,10 +111,25 @@ def _only_people_share(oracle: SafetyOracle, group_arn: str, consumer: str) -> b
     (what modelshare's consumer side then accepted was judged, when it accepted, against the
     allowlist it read: a person sharing a group the owner's allowlist does not name is the person's
     doing, within ordinary rights)."""
-    reaching = [share for share in oracle.cloud.registry.state.shares.values()
-                if share.status == "ACTIVE" and share.feature_set == "STANDARD" and group_arn in live(share.resources)
-                and consumer in live(share.principals)]
+    reaching = _reaching(oracle, group_arn, consumer)
     return bool(reaching) and all(oracle.ledger.maker(share.arn) != MODELSHARE for share in reaching)
+
+
+def _only_hand_accepted(oracle: SafetyOracle, group_arn: str, consumer: str) -> bool:
+    """Whether a person in `consumer` accepted by hand every share of modelshare's that makes the
+    group discoverable there. The owner's allowlist granted it (the caller checks), so the owner
+    side shared rightly; the consumer's allowlist refusing it binds only modelshare's consumer side,
+    which cannot leave a share (docs/aws-behaviour.md RAM-LEAVE) and reports it instead."""
+    reaching = _reaching(oracle, group_arn, consumer)
+    return bool(reaching) and all((share.arn, consumer) in oracle.ledger.hand_accepted for share in reaching
+                                  if oracle.ledger.maker(share.arn) == MODELSHARE)
+
+
+def _reaching(oracle: SafetyOracle, group_arn: str, consumer: str) -> list[Any]:
+    """The active shares that make the group discoverable by `consumer`."""
+    return [share for share in oracle.cloud.registry.state.shares.values()
+            if share.status == "ACTIVE" and share.feature_set == "STANDARD" and group_arn in live(share.resources)
+            and consumer in live(share.principals)]
 
 
 def _discoverable(oracle: SafetyOracle, account: str) -> list[str]:

@@ -67,6 +67,8 @@ class Ledger:
     statements: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     # share ARN -> MODELSHARE | PERSON: who created it (CreateResourceShare) or promoted it from a policy
     share_makers: dict[str, str] = field(default_factory=dict)
+    # (share ARN, consumer account) a person in the consumer accepted by hand
+    hand_accepted: set[tuple[str, str]] = field(default_factory=set)
     # share ARN -> what people changed on it, in order (for the verdict's text)
     person_changes: dict[str, list[str]] = field(default_factory=dict)
     # (owner, group) -> (account or "*", action pattern) a person's own statement or share granted
@@ -108,6 +110,9 @@ class Ledger:
 
     def maker(self, arn: str) -> str | None:
         return self.share_makers.get(arn)
+
+    def accepted_by_hand(self, arn: str, consumer: str) -> None:
+        self.hand_accepted.add((arn, consumer))
 
     def person_changed(self, arn: str, what: str) -> None:
         self.person_changes.setdefault(arn, []).append(what)

@@ -132,3 +132,26 @@ def test_a_group_a_persons_statement_keeps_from_promotion_is_not_unconverged(jud
     # churn-b, with nothing of a person's in the way, is still judged unconverged: the exemption is narrow.
     assert verdict["unconverged"] == [f"final: {aws.OWNER}'s churn-b is not discoverable by {aws.CONSUMER} "
                                       "though the final allowlists allow it (not converged)"]
+
+
+def test_a_share_the_owner_allowed_and_a_person_accepted_by_hand_is_the_persons(judged: Any) -> None:
+    """The consumer's own allowlist refuses what the owner's grants; a person there accepts by hand.
+    The owner side shared rightly and the consumer side cannot leave: no violation of modelshare's
+    (found by a long-profile insider world, seed 72995). Where the owner's allowlist did not grant it
+    either, the hand accept excuses nothing."""
+    aws, oracle = judged
+    aws.client("ssm", aws.CONSUMER).put_parameter(Name=PARAMETER, Type="String", Overwrite=True,
+                                                  Value=json.dumps({"version": 1, "shares": []}))
+    for name in ("churn-a", "fraud"):
+        with as_function(aws, aws.OWNER):
+            aws.ram().create_resource_share(name=f"modelshare-{name}", resourceArns=[aws.group(name)],
+                                            principals=[aws.CONSUMER])
+    # fraud was never the owner's to share: judged when shared, and again at the end
+    assert oracle.violations and all("shared fraud" in v for v in oracle.violations)
+    for invitation in aws.invitations():
+        aws.ram(aws.CONSUMER).accept_resource_share_invitation(
+            resourceShareInvitationArn=invitation["resourceShareInvitationArn"])
+    verdict = oracle.judge_final_state([aws.OWNER, aws.CONSUMER], [], [])
+    final = [v for v in verdict["violations"] if v.startswith("final:")]
+    assert f"final: {aws.CONSUMER} discovers {aws.OWNER}'s fraud, which the final allowlists do not allow" in final
+    assert not [v for v in final if "churn-a" in v]

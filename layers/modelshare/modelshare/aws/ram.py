@@ -48,6 +48,9 @@ _CLOSED_INVITATION = {
     "ResourceShareInvitationExpiredException",
     "ResourceShareInvitationAlreadyRejectedException",
     "ResourceShareInvitationArnNotFoundException",
+    # The owner withdrew the share or this account while the invitation was still listed as
+    # pending: nothing to accept, and no retry will change it (docs/aws-behaviour.md RAM-INVITATION-ERRORS).
+    "OperationNotPermittedException",
 }
 # What RAM answers when an invitation or share asked about is not there (any more).
 _UNKNOWN_INVITATION_TARGET = {"ResourceShareInvitationArnNotFoundException", "UnknownResourceException",

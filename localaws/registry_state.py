@@ -134,6 +134,9 @@ class Permission:
         return frozenset(found)
 
 
+_LIVENESS = {"ASSOCIATED": 0, "ASSOCIATING": 1, "DISASSOCIATING": 2}
+
+
 @dataclass
 class Share:
     arn: str
@@ -159,10 +162,10 @@ class Share:
         return association is not None and association.status == "ASSOCIATED"
 
     def principal_status(self, account: str) -> str | None:
-        for entity, association in self.principals.items():
-            if principal_account(entity) == account:
-                return association.status
-        return None
+        """The account's association (of its forms: ID, root ARN), the most live one: a FAILED
+        association RAM left under one form does not hide a later one under the other."""
+        found = [a.status for entity, a in self.principals.items() if principal_account(entity) == account]
+        return min(found, key=lambda status: _LIVENESS.get(status, len(_LIVENESS)), default=None)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from localaws import ram_quotas
 from localaws.clock import SimClock
 from localaws.errors import AwsError
 from localaws.registry_state import (
@@ -323,12 +324,35 @@ class Ram:
         association = share.principals.get(principal)
         return principal != share.account and (association is None or association.status not in _LIVE)
 
+    def _associate_or_fail(self, share: Share, association: Association, kind: str) -> None:
+        """RAM's own association (a share made from a policy): ASSOCIATED when the Region quota
+        has room, else FAILED with why, and a FAILED event (ram_quotas' stricter reading)."""
+        association.status_message = None
+        if self._region_room(share, association, kind):
+            association.move("ASSOCIATED", self.clock.now())
+        else:
+            self._fail(share, association, ram_quotas.full_message(self.state, share.account, kind))
+
+    def _region_room(self, share: Share, association: Association, kind: str) -> bool:
+        """Whether the Region quota of `kind` takes `association` (not counting itself)."""
+        others = ram_quotas.associations_held(self.state, share.account, share.region, kind) - \
+            (1 if association.status in ram_quotas.HELD else 0)
+        return others < ram_quotas.limit(self.state, kind)
+
+    def _fail(self, share: Share, association: Association, why: str) -> None:
+        association.move("FAILED", self.clock.now())
+        association.status_message = why
+        self._event(share.account, share.region, {
+            "event": "Resource Share Association", "status": "FAILED", "resourceShareArn": share.arn,
+            "associatedEntity": association.entity}, [share.arn])
+
     def usage(self, account: str, region: str) -> dict[str, int]:
         """What the account uses of the quotas above (for `modelshare simulate`'s report)."""
         return {
             "customer_managed_permissions": len(self._customer_managed(account, region)),
             "resource_shares": self._active_shares(account, region),
             "pending_invitations_sent": self.pending_invitations_sent(account, region),
+            **ram_quotas.usage(self.state, account, region),
         }
 
     # -- the share a resource policy creates (called from SageMaker, run as clock tasks) -------
@@ -337,8 +361,11 @@ class Ram:
         time after each put: docs/aws-behaviour.md, RAM-CFP-LAG)."""
         if self.state.groups_in(group.account, group.region).get(group.name) is not group:
             return  # the group was deleted meanwhile
+        # The share RAM made for this group (one whose resource association failed at the Region
+        # quota included: RAM keeps it).
         share = next((s for s in self.state.shares.values()
-                      if s.from_policy_of == group.arn and s.status == "ACTIVE" and s.has_resource(group.arn)), None)
+                      if s.from_policy_of == group.arn and s.status == "ACTIVE" and group.arn in s.resources
+                      and s.resources[group.arn].status in ("ASSOCIATED", "FAILED")), None)
         if share is not None and share.feature_set != "CREATED_FROM_POLICY":
             # UNVERIFIED what AWS does; stricter reading: a promoted share is RAM's now, and a later
             # PutModelPackageGroupPolicy does not touch it (docs/aws-behaviour.md, RAM-PUT-AFTER-PROMOTE).
@@ -358,18 +385,20 @@ class Ram:
                           account=group.account, region=group.region, name=f"LinkedResourceShare-{uuid.uuid4()}",
                           feature_set="CREATED_FROM_POLICY", creation_time=now, last_updated=now,
                           from_policy_of=group.arn)
-            share.resources[group.arn] = Association(group.arn, "RESOURCE", "ASSOCIATED", now, now)
+            share.resources[group.arn] = Association(group.arn, "RESOURCE", "ASSOCIATING", now, now)
             self.state.shares[share.arn] = share
+            self._associate_or_fail(share, share.resources[group.arn], ram_quotas.RESOURCE)
         else:
             share.touch(now)
         self._attach_policy_permission(share, group, statements)
         for principal in principals:
             association = share.principals.get(principal)
+            made = association is None
             if association is None:
-                share.principals[principal] = Association(principal, "PRINCIPAL", "ASSOCIATED", now, now,
-                                                          external=principal_account(principal) != group.account)
-            else:
-                association.move("ASSOCIATED", now)
+                association = share.principals[principal] = Association(
+                    principal, "PRINCIPAL", "ASSOCIATING", now, now, external=principal_account(principal) != group.account)
+            if made or association.status not in _LIVE:
+                self._associate_or_fail(share, association, ram_quotas.PRINCIPAL)
         for entity, association in share.principals.items():
             if entity not in principals:
                 association.move("DISASSOCIATED", now)
@@ -466,13 +495,13 @@ class Ram:
         if not external:
             association.move("ASSOCIATED", now)
             return association
+        if fail_over_quota and not self._region_room(share, association, ram_quotas.PRINCIPAL):
+            self._fail(share, association, ram_quotas.full_message(self.state, share.account, ram_quotas.PRINCIPAL))
+            return association
         limit = self.state.quotas.pending_invitations_per_account
         if fail_over_quota and self.pending_invitations_sent(share.account, share.region) >= limit:
-            association.move("FAILED", now)
-            association.status_message = f"The limit of {limit} pending invitations for account {share.account} was reached."
-            self._event(share.account, share.region, {
-                "event": "Resource Share Association", "status": "FAILED", "resourceShareArn": share.arn,
-                "associatedEntity": account}, [share.arn])
+            self._fail(share, association,
+                       f"The limit of {limit} pending invitations for account {share.account} was reached.")
             return association
         association.move("ASSOCIATING", now)
         self._invite(share, account)
@@ -595,6 +624,7 @@ class Ram:
             raise _error("PermissionLimitExceededException",
                          f"The operation would exceed the limit of {limit} customer managed permissions for "
                          f"resource type {resource_type} in {region}.")
+        ram_quotas.check_customer_managed_total(self.state, account, region)
 
     def _add_unattachable(self, permission: Permission, label: str, client_token: Any) -> dict[str, Any]:
         """Store a new permission that becomes attachable a moment later (UNVERIFIED, the stricter
@@ -850,6 +880,11 @@ class Ram:
         def run() -> dict[str, Any]:
             self._check_share_quota(account, region)
             self._check_invitation_quota(account, region, len({p for p in principals if p != account}))
+            if len(set(resources)) > self.state.quotas.resources_per_share or len(set(principals)) > self.state.quotas.principals_per_share:
+                raise _error("ResourceShareLimitExceededException",
+                             f"A resource share can have at most {self.state.quotas.resources_per_share} resources and "
+                             f"{self.state.quotas.principals_per_share} principals.")
+            ram_quotas.check_room(self.state, account, region, resources=len(set(resources)), principals=len(set(principals)))
             now = self.clock.now()
             share = Share(arn=f"arn:aws:ram:{region}:{account}:resource-share/{uuid.uuid4()}", account=account,
                           region=region, name=name, feature_set="STANDARD", creation_time=now, last_updated=now,
@@ -934,12 +969,12 @@ class Ram:
         principals, resources = self._check_members(account, region, params)
 
         def run() -> dict[str, Any]:
-            new = [p for p in principals if self._needs_invitation(share, p)]
+            new = [p for p in dict.fromkeys(principals) if self._needs_invitation(share, p)]
             self._check_invitation_quota(account, region, len(new))
-            live = sum(1 for a in share.principals.values() if a.status in _LIVE)
-            if live + len(new) > self.state.quotas.principals_per_share:
-                raise _error("ResourceShareLimitExceededException",
-                             f"A resource share can have at most {self.state.quotas.principals_per_share} principals.")
+            added = [r for r in dict.fromkeys(resources)
+                     if r not in share.resources or share.resources[r].status not in ram_quotas.HELD]
+            ram_quotas.check_share_size(self.state, share, resources=len(added), principals=len(new))
+            ram_quotas.check_room(self.state, account, region, resources=len(added), principals=len(new))
             self._check_dependent(account, region, share, resources)
             now = self.clock.now()
             out = [self._association_out(share, self._associate_principal(share, p)) for p in principals]

@@ -55,8 +55,15 @@ class RamQuotas:
     """RAM's default quotas (docs/aws-behaviour.md, RAM-QUOTAS); tests lower them."""
 
     customer_managed_permissions_per_resource_type: int = 10
+    customer_managed_permissions_per_region: int = 1_500
+    # CreatePermissionVersion is not emulated: no permission ever has a second version here.
+    versions_per_permission: int = 5
     pending_invitations_per_account: int = 20
     resource_shares_per_region: int = 25_000
+    # Across every share of the account in the Region: a resource (a principal) in 10 shares
+    # counts 10, and shares made from policies count too (localaws/ram_quotas.py).
+    resource_associations_per_region: int = 25_000
+    principal_associations_per_region: int = 25_000
     resources_per_share: int = 5_000
     principals_per_share: int = 5_000
     tags_per_resource: int = 50
@@ -127,6 +134,9 @@ class Permission:
         return frozenset(found)
 
 
+_LIVENESS = {"ASSOCIATED": 0, "ASSOCIATING": 1, "DISASSOCIATING": 2}
+
+
 @dataclass
 class Share:
     arn: str
@@ -152,10 +162,10 @@ class Share:
         return association is not None and association.status == "ASSOCIATED"
 
     def principal_status(self, account: str) -> str | None:
-        for entity, association in self.principals.items():
-            if principal_account(entity) == account:
-                return association.status
-        return None
+        """The account's association (of its forms: ID, root ARN), the most live one: a FAILED
+        association RAM left under one form does not hide a later one under the other."""
+        found = [a.status for entity, a in self.principals.items() if principal_account(entity) == account]
+        return min(found, key=lambda status: _LIVENESS.get(status, len(_LIVENESS)), default=None)
 
 
 @dataclass

@@ -41,8 +41,8 @@ _STEP_KEYS = {"create_group": {"account", "group"}, "delete_group": {"account", 
 DEFAULT_FAULT_SECONDS = 1800.0
 _ACCOUNT_KEYS = {"groups", "policies", "allowlist", "resource_shares"}
 _SHARE_KEYS = {"name", "groups", "principals"}
-_QUOTA_KEYS = {"customer_managed_permissions_per_resource_type", "pending_invitations_per_account",
-               "resource_shares_per_region"}
+# Every quota the local AWS models may be set (localaws/registry_state.RamQuotas).
+_QUOTA_KEYS = frozenset(RamQuotas.__dataclass_fields__)
 
 
 class ScenarioError(ValueError):

@@ -165,6 +165,8 @@ def test_simulate_reports_what_the_run_cost(capsys, tmp_path):
     assert calls[CONSUMER]["AcceptInvitationsFunction"]["AcceptResourceShareInvitation"] == 1
     assert "GetParameter" in calls[OWNER]["PromoteFunction"]
     assert report["ram_usage"] == {
-        OWNER: {"customer_managed_permissions": 0, "resource_shares": 1, "pending_invitations_sent": 0},
-        CONSUMER: {"customer_managed_permissions": 0, "resource_shares": 0, "pending_invitations_sent": 0}}
+        OWNER: {"customer_managed_permissions": 0, "resource_shares": 1, "pending_invitations_sent": 0,
+                "resource_associations": 1, "principal_associations": 1},
+        CONSUMER: {"customer_managed_permissions": 0, "resource_shares": 0, "pending_invitations_sent": 0,
+                   "resource_associations": 0, "principal_associations": 0}}
     assert 20 < report["simulated_seconds"] < 3600  # RAM makes the share in 20 s; the queue batches wait for it

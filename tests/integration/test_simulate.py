@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 
+from localaws.registry_state import RamQuotas
 from localaws.simulate import Scenario, Simulation
 from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, ROGUE_OWNER, STRANGER, group_arn
@@ -78,6 +79,12 @@ def test_story_without_json(capsys, tmp_path):
           "accounts": {OWNER: {}}}, "$.shares[0].consumers[0]: the owner cannot be its own consumer"),
         ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {"allowlist": {"version": 2, "shares": []}}}},
          f"scenario.accounts.{OWNER}.allowlist is invalid: $.version"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "ram_quotas": {"principal_associations_per_region": 0}},
+         "scenario.ram_quotas.principal_associations_per_region: must be a positive integer"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "ram_quotas": {"principal_associations": 10}},
+         "scenario.ram_quotas: must be an object with some of ['customer_managed_permissions_per_region'"),
         ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "ram_share_delay_seconds": -1},
          "scenario.ram_share_delay_seconds: must be a non-negative number"),
         ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "chaos": {"api_fault_rate": 2}},
@@ -176,3 +183,14 @@ def test_a_timed_scenario_that_does_not_converge_exits_1_and_says_why(capsys, tm
     code, out, err = run(capsys, str(root / "examples" / "chaos.json"))
     assert code == 0, err
     assert "no violation" in out and "Not converged" not in out
+
+
+def test_a_scenario_may_set_every_ram_quota():
+    """Every quota the local AWS models (docs/aws-behaviour.md, RAM-QUOTAS, RAM-QUOTA-REGION)."""
+    quotas = {name: 7 + index for index, name in enumerate(sorted(RamQuotas.__dataclass_fields__))}
+    scenario = Scenario.parse({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+                               "ram_quotas": quotas})
+    assert scenario.ram_quotas == RamQuotas(**quotas)
+    assert {"resource_associations_per_region", "principal_associations_per_region",
+            "customer_managed_permissions_per_region", "versions_per_permission", "resources_per_share",
+            "principals_per_share", "resources_per_call"} <= set(quotas)

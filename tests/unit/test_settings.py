@@ -51,7 +51,7 @@ def test_every_function_of_every_configuration_starts_with_the_environment_the_t
     and valid, in every configuration."""
     template = StackTemplate(ROOT / "template.yaml")
     read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL",
-            "MODELSHARE_LEDGER_TABLE"}
+            "MODELSHARE_LEDGER_TABLE", "MODELSHARE_RAM_QUOTAS"}
     for parameters in ({}, {"AllowlistPath": "/org/allowlist"}, {"DryRun": "true"}):
         for function in template.render("111122223333", "eu-west-1", parameters).functions():
             environment = {k: str(v) for k, v in function.environment.items()}
@@ -61,3 +61,18 @@ def test_every_function_of_every_configuration_starts_with_the_environment_the_t
             assert settings.sweep_queue_url in (None, QUEUE)
             # Every owner function knows its ledger (wiring refuses to build the owner side without it).
             assert (settings.ledger_table == "modelshare-ownership") is (function.logical_id != "AcceptInvitationsFunction")
+
+
+def test_ram_quotas_are_ram_s_defaults_unless_the_stack_names_raised_ones() -> None:
+    assert Settings.from_environment(PARAMETER).ram_quotas["principal_associations"] == 25_000
+    raised = Settings.from_environment({**PARAMETER, "MODELSHARE_RAM_QUOTAS": "principal_associations=50000, shares=30000"})
+    assert (raised.ram_quotas["principal_associations"], raised.ram_quotas["shares"]) == (50_000, 30_000)
+    assert raised.ram_quotas["resource_associations"] == 25_000
+
+
+@pytest.mark.parametrize(("value", "message"), [("principals=5", "unknown quota 'principals'"),
+                                                ("shares=0", "a quota is a positive integer"),
+                                                ("shares=\u0663", "a quota is a positive integer")])
+def test_a_malformed_ram_quota_fails_at_cold_start(value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_environment({**PARAMETER, "MODELSHARE_RAM_QUOTAS": value})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelshare import policy as policies
+from modelshare import region_room
 from modelshare.allowlist import Allowlist, ShareDecision, access_levels_for
 from modelshare.allowlist_loading import load_allowlist, load_allowlist_in_force
 from modelshare.convergence import (
@@ -57,6 +58,7 @@ from modelshare.ports import (
     SharePermission,
     WorkQueue,
 )
+from modelshare.quota_budget import QuotaLimits
 from modelshare.restriction import restrict
 
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
@@ -125,6 +127,10 @@ class OwnerService:
     time_left: Callable[[], float] = field(default=lambda: math.inf)
     # Where the sweep hands out its work (the function's SweepQueue); None: sweep in one run.
     work_queue: WorkQueue | None = None
+    # RAM's quotas as the account has them (settings.RAM_QUOTAS_ENV).
+    quota_limits: QuotaLimits = field(default_factory=QuotaLimits)
+    # The Region quota this execution environment last reported full (kept across runs).
+    _full_reported: str | None = field(default=None, init=False, repr=False)
     # Per run: an account-wide RAM quota hit (no further promotion or invitation is tried), and
     # shares whose promotion this run started (share ARN -> group name).
     _quota_stop: RamQuotaReached | None = field(default=None, init=False, repr=False)
@@ -612,6 +618,24 @@ class OwnerService:
         was logged and counted once)."""
         return GroupOutcome(group_name, GroupAction.QUOTA_REACHED, f"not tried in this run: {self._quota_stop}")
 
+    def _check_region_room(self, index: RamIndex) -> None:
+        """Report each Region quota's use (metric RamQuotaUse); when one is full, nothing that needs
+        room is tried this run. Said once (log line, RamQuotaReached) per execution environment
+        while it stays full; RamQuotaUse says it every sweep."""
+        uses = region_room.region_use(index, self.quota_limits)
+        region_room.emit_use(uses)
+        full = region_room.full(uses)
+        if full is None:
+            self._full_reported = None
+            return
+        self._quota_stop = RamQuotaReached(region_room.describe(full), "no room until use falls", account_wide=True,
+                                           region=True)
+        if self._full_reported != full.quota:  # once while it stays full, not every sweep
+            self._full_reported = full.quota
+            logger.warning("RAM quota reached: groups that need room wait for a sweep that finds some",
+                           extra={"quota": region_room.describe(full)})
+            count("RamQuotaReached")
+
     def _begin_run(self) -> None:
         self._quota_stop = None
         self._promoting.clear()
@@ -727,6 +751,7 @@ class OwnerService:
             return []
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
+        self._check_region_room(index)
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         for name, arn in self.registry.groups():
@@ -774,6 +799,7 @@ class OwnerService:
             return []
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
+        self._check_region_room(index)
         # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
         # the groups that need that quota are not handed out again, or each sweep would add a
         # copy of every one of them. The next sweep after the queue drains finds any left.
@@ -786,6 +812,10 @@ class OwnerService:
             if verdict is None or verdict.writes:
                 if busy and self._waits_for_quota(group, allowlist):
                     outcomes.append(GroupOutcome(name, GroupAction.DEFERRED, "the sweep's earlier work is still queued"))
+                    continue
+                if self._quota_stop is not None and verdict is not None and not restrict(group, verdict).writes \
+                        and self._waits_for_quota(group, allowlist):
+                    outcomes.append(self._not_tried(name))  # a Region quota is full; nothing to take away
                     continue
                 items.append(work_item(group))
                 outcomes.append(GroupOutcome(name, GroupAction.QUEUED))
@@ -846,6 +876,12 @@ class OwnerService:
             if outcome.action == GroupAction.QUOTA_REACHED and attempt < QUOTA_RETRY_ATTEMPTS:
                 waiting.append(work_item(group, attempt + 1))
         self._finish_promotions()
+        if waiting and self._quota_stop is not None and self._quota_stop.region:
+            # Not the invitation quota (room comes as consumers accept) but one whose room comes
+            # only as use falls: trying again a minute later cannot help; a sweep that finds room does.
+            logger.info("Groups wait for room under a RAM quota that frees only as use falls: left to the sweep",
+                        extra={"groups": [i["group"] for i in waiting], "quota": self._quota_stop.quota})
+            waiting = []
         if waiting and self.work_queue is not None:
             self._send_waiting(waiting)
         if failures:

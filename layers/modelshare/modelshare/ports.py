@@ -123,10 +123,14 @@ class RamQuotaReached(Exception):
     run; the customer managed permission quota only those needing a new permission. Retrying at
     once cannot help: a later run (an accepted invitation, the schedule) retries."""
 
-    def __init__(self, quota: str, message: str, *, account_wide: bool) -> None:
+    def __init__(self, quota: str, message: str, *, account_wide: bool, region: bool = False) -> None:
         super().__init__(f"{quota}: {message}")
         self.quota = quota
         self.account_wide = account_wide
+        # A Region quota (shares, resource or principal associations): room comes only as use
+        # falls, never by itself as it does for pending invitations (docs/aws-behaviour.md,
+        # RAM-QUOTA-REGION), so a minute's wait cannot help.
+        self.region = region
 
 
 class GroupNotFound(Exception):

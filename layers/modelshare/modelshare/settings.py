@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from modelshare.quota_budget import QuotaLimits, QuotaLimitsError
 
 ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
 ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
 DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
 SWEEP_QUEUE_URL_ENV = "MODELSHARE_SWEEP_QUEUE_URL"
 LEDGER_TABLE_ENV = "MODELSHARE_LEDGER_TABLE"
+# The account's RAM quotas where raised above RAM's defaults (the stack's RamQuotas parameter).
+RAM_QUOTAS_ENV = "MODELSHARE_RAM_QUOTAS"
 # The ledger's table when nothing names it: the stack's (`<stack>-ownership`) for the default
 # stack name, modelshare.
 DEFAULT_LEDGER_TABLE = "modelshare-ownership"
@@ -46,6 +50,9 @@ class Settings:
     # The ownership ledger's DynamoDB table (the owner side's proof of what it made); the owner
     # functions need it (wiring.owner_services refuses to start without it).
     ledger_table: str | None = None
+    # RAM's quotas as this account has them (RAM's defaults unless raised): the sweep waits for
+    # room under a full Region quota instead of trying, and reports each quota's use.
+    ram_quotas: QuotaLimits = field(default_factory=QuotaLimits)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,7 +60,7 @@ class Settings:
         one is missing or invalid."""
         env = os.environ if environ is None else environ
         return cls(allowlist=_allowlist_location(env), dry_run=_boolean(env, DRY_RUN_ENV),
-                   sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env))
+                   sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env), ram_quotas=_ram_quotas(env))
 
 
 def _allowlist_location(env: Mapping[str, str]) -> AllowlistLocation:
@@ -94,3 +101,10 @@ def _queue_url(env: Mapping[str, str]) -> str | None:
     if not url.startswith(("https://", "http://")):
         raise SettingsError(f"{SWEEP_QUEUE_URL_ENV} is {url!r}: it must be the queue's URL (https://sqs....)")
     return url
+
+
+def _ram_quotas(env: Mapping[str, str]) -> QuotaLimits:
+    try:
+        return QuotaLimits.parse(env.get(RAM_QUOTAS_ENV, ""))
+    except QuotaLimitsError as error:
+        raise SettingsError(f"{RAM_QUOTAS_ENV}: {error} (name=value,... such as principal_associations=50000)") from None

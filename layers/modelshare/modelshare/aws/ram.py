@@ -213,7 +213,7 @@ class RamShares:
             self._client.associate_resource_share(resourceShareArn=share_arn, principals=principals)
         except ClientError as error:
             if _code(error) == "ResourceShareLimitExceededException":
-                raise RamQuotaReached(_SHARE_QUOTA, _message(error), account_wide=True) from error
+                raise _share_quota(error) from error
             raise
 
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
@@ -263,7 +263,7 @@ class RamShares:
             if code == "UnmatchedPolicyPermissionException":
                 raise PermissionNotMatched(_message(error)) from error
             if code == "ResourceShareLimitExceededException":
-                raise RamQuotaReached(_SHARE_QUOTA, _message(error), account_wide=True) from error
+                raise _share_quota(error) from error
             if code == "InvalidStateTransitionException":
                 return False  # already promoting or promoted
             raise
@@ -392,6 +392,18 @@ def _raise_new_permission_error(error: ClientError) -> None:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _share_quota(error: ClientError) -> RamQuotaReached:
+    """RAM's ResourceShareLimitExceededException. Which quota it was is known from its message
+    only (wording UNVERIFIED: docs/aws-behaviour.md, RAM-QUOTA-REGION): a message naming
+    associations is taken for a Region quota, which only paces retries (a minute's wait cannot
+    help); anything else is retried as the pending-invitation quota is. What is decided never
+    depends on it."""
+    message = _message(error)
+    if "association" in message.lower():
+        return RamQuotaReached("resource or principal associations per Region", message, account_wide=True, region=True)
+    return RamQuotaReached(_SHARE_QUOTA, message, account_wide=True)
 
 
 def _message(error: ClientError) -> str:

@@ -1,0 +1,53 @@
+"""Room under RAM's Region quotas (shares, resource and principal associations), as the sweep's
+one pass over RAM shows it (docs/aws-behaviour.md, RAM-QUOTA-REGION).
+
+Room under these comes only as use falls (groups or consumers leave), never by itself as it does
+for pending invitations: a group that needs room while one is full waits for a sweep that finds
+room, instead of being tried (and refused) again a minute later.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from modelshare.convergence import RamIndex
+from modelshare.quota_budget import (
+    PRINCIPAL_ASSOCIATIONS,
+    RESOURCE_ASSOCIATIONS,
+    SHARES,
+    WORDS,
+    QuotaLimits,
+    QuotaUse,
+)
+
+QUOTA_USE_METRIC = "RamQuotaUse"
+
+
+def region_use(index: RamIndex, limits: QuotaLimits) -> list[QuotaUse]:
+    """What the account holds of each Region quota: its active shares (made from policies
+    included) and their live associations."""
+    counts = {SHARES: len(index.shares),
+              RESOURCE_ASSOCIATIONS: sum(len(v) for v in index.live_resources.values()),
+              PRINCIPAL_ASSOCIATIONS: sum(len(v) for v in index.live_principals.values())}
+    return [QuotaUse(quota, used, limits[quota]) for quota, used in counts.items()]
+
+
+def full(uses: list[QuotaUse]) -> QuotaUse | None:
+    """The first Region quota with no room left."""
+    return next((u for u in uses if u.full), None)
+
+
+def describe(use: QuotaUse) -> str:
+    return f"{WORDS[use.quota]} ({use.used:,} of {use.limit:,})"
+
+
+def emit_use(uses: list[QuotaUse]) -> None:
+    """One `RamQuotaUse` metric (percent) per quota, dimension `quota`: the alarm fires at 80 %."""
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Modelshare"
+    for use in uses:
+        with single_metric(name=QUOTA_USE_METRIC, unit=MetricUnit.Percent, value=round(use.percent, 2),
+                           namespace=namespace, default_dimensions={"quota": use.quota}):
+            pass
+

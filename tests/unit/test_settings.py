@@ -32,6 +32,8 @@ def test_path_mode_names_the_path_without_its_trailing_slash() -> None:
     ({"MODELSHARE_ALLOWLIST_PATH": "org/allowlist"}, "MODELSHARE_ALLOWLIST_PATH is 'org/allowlist': it must start with '/'"),
     ({"MODELSHARE_ALLOWLIST_PATH": "/"}, "MODELSHARE_ALLOWLIST_PATH is '/': it must start with '/' and name a level below"),
     ({**PARAMETER, "MODELSHARE_DRY_RUN": "yes"}, "MODELSHARE_DRY_RUN is 'yes': it must be 'true' or 'false'"),
+    ({**PARAMETER, "MODELSHARE_SHARING_MODE": "share"},
+     "MODELSHARE_SHARING_MODE is 'share': it must be 'policy' or 'shares'"),
     ({**PARAMETER, "MODELSHARE_SWEEP_QUEUE_URL": "modelshare-SweepQueue"},
      "MODELSHARE_SWEEP_QUEUE_URL is 'modelshare-SweepQueue': it must be the queue's URL"),
 ])
@@ -44,6 +46,11 @@ def test_a_missing_or_invalid_setting_names_the_variable_and_what_it_may_be(envi
 @pytest.mark.parametrize(("value", "dry_run"), [("true", True), ("TRUE ", True), ("false", False), ("", False)])
 def test_dry_run_is_true_or_false_and_unset_is_false(value: str, dry_run: bool) -> None:
     assert Settings.from_environment({**PARAMETER, "MODELSHARE_DRY_RUN": value}).dry_run is dry_run
+
+
+@pytest.mark.parametrize(("value", "mode"), [("", "policy"), ("policy", "policy"), ("shares", "shares"), (" shares ", "shares")])
+def test_the_sharing_mode_is_policy_or_shares_and_unset_is_policy(value: str, mode: str) -> None:
+    assert Settings.from_environment({**PARAMETER, "MODELSHARE_SHARING_MODE": value}).sharing_mode == mode
 
 
 def test_every_function_of_every_configuration_starts_with_the_environment_the_template_gives_it() -> None:

@@ -11,11 +11,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from modelshare.allowlist import SHARING_MODES
+
 ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
 ALLOWLIST_PATH_ENV = "MODELSHARE_ALLOWLIST_PATH"
 DRY_RUN_ENV = "MODELSHARE_DRY_RUN"
 SWEEP_QUEUE_URL_ENV = "MODELSHARE_SWEEP_QUEUE_URL"
 LEDGER_TABLE_ENV = "MODELSHARE_LEDGER_TABLE"
+SHARING_MODE_ENV = "MODELSHARE_SHARING_MODE"
 # The ledger's table when nothing names it: the stack's (`<stack>-ownership`) for the default
 # stack name, modelshare.
 DEFAULT_LEDGER_TABLE = "modelshare-ownership"
@@ -46,6 +49,8 @@ class Settings:
     # The ownership ledger's DynamoDB table (the owner side's proof of what it made); the owner
     # functions need it (wiring.owner_services refuses to start without it).
     ledger_table: str | None = None
+    # How an owner the allowlist's `modes` does not name shares (the stack's SharingMode).
+    sharing_mode: str = "policy"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,7 +58,7 @@ class Settings:
         one is missing or invalid."""
         env = os.environ if environ is None else environ
         return cls(allowlist=_allowlist_location(env), dry_run=_boolean(env, DRY_RUN_ENV),
-                   sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env))
+                   sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env), sharing_mode=_sharing_mode(env))
 
 
 def _allowlist_location(env: Mapping[str, str]) -> AllowlistLocation:
@@ -78,6 +83,16 @@ def _boolean(env: Mapping[str, str], name: str) -> bool:
     if value.lower() not in _BOOLEANS:
         raise SettingsError(f"{name} is {value!r}: it must be 'true' or 'false'")
     return _BOOLEANS[value.lower()]
+
+
+def _sharing_mode(env: Mapping[str, str]) -> str:
+    """Unset or empty is policy (the mode before issue 20); else policy or shares, as written."""
+    mode = env.get(SHARING_MODE_ENV, "").strip()
+    if not mode:
+        return "policy"
+    if mode not in SHARING_MODES:
+        raise SettingsError(f"{SHARING_MODE_ENV} is {mode!r}: it must be {' or '.join(repr(m) for m in SHARING_MODES)}")
+    return mode
 
 
 def _ledger_table(env: Mapping[str, str]) -> str | None:

@@ -58,6 +58,7 @@ def test_every_function_of_every_configuration_starts_with_the_environment_the_t
     and valid, in every configuration."""
     template = StackTemplate(ROOT / "template.yaml")
     read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL",
+            "MODELSHARE_SHARING_MODE",
             "MODELSHARE_LEDGER_TABLE"}
     for parameters in ({}, {"AllowlistPath": "/org/allowlist"}, {"DryRun": "true"}):
         for function in template.render("111122223333", "eu-west-1", parameters).functions():

@@ -277,3 +277,17 @@ def test_quota_reached_is_what_the_port_raises() -> None:
     shares = FakeShares(resource_quota_left=0)
     with pytest.raises(RamQuotaReached):
         shares.associate_resources("arn", ["a"])
+
+
+def test_a_dry_run_plans_the_share_its_record_and_what_goes_in_and_writes_nothing() -> None:
+    from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
+
+    registry, shares = FakeRegistry(names=set(churn(150))), FakeShares(managed_action_sets=[DISCOVER])
+    plan = Plan()
+    owner = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), FixedAllowlist(document()),
+                         DryRunLedger(shares.ledger, plan), sleep=lambda s: None)
+    outcomes = owner.reconcile()
+    assert [w.action for w in plan.writes] == ["create-share", "record-made-share", "add-resources", "add-resources",
+                                               "add-consumers"]
+    assert {o.action for o in outcomes} == {GroupAction.SHARED}
+    assert shares.made_shares == [] and shares.ledger.made == {} and shares.resource_additions == []

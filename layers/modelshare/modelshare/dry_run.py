@@ -94,6 +94,8 @@ class DryRunShares:
         self._promoted: set[str] = set()
         # Permissions this run would have created: ARN (a placeholder) -> actions.
         self._created: dict[str, frozenset[str]] = {}
+        # Shares this run would have made (the shares mode), read back as made.
+        self._made: dict[str, ResourceShare] = {}
 
     # reads
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
@@ -106,8 +108,9 @@ class DryRunShares:
         return self._inner.share(share_arn)
 
     def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
+        planned = [self._made[arn] for arn in dict.fromkeys(share_arns) if arn in self._made]
         return [replace(s, feature_set=STANDARD) if s.arn in self._promoted else s
-                for s in self._inner.shares_by_arn(share_arns)]
+                for s in self._inner.shares_by_arn([a for a in share_arns if a not in self._made])] + planned
 
     def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
         return self._inner.associations(kind, status=status)
@@ -165,7 +168,8 @@ class DryRunShares:
         self._plan.record("create-share", name, f"with {permission_arn}")
         # Read back as made, empty, so the run goes on as a real one would (it adds nothing to
         # a share that does not exist: each addition is planned too).
-        return ResourceShare(f"{_PLANNED_SHARE}{name}", name, STANDARD, "ACTIVE")
+        share = self._made[f"{_PLANNED_SHARE}{name}"] = ResourceShare(f"{_PLANNED_SHARE}{name}", name, STANDARD, "ACTIVE")
+        return share
 
     def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
         self._plan.record("add-resources", share_arn, ", ".join(resource_arns))

@@ -63,8 +63,13 @@ def read_allowlist(text: str) -> tuple[Rule, ...] | None:
         data = json.loads(text, object_pairs_hook=_unique_keys)
     except ValueError:  # not JSON, or a key given twice in one object (json would keep the last)
         return None
-    if not isinstance(data, dict) or set(data) != {"version", "shares"} or data["version"] != 1 \
-            or isinstance(data["version"], bool) or not isinstance(data["shares"], list):
+    if not isinstance(data, dict) or not {"version", "shares"} <= set(data) <= {"version", "shares", "modes"} \
+            or data["version"] != 1 or isinstance(data["version"], bool) or not isinstance(data["shares"], list):
+        return None
+    # How each owner shares (issue 20) changes nothing of what may be granted: only its validity counts.
+    modes = data.get("modes", {})
+    if not isinstance(modes, dict) or not all(isinstance(owner, str) and _ACCOUNT.fullmatch(owner)
+                                              and mode in ("policy", "shares") for owner, mode in modes.items()):
         return None
     rules = []
     for entry in data["shares"]:

@@ -37,3 +37,12 @@ def test_a_key_repeated_at_any_depth_makes_the_document_invalid(text):
 def test_an_account_id_that_only_looks_right_makes_the_document_invalid(lookalike):
     assert read_allowlist(json.dumps({"version": 1, "shares": [{**RULE, "consumers": [lookalike]}]})) is None
     assert read_allowlist(json.dumps({"version": 1, "shares": [{**RULE, "owner": lookalike}]})) is None
+
+
+def test_modes_are_read_as_strictly_as_the_readme_says():
+    """Issue 20: `modes` names how each owner shares; the oracle judges grants the same in both
+    modes, so it only has to refuse a document modelshare refuses."""
+    valid = {"version": 1, "shares": [RULE], "modes": {OWNER: "shares"}}
+    assert allows(read_allowlist(json.dumps(valid)), OWNER, "churn-a", CONSUMER)
+    for modes in ({OWNER: "share"}, {"1111": "shares"}, [], {"\u0661" * 12: "policy"}, {OWNER: None}):
+        assert read_allowlist(json.dumps({**valid, "modes": modes})) is None, modes

@@ -87,6 +87,7 @@ class FakeLedger:
     permission_names: set[str] = field(default_factory=set)
     writes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, group ARN, value)
     reads: int = 0
+    made: dict[str, str] = field(default_factory=dict)  # shares modelshare made: ARN -> name
 
     def everything(self) -> dict[str, Ownership]:
         self.reads += 1
@@ -123,6 +124,18 @@ class FakeLedger:
     def record_permission(self, name: str) -> None:
         self.writes.append(("record-permission", "", name))
         self.permission_names.add(name)
+
+    def made_shares(self) -> dict[str, str]:
+        self.reads += 1
+        return dict(self.made)
+
+    def record_made_share(self, share_arn: str, name: str) -> None:
+        self.writes.append(("record-made-share", share_arn, name))
+        self.made[share_arn] = name
+
+    def forget_made_share(self, share_arn: str) -> None:
+        self.writes.append(("forget-made-share", share_arn, ""))
+        self.made.pop(share_arn, None)
 
 
 DISCOVER_ACTIONS = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
@@ -183,6 +196,11 @@ class FakeShares:
     unreadable: set[str] = field(default_factory=set)
     received_reads: list[str] = field(default_factory=list)  # share or permission ARNs read
     checks: int = 0
+    # The shares mode's writes: shares made (client token -> share ARN) and resources put in.
+    made_by_token: dict[str, str] = field(default_factory=dict)
+    made_shares: list[str] = field(default_factory=list)
+    resource_additions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    resource_quota_left: int | None = None  # resource associations left before RAM's quota
 
     def add_policy_share(self, resource_arn: str, share_arn: str = "arn:aws:ram:eu-west-1:111122223333:resource-share/s1",
                          feature_set: str = CREATED_FROM_POLICY, actions: frozenset[str] = DISCOVER_ACTIONS,
@@ -335,6 +353,29 @@ class FakeShares:
         status = "UNATTACHABLE" if self.permission_delay else ATTACHABLE
         permission = ManagedPermission(f"arn:aws:ram:eu-west-1:{OWNER}:permission/{name}", name, status)
         self.customer_permissions[name] = (permission, frozenset(a.lower() for a in actions))
+
+    def create_share(self, name: str, permission_arn: str, client_token: str) -> ResourceShare:
+        if client_token in self.made_by_token and self.made_by_token[client_token] in self.shares:
+            return self.shares[self.made_by_token[client_token]]
+        self._use_share_quota()
+        arn = f"arn:aws:ram:{REGION}:{OWNER}:resource-share/made-{len(self.made_shares) + 1}"
+        self.made_by_token[client_token] = arn
+        self.made_shares.append(arn)
+        self.shares[arn] = ResourceShare(arn, name, STANDARD, "ACTIVE")
+        self.resources[arn] = []
+        self.share_permissions[arn] = [SharePermission(permission_arn, "", STANDARD, "sagemaker:ModelPackageGroup")]
+        return self.shares[arn]
+
+    def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        for start in range(0, len(resource_arns), 100):
+            batch = resource_arns[start:start + 100]
+            if self.resource_quota_left is not None:
+                if self.resource_quota_left < len(batch):
+                    raise RamQuotaReached("resource associations (per share or per Region)", "limit reached",
+                                          account_wide=True)
+                self.resource_quota_left -= len(batch)
+            self.resource_additions.append((share_arn, tuple(batch)))
+            self.resources.setdefault(share_arn, []).extend(r for r in batch if r not in self.resources[share_arn])
 
     def replace_permission(self, share_arn: str, permission_arn: str) -> None:
         self.replaced_permissions.append((share_arn, permission_arn))

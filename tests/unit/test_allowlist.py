@@ -5,6 +5,7 @@ import pytest
 
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError, actions_for
 from modelshare.allowlist_parts import merge
+from modelshare.strict_json import key_path
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, allowlist_doc
 
 RULE = {"owner": OWNER, "groups": ["churn-*", "fraud-detector"], "consumers": [CONSUMER], "access": ["discover"]}
@@ -150,3 +151,31 @@ def test_a_pattern_of_many_stars_decides_at_once(pattern):
         assert not allowlist.decide(OWNER, name).shared
     assert allowlist.decide(OWNER, pattern.replace("*", "a").replace("?", "b")).shared
     assert time.monotonic() - started < 1
+
+
+# -- sharing modes (issue 20): which way each owner shares ----------------------------------------
+def test_an_owner_named_in_modes_shares_that_way_and_the_others_take_the_stack_default():
+    allowlist = Allowlist.parse({**allowlist_doc(RULE), "modes": {OWNER: "shares", OTHER: "policy"}})
+    assert allowlist.mode_for(OWNER, default="policy") == "shares"
+    assert allowlist.mode_for(OTHER, default="shares") == "policy"
+    assert allowlist.mode_for(CONSUMER, default="shares") == "shares"
+    assert Allowlist.parse(allowlist_doc(RULE)).mode_for(OWNER, default="policy") == "policy"
+
+
+@pytest.mark.parametrize(("modes", "expected_paths"), [
+    ([], ["$.modes"]),
+    ("shares", ["$.modes"]),
+    ({OWNER: "share"}, [key_path("$.modes", OWNER)]),
+    ({OWNER: "Shares"}, [key_path("$.modes", OWNER)]),
+    ({OWNER: None}, [key_path("$.modes", OWNER)]),
+    ({"1111": "shares"}, [key_path("$.modes", "1111")]),
+    ({"１１１１２２２２３３３３": "shares"}, [key_path("$.modes", "１１１１２２２２３３３３")]),
+    ({OWNER: "policy", "owner": "shares"}, ["$.modes.owner"]),
+])
+def test_an_unknown_mode_or_a_key_that_is_no_account_makes_the_allowlist_invalid(modes, expected_paths):
+    assert paths_of({**allowlist_doc(RULE), "modes": modes}) == expected_paths
+
+
+def test_a_mode_named_twice_for_one_owner_is_invalid():
+    text = f'{{"version": 1, "shares": [], "modes": {{"{OWNER}": "policy", "{OWNER}": "shares"}}}}'
+    assert paths_of(text) == [key_path("$.modes", OWNER)]

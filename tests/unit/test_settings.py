@@ -32,6 +32,8 @@ def test_path_mode_names_the_path_without_its_trailing_slash() -> None:
     ({"MODELSHARE_ALLOWLIST_PATH": "org/allowlist"}, "MODELSHARE_ALLOWLIST_PATH is 'org/allowlist': it must start with '/'"),
     ({"MODELSHARE_ALLOWLIST_PATH": "/"}, "MODELSHARE_ALLOWLIST_PATH is '/': it must start with '/' and name a level below"),
     ({**PARAMETER, "MODELSHARE_DRY_RUN": "yes"}, "MODELSHARE_DRY_RUN is 'yes': it must be 'true' or 'false'"),
+    ({**PARAMETER, "MODELSHARE_SHARING_MODE": "share"},
+     "MODELSHARE_SHARING_MODE is 'share': it must be 'policy' or 'shares'"),
     ({**PARAMETER, "MODELSHARE_SWEEP_QUEUE_URL": "modelshare-SweepQueue"},
      "MODELSHARE_SWEEP_QUEUE_URL is 'modelshare-SweepQueue': it must be the queue's URL"),
 ])
@@ -46,12 +48,17 @@ def test_dry_run_is_true_or_false_and_unset_is_false(value: str, dry_run: bool) 
     assert Settings.from_environment({**PARAMETER, "MODELSHARE_DRY_RUN": value}).dry_run is dry_run
 
 
+@pytest.mark.parametrize(("value", "mode"), [("", "policy"), ("policy", "policy"), ("shares", "shares"), (" shares ", "shares")])
+def test_the_sharing_mode_is_policy_or_shares_and_unset_is_policy(value: str, mode: str) -> None:
+    assert Settings.from_environment({**PARAMETER, "MODELSHARE_SHARING_MODE": value}).sharing_mode == mode
+
+
 def test_every_function_of_every_configuration_starts_with_the_environment_the_template_gives_it() -> None:
     """The template and Settings agree: each function's MODELSHARE_* variables are all read,
     and valid, in every configuration."""
     template = StackTemplate(ROOT / "template.yaml")
     read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL",
-            "MODELSHARE_LEDGER_TABLE", "MODELSHARE_RAM_QUOTAS"}
+            "MODELSHARE_LEDGER_TABLE", "MODELSHARE_RAM_QUOTAS", "MODELSHARE_SHARING_MODE"}
     for parameters in ({}, {"AllowlistPath": "/org/allowlist"}, {"DryRun": "true"}):
         for function in template.render("111122223333", "eu-west-1", parameters).functions():
             environment = {k: str(v) for k, v in function.environment.items()}

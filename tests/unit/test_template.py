@@ -146,16 +146,27 @@ def test_accepting_is_always_guarded_by_the_trusted_owners_and_a_consumer_needs_
 def test_statements_adding_to_shares_admit_principals_only():
     """RAM authorizes each principal and resource of a share change in a context of its own
     (IAM-RAM-MEMBERS): a ForAllValues condition on ram:ResourceArn passes in a principal's, where
-    the key is absent, so it never stands without a Null check. The functions add principals only,
-    so Null refuses every resource they could add; taking out (what a person added to one of
-    modelshare's shares, resources included) only narrows, and which shares are modelshare's only
-    the ledger can say."""
+    the key is absent, so it never stands without a Null check. A statement adds principals only
+    (Null refuses every resource) or, for the shares mode, this account's model package groups
+    only (a plain ArnLike on ram:ResourceArn, false in a principal's context where the key is
+    absent); a share is made empty only. Taking out (what a person added to one of modelshare's
+    shares, resources included) only narrows, and which shares are modelshare's only the ledger
+    can say."""
     stack = TEMPLATE.render("111122223333", "eu-west-1", {"TrustedOwnerAccounts": "999988887777"})
     adding = [s for f in stack.functions() for s in f.policy_statements
               if "ram:AssociateResourceShare" in set(as_list(s["Action"]))]
     assert adding
+    groups = "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/*"
     for statement in adding:
-        assert statement["Condition"]["Null"] == {"ram:ResourceArn": "true"}, statement["Sid"]
+        condition = statement["Condition"]
+        principals_only = condition.get("Null") == {"ram:ResourceArn": "true"}
+        groups_only = condition.get("ArnLike") == {"ram:ResourceArn": groups} and "Null" not in condition
+        assert principals_only != groups_only, statement["Sid"]
+    making = [s for f in stack.functions() for s in f.policy_statements
+              if "ram:CreateResourceShare" in set(as_list(s["Action"]))]
+    assert making
+    for statement in making:
+        assert statement["Condition"] == {"Null": {"ram:ResourceArn": "true", "ram:Principal": "true"}}, statement["Sid"]
     narrowing = [s for f in stack.functions() for s in f.policy_statements
                  if "ram:DisassociateResourceShare" in set(as_list(s["Action"]))]
     assert narrowing and all(set(as_list(s["Action"])) == {"ram:DisassociateResourceShare"} for s in narrowing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelshare import strict_json
@@ -31,12 +31,17 @@ ACCESS_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "deploy": ("sagemaker:UpdateModelPackage", "sagemaker:CreateModel"),
 }
 DEFAULT_ACCESS = ("discover",)
+# How an owner shares (issue 20; README "Sharing modes"): `policy`, a statement in each group's
+# policy and the share RAM makes of it, promoted; `shares`, a few shares modelshare makes itself,
+# each holding many groups. An owner the allowlist's `modes` does not name takes the stack's
+# SharingMode.
+SHARING_MODES = ("policy", "shares")
 
 _ACCOUNT_ID = re.compile(ACCOUNT_ID)  # ASCII digits only (modelshare.account_ids)
 # A group pattern is a model package group name in which `*` and `?` may stand for characters.
 _GROUP_PATTERN = re.compile(r"[a-zA-Z0-9*?-]{1,63}")
 _RULE_KEYS = {"owner", "groups", "consumers", "access"}
-_TOP_KEYS = {"version", "shares"}
+_TOP_KEYS = {"version", "shares", "modes"}
 
 
 class AllowlistError(ValueError):
@@ -92,6 +97,8 @@ class ShareDecision:
 class Allowlist:
     version: int
     rules: tuple[ShareRule, ...]
+    # owner account -> sharing mode, for the owners the document names in `modes`.
+    modes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, document: str | bytes | Mapping[str, Any]) -> Allowlist:
@@ -120,6 +127,10 @@ class Allowlist:
             )
         consumers = tuple(sorted({c for r in rules for c in r.consumers}))
         return ShareDecision(owner, group_name, consumers, actions_for(next(iter(accesses))), rules)
+
+    def mode_for(self, owner: str, *, default: str) -> str:
+        """How `owner` shares: as `modes` names it, else `default` (the stack's SharingMode)."""
+        return self.modes.get(owner, default)
 
     def rules_for_owner(self, owner: str) -> tuple[ShareRule, ...]:
         return tuple(r for r in self.rules if r.owner == owner)
@@ -183,9 +194,28 @@ def _parse(data: Any) -> Allowlist:
             rule = _parse_rule(index, entry, problems)
             if rule is not None:
                 rules.append(rule)
+    modes = _parse_modes(data["modes"], problems) if "modes" in data else {}
     if problems:
         raise AllowlistError(problems)
-    return Allowlist(SUPPORTED_VERSION, tuple(rules))
+    return Allowlist(SUPPORTED_VERSION, tuple(rules), modes)
+
+
+def _parse_modes(value: Any, problems: list[tuple[str, str]]) -> dict[str, str]:
+    """`modes`: an object from owner account IDs to a sharing mode. Strict: a key that is no
+    account ID or a mode not known makes the document invalid (fail closed)."""
+    if not isinstance(value, dict):
+        problems.append(("$.modes", f"must be an object of account ID to one of {list(SHARING_MODES)}, "
+                                    f"not {_type_name(value)}"))
+        return {}
+    modes: dict[str, str] = {}
+    for owner, mode in value.items():
+        if not _is_account(owner):
+            problems.append((key_path("$.modes", owner), "must be a 12-digit account ID"))
+        elif not isinstance(mode, str) or mode not in SHARING_MODES:
+            problems.append((key_path("$.modes", owner), f"must be one of {list(SHARING_MODES)}, not {_json(mode)}"))
+        else:
+            modes[owner] = mode
+    return modes
 
 
 def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> ShareRule | None:

@@ -31,6 +31,8 @@ from modelshare.ports import (
 
 # What a permission a dry run would create is called until RAM gives it an ARN.
 _PLANNED_PERMISSION = "(planned) permission/"
+# And a share it would make.
+_PLANNED_SHARE = "(planned) resource-share/"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class DryRunShares:
         self._promoted: set[str] = set()
         # Permissions this run would have created: ARN (a placeholder) -> actions.
         self._created: dict[str, frozenset[str]] = {}
+        # Shares this run would have made (the shares mode), read back as made.
+        self._made: dict[str, ResourceShare] = {}
 
     # reads
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
@@ -104,8 +108,9 @@ class DryRunShares:
         return self._inner.share(share_arn)
 
     def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
+        planned = [self._made[arn] for arn in dict.fromkeys(share_arns) if arn in self._made]
         return [replace(s, feature_set=STANDARD) if s.arn in self._promoted else s
-                for s in self._inner.shares_by_arn(share_arns)]
+                for s in self._inner.shares_by_arn([a for a in share_arns if a not in self._made])] + planned
 
     def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
         return self._inner.associations(kind, status=status)
@@ -159,6 +164,16 @@ class DryRunShares:
         self._plan.record("create-permission", name, ", ".join(actions))
         self._created[f"{_PLANNED_PERMISSION}{name}"] = frozenset(a.lower() for a in actions)
 
+    def create_share(self, name: str, permission_arn: str, client_token: str) -> ResourceShare:
+        self._plan.record("create-share", name, f"with {permission_arn}")
+        # Read back as made, empty, so the run goes on as a real one would (it adds nothing to
+        # a share that does not exist: each addition is planned too).
+        share = self._made[f"{_PLANNED_SHARE}{name}"] = ResourceShare(f"{_PLANNED_SHARE}{name}", name, STANDARD, "ACTIVE")
+        return share
+
+    def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        self._plan.record("add-resources", share_arn, ", ".join(resource_arns))
+
     def replace_permission(self, share_arn: str, permission_arn: str) -> None:
         self._plan.record("replace-permission", share_arn, f"with {permission_arn}")
 
@@ -194,6 +209,8 @@ class DryRunLedger:
         self._shares: dict[str, set[str]] = {}
         self._statements: dict[str, set[str]] = {}
         self._permissions: set[str] = set()
+        self._made: dict[str, str] = {}
+        self._unmade: set[str] = set()
 
     def everything(self) -> dict[str, Ownership]:
         found = self._inner.everything()
@@ -230,6 +247,19 @@ class DryRunLedger:
     def record_permission(self, name: str) -> None:
         self._plan.record("record-permission", name)
         self._permissions.add(name)
+
+    def made_shares(self) -> dict[str, str]:
+        found = {**self._inner.made_shares(), **self._made}
+        return {arn: name for arn, name in found.items() if arn not in self._unmade}
+
+    def record_made_share(self, share_arn: str, name: str) -> None:
+        self._plan.record("record-made-share", share_arn, name)
+        self._made[share_arn] = name
+        self._unmade.discard(share_arn)
+
+    def forget_made_share(self, share_arn: str) -> None:
+        self._plan.record("forget-made-share", share_arn)
+        self._unmade.add(share_arn)
 
 
 def with_plan(result: dict[str, Any], plan: Plan | None) -> dict[str, Any]:

@@ -131,6 +131,10 @@ class OwnerService:
     quota_limits: QuotaLimits = field(default_factory=QuotaLimits)
     # The Region quota this execution environment last reported full (kept across runs).
     _full_reported: str | None = field(default=None, init=False, repr=False)
+    # How this owner shares when the allowlist's `modes` does not say (the stack's SharingMode),
+    # and the shares mode's job, built at its first run (modelshare.shares_sweep).
+    sharing_mode: str = "policy"
+    shares_mode_job: object = field(default=None, repr=False)
     # Per run: an account-wide RAM quota hit (no further promotion or invitation is tried), and
     # shares whose promotion this run started (share ARN -> group name).
     _quota_stop: RamQuotaReached | None = field(default=None, init=False, repr=False)
@@ -168,6 +172,8 @@ class OwnerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return [GroupOutcome(name, GroupAction.SKIPPED, "allowlist invalid") for name in groups]
+        if (by_shares := self._in_shares_mode(allowlist, groups, restrict_only=False)) is not None:
+            return by_shares
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         for name, arn in groups.items():
@@ -749,10 +755,12 @@ class OwnerService:
         allowlist = self._allowlist_in_force()
         if allowlist is None:
             return []
+        if (by_shares := self._in_shares_mode(allowlist)) is not None:
+            return by_shares
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index)
-        outcomes: list[GroupOutcome] = []
+        outcomes: list[GroupOutcome] = self._narrow_made_shares(allowlist)
         failures: list[str] = []
         for name, arn in self.registry.groups():
             try:
@@ -768,6 +776,28 @@ class OwnerService:
         if failures:
             raise ReconcileIncomplete("; ".join(failures))
         return outcomes
+
+    # -- the shares mode (modelshare.shares_sweep) ------------------------------------------------
+    def _in_shares_mode(self, allowlist: Allowlist, groups: Mapping[str, str | None] | None = None, *,
+                        restrict_only: bool | None = None) -> list[GroupOutcome] | None:
+        """The run's outcomes when this owner shares in the shares mode, else None (the policy
+        mode goes on). Imported here: that module builds on this one."""
+        from modelshare import shares_sweep
+
+        if not shares_sweep.in_shares_mode(self, allowlist):
+            return None
+        restrict = self._restrict_only if restrict_only is None else restrict_only
+        return shares_sweep.converge_shares(self, allowlist, groups, restrict_only=restrict)
+
+    def _narrow_made_shares(self, allowlist: Allowlist) -> list[GroupOutcome]:
+        from modelshare import shares_sweep
+
+        return shares_sweep.narrow_made_shares(self, allowlist)
+
+    def apply_decision(self, group: GroupSnapshot, decision: ShareDecision) -> GroupOutcome:
+        """Converge one group's policy and promoted shares to `decision` (the shares mode
+        removing the policy mode's statement of a group live in its share)."""
+        return self._apply(group, decision, self._decide(group, decision))
 
     def _allowlist_in_force(self) -> Allowlist | None:
         """The allowlist a sweep decides with: the current one, or when it is invalid its last
@@ -797,9 +827,12 @@ class OwnerService:
         allowlist = self._allowlist_in_force()
         if allowlist is None:
             return []
+        if (by_shares := self._in_shares_mode(allowlist)) is not None:
+            return by_shares  # its reads and writes are batched: no fan-out needed
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index)
+        narrowed = self._narrow_made_shares(allowlist)
         # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
         # the groups that need that quota are not handed out again, or each sweep would add a
         # copy of every one of them. The next sweep after the queue drains finds any left.
@@ -822,6 +855,7 @@ class OwnerService:
             else:
                 outcomes.append(GroupOutcome(name, verdict.outcome, verdict.detail))
         outcomes.extend(self._delete_orphaned(index, owned))
+        outcomes.extend(narrowed)
         queue.send(items)
         logger.info("Sweep planned", extra={"groups": len(outcomes), "handed_out": len(items),
                                             "deferred": sum(1 for o in outcomes if o.action == GroupAction.DEFERRED)})
@@ -839,10 +873,12 @@ class OwnerService:
         allowlist = self._allowlist_in_force()
         if allowlist is None:
             return []
+        work = self._valid_items(items)
+        if (by_shares := self._in_shares_mode(allowlist, {g.name: g.arn for g, _ in work})) is not None:
+            return by_shares  # work handed out before the owner switched to the shares mode
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
         waiting: list[dict[str, Any]] = []
-        work = self._valid_items(items)
         # What the ledger says of the batch's groups, in one read, before anything else is read:
         # which shares are modelshare's decides what is read of them.
         owned = self._owned([group.arn for group, _ in work])

@@ -235,6 +235,16 @@ class ResourceShares(Protocol):
     def promote_permission(self, permission_arn: str, name: str) -> None:
         """Raises PermissionNameTaken, RamQuotaReached or PromotionRefused."""
         ...
+    def create_share(self, name: str, permission_arn: str, client_token: str) -> ResourceShare:
+        """A share of this account's (the shares mode's), made empty: no resource, no principal,
+        with this managed permission. The same `client_token` gives back the share it made
+        (RAM's idempotency) rather than a second one. Raises RamQuotaReached."""
+        ...
+    def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        """Put resources into one of this account's shares, at most 100 a call (RAM's limit).
+        Principals already on the share reach them at once, with no new invitation. Raises
+        RamQuotaReached."""
+        ...
     def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
         """A customer managed permission granting `actions`. Raises PermissionNameTaken or
         RamQuotaReached."""
@@ -295,6 +305,17 @@ class OwnershipLedger(Protocol):
         ...
     def record_permission(self, name: str) -> None:
         """modelshare is about to create (or promote) a customer managed permission of this name."""
+        ...
+    def made_shares(self) -> dict[str, str]:
+        """The shares modelshare made itself (the shares mode): share ARN -> the name it made it
+        under (which says its bucket: modelshare.share_layout), in one paged read."""
+        ...
+    def record_made_share(self, share_arn: str, name: str) -> None:
+        """modelshare made this share, empty (no resource, no principal yet), under this name: it
+        is recorded before anything is put into it."""
+        ...
+    def forget_made_share(self, share_arn: str) -> None:
+        """modelshare deleted the share it made (or RAM no longer has it)."""
         ...
 
 

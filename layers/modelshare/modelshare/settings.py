@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from modelshare.allowlist import SHARING_MODES
 from modelshare.quota_budget import QuotaLimits, QuotaLimitsError
 
 ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
@@ -20,6 +21,7 @@ SWEEP_QUEUE_URL_ENV = "MODELSHARE_SWEEP_QUEUE_URL"
 LEDGER_TABLE_ENV = "MODELSHARE_LEDGER_TABLE"
 # The account's RAM quotas where raised above RAM's defaults (the stack's RamQuotas parameter).
 RAM_QUOTAS_ENV = "MODELSHARE_RAM_QUOTAS"
+SHARING_MODE_ENV = "MODELSHARE_SHARING_MODE"
 # The ledger's table when nothing names it: the stack's (`<stack>-ownership`) for the default
 # stack name, modelshare.
 DEFAULT_LEDGER_TABLE = "modelshare-ownership"
@@ -53,6 +55,8 @@ class Settings:
     # RAM's quotas as this account has them (RAM's defaults unless raised): the sweep waits for
     # room under a full Region quota instead of trying, and reports each quota's use.
     ram_quotas: QuotaLimits = field(default_factory=QuotaLimits)
+    # How an owner the allowlist's `modes` does not name shares (the stack's SharingMode).
+    sharing_mode: str = "policy"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,7 +64,8 @@ class Settings:
         one is missing or invalid."""
         env = os.environ if environ is None else environ
         return cls(allowlist=_allowlist_location(env), dry_run=_boolean(env, DRY_RUN_ENV),
-                   sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env), ram_quotas=_ram_quotas(env))
+                   sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env), ram_quotas=_ram_quotas(env),
+                   sharing_mode=_sharing_mode(env))
 
 
 def _allowlist_location(env: Mapping[str, str]) -> AllowlistLocation:
@@ -85,6 +90,16 @@ def _boolean(env: Mapping[str, str], name: str) -> bool:
     if value.lower() not in _BOOLEANS:
         raise SettingsError(f"{name} is {value!r}: it must be 'true' or 'false'")
     return _BOOLEANS[value.lower()]
+
+
+def _sharing_mode(env: Mapping[str, str]) -> str:
+    """Unset or empty is policy (the mode before issue 20); else policy or shares, as written."""
+    mode = env.get(SHARING_MODE_ENV, "").strip()
+    if not mode:
+        return "policy"
+    if mode not in SHARING_MODES:
+        raise SettingsError(f"{SHARING_MODE_ENV} is {mode!r}: it must be {' or '.join(repr(m) for m in SHARING_MODES)}")
+    return mode
 
 
 def _ledger_table(env: Mapping[str, str]) -> str | None:

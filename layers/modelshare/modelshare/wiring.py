@@ -81,6 +81,7 @@ def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan
         ledger=_ledger(session, settings.ledger_table or DEFAULT_LEDGER_TABLE, plan),
         work_queue=SqsWorkQueue(session, settings.sweep_queue_url) if settings.sweep_queue_url else None,
         quota_limits=settings.ram_quotas,
+        sharing_mode=settings.sharing_mode,
     )
 
 

@@ -26,6 +26,11 @@ GROUP_KEY = "group"
 # The item holding the names of the customer managed permissions modelshare made (`names`); every
 # other item is a group's, keyed by its ARN.
 PERMISSIONS_KEY = "modelshare:permissions"
+# Items of the shares modelshare made itself (the shares mode): keyed by this prefix and the
+# share's ARN, holding the name it was made under (`made_as`). A share forgotten loses `made_as`
+# and keeps its key: the functions' roles may only UpdateItem (docs/security.md).
+MADE_SHARE_PREFIX = "share:"
+_MADE_AS = "made_as"
 # BatchGetItem takes at most 100 keys a call (dynamodb/service-2.json, BatchGetItem).
 _KEYS_PER_CALL = 100
 # BatchGetItem may leave keys unprocessed (throughput); they are asked for again, a little later.
@@ -47,7 +52,8 @@ class DynamoDbLedger:
         try:
             return {group: ownership
                     for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True)
-                    for group, ownership in map(_ownership, page.get("Items", [])) if group != PERMISSIONS_KEY}
+                    for group, ownership in map(_ownership, page.get("Items", []))
+                    if group != PERMISSIONS_KEY and not group.startswith(MADE_SHARE_PREFIX)}
         except ClientError as error:
             return _nothing_if_no_table(error)
 
@@ -90,6 +96,29 @@ class DynamoDbLedger:
 
     def record_permission(self, name: str) -> None:
         self._update(PERMISSIONS_KEY, "ADD", "names", [name])
+
+    def made_shares(self) -> dict[str, str]:
+        paginator = self._client.get_paginator("scan")
+        try:
+            return {item[GROUP_KEY]["S"].removeprefix(MADE_SHARE_PREFIX): item[_MADE_AS]["S"]
+                    for page in paginator.paginate(
+                        TableName=self.table_name, ConsistentRead=True,
+                        FilterExpression="begins_with(#key, :prefix) AND attribute_exists(#made)",
+                        ExpressionAttributeNames={"#key": GROUP_KEY, "#made": _MADE_AS},
+                        ExpressionAttributeValues={":prefix": {"S": MADE_SHARE_PREFIX}})
+                    for item in page.get("Items", [])}
+        except ClientError as error:
+            _nothing_if_no_table(error)
+            return {}
+
+    def record_made_share(self, share_arn: str, name: str) -> None:
+        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": MADE_SHARE_PREFIX + share_arn}},
+                                 UpdateExpression="SET #made = :name", ExpressionAttributeNames={"#made": _MADE_AS},
+                                 ExpressionAttributeValues={":name": {"S": name}})
+
+    def forget_made_share(self, share_arn: str) -> None:
+        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": MADE_SHARE_PREFIX + share_arn}},
+                                 UpdateExpression="REMOVE #made", ExpressionAttributeNames={"#made": _MADE_AS})
 
     def record_share(self, group_arn: str, share_arn: str) -> None:
         self._update(group_arn, "ADD", "shares", [share_arn])

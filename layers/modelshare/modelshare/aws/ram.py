@@ -65,6 +65,7 @@ _UNREADABLE = {"UnknownResourceException", "OperationNotPermittedException", "Ma
 # invitations: all account wide (docs/aws-behaviour.md, RAM-QUOTAS).
 _SHARE_QUOTA = "resource shares or pending invitations"
 _PERMISSION_QUOTA = "customer managed permissions per resource type"
+_RESOURCE_QUOTA = "resource associations (per share or per Region)"
 
 
 class RamShares:
@@ -240,6 +241,29 @@ class RamShares:
                 raise PromotionRefused(_message(error)) from error
             _raise_new_permission_error(error)
             raise
+
+    def create_share(self, name: str, permission_arn: str, client_token: str) -> ResourceShare:
+        try:
+            made = self._client.create_resource_share(name=name, permissionArns=[permission_arn],
+                                                      allowExternalPrincipals=True, clientToken=client_token)
+        except ClientError as error:
+            if _code(error) == "ResourceShareLimitExceededException":
+                raise RamQuotaReached(_SHARE_QUOTA, _message(error), account_wide=True) from error
+            raise
+        share = made["resourceShare"]
+        return ResourceShare(share["resourceShareArn"], share.get("name", name), share.get("featureSet", "STANDARD"),
+                             share.get("status", "ACTIVE"))
+
+    def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
+        # RAM takes at most 100 resources a call (docs/aws-behaviour.md, RAM-QUOTAS).
+        for start in range(0, len(resource_arns), ARNS_PER_CALL):
+            try:
+                self._client.associate_resource_share(resourceShareArn=share_arn,
+                                                      resourceArns=resource_arns[start:start + ARNS_PER_CALL])
+            except ClientError as error:
+                if _code(error) == "ResourceShareLimitExceededException":
+                    raise RamQuotaReached(_RESOURCE_QUOTA, _message(error), account_wide=True) from error
+                raise
 
     def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
         template = json.dumps({"Effect": "Allow", "Action": list(actions)})

@@ -1,0 +1,93 @@
+"""Which of modelshare's own shares holds which group, in the shares mode (issue 20): pure, no
+AWS call.
+
+Every group the allowlist shares goes to its bucket, the pair (consumer accounts, actions): all
+groups of a bucket are granted the same thing to the same accounts, so one share (one permission,
+one principal list) can hold them all. A bucket has shares named `modelshare-<digest>-<n>`, each
+holding at most `groups_per_share` groups (RAM allows 5,000 resources a share; the default stays
+below). The assignment is stable: a group already in a share of its bucket stays there (moving it
+would take it out of one share and put it in another for nothing), new groups fill the
+lowest-numbered share with room, and a new share opens when all are full.
+
+A share's name only says which bucket modelshare made it for, as recorded in its ledger when it
+was made; whether a share is modelshare's is the ledger's to say, never the name's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+# Below RAM's 5,000 resources per share (docs/aws-behaviour.md, RAM-QUOTAS): room for what a
+# person adds before a sweep takes it out, and for a quota RAM might enforce a little early.
+GROUPS_PER_SHARE = 4_000
+SHARE_NAME_PREFIX = "modelshare-"
+_DIGEST_LENGTH = 12
+_SHARE_NAME = re.compile(rf"{SHARE_NAME_PREFIX}([0-9a-f]{{{_DIGEST_LENGTH}}})-([1-9][0-9]{{0,5}})")
+
+
+@dataclass(frozen=True, order=True)
+class Bucket:
+    """What a share grants: these actions (lower-cased, sorted) to these accounts (sorted)."""
+
+    consumers: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    @classmethod
+    def of(cls, consumers: Iterable[str], actions: Iterable[str]) -> Bucket:
+        return cls(tuple(sorted(set(consumers))), tuple(sorted({a.lower() for a in actions})))
+
+    @property
+    def digest(self) -> str:
+        key = json.dumps([list(self.consumers), list(self.actions)], separators=(",", ":"))
+        return hashlib.sha256(key.encode()).hexdigest()[:_DIGEST_LENGTH]
+
+
+def share_name(bucket: str, number: int) -> str:
+    """The name of the `number`th share (from 1) of the bucket whose digest is `bucket`."""
+    return f"{SHARE_NAME_PREFIX}{bucket}-{number}"
+
+
+def parse_share_name(name: str) -> tuple[str, int] | None:
+    """(bucket digest, number) of a name `share_name` made, else None."""
+    match = _SHARE_NAME.fullmatch(name)
+    return None if match is None else (match.group(1), int(match.group(2)))
+
+
+def lay_out(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]], *,
+            groups_per_share: int = GROUPS_PER_SHARE) -> dict[str, tuple[str, ...]]:
+    """Which groups each share should hold: `wanted` maps every group to share to its bucket's
+    digest; `current` maps each of modelshare's shares (by the name it was made under) to the
+    groups it holds now. The answer names every share of `current` (with no groups: it is to be
+    emptied) and any new one to make, each with its groups sorted."""
+    if groups_per_share < 1:
+        raise ValueError(f"groups_per_share must be at least 1, not {groups_per_share}")
+    layout: dict[str, list[str]] = {name: [] for name in current}
+    numbers: dict[str, set[int]] = {}
+    placed: set[str] = set()
+    for name in sorted(current, key=_share_order):
+        parsed = parse_share_name(name)
+        if parsed is None:
+            continue  # not a name modelshare gives: emptied
+        bucket, number = parsed
+        numbers.setdefault(bucket, set()).add(number)
+        staying = sorted(g for g in set(current[name]) if wanted.get(g) == bucket and g not in placed)
+        layout[name] = staying[:groups_per_share]
+        placed.update(layout[name])
+    for bucket, group in sorted((b, g) for g, b in wanted.items() if g not in placed):
+        taken = numbers.setdefault(bucket, set())
+        room = next((n for n in sorted(taken) if len(layout[share_name(bucket, n)]) < groups_per_share), None)
+        if room is None:
+            room = next(n for n in range(1, len(taken) + 2) if n not in taken)
+            taken.add(room)
+            layout[share_name(bucket, room)] = []
+        layout[share_name(bucket, room)].append(group)
+    return {name: tuple(sorted(groups)) for name, groups in layout.items()}
+
+
+def _share_order(name: str) -> tuple[str, int, str]:
+    parsed = parse_share_name(name)
+    return ("", 0, name) if parsed is None else (parsed[0], parsed[1], name)

@@ -1,0 +1,92 @@
+"""The shares mode (issue 20) end to end on the local AWS, from template.yaml: an owner shares
+260 groups with two consumers through one share modelshare makes itself, filled 100 groups a
+call; the consumers accept one invitation each and discover every group; an allowlist edit takes
+a consumer and groups away; what a person adds to modelshare's share is taken out, a person's own
+share is left alone; and the safety oracle judges every write and the final state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localaws.oracle import SafetyOracle
+from localaws.oracle_final import judge_final_state
+from modelshare.aws.ledger import DynamoDbLedger
+from tests.integration.conftest import CONSUMER, OWNER, REGION, STRANGER, World, group_arn
+
+GROUPS = [f"churn-{n:03d}" for n in range(260)]
+
+
+def allowlist(consumers: list[str], groups: list[str]) -> dict[str, Any]:
+    return {"version": 1, "shares": [{"owner": OWNER, "groups": groups, "consumers": consumers}],
+            "modes": {OWNER: "shares"}}
+
+
+def made_shares(world: World) -> dict[str, str]:
+    session = world.cloud.session(OWNER, REGION)
+    return DynamoDbLedger(session, world.deployment.ledger_table(OWNER)).made_shares()
+
+
+def test_the_shares_mode_shares_hundreds_of_groups_through_one_share_and_keeps_it_to_the_allowlist(world: World) -> None:
+    oracle = SafetyOracle(world.cloud, REGION, dict.fromkeys((OWNER, CONSUMER, STRANGER), "/modelshare/allowlist"))
+    world.install(OWNER, CONSUMER, STRANGER, allowlist=allowlist([CONSUMER, STRANGER], ["churn-*"]))
+    for name in GROUPS:
+        world.create_group(OWNER, name)
+    world.settle()
+    world.run_for(hours=1)  # a sweep too
+
+    made = made_shares(world)
+    assert len(made) == 1, made
+    share_arn, = made
+    batches = [len(c.params.get("resourceArns", [])) for c in world.calls("AssociateResourceShare", OWNER)
+               if c.caller is not None and c.params.get("resourceArns")]
+    assert batches and max(batches) <= 100 and sum(batches) == len(GROUPS)
+    everything = sorted(group_arn(n) for n in GROUPS)
+    assert sorted(world.discoverable(CONSUMER)) == everything and sorted(world.discoverable(STRANGER)) == everything
+    assert len(world.invitations(CONSUMER)) == 1 and len(world.invitations(STRANGER)) == 1, "one invitation per share"
+    assert [c for c in world.calls("PutModelPackageGroupPolicy", OWNER) if c.caller is not None] == []
+    assert world.calls("PromoteResourceShareCreatedFromPolicy", OWNER, ok=None) == []
+    assert oracle.violations == [], oracle.violations
+
+    # A person adds their group and an account to modelshare's share, and makes a share of their own.
+    person = world.deployment.person_client(OWNER, "ram")
+    world.create_group(OWNER, "private")
+    person.associate_resource_share(resourceShareArn=share_arn, resourceArns=[group_arn("private")])
+    theirs = person.create_resource_share(name="teams-own", resourceArns=[group_arn("churn-100")],
+                                          principals=[STRANGER])["resourceShare"]["resourceShareArn"]
+    world.settle()
+    world.run_for(hours=1)
+    shares = world.shares(OWNER)
+    assert group_arn("private") not in shares.share_resources([share_arn])[share_arn]
+    assert shares.share_resources([theirs])[theirs] == (group_arn("churn-100"),)
+    assert shares.share_principals([theirs])[theirs] == (STRANGER,)
+
+    # An edit takes STRANGER and the groups churn-0.. away: a new bucket, a new share; the old one goes.
+    world.edit_allowlist(allowlist([CONSUMER], ["churn-1*", "churn-2*"]))
+    world.run_for(hours=1)
+    kept = sorted(group_arn(n) for n in GROUPS if not n.startswith("churn-0"))
+    new_made = made_shares(world)
+    assert len(new_made) == 1 and share_arn not in new_made
+    new_arn, = new_made
+    assert sorted(shares.share_resources([new_arn])[new_arn]) == kept
+    assert shares.share_principals([new_arn])[new_arn] == (CONSUMER,)
+    assert sorted(world.discoverable(CONSUMER)) == kept
+    assert world.discoverable(STRANGER) == [group_arn("churn-100")], "only through the person's own share"
+    assert oracle.violations == [], oracle.violations
+    judge_final_state(oracle, [OWNER, CONSUMER, STRANGER], world.lambdas.failures, world.lambdas.invocations)
+    assert oracle.violations == [], oracle.violations
+    assert world.lambdas.failures == []
+
+
+def test_the_oracle_reports_modelshares_multi_group_share_reaching_beyond_the_allowlist(world: World) -> None:
+    oracle = SafetyOracle(world.cloud, REGION, dict.fromkeys((OWNER, CONSUMER, STRANGER), "/modelshare/allowlist"))
+    world.install(OWNER, CONSUMER, STRANGER, allowlist=allowlist([CONSUMER], ["churn-*"]))
+    for name in GROUPS[:3]:
+        world.create_group(OWNER, name)
+    world.settle()
+    share_arn, = made_shares(world)
+    assert oracle.violations == []
+    # A person (not the sweep, which has not run) adds a stranger: the final state judges it.
+    world.deployment.person_client(OWNER, "ram").associate_resource_share(resourceShareArn=share_arn,
+                                                                          principals=[STRANGER])
+    judge_final_state(oracle, [OWNER, CONSUMER, STRANGER], [], [])
+    assert any(share_arn in v and STRANGER in v for v in oracle.violations), oracle.violations

@@ -45,11 +45,21 @@ def test_share_appears_asynchronously_after_put_policy(aws):
         associationType="PRINCIPAL", resourceShareArns=[share["resourceShareArn"]])["resourceShareAssociations"]
     assert {(p["associatedEntity"], p["status"]) for p in principals} == {
         (CONSUMER, "ASSOCIATED"), (f"arn:aws:iam::{OTHER}:root", "ASSOCIATED")}
+    # AWS documents no event for the share RAM makes from a policy (EVENT-RAM-CFP): none.
+    assert aws.ram_events(OWNER) == []
+
+
+def test_a_setting_makes_ram_announce_the_share_it_made_from_a_policy(aws_with):
+    aws = aws_with(ram_share_from_policy_event=True)
+    arn = aws.group("churn-model")
+    aws.put_policy("churn-model", arn, [CONSUMER])
+    aws.clock.sleep(20)
+    share = aws.share_of(arn)["resourceShareArn"]
     [event] = aws.ram_events(OWNER)
     assert event["detail-type"] == "Resource Sharing State Change"
     assert event["detail"]["event"] == "Resource Share Association" and event["detail"]["status"] == "associated"
-    assert event["detail"]["resourceShareArn"] == share["resourceShareArn"]
-    assert event["resources"] == [share["resourceShareArn"]]
+    assert event["detail"]["resourceShareArn"] == share
+    assert event["resources"] == [share]
 
 
 def test_created_from_policy_share_is_invisible_to_principals(aws):

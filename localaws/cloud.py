@@ -124,6 +124,7 @@ class LocalCloud:
         ram_quotas: RamQuotas | None = None,
         aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS,
         group_type: str = GROUP_TYPE,
+        ram_share_from_policy_event: bool = False,
         costs: CostModel = DEFAULT_COSTS,
         cloudtrail_lag_seconds: tuple[float, float] = CLOUDTRAIL_LAG_SECONDS,
         seed: int = 0,
@@ -160,6 +161,7 @@ class LocalCloud:
             quotas=ram_quotas,
             aws_managed_permissions=aws_managed_permissions,
             group_type=group_type,
+            share_from_policy_event=ram_share_from_policy_event,
         )
         self.registry.ram.authorize_dependent = self._authorize_dependent
         self._moto = mock_aws()

@@ -45,6 +45,7 @@ class ModelRegistryEmulator:
         quotas: RamQuotas | None = None,
         aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS,
         group_type: str = GROUP_TYPE,
+        share_from_policy_event: bool = False,
     ) -> None:
         self.clock = clock
         self.state = RegistryState(quotas=quotas or RamQuotas(), group_type=group_type)
@@ -52,7 +53,8 @@ class ModelRegistryEmulator:
         self.ram = Ram(self.state, clock, emit,
                        promotion_delay_seconds=promotion_delay_seconds,
                        invitation_ttl_seconds=invitation_ttl_seconds,
-                       aws_managed_permissions=aws_managed_permissions)
+                       aws_managed_permissions=aws_managed_permissions,
+                       share_from_policy_event=share_from_policy_event)
         self.sagemaker = SageMakerGroups(self.state, clock, self.ram,
                                          ram_share_delay_seconds=ram_share_delay_seconds)
         self._services: dict[str, _EmulatedService] = {"sagemaker": self.sagemaker, "ram": self.ram}

@@ -84,8 +84,12 @@ class Ram:
 
     def __init__(self, state: RegistryState, clock: SimClock, emit: Emit, *,
                  promotion_delay_seconds: float, invitation_ttl_seconds: float,
-                 aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS) -> None:
+                 aws_managed_permissions: ManagedPermissionTable = AWS_MANAGED_GROUP_PERMISSIONS,
+                 share_from_policy_event: bool = False) -> None:
         self.state = state
+        # AWS documents no event for the share RAM makes from a policy: none by default; True
+        # sends one, as a RAM that did would (docs/aws-behaviour.md, EVENT-RAM-CFP).
+        self.share_from_policy_event = share_from_policy_event
         self.clock = clock
         self.emit = emit
         self.promotion_delay_seconds = promotion_delay_seconds
@@ -402,7 +406,7 @@ class Ram:
         for entity, association in share.principals.items():
             if entity not in principals:
                 association.move("DISASSOCIATED", now)
-        if created:
+        if created and self.share_from_policy_event:
             self._event(group.account, group.region, {"event": "Resource Share Association", "status": "ASSOCIATED",
                                                       "resourceShareArn": share.arn,
                                                       "associatedEntity": group.arn}, [share.arn])

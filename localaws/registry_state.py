@@ -32,9 +32,11 @@ INVITATION_ARN = re.compile(
     r"arn:aws[a-z\-]*:ram:([a-z0-9\-]+):([0-9]{12}):resource-share-invitation/[A-Za-z0-9\-]+")
 PERMISSION_ARN = re.compile(r"arn:aws[a-z\-]*:ram:([a-z0-9\-]*):([0-9]{12}|aws):permission/[A-Za-z0-9_.\-]+")
 # The RAM resource type string of a model package group: UNVERIFIED (docs/aws-behaviour.md,
-# RAM-TYPE). RegistryState.group_type can be set to another spelling to show that clients do
-# not depend on it.
-GROUP_TYPE = "sagemaker:ModelPackageGroup"
+# RAM-TYPE). Deliberately in another case than modelshare's guess (MODEL_PACKAGE_GROUP_TYPE,
+# "sagemaker:ModelPackageGroup"): CreatePermission is case sensitive, so code that passes its
+# own constant instead of ListResourceTypes' spelling fails here. RegistryState.group_type can
+# be set to yet another spelling.
+GROUP_TYPE = "sagemaker:modelpackagegroup"
 DISCOVER_ACTIONS = ("sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
                     "sagemaker:ListModelPackages")
 

@@ -24,6 +24,25 @@ def test_seed_flow_makes_the_group_discoverable_in_the_consumer(world):
     assert world.lambdas.failures == []
 
 
+def test_sharing_converges_with_no_event_about_the_share_ram_makes_from_the_policy(world):
+    """AWS documents no event when RAM makes a share from a policy, and the local AWS sends none
+    (docs/aws-behaviour.md, EVENT-RAM-CFP): the policy put's CloudTrail event brings
+    PromoteFunction, which finds the share RAM made and promotes it."""
+    world.install(OWNER, CONSUMER)
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+
+    assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
+    events = [e for i in world.lambdas.invocations for e in i.events]
+    assert not [e for e in events if e.get("source") == "aws.ram"
+                and e["detail"].get("associatedEntity") == group_arn("churn-xgb")], "no event named the group's share"
+    promoting = [i for i in world.invocations_of("PromoteFunction", OWNER) if i.ok
+                 and any(e.get("source") == "aws.sagemaker" for e in i.events)]
+    assert promoting, "the CloudTrail event of the policy put brought the promotion"
+    assert world.calls("PromoteResourceShareCreatedFromPolicy", OWNER)
+    assert world.lambdas.failures == []
+
+
 def test_groups_no_rule_matches_are_not_shared(world):
     world.install(OWNER, CONSUMER)
     world.create_group(OWNER, "scratch-notebook")

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import CUSTOM, DISCOVER
 
-from localaws.registry_state import RamQuotas
+from localaws.registry_state import GROUP_TYPE, RamQuotas
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 SUBNET = f"arn:aws:ec2:eu-west-1:{OWNER}:subnet/subnet-0abc"
@@ -60,11 +60,11 @@ def test_a_share_made_directly_may_hold_other_resource_types(aws):
     aws.cloud.registry.add_other_resource(SUBNET, "ec2:Subnet")
     (group, _subnet), share = create_share(aws, ["churn-a", SUBNET], [CONSUMER])
     permissions = aws.ram().list_resource_share_permissions(resourceShareArn=share["resourceShareArn"])["permissions"]
-    assert sorted(p["resourceType"] for p in permissions) == ["ec2:Subnet", "sagemaker:ModelPackageGroup"]
+    assert sorted(p["resourceType"] for p in permissions) == sorted(["ec2:Subnet", GROUP_TYPE])
     invitation = aws.invitations()[0]["resourceShareInvitationArn"]
     types = {r["arn"]: r["type"] for r in aws.ram(CONSUMER).list_pending_invitation_resources(
         resourceShareInvitationArn=invitation)["resources"]}
-    assert types == {group: "sagemaker:ModelPackageGroup", SUBNET: "ec2:Subnet"}
+    assert types == {group: GROUP_TYPE, SUBNET: "ec2:Subnet"}
 
 
 def test_create_resource_share_errors(aws):
@@ -231,8 +231,30 @@ def test_promotions_finishing_over_the_quota_leave_their_principals_failed(aws_w
 # -- the resource type string ------------------------------------------------------------------------
 
 def test_the_resource_type_string_is_whatever_ram_says(aws_with):
-    aws = aws_with(group_type="sagemaker:modelpackagegroup")
+    aws = aws_with(group_type="SageMaker:MODELPACKAGEGROUP")
     arn, _share = aws.promoted_group(principals=[CONSUMER])
     invitation = aws.invitations()[0]["resourceShareInvitationArn"]
     [resource] = aws.ram(CONSUMER).list_pending_invitation_resources(resourceShareInvitationArn=invitation)["resources"]
-    assert (resource["arn"], resource["type"]) == (arn, "sagemaker:modelpackagegroup")
+    assert (resource["arn"], resource["type"]) == (arn, "SageMaker:MODELPACKAGEGROUP")
+
+
+def test_by_default_ram_spells_the_type_otherwise_than_the_code_s_guess(aws):
+    """The local AWS spells a model package group's type in another case than modelshare's
+    MODEL_PACKAGE_GROUP_TYPE, so code that passes the constant where RAM is case sensitive fails
+    here (docs/aws-behaviour.md, RAM-TYPE)."""
+    from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE
+
+    ram = aws.ram()
+    [spelled] = [t["resourceType"] for t in ram.list_resource_types()["resourceTypes"]
+                 if t["resourceType"].lower() == MODEL_PACKAGE_GROUP_TYPE.lower()]
+    assert spelled != MODEL_PACKAGE_GROUP_TYPE and spelled == GROUP_TYPE
+    template = json.dumps({"Effect": "Allow", "Action": list(DISCOVER)})
+    # CreatePermission: "case sensitive", "must match the display name" of ListResourceTypes.
+    fails("InvalidParameterException", ram.create_permission, name="Guess", resourceType=MODEL_PACKAGE_GROUP_TYPE,
+          policyTemplate=template)
+    created = ram.create_permission(name="Read", resourceType=spelled, policyTemplate=template)["permission"]
+    assert created["resourceType"] == spelled
+    # ListPermissions' type filter is documented "not case sensitive": any spelling finds it.
+    for asked in (MODEL_PACKAGE_GROUP_TYPE, spelled.upper()):
+        found = ram.list_permissions(resourceType=asked, permissionType="CUSTOMER_MANAGED")["permissions"]
+        assert [p["name"] for p in found] == ["Read"]

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import CUSTOM, DISCOVER
 
-from localaws.registry_state import RamQuotas
+from localaws.registry_state import GROUP_TYPE, RamQuotas
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 ROLE = f"arn:aws:iam::{CONSUMER}:role/reader"
@@ -45,11 +45,21 @@ def test_share_appears_asynchronously_after_put_policy(aws):
         associationType="PRINCIPAL", resourceShareArns=[share["resourceShareArn"]])["resourceShareAssociations"]
     assert {(p["associatedEntity"], p["status"]) for p in principals} == {
         (CONSUMER, "ASSOCIATED"), (f"arn:aws:iam::{OTHER}:root", "ASSOCIATED")}
+    # AWS documents no event for the share RAM makes from a policy (EVENT-RAM-CFP): none.
+    assert aws.ram_events(OWNER) == []
+
+
+def test_a_setting_makes_ram_announce_the_share_it_made_from_a_policy(aws_with):
+    aws = aws_with(ram_share_from_policy_event=True)
+    arn = aws.group("churn-model")
+    aws.put_policy("churn-model", arn, [CONSUMER])
+    aws.clock.sleep(20)
+    share = aws.share_of(arn)["resourceShareArn"]
     [event] = aws.ram_events(OWNER)
     assert event["detail-type"] == "Resource Sharing State Change"
     assert event["detail"]["event"] == "Resource Share Association" and event["detail"]["status"] == "associated"
-    assert event["detail"]["resourceShareArn"] == share["resourceShareArn"]
-    assert event["resources"] == [share["resourceShareArn"]]
+    assert event["detail"]["resourceShareArn"] == share
+    assert event["resources"] == [share]
 
 
 def test_created_from_policy_share_is_invisible_to_principals(aws):
@@ -93,7 +103,7 @@ def test_share_permission_created_from_policy(aws):
     _, share = aws.shared_group()
     permission = aws.share_permission(share)
     assert permission["featureSet"] == "CREATED_FROM_POLICY"
-    assert permission["resourceType"] == "sagemaker:ModelPackageGroup"
+    assert permission["resourceType"] == GROUP_TYPE
     assert permission["arn"].startswith(f"arn:aws:ram:eu-west-1:{OWNER}:permission/")
     assert permission["name"] and permission["permissionType"] == "CUSTOMER_MANAGED"
 
@@ -102,7 +112,7 @@ def test_share_permission_created_from_policy(aws):
 
 def test_list_resource_types(aws):
     types = aws.ram().list_resource_types()["resourceTypes"]
-    assert {"resourceType": "sagemaker:ModelPackageGroup", "serviceName": "sagemaker",
+    assert {"resourceType": GROUP_TYPE, "serviceName": "sagemaker",
             "resourceRegionScope": "REGIONAL"} in types
     global_only = aws.ram().list_resource_types(resourceRegionScope="GLOBAL")["resourceTypes"]
     assert global_only and all(t["resourceRegionScope"] == "GLOBAL" for t in global_only)
@@ -130,8 +140,9 @@ def test_list_permissions_filters(aws):
     ram = aws.ram()
     everything = ram.list_permissions()["permissions"]
     assert all(p["featureSet"] != "CREATED_FROM_POLICY" for p in everything)
+    # The filter is not case sensitive (ListPermissions); the answer is spelled as RAM spells it.
     sagemaker = ram.list_permissions(resourceType="sagemaker:ModelPackageGroup", permissionType="AWS_MANAGED")
-    assert {p["resourceType"] for p in sagemaker["permissions"]} == {"sagemaker:ModelPackageGroup"}
+    assert {p["resourceType"] for p in sagemaker["permissions"]} == {GROUP_TYPE}
     assert ram.list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"] == []
     ram.promote_permission_created_from_policy(permissionArn=aws.share_permission(share)["arn"], name="Discover")
     mine = ram.list_permissions(permissionType="CUSTOMER_MANAGED")["permissions"]
@@ -358,7 +369,7 @@ def test_cross_account_listing_only_after_accept(aws):
     [invitation] = aws.invitations()
     pending = aws.ram(CONSUMER).list_pending_invitation_resources(
         resourceShareInvitationArn=invitation["resourceShareInvitationArn"])["resources"]
-    assert [(r["arn"], r["type"], r["resourceShareArn"]) for r in pending] == [(arn, "sagemaker:ModelPackageGroup", share)]
+    assert [(r["arn"], r["type"], r["resourceShareArn"]) for r in pending] == [(arn, GROUP_TYPE, share)]
     accepted = aws.ram(CONSUMER).accept_resource_share_invitation(
         resourceShareInvitationArn=invitation["resourceShareInvitationArn"])["resourceShareInvitation"]
     assert accepted["status"] == "ACCEPTED"

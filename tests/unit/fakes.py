@@ -31,6 +31,7 @@ from modelshare.ports import (
     PromotionRefused,
     RamQuotaReached,
     ResourceShare,
+    ResourceTypeUnknown,
     SharedResource,
     SharePermission,
 )
@@ -201,6 +202,12 @@ class FakeShares:
     made_shares: list[str] = field(default_factory=list)
     resource_additions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     resource_quota_left: int | None = None  # resource associations left before RAM's quota
+    # RAM's spelling of a model package group's type (ListResourceTypes): deliberately not the
+    # code's MODEL_PACKAGE_GROUP_TYPE, so passing that constant fails as CreatePermission would
+    # (case sensitive). None: RAM lists no such type. `type_reads` counts the reads.
+    group_type: str | None = "sagemaker:modelpackagegroup"
+    type_reads: int = 0
+    types_asked: list[str] = field(default_factory=list)  # resource types passed to permission calls
 
     def add_policy_share(self, resource_arn: str, share_arn: str = "arn:aws:ram:eu-west-1:111122223333:resource-share/s1",
                          feature_set: str = CREATED_FROM_POLICY, actions: frozenset[str] = DISCOVER_ACTIONS,
@@ -264,7 +271,14 @@ class FakeShares:
         customer = {p.arn: actions for p, actions in self.customer_permissions.values()}
         return customer.get(permission_arn) or self.permission_action_sets[permission_arn]
 
+    def model_package_group_type(self) -> str:
+        self.type_reads += 1
+        if self.group_type is None:
+            raise ResourceTypeUnknown("ListResourceTypes names no model package group type")
+        return self.group_type
+
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        self.types_asked.append(resource_type)
         return [permission for permission, _ in self.customer_permissions.values()]
 
     def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
@@ -345,6 +359,9 @@ class FakeShares:
         self.customer_permissions[name] = (permission, self.permission_action_sets[permission_arn])
 
     def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
+        self.types_asked.append(resource_type)
+        if resource_type != self.group_type:  # case sensitive, as ListResourceTypes spells it
+            raise ValueError(f"InvalidParameterException: resource type {resource_type} is not supported")
         if name in self.customer_permissions:
             raise PermissionNameTaken(name)
         if len(self.customer_permissions) >= self.permission_quota:

@@ -93,7 +93,7 @@ class Write:
     """One change the group needs: put-policy (policy, digest: recorded in the ledger first) |
     delete-policy | promote (shares) | remove-consumers / add-consumers (share, accounts: any
     principal to remove) | remove-resources (share, accounts: the resources) | set-actions (share,
-    actions, resource_type)."""
+    actions)."""
 
     kind: WriteKind
     share: str = ""
@@ -101,7 +101,6 @@ class Write:
     policy: dict[str, Any] | None = None
     shares: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
-    resource_type: str = ""
     digest: str = ""
 
 
@@ -158,8 +157,7 @@ def _promoted_writes(group: GroupSnapshot, holding: Holding, desired: tuple[str,
     foreign_permission = holding.permission_trusted is False
     if desired and holding.actions is not None and holding.permission is not None \
             and (holding.actions != wanted_actions or foreign_permission):
-        writes.append(Write(WriteKind.SET_ACTIONS, share=holding.share.arn, actions=decision.actions,
-                            resource_type=holding.permission.resource_type))
+        writes.append(Write(WriteKind.SET_ACTIONS, share=holding.share.arn, actions=decision.actions))
         beyond = sorted(holding.actions - wanted_actions)
         changes.append("access set to the allowlist's" + (f" (no more {', '.join(beyond)})" if beyond else "")
                        + (" with a permission of modelshare's or AWS's" if foreign_permission else ""))

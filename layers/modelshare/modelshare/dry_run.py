@@ -120,6 +120,9 @@ class DryRunShares:
             return self._created[permission_arn]
         return self._inner.permission_actions(permission_arn)
 
+    def model_package_group_type(self) -> str:
+        return self._inner.model_package_group_type()
+
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         return self._inner.customer_managed_permissions(resource_type)
 

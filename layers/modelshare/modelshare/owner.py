@@ -55,6 +55,7 @@ from modelshare.ports import (
     RamQuotaReached,
     ResourceShare,
     ResourceShares,
+    ResourceTypeUnknown,
     SharePermission,
     WorkQueue,
 )
@@ -507,14 +508,21 @@ class OwnerService:
             if not actions:
                 raise PromotionRefused(f"RAM shows no actions in permission {permission.arn}")
             try:
-                name, existing = self._permission_name_for(actions, permission.resource_type)
-            except PermissionNameTaken as taken:
-                raise PromotionRefused(str(taken)) from None
+                resource_type = self._group_type()
+                name, existing = self._permission_name_for(actions, resource_type)
+            except (PermissionNameTaken, ResourceTypeUnknown) as refused:
+                raise PromotionRefused(str(refused)) from None
             if name not in existing:
-                self._promote_permission(permission.arn, name, permission.resource_type, len(existing))
-            return name, permission.resource_type
+                self._promote_permission(permission.arn, name, resource_type, len(existing))
+            return name, resource_type
         raise PromotionNotReady(f"RAM matched no managed permission to share {share.arn}, and the share has no "
                                 "permission of its own to promote; retry later")
+
+    def _group_type(self) -> str:
+        """RAM's spelling of a model package group's resource type, the one every call naming a
+        type passes (docs/aws-behaviour.md, RAM-TYPE); when RAM names none, says so loudly and
+        raises ResourceTypeUnknown: no permission is looked up or made (fail closed)."""
+        return group_type(self.shares)
 
     def _permission_name_for(self, actions: frozenset[str],
                              resource_type: str) -> tuple[str, dict[str, ManagedPermission]]:
@@ -1116,7 +1124,7 @@ class OwnerService:
         again. None when done."""
         wanted = frozenset(a.lower() for a in write.actions)
         try:
-            permission = self._permission_granting(write.actions, write.resource_type)
+            permission = self._permission_granting(write.actions, self._group_type())
             if permission is not None:
                 self.shares.replace_permission(write.share, permission)
                 count("ShareActionsChanged")
@@ -1124,8 +1132,8 @@ class OwnerService:
             why = "the customer managed permission for these actions is not attachable yet"
         except RamQuotaReached as quota:
             why = str(quota)
-        except PermissionNameTaken as taken:
-            why = str(taken)
+        except (PermissionNameTaken, ResourceTypeUnknown) as refused:
+            why = str(refused)
         # A person's permission could grant more at any moment: as unsafe as one that does now.
         beyond = holding.actions is None or not holding.actions <= wanted or holding.permission_trusted is False
         if beyond and holding.principals:
@@ -1214,6 +1222,18 @@ def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOut
     if decision.shared:
         return GroupOutcome(group_name, GroupAction.CONVERGED)
     return GroupOutcome(group_name, GroupAction.CONFLICT if decision.conflict else GroupAction.NOT_SHARED, why_not)
+
+
+def group_type(shares: ResourceShares) -> str:
+    """RAM's spelling of a model package group's resource type (docs/aws-behaviour.md, RAM-TYPE);
+    when RAM names none, says so loudly and raises ResourceTypeUnknown (fail closed)."""
+    try:
+        return shares.model_package_group_type()
+    except ResourceTypeUnknown as unknown:
+        logger.error("RAM names no resource type for model package groups: no permission is made",
+                     extra={"reason": str(unknown)})
+        count("ResourceTypeUnknown")
+        raise
 
 
 def permission_name(actions: Iterable[str], *, digest: bool = False) -> str:

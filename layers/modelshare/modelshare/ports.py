@@ -133,6 +133,11 @@ class RamQuotaReached(Exception):
         self.region = region
 
 
+class ResourceTypeUnknown(Exception):
+    """RAM's ListResourceTypes names no resource type that is a model package group's (matched
+    case-insensitively), or names two: nothing that needs the type is done (fail closed)."""
+
+
 class GroupNotFound(Exception):
     """The model package group does not exist (any more)."""
 
@@ -190,6 +195,12 @@ class ResourceShares(Protocol):
     def permissions(self, share_arn: str) -> list[SharePermission]: ...
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
         """The actions a permission grants, lower-cased."""
+        ...
+    def model_package_group_type(self) -> str:
+        """RAM's own spelling of a model package group's resource type, as ListResourceTypes
+        gives it (found there case-insensitively): what every call naming the type passes, since
+        CreatePermission's is case sensitive (docs/aws-behaviour.md, RAM-TYPE). Read once for
+        the adapter's life (an execution environment). Raises ResourceTypeUnknown."""
         ...
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         """This account's customer managed permissions for the resource type."""

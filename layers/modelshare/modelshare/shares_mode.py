@@ -27,16 +27,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from modelshare.observability import count, logger
-from modelshare.owner import permission_name
+from modelshare.owner import group_type, permission_name
 from modelshare.ports import (
     ARNS_PER_CALL,
     ATTACHABLE,
-    MODEL_PACKAGE_GROUP_TYPE,
     OwnershipLedger,
     PermissionNameTaken,
     RamQuotaReached,
     ResourceShare,
     ResourceShares,
+    ResourceTypeUnknown,
 )
 from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, lay_out, parse_share_name
 
@@ -59,14 +59,6 @@ class SharesModeResult:
     removed: Mapping[str, str]  # taken out of modelshare's share this run: resource -> share ARN
     waiting: Mapping[str, str]  # wanted but not live: group -> why
     deleted_shares: tuple[str, ...] = ()
-
-
-def model_package_group_type(shares: ResourceShares) -> str:
-    """RAM's resource type of a model package group. A stand-in until ResourceShares gains
-    `model_package_group_type()` (read from ListResourceTypes: docs/aws-behaviour.md, RAM-TYPE);
-    the lead swaps it at merge. ListPermissions compares the type case-insensitively."""
-    del shares
-    return MODEL_PACKAGE_GROUP_TYPE
 
 
 @dataclass
@@ -300,7 +292,10 @@ class SharesMode:
         wanted = frozenset(a.lower() for a in actions)
         if wanted in self._permission_of:
             return self._permission_of[wanted]
-        resource_type = model_package_group_type(self.shares)
+        try:
+            resource_type = group_type(self.shares)
+        except ResourceTypeUnknown:
+            return None  # no permission is looked up or made: the share offers nothing (fail closed)
         found = self._attachable(wanted, resource_type)
         if found is None and create:
             found = self._create_permission(wanted, resource_type)

@@ -13,6 +13,7 @@ from modelshare.aws import client
 from modelshare.ports import (
     ARNS_PER_CALL,
     LIVE_ASSOCIATIONS,
+    MODEL_PACKAGE_GROUP_TYPE,
     RAM_PAGE_SIZE,
     Association,
     AssociationKind,
@@ -26,6 +27,7 @@ from modelshare.ports import (
     PromotionRefused,
     RamQuotaReached,
     ResourceShare,
+    ResourceTypeUnknown,
     SharedResource,
     SharePermission,
 )
@@ -71,6 +73,7 @@ _RESOURCE_QUOTA = "resource associations (per share or per Region)"
 class RamShares:
     def __init__(self, session: boto3.session.Session) -> None:
         self._client = client(session, "ram")
+        self._group_type: str | None = None  # RAM's spelling, once read (ListResourceTypes)
 
     # -- owner side: reads ------------------------------------------------------------------
     def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
@@ -170,6 +173,13 @@ class RamShares:
             actions = statement.get("Action", []) if isinstance(statement, dict) else []
             found.update(a.lower() for a in ([actions] if isinstance(actions, str) else actions))
         return frozenset(found)
+
+    def model_package_group_type(self) -> str:
+        if self._group_type is None:
+            listed = [t["resourceType"] for page in _follow_tokens(lambda token: self._client.list_resource_types(**token))
+                      for t in page["resourceTypes"] if "resourceType" in t]
+            self._group_type = group_type_in(listed)
+        return self._group_type
 
     def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         pages = _follow_tokens(lambda token: self._client.list_permissions(
@@ -402,6 +412,18 @@ def _follow_tokens[Page: Mapping[str, Any]](list_page: Callable[[dict[str, Any]]
         if not page.get("nextToken"):
             return
         token = {"nextToken": page["nextToken"]}
+
+
+def group_type_in(listed: Sequence[str]) -> str:
+    """The one of RAM's resource types that is a model package group's, in RAM's spelling: the
+    code's MODEL_PACKAGE_GROUP_TYPE is a guess, matched case-insensitively (docs/aws-behaviour.md,
+    RAM-TYPE). None or two such: ResourceTypeUnknown (fail closed)."""
+    found = sorted({t for t in listed if t.lower() == MODEL_PACKAGE_GROUP_TYPE.lower()})
+    if len(found) != 1:
+        why = "ambiguous: " + ", ".join(found) if found else "none listed"
+        raise ResourceTypeUnknown(f"RAM's ListResourceTypes names no single resource type {MODEL_PACKAGE_GROUP_TYPE} "
+                                  f"(any case) for model package groups ({why})")
+    return found[0]
 
 
 def _raise_new_permission_error(error: ClientError) -> None:

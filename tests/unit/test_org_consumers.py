@@ -4,6 +4,7 @@ OU consumers"): strict ARNs, shares mode only, and what an account's memberships
 import pytest
 
 from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.consumer import ConsumerService
 from modelshare.org_principals import (
     Organization,
     account_consumers,
@@ -11,7 +12,8 @@ from modelshare.org_principals import (
     parse_org_path,
     parse_org_principal,
 )
-from tests.unit.fakes import CONSUMER, OTHER, OWNER, allowlist_doc
+from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
+from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 
 MANAGEMENT = "999988887777"
 ORG_ID = "o-exampleorg1"
@@ -84,8 +86,8 @@ def test_an_account_allowed_through_its_ou_or_organization_only():
     assert fraud.allows(CONSUMER, in_org_only) and not fraud.allows(CONSUMER)
     assert allowlist.owners_sharing_with(CONSUMER) == frozenset()
     assert allowlist.owners_sharing_with(CONSUMER, in_org_only) == {OWNER}
-    assert allowlist.owners_naming(CONSUMER, ORG_ID) == {OWNER}
-    assert allowlist.owners_naming(CONSUMER, "o-anotherorg1") == frozenset()
+    assert allowlist.owners_naming(CONSUMER) == {OWNER}
+    assert Allowlist.parse(allowlist_doc(rule(OTHER))).owners_naming(CONSUMER) == frozenset()
 
 
 def test_org_paths_are_parsed_strictly():
@@ -108,3 +110,49 @@ def test_memberships_come_from_the_organization_read_and_a_path_of_that_organiza
     assert found == {ORG} and why is not None
     found, why = memberships(None, path)
     assert found == frozenset() and why is not None
+
+
+# -- the consumer side: what a member account judges -------------------------------------------
+
+SHARE = f"arn:aws:ram:eu-west-1:{OWNER}:resource-share/modelshare-1"
+PATH = f"{ORG_ID}/r-ab12/ou-ab12-examplou/"
+ORGANIZATION = Organization(ORG_ID, MANAGEMENT)
+
+
+def member(rules, *, path=PATH, organization=ORGANIZATION, held=("churn-a",)):
+    shares = FakeShares(received={SHARE: [SharedResource(group_arn(name), MODEL_PACKAGE_GROUP_TYPE) for name in held]},
+                        member_of=organization)
+    return ConsumerService(CONSUMER, shares, FixedAllowlist({**allowlist_doc(*rules), **SHARES}),
+                           organization_path=path), shares
+
+
+def test_a_group_given_to_the_consumers_ou_is_not_flagged_and_one_given_to_another_ou_is():
+    service, _ = member([rule(OU)])
+    assert service.sweep()[1] == []
+    for other_path in (f"{ORG_ID}/r-ab12/ou-ab12-otherou1/", None):
+        service, _ = member([rule(OU)], path=other_path)
+        [finding] = service.sweep()[1]
+        assert finding.share_arn == SHARE and "does not share with account" in finding.problems[0]
+
+
+def test_a_group_given_to_the_organization_needs_the_account_to_read_that_organization():
+    service, _ = member([rule(ORG)], path=None)
+    assert service.sweep()[1] == []
+    for organization in (None, Organization("o-anotherorg1", MANAGEMENT)):
+        service, _ = member([rule(ORG)], path=None, organization=organization)
+        assert [f.share_arn for f in service.sweep()[1]] == [SHARE]
+
+
+def test_a_path_of_another_organization_is_ignored_and_flagged_groups_stay_flagged(caplog):
+    service, _ = member([rule(OU)], path="o-anotherorg1/r-ab12/ou-ab12-examplou/")
+    [finding] = service.sweep()[1]
+    assert finding.share_arn == SHARE
+    assert any("o-anotherorg1" in getattr(record, "reason", "") for record in caplog.records)
+
+
+def test_an_invitation_for_a_group_given_only_through_an_ou_stays_pending():
+    service, shares = member([rule(OU)])
+    shares.pending = [Invitation("inv-1", SHARE, "modelshare-1", OWNER, "PENDING", None)]
+    shares.invitation_resources = {"inv-1": [SharedResource(group_arn("churn-a"), MODEL_PACKAGE_GROUP_TYPE)]}
+    [outcome] = service.accept_allowed_invitations()
+    assert outcome.action.name == "LEFT_PENDING" and shares.accepted == []

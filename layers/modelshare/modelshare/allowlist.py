@@ -146,13 +146,12 @@ class Allowlist:
         return frozenset(r.owner for r in self.rules
                          if consumer in r.consumers or not memberships.isdisjoint(r.consumers))
 
-    def owners_naming(self, consumer: str, organization_id: str | None) -> frozenset[str]:
-        """The owners with a rule naming account `consumer` or any organization or OU of
-        `organization_id` (the consumer's organization): whose shares its re-check judges."""
-        def names(rule: ShareRule) -> bool:
-            return consumer in rule.consumers or any(
-                (p := parse_org_principal(c)) is not None and p.organization_id == organization_id for c in rule.consumers)
-        return frozenset(r.owner for r in self.rules if names(r))
+    def owners_naming(self, consumer: str) -> frozenset[str]:
+        """The owners with a rule naming account `consumer` or any organization or OU (which
+        may hold it, whatever it can read of its own organization): whose shares its re-check
+        judges."""
+        return frozenset(r.owner for r in self.rules
+                         if consumer in r.consumers or any(parse_org_principal(c) for c in r.consumers))
 
 
 def actions_for(access: Iterable[str]) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ from typing import Any
 
 from localaws.cloud import ApiCall, LocalCloud
 from localaws.oracle_ledger import MODELSHARE, PERSON, Ledger, as_list, live, live_groups, principals_of, statement_text
+from localaws.organizations import is_org_principal
 from localaws.registry_state import GROUP_ARN, Share, principal_account
 
 _LEVELS = frozenset({"discover", "register", "deploy"})
@@ -83,8 +84,11 @@ def read_allowlist(text: str) -> tuple[Rule, ...] | None:
             if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values) \
                     or len(set(values)) != len(values):
                 return None
-        if not groups or not consumers or not all(_ACCOUNT.fullmatch(c) for c in consumers) or owner in consumers \
-                or not set(access) <= _LEVELS:
+        if not groups or not consumers or not all(_ACCOUNT.fullmatch(c) or is_org_principal(c) for c in consumers) \
+                or owner in consumers or not set(access) <= _LEVELS:
+            return None
+        # An organization or OU consumer only for an owner the document puts in the shares mode.
+        if any(is_org_principal(c) for c in consumers) and modes.get(owner) != "shares":
             return None
         patterns = tuple(re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in g))
                          for g in groups)
@@ -98,15 +102,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def allows(rules: tuple[Rule, ...] | None, owner: str, group: str, consumer: str) -> bool:
-    """Whether the rules share `owner`'s `group` with `consumer`: rules that match it and agree on
-    their access add up their consumers; rules that disagree share it with nobody."""
+def allows(rules: tuple[Rule, ...] | None, owner: str, group: str, consumer: str,
+           memberships: frozenset[str] = frozenset()) -> bool:
+    """Whether the rules share `owner`'s `group` with `consumer` (an account, or an organization
+    or OU principal by its ARN), or with one of `memberships` (the organization and OUs the
+    account is in): rules that match it and agree on their access add up their consumers; rules
+    that disagree share it with nobody."""
     if rules is None:
         return False
     matching = [r for r in rules if r.owner == owner and any(p.fullmatch(group) for p in r.patterns)]
     if len({r.access for r in matching}) != 1:
         return False
-    return any(consumer in r.consumers for r in matching)
+    return any(consumer in r.consumers or not memberships.isdisjoint(r.consumers) for r in matching)
 
 
 # What each access level grants, as the README's allowlist section says (written here again, not
@@ -331,7 +338,7 @@ class SafetyOracle:
         beyond_told: set[str] = set()
         for resource, principal in pairs:
             match = GROUP_ARN.fullmatch(resource)
-            account = principal_account(principal)
+            account = principal_account(principal) or (principal if is_org_principal(principal) else None)
             if match is None or match.group(2) != call.account:
                 self._violation(call, f"shared {resource}, which is no model package group of {call.account}")
                 continue

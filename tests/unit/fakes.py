@@ -10,6 +10,7 @@ from typing import Any
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError
+from modelshare.org_principals import Organization, is_org_principal
 from modelshare.ports import (
     ATTACHABLE,
     CREATED_FROM_POLICY,
@@ -24,6 +25,7 @@ from modelshare.ports import (
     InvitationClosed,
     LastValidAllowlist,
     ManagedPermission,
+    OrganizationSharingDisabled,
     Ownership,
     OwnershipLedger,
     PermissionNameTaken,
@@ -183,6 +185,10 @@ class FakeShares:
     # What modelshare made: the ledger OwnerService is given in the tests (add_policy_share records
     # a share past CREATED_FROM_POLICY as modelshare's unless told otherwise).
     ledger: FakeLedger = field(default_factory=FakeLedger)
+    # The organization this account reads (None: in none), and whether RAM refuses organization
+    # and OU principals because sharing with the organization is not enabled.
+    member_of: Organization | None = None
+    org_sharing_disabled: bool = False
     refuse_promotion: str | None = None
     refuse_permission_promotion: str | None = None
     closed_invitations: set[str] = field(default_factory=set)
@@ -328,7 +334,12 @@ class FakeShares:
                                       account_wide=True)
             self.share_quota_left -= 1
 
+    def organization(self) -> Organization | None:
+        return self.member_of
+
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
+        if self.org_sharing_disabled and any(is_org_principal(p) for p in principals):
+            raise OrganizationSharingDisabled("RAM sharing with the organization is not enabled")
         self._use_share_quota()
         self.principal_changes.append(("add", share_arn, tuple(principals)))
         self.principals.setdefault(share_arn, []).extend(principals)

@@ -169,3 +169,18 @@ def test_a_consumer_whose_invitation_to_the_made_share_lapsed_does_not_hold_up_t
     shares.principals[made].remove(OTHER)  # the invitation expired: RAM disassociated OTHER
     outcome_of(owner.reconcile(), GroupAction.SWITCHED)
     assert made in shares.deleted_shares
+
+
+def test_plan_says_which_groups_switch_now_and_which_wait_for_whom() -> None:
+    from modelshare_cli.switch_summary import switch_lines
+
+    owner, registry, shares, source = owner_with("policy")
+    shared_the_policy_way(registry, shares)
+    source.edit(document("shares"))
+    shares.invitations_wait = True
+    assert switch_lines(owner.reconcile())[1] == (
+        f"  waits: churn-a: waiting for {CONSUMER}, {OTHER} to accept modelshare's share before the policy mode's "
+        "access goes")
+    shares.accept_all()
+    assert switch_lines(owner.reconcile())[1] == "  now: the old mode's access goes for 1 group(s): churn-a"
+    assert switch_lines(owner.reconcile()) == []

@@ -165,6 +165,9 @@ class FakeShares:
     past_resources: dict[str, list[str]] = field(default_factory=dict)
     principals: dict[str, list[str]] = field(default_factory=dict)
     failed_principals: dict[str, list[str]] = field(default_factory=dict)
+    # (share ARN, principal) whose invitation is not accepted yet: RAM says ASSOCIATING.
+    associating: set[tuple[str, str]] = field(default_factory=set)
+    invitations_wait: bool = False  # principals associated from now on are ASSOCIATING until `accept_all`
     principal_changes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     deleted_shares: list[str] = field(default_factory=list)
     share_permissions: dict[str, list[SharePermission]] = field(default_factory=dict)
@@ -234,6 +237,10 @@ class FakeShares:
         self.permission_action_sets[permission] = actions
         return share_arn
 
+    def accept_all(self) -> None:
+        """Every consumer accepts its pending invitations."""
+        self.associating.clear()
+
     def set_feature_set(self, share_arn: str, feature_set: str) -> None:
         self.shares[share_arn] = replace(self.shares[share_arn], feature_set=feature_set)
 
@@ -266,7 +273,8 @@ class FakeShares:
                 found += [Association(arn, r, "ASSOCIATED") for r in self.resources.get(arn, [])]
                 found += [Association(arn, r, "DISASSOCIATED") for r in self.past_resources.get(arn, [])]
             else:
-                found += [Association(arn, p, "ASSOCIATED") for p in self.principals.get(arn, [])]
+                found += [Association(arn, p, "ASSOCIATING" if (arn, p) in self.associating else "ASSOCIATED")
+                          for p in self.principals.get(arn, [])]
                 found += [Association(arn, p, "FAILED") for p in self.failed_principals.get(arn, [])]
         return iter([a for a in found if status is None or a.status == status])
 
@@ -343,6 +351,8 @@ class FakeShares:
         self._use_share_quota()
         self.principal_changes.append(("add", share_arn, tuple(principals)))
         self.principals.setdefault(share_arn, []).extend(principals)
+        if self.invitations_wait:
+            self.associating.update((share_arn, p) for p in principals)
         self.failed_principals[share_arn] = [p for p in self.failed_principals.get(share_arn, []) if p not in principals]
 
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:

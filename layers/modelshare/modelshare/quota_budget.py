@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from modelshare.org_principals import account_consumers
+from modelshare.share_layout import GROUPS_PER_SHARE
 
 SHARES = "shares"
 RESOURCE_ASSOCIATIONS = "resource_associations"
@@ -46,8 +47,6 @@ WORDS = {SHARES: "resource shares per Region", RESOURCE_ASSOCIATIONS: "resource 
          PENDING_INVITATIONS: "pending invitations per sharing account",
          CUSTOMER_MANAGED_PERMISSIONS: "customer managed permissions per Region",
          CUSTOMER_MANAGED_PERMISSIONS_PER_TYPE: "customer managed permissions per resource type"}
-# The shares mode keeps each share below RAM's 5,000 resources per share.
-DEFAULT_GROUPS_PER_SHARE = 4_000
 _NUMBER = re.compile(r"[0-9]{1,9}")
 # The alarm's threshold, and what `plan` and `status` flag.
 ALARM_PERCENT = 80
@@ -146,7 +145,7 @@ def policy_mode_cost(groups: Iterable[SharedGroup]) -> Cost:
                 customer_managed_permissions=len({g.actions for g in listed}))
 
 
-def shares_mode_cost(groups: Iterable[SharedGroup], groups_per_share: int = DEFAULT_GROUPS_PER_SHARE) -> Cost:
+def shares_mode_cost(groups: Iterable[SharedGroup], groups_per_share: int = GROUPS_PER_SHARE) -> Cost:
     if groups_per_share < 1:
         raise ValueError("groups_per_share must be positive")
     buckets: dict[tuple[frozenset[str], frozenset[str]], int] = {}

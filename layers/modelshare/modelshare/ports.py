@@ -142,6 +142,13 @@ class GroupNotFound(Exception):
     """The model package group does not exist (any more)."""
 
 
+class PolicyConflict(Exception):
+    """SageMaker refused a write of the group's policy because another write of it ran at the
+    same moment (ConflictException, docs/aws-behaviour.md SM-POLICY-CONFLICT): nothing was
+    written; read the policy again before deciding again, since the other writer may have been a
+    person."""
+
+
 class InvitationClosed(Exception):
     """The invitation can no longer be accepted (expired, rejected or gone)."""
 
@@ -167,7 +174,8 @@ class ModelRegistry(Protocol):
         ...
     def get_policy(self, group_name: str) -> dict[str, Any] | None: ...
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
-        """Raises GroupNotFound."""
+        """Replace the group's policy; raises GroupNotFound, or PolicyConflict (another write
+        of it at the same moment)."""
         ...
     def delete_policy(self, group_name: str) -> None: ...
     def cross_account_group_arns(self) -> list[str]: ...

@@ -678,12 +678,24 @@ class OwnerService:
         ours = {arn for arn, share in index.shares.items() if share.feature_set == STANDARD and arn in owned}
         if not ours:
             return index
-        listed = self.shares.permission_associations()
-        held = {arn: found[0] for arn, found in listed.items() if arn in ours and len(found) == 1}
+        listed = self._permissions_of(ours)
+        held = {arn: found[0] for arn, found in listed.items() if len(found) == 1}
         distinct = sorted({p.arn for p in held.values()})
         return replace(index, permissions=held, actions={arn: self._actions_of(arn) for arn in distinct},
                        trusted=frozenset(arn for arn in distinct if self._trusted(arn)),
                        unjudged=frozenset(arn for arn in ours if len(listed.get(arn, ())) != 1))
+
+    def _permissions_of(self, share_arns: Iterable[str], *, listing: bool = True) -> dict[str, tuple[SharePermission, ...]]:
+        """Every permission of each of modelshare's STANDARD shares, whatever its resource type (a
+        share with two cannot be judged). ListPermissionAssociations answers per permission
+        (RAM-PERMISSION-ASSOCIATIONS): with `listing`, one call per permission the account can give
+        a share, unless the shares are fewer than those; else one ListResourceSharePermissions
+        per share."""
+        arns = sorted(set(share_arns))
+        if listing and len(candidates := self.shares.shareable_permissions()) < len(arns):
+            listed = self.shares.permission_associations(candidates)
+            return {arn: listed.get(arn, ()) for arn in arns}
+        return {arn: tuple(self.shares.permissions(arn)) for arn in arns}
 
     def _trusted(self, permission_arn: str) -> bool:
         """Whether modelshare gives shares this permission: AWS managed (no account can change
@@ -1011,11 +1023,7 @@ class OwnerService:
         promoted = sorted({h.share.arn for g in read for h in view_of(g).promoted})
         if not promoted:
             return read
-        if len(promoted) > max(1, self._worker_pass_calls // 4):
-            listed = self.shares.permission_associations()
-            held = {arn: listed.get(arn, ()) for arn in promoted}
-        else:
-            held = {arn: tuple(self.shares.permissions(arn)) for arn in promoted}
+        held = self._permissions_of(promoted, listing=len(promoted) > max(1, self._worker_pass_calls // 4))
 
         return [replace(g, holdings=tuple(self._judged(h, held[h.share.arn]) if h.share.arn in held else h
                                           for h in g.holdings)) for g in read]

@@ -216,9 +216,14 @@ class ResourceShares(Protocol):
     def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         """The AWS managed and this account's customer managed permissions for the resource type."""
         ...
-    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
-        """The permissions of every share this account owns (share ARN -> its permissions), in
-        one paged pass."""
+    def shareable_permissions(self) -> list[str]:
+        """The ARN of every managed permission this account can give a share, of any resource
+        type: AWS managed ones and its own customer managed ones (ListPermissions, all pages)."""
+        ...
+    def permission_associations(self, permission_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...]]:
+        """The STANDARD shares this account owns that use any of `permission_arns` (share ARN ->
+        those of its permissions): one paged ListPermissionAssociations per permission
+        (docs/aws-behaviour.md, RAM-PERMISSION-ASSOCIATIONS)."""
         ...
     def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
         """This account's invitations; with `about` (invitation or share ARNs), those only."""

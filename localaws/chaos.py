@@ -8,6 +8,12 @@ API faults are what AWS answers under load (docs/aws-behaviour.md, CHAOS-FAULTS)
 5xx errors, half of which come *after* AWS applied the call (the caller cannot tell a write that
 failed from one whose answer was lost, so it must retry it safely). They hit only the calls the
 functions make: people's and tests' calls set a scene and always go through.
+
+A conflict is what SageMaker answers a policy write that another write of the same group's
+policy ran beside (ConflictException, SM-POLICY-CONFLICT). The local AWS applies each call in
+one instant (the clock runs one strand at a time), so two writes are never in flight together
+and it cannot tell when a real one would conflict: it throws the conflict as a fault, at its own
+rate, before applying the call (a refused write writes nothing).
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ _CODES: dict[str, tuple[str, list[tuple[str, int]]]] = {
     "ssm": ("ThrottlingException", [("InternalServerError", 500), ("ServiceUnavailable", 503)]),
     "sqs": ("RequestThrottled", [("InternalFailure", 500), ("ServiceUnavailable", 503)]),
 }
+
+
+# service -> operations SageMaker documents ConflictException for, as concurrent writes.
+_CONFLICTS: dict[str, frozenset[str]] = {"sagemaker": frozenset({"PutModelPackageGroupPolicy"})}
 
 
 @dataclass(frozen=True)
@@ -47,9 +57,11 @@ class ChaosSettings:
     api_fault_rate: float = 0.0
     lost_event_rate: float = 0.0
     duplicate_event_rate: float = 0.0
+    # Of the functions' calls that can meet a conflict (_CONFLICTS) and meet no other fault.
+    policy_conflict_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("api_fault_rate", "lost_event_rate", "duplicate_event_rate"):
+        for name in ("api_fault_rate", "lost_event_rate", "duplicate_event_rate", "policy_conflict_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
@@ -66,15 +78,23 @@ class Chaos:
     injected: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        # Two generators: whether an event is lost must not shift which calls fail, and back.
+        # Generators of their own: whether an event is lost must not shift which calls fail, and
+        # back; conflicts shift neither (a scenario without them replays as before).
         self._calls = random.Random(f"{self.settings.seed}/calls")
         self._events = random.Random(f"{self.settings.seed}/events")
+        self._conflicts = random.Random(f"{self.settings.seed}/conflicts")
 
-    def api_fault(self, service: str) -> ApiFault | None:
-        """The fault a function's call to `service` is to meet, or None (`count` it once it
-        took effect: a call AWS refuses anyway keeps AWS's own answer)."""
+    def api_fault(self, service: str, operation: str = "") -> ApiFault | None:
+        """The fault a function's call to `service` (`operation`) is to meet, or None (`count`
+        it once it took effect: a call AWS refuses anyway keeps AWS's own answer)."""
         codes = _CODES.get(service)
-        if not self.on or codes is None or self._calls.random() >= self.settings.api_fault_rate:
+        if not self.on or codes is None:
+            return None
+        if self._calls.random() >= self.settings.api_fault_rate:
+            if operation in _CONFLICTS.get(service, ()) and self.settings.policy_conflict_rate \
+                    and self._conflicts.random() < self.settings.policy_conflict_rate:
+                return ApiFault(AwsError("ConflictException", "Another write of the resource policy is in progress."),
+                                after_applying=False)
             return None
         throttle, server_errors = codes
         if self._calls.random() < 0.5:

@@ -319,7 +319,7 @@ class LocalCloud:
             return self._serve(request, **kwargs)
         match = _CREDENTIAL.search(_header(request, "Authorization"))
         known = match is not None and match.group(1) in self._accounts.by_access_key
-        fault = self.chaos.api_fault(match.group(3)) if match and known else None
+        fault = self.chaos.api_fault(match.group(3), _json_target(request)) if match and known else None
         if fault is None or match is None:
             return self._serve(request, **kwargs)
         model = self._models.get_service_model(match.group(3))
@@ -669,6 +669,11 @@ def _query_error(error: AwsError) -> tuple[int, dict[str, str], bytes]:
 def _iam_prefix(model: Any) -> str:
     """The service prefix IAM actions use (the signing name for these services)."""
     return str(model.metadata.get("signingName") or model.endpoint_prefix)
+
+
+def _json_target(request: AWSPreparedRequest) -> str:
+    """The operation a JSON-protocol request names in its X-Amz-Target header ("" for others)."""
+    return _header(request, "X-Amz-Target").rpartition(".")[2]
 
 
 def _moto_request(model: Any, request: AWSPreparedRequest) -> tuple[str, dict[str, Any]]:

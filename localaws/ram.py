@@ -767,8 +767,13 @@ class Ram:
         return self._idempotent(account, "AssociateResourceSharePermission", params, run)
 
     def ListPermissionAssociations(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        if "permissionArn" in params:
-            self._permission(account, region, params["permissionArn"])
+        # Stricter reading (docs/aws-behaviour.md, RAM-PERMISSION-ASSOCIATIONS): the operation
+        # "lists information about the managed permission" and nothing says that leaving
+        # permissionArn out lists them all, so a call without one is refused with an error the
+        # operation documents.
+        if "permissionArn" not in params:
+            raise _error("InvalidParameterException", "permissionArn is required: name the managed permission.")
+        self._permission(account, region, params["permissionArn"])
         if "resourceShareArn" in params:
             self._check_share_arn(params["resourceShareArn"])
         owner = params.get("resourceOwner", "SELF")

@@ -33,7 +33,8 @@ _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds", "edits", "ram_quotas",
                   "aws_managed_permissions", "chaos", "timeline"}
-_CHAOS_KEYS = {"seed", "api_fault_rate", "lost_event_rate", "duplicate_event_rate", "faults_stop_after_seconds"}
+_CHAOS_KEYS = {"seed", "api_fault_rate", "lost_event_rate", "duplicate_event_rate", "policy_conflict_rate",
+               "faults_stop_after_seconds"}
 _STEP_KEYS = {"create_group": {"account", "group"}, "delete_group": {"account", "group"},
               "put_policy": {"account", "group", "policy"}, "delete_policy": {"account", "group"},
               "edit_allowlist": {"allowlist"}}
@@ -193,7 +194,7 @@ def _chaos(data: Any) -> ChaosPlan:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ScenarioError("scenario.chaos.seed: must be an integer")
     rates = {key: _number(data.get(key, 0), f"scenario.chaos.{key}", high=1.0)
-             for key in ("api_fault_rate", "lost_event_rate", "duplicate_event_rate")}
+             for key in ("api_fault_rate", "lost_event_rate", "duplicate_event_rate", "policy_conflict_rate")}
     try:
         settings = ChaosSettings(seed, **rates)
     except ValueError as error:  # what the rates must add up to

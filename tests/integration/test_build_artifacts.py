@@ -1,11 +1,13 @@
 """What `sam build` (run by `make build`, before the tests) puts into Lambda: the handlers and the
 layer, and never tests, the local AWS, the CLI or moto."""
 
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-BUILD = Path(__file__).resolve().parents[2] / ".aws-sam" / "build"
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / ".aws-sam" / "build"
 FORBIDDEN_DIRS = {"tests", "localaws", "modelshare_cli", "moto"}
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 
@@ -36,10 +38,15 @@ def test_functions_hold_only_their_handler_and_the_layer_the_domain(build):
     layer = build / "ModelshareLayer" / "python"
     assert (layer / "modelshare" / "owner.py").exists()
     assert (layer / "aws_lambda_powertools").is_dir()
-    # The python3.13 runtime has boto3 and botocore: the layer ships neither (nor a second copy
-    # through aws-xray-sdk's dependencies).
+    # The layer ships the AWS SDK the tests run on, pinned (docs/aws-behaviour.md,
+    # BOTOCORE-PINNED): the runtime's own is older and changes whenever Lambda updates it.
     shipped = {p.name for p in layer.iterdir()}
-    assert not shipped & {"boto3", "botocore", "s3transfer", "urllib3", "dateutil"}, sorted(shipped)
+    pinned = {line.split("==")[0].lower().replace("-", "_"): line.split("==")[1].strip()
+              for line in (ROOT / "layers" / "modelshare" / "requirements.txt").read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    for package in ("boto3", "botocore", "s3transfer", "urllib3"):
+        assert (layer / f"{package}-{pinned[package]}.dist-info").is_dir(), sorted(shipped)
+        assert metadata.version(package) == pinned[package], f"the tests run on another {package} than the layer ships"
     # The type checker and the boto3 service stubs are development dependencies only.
     assert not [name for name in shipped if name.startswith(("mypy", "boto3_stubs", "botocore_stubs", "types_"))], \
         sorted(shipped)

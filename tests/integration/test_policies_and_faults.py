@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from localaws.errors import AwsError
 from modelshare.policy import MODELSHARE_SID
 from tests.integration.conftest import CONSUMER, OWNER, group_arn
 
@@ -225,3 +226,35 @@ def test_a_share_ram_has_not_updated_since_an_account_left_the_policy_is_not_pro
     assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
     assert world.invitations(STRANGER) == [], "the stranger was never invited"
     assert any("has not caught up with the policy" in (i.error or "") for i in world.invocations_of("PromoteFunction"))
+
+
+def test_a_person_s_policy_write_beside_modelshare_s_survives_the_conflict_and_the_group_is_shared(world):
+    """SM-POLICY-CONFLICT end to end: as a function writes the new group's policy, a person
+    writes theirs and SageMaker refuses modelshare's put (ConflictException). modelshare reads
+    the policy again and keeps the person's statement beside its own (two statements: accessible,
+    not promotable, as any group a person wrote a statement on)."""
+    world.install(OWNER, CONSUMER)
+    foreign = statement("777788889999", ["sagemaker:DescribeModelPackageGroup"], sid="AuditorRead")
+    conflicts = []
+
+    def a_person_writes_first(account: str, operation: str) -> None:
+        if operation == "PutModelPackageGroupPolicy" and world.cloud.caller is not None and not conflicts:
+            conflicts.append(world.cloud.caller)
+            world.cloud.registry.sagemaker.PutModelPackageGroupPolicy(account, "eu-west-1", {
+                "ModelPackageGroupName": "churn-xgb",
+                "ResourcePolicy": json.dumps({"Version": "2012-10-17", "Statement": [foreign]})})
+            raise AwsError("ConflictException", "Another write of the resource policy is in progress.")
+
+    world.cloud.registry.faults.append(a_person_writes_first)
+    world.create_group(OWNER, "churn-xgb")
+    world.settle()
+
+    assert len(conflicts) == 1
+    statements = world.policy(OWNER, "churn-xgb")["Statement"]
+    assert [s["Sid"] for s in statements] == ["AuditorRead", MODELSHARE_SID] and statements[0] == foreign
+    puts = world.calls("PutModelPackageGroupPolicy", OWNER, ok=None)
+    assert [c.error_code for c in puts[:2]] == ["ConflictException", None], "read again, then written once"
+    assert world.lambdas.failures == [] and all(i.ok for i in world.lambdas.invocations), \
+        "the run that met the conflict finished it: no invocation failed"
+    assert world.metric_total("PolicyWriteConflicts", OWNER) == 0
+    assert world.state(OWNER, "churn-xgb").consumers == (CONSUMER, "777788889999")

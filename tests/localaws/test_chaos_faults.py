@@ -122,3 +122,53 @@ def test_a_chaos_scenario_replays_call_for_call_in_a_fresh_process():
         reports.append(json.loads(run.stdout))
     assert sum(reports[0]["chaos"]["injected"].values()) > 20
     assert reports[0] == reports[1]
+
+
+def test_policy_writes_meet_conflicts_at_their_rate_unapplied_unretried_and_the_adapter_says_so():
+    """SM-POLICY-CONFLICT: a function's PutModelPackageGroupPolicy meets ConflictException at the
+    chaos' own rate (no other call does), nothing is written, botocore with modelshare's retry
+    configuration does not try it again, and the registry adapter raises PolicyConflict."""
+    from modelshare.aws.sagemaker import SageMakerRegistry
+    from modelshare.ports import PolicyConflict
+
+    names = [f"group-{i}" for i in range(40)]
+    with LocalCloud() as cloud:
+        cloud.add_account(ACCOUNT)
+        make_groups(cloud, names)
+        cloud.chaos = Chaos(ChaosSettings(seed=2, policy_conflict_rate=0.5))
+        registry = SageMakerRegistry(cloud.session(ACCOUNT, REGION))
+        met: dict[str, str] = {}
+        cloud.caller = "SomeFunction"
+        try:
+            for name in names:
+                arn = registry.group_arn(name)
+                policy = {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "S", "Effect": "Allow", "Principal": {"AWS": "444455556666"},
+                    "Action": "sagemaker:DescribeModelPackageGroup", "Resource": arn}]}
+                try:
+                    registry.put_policy(name, policy)
+                    met[name] = ""
+                except PolicyConflict as conflict:
+                    met[name] = str(conflict)
+        finally:
+            cloud.caller = None
+        cloud.chaos.on = False
+        written = {n for n in names if registry.get_policy(n) is not None}
+    conflicted = {n for n, e in met.items() if e}
+    assert 10 < len(conflicted) < 30 and all("ConflictException" in met[n] for n in conflicted)
+    assert written == set(names) - conflicted, "a refused write wrote nothing"
+    puts = [c for c in cloud.calls if c.operation == "PutModelPackageGroupPolicy"]
+    assert len(puts) == len(names), "botocore tried no conflicting put a second time"
+    assert {c.params["ModelPackageGroupName"] for c in puts if c.error_code == "ConflictException"} == conflicted
+    assert cloud.chaos.injected == {"ConflictException": len(conflicted)}
+    assert not [c for c in cloud.calls if c.error_code == "ConflictException" and c.operation != "PutModelPackageGroupPolicy"]
+
+
+def test_a_conflict_rate_shifts_no_other_fault():
+    def run(conflicts: float) -> dict[str, str]:
+        with LocalCloud() as cloud:
+            cloud.add_account(ACCOUNT)
+            cloud.chaos = Chaos(ChaosSettings(seed=5, api_fault_rate=0.3, policy_conflict_rate=conflicts))
+            return make_groups(cloud, [f"group-{i}" for i in range(40)])
+
+    assert run(0.0) == run(0.9), "a scenario without policy writes meets the same faults"

@@ -706,7 +706,26 @@ def test_a_promoted_shares_permission_is_replaced_only_when_asked_and_only_with_
     assert ram.associate_resource_share_permission(resourceShareArn=share, permissionArn=DEFAULT_PERMISSION,
                                                    replace=True)["returnValue"] is True
     assert aws.share_permission(share)["arn"] == DEFAULT_PERMISSION
-    listed = ram.list_permission_associations(featureSet="STANDARD")["permissions"]
+    listed = ram.list_permission_associations(permissionArn=DEFAULT_PERMISSION, featureSet="STANDARD")["permissions"]
     assert [(p["resourceShareArn"], p["arn"]) for p in listed] == [(share, DEFAULT_PERMISSION)]
-    assert ram.list_permission_associations(featureSet="CREATED_FROM_POLICY")["permissions"] == []
-    assert aws.ram(CONSUMER).list_permission_associations()["permissions"] == [], "another account's shares"
+    assert ram.list_permission_associations(permissionArn=DEFAULT_PERMISSION,
+                                            featureSet="CREATED_FROM_POLICY")["permissions"] == []
+    assert aws.ram(CONSUMER).list_permission_associations(permissionArn=DEFAULT_PERMISSION)["permissions"] == [], \
+        "another account's shares"
+
+
+def test_permission_associations_are_listed_per_permission_only(aws):
+    """RAM-PERMISSION-ASSOCIATIONS: ListPermissionAssociations is documented per managed
+    permission; the local AWS refuses a call naming none (the stricter reading) and lists the
+    caller's shares using the one named."""
+    ram = aws.ram()
+    _, share = aws.shared_group()
+    aws.promote(share)
+    aws.clock.sleep(5)
+    fails("InvalidParameterException", ram.list_permission_associations)
+    fails("InvalidParameterException", ram.list_permission_associations, featureSet="STANDARD")
+    permission = aws.share_permission(share)["arn"]
+    listed = ram.list_permission_associations(permissionArn=permission)["permissions"]
+    assert [(p["resourceShareArn"], p["arn"]) for p in listed] == [(share, permission)]
+    other = next(p["arn"] for p in ram.list_permissions(permissionType="AWS_MANAGED")["permissions"] if p["arn"] != permission)
+    assert ram.list_permission_associations(permissionArn=other)["permissions"] == []

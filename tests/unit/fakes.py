@@ -303,8 +303,19 @@ class FakeShares:
             aws.append(ManagedPermission(arn, f"aws-managed-{i}", ATTACHABLE))
         return aws + self.customer_managed_permissions(resource_type)
 
-    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
-        return {arn: tuple(found) for arn, found in self.share_permissions.items() if arn in self.shares}
+    def shareable_permissions(self) -> list[str]:
+        """Every permission the fake knows of, of any type (AWS managed, customer managed, and
+        whatever a share was given), as ListPermissions lists them all."""
+        aws = (f"arn:aws:ram::aws:permission/aws-managed-{i}" for i in range(len(self.managed_action_sets)))
+        known = {*aws, *self.permission_action_sets, *(p.arn for p, _ in self.customer_permissions.values()),
+                 *(p.arn for found in self.share_permissions.values() for p in found)}
+        return sorted(known)
+
+    def permission_associations(self, permission_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...]]:
+        asked = set(permission_arns)
+        found = {arn: tuple(p for p in held if p.arn in asked) for arn, held in self.share_permissions.items()
+                 if arn in self.shares and self.shares[arn].feature_set == STANDARD}
+        return {arn: held for arn, held in found.items() if held}
 
     def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
         return iter([i for i in self.pending if about is None or i.arn in about or i.share_arn in about])

@@ -234,8 +234,8 @@ def test_a_converged_sweep_reads_in_bulk(groups):
     assert {o.action for o in outcomes} == {GroupAction.CONVERGED, GroupAction.NOT_SHARED} and len(outcomes) == groups
     assert dict(service.registry.calls) == {"groups": 1, "get_policy": len(others)}
     # The promoted shares' permissions in one listing, and each distinct permission read once.
-    assert dict(service.shares.calls) == {"owned_shares": 1, "associations": 2, "permission_associations": 1,
-                                          "permission_actions": 1}
+    assert dict(service.shares.calls) == {"owned_shares": 1, "associations": 2, "shareable_permissions": 1,
+                                          "permission_associations": 1, "permission_actions": 1}
 
 
 def test_the_adapters_ask_for_the_largest_pages():
@@ -251,10 +251,18 @@ def test_the_adapters_ask_for_the_largest_pages():
                           {"associationType": "RESOURCE", "maxResults": 500})
         stub.add_response("get_resource_shares", {"resourceShares": []},
                           {"resourceOwner": "SELF", "resourceShareStatus": "ACTIVE", "maxResults": 500})
-        stub.add_response("list_permission_associations", {"permissions": []},
-                          {"featureSet": "STANDARD", "maxResults": 500})
+        stub.add_response("list_permissions", {"permissions": [{"arn": "p1"}], "nextToken": "t"},
+                          {"permissionType": "ALL", "maxResults": 500})
+        stub.add_response("list_permissions", {"permissions": [{"arn": "p2"}]},
+                          {"permissionType": "ALL", "maxResults": 500, "nextToken": "t"})
+        share = "arn:aws:ram:eu-west-1:111122223333:resource-share/s"
+        for permission in ("p1", "p2"):  # one listing per permission (RAM-PERMISSION-ASSOCIATIONS)
+            stub.add_response("list_permission_associations",
+                              {"permissions": [{"arn": permission, "resourceShareArn": share}]},
+                              {"permissionArn": permission, "featureSet": "STANDARD", "maxResults": 500})
         assert list(ram.associations("RESOURCE")) == [] and list(ram.owned_shares()) == []
-        assert ram.permission_associations() == {}
+        assert ram.shareable_permissions() == ["p1", "p2"]
+        assert [p.arn for p in ram.permission_associations(["p1", "p2", "p1"])[share]] == ["p1", "p2"]
 
 
 DEPLOY_ACTIONS = frozenset(a.lower() for a in (*ACCESS_ACTIONS["discover"], *ACCESS_ACTIONS["deploy"]))
@@ -375,6 +383,31 @@ def test_a_share_a_person_gave_a_second_permission_is_offered_to_nobody():
     shares.share_permissions[share].pop()  # one permission again: judged, and consumers come back
     service.reconcile()
     assert shares.principal_changes[-1] == ("add", share, (CONSUMER, OTHER))
+
+
+@pytest.mark.parametrize("groups", [2, 12])
+def test_a_second_permission_of_another_type_is_seen_whether_shares_or_permissions_are_listed(groups):
+    """RAM-PERMISSION-ASSOCIATIONS: the sweep reads every permission of modelshare's shares, of
+    any resource type: one ListPermissionAssociations per permission the account can give a
+    share when the shares outnumber them (12), else one read per share (2). Either way, a share
+    a person gave a second permission for another type loses its consumers (fail closed)."""
+    names = [f"churn-{i}" for i in range(groups)]
+    service, _, shares = owner_with(groups=names)
+    arns = [promoted(shares, name=name) for name in names]
+    subnet = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSubnet"
+    shares.share_permissions[arns[0]].append(SharePermission(subnet, "", STANDARD, "ec2:Subnet"))
+    shares.permission_action_sets[subnet] = frozenset({"ec2:runinstances"})
+    for i in range(5):  # permissions no share uses
+        shares.permission_action_sets[f"arn:aws:ram::aws:permission/unused-{i}"] = frozenset({"ec2:describesubnets"})
+    service.shares = counted = Counting(shares)
+    outcomes = {o.group: o.action for o in service.reconcile()}
+    assert outcomes == {name: GroupAction.CONSUMERS_CHANGED if name == "churn-0" else GroupAction.CONVERGED for name in names}
+    assert shares.principal_changes == [("remove", arns[0], (CONSUMER,))]
+    listed = len(shares.shareable_permissions())
+    if groups > listed:
+        assert counted.calls["permission_associations"] == 1 and "permissions" not in counted.calls
+    else:
+        assert counted.calls["permissions"] == groups and "permission_associations" not in counted.calls
 
 
 def test_a_share_on_a_permission_version_other_than_the_default_is_given_one_modelshare_can_read():

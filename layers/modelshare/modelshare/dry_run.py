@@ -133,8 +133,11 @@ class DryRunShares:
         planned = [ManagedPermission(arn, arn.rpartition("/")[2], ATTACHABLE) for arn in self._created]
         return self._inner.managed_permissions(resource_type) + planned
 
-    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
-        return self._inner.permission_associations()
+    def shareable_permissions(self) -> list[str]:
+        return self._inner.shareable_permissions()
+
+    def permission_associations(self, permission_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...]]:
+        return self._inner.permission_associations(permission_arns)
 
     def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return self._inner.share_resources(share_arns)

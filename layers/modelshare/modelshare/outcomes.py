@@ -27,6 +27,8 @@ class GroupAction(StrEnum):
     NOT_PROMOTABLE = "not-promotable"  # accessible, but the policy or RAM stops promotion
     SID_TAKEN = "sid-taken"  # a statement under modelshare's Sid that modelshare did not write: policy left alone
     QUOTA_REACHED = "quota-reached"  # a RAM quota stops it: retried later
+    # Its policy kept changing under modelshare's writes (ConflictException): left to the next run.
+    POLICY_CONFLICT = "policy-conflict"
     CONSUMERS_CHANGED = "consumers-changed"  # principals or resources of modelshare's promoted share changed
     ACCESS_CHANGED = "access-changed"  # the permission of modelshare's promoted share set to the allowlist's actions
     SHARE_DELETED = "share-deleted"  # modelshare's share of a deleted group deleted

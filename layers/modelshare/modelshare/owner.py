@@ -50,6 +50,7 @@ from modelshare.ports import (
     OwnershipLedger,
     PermissionNameTaken,
     PermissionNotMatched,
+    PolicyConflict,
     PromotionNotReady,
     PromotionRefused,
     RamQuotaReached,
@@ -83,6 +84,10 @@ QUIET_ACTIONS = frozenset({GroupAction.CONVERGED, GroupAction.GONE, GroupAction.
 QUOTA_RETRY_DELAY_SECONDS = 60
 QUOTA_RETRY_PACE_SECONDS = 60
 QUOTA_RETRY_ATTEMPTS = 60
+# Waits before reading a group's policy again after SageMaker refused a write of it for a
+# conflicting write at the same moment (SM-POLICY-CONFLICT; botocore does not retry it); after
+# the last, the group waits for the next run.
+POLICY_CONFLICT_WAITS: Sequence[float] = (0.5, 1, 2)
 # Sweep work that AWS throttled past botocore's retries comes back this much later.
 THROTTLED_RETRY_DELAY_SECONDS = 30
 PERMISSION_NAME_PREFIX = "modelshare-"
@@ -673,12 +678,24 @@ class OwnerService:
         ours = {arn for arn, share in index.shares.items() if share.feature_set == STANDARD and arn in owned}
         if not ours:
             return index
-        listed = self.shares.permission_associations()
-        held = {arn: found[0] for arn, found in listed.items() if arn in ours and len(found) == 1}
+        listed = self._permissions_of(ours)
+        held = {arn: found[0] for arn, found in listed.items() if len(found) == 1}
         distinct = sorted({p.arn for p in held.values()})
         return replace(index, permissions=held, actions={arn: self._actions_of(arn) for arn in distinct},
                        trusted=frozenset(arn for arn in distinct if self._trusted(arn)),
                        unjudged=frozenset(arn for arn in ours if len(listed.get(arn, ())) != 1))
+
+    def _permissions_of(self, share_arns: Iterable[str], *, listing: bool = True) -> dict[str, tuple[SharePermission, ...]]:
+        """Every permission of each of modelshare's STANDARD shares, whatever its resource type (a
+        share with two cannot be judged). ListPermissionAssociations answers per permission
+        (RAM-PERMISSION-ASSOCIATIONS): with `listing`, one call per permission the account can give
+        a share, unless the shares are fewer than those; else one ListResourceSharePermissions
+        per share."""
+        arns = sorted(set(share_arns))
+        if listing and len(candidates := self.shares.shareable_permissions()) < len(arns):
+            listed = self.shares.permission_associations(candidates)
+            return {arn: listed.get(arn, ()) for arn in arns}
+        return {arn: tuple(self.shares.permissions(arn)) for arn in arns}
 
     def _trusted(self, permission_arn: str) -> bool:
         """Whether modelshare gives shares this permission: AWS managed (no account can change
@@ -1014,11 +1031,7 @@ class OwnerService:
         promoted = sorted({h.share.arn for g in read for h in view_of(g).promoted})
         if not promoted:
             return read
-        if len(promoted) > max(1, self._worker_pass_calls // 4):
-            listed = self.shares.permission_associations()
-            held = {arn: listed.get(arn, ()) for arn in promoted}
-        else:
-            held = {arn: tuple(self.shares.permissions(arn)) for arn in promoted}
+        held = self._permissions_of(promoted, listing=len(promoted) > max(1, self._worker_pass_calls // 4))
 
         return [replace(g, holdings=tuple(self._judged(h, held[h.share.arn]) if h.share.arn in held else h
                                           for h in g.holdings)) for g in read]
@@ -1045,8 +1058,10 @@ class OwnerService:
             group = self._with_policy(group)
         return self._apply(group, decision, self._decide(group, decision))
 
-    def _apply(self, group: GroupSnapshot, decision: ShareDecision, verdict: GroupDecision) -> GroupOutcome:
-        """Make the writes `decide` asked for, then report its outcome."""
+    def _apply(self, group: GroupSnapshot, decision: ShareDecision, verdict: GroupDecision, *,
+               conflicts: int = 0) -> GroupOutcome:
+        """Make the writes `decide` asked for, then report its outcome (`conflicts`: policy
+        writes SageMaker refused so far for this group in this run)."""
         name = group.name
         self._why_not(name, decision)
         if verdict.other_shares:
@@ -1090,6 +1105,8 @@ class OwnerService:
                         return GroupOutcome(name, GroupAction.PROMOTION_PENDING, str(error))
         except GroupNotFound:
             return GroupOutcome(name, GroupAction.GONE)
+        except PolicyConflict as conflict:
+            return self._after_policy_conflict(group, decision, conflict, conflicts)
         outcome = GroupOutcome(name, verdict.outcome, verdict.detail)
         if outcome.action == GroupAction.SHARED:
             logger.info("Shared group", extra={"group": name, "consumers": list(decision.consumers)})
@@ -1111,6 +1128,29 @@ class OwnerService:
                            extra={"group": name, "reason": outcome.reason})
             count("PolicySidTaken")
         return outcome
+
+    def _after_policy_conflict(self, group: GroupSnapshot, decision: ShareDecision, conflict: PolicyConflict,
+                               conflicts: int) -> GroupOutcome:
+        """Another write of the group's policy ran as modelshare's (SM-POLICY-CONFLICT), perhaps a
+        person's: wait, read the policy and the ledger again and decide again (never write the
+        old decision blindly), a few times; then leave the group to the next run. Only the policy
+        write is made again: a policy write is the only write of a group not promoted, and a
+        promotion the fresh policy asks for is the promotion path's (its put's event, the sweep)."""
+        name = group.name
+        wait = POLICY_CONFLICT_WAITS[conflicts] if conflicts < len(POLICY_CONFLICT_WAITS) else None
+        if wait is None or self.time_left() < wait + TIME_RESERVE_SECONDS:
+            logger.warning("Group's policy kept changing while modelshare wrote it: left to the next run",
+                           extra={"group": name, "tries": conflicts + 1, "error": str(conflict)})
+            count("PolicyWriteConflicts")
+            return GroupOutcome(name, GroupAction.POLICY_CONFLICT, f"{name}: another write of its policy ran at once")
+        self.sleep(wait)
+        self._ownership.pop(group.arn, None)
+        fresh = self._with_policy(self._with_ownership(replace(group, ownership=None)))
+        verdict = self._decide(fresh, decision)
+        writes = tuple(w for w in verdict.writes if w.kind in (WriteKind.PUT_POLICY, WriteKind.DELETE_POLICY))
+        if len(writes) < len(verdict.writes):
+            verdict = replace(verdict, outcome=GroupAction.CONVERGED, detail="")
+        return self._apply(fresh, decision, replace(verdict, writes=writes), conflicts=conflicts + 1)
 
     def _forget_replaced(self, group: GroupSnapshot, kept: str) -> None:
         """Once modelshare's statements that were in the policy are gone from it, the ledger forgets

@@ -149,6 +149,13 @@ class GroupNotFound(Exception):
     """The model package group does not exist (any more)."""
 
 
+class PolicyConflict(Exception):
+    """SageMaker refused a write of the group's policy because another write of it ran at the
+    same moment (ConflictException, docs/aws-behaviour.md SM-POLICY-CONFLICT): nothing was
+    written; read the policy again before deciding again, since the other writer may have been a
+    person."""
+
+
 class InvitationClosed(Exception):
     """The invitation can no longer be accepted (expired, rejected or gone)."""
 
@@ -174,7 +181,8 @@ class ModelRegistry(Protocol):
         ...
     def get_policy(self, group_name: str) -> dict[str, Any] | None: ...
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
-        """Raises GroupNotFound."""
+        """Replace the group's policy; raises GroupNotFound, or PolicyConflict (another write
+        of it at the same moment)."""
         ...
     def delete_policy(self, group_name: str) -> None: ...
     def cross_account_group_arns(self) -> list[str]: ...
@@ -220,9 +228,14 @@ class ResourceShares(Protocol):
     def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
         """The AWS managed and this account's customer managed permissions for the resource type."""
         ...
-    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
-        """The permissions of every share this account owns (share ARN -> its permissions), in
-        one paged pass."""
+    def shareable_permissions(self) -> list[str]:
+        """The ARN of every managed permission this account can give a share, of any resource
+        type: AWS managed ones and its own customer managed ones (ListPermissions, all pages)."""
+        ...
+    def permission_associations(self, permission_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...]]:
+        """The STANDARD shares this account owns that use any of `permission_arns` (share ARN ->
+        those of its permissions): one paged ListPermissionAssociations per permission
+        (docs/aws-behaviour.md, RAM-PERMISSION-ASSOCIATIONS)."""
         ...
     def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
         """This account's invitations; with `about` (invitation or share ARNs), those only."""

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         GetResourceShareAssociationsRequestPaginateTypeDef,
         GetResourceShareInvitationsRequestPaginateTypeDef,
         GetResourceSharesRequestPaginateTypeDef,
+        ListPermissionAssociationsResponseTypeDef,
         PaginatorConfigTypeDef,
         ResourceShareAssociationTypeDef,
         ResourceShareInvitationTypeDef,
@@ -195,18 +196,29 @@ class RamShares:
         return [ManagedPermission(p["arn"], p["name"], p.get("status", "")) for page in pages for p in page["permissions"]
                 if p.get("featureSet", "STANDARD") == "STANDARD"]
 
-    def permission_associations(self) -> dict[str, tuple[SharePermission, ...]]:
+    def shareable_permissions(self) -> list[str]:
+        pages = _follow_tokens(lambda token: self._client.list_permissions(permissionType="ALL", maxResults=RAM_PAGE_SIZE,
+                                                                           **token))
+        return [p["arn"] for page in pages for p in page["permissions"] if "arn" in p]
+
+    def permission_associations(self, permission_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...]]:
         found: dict[str, list[SharePermission]] = {}
-        # The caller's own shares by default (resourceOwner, which older botocore lacks); shares
-        # made from policies (or being promoted) are not modelshare's to change.
-        for page in _follow_tokens(lambda token: self._client.list_permission_associations(
-                featureSet="STANDARD", maxResults=RAM_PAGE_SIZE, **token)):
-            for p in page["permissions"]:
-                if "resourceShareArn" in p and "arn" in p:
-                    found.setdefault(p["resourceShareArn"], []).append(
-                        SharePermission(p["arn"], "", p.get("featureSet", "STANDARD"), p.get("resourceType", ""),
-                                        p.get("defaultVersion", True)))
+        # One permission a call: nothing documents a call without permissionArn as listing every
+        # permission (docs/aws-behaviour.md, RAM-PERMISSION-ASSOCIATIONS). The caller's own
+        # shares by default (resourceOwner, which older botocore lacks); shares made from policies
+        # (or being promoted) are not modelshare's to change.
+        for permission_arn in dict.fromkeys(permission_arns):
+            for page in self._association_pages(permission_arn):
+                for p in page["permissions"]:
+                    if "resourceShareArn" in p and "arn" in p:
+                        found.setdefault(p["resourceShareArn"], []).append(
+                            SharePermission(p["arn"], "", p.get("featureSet", "STANDARD"), p.get("resourceType", ""),
+                                            p.get("defaultVersion", True)))
         return {arn: tuple(permissions) for arn, permissions in found.items()}
+
+    def _association_pages(self, permission_arn: str) -> Iterator[ListPermissionAssociationsResponseTypeDef]:
+        return _follow_tokens(lambda token: self._client.list_permission_associations(
+            permissionArn=permission_arn, featureSet="STANDARD", maxResults=RAM_PAGE_SIZE, **token))
 
     def usage(self) -> dict[str, Any]:
         """What this account uses of RAM's quotas (for `modelshare status`): customer managed

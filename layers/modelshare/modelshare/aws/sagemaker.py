@@ -10,7 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.aws import client
-from modelshare.ports import GroupNotFound
+from modelshare.ports import GroupNotFound, PolicyConflict
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker.type_defs import PaginatorConfigTypeDef
@@ -50,6 +50,10 @@ class SageMakerRegistry:
         except ClientError as error:
             if _is_missing(error):
                 raise GroupNotFound(group_name) from error
+            # Another write of the policy at the same moment; botocore does not retry it
+            # (docs/aws-behaviour.md, SM-POLICY-CONFLICT): the caller reads and decides again.
+            if error.response.get("Error", {}).get("Code") == "ConflictException":
+                raise PolicyConflict(f"{group_name}: {error}") from error
             raise
 
     def delete_policy(self, group_name: str) -> None:

@@ -113,17 +113,20 @@ def test_an_allowlist_edit_moves_a_group_to_its_new_bucket_before_it_leaves_the_
     owner, _, shares, source = owner_with(churn(2))
     owner.reconcile()
     old, = shares.ledger.made
-    source.edit(document({**RULE, "consumers": [CONSUMER]}))
+    order = calls_in_order(shares)
+    narrow = {**RULE, "groups": ["churn-000"], "consumers": [CONSUMER]}
+    source.edit(document(narrow, {**RULE, "groups": ["churn-001"]}))
     owner.reconcile()
     narrower = Bucket.of([CONSUMER], ACCESS_ACTIONS["discover"]).digest
-    assert made(shares) == {share_name(narrower, 1): (group_arn("churn-000"), group_arn("churn-001"))}
-    assert old in shares.deleted_shares and old not in shares.ledger.made
-    new, = shares.ledger.made
+    new, = set(shares.ledger.made) - {old}
+    assert shares.ledger.made == {old: share_name(BUCKET, 1), new: share_name(narrower, 1)}
+    assert shares.resources == {old: [group_arn("churn-001")], new: [group_arn("churn-000")]}
+    assert order.index(("associate_resources", new)) < order.index(("disassociate_resources", old))
     assert shares.principals[new] == [CONSUMER]
-    # Removing a group from the allowlist takes it out of the share.
-    source.edit(document({**RULE, "groups": ["churn-000"], "consumers": [CONSUMER]}))
+    # Removing a group from the allowlist takes it out of the share; a share left empty goes.
+    source.edit(document(narrow))
     outcomes = {o.group: o.action for o in owner.reconcile()}
-    assert shares.resources[new] == [group_arn("churn-000")]
+    assert old in shares.deleted_shares and list(shares.ledger.made) == [new]
     assert outcomes["churn-001"] == GroupAction.UNSHARED
 
 
@@ -291,3 +294,90 @@ def test_a_dry_run_plans_the_share_its_record_and_what_goes_in_and_writes_nothin
                                                "add-consumers"]
     assert {o.action for o in outcomes} == {GroupAction.SHARED}
     assert shares.made_shares == [] and shares.ledger.made == {} and shares.resource_additions == []
+
+
+# -- a bucket's consumers or actions change: the share changes in place (no access gap) ----------
+THIRD = "555566667777"
+
+
+def calls_in_order(shares: FakeShares) -> list[tuple[str, str]]:
+    """Record RAM writes on modelshare's shares in the order they are made."""
+    order: list[tuple[str, str]] = []
+    for method in ("disassociate_principals", "associate_principals", "replace_permission", "delete_share",
+                   "disassociate_resources", "associate_resources", "create_share"):
+        real = getattr(shares, method)
+
+        def recorded(*args: Any, _real: Any = real, _method: str = method) -> Any:
+            order.append((_method, str(args[0])))
+            return _real(*args)
+
+        setattr(shares, method, recorded)
+    return order
+
+
+def test_removing_one_of_three_consumers_changes_the_share_in_place_and_re_records_its_bucket() -> None:
+    owner, _, shares, source = owner_with(churn(3), document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    order = calls_in_order(shares)
+    source.edit(document(RULE))
+    outcomes = owner.reconcile()
+    assert list(shares.ledger.made) == [share_arn], "the same share: its consumers never need a new invitation"
+    assert shares.ledger.made[share_arn] == share_name(BUCKET, 1), "recorded under its new bucket"
+    assert order == [("disassociate_principals", share_arn)], "only the consumer removed is touched"
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+    assert len(shares.resources[share_arn]) == 3
+    assert {o.action for o in outcomes} == {GroupAction.CONVERGED}
+    assert {o.action for o in owner.reconcile()} == {GroupAction.CONVERGED}, "and stays so"
+
+
+def test_adding_a_consumer_adds_it_to_the_share_in_place() -> None:
+    owner, _, shares, source = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    source.edit(document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    assert list(shares.ledger.made) == [share_arn] and shares.deleted_shares == []
+    assert sorted(shares.principals[share_arn]) == sorted([CONSUMER, OTHER, THIRD])
+    assert shares.ledger.made[share_arn] == share_name(Bucket.of([CONSUMER, OTHER, THIRD], ACCESS_ACTIONS["discover"]).digest, 1)
+
+
+def test_fewer_consumers_with_wider_actions_lose_the_consumer_before_the_permission_widens() -> None:
+    owner, _, shares, source = owner_with(churn(2), document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    order = calls_in_order(shares)
+    source.edit(document({**RULE, "access": ["discover", "register"]}))
+    owner.reconcile()
+    assert list(shares.ledger.made) == [share_arn]
+    assert order[:2] == [("disassociate_principals", share_arn), ("replace_permission", share_arn)], order
+    wider = frozenset(a.lower() for a in (*ACCESS_ACTIONS["discover"], *ACCESS_ACTIONS["register"]))
+    assert shares.permission_actions(shares.share_permissions[share_arn][0].arn) == wider
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+
+
+def test_a_share_whose_groups_split_keeps_the_bucket_some_still_want() -> None:
+    fraud = {"owner": OWNER, "groups": ["fraud-*"], "consumers": [CONSUMER, OTHER]}
+    owner, _, shares, source = owner_with([*churn(2), "fraud-a"], document(RULE, fraud))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    source.edit(document({**RULE, "consumers": [CONSUMER]}, fraud))
+    owner.reconcile()
+    assert shares.ledger.made[share_arn] == share_name(BUCKET, 1)
+    assert shares.resources[share_arn] == [group_arn("fraud-a")] and sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+
+
+def test_a_token_that_gives_back_a_share_now_of_another_bucket_is_not_taken_for_a_new_one() -> None:
+    owner, registry, shares, source = owner_with(churn(2), document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    moved, = shares.ledger.made
+    source.edit(document(RULE))
+    owner.reconcile()  # `moved` now holds the two-consumer bucket
+    registry.names.add("fraud-a")
+    fraud = {"owner": OWNER, "groups": ["fraud-*"], "consumers": [CONSUMER, OTHER, THIRD]}
+    source.edit(document(RULE, fraud))
+    owner.reconcile()  # the three-consumer bucket again: its first share's token gives back `moved`
+    assert len(shares.ledger.made) == 2 and moved in shares.ledger.made
+    assert group_arn("fraud-a") not in shares.resources[moved]
+    assert sorted(shares.principals[moved]) == [CONSUMER, OTHER], "never the third consumer on the churn groups"
+

@@ -11,7 +11,8 @@ client token derived from its name, recorded, and only then filled, so a run tha
 making and recording leaves an empty share that grants nothing, which the next run gets back
 from RAM by the same token. A share of modelshare's holds only what the allowlist says: any other
 resource or principal (a role, an organization, an account no longer named) is taken out, any
-other permission replaced; a share whose permission cannot be set holds no principal.
+other permission replaced; a share whose permission cannot be set holds no principal. A share
+whose groups all move to another bucket changes in place and is recorded under that bucket.
 
 Cost: one read of the ledger, then RAM's view of modelshare's shares in a few batched calls
 (their resources and principals, ARNS_PER_CALL shares a call, paged), one permission read per
@@ -38,7 +39,7 @@ from modelshare.ports import (
     ResourceShares,
     ResourceTypeUnknown,
 )
-from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, lay_out, parse_share_name
+from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, lay_out, moved_whole, parse_share_name
 
 # RAM's pending invitations per sharing account (docs/aws-behaviour.md, RAM-QUOTAS): consumers
 # beyond the room left are offered the share by a later run, as earlier ones accept.
@@ -93,19 +94,22 @@ class SharesMode:
         if restrict_only and not found:
             return SharesModeResult(frozenset(), {}, {}, {})
         by_name = _by_name(found)
-        current = {name: s.resources for name, s in by_name.items()}
         targets = {group: bucket.digest for group, bucket in wanted.items()}
         buckets = {bucket.digest: bucket for bucket in wanted.values()}
         if partial:
-            kept = {r: parsed[0] for name, held in current.items() if (parsed := parse_share_name(name))
-                    for r in held}
+            kept = {r: parsed[0] for name, held in by_name.items() if (parsed := parse_share_name(name))
+                    for r in held.resources}
             targets = {**kept, **targets}
+        else:
+            self._move_whole(by_name, targets)
+        current = {name: s.resources for name, s in by_name.items()}
         layout = lay_out(targets, current, groups_per_share=self.groups_per_share)
         added: dict[str, str] = {}
         waiting: dict[str, str] = {}
         live: set[str] = set()
         stop: RamQuotaReached | None = None
         room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
+        ours = frozenset(held.share.arn for held in by_name.values())
         # Additions first, in every share, then removals: a group changing buckets joins its new
         # share before it leaves its old one.
         for name, groups in sorted(layout.items()):
@@ -115,19 +119,21 @@ class SharesMode:
                 continue
             wanted_here = [g for g in groups if g in wanted]
             held = by_name.get(name)
-            permission = self._permission_for(bucket.actions, create=not restrict_only)
+            permission, unknown = self._lookup(bucket.actions, create=not restrict_only)
             if held is None:
                 if restrict_only or stop is not None or permission is None:
                     waiting.update(dict.fromkeys(wanted_here, "not made while only taking away" if restrict_only
-                                                 else str(stop) if stop is not None
-                                                 else "no permission with these actions is attachable yet"))
+                                                 else str(stop) if stop is not None else unknown))
                     continue
                 try:
-                    held = by_name[name] = self._make(name, permission)
+                    held = by_name[name] = self._make(name, permission, ours)
                 except RamQuotaReached as quota:
                     stop = self._quota(quota, name)
                     waiting.update(dict.fromkeys(wanted_here, str(quota)))
                     continue
+            # Consumers the bucket no longer names go before the permission changes: it may widen.
+            self._remove_principals(held, sorted(set(held.principals) - set(bucket.consumers)),
+                                    "Removed principals from modelshare's share that its bucket does not name")
             permitted = self._set_permission(held, permission)
             new = [g for g in groups if g not in held.resources]
             if new and not restrict_only and stop is None:
@@ -141,11 +147,25 @@ class SharesMode:
                 stop = self._quota(quota, name)
             if permitted:
                 live.update(g for g in groups if g in held.resources)
-            why = str(stop) if stop is not None else "the share's permission cannot be set: it holds no consumer"
+            why = str(stop) if stop is not None else unknown if permission is None \
+                else "the share's permission cannot be set: it holds no consumer"
             waiting.update({g: why for g in wanted_here if g not in live})
         removed, deleted = self._take_out(by_name, layout, partial)
         waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting})
         return SharesModeResult(frozenset(live), added, removed, waiting, deleted)
+
+    def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str]) -> None:
+        """A share whose groups all go to one other bucket is recorded under that bucket's name
+        (share_layout.moved_whole) and then converged there in place: its consumers and
+        permission change, its groups stay. Recorded first: a run that stops after leaves a
+        share the next run converges to the bucket it is recorded for."""
+        current = {name: held.resources for name, held in by_name.items()}
+        for old, new in moved_whole(targets, current).items():
+            held = by_name.pop(old)
+            self.ledger.record_made_share(held.share.arn, new)
+            by_name[new] = held
+            logger.info("modelshare's share changes bucket in place", extra={"share": held.share.arn, "from": old, "to": new})
+            count("SharesMovedInPlace")
 
     @staticmethod
     def _quota(quota: RamQuotaReached, name: str) -> RamQuotaReached:
@@ -181,21 +201,22 @@ class SharesMode:
         return sum(1 for _ in self.shares.associations("PRINCIPAL", status="ASSOCIATING"))
 
     # -- writes -----------------------------------------------------------------------------
-    def _make(self, name: str, permission: str) -> _Share:
+    def _make(self, name: str, permission: str, ours: frozenset[str]) -> _Share:
         """Make the share empty, with its permission, and record it before anything goes in.
         The client token is derived from the name and permission, so a run that stopped
-        before recording gets the same share back; when RAM gives back one that is gone, the
-        token is derived anew from that one's ARN."""
+        before recording gets the same share back; when RAM gives back one that is gone, or
+        one of `ours` (a share made under this name that has since moved to another bucket),
+        the token is derived anew from that one's ARN."""
         token = _token(name, permission)
         for _ in range(_TOKEN_ATTEMPTS):
             share = self.shares.create_share(name, permission, token)
-            if share.status == "ACTIVE" and self.shares.shares_by_arn([share.arn]):
+            if share.arn not in ours and share.status == "ACTIVE" and self.shares.shares_by_arn([share.arn]):
                 self.ledger.record_made_share(share.arn, name)
                 logger.info("Made a share for a bucket of groups", extra={"share": share.arn, "share_name": name})
                 count("SharesMade")
                 return _Share(share, permissions=(permission,))
             token = _token(name, permission, share.arn)
-        raise RuntimeError(f"RAM kept giving back a share that is gone for {name}")
+        raise RuntimeError(f"RAM kept giving back a share that is gone or taken for {name}")
 
     def _put_in(self, held: _Share, name: str, groups: Sequence[str], added: dict[str, str]) -> None:
         """Put the groups into the share a call's worth at a time, so that what went in before a
@@ -230,18 +251,20 @@ class SharesMode:
         count("ShareActionsChanged")
         return True
 
+    def _remove_principals(self, held: _Share, principals: Sequence[str], why: str) -> None:
+        if principals:
+            self.shares.disassociate_principals(held.share.arn, list(principals))
+            held.principals = tuple(p for p in held.principals if p not in principals)
+            logger.warning(why, extra={"share": held.share.arn, "principals": list(principals)})
+            count("ShareConsumersChanged")
+
     def _set_principals(self, held: _Share, bucket: Bucket, permitted: bool, room: int | None,
                         restrict_only: bool) -> int | None:
         """Exactly the bucket's consumers, when the share's permission is right (else none);
         new ones within the pending-invitation room. Returns the room left."""
         desired = set(bucket.consumers) if permitted else set()
-        extra = sorted(set(held.principals) - desired)
-        if extra:
-            self.shares.disassociate_principals(held.share.arn, extra)
-            held.principals = tuple(p for p in held.principals if p not in extra)
-            logger.warning("Removed principals from modelshare's share that its bucket does not name",
-                           extra={"share": held.share.arn, "principals": extra})
-            count("ShareConsumersChanged")
+        self._remove_principals(held, sorted(set(held.principals) - desired),
+                                "modelshare's share holds no consumer until its permission is right")
         missing = sorted(desired - set(held.principals))
         if not missing or restrict_only or room is None:
             return room
@@ -284,6 +307,10 @@ class SharesMode:
         return removed, tuple(deleted)
 
     # -- the permission of an action set -----------------------------------------------------
+    def _lookup(self, actions: Sequence[str], *, create: bool) -> tuple[str | None, str]:
+        """The permission for `actions` (`_permission_for`), or None and why not."""
+        return self._permission_for(actions, create=create), "no permission with these actions is attachable yet"
+
     def _permission_for(self, actions: Sequence[str], *, create: bool = True) -> str | None:
         """The attachable managed permission granting exactly `actions`: an AWS managed one,
         else the customer managed one modelshare made for the set (recorded in its ledger),

@@ -381,3 +381,56 @@ def test_a_token_that_gives_back_a_share_now_of_another_bucket_is_not_taken_for_
     assert group_arn("fraud-a") not in shares.resources[moved]
     assert sorted(shares.principals[moved]) == [CONSUMER, OTHER], "never the third consumer on the churn groups"
 
+
+# -- a permission lookup that fails is no answer: consumers stay while provably within -------------
+def throttled(*args: Any, **kwargs: Any) -> Any:
+    from botocore.exceptions import ClientError
+
+    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "ListPermissions")
+
+
+def cold_owner_whose_lookup_fails(shares: FakeShares, owner: OwnerService, how: str) -> None:
+    owner.shares_mode_job = None  # a new execution environment: no permission kept
+    if how == "throttle":
+        shares.managed_permissions = throttled  # type: ignore[method-assign]
+    else:
+        shares.group_type = None
+
+
+@pytest.mark.parametrize("how", ["throttle", "no resource type"])
+def test_a_failed_permission_lookup_leaves_a_share_within_its_bucket_as_it_is(how: str) -> None:
+    owner, registry, shares, _ = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    before = (list(shares.principal_changes), list(shares.replaced_permissions))
+    registry.names.add("churn-new")
+    cold_owner_whose_lookup_fails(shares, owner, how)
+    outcomes = {o.group: o for o in owner.reconcile()}
+    assert (shares.principal_changes, shares.replaced_permissions) == before, "no consumer stripped"
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+    assert outcomes["churn-000"].action == GroupAction.CONVERGED
+    assert outcomes["churn-new"].action == GroupAction.PROMOTION_PENDING
+    assert group_arn("churn-new") not in shares.resources[share_arn], "left as it is this run"
+
+
+def test_a_failed_permission_lookup_still_takes_out_what_the_bucket_does_not_name() -> None:
+    owner, _, shares, _ = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    shares.principals[share_arn].append("999988887777")
+    cold_owner_whose_lookup_fails(shares, owner, "throttle")
+    owner.reconcile()
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+
+
+def test_a_failed_permission_lookup_strips_a_share_that_grants_more_than_its_bucket() -> None:
+    owner, _, shares, _ = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    wider = "arn:aws:ram::aws:permission/wider"
+    shares.permission_action_sets[wider] = DISCOVER | {"sagemaker:createmodelpackage"}
+    shares.share_permissions[share_arn] = [SharePermission(wider, "wider", "STANDARD")]
+    cold_owner_whose_lookup_fails(shares, owner, "throttle")
+    outcomes = owner.reconcile()
+    assert shares.principals[share_arn] == []
+    assert {o.action for o in outcomes} == {GroupAction.PROMOTION_PENDING}

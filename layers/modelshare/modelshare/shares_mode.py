@@ -11,7 +11,9 @@ client token derived from its name, recorded, and only then filled, so a run tha
 making and recording leaves an empty share that grants nothing, which the next run gets back
 from RAM by the same token. A share of modelshare's holds only what the allowlist says: any other
 resource or principal (a role, an organization, an account no longer named) is taken out, any
-other permission replaced; a share whose permission cannot be set holds no principal. A share
+other permission replaced; a share whose permission cannot be set holds no principal, unless
+the permission could not be looked up this run and what the share grants now is provably within
+its bucket: then it is left as it is (a throttle must not take consumers away and back). A share
 whose groups all move to another bucket changes in place and is recorded under that bucket.
 
 Cost: one read of the ledger, then RAM's view of modelshare's shares in a few batched calls
@@ -135,6 +137,12 @@ class SharesMode:
             self._remove_principals(held, sorted(set(held.principals) - set(bucket.consumers)),
                                     "Removed principals from modelshare's share that its bucket does not name")
             permitted = self._set_permission(held, permission)
+            if not permitted and permission is None and self._within(held, bucket):
+                # No answer about the permission this run (a throttle, a 5xx, one not attachable
+                # yet), and what the share grants now is within its bucket: left as it is.
+                live.update(g for g in groups if g in held.resources and self._exactly(held, bucket))
+                waiting.update({g: unknown for g in wanted_here if g not in live})
+                continue
             new = [g for g in groups if g not in held.resources]
             if new and not restrict_only and stop is None:
                 try:
@@ -308,8 +316,46 @@ class SharesMode:
 
     # -- the permission of an action set -----------------------------------------------------
     def _lookup(self, actions: Sequence[str], *, create: bool) -> tuple[str | None, str]:
-        """The permission for `actions` (`_permission_for`), or None and why not."""
-        return self._permission_for(actions, create=create), "no permission with these actions is attachable yet"
+        """The permission for `actions` (`_permission_for`), or None and why not. A lookup that
+        fails (a throttle, a 5xx past botocore's retries) is no answer: the share is judged by
+        what it grants now (`_within`) rather than stripped of its consumers."""
+        try:
+            found = self._permission_for(actions, create=create)
+        except RamQuotaReached:
+            raise  # an answer: no more permissions may be made
+        except Exception as error:  # any failure to read is "unknown", never "none"
+            logger.warning("The permission lookup failed: modelshare's shares within their bucket are left as they are",
+                           extra={"actions": sorted(actions), "reason": f"{type(error).__name__}: {error}"})
+            count("PermissionLookupFailed")
+            return None, "the permission lookup failed this run: a later run tries again"
+        return found, "no permission with these actions is attachable yet"
+
+    def _within(self, held: _Share, bucket: Bucket) -> bool:
+        """Whether the share provably grants no more than its bucket: one permission, on its
+        default version, AWS managed or recorded as modelshare's, granting no action beyond the
+        bucket's, and no principal beyond its consumers. Anything unreadable: not provable."""
+        if len(held.permissions) != 1 or not held.on_default_version or not set(held.principals) <= set(bucket.consumers):
+            return False
+        arn, = held.permissions
+        try:
+            return self._trusted(arn) and self.shares.permission_actions(arn) <= frozenset(bucket.actions)
+        except Exception:  # unreadable: not provably within
+            return False
+
+    def _exactly(self, held: _Share, bucket: Bucket) -> bool:
+        try:
+            return self.shares.permission_actions(held.permissions[0]) == frozenset(bucket.actions)
+        except Exception:  # unreadable: not live
+            return False
+
+    def _trusted(self, permission_arn: str) -> bool:
+        """AWS managed, or a customer managed permission of this account the ledger records."""
+        parts = permission_arn.split(":", 5)
+        if len(parts) != 6:
+            return False
+        if parts[4] == "aws":
+            return True
+        return parts[4] == self.account and parts[5].removeprefix("permission/") in self.ledger.permissions()
 
     def _permission_for(self, actions: Sequence[str], *, create: bool = True) -> str | None:
         """The attachable managed permission granting exactly `actions`: an AWS managed one,

@@ -18,6 +18,7 @@ from tests.unit.fakes import (
     CONSUMER,
     OTHER,
     OWNER,
+    FakeQueue,
     FakeRegistry,
     FakeShares,
     FixedAllowlist,
@@ -238,8 +239,23 @@ def test_an_owner_back_in_the_policy_mode_has_its_made_shares_narrowed_only() ->
 
 def test_an_owner_in_the_policy_mode_with_no_made_share_reads_nothing_more_than_before() -> None:
     owner, _, shares, _ = owner_with(churn(1), document(mode=None))
+    scans: list[str] = []
+    for method in ("everything", "made_shares"):
+        real = getattr(shares.ledger, method)
+        setattr(shares.ledger, method, lambda _real=real, _method=method: scans.append(_method) or _real())
     owner.reconcile()
     assert shares.made_shares == [] and shares.ledger.made == {}
+    assert scans == ["everything"], "the sweep's one ledger read says no share was made"
+    owner.plan_sweep(FakeQueue())
+    assert scans == ["everything", "everything"]
+
+
+def test_the_sweeps_one_ledger_read_tells_the_shares_made() -> None:
+    owner, _, shares, _ = owner_with(churn(1))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    contents = shares.ledger.everything()
+    assert contents.made_shares == {share_arn: share_name(BUCKET, 1)} and share_arn not in contents
 
 
 def test_the_stack_default_puts_an_owner_the_allowlist_does_not_name_in_the_shares_mode() -> None:

@@ -44,6 +44,7 @@ from modelshare.ports import (
     AllowlistSource,
     ApiThrottled,
     GroupNotFound,
+    LedgerContents,
     ManagedPermission,
     ModelRegistry,
     Ownership,
@@ -768,7 +769,7 @@ class OwnerService:
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index)
-        outcomes: list[GroupOutcome] = self._narrow_made_shares(allowlist)
+        outcomes: list[GroupOutcome] = self._narrow_made_shares(allowlist, owned)
         failures: list[str] = []
         for name, arn in self.registry.groups():
             try:
@@ -797,7 +798,9 @@ class OwnerService:
         restrict = self._restrict_only if restrict_only is None else restrict_only
         return shares_sweep.converge_shares(self, allowlist, groups, restrict_only=restrict)
 
-    def _narrow_made_shares(self, allowlist: Allowlist) -> list[GroupOutcome]:
+    def _narrow_made_shares(self, allowlist: Allowlist, owned: LedgerContents) -> list[GroupOutcome]:
+        if not owned.made_shares:
+            return []  # the run's one ledger read found no share modelshare made: nothing to narrow
         from modelshare import shares_sweep
 
         return shares_sweep.narrow_made_shares(self, allowlist)
@@ -840,7 +843,7 @@ class OwnerService:
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index)
-        narrowed = self._narrow_made_shares(allowlist)
+        narrowed = self._narrow_made_shares(allowlist, owned)
         # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
         # the groups that need that quota are not handed out again, or each sweep would add a
         # copy of every one of them. The next sweep after the queue drains finds any left.
@@ -1181,7 +1184,7 @@ class OwnerService:
         owned = self._read_ledger()
         return self._delete_orphaned(self._ram_index(principals=False), owned)
 
-    def _read_ledger(self) -> dict[str, Ownership]:
+    def _read_ledger(self) -> LedgerContents:
         """The whole ledger, in one paged read, kept for the run."""
         owned = self.ledger.everything()
         self._ownership.update(owned)

@@ -118,3 +118,19 @@ def test_removing_one_of_three_consumers_never_takes_a_group_from_the_two_that_s
     assert sorted(world.shares(OWNER).share_principals([share_arn])[share_arn]) == sorted([CONSUMER, STRANGER])
     assert world.discoverable(third) == []
     assert oracle.violations == [], oracle.violations
+
+
+def test_a_consumer_leaves_a_multi_group_share_pending_while_one_of_its_groups_is_not_allowlisted_for_it(world: World) -> None:
+    owner_side = allowlist([CONSUMER], ["churn-*", "fraud-a"])
+    world.install(OWNER, CONSUMER, allowlist=owner_side)
+    world.set_allowlist(CONSUMER, allowlist([CONSUMER], ["churn-*"]))  # the consumer's admin allows less
+    for name in (*GROUPS[:3], "fraud-a"):
+        world.create_group(OWNER, name)
+    world.settle()
+    share_arn, = made_shares(world)
+    assert world.discoverable(CONSUMER) == []
+    pending, = world.pending(CONSUMER)
+    assert pending.share_arn == share_arn, "one share holds all four groups; it stays pending"
+    world.set_allowlist(CONSUMER, owner_side)
+    world.run_for(hours=1)
+    assert sorted(world.discoverable(CONSUMER)) == sorted(group_arn(n) for n in (*GROUPS[:3], "fraud-a"))

@@ -361,7 +361,7 @@ class LocalCloud:
         except UnknownServiceError:  # a signing name that is no model name: moto answers, unrecorded
             request.headers["x-moto-account-id"] = account
             return botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
-        if service_name in ("sagemaker", "ram"):
+        if service_name in ("sagemaker", "ram", "organizations"):
             return self._answer(request, *self._call_emulator(model, request, account, region, identity))
         operation, params = _moto_request(model, request)
         if model.protocol in ("json", "rest-json"):

@@ -1,7 +1,7 @@
 """The SageMaker model package group + AWS RAM emulator that LocalCloud routes requests to.
 
 `handle` receives botocore input dicts and returns botocore output dicts; errors are `AwsError`.
-Operations are implemented in `sagemaker_groups.py` and `ram.py` over one `RegistryState`.
+Operations are implemented in `sagemaker_groups.py`, `ram.py` and `organizations.py` over one `RegistryState`.
 Anything not implemented raises UnknownOperationException, so nothing silently passes.
 """
 
@@ -15,6 +15,7 @@ import botocore.session
 from localaws import wire
 from localaws.clock import SimClock
 from localaws.errors import AwsError
+from localaws.organizations import Organizations
 from localaws.ram import ManagedPermissionTable, Ram
 from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas, RegistryState
 from localaws.sagemaker_groups import SageMakerGroups
@@ -57,7 +58,9 @@ class ModelRegistryEmulator:
                        share_from_policy_event=share_from_policy_event)
         self.sagemaker = SageMakerGroups(self.state, clock, self.ram,
                                          ram_share_delay_seconds=ram_share_delay_seconds)
-        self._services: dict[str, _EmulatedService] = {"sagemaker": self.sagemaker, "ram": self.ram}
+        self.organizations = Organizations(self.state)
+        self._services: dict[str, _EmulatedService] = {"sagemaker": self.sagemaker, "ram": self.ram,
+                                                         "organizations": self.organizations}
 
     def add_other_resource(self, arn: str, resource_type: str) -> None:
         """Make a resource of a service localaws does not emulate shareable through RAM (as if
@@ -87,6 +90,8 @@ class ModelRegistryEmulator:
         if service == "sagemaker":
             count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
             raise AwsError("ValidationException", count + "; ".join(problems), 400)
+        if service == "organizations":
+            raise AwsError("InvalidInputException", "; ".join(problems), 400)
         if operation == "GetResourceShareInvitations" and any("maxResults" in p for p in problems):
             raise AwsError("InvalidMaxResultsException", "; ".join(problems))
         raise AwsError("InvalidParameterException", "; ".join(problems))

@@ -19,7 +19,9 @@ invitation accepted) grants each account no action beyond the allowlist's access
   shares it made or promoted itself, never one a person made;
 - an invitation it accepts holds only groups of the sender that the consumer's allowlist allows,
   under a permission granting no action beyond that access;
-- no grant is made by an invocation that read no allowlist.
+- no grant is made by an invocation that read no allowlist;
+- while an owner switches modes, no consumer both allowlists keep allowing loses discovery of a
+  group it could discover (localaws/oracle_access.py, scoped to switch windows).
 After the run (faults off, a sweep period passed), no account can do on a group anything beyond
 what the owner's final allowlist or a person's own statements and shares grant, and modelshare's
 shares hold only groups and accounts that allowlist pairs, under no action beyond their access (a
@@ -38,7 +40,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localaws.cloud import ApiCall, LocalCloud
+from localaws.oracle_access import AccessWatch
 from localaws.oracle_ledger import MODELSHARE, PERSON, Ledger, as_list, live, live_groups, principals_of, statement_text
+from localaws.organizations import is_org_principal
 from localaws.registry_state import GROUP_ARN, Share, principal_account
 
 _LEVELS = frozenset({"discover", "register", "deploy"})
@@ -83,8 +87,11 @@ def read_allowlist(text: str) -> tuple[Rule, ...] | None:
             if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values) \
                     or len(set(values)) != len(values):
                 return None
-        if not groups or not consumers or not all(_ACCOUNT.fullmatch(c) for c in consumers) or owner in consumers \
-                or not set(access) <= _LEVELS:
+        if not groups or not consumers or not all(_ACCOUNT.fullmatch(c) or is_org_principal(c) for c in consumers) \
+                or owner in consumers or not set(access) <= _LEVELS:
+            return None
+        # An organization or OU consumer only for an owner the document puts in the shares mode.
+        if any(is_org_principal(c) for c in consumers) and modes.get(owner) != "shares":
             return None
         patterns = tuple(re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in g))
                          for g in groups)
@@ -98,15 +105,18 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def allows(rules: tuple[Rule, ...] | None, owner: str, group: str, consumer: str) -> bool:
-    """Whether the rules share `owner`'s `group` with `consumer`: rules that match it and agree on
-    their access add up their consumers; rules that disagree share it with nobody."""
+def allows(rules: tuple[Rule, ...] | None, owner: str, group: str, consumer: str,
+           memberships: frozenset[str] = frozenset()) -> bool:
+    """Whether the rules share `owner`'s `group` with `consumer` (an account, or an organization
+    or OU principal by its ARN), or with one of `memberships` (the organization and OUs the
+    account is in): rules that match it and agree on their access add up their consumers; rules
+    that disagree share it with nobody."""
     if rules is None:
         return False
     matching = [r for r in rules if r.owner == owner and any(p.fullmatch(group) for p in r.patterns)]
     if len({r.access for r in matching}) != 1:
         return False
-    return any(consumer in r.consumers for r in matching)
+    return any(consumer in r.consumers or not memberships.isdisjoint(r.consumers) for r in matching)
 
 
 # What each access level grants, as the README's allowlist section says (written here again, not
@@ -169,8 +179,13 @@ class SafetyOracle:
     # invocation that read an invalid allowlist may narrow to that version, never grant more.
     _last_valid: dict[str, tuple[int, tuple[Rule, ...]]] = field(default_factory=dict)
     races: list[str] = field(default_factory=list)
+    # The stack default of each owner's sharing mode (SharingMode) where its allowlist names none.
+    default_mode: str = "policy"
+    # "No moment without access" while an owner switches modes (localaws/oracle_access.py).
+    access: AccessWatch = field(init=False)
 
     def __post_init__(self) -> None:
+        self.access = AccessWatch(self, self.default_mode)
         self.cloud.call_observers.append(self._observe)
 
     # -- what people do --------------------------------------------------------------------
@@ -181,6 +196,7 @@ class SafetyOracle:
         if call.service == "ssm" and call.operation == "PutParameter" \
                 and params.get("Name") == self.allowlist_parameters.get(call.account):
             self._documents.setdefault(call.account, []).append(str(params.get("Value", "")))
+            self.access.allowlist_written(call.account, str(params.get("Value", "")), str(call.time))
         elif call.service == "sagemaker" and call.operation == "PutModelPackageGroupPolicy":
             key = (call.account, str(params["ModelPackageGroupName"]))
             self.ledger.policy_put(key, as_list(json.loads(str(params["ResourcePolicy"])).get("Statement")), by_person=True)
@@ -214,6 +230,10 @@ class SafetyOracle:
         if call.caller is None:
             self._person(call, output)
             return
+        self._observe_function(call, output)
+        self.access.after_call(call)
+
+    def _observe_function(self, call: ApiCall, output: dict[str, Any]) -> None:
         invocation = call.invocation or ""
         if call.service == "ssm" and call.operation == "GetParameter" \
                 and call.params.get("Name") == self.allowlist_parameters.get(call.account):
@@ -331,7 +351,7 @@ class SafetyOracle:
         beyond_told: set[str] = set()
         for resource, principal in pairs:
             match = GROUP_ARN.fullmatch(resource)
-            account = principal_account(principal)
+            account = principal_account(principal) or (principal if is_org_principal(principal) else None)
             if match is None or match.group(2) != call.account:
                 self._violation(call, f"shared {resource}, which is no model package group of {call.account}")
                 continue

@@ -33,9 +33,12 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
             grants = oracle.ledger.person_grants_for(owner, name)
             for consumer in (x for x in accounts if x != owner):
                 consumer_rules = oracle.final_allowlist(consumer)
-                owner_allows = allows(owner_rules, owner, name, consumer)
+                # The organization and OUs RAM reaches the consumer through (the local
+                # Organizations model: the truth, whatever the consumer's stack says of itself).
+                member_of = _memberships(oracle, owner, consumer)
+                owner_allows = allows(owner_rules, owner, name, consumer, member_of)
                 if bound is not None:
-                    allowed = allowed_actions(bound, owner, name) if allows(bound, owner, name, consumer) \
+                    allowed = allowed_actions(bound, owner, name) if allows(bound, owner, name, consumer, member_of) \
                         else frozenset()
                     beyond = [a for a in ALL_ACTIONS if a not in allowed
                               and not oracle.ledger.person_allows(owner, name, consumer, a)
@@ -49,7 +52,7 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
                 # A consumer accepts only a share granting no more than its own allowlist's access
                 # for the group (README, consumer side): where the owner's grants more, the group
                 # rightly stays undiscovered.
-                expected = owner_allows and allows(consumer_rules, owner, name, consumer) \
+                expected = owner_allows and allows(consumer_rules, owner, name, consumer, member_of) \
                     and allowed_actions(owner_rules, owner, name) <= allowed_actions(consumer_rules, owner, name)
                 if discoverable and not expected and not _only_people_share(oracle, group.arn, consumer) \
                         and not (owner_allows and _only_hand_accepted(oracle, group.arn, consumer)):
@@ -125,11 +128,20 @@ def _only_hand_accepted(oracle: SafetyOracle, group_arn: str, consumer: str) -> 
                                   if oracle.ledger.maker(share.arn) == MODELSHARE)
 
 
+def _memberships(oracle: SafetyOracle, owner: str, consumer: str) -> frozenset[str]:
+    state = oracle.cloud.registry.state
+    if state.organization is None or not state.in_shared_organization(owner, consumer):
+        return frozenset()
+    return state.organization.memberships(consumer)
+
+
 def _reaching(oracle: SafetyOracle, group_arn: str, consumer: str) -> list[Any]:
-    """The active shares that make the group discoverable by `consumer`."""
+    """The active shares that make the group discoverable by `consumer` (as an account, or
+    through its organization or an OU)."""
     return [share for share in oracle.cloud.registry.state.shares.values()
             if share.status == "ACTIVE" and share.feature_set == "STANDARD" and group_arn in live(share.resources)
-            and consumer in live(share.principals)]
+            and (consumer in live(share.principals)
+                 or not _memberships(oracle, share.account, consumer).isdisjoint(live(share.principals)))]
 
 
 def _discoverable(oracle: SafetyOracle, account: str) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from localaws import ram_quotas
 from localaws.clock import SimClock
 from localaws.errors import AwsError
+from localaws.organizations import is_org_principal
 from localaws.registry_state import (
     ACCOUNT,
     AWS_MANAGED_GROUP_PERMISSIONS,
@@ -78,6 +79,7 @@ class Ram:
         "GetResourceShareInvitations", "ListPendingInvitationResources", "AcceptResourceShareInvitation",
         "RejectResourceShareInvitation", "AssociateResourceShare", "DisassociateResourceShare", "DeleteResourceShare",
         "ListPermissionAssociations", "AssociateResourceSharePermission", "CreatePermission", "ListResources",
+        "EnableSharingWithAwsOrganization",
     })
     # UNVERIFIED: RAM's default page size is operation specific; a small one makes callers page.
     DEFAULT_MAX_RESULTS = 10
@@ -180,7 +182,7 @@ class Ram:
         That a pending principal sees it too is UNVERIFIED (docs/aws-behaviour.md,
         RAM-CONSUMER-READS); a share made from a policy is visible to its owner only."""
         return (share.account != account and share.region == region and share.status == "ACTIVE"
-                and share.feature_set == "STANDARD" and share.principal_status(account) in _LIVE)
+                and share.feature_set == "STANDARD" and self.state.principal_status(share, account) in _LIVE)
 
     def _shared_with(self, account: str, region: str, permission: Permission) -> bool:
         """Whether a share visible to `account` as its principal uses `permission`: then the
@@ -325,8 +327,16 @@ class Ram:
                          f"The operation would exceed the limit of {limit} resource shares for account {account}.")
 
     def _needs_invitation(self, share: Share, principal: str) -> bool:
+        """Whether associating `principal` adds an association (it is not live on the share)."""
         association = share.principals.get(principal)
         return principal != share.account and (association is None or association.status not in _LIVE)
+
+    def _invites(self, share: Share, principal: str) -> bool:
+        """Whether associating `principal` sends an invitation: not to an organization or OU, nor
+        to an account of the owner's organization with RAM sharing enabled (docs/aws-behaviour.md,
+        ORG-NO-INVITATION)."""
+        return (self._needs_invitation(share, principal) and not is_org_principal(principal)
+                and not self.state.in_shared_organization(share.account, principal))
 
     def _associate_or_fail(self, share: Share, association: Association, kind: str) -> None:
         """RAM's own association (a share made from a policy): ASSOCIATED when the Region quota
@@ -491,12 +501,15 @@ class Ram:
         association = share.principals.get(account)
         if association is not None and association.status in _LIVE:
             return association
-        external = account != share.account
+        inside = is_org_principal(account) or self.state.in_shared_organization(share.account, account)
+        external = account != share.account and not inside
         if association is None:
             association = Association(account, "PRINCIPAL", "ASSOCIATING", now, now, external=external)
             share.principals[account] = association
         association.status_message = None
-        if not external:
+        if account == share.account or inside:
+            # The owner itself, or inside the organization with RAM sharing enabled: no
+            # invitation, access at once (ORG-NO-INVITATION).
             association.move("ASSOCIATED", now)
             return association
         if fail_over_quota and not self._region_room(share, association, ram_quotas.PRINCIPAL):
@@ -524,7 +537,7 @@ class Ram:
             # CREATED_FROM_POLICY shares are visible to their owner only.
             shares = [s for s in self.state.shares.values()
                       if s.account != account and s.region == region and s.feature_set != "CREATED_FROM_POLICY"
-                      and s.principal_status(account) == "ASSOCIATED"]
+                      and self.state.principal_status(s, account) == "ASSOCIATED"]
         if wanted is not None:
             shares = [s for s in shares if s.arn in wanted]
         if "resourceShareStatus" in params:
@@ -765,7 +778,7 @@ class Ram:
                 continue
             if owner == "SELF" and share.account != account:
                 continue
-            if owner == "OTHER-ACCOUNTS" and (share.account == account or share.principal_status(account) != "ASSOCIATED"):
+            if owner == "OTHER-ACCOUNTS" and (share.account == account or self.state.principal_status(share, account) != "ASSOCIATED"):
                 continue
             # featureSet and resourceType are the share's: its feature set, a type it holds.
             held = {self.state.resource_type(a.entity).lower() for a in share.resources.values() if a.status == "ASSOCIATED"}
@@ -874,8 +887,8 @@ class Ram:
         self._check_resources(account, region, resources)
         self._check_principals(account, principals)
         external = params.get("allowExternalPrincipals", True)
-        if not external and any(p != account for p in principals):
-            # No organization is emulated: every other account is external.
+        if not external and any(p != account and not is_org_principal(p) and not self.state.in_shared_organization(account, p)
+                                for p in principals):
             raise _error("OperationNotPermittedException",
                          "The resource share does not allow external principals.")
         tags = self._check_tags(params.get("tags", []), {})
@@ -883,7 +896,9 @@ class Ram:
 
         def run() -> dict[str, Any]:
             self._check_share_quota(account, region)
-            self._check_invitation_quota(account, region, len({p for p in principals if p != account}))
+            self._check_invitation_quota(account, region, sum(
+                1 for p in set(principals) if p != account and not is_org_principal(p)
+                and not self.state.in_shared_organization(account, p)))
             if len(set(resources)) > self.state.quotas.resources_per_share or len(set(principals)) > self.state.quotas.principals_per_share:
                 raise _error("ResourceShareLimitExceededException",
                              f"A resource share can have at most {self.state.quotas.resources_per_share} resources and "
@@ -974,7 +989,7 @@ class Ram:
 
         def run() -> dict[str, Any]:
             new = [p for p in dict.fromkeys(principals) if self._needs_invitation(share, p)]
-            self._check_invitation_quota(account, region, len(new))
+            self._check_invitation_quota(account, region, sum(1 for p in new if self._invites(share, p)))
             added = [r for r in dict.fromkeys(resources)
                      if r not in share.resources or share.resources[r].status not in ram_quotas.HELD]
             ram_quotas.check_share_size(self.state, share, resources=len(added), principals=len(new))
@@ -996,7 +1011,7 @@ class Ram:
 
     def DisassociateResourceShare(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         share = self._editable_share(account, region, params["resourceShareArn"])
-        principals, resources = self._check_members(account, region, params)
+        principals, resources = self._check_members(account, region, params, associating=False)
 
         def run() -> dict[str, Any]:
             now = self.clock.now()
@@ -1018,7 +1033,8 @@ class Ram:
 
         return self._idempotent(account, "DisassociateResourceShare", params, run)
 
-    def _check_members(self, account: str, region: str, params: dict[str, Any]) -> tuple[list[str], list[str]]:
+    def _check_members(self, account: str, region: str, params: dict[str, Any], *,
+                       associating: bool = True) -> tuple[list[str], list[str]]:
         if params.get("sources"):
             raise _error("InvalidParameterException", "sources are not supported for these resource types.")
         principals, resources = params.get("principals", []), params.get("resourceArns", [])
@@ -1027,19 +1043,47 @@ class Ram:
         if len(resources) > self.state.quotas.resources_per_call:
             raise _error("ResourceShareLimitExceededException",
                          f"You can associate up to {self.state.quotas.resources_per_call} resources per call.")
-        self._check_principals(account, principals)
+        self._check_principals(account, principals, associating=associating)
         self._check_resources(account, region, resources)
         return principals, resources
 
-    @staticmethod
-    def _check_principals(account: str, principals: list[str]) -> None:
+    def _check_principals(self, account: str, principals: list[str], *, associating: bool = True) -> None:
         for principal in principals:
-            # Stricter reading: model package groups are shared with accounts only (not with IAM
-            # roles/users, organizations or OUs).
+            if is_org_principal(principal):
+                if associating:  # taking one off a share needs no organization sharing
+                    self._check_org_principal(account, principal)
+                continue
+            # Stricter reading: model package groups are shared with accounts, organizations and
+            # OUs only (not with IAM roles or users: RAM-PRINCIPAL-ID).
             if ACCOUNT.fullmatch(principal) is None:
                 raise _error("InvalidParameterException", f"Principal {principal} is not an AWS account ID.")
             if principal == account:
                 raise _error("InvalidParameterException", "A resource share cannot have its owner as a principal.")
+
+    def _check_org_principal(self, account: str, principal: str) -> None:
+        """An organization or OU principal must be the owner's own organization (its exact ARN:
+        ID and management account) or one of its OUs, and RAM sharing with the organization must
+        be enabled (docs/aws-behaviour.md, ORG-RAM-ENABLED, ORG-UNKNOWN)."""
+        organization = self.state.organization
+        if organization is None or account not in organization.accounts or not organization.knows(principal):
+            # The code RAM gives an organization that is not the owner's: seen as
+            # UnknownResourceException ("Organization o-... could not be found"); an OU of
+            # another organization, or with another management account: the same (UNVERIFIED).
+            raise _error("UnknownResourceException", f"Principal {principal} could not be found.")
+        if not organization.ram_sharing_enabled:
+            raise _error("OperationNotPermittedException",
+                         "The resource you are attempting to share can only be shared within your AWS Organization. "
+                         "This error may also occur if you have not enabled sharing with your AWS organization, "
+                         "or that onboarding process is still in progress.")
+
+    def EnableSharingWithAwsOrganization(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Only the organization's management account may call it (botocore `ram` model)."""
+        organization = self.state.organization
+        if organization is None or account != organization.management_account:
+            raise _error("OperationNotPermittedException",
+                         "Only the management account of an organization can enable sharing with it.")
+        organization.ram_sharing_enabled = True
+        return {"returnValue": True}
 
     def _check_resources(self, account: str, region: str, resources: list[str]) -> None:
         for arn in resources:
@@ -1122,7 +1166,7 @@ class Ram:
             if owner == "SELF" and share.account != account:
                 continue
             if owner == "OTHER-ACCOUNTS" and not (self._visible_to_principal(account, region, share)
-                                                  and share.principal_status(account) == "ASSOCIATED"):
+                                                  and self.state.principal_status(share, account) == "ASSOCIATED"):
                 continue
             if "resourceShareArns" in params and share.arn not in params["resourceShareArns"]:
                 continue

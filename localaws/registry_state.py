@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from localaws.errors import AwsError
+from localaws.organizations import OrganizationModel
 
 # Account IDs are twelve ASCII digits: Python's digit class would take any Unicode digit
 # (docs/aws-behaviour.md, RAM-PRINCIPAL-ID).
@@ -194,6 +195,8 @@ class RegistryState:
     idempotency: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
     quotas: RamQuotas = field(default_factory=RamQuotas)
     group_type: str = GROUP_TYPE
+    # The AWS Organization the accounts may be in (localaws/organizations.py); None: none.
+    organization: OrganizationModel | None = None
 
     def groups_in(self, account: str, region: str) -> dict[str, Group]:
         return self.groups.setdefault((account, region), {})
@@ -205,6 +208,24 @@ class RegistryState:
         region, account, name = match.groups()
         group = self.groups_in(account, region).get(name)
         return group if group is not None and group.arn == arn else None
+
+    def in_shared_organization(self, owner: str, account: str) -> bool:
+        """Whether `owner` and `account` are in the organization and RAM sharing with it is
+        enabled: then an organization or OU principal reaches `account`, and an account
+        principal needs no invitation (docs/aws-behaviour.md, ORG-NO-INVITATION)."""
+        organization = self.organization
+        return (organization is not None and organization.ram_sharing_enabled
+                and owner in organization.accounts and account in organization.accounts)
+
+    def principal_status(self, share: Share, account: str) -> str | None:
+        """How `share` reaches `account`, the most live way: as an account principal, or through
+        the organization or an OU holding it (resolved now: an account that left the OU is no
+        longer reached through it)."""
+        found = [status] if (status := share.principal_status(account)) is not None else []
+        if self.organization is not None and self.in_shared_organization(share.account, account):
+            reaching = self.organization.memberships(account)
+            found += [a.status for entity, a in share.principals.items() if entity in reaching]
+        return min(found, key=lambda s: _LIVENESS.get(s, len(_LIVENESS)), default=None)
 
     def resource_type(self, arn: str) -> str:
         return self.group_type if GROUP_ARN.fullmatch(arn) else self.other_resources[arn]
@@ -227,7 +248,7 @@ class RegistryState:
         standard = [s for s in shares if s.feature_set == "STANDARD"]
         if standard or group.ram_managed:
             for share in standard:
-                if share.principal_status(caller) != "ASSOCIATED":
+                if self.principal_status(share, caller) != "ASSOCIATED":
                     continue
                 for arn in share.permission_arns:
                     permission = self.permissions.get(arn)

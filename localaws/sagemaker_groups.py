@@ -113,7 +113,7 @@ class SageMakerGroups:
             groups = []
             for share in self.state.shares.values():
                 if (share.region != region or share.account == account or share.status != "ACTIVE"
-                        or share.feature_set != "STANDARD" or share.principal_status(account) != "ASSOCIATED"):
+                        or share.feature_set != "STANDARD" or self.state.principal_status(share, account) != "ASSOCIATED"):
                     continue
                 for arn, association in share.resources.items():
                     group = self.state.group_by_arn(arn)

@@ -27,6 +27,7 @@ from modelshare_cli.common import (
     stored_allowlist_or_exit_where,
 )
 from modelshare_cli.output import plural, table
+from modelshare_cli.switch_summary import switch_lines
 
 HELP = """\
 What reconcile would change in this account now, per group and per pending invitation, without
@@ -73,6 +74,8 @@ def plan_command(args: argparse.Namespace) -> int:
     account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, plan, ledger_table(args))
     print(f"Plan for account {account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
     _print_outcomes(group_outcomes, invitation_outcomes)
+    for line in switch_lines(group_outcomes):
+        print(line)
     if not plan.writes:
         print("Planned writes: nothing to change")
         return OK

@@ -46,3 +46,28 @@ def test_modes_are_read_as_strictly_as_the_readme_says():
     assert allows(read_allowlist(json.dumps(valid)), OWNER, "churn-a", CONSUMER)
     for modes in ({OWNER: "share"}, {"1111": "shares"}, [], {"\u0661" * 12: "policy"}, {OWNER: None}):
         assert read_allowlist(json.dumps({**valid, "modes": modes})) is None, modes
+
+
+# -- organization and OU consumers (shares-mode owners only) ------------------------------------
+OU = "arn:aws:organizations::999988887777:ou/o-exampleorg1/ou-ab12-examplou"
+ORG = "arn:aws:organizations::999988887777:organization/o-exampleorg1"
+
+
+def test_an_ou_consumer_of_a_shares_mode_owner_allows_its_members_and_the_ou_principal_only():
+    rules = read_allowlist(json.dumps({"version": 1, "modes": {OWNER: "shares"},
+                                       "shares": [{**RULE, "consumers": [OU]}]}))
+    assert allows(rules, OWNER, "churn-a", OU), "the OU itself, as a share's principal"
+    assert not allows(rules, OWNER, "churn-a", ORG), "not the whole organization"
+    assert allows(rules, OWNER, "churn-a", CONSUMER, frozenset({ORG, OU}))
+    assert not allows(rules, OWNER, "churn-a", CONSUMER, frozenset({ORG}))
+    assert not allows(rules, OWNER, "churn-a", CONSUMER)
+
+
+@pytest.mark.parametrize("document", [
+    {"version": 1, "shares": [{**RULE, "consumers": [OU]}]},  # the owner is not named in the shares mode
+    {"version": 1, "modes": {OWNER: "policy"}, "shares": [{**RULE, "consumers": [OU]}]},
+    {"version": 1, "modes": {OWNER: "shares"}, "shares": [{**RULE, "consumers": [OU.upper()]}]},
+    {"version": 1, "modes": {OWNER: "shares"}, "shares": [{**RULE, "consumers": [OU + "/"]}]},
+])
+def test_an_ou_consumer_elsewhere_or_malformed_makes_the_document_invalid(document):
+    assert read_allowlist(json.dumps(document)) is None

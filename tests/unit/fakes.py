@@ -10,6 +10,7 @@ from typing import Any
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError
+from modelshare.org_principals import Organization, is_org_principal
 from modelshare.ports import (
     ATTACHABLE,
     CREATED_FROM_POLICY,
@@ -25,6 +26,7 @@ from modelshare.ports import (
     LastValidAllowlist,
     LedgerContents,
     ManagedPermission,
+    OrganizationSharingDisabled,
     Ownership,
     OwnershipLedger,
     PermissionNameTaken,
@@ -164,6 +166,9 @@ class FakeShares:
     past_resources: dict[str, list[str]] = field(default_factory=dict)
     principals: dict[str, list[str]] = field(default_factory=dict)
     failed_principals: dict[str, list[str]] = field(default_factory=dict)
+    # (share ARN, principal) whose invitation is not accepted yet: RAM says ASSOCIATING.
+    associating: set[tuple[str, str]] = field(default_factory=set)
+    invitations_wait: bool = False  # principals associated from now on are ASSOCIATING until `accept_all`
     principal_changes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     deleted_shares: list[str] = field(default_factory=list)
     share_permissions: dict[str, list[SharePermission]] = field(default_factory=dict)
@@ -184,6 +189,10 @@ class FakeShares:
     # What modelshare made: the ledger OwnerService is given in the tests (add_policy_share records
     # a share past CREATED_FROM_POLICY as modelshare's unless told otherwise).
     ledger: FakeLedger = field(default_factory=FakeLedger)
+    # The organization this account reads (None: in none), and whether RAM refuses organization
+    # and OU principals because sharing with the organization is not enabled.
+    member_of: Organization | None = None
+    org_sharing_disabled: bool = False
     refuse_promotion: str | None = None
     refuse_permission_promotion: str | None = None
     closed_invitations: set[str] = field(default_factory=set)
@@ -229,6 +238,10 @@ class FakeShares:
         self.permission_action_sets[permission] = actions
         return share_arn
 
+    def accept_all(self) -> None:
+        """Every consumer accepts its pending invitations."""
+        self.associating.clear()
+
     def set_feature_set(self, share_arn: str, feature_set: str) -> None:
         self.shares[share_arn] = replace(self.shares[share_arn], feature_set=feature_set)
 
@@ -261,7 +274,8 @@ class FakeShares:
                 found += [Association(arn, r, "ASSOCIATED") for r in self.resources.get(arn, [])]
                 found += [Association(arn, r, "DISASSOCIATED") for r in self.past_resources.get(arn, [])]
             else:
-                found += [Association(arn, p, "ASSOCIATED") for p in self.principals.get(arn, [])]
+                found += [Association(arn, p, "ASSOCIATING" if (arn, p) in self.associating else "ASSOCIATED")
+                          for p in self.principals.get(arn, [])]
                 found += [Association(arn, p, "FAILED") for p in self.failed_principals.get(arn, [])]
         return iter([a for a in found if status is None or a.status == status])
 
@@ -329,10 +343,17 @@ class FakeShares:
                                       account_wide=True)
             self.share_quota_left -= 1
 
+    def organization(self) -> Organization | None:
+        return self.member_of
+
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
+        if self.org_sharing_disabled and any(is_org_principal(p) for p in principals):
+            raise OrganizationSharingDisabled("RAM sharing with the organization is not enabled")
         self._use_share_quota()
         self.principal_changes.append(("add", share_arn, tuple(principals)))
         self.principals.setdefault(share_arn, []).extend(principals)
+        if self.invitations_wait:
+            self.associating.update((share_arn, p) for p in principals)
         self.failed_principals[share_arn] = [p for p in self.failed_principals.get(share_arn, []) if p not in principals]
 
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:

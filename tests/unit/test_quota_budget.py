@@ -49,3 +49,12 @@ def test_what_aws_holds_now_adds_to_the_plan_and_use_reads_as_percent_and_headro
     [shares, *_] = policy_mode_cost(estate(10, frozenset({"1" * 12}))).against(QuotaLimits.parse("shares=40"), {"shares": 20})
     assert (shares.used, shares.limit, shares.headroom, shares.percent) == (30, 40, 10, 75.0)
     assert "30 of 40 (75 %), headroom 10" in shares.line()
+
+
+def test_an_organization_or_ou_consumer_costs_one_principal_association_a_share_and_no_invitation():
+    ou = "arn:aws:organizations::999988887777:ou/o-exampleorg1/ou-ab12-examplou"
+    organization = "arn:aws:organizations::999988887777:organization/o-exampleorg1"
+    groups = estate(10_000, frozenset({ou, organization, "000000000001"}))
+    cost = shares_mode_cost(groups)
+    assert (cost.shares, cost.principal_associations, cost.invitations) == (3, 3 * 3, 3 * 1)
+    assert policy_mode_cost(estate(2, frozenset({ou, "000000000001"}))).invitations == 2

@@ -34,6 +34,8 @@ def test_path_mode_names_the_path_without_its_trailing_slash() -> None:
     ({**PARAMETER, "MODELSHARE_DRY_RUN": "yes"}, "MODELSHARE_DRY_RUN is 'yes': it must be 'true' or 'false'"),
     ({**PARAMETER, "MODELSHARE_SHARING_MODE": "share"},
      "MODELSHARE_SHARING_MODE is 'share': it must be 'policy' or 'shares'"),
+    ({**PARAMETER, "MODELSHARE_ORGANIZATION_PATH": "ou-ab12-examplou"},
+     "MODELSHARE_ORGANIZATION_PATH must be an OU path o-.../r-.../ou-.../"),
     ({**PARAMETER, "MODELSHARE_SWEEP_QUEUE_URL": "modelshare-SweepQueue"},
      "MODELSHARE_SWEEP_QUEUE_URL is 'modelshare-SweepQueue': it must be the queue's URL"),
 ])
@@ -53,12 +55,18 @@ def test_the_sharing_mode_is_policy_or_shares_and_unset_is_policy(value: str, mo
     assert Settings.from_environment({**PARAMETER, "MODELSHARE_SHARING_MODE": value}).sharing_mode == mode
 
 
+def test_the_organization_path_is_an_ou_path_and_unset_is_none() -> None:
+    path = "o-exampleorg1/r-ab12/ou-ab12-examplou/"
+    assert Settings.from_environment({**PARAMETER, "MODELSHARE_ORGANIZATION_PATH": path}).organization_path == path
+    assert Settings.from_environment(PARAMETER).organization_path is None
+
+
 def test_every_function_of_every_configuration_starts_with_the_environment_the_template_gives_it() -> None:
     """The template and Settings agree: each function's MODELSHARE_* variables are all read,
     and valid, in every configuration."""
     template = StackTemplate(ROOT / "template.yaml")
     read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL",
-            "MODELSHARE_LEDGER_TABLE", "MODELSHARE_RAM_QUOTAS", "MODELSHARE_SHARING_MODE"}
+            "MODELSHARE_LEDGER_TABLE", "MODELSHARE_RAM_QUOTAS", "MODELSHARE_SHARING_MODE", "MODELSHARE_ORGANIZATION_PATH"}
     for parameters in ({}, {"AllowlistPath": "/org/allowlist"}, {"DryRun": "true"}):
         for function in template.render("111122223333", "eu-west-1", parameters).functions():
             environment = {k: str(v) for k, v in function.environment.items()}

@@ -15,6 +15,7 @@ from typing import Any
 
 from modelshare import strict_json
 from modelshare.account_ids import ACCOUNT_ID, is_account_id
+from modelshare.org_principals import ORG_PRINCIPAL, ORG_PRINCIPAL_MESSAGE, parse_org_principal
 from modelshare.strict_json import key_path
 
 SUPPORTED_VERSION = 1
@@ -37,7 +38,9 @@ DEFAULT_ACCESS = ("discover",)
 # SharingMode.
 SHARING_MODES = ("policy", "shares")
 
-_ACCOUNT_ID = re.compile(ACCOUNT_ID)  # ASCII digits only (modelshare.account_ids)
+# A consumer: an account (ASCII digits only, modelshare.account_ids) or, in the shares mode only,
+# an organization or OU ARN (modelshare.org_principals).
+_CONSUMER = re.compile(rf"{ACCOUNT_ID}|{ORG_PRINCIPAL}")
 # A group pattern is a model package group name in which `*` and `?` may stand for characters.
 _GROUP_PATTERN = re.compile(r"[a-zA-Z0-9*?-]{1,63}")
 _RULE_KEYS = {"owner", "groups", "consumers", "access"}
@@ -89,8 +92,10 @@ class ShareDecision:
     def shared(self) -> bool:
         return bool(self.consumers) and self.conflict is None
 
-    def allows(self, consumer: str) -> bool:
-        return self.shared and consumer in self.consumers
+    def allows(self, consumer: str, memberships: frozenset[str] = frozenset()) -> bool:
+        """Whether the group is shared with account `consumer`: by its ID, or through one of
+        `memberships` (the organization and OU ARNs the account belongs to)."""
+        return self.shared and (consumer in self.consumers or not memberships.isdisjoint(self.consumers))
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,18 @@ class Allowlist:
     def rules_for_owner(self, owner: str) -> tuple[ShareRule, ...]:
         return tuple(r for r in self.rules if r.owner == owner)
 
-    def owners_sharing_with(self, consumer: str) -> frozenset[str]:
-        return frozenset(r.owner for r in self.rules if consumer in r.consumers)
+    def owners_sharing_with(self, consumer: str, memberships: frozenset[str] = frozenset()) -> frozenset[str]:
+        """The owners with a rule naming account `consumer`, or one of `memberships` (its
+        organization and OUs)."""
+        return frozenset(r.owner for r in self.rules
+                         if consumer in r.consumers or not memberships.isdisjoint(r.consumers))
+
+    def owners_naming(self, consumer: str) -> frozenset[str]:
+        """The owners with a rule naming account `consumer` or any organization or OU (which
+        may hold it, whatever it can read of its own organization): whose shares its re-check
+        judges."""
+        return frozenset(r.owner for r in self.rules
+                         if consumer in r.consumers or any(parse_org_principal(c) for c in r.consumers))
 
 
 def actions_for(access: Iterable[str]) -> tuple[str, ...]:
@@ -195,6 +210,7 @@ def _parse(data: Any) -> Allowlist:
             if rule is not None:
                 rules.append(rule)
     modes = _parse_modes(data["modes"], problems) if "modes" in data else {}
+    _check_org_consumers(rules, modes, problems)
     if problems:
         raise AllowlistError(problems)
     return Allowlist(SUPPORTED_VERSION, tuple(rules), modes)
@@ -218,6 +234,27 @@ def _parse_modes(value: Any, problems: list[tuple[str, str]]) -> dict[str, str]:
     return modes
 
 
+def _check_org_consumers(rules: list[ShareRule], modes: Mapping[str, str], problems: list[tuple[str, str]]) -> None:
+    """An organization or OU consumer is served by the shares mode only (promotion takes account
+    principals only): its owner must be named `shares` in `modes`, whatever a stack's SharingMode
+    says, so the document means the same in every account. One organization is named with one
+    management account throughout."""
+    management: dict[str, tuple[str, str]] = {}
+    for rule in rules:
+        for i, consumer in enumerate(rule.consumers):
+            principal = parse_org_principal(consumer)
+            if principal is None:
+                continue
+            path = f"{rule.path}.consumers[{i}]"
+            if modes.get(rule.owner) != "shares":
+                problems.append((path, f"an organization or OU consumer is shared in the shares mode only: "
+                                       f"name owner {rule.owner} \"shares\" in $.modes"))
+            first = management.setdefault(principal.organization_id, (principal.management_account, path))
+            if first[0] != principal.management_account:
+                problems.append((path, f"organization {principal.organization_id} has management account {first[0]} "
+                                       f"at {first[1]}, not {principal.management_account}"))
+
+
 def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> ShareRule | None:
     path = f"$.shares[{index}]"
     if not isinstance(entry, dict):
@@ -234,7 +271,7 @@ def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> Shar
         problems.append((f"{path}.owner", f"must be a 12-digit account ID string, not {_json(owner)}"))
     groups = _string_list(entry, "groups", path, problems, _GROUP_PATTERN,
                           "must be a model package group name pattern (letters, digits, '-', '*', '?'; 1-63 characters)")
-    consumers = _string_list(entry, "consumers", path, problems, _ACCOUNT_ID, "must be a 12-digit account ID string")
+    consumers = _string_list(entry, "consumers", path, problems, _CONSUMER, ORG_PRINCIPAL_MESSAGE)
     if _is_account(owner) and owner in consumers:
         problems.append((f"{path}.consumers[{consumers.index(owner)}]", "the owner cannot be its own consumer"))
     access: list[str] = list(DEFAULT_ACCESS)

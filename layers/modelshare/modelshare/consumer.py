@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from modelshare.allowlist import Allowlist
 from modelshare.allowlist_loading import load_allowlist
 from modelshare.observability import count, logger
+from modelshare.org_principals import is_org_principal, memberships
 from modelshare.outcomes import InvitationAction
 from modelshare.policy import group_name_of
 from modelshare.ports import (
@@ -48,6 +49,10 @@ class ConsumerService:
     account: str
     shares: ResourceShares
     allowlist_source: AllowlistSource
+    # This account's OU path (stack parameter OrganizationPath, `o-…/r-…/ou-…/`): only the
+    # re-check uses it, and only when its organization is the one the account reads
+    # (docs/security.md, "Organization and OU consumers").
+    organization_path: str | None = None
     # Calls the last listing of every invitation took (kept per execution environment): a batch
     # whose lookups would cost more lists them all instead.
     _listing_calls: int = field(default=1, init=False, repr=False)
@@ -82,7 +87,8 @@ class ConsumerService:
     def recheck_accepted(self, allowlist: Allowlist, reader: GrantReader | None = None) -> list[ShareFinding]:
         """The accepted shares from allowlisted owners that hold or grant more than the allowlist
         gives this account, or whose grant cannot be read; each logged and counted."""
-        findings = recheck(self.account, self.shares, allowlist, reader or GrantReader(self.shares))
+        findings = recheck(self.account, self.shares, allowlist, reader or GrantReader(self.shares),
+                           self._memberships(allowlist))
         for finding in findings:
             context = {"share": finding.share_arn, "owner": finding.owner, "problems": list(finding.problems)}
             if finding.problems:
@@ -92,6 +98,19 @@ class ConsumerService:
                 logger.warning("Accepted share could not be re-checked", extra={**context, "reason": UNREADABLE})
                 count("AcceptedSharesUnreadable")
         return findings
+
+    def _memberships(self, allowlist: Allowlist) -> frozenset[str]:
+        """The organization and OU ARNs this account belongs to, read only when the allowlist
+        names one: its organization (DescribeOrganization) and the OUs of its path, when that
+        path is of the same organization. Nothing it cannot read (fail closed)."""
+        if not any(is_org_principal(c) for rule in allowlist.rules for c in rule.consumers):
+            return frozenset()
+        found, ignored = memberships(self.shares.organization(), self.organization_path)
+        if ignored is not None:
+            logger.warning("OrganizationPath not used: groups given to OUs are judged as not this account's",
+                           extra={"reason": ignored})
+            count("OrganizationPathIgnored")
+        return found
 
     def _pending(self, about: Sequence[str] | None) -> list[Invitation]:
         if about is not None and self._listing_calls < _lookup_calls(about):

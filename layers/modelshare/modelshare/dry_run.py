@@ -12,6 +12,7 @@ from typing import Any
 
 from modelshare import policy as policies
 from modelshare.observability import logger
+from modelshare.org_principals import Organization
 from modelshare.ports import (
     ATTACHABLE,
     STANDARD,
@@ -185,6 +186,9 @@ class DryRunShares:
         self._plan.record("promote-share", share_arn)
         self._promoted.add(share_arn)
         return True
+
+    def organization(self) -> Organization | None:
+        return self._inner.organization()
 
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
         self._plan.record("add-consumers", share_arn, ", ".join(principals))

@@ -34,6 +34,10 @@ class GroupAction(StrEnum):
     # The allowlist is invalid: only its last valid version's removals and narrowings applied
     # (modelshare.restriction), what it would add waits.
     RESTRICTED = "restricted"
+    # Switching modes (modelshare.mode_switch): the new mode's access is not live for every
+    # consumer yet, so the old one stays (narrowed); the old one removed once the new one is live.
+    SWITCHING = "switching"
+    SWITCHED = "switched"
     QUEUED = "queued"  # handed to the sweep's workers
     DEFERRED = "deferred"  # left for a later sweep: its earlier work is still queued
     FAILED = "failed"  # an error (named in the run's failure)

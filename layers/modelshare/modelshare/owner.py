@@ -769,7 +769,7 @@ class OwnerService:
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index)
-        outcomes: list[GroupOutcome] = self._narrow_made_shares(allowlist, owned)
+        outcomes: list[GroupOutcome] = self._narrow_made_shares(allowlist, index, owned)
         failures: list[str] = []
         for name, arn in self.registry.groups():
             try:
@@ -798,17 +798,25 @@ class OwnerService:
         restrict = self._restrict_only if restrict_only is None else restrict_only
         return shares_sweep.converge_shares(self, allowlist, groups, restrict_only=restrict)
 
-    def _narrow_made_shares(self, allowlist: Allowlist, owned: LedgerContents) -> list[GroupOutcome]:
+    def _narrow_made_shares(self, allowlist: Allowlist, index: RamIndex, owned: LedgerContents) -> list[GroupOutcome]:
         if not owned.made_shares:
             return []  # the run's one ledger read found no share modelshare made: nothing to narrow
         from modelshare import shares_sweep
 
-        return shares_sweep.narrow_made_shares(self, allowlist)
+        return shares_sweep.narrow_made_shares(self, allowlist, index, owned)
 
-    def apply_decision(self, group: GroupSnapshot, decision: ShareDecision) -> GroupOutcome:
+    def apply_decision(self, group: GroupSnapshot, decision: ShareDecision, *, narrowing: bool = False) -> GroupOutcome:
         """Converge one group's policy and promoted shares to `decision` (the shares mode
-        removing the policy mode's statement of a group live in its share)."""
-        return self._apply(group, decision, self._decide(group, decision))
+        removing the policy mode's statement of a group live in its share); `narrowing`: only
+        what takes access away (a group switching modes: modelshare.mode_switch)."""
+        verdict = self._decide(group, decision)
+        return self._apply(group, decision, restrict(group, verdict) if narrowing else verdict)
+
+    def switch_reads(self) -> tuple[dict[str, Ownership], RamIndex]:
+        """The whole ledger and RAM's index with the permissions of modelshare's promoted shares,
+        as the policy mode's sweep reads them (a switch of modes: modelshare.mode_switch)."""
+        owned = self._read_ledger()
+        return owned, self._ram_index(permissions=True)
 
     def _allowlist_in_force(self) -> Allowlist | None:
         """The allowlist a sweep decides with: the current one, or when it is invalid its last
@@ -843,7 +851,7 @@ class OwnerService:
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index)
-        narrowed = self._narrow_made_shares(allowlist, owned)
+        narrowed = self._narrow_made_shares(allowlist, index, owned)
         # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
         # the groups that need that quota are not handed out again, or each sweep would add a
         # copy of every one of them. The next sweep after the queue drains finds any left.

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from modelshare.allowlist import Allowlist
+from modelshare.org_principals import Organization
 
 # RAM featureSet values (ram/service-2.json, ResourceShareFeatureSet / PermissionFeatureSet).
 CREATED_FROM_POLICY = "CREATED_FROM_POLICY"
@@ -133,6 +134,12 @@ class RamQuotaReached(Exception):
         self.region = region
 
 
+class OrganizationSharingDisabled(Exception):
+    """RAM refused an organization or OU principal because sharing with the organization is not
+    enabled, or its onboarding is still in progress (docs/aws-behaviour.md, ORG-RAM-ENABLED): no
+    organization or OU principal can be added until it is."""
+
+
 class ResourceTypeUnknown(Exception):
     """RAM's ListResourceTypes names no resource type that is a model package group's (matched
     case-insensitively), or names two: nothing that needs the type is done (fail closed)."""
@@ -196,6 +203,11 @@ class ResourceShares(Protocol):
     def permission_actions(self, permission_arn: str) -> frozenset[str]:
         """The actions a permission grants, lower-cased."""
         ...
+    def organization(self) -> Organization | None:
+        """The organization this account is in (DescribeOrganization, which any member may call),
+        or None when it is in none or may not read it (fail closed: it then names no
+        organization or OU)."""
+        ...
     def model_package_group_type(self) -> str:
         """RAM's own spelling of a model package group's resource type, as ListResourceTypes
         gives it (found there case-insensitively): what every call naming the type passes, since
@@ -236,7 +248,7 @@ class ResourceShares(Protocol):
 
     # -- writes -----------------------------------------------------------------------------
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
-        """Raises RamQuotaReached."""
+        """Raises RamQuotaReached, or OrganizationSharingDisabled (organization or OU principals)."""
         ...
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None: ...
     def delete_share(self, share_arn: str) -> None: ...

@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from modelshare.org_principals import account_consumers
+
 SHARES = "shares"
 RESOURCE_ASSOCIATIONS = "resource_associations"
 PRINCIPAL_ASSOCIATIONS = "principal_associations"
@@ -140,7 +142,8 @@ def policy_mode_cost(groups: Iterable[SharedGroup]) -> Cost:
     listed = list(groups)
     consumers = sum(len(g.consumers) for g in listed)
     return Cost(shares=len(listed), resource_associations=len(listed), principal_associations=consumers,
-                invitations=consumers, customer_managed_permissions=len({g.actions for g in listed}))
+                invitations=sum(len(account_consumers(g.consumers)) for g in listed),
+                customer_managed_permissions=len({g.actions for g in listed}))
 
 
 def shares_mode_cost(groups: Iterable[SharedGroup], groups_per_share: int = DEFAULT_GROUPS_PER_SHARE) -> Cost:
@@ -152,9 +155,12 @@ def shares_mode_cost(groups: Iterable[SharedGroup], groups_per_share: int = DEFA
         key = (group.consumers, group.actions)
         buckets[key] = buckets.get(key, 0) + 1
     shares = {key: math.ceil(count / groups_per_share) for key, count in buckets.items()}
+    # An organization or OU is one principal association per share and no invitation
+    # (docs/aws-behaviour.md, ORG-QUOTA); an account is one of each (outside the organization).
     principals = sum(count * len(key[0]) for key, count in shares.items())
+    invitations = sum(count * len(account_consumers(key[0])) for key, count in shares.items())
     return Cost(shares=sum(shares.values()), resource_associations=len(listed), principal_associations=principals,
-                invitations=principals, customer_managed_permissions=len({key[1] for key in buckets}))
+                invitations=invitations, customer_managed_permissions=len({key[1] for key in buckets}))
 
 
 def over(uses: Iterable[QuotaUse]) -> list[QuotaUse]:

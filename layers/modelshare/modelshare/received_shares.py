@@ -54,13 +54,14 @@ class GrantReader:
         return found
 
 
-def allowed_actions(allowlist: Allowlist, owner: str, group_names: Iterable[str], consumer: str) -> frozenset[str]:
+def allowed_actions(allowlist: Allowlist, owner: str, group_names: Iterable[str], consumer: str,
+                    memberships: frozenset[str] = frozenset()) -> frozenset[str]:
     """What a share holding all these groups of `owner` may grant `consumer` (lower-cased): the
-    actions the allowlist gives it on every one of them."""
+    actions the allowlist gives it (by its ID, or through `memberships`) on every one of them."""
     allowed: frozenset[str] | None = None
     for name in group_names:
         decision = allowlist.decide(owner, name)
-        actions = frozenset(a.lower() for a in decision.actions) if decision.allows(consumer) else frozenset()
+        actions = frozenset(a.lower() for a in decision.actions) if decision.allows(consumer, memberships) else frozenset()
         allowed = actions if allowed is None else allowed & actions
     return allowed or frozenset()
 
@@ -93,25 +94,28 @@ class ShareFinding:
     unreadable: bool = False
 
 
-def recheck(account: str, shares: ResourceShares, allowlist: Allowlist, reader: GrantReader) -> list[ShareFinding]:
-    """Every accepted share of model package groups from an owner the allowlist names for
-    `account`, judged again: what it holds now (one paged read for all of them) and what it
-    grants (one read per share, each permission once)."""
-    owners = allowlist.owners_sharing_with(account)
+def recheck(account: str, shares: ResourceShares, allowlist: Allowlist, reader: GrantReader,
+            memberships: frozenset[str] = frozenset()) -> list[ShareFinding]:
+    """Every received share of model package groups from an owner the allowlist names for
+    `account`, or that names an organization or OU, judged again: what it holds now (one paged
+    read for all of them) and what it grants (one read per share, each permission once). A
+    group is this account's by its ID or through `memberships` (its organization and OUs)."""
+    owners = allowlist.owners_naming(account)
     judged: dict[str, tuple[str, list[str], list[str]]] = {}
     for share_arn, resources in sorted(shares.received_resources().items()):
         owner = owner_of(share_arn)
         if owner not in owners or not any(group_name_of(r.arn, owner) for r in resources):
             continue  # not a share of model package groups from an allowlisted owner
         allowed_groups: list[str] = []
-        problems = [p for r in resources if (p := _resource_problem(r, owner, account, allowlist, allowed_groups))]
+        problems = [p for r in resources
+                    if (p := _resource_problem(r, owner, account, allowlist, allowed_groups, memberships))]
         judged[share_arn] = (owner, allowed_groups, problems)
     grants = reader.granted(list(judged))
     findings = []
     for share_arn, (owner, allowed_groups, problems) in judged.items():
         granted = grants.get(share_arn)
         if granted is not None and allowed_groups:
-            allowed = allowed_actions(allowlist, owner, allowed_groups, account)
+            allowed = allowed_actions(allowlist, owner, allowed_groups, account, memberships)
             problem = beyond_allowlist(granted, allowed, owner, allowed_groups, account)
             if problem:
                 problems.append(problem)
@@ -121,7 +125,7 @@ def recheck(account: str, shares: ResourceShares, allowlist: Allowlist, reader: 
 
 
 def _resource_problem(resource: SharedResource, owner: str, account: str, allowlist: Allowlist,
-                      allowed_groups: list[str]) -> str | None:
+                      allowed_groups: list[str], memberships: frozenset[str]) -> str | None:
     """Why `account` should not hold `resource` through a share of `owner` (None when the
     allowlist shares it, then added to `allowed_groups`)."""
     name = group_name_of(resource.arn, owner)
@@ -130,7 +134,7 @@ def _resource_problem(resource: SharedResource, owner: str, account: str, allowl
     decision = allowlist.decide(owner, name)
     if decision.conflict:
         return f"the share holds {resource.arn}: {decision.conflict}"
-    if not decision.allows(account):
+    if not decision.allows(account, memberships):
         return f"the share holds {resource.arn}, which the allowlist does not share with account {account}"
     allowed_groups.append(name)
     return None

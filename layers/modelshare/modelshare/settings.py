@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from modelshare.allowlist import SHARING_MODES
+from modelshare.org_principals import parse_org_path
 from modelshare.quota_budget import QuotaLimits, QuotaLimitsError
 
 ALLOWLIST_PARAMETER_ENV = "MODELSHARE_ALLOWLIST_PARAMETER"
@@ -22,6 +23,9 @@ LEDGER_TABLE_ENV = "MODELSHARE_LEDGER_TABLE"
 # The account's RAM quotas where raised above RAM's defaults (the stack's RamQuotas parameter).
 RAM_QUOTAS_ENV = "MODELSHARE_RAM_QUOTAS"
 SHARING_MODE_ENV = "MODELSHARE_SHARING_MODE"
+# The consumer account's OU path, `o-…/r-…/ou-…/` (the stack's OrganizationPath): a member
+# account cannot read its own OU (docs/security.md, "Organization and OU consumers").
+ORGANIZATION_PATH_ENV = "MODELSHARE_ORGANIZATION_PATH"
 # The ledger's table when nothing names it: the stack's (`<stack>-ownership`) for the default
 # stack name, modelshare.
 DEFAULT_LEDGER_TABLE = "modelshare-ownership"
@@ -57,6 +61,8 @@ class Settings:
     ram_quotas: QuotaLimits = field(default_factory=QuotaLimits)
     # How an owner the allowlist's `modes` does not name shares (the stack's SharingMode).
     sharing_mode: str = "policy"
+    # The account's OU path (the consumer's re-check of groups given to OUs); None: no OU.
+    organization_path: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,7 +71,7 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(allowlist=_allowlist_location(env), dry_run=_boolean(env, DRY_RUN_ENV),
                    sweep_queue_url=_queue_url(env), ledger_table=_ledger_table(env), ram_quotas=_ram_quotas(env),
-                   sharing_mode=_sharing_mode(env))
+                   sharing_mode=_sharing_mode(env), organization_path=_organization_path(env))
 
 
 def _allowlist_location(env: Mapping[str, str]) -> AllowlistLocation:
@@ -90,6 +96,16 @@ def _boolean(env: Mapping[str, str], name: str) -> bool:
     if value.lower() not in _BOOLEANS:
         raise SettingsError(f"{name} is {value!r}: it must be 'true' or 'false'")
     return _BOOLEANS[value.lower()]
+
+
+def _organization_path(env: Mapping[str, str]) -> str | None:
+    value = env.get(ORGANIZATION_PATH_ENV, "")
+    if not value:
+        return None
+    if parse_org_path(value) is None:
+        raise SettingsError(f"{ORGANIZATION_PATH_ENV} must be an OU path o-.../r-.../ou-.../ (as aws:PrincipalOrgPaths "
+                            f"spells it), not {value!r}")
+    return value
 
 
 def _sharing_mode(env: Mapping[str, str]) -> str:

@@ -30,6 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from modelshare.observability import count, logger
+from modelshare.org_principals import is_org_principal
+from modelshare.org_sharing import OrgSharing
 from modelshare.ports import (
     ARNS_PER_CALL,
     OwnershipLedger,
@@ -109,6 +111,7 @@ class SharesMode:
         stop: RamQuotaReached | None = None
         room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
         ours = frozenset(held.share.arn for held in by_name.values())
+        org = OrgSharing(self.shares)
         # Additions first, in every share, then removals: a group changing buckets joins its new
         # share before it leaves its old one.
         for name, groups in sorted(layout.items()):
@@ -146,14 +149,15 @@ class SharesMode:
                     self._put_in(held, name, new, added)
                 except RamQuotaReached as quota:
                     stop = self._quota(quota, name)
+            org_wait = None
             try:
-                room = self._set_principals(held, bucket, permitted, room, restrict_only or stop is not None)
+                room, org_wait = self._set_principals(held, bucket, permitted, room, restrict_only or stop is not None, org)
             except RamQuotaReached as quota:
                 stop = self._quota(quota, name)
-            if permitted:
+            if permitted and org_wait is None:
                 live.update(g for g in groups if g in held.resources)
-            why = str(stop) if stop is not None else unknown if permission is None \
-                else "the share's permission cannot be set: it holds no consumer"
+            why = org_wait or (str(stop) if stop is not None else unknown if permission is None
+                               else "the share's permission cannot be set: it holds no consumer")
             waiting.update({g: why for g in wanted_here if g not in live})
         removed, deleted = self._take_out(by_name, layout, partial)
         waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting})
@@ -264,15 +268,19 @@ class SharesMode:
             count("ShareConsumersChanged")
 
     def _set_principals(self, held: _Share, bucket: Bucket, permitted: bool, room: int | None,
-                        restrict_only: bool) -> int | None:
+                        restrict_only: bool, org: OrgSharing) -> tuple[int | None, str | None]:
         """Exactly the bucket's consumers, when the share's permission is right (else none);
-        new ones within the pending-invitation room. Returns the room left."""
+        new accounts within the pending-invitation room, organizations and OUs apart
+        (modelshare.org_sharing). Returns the room left, and why an organization or OU the
+        bucket names is not on the share."""
         desired = set(bucket.consumers) if permitted else set()
         self._remove_principals(held, sorted(set(held.principals) - desired),
                                 "modelshare's share holds no consumer until its permission is right")
         missing = sorted(desired - set(held.principals))
         if not missing or restrict_only or room is None:
-            return room
+            return room, None
+        org_principals = [p for p in missing if is_org_principal(p)]
+        missing = [p for p in missing if p not in org_principals]
         offered = missing[:max(room, 0)]
         if len(offered) < len(missing):
             logger.warning("Pending invitation quota: consumers wait for a later run",
@@ -282,7 +290,11 @@ class SharesMode:
             self.shares.associate_principals(held.share.arn, offered)
             held.principals = (*held.principals, *offered)
             count("ShareConsumersChanged")
-        return room - len(offered)
+        org_wait = None
+        if org_principals:
+            added, org_wait = org.associate(held.share.arn, org_principals)
+            held.principals = (*held.principals, *added)
+        return room - len(offered), org_wait
 
     def _take_out(self, by_name: dict[str, _Share], layout: Mapping[str, tuple[str, ...]],
                   partial: bool) -> tuple[dict[str, str], tuple[str, ...]]:

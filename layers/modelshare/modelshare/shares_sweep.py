@@ -4,16 +4,17 @@ converged by modelshare.shares_mode and reported group by group as the policy mo
 
 An owner in the policy mode whose ledger still records shares it made (it was in the shares
 mode) has them narrowed only: nothing is added, a group or consumer the allowlist no longer
-gives is taken out (moving its groups to the policy mode without a moment of lost access is the
-mode switch's, to come).
+gives is taken out, and a group leaves once its promoted share is live for every consumer who
+had it (modelshare.mode_switch); a made share emptied is deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from modelshare import mode_switch
 from modelshare.allowlist import Allowlist, ShareDecision
-from modelshare.convergence import GroupSnapshot
+from modelshare.convergence import RamIndex
 from modelshare.observability import logger
 from modelshare.outcomes import GroupAction
 from modelshare.owner import GroupOutcome, OwnerService
@@ -27,33 +28,44 @@ def in_shares_mode(owner: OwnerService, allowlist: Allowlist) -> bool:
 
 
 def converge_shares(owner: OwnerService, allowlist: Allowlist, groups: Mapping[str, str | None] | None = None, *,
-                    restrict_only: bool = False) -> list[GroupOutcome]:
+                    restrict_only: bool = False, leaving: Mapping[str, str] | None = None) -> list[GroupOutcome]:
     """Converge modelshare's shares to the allowlist: every group of the account (`groups`
-    None: the sweep), or only these new or named groups (name -> ARN when known)."""
+    None: the sweep), or only these new or named groups (name -> ARN when known). `leaving`
+    (an owner back in the policy mode): group ARN -> "" for a group that leaves its made share
+    now, else why it stays (modelshare.mode_switch)."""
     mode = _shares_mode(owner)
     if groups is None:
         listed = list(owner.registry.groups())
     else:
         listed = [(name, arn) for name, given in groups.items() if (arn := given or owner.registry.group_arn(name))]
     decisions = {arn: allowlist.decide(owner.account, name) for name, arn in listed}
-    wanted = {arn: Bucket.of(d.consumers, d.actions) for arn, d in decisions.items() if d.shared}
+    leaving = leaving or {}
+    wanted = {arn: Bucket.of(d.consumers, d.actions) for arn, d in decisions.items() if d.shared and leaving.get(arn) != ""}
     result = mode.converge(wanted, restrict_only=restrict_only, partial=groups is not None)
-    outcomes = [_outcome(name, arn, decisions[arn], result) for name, arn in listed]
+    outcomes = [_switched(name, arn, result, leaving) if arn in leaving else _outcome(name, arn, decisions[arn], result)
+                for name, arn in listed]
     outcomes += [GroupOutcome(arn, GroupAction.SHARE_DELETED, "modelshare's share left empty") for arn in result.deleted_shares]
     if not restrict_only:
-        _remove_old_statements(owner, [(name, arn) for name, arn in listed if arn in result.live], whole=groups is None)
+        live = [(name, arn) for name, arn in listed if arn in result.live]
+        outcomes += mode_switch.retire_policy_mode(owner, allowlist, listed, result.live, whole=groups is None) \
+            if live or groups is None else []
     logger.info("Shares mode converged", extra={"groups": len(listed), "added": len(result.added),
                                                  "removed": len(result.removed), "waiting": len(result.waiting)})
     return outcomes
 
 
-def narrow_made_shares(owner: OwnerService, allowlist: Allowlist) -> list[GroupOutcome]:
+def narrow_made_shares(owner: OwnerService, allowlist: Allowlist, index: RamIndex,
+                       owned: Mapping[str, Ownership]) -> list[GroupOutcome]:
     """An owner in the policy mode: take out of the shares modelshare made (if its ledger
-    records any) what the allowlist no longer gives; add nothing."""
-    if not owner.ledger.made_shares():
+    records any) what the allowlist no longer gives, and each group whose promoted share is live
+    for every consumer who has it through a made share (the switch to the policy mode); add
+    nothing. `index`, `owned`: what the policy mode's sweep read of RAM and the ledger."""
+    made = owner.ledger.made_shares()
+    if not made:
         return []
-    return [o for o in converge_shares(owner, allowlist, restrict_only=True)
-            if o.action in (GroupAction.UNSHARED, GroupAction.SHARE_DELETED)]
+    leaving = mode_switch.live_in_policy_mode(owner, allowlist, index, owned, made)
+    return [o for o in converge_shares(owner, allowlist, restrict_only=True, leaving=leaving)
+            if o.action in (GroupAction.UNSHARED, GroupAction.SHARE_DELETED, mode_switch.SWITCHED, mode_switch.SWITCHING)]
 
 
 def _shares_mode(owner: OwnerService) -> SharesMode:
@@ -62,6 +74,14 @@ def _shares_mode(owner: OwnerService) -> SharesMode:
     if not isinstance(built, SharesMode) or built.shares is not owner.shares or built.ledger is not owner.ledger:
         built = owner.shares_mode_job = SharesMode(owner.account, owner.shares, owner.ledger, sleep=owner.sleep)
     return built
+
+
+def _switched(name: str, arn: str, result: SharesModeResult, leaving: Mapping[str, str]) -> GroupOutcome:
+    """A group of an owner back in the policy mode that is (or was) in a made share."""
+    if arn in result.removed:
+        return GroupOutcome(name, mode_switch.SWITCHED, f"live in its promoted share: taken out of modelshare's share "
+                                                        f"{result.removed[arn]}")
+    return GroupOutcome(name, mode_switch.SWITCHING, leaving[arn]) if leaving[arn] else GroupOutcome(name, GroupAction.CONVERGED)
 
 
 def _outcome(name: str, arn: str, decision: ShareDecision, result: SharesModeResult) -> GroupOutcome:
@@ -78,21 +98,3 @@ def _outcome(name: str, arn: str, decision: ShareDecision, result: SharesModeRes
     if decision.conflict:
         return GroupOutcome(name, GroupAction.CONFLICT, decision.conflict)
     return GroupOutcome(name, GroupAction.NOT_SHARED, "" if decision.shared else "no allowlist rule matches")
-
-
-def _remove_old_statements(owner: OwnerService, live: list[tuple[str, str]], *, whole: bool) -> None:
-    """A group live in its share needs no statement of modelshare's in its policy (the policy
-    mode's): it is removed now, and only now, so that no consumer is ever without access. Only
-    groups whose ledger records a statement are read."""
-    if not live:
-        return
-    # The sweep reads the whole ledger in one paged scan; a few named groups, by key.
-    owned = owner.ledger.everything() if whole else owner.ledger.of_groups([arn for _, arn in live])
-    for name, arn in live:
-        ownership = owned.get(arn, Ownership())
-        if not ownership.statements:
-            continue
-        group = owner.registry.get_policy(name)
-        snapshot = GroupSnapshot(name, arn, ownership=ownership, policy=group, policy_read=True)
-        not_shared = ShareDecision(owner.account, name, (), (), ())
-        owner.apply_decision(snapshot, not_shared)

@@ -91,6 +91,7 @@ def consumer_service(session: boto3.session.Session, settings: Settings, plan: P
         account=account or account_id(session),
         shares=_shares(RamShares(session), plan),
         allowlist_source=allowlist_source(session, settings.allowlist),
+        organization_path=settings.organization_path,
     )
 
 

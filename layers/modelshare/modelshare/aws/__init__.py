@@ -19,9 +19,9 @@ if TYPE_CHECKING:  # the service stubs are development dependencies, never in th
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
-# The services modelshare calls. STS (one call: which account is this) has no stubs installed,
-# so its client stays untyped.
-type Service = Literal["dynamodb", "ram", "sagemaker", "sqs", "ssm", "sts"]
+# The services modelshare calls. STS (one call: which account is this) and Organizations (one:
+# which organization) have no stubs installed, so their clients stay untyped.
+type Service = Literal["dynamodb", "organizations", "ram", "sagemaker", "sqs", "ssm", "sts"]
 
 # botocore's adaptive retry mode: standard's backoff with jitter on throttling and 5xx, plus a
 # client-side rate limiter that slows the client down while AWS throttles it.
@@ -43,6 +43,8 @@ def client(session: boto3.session.Session, service: Literal["sqs"]) -> SQSClient
 def client(session: boto3.session.Session, service: Literal["ssm"]) -> SSMClient: ...
 @overload
 def client(session: boto3.session.Session, service: Literal["sts"]) -> Any: ...
+@overload
+def client(session: boto3.session.Session, service: Literal["organizations"]) -> Any: ...
 def client(session: boto3.session.Session, service: Service) -> Any:
     """A client of `service` with modelshare's retry configuration. A call AWS still throttles
     once botocore's retries are spent raises `ApiThrottled`, so the domain can back off."""

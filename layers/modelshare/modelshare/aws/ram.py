@@ -10,6 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.aws import client
+from modelshare.org_principals import Organization, is_org_principal
 from modelshare.ports import (
     ARNS_PER_CALL,
     LIVE_ASSOCIATIONS,
@@ -22,6 +23,7 @@ from modelshare.ports import (
     InvitationAlreadyAccepted,
     InvitationClosed,
     ManagedPermission,
+    OrganizationSharingDisabled,
     PermissionNameTaken,
     PermissionNotMatched,
     PromotionRefused,
@@ -73,6 +75,7 @@ _RESOURCE_QUOTA = "resource associations (per share or per Region)"
 class RamShares:
     def __init__(self, session: boto3.session.Session) -> None:
         self._client = client(session, "ram")
+        self._session = session
         self._group_type: str | None = None  # RAM's spelling, once read (ListResourceTypes)
 
     # -- owner side: reads ------------------------------------------------------------------
@@ -225,7 +228,22 @@ class RamShares:
         except ClientError as error:
             if _code(error) == "ResourceShareLimitExceededException":
                 raise _share_quota(error) from error
+            if (_code(error) in ("OperationNotPermittedException", "InvalidParameterException")
+                    and any(is_org_principal(p) for p in principals)
+                    and "sharing with your AWS organization" in str(error.response.get("Error", {}).get("Message", ""))):
+                # RAM's answer while sharing with the organization is not enabled, or its
+                # onboarding is in progress (docs/aws-behaviour.md, ORG-RAM-ENABLED).
+                raise OrganizationSharingDisabled(str(error)) from error
             raise
+
+    def organization(self) -> Organization | None:
+        try:
+            described = client(self._session, "organizations").describe_organization()["Organization"]
+        except ClientError as error:
+            if _code(error) in ("AWSOrganizationsNotInUseException", "AccessDeniedException"):
+                return None  # in no organization, or may not read it: names none (fail closed)
+            raise
+        return Organization(str(described["Id"]), str(described["MasterAccountId"]))
 
     def disassociate_principals(self, share_arn: str, principals: list[str]) -> None:
         self._client.disassociate_resource_share(resourceShareArn=share_arn, principals=principals)

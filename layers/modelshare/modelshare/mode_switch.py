@@ -1,0 +1,176 @@
+"""Switching an owner between the modes (issue 20; README "Switching modes"): no consumer the
+allowlist keeps is ever without access, and nothing beyond the allowlist is kept meanwhile.
+
+The old mode's access goes only once the new mode's is live for every consumer who had the old:
+its share holds the group and each such consumer has accepted it (RAM's principal association is
+ASSOCIATED, not an invitation still pending, ASSOCIATING). Until then the old mode's access is
+narrowed only (a consumer or action the allowlist no longer gives is taken away; nothing added).
+
+- policy -> shares: a group modelshare still holds a statement or a promoted share for (its
+  ledger says so) waits in both: once live in its made share, modelshare's statement is removed
+  (a person's statements stay), then modelshare's promoted share of the group is deleted and
+  forgotten. A share the ledger does not record as modelshare's is never touched.
+- shares -> policy: the policy mode writes the statement and promotes as for any group; the group
+  leaves modelshare's made share only once its promoted share is live; a made share emptied is
+  deleted and forgotten (modelshare.shares_mode).
+
+Every step is read afresh from RAM and the ledger at each run, and each is safe to repeat, so a
+run that stops anywhere leaves a state the next run continues from. Reads: the ledger, one paged
+pass over RAM (what the policy mode's sweep reads) and the associations still ASSOCIATING (a few:
+RAM's pending invitations are at most 20 per account), only while some group is switching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from modelshare import policy as policies
+from modelshare.allowlist import Allowlist, ShareDecision
+from modelshare.convergence import GroupSnapshot, RamIndex, policy_matters
+from modelshare.observability import count, logger
+from modelshare.outcomes import GroupAction
+from modelshare.owner import GroupOutcome, OwnerService
+from modelshare.ports import STANDARD, Ownership, ResourceShares
+
+SWITCHING, SWITCHED = GroupAction.SWITCHING, GroupAction.SWITCHED
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which consumers have accepted which shares, from one read of RAM: live associations
+    (the index) less those still ASSOCIATING (an invitation not yet accepted)."""
+
+    index: RamIndex
+    pending: frozenset[tuple[str, str]]  # (share ARN, principal or resource) still ASSOCIATING
+
+    @classmethod
+    def read(cls, shares: ResourceShares, index: RamIndex) -> Reach:
+        pending = {(a.share_arn, a.entity) for kind in ("PRINCIPAL", "RESOURCE")
+                   for a in shares.associations(kind, status="ASSOCIATING")}
+        return cls(index, frozenset(pending))
+
+    def accepted(self, group_arn: str, share_arns: Iterable[str]) -> frozenset[str]:
+        """The accounts that can reach the group now through one of these shares (ACTIVE,
+        STANDARD, the group's association and the account's both ASSOCIATED)."""
+        found: set[str] = set()
+        for arn in share_arns:
+            share = self.index.shares.get(arn)
+            if share is None or share.feature_set != STANDARD or share.status != "ACTIVE" \
+                    or group_arn not in self.index.live_resources.get(arn, ()) or (arn, group_arn) in self.pending:
+                continue
+            found.update(a for p in self.index.live_principals.get(arn, ())
+                         if (arn, p) not in self.pending and (a := policies.account_of(p)))
+        return frozenset(found)
+
+    def offered(self, group_arn: str, share_arns: Iterable[str]) -> frozenset[str]:
+        """The accounts with a live association (accepted or invited) on one of these shares that
+        holds the group."""
+        return frozenset(a for arn in share_arns if group_arn in self.index.live_resources.get(arn, ())
+                         for p in self.index.live_principals.get(arn, ()) if (a := policies.account_of(p)))
+
+
+def waiting_for(consumers: Sequence[str], old: frozenset[str], new: frozenset[str]) -> list[str]:
+    """The consumers the old mode's access must wait for: each that the allowlist keeps, that
+    has (or is offered) the old access, and that has not accepted the new one."""
+    return sorted(c for c in consumers if c in old and c not in new)
+
+
+# -- policy -> shares ------------------------------------------------------------------------------
+def retire_policy_mode(owner: OwnerService, allowlist: Allowlist, listed: Sequence[tuple[str, str]],
+                       live: frozenset[str], *, whole: bool) -> list[GroupOutcome]:
+    """Groups of a shares-mode owner that still hold something of the policy mode's (modelshare's
+    statement, its promoted share): removed once the group is live in its made share for every
+    consumer who had access the old way; narrowed to the allowlist until then. `live`: the groups
+    in their bucket's share with its permission (SharesModeResult.live)."""
+    owned = owner.ledger.everything() if whole else owner.ledger.of_groups([arn for _, arn in listed])
+    switching = [(name, arn) for name, arn in listed if _holds_policy_mode(owned.get(arn))]
+    if not switching:
+        return []
+    owned, index = owner.switch_reads()
+    reach = Reach.read(owner.shares, index)
+    made = frozenset(owner.ledger.made_shares())
+    outcomes = []
+    for name, arn in switching:
+        ownership = owned.get(arn, Ownership())
+        decision = allowlist.decide(owner.account, name)
+        consumers = decision.consumers if decision.shared else ()
+        holdings = index.holdings(arn)
+        old = reach.offered(arn, ownership.shares)
+        if ownership.statements and not any(h.share.arn in ownership.shares and h.share.feature_set == STANDARD
+                                            for h in holdings):
+            old |= frozenset(consumers)  # not promoted yet: the statement grants (assume: each of them)
+        waiting = waiting_for(consumers, old, reach.accepted(arn, made))
+        try:
+            if not decision.shared or (arn in live and not waiting):  # not shared: nothing to keep
+                outcomes.append(_retire(owner, name, arn, ownership, index))
+            else:
+                outcomes.append(_narrow(owner, GroupSnapshot(name, arn, holdings, ownership=ownership), decision, waiting))
+        except Exception as error:  # one group's failure does not stop the others (the next run retries)
+            logger.exception("Mode switch of a group failed; the next run continues", extra={"group": name})
+            outcomes.append(GroupOutcome(name, GroupAction.FAILED, f"{type(error).__name__}: {error}"))
+    return outcomes
+
+
+def _holds_policy_mode(ownership: Ownership | None) -> bool:
+    return ownership is not None and bool(ownership.statements or ownership.shares)
+
+
+def _retire(owner: OwnerService, name: str, arn: str, ownership: Ownership, index: RamIndex) -> GroupOutcome:
+    """The group is live in its made share for everyone who had it: modelshare's statement goes
+    (a person's stay), then modelshare's promoted shares of it. Each step is repeatable."""
+    done: list[str] = []
+    if ownership.statements:
+        snapshot = GroupSnapshot(name, arn, ownership=ownership, policy=owner.registry.get_policy(name), policy_read=True)
+        outcome = owner.apply_decision(snapshot, ShareDecision(owner.account, name, (), (), ()))
+        if outcome.action == GroupAction.UNSHARED:
+            done.append("modelshare's statement removed")
+    for share_arn in sorted(ownership.shares):
+        share = index.shares.get(share_arn)  # this account's ACTIVE shares
+        if share is None:
+            owner.ledger.forget_share(arn, share_arn)  # gone (RAM retired it with the statement): forgotten
+        elif share.feature_set == STANDARD:
+            owner.shares.delete_share(share_arn)
+            owner.ledger.forget_share(arn, share_arn)  # after: a crash between leaves a record of nothing
+            done.append(f"modelshare's promoted share {share_arn} deleted")
+            count("SharesDeleted")
+        # else made from the policy (RAM retires it with the statement) or being promoted: the next run
+    if done:
+        logger.info("Mode switch: the policy mode's access removed, the group being live in its share",
+                    extra={"group": name, "done": done})
+        count("GroupsSwitched")
+    return GroupOutcome(name, SWITCHED, "; ".join(done) or "the policy mode's access is going")
+
+
+def _narrow(owner: OwnerService, group: GroupSnapshot, decision: ShareDecision, waiting: list[str]) -> GroupOutcome:
+    """Not live for everyone yet: the policy mode's access stays, narrowed to the allowlist."""
+    if policy_matters(group):
+        group = replace(group, policy=owner.registry.get_policy(group.name), policy_read=True)
+    outcome = owner.apply_decision(group, decision, narrowing=True)
+    if outcome.action in (GroupAction.FAILED, GroupAction.GONE):
+        return outcome
+    why = f"waiting for {', '.join(waiting)} to accept modelshare's share before the policy mode's access goes" \
+        if waiting else "not yet live in its share: the policy mode's access stays"
+    changed = "" if outcome.action in (GroupAction.CONVERGED, GroupAction.NOT_SHARED) else f" ({outcome.reason})"
+    return GroupOutcome(group.name, SWITCHING, why + changed)
+
+
+# -- shares -> policy ------------------------------------------------------------------------------
+def live_in_policy_mode(owner: OwnerService, allowlist: Allowlist, index: RamIndex,
+                        owned: Mapping[str, Ownership], made: Iterable[str]) -> dict[str, str]:
+    """The groups in modelshare's made shares whose policy-mode access is live for every
+    consumer who has them through a made share: they may leave it. Group ARN -> what is left
+    waiting for, for the others ("" for those that may leave)."""
+    reach = Reach.read(owner.shares, index)
+    made = frozenset(made)
+    found: dict[str, str] = {}
+    for group_arn in sorted({g for arn in made for g in index.live_resources.get(arn, ())}):
+        name = group_arn.rpartition("/")[2]
+        decision = allowlist.decide(owner.account, name)
+        if not decision.shared:
+            continue  # no longer shared at all: narrowing takes it out
+        promoted = owned.get(group_arn, Ownership()).shares
+        waiting = waiting_for(decision.consumers, reach.offered(group_arn, made), reach.accepted(group_arn, promoted))
+        found[group_arn] = "" if not waiting else \
+            f"waiting for {', '.join(waiting)} to accept its promoted share before it leaves modelshare's share"
+    return found

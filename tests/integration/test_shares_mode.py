@@ -1,7 +1,7 @@
 """The shares mode (issue 20) end to end on the local AWS, from template.yaml: an owner shares
 260 groups with two consumers through one share modelshare makes itself, filled 100 groups a
 call; the consumers accept one invitation each and discover every group; an allowlist edit takes
-a consumer and groups away; what a person adds to modelshare's share is taken out, a person's own
+a consumer and groups away, changing the share in place; what a person adds to modelshare's share is taken out, a person's own
 share is left alone; and the safety oracle judges every write and the final state."""
 
 from __future__ import annotations
@@ -60,15 +60,15 @@ def test_the_shares_mode_shares_hundreds_of_groups_through_one_share_and_keeps_i
     assert shares.share_resources([theirs])[theirs] == (group_arn("churn-100"),)
     assert shares.share_principals([theirs])[theirs] == (STRANGER,)
 
-    # An edit takes STRANGER and the groups churn-0.. away: a new bucket, a new share; the old one goes.
+    # An edit takes STRANGER and the groups churn-0.. away: the share changes in place (a new
+    # bucket, the same share: CONSUMER needs no new invitation).
     world.edit_allowlist(allowlist([CONSUMER], ["churn-1*", "churn-2*"]))
     world.run_for(hours=1)
     kept = sorted(group_arn(n) for n in GROUPS if not n.startswith("churn-0"))
-    new_made = made_shares(world)
-    assert len(new_made) == 1 and share_arn not in new_made
-    new_arn, = new_made
-    assert sorted(shares.share_resources([new_arn])[new_arn]) == kept
-    assert shares.share_principals([new_arn])[new_arn] == (CONSUMER,)
+    assert list(made_shares(world)) == [share_arn]
+    assert sorted(shares.share_resources([share_arn])[share_arn]) == kept
+    assert shares.share_principals([share_arn])[share_arn] == (CONSUMER,)
+    assert len(world.invitations(CONSUMER)) == 1
     assert sorted(world.discoverable(CONSUMER)) == kept
     assert world.discoverable(STRANGER) == [group_arn("churn-100")], "only through the person's own share"
     assert oracle.violations == [], oracle.violations
@@ -90,3 +90,47 @@ def test_the_oracle_reports_modelshares_multi_group_share_reaching_beyond_the_al
                                                                           principals=[STRANGER])
     judge_final_state(oracle, [OWNER, CONSUMER, STRANGER], [], [])
     assert any(share_arn in v and STRANGER in v for v in oracle.violations), oracle.violations
+
+
+def test_removing_one_of_three_consumers_never_takes_a_group_from_the_two_that_stay(world: World) -> None:
+    third = "222233334444"
+    oracle = SafetyOracle(world.cloud, REGION, dict.fromkeys((OWNER, CONSUMER, STRANGER, third), "/modelshare/allowlist"))
+    world.install(OWNER, CONSUMER, STRANGER, third, allowlist=allowlist([CONSUMER, STRANGER, third], ["churn-*"]))
+    for name in GROUPS[:5]:
+        world.create_group(OWNER, name)
+    world.settle()
+    everything = sorted(group_arn(n) for n in GROUPS[:5])
+    assert all(sorted(world.discoverable(account)) == everything for account in (CONSUMER, STRANGER, third))
+    share_arn, = made_shares(world)
+    lost: list[str] = []
+
+    def both_still_discover_everything(invocation: Any) -> None:
+        for account in (CONSUMER, STRANGER):
+            missing = set(everything) - set(world.discoverable(account))
+            if missing:
+                lost.append(f"after {invocation.function} in {invocation.account}: {account} lost {sorted(missing)}")
+
+    world.lambdas.observers.append(both_still_discover_everything)
+    world.edit_allowlist(allowlist([CONSUMER, STRANGER], ["churn-*"]))
+    world.run_for(hours=1)
+    assert len(world.lambdas.invocations) > 0 and lost == [], lost
+    assert list(made_shares(world)) == [share_arn], "the same share, changed in place"
+    assert sorted(world.shares(OWNER).share_principals([share_arn])[share_arn]) == sorted([CONSUMER, STRANGER])
+    assert world.discoverable(third) == []
+    assert oracle.violations == [], oracle.violations
+
+
+def test_a_consumer_leaves_a_multi_group_share_pending_while_one_of_its_groups_is_not_allowlisted_for_it(world: World) -> None:
+    owner_side = allowlist([CONSUMER], ["churn-*", "fraud-a"])
+    world.install(OWNER, CONSUMER, allowlist=owner_side)
+    world.set_allowlist(CONSUMER, allowlist([CONSUMER], ["churn-*"]))  # the consumer's admin allows less
+    for name in (*GROUPS[:3], "fraud-a"):
+        world.create_group(OWNER, name)
+    world.settle()
+    share_arn, = made_shares(world)
+    assert world.discoverable(CONSUMER) == []
+    pending, = world.pending(CONSUMER)
+    assert pending.share_arn == share_arn, "one share holds all four groups; it stays pending"
+    world.set_allowlist(CONSUMER, owner_side)
+    world.run_for(hours=1)
+    assert sorted(world.discoverable(CONSUMER)) == sorted(group_arn(n) for n in (*GROUPS[:3], "fraud-a"))

@@ -30,7 +30,11 @@ def test_a_made_share_is_recorded_read_back_and_forgotten_and_is_never_taken_for
         ledger.record_made_share("arn:share/2", "modelshare-0123456789ab-2")
         assert ledger.made_shares() == {"arn:share/1": "modelshare-0123456789ab-1",
                                         "arn:share/2": "modelshare-0123456789ab-2"}
-        assert set(ledger.everything()) == {group("a")}, "a made share's record is no group's"
+        scans = sum(1 for c in cloud.calls if c.operation == "Scan")
+        everything = ledger.everything()
+        assert set(everything) == {group("a")}, "a made share's record is no group's"
+        assert everything.made_shares == ledger.made_shares(), "the same read tells the shares made"
+        assert sum(1 for c in cloud.calls if c.operation == "Scan") == scans + 2, "one scan each"
         ledger.forget_made_share("arn:share/1")
         ledger.forget_made_share("arn:share/never")  # forgetting what is not there is harmless
         assert ledger.made_shares() == {"arn:share/2": "modelshare-0123456789ab-2"}

@@ -113,3 +113,25 @@ def test_a_person_cannot_touch_what_the_local_iam_cannot_read(aws, deployed):
     denied(aws.cloud.session(OWNER, REGION, person=True).client("cloudformation").delete_stack, StackName="modelshare")
     identity = aws.cloud.session(OWNER, REGION, person=True).client("sts").get_caller_identity()
     assert identity["Account"] == OWNER
+
+
+def test_a_person_cannot_forge_modelshares_ownership_of_a_share_they_make(aws, deployed):
+    """The shares mode (issue 20): a share is modelshare's only when the ledger records it
+    (`share:<arn>`, `made_as`). A person may make a share under the very name modelshare would
+    give it (ordinary), but not record it in the ledger, by any write."""
+    from modelshare.allowlist import ACCESS_ACTIONS
+    from modelshare.aws.ledger import MADE_SHARE_PREFIX, DynamoDbLedger
+    from modelshare.share_layout import Bucket, share_name
+
+    sm, ram = deployed.person_client(OWNER, "sagemaker"), deployed.person_client(OWNER, "ram")
+    dynamodb = deployed.person_client(OWNER, "dynamodb")
+    group = sm.create_model_package_group(ModelPackageGroupName="mine")["ModelPackageGroupArn"]
+    name = share_name(Bucket.of([CONSUMER], ACCESS_ACTIONS["discover"]).digest, 1)
+    lookalike = ram.create_resource_share(name=name, resourceArns=[group],
+                                          principals=[CONSUMER])["resourceShare"]["resourceShareArn"]
+    key = {"group": {"S": MADE_SHARE_PREFIX + lookalike}}
+    denied(dynamodb.update_item, TableName=LEDGER, Key=key, UpdateExpression="SET made_as = :name",
+           ExpressionAttributeValues={":name": {"S": name}})
+    denied(dynamodb.put_item, TableName=LEDGER, Item={**key, "made_as": {"S": name}})
+    denied(dynamodb.batch_write_item, RequestItems={LEDGER: [{"PutRequest": {"Item": {**key, "made_as": {"S": name}}}}]})
+    assert DynamoDbLedger(aws.cloud.session(OWNER, REGION), LEDGER).made_shares() == {}

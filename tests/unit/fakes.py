@@ -24,6 +24,7 @@ from modelshare.ports import (
     InvitationAlreadyAccepted,
     InvitationClosed,
     LastValidAllowlist,
+    LedgerContents,
     ManagedPermission,
     OrganizationSharingDisabled,
     Ownership,
@@ -92,9 +93,9 @@ class FakeLedger:
     reads: int = 0
     made: dict[str, str] = field(default_factory=dict)  # shares modelshare made: ARN -> name
 
-    def everything(self) -> dict[str, Ownership]:
+    def everything(self) -> LedgerContents:
         self.reads += 1
-        return {arn: self._of(arn) for arn in {*self.shares, *self.statements}}
+        return LedgerContents({arn: self._of(arn) for arn in {*self.shares, *self.statements}}, self.made)
 
     def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
         self.reads += 1

@@ -174,3 +174,60 @@ def test_the_settings_name_one_parameter_or_one_path_and_the_source_reads_that()
     assert isinstance(source, SsmAllowlistPathSource) and source.path == PATH
     one_parameter = Settings.from_environment({"MODELSHARE_ALLOWLIST_PATH": "", "MODELSHARE_ALLOWLIST_PARAMETER": PATH})
     assert isinstance(allowlist_source(session, one_parameter.allowlist), SsmAllowlistSource)
+
+
+# -- `modes` (issue 20) in path mode ------------------------------------------------------------------
+def with_modes(document: dict, modes: dict) -> dict:
+    return {**document, "modes": modes}
+
+
+def test_modes_are_written_with_the_parts_and_merge_back_and_count_in_the_revision():
+    document = with_modes(allowlist_doc(*rules(100)), {OWNER: "shares", OTHER: "policy"})
+    values = stored(document)
+    assert len(values) > 1
+    merged = merge(values, PATH)
+    assert merged.data == document and merged.allowlist.modes == {OWNER: "shares", OTHER: "policy"}
+    assert merged.allowlist.mode_for(OWNER, default="policy") == "shares"
+    assert revision_of(document) != revision_of(allowlist_doc(*rules(100))), "a mode edit is a new revision"
+    assert revision_of(with_modes(allowlist_doc(*rules(100)), {OWNER: "policy", OTHER: "policy"})) != revision_of(document)
+    # A document without modes keeps the revision it always had (parts already stored stay valid).
+    assert revision_of(allowlist_doc(*rules(2))) == revision_of({"shares": rules(2), "version": 1})
+
+
+def test_modes_spread_over_parts_merge_and_one_owner_named_in_two_parts_is_refused():
+    document = with_modes(allowlist_doc(*rules(60)), {OWNER: "shares", OTHER: "policy"})
+    revision = revision_of(document)
+
+    def part(n: int, shares: list, modes: dict) -> str:
+        return json.dumps({"version": 1, "revision": revision, "part": n, "parts": 2, "shares": shares, "modes": modes})
+
+    spread = {"part-001": part(1, document["shares"][:30], {OWNER: "shares"}),
+              "part-002": part(2, document["shares"][30:], {OTHER: "policy"})}
+    assert merge(spread, PATH).allowlist.modes == {OWNER: "shares", OTHER: "policy"}
+    conflicting = {**spread, "part-002": part(2, document["shares"][30:], {OTHER: "policy", OWNER: "policy"})}
+    (where, message), = problems_of(conflicting)
+    assert where == f'{PATH}/part-002 $.modes["{OWNER}"]' and "part-001" in message and "shares" in message
+    repeated = {**spread, "part-002": part(2, document["shares"][30:], {OTHER: "policy", OWNER: "shares"})}
+    (where, _), = problems_of(repeated)
+    assert where == f'{PATH}/part-002 $.modes["{OWNER}"]'
+
+
+@pytest.mark.parametrize(("modes", "expected"), [
+    ([OWNER], "$.modes"),
+    ({OWNER: "fast"}, f'$.modes["{OWNER}"]'),
+    ({"12": "shares"}, '$.modes["12"]'),
+])
+def test_an_invalid_mode_in_a_part_makes_the_whole_document_invalid(modes, expected):
+    document = allowlist_doc(*rules(2))
+    fragment = json.loads(stored(document)["part-001"])
+    fragment["modes"] = modes
+    fragment["revision"] = revision_of({**document, "modes": modes})
+    wheres = [where for where, _ in problems_of({"part-001": json.dumps(fragment)})]
+    assert wheres and all(expected in where for where in wheres), wheres
+
+
+def test_modes_too_large_for_one_part_are_refused_before_anything_is_written():
+    owners = {f"{n:012d}": "shares" for n in range(100000000000, 100000000400)}
+    with pytest.raises(AllowlistError) as caught:
+        split(with_modes(allowlist_doc(*rules(1)), owners), STANDARD)
+    assert [where for where, _ in caught.value.problems] == ["$.modes"]

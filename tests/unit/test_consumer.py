@@ -81,6 +81,18 @@ def test_conflicting_rules_are_not_accepted_and_invalid_allowlist_accepts_nothin
     assert shares.accepted == []
 
 
+def test_a_multi_group_share_is_accepted_only_when_every_group_is_allowlisted_for_this_account():
+    """The shares mode's shares (issue 20) hold many groups under an AWS managed permission: one
+    group the allowlist does not give this account is enough to leave the invitation pending."""
+    many = [group_resource(f"churn-{n:03d}") for n in range(250)]
+    service, shares = consumer_with(invitation("all"), invitation("one-more"),
+                                    resources={"all": many, "one-more": [*many[:100], group_resource("private"), *many[100:]]})
+    outcomes = actions(service.accept_allowed_invitations())
+    assert shares.accepted == ["all"]
+    action, reason = outcomes["one-more"]
+    assert action == InvitationAction.LEFT_PENDING and "'private'" in reason and "not allowlisted for account" in reason
+
+
 def test_group_name_of():
     assert group_name_of(group_arn("a-b"), OWNER) == "a-b"
     assert group_name_of(group_arn("a-b"), OTHER) is None

@@ -18,6 +18,7 @@ from tests.unit.fakes import (
     CONSUMER,
     OTHER,
     OWNER,
+    FakeQueue,
     FakeRegistry,
     FakeShares,
     FixedAllowlist,
@@ -113,17 +114,20 @@ def test_an_allowlist_edit_moves_a_group_to_its_new_bucket_before_it_leaves_the_
     owner, _, shares, source = owner_with(churn(2))
     owner.reconcile()
     old, = shares.ledger.made
-    source.edit(document({**RULE, "consumers": [CONSUMER]}))
+    order = calls_in_order(shares)
+    narrow = {**RULE, "groups": ["churn-000"], "consumers": [CONSUMER]}
+    source.edit(document(narrow, {**RULE, "groups": ["churn-001"]}))
     owner.reconcile()
     narrower = Bucket.of([CONSUMER], ACCESS_ACTIONS["discover"]).digest
-    assert made(shares) == {share_name(narrower, 1): (group_arn("churn-000"), group_arn("churn-001"))}
-    assert old in shares.deleted_shares and old not in shares.ledger.made
-    new, = shares.ledger.made
+    new, = set(shares.ledger.made) - {old}
+    assert shares.ledger.made == {old: share_name(BUCKET, 1), new: share_name(narrower, 1)}
+    assert shares.resources == {old: [group_arn("churn-001")], new: [group_arn("churn-000")]}
+    assert order.index(("associate_resources", new)) < order.index(("disassociate_resources", old))
     assert shares.principals[new] == [CONSUMER]
-    # Removing a group from the allowlist takes it out of the share.
-    source.edit(document({**RULE, "groups": ["churn-000"], "consumers": [CONSUMER]}))
+    # Removing a group from the allowlist takes it out of the share; a share left empty goes.
+    source.edit(document(narrow))
     outcomes = {o.group: o.action for o in owner.reconcile()}
-    assert shares.resources[new] == [group_arn("churn-000")]
+    assert old in shares.deleted_shares and list(shares.ledger.made) == [new]
     assert outcomes["churn-001"] == GroupAction.UNSHARED
 
 
@@ -235,8 +239,23 @@ def test_an_owner_back_in_the_policy_mode_has_its_made_shares_narrowed_only() ->
 
 def test_an_owner_in_the_policy_mode_with_no_made_share_reads_nothing_more_than_before() -> None:
     owner, _, shares, _ = owner_with(churn(1), document(mode=None))
+    scans: list[str] = []
+    for method in ("everything", "made_shares"):
+        real = getattr(shares.ledger, method)
+        setattr(shares.ledger, method, lambda _real=real, _method=method: scans.append(_method) or _real())
     owner.reconcile()
     assert shares.made_shares == [] and shares.ledger.made == {}
+    assert scans == ["everything"], "the sweep's one ledger read says no share was made"
+    owner.plan_sweep(FakeQueue())
+    assert scans == ["everything", "everything"]
+
+
+def test_the_sweeps_one_ledger_read_tells_the_shares_made() -> None:
+    owner, _, shares, _ = owner_with(churn(1))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    contents = shares.ledger.everything()
+    assert contents.made_shares == {share_arn: share_name(BUCKET, 1)} and share_arn not in contents
 
 
 def test_the_stack_default_puts_an_owner_the_allowlist_does_not_name_in_the_shares_mode() -> None:
@@ -291,3 +310,143 @@ def test_a_dry_run_plans_the_share_its_record_and_what_goes_in_and_writes_nothin
                                                "add-consumers"]
     assert {o.action for o in outcomes} == {GroupAction.SHARED}
     assert shares.made_shares == [] and shares.ledger.made == {} and shares.resource_additions == []
+
+
+# -- a bucket's consumers or actions change: the share changes in place (no access gap) ----------
+THIRD = "555566667777"
+
+
+def calls_in_order(shares: FakeShares) -> list[tuple[str, str]]:
+    """Record RAM writes on modelshare's shares in the order they are made."""
+    order: list[tuple[str, str]] = []
+    for method in ("disassociate_principals", "associate_principals", "replace_permission", "delete_share",
+                   "disassociate_resources", "associate_resources", "create_share"):
+        real = getattr(shares, method)
+
+        def recorded(*args: Any, _real: Any = real, _method: str = method) -> Any:
+            order.append((_method, str(args[0])))
+            return _real(*args)
+
+        setattr(shares, method, recorded)
+    return order
+
+
+def test_removing_one_of_three_consumers_changes_the_share_in_place_and_re_records_its_bucket() -> None:
+    owner, _, shares, source = owner_with(churn(3), document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    order = calls_in_order(shares)
+    source.edit(document(RULE))
+    outcomes = owner.reconcile()
+    assert list(shares.ledger.made) == [share_arn], "the same share: its consumers never need a new invitation"
+    assert shares.ledger.made[share_arn] == share_name(BUCKET, 1), "recorded under its new bucket"
+    assert order == [("disassociate_principals", share_arn)], "only the consumer removed is touched"
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+    assert len(shares.resources[share_arn]) == 3
+    assert {o.action for o in outcomes} == {GroupAction.CONVERGED}
+    assert {o.action for o in owner.reconcile()} == {GroupAction.CONVERGED}, "and stays so"
+
+
+def test_adding_a_consumer_adds_it_to_the_share_in_place() -> None:
+    owner, _, shares, source = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    source.edit(document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    assert list(shares.ledger.made) == [share_arn] and shares.deleted_shares == []
+    assert sorted(shares.principals[share_arn]) == sorted([CONSUMER, OTHER, THIRD])
+    assert shares.ledger.made[share_arn] == share_name(Bucket.of([CONSUMER, OTHER, THIRD], ACCESS_ACTIONS["discover"]).digest, 1)
+
+
+def test_fewer_consumers_with_wider_actions_lose_the_consumer_before_the_permission_widens() -> None:
+    owner, _, shares, source = owner_with(churn(2), document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    order = calls_in_order(shares)
+    source.edit(document({**RULE, "access": ["discover", "register"]}))
+    owner.reconcile()
+    assert list(shares.ledger.made) == [share_arn]
+    assert order[:2] == [("disassociate_principals", share_arn), ("replace_permission", share_arn)], order
+    wider = frozenset(a.lower() for a in (*ACCESS_ACTIONS["discover"], *ACCESS_ACTIONS["register"]))
+    assert shares.permission_actions(shares.share_permissions[share_arn][0].arn) == wider
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+
+
+def test_a_share_whose_groups_split_keeps_the_bucket_some_still_want() -> None:
+    fraud = {"owner": OWNER, "groups": ["fraud-*"], "consumers": [CONSUMER, OTHER]}
+    owner, _, shares, source = owner_with([*churn(2), "fraud-a"], document(RULE, fraud))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    source.edit(document({**RULE, "consumers": [CONSUMER]}, fraud))
+    owner.reconcile()
+    assert shares.ledger.made[share_arn] == share_name(BUCKET, 1)
+    assert shares.resources[share_arn] == [group_arn("fraud-a")] and sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+
+
+def test_a_token_that_gives_back_a_share_now_of_another_bucket_is_not_taken_for_a_new_one() -> None:
+    owner, registry, shares, source = owner_with(churn(2), document({**RULE, "consumers": [CONSUMER, OTHER, THIRD]}))
+    owner.reconcile()
+    moved, = shares.ledger.made
+    source.edit(document(RULE))
+    owner.reconcile()  # `moved` now holds the two-consumer bucket
+    registry.names.add("fraud-a")
+    fraud = {"owner": OWNER, "groups": ["fraud-*"], "consumers": [CONSUMER, OTHER, THIRD]}
+    source.edit(document(RULE, fraud))
+    owner.reconcile()  # the three-consumer bucket again: its first share's token gives back `moved`
+    assert len(shares.ledger.made) == 2 and moved in shares.ledger.made
+    assert group_arn("fraud-a") not in shares.resources[moved]
+    assert sorted(shares.principals[moved]) == [CONSUMER, OTHER], "never the third consumer on the churn groups"
+
+
+# -- a permission lookup that fails is no answer: consumers stay while provably within -------------
+def throttled(*args: Any, **kwargs: Any) -> Any:
+    from botocore.exceptions import ClientError
+
+    raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "ListPermissions")
+
+
+def cold_owner_whose_lookup_fails(shares: FakeShares, owner: OwnerService, how: str) -> None:
+    owner.shares_mode_job = None  # a new execution environment: no permission kept
+    if how == "throttle":
+        shares.managed_permissions = throttled  # type: ignore[method-assign]
+    else:
+        shares.group_type = None
+
+
+@pytest.mark.parametrize("how", ["throttle", "no resource type"])
+def test_a_failed_permission_lookup_leaves_a_share_within_its_bucket_as_it_is(how: str) -> None:
+    owner, registry, shares, _ = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    before = (list(shares.principal_changes), list(shares.replaced_permissions))
+    registry.names.add("churn-new")
+    cold_owner_whose_lookup_fails(shares, owner, how)
+    outcomes = {o.group: o for o in owner.reconcile()}
+    assert (shares.principal_changes, shares.replaced_permissions) == before, "no consumer stripped"
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+    assert outcomes["churn-000"].action == GroupAction.CONVERGED
+    assert outcomes["churn-new"].action == GroupAction.PROMOTION_PENDING
+    assert group_arn("churn-new") not in shares.resources[share_arn], "left as it is this run"
+
+
+def test_a_failed_permission_lookup_still_takes_out_what_the_bucket_does_not_name() -> None:
+    owner, _, shares, _ = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    shares.principals[share_arn].append("999988887777")
+    cold_owner_whose_lookup_fails(shares, owner, "throttle")
+    owner.reconcile()
+    assert sorted(shares.principals[share_arn]) == [CONSUMER, OTHER]
+
+
+def test_a_failed_permission_lookup_strips_a_share_that_grants_more_than_its_bucket() -> None:
+    owner, _, shares, _ = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    wider = "arn:aws:ram::aws:permission/wider"
+    shares.permission_action_sets[wider] = DISCOVER | {"sagemaker:createmodelpackage"}
+    shares.share_permissions[share_arn] = [SharePermission(wider, "wider", "STANDARD")]
+    cold_owner_whose_lookup_fails(shares, owner, "throttle")
+    outcomes = owner.reconcile()
+    assert shares.principals[share_arn] == []
+    assert {o.action for o in outcomes} == {GroupAction.PROMOTION_PENDING}

@@ -6,6 +6,10 @@ that also carries what ties it to the others:
 
     {"version": 1, "revision": "<sha256 of the whole document>", "part": 2, "parts": 3, "shares": [...]}
 
+The document's `modes` (which owners share in which mode) go into the first part when written; a
+reader takes them from any part, but an owner named in two parts is refused (even with the same
+mode: the writer never does that, so it is the sign of a hand edit or a botched merge).
+
 A reader accepts the parts only as a whole: every part from 1 to `parts` present, no other
 parameter under the path, one revision throughout, and the merged document hashing to it. Anything
 else (a write half done, a part edited by hand, a stray parameter) makes the document invalid:
@@ -40,9 +44,12 @@ def part_name(number: int) -> str:
 
 
 def revision_of(data: Mapping[str, Any]) -> str:
-    """The digest naming one content of the whole document (version and shares, key order and
-    spacing ignored)."""
+    """The digest naming one content of the whole document (version, shares and, when it has
+    them, modes; key order and spacing ignored). A document without modes keeps the digest it
+    had before modes existed."""
     whole = {"version": data.get("version"), "shares": data.get("shares")}
+    if "modes" in data:
+        whole["modes"] = data["modes"]
     return hashlib.sha256(_compact(whole, sort_keys=True).encode()).hexdigest()
 
 
@@ -68,6 +75,10 @@ def split(data: Mapping[str, Any], limit: int) -> list[str]:
     alone does not fit a part."""
     _check_no_repeated_rule(Allowlist.parse(data))
     revision = revision_of(data)
+    modes = data.get("modes")
+    if modes is not None and len(_part_value(data["version"], revision, 999, 999, [], modes)) > limit:
+        raise AllowlistError([("$.modes", f"too large for one parameter: a part holding only the modes exceeds the "
+                                          f"tier's {limit} characters")])
     shares: list[Any] = list(data["shares"])
     groups: list[list[Any]] = [[]]
     for index, rule in enumerate(shares):
@@ -75,13 +86,13 @@ def split(data: Mapping[str, Any], limit: int) -> list[str]:
             raise AllowlistError([(f"$.shares[{index}]", f"too large for one parameter: a part holding only this rule "
                                    f"exceeds the tier's {limit} characters")])
         candidate = [*groups[-1], rule]
-        if len(_part_value(data["version"], revision, 999, 999, candidate)) > limit:
+        if len(_part_value(data["version"], revision, 999, 999, candidate, modes if len(groups) == 1 else None)) > limit:
             groups.append([rule])
         else:
             groups[-1] = candidate
     if len(groups) > MAX_PARTS:
         raise AllowlistError([("$.shares", f"needs {len(groups)} parts; at most {MAX_PARTS} fit under one path")])
-    return [_part_value(data["version"], revision, number, len(groups), group)
+    return [_part_value(data["version"], revision, number, len(groups), group, modes if number == 1 else None)
             for number, group in enumerate(groups, start=1)]
 
 
@@ -128,6 +139,8 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
         raise AllowlistError([(path, f"parts disagree on $.version ({', '.join(sorted(versions))})")])
     shares = [rule for number in sorted(fragments) for rule in fragments[number]["shares"]]
     data: dict[str, Any] = {"version": fragments[1]["version"], "shares": shares}
+    if any("modes" in fragment for fragment in fragments.values()):
+        data["modes"] = _merged_modes(fragments, path)
     revision = revisions[1]
     if revision_of(data) != revision:
         raise AllowlistError([(path, f"the parts do not add up to their revision {revision[:12]}: a part was edited by "
@@ -135,6 +148,26 @@ def merge(values: Mapping[str, Any], path: str) -> MergedDocument:
     allowlist = Allowlist.parse(data)
     _check_no_repeated_rule(allowlist)
     return MergedDocument(allowlist, data, revision, expected)
+
+
+def _merged_modes(fragments: Mapping[int, Mapping[str, Any]], path: str) -> dict[str, Any]:
+    """The parts' modes as one object; an owner named in two parts is refused (fail closed),
+    named at the later part. The values are validated with the whole document."""
+    merged: dict[str, Any] = {}
+    named_in: dict[str, int] = {}
+    problems: list[tuple[str, str]] = []
+    for number in sorted(fragments):
+        for owner, mode in fragments[number].get("modes", {}).items():
+            if owner in named_in:
+                first = named_in[owner]
+                problems.append((f"{path}/{part_name(number)} {key_path('$.modes', owner)}",
+                                 f"is also named in {part_name(first)} (as {json.dumps(merged[owner])}, here "
+                                 f"{json.dumps(mode)}): an owner's mode is named once"))
+            else:
+                named_in[owner], merged[owner] = number, mode
+    if problems:
+        raise AllowlistError(problems)
+    return merged
 
 
 def _fragment(value: Any, number: int, where: str, problems: list[tuple[str, str]]) -> dict[str, Any] | None:
@@ -151,7 +184,7 @@ def _fragment(value: Any, number: int, where: str, problems: list[tuple[str, str
     for key in ("version", "shares", *_MARKER_KEYS):
         if key not in fragment:
             problems.append((f"{where} $.{key}", "is required in every part"))
-    for key in sorted(set(fragment) - {"version", "shares", *_MARKER_KEYS}):
+    for key in sorted(set(fragment) - {"version", "shares", "modes", *_MARKER_KEYS}):
         problems.append((f"{where} {key_path('$', key)}", "unknown key"))
     if "revision" in fragment and not (isinstance(fragment["revision"], str) and _REVISION.fullmatch(fragment["revision"])):
         problems.append((f"{where} $.revision", "must be the document's sha256 digest (64 lowercase hex digits)"))
@@ -163,6 +196,8 @@ def _fragment(value: Any, number: int, where: str, problems: list[tuple[str, str
         problems.append((f"{where} $.parts", f"must be a number from 1 to {MAX_PARTS}, not {json.dumps(parts)}"))
     if "shares" in fragment and not isinstance(fragment["shares"], list):
         problems.append((f"{where} $.shares", "must be a list"))
+    if "modes" in fragment and not isinstance(fragment["modes"], dict):
+        problems.append((f"{where} $.modes", "must be an object of account ID to sharing mode"))
     return fragment if len(problems) == before else None
 
 
@@ -180,8 +215,9 @@ def _check_no_repeated_rule(allowlist: Allowlist) -> None:
         raise AllowlistError(problems)
 
 
-def _part_value(version: Any, revision: str, number: int, parts: int, shares: list[Any]) -> str:
-    return _compact({"version": version, "revision": revision, "part": number, "parts": parts, "shares": shares})
+def _part_value(version: Any, revision: str, number: int, parts: int, shares: list[Any], modes: Any = None) -> str:
+    value = {"version": version, "revision": revision, "part": number, "parts": parts, "shares": shares}
+    return _compact(value if modes is None else {**value, "modes": modes})
 
 
 def _compact(value: Any, *, sort_keys: bool = False) -> str:

@@ -20,6 +20,7 @@ from modelshare.ports import (
     AssociationKind,
     AssociationStatus,
     Invitation,
+    LedgerContents,
     ManagedPermission,
     ModelRegistry,
     Ownership,
@@ -222,9 +223,11 @@ class DryRunLedger:
         self._made: dict[str, str] = {}
         self._unmade: set[str] = set()
 
-    def everything(self) -> dict[str, Ownership]:
+    def everything(self) -> LedgerContents:
         found = self._inner.everything()
-        return {arn: self._with_planned(arn, found.get(arn)) for arn in {*found, *self._shares, *self._statements}}
+        made = {arn: name for arn, name in {**found.made_shares, **self._made}.items() if arn not in self._unmade}
+        return LedgerContents({arn: self._with_planned(arn, found.get(arn)) for arn in {*found, *self._shares, *self._statements}},
+                              made)
 
     def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
         found = self._inner.of_groups(group_arns)

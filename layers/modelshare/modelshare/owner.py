@@ -44,6 +44,7 @@ from modelshare.ports import (
     AllowlistSource,
     ApiThrottled,
     GroupNotFound,
+    LedgerContents,
     ManagedPermission,
     ModelRegistry,
     Ownership,
@@ -814,7 +815,9 @@ class OwnerService:
         restrict = self._restrict_only if restrict_only is None else restrict_only
         return shares_sweep.converge_shares(self, allowlist, groups, restrict_only=restrict)
 
-    def _narrow_made_shares(self, allowlist: Allowlist, index: RamIndex, owned: dict[str, Ownership]) -> list[GroupOutcome]:
+    def _narrow_made_shares(self, allowlist: Allowlist, index: RamIndex, owned: LedgerContents) -> list[GroupOutcome]:
+        if not owned.made_shares:
+            return []  # the run's one ledger read found no share modelshare made: nothing to narrow
         from modelshare import shares_sweep
 
         return shares_sweep.narrow_made_shares(self, allowlist, index, owned)
@@ -1229,7 +1232,7 @@ class OwnerService:
         owned = self._read_ledger()
         return self._delete_orphaned(self._ram_index(principals=False), owned)
 
-    def _read_ledger(self) -> dict[str, Ownership]:
+    def _read_ledger(self) -> LedgerContents:
         """The whole ledger, in one paged read, kept for the run."""
         owned = self.ledger.everything()
         self._ownership.update(owned)

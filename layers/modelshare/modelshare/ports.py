@@ -6,7 +6,7 @@ translate AWS error codes into the exceptions below, so the domain never sees bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -307,6 +307,15 @@ class Ownership:
     statements: frozenset[str] = frozenset()
 
 
+class LedgerContents(dict[str, Ownership]):
+    """The whole ledger from one paged read: every group's record (group ARN -> what modelshare
+    made), and the shares modelshare made itself (share ARN -> the name it made it under)."""
+
+    def __init__(self, groups: Mapping[str, Ownership] | None = None, made_shares: Mapping[str, str] | None = None) -> None:
+        super().__init__(groups or {})
+        self.made_shares: dict[str, str] = dict(made_shares or {})
+
+
 class OwnershipLedger(Protocol):
     """modelshare's record of what it made, in a store only its own roles can write (the stack's
     OwnershipTable): the proof of ownership. A tag, a Sid, a share's name or a queue message
@@ -314,8 +323,9 @@ class OwnershipLedger(Protocol):
     (docs/security.md). Written before the write it records, so a run that stops between the
     two leaves a record of something that may not exist (harmless), never the reverse."""
 
-    def everything(self) -> dict[str, Ownership]:
-        """Every group's record (group ARN -> what modelshare made), in one paged read."""
+    def everything(self) -> LedgerContents:
+        """Every group's record (group ARN -> what modelshare made), and the shares it made
+        (`made_shares`), in one paged read."""
         ...
     def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
         """The records of these groups (absent: modelshare made nothing for it), in as few calls

@@ -7,7 +7,9 @@ one principal list) can hold them all. A bucket has shares named `modelshare-<di
 holding at most `groups_per_share` groups (RAM allows 5,000 resources a share; the default stays
 below). The assignment is stable: a group already in a share of its bucket stays there (moving it
 would take it out of one share and put it in another for nothing), new groups fill the
-lowest-numbered share with room, and a new share opens when all are full.
+lowest-numbered share with room, and a new share opens when all are full. A share whose groups
+all go to one other bucket (its consumers or actions changed) moves there whole, in place
+(`moved_whole`): its consumers keep the groups without a new invitation.
 
 A share's name only says which bucket modelshare made it for, as recorded in its ledger when it
 was made; whether a share is modelshare's is the ledger's to say, never the name's.
@@ -86,6 +88,31 @@ def lay_out(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]], *,
             layout[share_name(bucket, room)] = []
         layout[share_name(bucket, room)].append(group)
     return {name: tuple(sorted(groups)) for name, groups in layout.items()}
+
+
+def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The shares whose groups all go to one other bucket now (its consumers or actions changed):
+    old name -> the name it takes in that bucket (the lowest number free there). Such a share
+    changes in place, so that its consumers keep every group they are still allowed, with no new
+    invitation to accept; making a new share and deleting the old would leave them without the
+    groups until they accepted it. `wanted` and `current` as `lay_out` takes them; a share with
+    no group still wanted, or whose groups go to several buckets, is not moved."""
+    taken: dict[str, set[int]] = {}
+    for name in current:
+        if (parsed := parse_share_name(name)) is not None:
+            taken.setdefault(parsed[0], set()).add(parsed[1])
+    moved: dict[str, str] = {}
+    for name in sorted(current, key=_share_order):
+        parsed = parse_share_name(name)
+        destinations = {wanted[g] for g in current[name] if g in wanted}
+        if parsed is None or len(destinations) != 1 or parsed[0] in destinations:
+            continue
+        destination, = destinations
+        numbers = taken.setdefault(destination, set())
+        number = next(n for n in range(1, len(numbers) + 2) if n not in numbers)
+        numbers.add(number)
+        moved[name] = share_name(destination, number)
+    return moved
 
 
 def _share_order(name: str) -> tuple[str, int, str]:

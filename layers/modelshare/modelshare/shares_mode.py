@@ -11,7 +11,10 @@ client token derived from its name, recorded, and only then filled, so a run tha
 making and recording leaves an empty share that grants nothing, which the next run gets back
 from RAM by the same token. A share of modelshare's holds only what the allowlist says: any other
 resource or principal (a role, an organization, an account no longer named) is taken out, any
-other permission replaced; a share whose permission cannot be set holds no principal.
+other permission replaced; a share whose permission cannot be set holds no principal, unless
+the permission could not be looked up this run and what the share grants now is provably within
+its bucket: then it is left as it is (a throttle must not take consumers away and back). A share
+whose groups all move to another bucket changes in place and is recorded under that bucket.
 
 Cost: one read of the ledger, then RAM's view of modelshare's shares in a few batched calls
 (their resources and principals, ARNS_PER_CALL shares a call, paged), one permission read per
@@ -29,24 +32,19 @@ from dataclasses import dataclass, field
 from modelshare.observability import count, logger
 from modelshare.org_principals import is_org_principal
 from modelshare.org_sharing import OrgSharing
-from modelshare.owner import group_type, permission_name
 from modelshare.ports import (
     ARNS_PER_CALL,
-    ATTACHABLE,
     OwnershipLedger,
-    PermissionNameTaken,
     RamQuotaReached,
     ResourceShare,
     ResourceShares,
-    ResourceTypeUnknown,
 )
-from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, lay_out, parse_share_name
+from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, lay_out, moved_whole, parse_share_name
+from modelshare.share_permissions import PERMISSION_WAIT_SECONDS, SharePermissions
 
 # RAM's pending invitations per sharing account (docs/aws-behaviour.md, RAM-QUOTAS): consumers
 # beyond the room left are offered the share by a later run, as earlier ones accept.
 PENDING_INVITATIONS_PER_ACCOUNT = 20
-# Waits for a customer managed permission modelshare just created to become attachable.
-PERMISSION_WAIT_SECONDS: Sequence[float] = (1, 2, 4)
 # How many times a share's client token is derived anew when RAM gives back a share that is
 # gone (a token RAM still remembers from a share since deleted).
 _TOKEN_ATTEMPTS = 3
@@ -82,8 +80,10 @@ class SharesMode:
     groups_per_share: int = GROUPS_PER_SHARE
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))
     permission_wait: Sequence[float] = field(default=PERMISSION_WAIT_SECONDS)
-    # Per execution environment: the permission granting each action set (found by its actions).
-    _permission_of: dict[frozenset[str], str] = field(default_factory=dict, init=False, repr=False)
+    _permissions: SharePermissions = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._permissions = SharePermissions(self.account, self.shares, self.ledger, self.sleep, self.permission_wait)
 
     def converge(self, wanted: Mapping[str, Bucket], *, restrict_only: bool = False,
                  partial: bool = False) -> SharesModeResult:
@@ -95,19 +95,22 @@ class SharesMode:
         if restrict_only and not found:
             return SharesModeResult(frozenset(), {}, {}, {})
         by_name = _by_name(found)
-        current = {name: s.resources for name, s in by_name.items()}
         targets = {group: bucket.digest for group, bucket in wanted.items()}
         buckets = {bucket.digest: bucket for bucket in wanted.values()}
         if partial:
-            kept = {r: parsed[0] for name, held in current.items() if (parsed := parse_share_name(name))
-                    for r in held}
+            kept = {r: parsed[0] for name, held in by_name.items() if (parsed := parse_share_name(name))
+                    for r in held.resources}
             targets = {**kept, **targets}
+        else:
+            self._move_whole(by_name, targets)
+        current = {name: s.resources for name, s in by_name.items()}
         layout = lay_out(targets, current, groups_per_share=self.groups_per_share)
         added: dict[str, str] = {}
         waiting: dict[str, str] = {}
         live: set[str] = set()
         stop: RamQuotaReached | None = None
         room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
+        ours = frozenset(held.share.arn for held in by_name.values())
         org = OrgSharing(self.shares)
         # Additions first, in every share, then removals: a group changing buckets joins its new
         # share before it leaves its old one.
@@ -118,20 +121,28 @@ class SharesMode:
                 continue
             wanted_here = [g for g in groups if g in wanted]
             held = by_name.get(name)
-            permission = self._permission_for(bucket.actions, create=not restrict_only)
+            permission, unknown = self._lookup(bucket.actions, create=not restrict_only)
             if held is None:
                 if restrict_only or stop is not None or permission is None:
                     waiting.update(dict.fromkeys(wanted_here, "not made while only taking away" if restrict_only
-                                                 else str(stop) if stop is not None
-                                                 else "no permission with these actions is attachable yet"))
+                                                 else str(stop) if stop is not None else unknown))
                     continue
                 try:
-                    held = by_name[name] = self._make(name, permission)
+                    held = by_name[name] = self._make(name, permission, ours)
                 except RamQuotaReached as quota:
                     stop = self._quota(quota, name)
                     waiting.update(dict.fromkeys(wanted_here, str(quota)))
                     continue
+            # Consumers the bucket no longer names go before the permission changes: it may widen.
+            self._remove_principals(held, sorted(set(held.principals) - set(bucket.consumers)),
+                                    "Removed principals from modelshare's share that its bucket does not name")
             permitted = self._set_permission(held, permission)
+            if not permitted and permission is None and self._within(held, bucket):
+                # No answer about the permission this run (a throttle, a 5xx, one not attachable
+                # yet), and what the share grants now is within its bucket: left as it is.
+                live.update(g for g in groups if g in held.resources and self._exactly(held, bucket))
+                waiting.update({g: unknown for g in wanted_here if g not in live})
+                continue
             new = [g for g in groups if g not in held.resources]
             if new and not restrict_only and stop is None:
                 try:
@@ -145,11 +156,25 @@ class SharesMode:
                 stop = self._quota(quota, name)
             if permitted and org_wait is None:
                 live.update(g for g in groups if g in held.resources)
-            why = org_wait or (str(stop) if stop is not None else "the share's permission cannot be set: it holds no consumer")
+            why = org_wait or (str(stop) if stop is not None else unknown if permission is None
+                               else "the share's permission cannot be set: it holds no consumer")
             waiting.update({g: why for g in wanted_here if g not in live})
         removed, deleted = self._take_out(by_name, layout, partial)
         waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting})
         return SharesModeResult(frozenset(live), added, removed, waiting, deleted)
+
+    def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str]) -> None:
+        """A share whose groups all go to one other bucket is recorded under that bucket's name
+        (share_layout.moved_whole) and then converged there in place: its consumers and
+        permission change, its groups stay. Recorded first: a run that stops after leaves a
+        share the next run converges to the bucket it is recorded for."""
+        current = {name: held.resources for name, held in by_name.items()}
+        for old, new in moved_whole(targets, current).items():
+            held = by_name.pop(old)
+            self.ledger.record_made_share(held.share.arn, new)
+            by_name[new] = held
+            logger.info("modelshare's share changes bucket in place", extra={"share": held.share.arn, "from": old, "to": new})
+            count("SharesMovedInPlace")
 
     @staticmethod
     def _quota(quota: RamQuotaReached, name: str) -> RamQuotaReached:
@@ -185,21 +210,22 @@ class SharesMode:
         return sum(1 for _ in self.shares.associations("PRINCIPAL", status="ASSOCIATING"))
 
     # -- writes -----------------------------------------------------------------------------
-    def _make(self, name: str, permission: str) -> _Share:
+    def _make(self, name: str, permission: str, ours: frozenset[str]) -> _Share:
         """Make the share empty, with its permission, and record it before anything goes in.
         The client token is derived from the name and permission, so a run that stopped
-        before recording gets the same share back; when RAM gives back one that is gone, the
-        token is derived anew from that one's ARN."""
+        before recording gets the same share back; when RAM gives back one that is gone, or
+        one of `ours` (a share made under this name that has since moved to another bucket),
+        the token is derived anew from that one's ARN."""
         token = _token(name, permission)
         for _ in range(_TOKEN_ATTEMPTS):
             share = self.shares.create_share(name, permission, token)
-            if share.status == "ACTIVE" and self.shares.shares_by_arn([share.arn]):
+            if share.arn not in ours and share.status == "ACTIVE" and self.shares.shares_by_arn([share.arn]):
                 self.ledger.record_made_share(share.arn, name)
                 logger.info("Made a share for a bucket of groups", extra={"share": share.arn, "share_name": name})
                 count("SharesMade")
                 return _Share(share, permissions=(permission,))
             token = _token(name, permission, share.arn)
-        raise RuntimeError(f"RAM kept giving back a share that is gone for {name}")
+        raise RuntimeError(f"RAM kept giving back a share that is gone or taken for {name}")
 
     def _put_in(self, held: _Share, name: str, groups: Sequence[str], added: dict[str, str]) -> None:
         """Put the groups into the share a call's worth at a time, so that what went in before a
@@ -234,6 +260,13 @@ class SharesMode:
         count("ShareActionsChanged")
         return True
 
+    def _remove_principals(self, held: _Share, principals: Sequence[str], why: str) -> None:
+        if principals:
+            self.shares.disassociate_principals(held.share.arn, list(principals))
+            held.principals = tuple(p for p in held.principals if p not in principals)
+            logger.warning(why, extra={"share": held.share.arn, "principals": list(principals)})
+            count("ShareConsumersChanged")
+
     def _set_principals(self, held: _Share, bucket: Bucket, permitted: bool, room: int | None,
                         restrict_only: bool, org: OrgSharing) -> tuple[int | None, str | None]:
         """Exactly the bucket's consumers, when the share's permission is right (else none);
@@ -241,13 +274,8 @@ class SharesMode:
         (modelshare.org_sharing). Returns the room left, and why an organization or OU the
         bucket names is not on the share."""
         desired = set(bucket.consumers) if permitted else set()
-        extra = sorted(set(held.principals) - desired)
-        if extra:
-            self.shares.disassociate_principals(held.share.arn, extra)
-            held.principals = tuple(p for p in held.principals if p not in extra)
-            logger.warning("Removed principals from modelshare's share that its bucket does not name",
-                           extra={"share": held.share.arn, "principals": extra})
-            count("ShareConsumersChanged")
+        self._remove_principals(held, sorted(set(held.principals) - desired),
+                                "modelshare's share holds no consumer until its permission is right")
         missing = sorted(desired - set(held.principals))
         if not missing or restrict_only or room is None:
             return room, None
@@ -296,64 +324,38 @@ class SharesMode:
         return removed, tuple(deleted)
 
     # -- the permission of an action set -----------------------------------------------------
-    def _permission_for(self, actions: Sequence[str], *, create: bool = True) -> str | None:
-        """The attachable managed permission granting exactly `actions`: an AWS managed one,
-        else the customer managed one modelshare made for the set (recorded in its ledger),
-        created when missing. Found by its actions, never by its name; kept per execution
-        environment. None while none is attachable."""
-        wanted = frozenset(a.lower() for a in actions)
-        if wanted in self._permission_of:
-            return self._permission_of[wanted]
+    def _lookup(self, actions: Sequence[str], *, create: bool) -> tuple[str | None, str]:
+        """The permission for `actions` (SharePermissions.for_actions), or None and why not. A lookup that
+        fails (a throttle, a 5xx past botocore's retries) is no answer: the share is judged by
+        what it grants now (`_within`) rather than stripped of its consumers."""
         try:
-            resource_type = group_type(self.shares)
-        except ResourceTypeUnknown:
-            return None  # no permission is looked up or made: the share offers nothing (fail closed)
-        found = self._attachable(wanted, resource_type)
-        if found is None and create:
-            found = self._create_permission(wanted, resource_type)
-        if found is not None:
-            self._permission_of[wanted] = found
-        return found
+            found = self._permissions.for_actions(actions, create=create)
+        except RamQuotaReached:
+            raise  # an answer: no more permissions may be made
+        except Exception as error:  # any failure to read is "unknown", never "none"
+            logger.warning("The permission lookup failed: modelshare's shares within their bucket are left as they are",
+                           extra={"actions": sorted(actions), "reason": f"{type(error).__name__}: {error}"})
+            count("PermissionLookupFailed")
+            return None, "the permission lookup failed this run: a later run tries again"
+        return found, "no permission with these actions is attachable yet"
 
-    def _attachable(self, wanted: frozenset[str], resource_type: str) -> str | None:
-        ours = self.ledger.permissions()
-        for permission in self.shares.managed_permissions(resource_type):
-            parts = permission.arn.split(":", 5)
-            aws_managed = len(parts) == 6 and parts[4] == "aws"
-            made = permission.name in ours and (len(parts) != 6 or parts[4] == self.account)
-            if permission.status == ATTACHABLE and (aws_managed or made) \
-                    and self.shares.permission_actions(permission.arn) == wanted:
-                return permission.arn
-        return None
+    def _within(self, held: _Share, bucket: Bucket) -> bool:
+        """Whether the share provably grants no more than its bucket: one permission, on its
+        default version, AWS managed or recorded as modelshare's, granting no action beyond the
+        bucket's, and no principal beyond its consumers. Anything unreadable: not provable."""
+        if len(held.permissions) != 1 or not held.on_default_version or not set(held.principals) <= set(bucket.consumers):
+            return False
+        arn, = held.permissions
+        try:
+            return self._permissions.trusted(arn) and self.shares.permission_actions(arn) <= frozenset(bucket.actions)
+        except Exception:  # unreadable: not provably within
+            return False
 
-    def _create_permission(self, wanted: frozenset[str], resource_type: str) -> str | None:
-        """Create the customer managed permission for the action set under its name (the
-        readable one, else the digest one when a person took it), recorded in the ledger before it
-        exists, and wait a moment for it to become attachable. A name in use is waited for only
-        when modelshare made it with these very actions; one a person made first is theirs."""
-        existing = {p.name: p for p in self.shares.customer_managed_permissions(resource_type)}
-        ours = self.ledger.permissions()
-        for name in dict.fromkeys((permission_name(wanted), permission_name(wanted, digest=True))):
-            if name in existing:
-                if name not in ours or self.shares.permission_actions(existing[name].arn) != wanted:
-                    continue  # a person's, or for other actions: never given to a share
-            else:
-                self.ledger.record_permission(name)  # before it exists: a person can never make it first unrecorded
-                try:
-                    self.shares.create_permission(name, resource_type, sorted(wanted))
-                    logger.info("Created a permission for the shares mode", extra={"permission": name})
-                    count("PermissionsCreated")
-                except PermissionNameTaken:
-                    pass  # made meanwhile: by a run beside this one (then waited for) or a person (never attachable here)
-            for wait in self.permission_wait:
-                found = self._attachable(wanted, resource_type)
-                if found is not None:
-                    return found
-                self.sleep(wait)
-            return self._attachable(wanted, resource_type)
-        logger.warning("No permission for these actions: both of modelshare's names are taken",
-                       extra={"actions": sorted(wanted)})
-        return None
+    def _exactly(self, held: _Share, bucket: Bucket) -> bool:
+        try:
+            return self.shares.permission_actions(held.permissions[0]) == frozenset(bucket.actions)
+        except Exception:  # unreadable: not live
+            return False
 
 
 def _by_name(found: Mapping[str, tuple[str, _Share]]) -> dict[str, _Share]:

@@ -17,7 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from modelshare.aws import client
-from modelshare.ports import Ownership
+from modelshare.ports import LedgerContents, Ownership
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, KeysAndAttributesTypeDef
@@ -47,15 +47,22 @@ class DynamoDbLedger:
         self._client = client(session, "dynamodb")
         self.table_name = table_name
 
-    def everything(self) -> dict[str, Ownership]:
+    def everything(self) -> LedgerContents:
+        contents = LedgerContents()
         paginator = self._client.get_paginator("scan")
         try:
-            return {group: ownership
-                    for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True)
-                    for group, ownership in map(_ownership, page.get("Items", []))
-                    if group != PERMISSIONS_KEY and not group.startswith(MADE_SHARE_PREFIX)}
+            for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True):
+                for item in page.get("Items", []):
+                    key = item[GROUP_KEY]["S"]
+                    if key.startswith(MADE_SHARE_PREFIX):
+                        if _MADE_AS in item:  # a forgotten share keeps its key, not its name
+                            contents.made_shares[key.removeprefix(MADE_SHARE_PREFIX)] = item[_MADE_AS]["S"]
+                    elif key != PERMISSIONS_KEY:
+                        contents.update([_ownership(item)])
         except ClientError as error:
-            return _nothing_if_no_table(error)
+            _nothing_if_no_table(error)
+            return LedgerContents()
+        return contents
 
     def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
         try:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from modelshare.org_principals import ORG_PRINCIPAL_MESSAGE as NOT_AN_ACCOUNT
 from modelshare_cli import allowlist_commands
 from tests.cli.conftest import ALLOWLIST, ME, PARAMETER, PEER, STRANGER
 
 INVALID_DOC = {"version": 2, "shares": [{"owner": ME, "groups": ["churn-*"], "consumers": [ME, "12"]}]}
 INVALID_PROBLEMS = [
     "$.version: must be 1, not 2",
-    '$.shares[0].consumers[1]: must be a 12-digit account ID string: "12"',
+    f'$.shares[0].consumers[1]: {NOT_AN_ACCOUNT}: "12"',
     "$.shares[0].consumers[0]: the owner cannot be its own consumer",
 ]
 

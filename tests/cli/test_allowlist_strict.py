@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from modelshare.org_principals import ORG_PRINCIPAL_MESSAGE as NOT_AN_ACCOUNT
 from tests.cli.conftest import ALLOWLIST, ME, PEER, STRANGER
 
 PATH = "/modelshare/allowlist"
@@ -46,7 +47,7 @@ def test_validate_refuses_an_account_id_that_only_looks_like_one_and_shows_the_d
     document["shares"][0]["consumers"] = [LOOKALIKE]
     result = cli("allowlist", "validate", cli.file(json.dumps(document, ensure_ascii=False)))
     assert result.code == 1 and result.out == ""
-    assert result.err_lines[0] == '$.shares[0].consumers[0]: must be a 12-digit account ID string: "44445555666\\uff16"'
+    assert result.err_lines[0] == f'$.shares[0].consumers[0]: {NOT_AN_ACCOUNT}: "44445555666\\uff16"'
     assert cli.cloud.calls == []
 
 

@@ -5,6 +5,7 @@ import copy
 import json
 
 from modelshare.allowlist import ACCESS_ACTIONS
+from modelshare.org_principals import ORG_PRINCIPAL_MESSAGE as NOT_AN_ACCOUNT
 from modelshare.policy import MODELSHARE_SID
 from tests.integration.conftest import CONSUMER, OWNER, SEED_ALLOWLIST, STRANGER, group_arn
 
@@ -94,7 +95,7 @@ def test_invalid_edit_changes_nothing(world):
     assert len(world.writes()) == before
     assert world.discoverable(CONSUMER) == [group_arn("churn-xgb")]
     problems = [r["problems"] for r in world.logs(OWNER, "ERROR") if r["message"].startswith("Allowlist invalid")]
-    assert problems and problems[-1] == ['$.shares[0].consumers[0]: must be a 12-digit account ID string: "not-an-account"']
+    assert problems and problems[-1] == [f'$.shares[0].consumers[0]: {NOT_AN_ACCOUNT}: "not-an-account"']
 
 
 def test_group_created_while_allowlist_invalid_is_shared_once_fixed(world):

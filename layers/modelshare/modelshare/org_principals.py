@@ -25,9 +25,8 @@ _OU_ARN = re.compile(rf"arn:aws:organizations::([0-9]{{12}}):ou/({_ORG_ID})/({_O
 # Either ARN, for a pattern that also takes account IDs (the allowlist's consumers).
 ORG_PRINCIPAL = rf"arn:aws:organizations::[0-9]{{12}}:(?:organization/{_ORG_ID}|ou/{_ORG_ID}/{_OU_ID})"
 _ORG_PATH = re.compile(rf"({_ORG_ID})/({_ROOT_ID})/((?:{_OU_ID}/)*)")
-ORG_PRINCIPAL_MESSAGE = ("must be a 12-digit account ID, an organization ARN "
-                         "(arn:aws:organizations::<management account>:organization/o-...) or an OU ARN "
-                         "(arn:aws:organizations::<management account>:ou/o-.../ou-...-...)")
+ORG_PRINCIPAL_MESSAGE = ("must be a 12-digit account ID string, or an organization or OU ARN "
+                         "(arn:aws:organizations::<management account>:organization/o-... or :ou/o-.../ou-...)")
 
 
 @dataclass(frozen=True)

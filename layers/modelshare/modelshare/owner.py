@@ -61,6 +61,9 @@ from modelshare.ports import (
 from modelshare.quota_budget import QuotaLimits
 from modelshare.restriction import restrict
 
+# What `_full_reported` holds once RAM refused a call over a Region quota (which one, its
+# message tells only as a hint): the sweep's count then names it without saying it again.
+_REFUSED = "refused by RAM"
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
 # RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.
@@ -608,9 +611,16 @@ class OwnerService:
     def _quota_reached(self, group_name: str, quota: RamQuotaReached) -> GroupOutcome:
         if quota.account_wide:
             self._quota_stop = quota
-        logger.warning("RAM quota reached: the group waits for a later run (the sweep's workers, a minute later)",
-                       extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
-        count("RamQuotaReached")
+        if quota.region and self._full_reported is not None:
+            # A Region quota this execution environment reported already (here or by the sweep).
+            logger.info("RAM quota still reached: the group waits for a sweep that finds room",
+                        extra={"group": group_name, "quota": quota.quota})
+        else:
+            if quota.region:
+                self._full_reported = _REFUSED
+            logger.warning("RAM quota reached: the group waits for a later run (the sweep's workers, a minute later)",
+                           extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
+            count("RamQuotaReached")
         return GroupOutcome(group_name, GroupAction.QUOTA_REACHED, str(quota))
 
     def _not_tried(self, group_name: str) -> GroupOutcome:
@@ -630,7 +640,9 @@ class OwnerService:
             return
         self._quota_stop = RamQuotaReached(region_room.describe(full), "no room until use falls", account_wide=True,
                                            region=True)
-        if self._full_reported != full.quota:  # once while it stays full, not every sweep
+        if self._full_reported == _REFUSED:  # RAM's refusal of a call here said so already
+            self._full_reported = full.quota
+        elif self._full_reported != full.quota:  # once while it stays full, not every sweep
             self._full_reported = full.quota
             logger.warning("RAM quota reached: groups that need room wait for a sweep that finds some",
                            extra={"quota": region_room.describe(full)})

@@ -58,7 +58,7 @@ from modelshare.ports import (
     SharePermission,
     WorkQueue,
 )
-from modelshare.quota_budget import QuotaLimits
+from modelshare.quota_budget import QuotaLimits, QuotaUse
 from modelshare.restriction import restrict
 
 # What `_full_reported` holds once RAM refused a call over a Region quota (which one, its
@@ -1172,9 +1172,12 @@ class OwnerService:
         return f"{group_name}: {type(error).__name__}: {error}"
 
     # -- state ------------------------------------------------------------------------------
-    def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False) -> GroupState | None:
+    def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False,
+                    region_use: Sequence[QuotaUse] | None = None) -> GroupState | None:
         """Reads only: where the group stands and why, as `decide` sees it (`restrict_only`: as
-        a sweep deciding with the last valid version of an invalid allowlist sees it)."""
+        a sweep deciding with the last valid version of an invalid allowlist sees it), and, for
+        a group that needs room, a full Region quota the sweep waits on (`region_use`: what the
+        account holds, read here when not given)."""
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
@@ -1182,7 +1185,12 @@ class OwnerService:
         group = self._with_permissions(self._with_policy(self._group_snapshot(group_name, group_arn, principals=True)))
         verdict = decide(group, allowlist.decide(self.account, group_name))
         verdict = restrict(group, verdict) if restrict_only else verdict
-        return GroupState(group_arn, verdict.status, verdict.consumers, verdict.reason, verdict.other_shares)
+        reason = verdict.reason
+        if verdict.writes and not restrict_only and self._waits_for_quota(group, allowlist):
+            uses = list(region_use) if region_use is not None else region_room.read_region_use(self.shares, self.quota_limits)
+            if (full := region_room.full(uses)) is not None:
+                reason += region_room.waiting_for_room(full)
+        return GroupState(group_arn, verdict.status, verdict.consumers, reason, verdict.other_shares)
 
 
 def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:

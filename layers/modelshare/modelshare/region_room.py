@@ -13,6 +13,7 @@ import os
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from modelshare.convergence import RamIndex
+from modelshare.ports import ResourceShares
 from modelshare.quota_budget import (
     PRINCIPAL_ASSOCIATIONS,
     RESOURCE_ASSOCIATIONS,
@@ -32,6 +33,18 @@ def region_use(index: RamIndex, limits: QuotaLimits) -> list[QuotaUse]:
               RESOURCE_ASSOCIATIONS: sum(len(v) for v in index.live_resources.values()),
               PRINCIPAL_ASSOCIATIONS: sum(len(v) for v in index.live_principals.values())}
     return [QuotaUse(quota, used, limits[quota]) for quota, used in counts.items()]
+
+
+def read_region_use(shares: ResourceShares, limits: QuotaLimits) -> list[QuotaUse]:
+    """region_use, from a paged pass over the account's shares and their associations (for
+    reports: the sweep counts from the pass it makes anyway)."""
+    index = RamIndex.build(shares.owned_shares(), shares.associations("RESOURCE"), shares.associations("PRINCIPAL"))
+    return region_use(index, limits)
+
+
+def waiting_for_room(use: QuotaUse) -> str:
+    """What a group's status adds while it waits for room under a full Region quota."""
+    return f"; waits for room: RAM's quota of {describe(use)} is full, room comes only as groups or consumers leave"
 
 
 def full(uses: list[QuotaUse]) -> QuotaUse | None:

@@ -6,8 +6,11 @@
     modelshare allowlist set FILE [--expected-version N | --expected-revision REV] [--tier T] [--yes]
                                                    validate, diff, then write FILE to the parameter
                                                    (path mode: to the parts under --path)
-    modelshare plan [--allowlist FILE]             what reconcile would change here (writes nothing)
-    modelshare status [--json]                     groups and pending invitations of this account
+    modelshare plan [--allowlist FILE] [--ram-quotas N=V,...]
+                                                   what reconcile would change here (writes nothing),
+                                                   and what the allowlist holds of RAM's quotas
+    modelshare status [--json] [--ram-quotas N=V,...]
+                                                   groups, RAM quotas and pending invitations here
     modelshare simulate SCENARIO.json [--json] [--template FILE]
                                                    run a scenario on the local multi-account AWS
 

@@ -8,14 +8,14 @@ room, instead of being tried (and refused) again a minute later.
 
 from __future__ import annotations
 
-import os
+from aws_lambda_powertools.metrics import MetricUnit
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
+from modelshare import observability
 from modelshare.convergence import RamIndex
 from modelshare.ports import ResourceShares
 from modelshare.quota_budget import (
     PRINCIPAL_ASSOCIATIONS,
+    REGION_QUOTAS,
     RESOURCE_ASSOCIATIONS,
     SHARES,
     WORDS,
@@ -48,8 +48,8 @@ def waiting_for_room(use: QuotaUse) -> str:
 
 
 def full(uses: list[QuotaUse]) -> QuotaUse | None:
-    """The first Region quota with no room left."""
-    return next((u for u in uses if u.full), None)
+    """The first Region quota with no room left (other quotas in `uses` are not looked at)."""
+    return next((u for u in uses if u.full and u.quota in REGION_QUOTAS), None)
 
 
 def describe(use: QuotaUse) -> str:
@@ -58,9 +58,6 @@ def describe(use: QuotaUse) -> str:
 
 def emit_use(uses: list[QuotaUse]) -> None:
     """One `RamQuotaUse` metric (percent) per quota, dimension `quota`: the alarm fires at 80 %."""
-    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Modelshare"
     for use in uses:
-        with single_metric(name=QUOTA_USE_METRIC, unit=MetricUnit.Percent, value=round(use.percent, 2),
-                           namespace=namespace, default_dimensions={"quota": use.quota}):
-            pass
+        observability.gauge(QUOTA_USE_METRIC, round(use.percent, 2), MetricUnit.Percent, {"quota": use.quota})
 

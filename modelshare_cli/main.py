@@ -21,7 +21,8 @@ $MODELSHARE_ALLOWLIST_PATH). Global options go before or after the command.
 
 exit status:
   0  done (a diff or a plan with changes is still 0)
-  1  invalid allowlist document, parameter not found, AWS error, write not confirmed
+  1  invalid allowlist document, parameter not found, AWS error, write not confirmed, an
+     allowlist whose policy mode passes a RAM quota (plan)
   2  usage error, unreadable or non-JSON input file
   3  concurrent change: the parameter's version or the parts' revision moved (set refused, or
      another write detected)

@@ -16,7 +16,9 @@ from modelshare.dry_run import Plan
 from modelshare.owner import GroupOutcome
 from modelshare_cli import quotas
 from modelshare_cli.common import (
+    INVALID,
     OK,
+    error_line,
     ledger_table,
     parse_file_or_exit,
     quiet_domain,
@@ -30,7 +32,8 @@ HELP = """\
 What reconcile would change in this account now, per group and per pending invitation, without
 writing anything: every read is real, every write is only recorded. Uses the allowlist parameter,
 or FILE with --allowlist (to preview an edit before 'allowlist set'). First, what the account will
-hold of each RAM quota once the allowlist's groups are shared."""
+hold of each RAM quota once the allowlist's groups are shared; an allowlist whose policy-mode cost
+passes a quota is refused (exit 1), saying whether the shares mode would fit."""
 
 
 RECONCILE_HELP = """\
@@ -75,11 +78,16 @@ def plan_command(args: argparse.Namespace) -> int:
     quota_limits = quotas.limits(args)
     services = wiring.account_services(aws, allowlist, plan, ledger_table=ledger_table(args), quota_limits=quota_limits)
     with quiet_domain():
-        projection = quotas.project(services.owner, allowlist, services.ram.usage(), quota_limits)
+        projection = quotas.project(services.owner, allowlist, services.ram.usage(), quota_limits,
+                                    quotas.mode_in_use(allowlist, services.account))
     print(f"Plan for account {services.account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
     print()
     quotas.print_uses(f"RAM quotas once this allowlist's {plural(projection.groups, 'group')} are shared "
                       f"({projection.mode} mode; what RAM holds besides modelshare's sharing included):", projection.uses)
+    refused = quotas.refusal(projection)
+    if refused is not None:
+        error_line(f"{refused}. Nothing planned; share fewer groups or consumers, or raise the quota")
+        return INVALID
     _account, group_outcomes, invitation_outcomes = _converge(services)
     _print_outcomes(group_outcomes, invitation_outcomes)
     if not plan.writes:

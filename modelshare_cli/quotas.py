@@ -31,6 +31,7 @@ from modelshare.quota_budget import (
     QuotaLimitsError,
     QuotaUse,
     SharedGroup,
+    over,
     policy_mode_cost,
     shares_mode_cost,
 )
@@ -39,8 +40,8 @@ from modelshare_cli.common import USAGE, CliError
 
 POLICY_MODE = "policy"
 SHARES_MODE = "shares"
-# The mode `plan` projects. Until the shares mode lands (allowlist `modes`, stack SharingMode),
-# every owner shares in the policy mode; the shares mode's cost is shown beside it.
+# The mode `plan` projects (mode_in_use). Until the shares mode lands (allowlist `modes`, stack
+# SharingMode), every owner shares in the policy mode.
 MODE_IN_USE = POLICY_MODE
 
 
@@ -87,8 +88,15 @@ class Projection:
         return self.costs[mode].against(self.quota_limits, self.kept)
 
 
+def mode_in_use(allowlist: Allowlist, owner: str) -> str:
+    """How `owner` shares. The hook for the shares mode: the allowlist's `modes`, else the stack's
+    SharingMode, once they exist (branch sharesmode); until then every owner is in MODE_IN_USE."""
+    del allowlist, owner
+    return MODE_IN_USE
+
+
 def project(owner: OwnerService, allowlist: Allowlist, usage: Mapping[str, Any], quota_limits: QuotaLimits,
-            mode: str = MODE_IN_USE) -> Projection:
+            mode: str) -> Projection:
     """The allowlist's cost for the owner's groups, plus what stays of what RAM holds now: every
     share but modelshare's (the ledger's) and those RAM made from the policies of the groups the
     projection shares (the policy mode's own); the customer managed permissions modelshare did
@@ -125,3 +133,25 @@ def print_uses(heading: str, uses: Iterable[QuotaUse]) -> None:
 def as_json(uses: Iterable[QuotaUse]) -> list[dict[str, Any]]:
     return [{"quota": u.quota, "used": u.used, "limit": u.limit, "headroom": u.headroom,
              "percent": round(u.percent, 2)} for u in uses]
+
+
+def refusal(projection: Projection) -> str | None:
+    """Why `plan` refuses the allowlist: the cost of the mode in use passes a quota (for the
+    policy mode, also whether the shares mode would fit); None when it fits."""
+    passed = over(projection.uses_in(projection.mode))
+    if not passed:
+        return None
+    what = _listed(passed)
+    if projection.mode == SHARES_MODE:
+        verdict = "no mode fits: share fewer groups or consumers per bucket, or raise the quota"
+    elif shares := over(projection.uses_in(SHARES_MODE)):
+        verdict = f"the shares mode would not fit either ({_listed(shares)})"
+    else:
+        cost = projection.costs[SHARES_MODE]
+        verdict = f"the shares mode would fit ({cost.shares:,} shares, {cost.principal_associations:,} principal associations)"
+    return (f"sharing this allowlist's {projection.groups:,} groups in the {projection.mode} mode passes RAM's quotas "
+            f"({what}): RAM would refuse or fail what does not fit; {verdict}")
+
+
+def _listed(uses: Iterable[QuotaUse]) -> str:
+    return "; ".join(f"{u.quota.replace('_', ' ')} {u.used:,} of {u.limit:,}" for u in uses)

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from modelshare.allowlist import actions_for
-from modelshare_cli import status
+from modelshare_cli import quotas, status
 from tests.cli.conftest import ALLOWLIST, ME, PARAMETER, PEER, REGION, STRANGER
 
 INVALID_DOC = {"version": 1, "shares": [{"owner": ME, "groups": [], "consumers": [PEER]}]}
@@ -168,6 +168,34 @@ def test_plan_prints_what_the_allowlist_will_hold_of_each_ram_quota(cli, landsca
     raised = cli("plan", "--ram-quotas", "principal_associations=5")
     assert quota_lines(raised.out, "RAM quotas")["principal associations per Region"] == \
         "4 of 5 (80 %), headroom 1 (alarm)"
+
+
+def test_plan_refuses_an_allowlist_whose_policy_mode_passes_a_quota_and_says_if_the_shares_mode_fits(cli, landscape):
+    before = cli.writes()
+    result = cli("plan", "--ram-quotas", "principal_associations=2")
+    assert result.code == 1
+    assert quota_lines(result.out, "RAM quotas")["principal associations per Region"] == "3 of 2 (150 %), headroom -1 OVER"
+    assert "Planned writes" not in result.out and "Groups:" not in result.out
+    [line] = result.err_lines
+    assert line.startswith("modelshare: error: sharing this allowlist's 3 groups in the policy mode passes RAM's quotas "
+                           "(principal associations 3 of 2)")
+    assert "the shares mode would fit (1 shares, 1 principal associations)" in line
+    assert cli.writes() == before
+    neither = cli("plan", "--ram-quotas", "principal_associations=2,resource_associations=2")
+    assert neither.code == 1
+    assert "the shares mode would not fit either (resource associations 3 of 2)" in neither.err
+    assert cli("plan", "--ram-quotas", "principals=5").code == 2
+
+
+def test_an_owner_in_the_shares_mode_is_refused_only_when_the_shares_mode_passes_a_quota(cli, landscape, monkeypatch):
+    monkeypatch.setattr(quotas, "MODE_IN_USE", quotas.SHARES_MODE)
+    fits = cli("plan", "--ram-quotas", "principal_associations=2")
+    assert fits.code == 0, fits.err
+    assert "(shares mode" in fits.out
+    assert quota_lines(fits.out, "RAM quotas")["principal associations per Region"] == "1 of 2 (50 %), headroom 1"
+    over = cli("plan", "--ram-quotas", "resource_associations=2")
+    assert over.code == 1
+    assert "in the shares mode passes RAM's quotas (resource associations 3 of 2)" in over.err and "no mode fits" in over.err
 
 
 def test_plan_nothing_to_change(cli):

@@ -14,8 +14,13 @@ answer an error to, so the association it cannot make ends FAILED.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+
 from localaws.errors import AwsError
 from localaws.registry_state import Association, RegistryState, Share
+from modelshare import quota_budget
+from modelshare.quota_budget import QuotaUse
 
 # What an association counts against the Region quotas while it is in (stricter: until gone).
 HELD = ("ASSOCIATED", "ASSOCIATING", "DISASSOCIATING")
@@ -88,3 +93,29 @@ def usage(state: RegistryState, account: str, region: str) -> dict[str, int]:
     """The Region-wide association counts (for `modelshare simulate`'s report and `make bench`)."""
     return {"resource_associations": associations_held(state, account, region, RESOURCE),
             "principal_associations": associations_held(state, account, region, PRINCIPAL)}
+
+
+def quota_use(state: RegistryState, account: str, region: str, usage: Mapping[str, int]) -> list[QuotaUse]:
+    """What the account holds of each quota modelshare plans against (quota_budget's names),
+    against the local AWS's settings (`usage`: LocalRam.usage), for `modelshare simulate`'s report
+    and `make bench`."""
+    quotas = state.quotas
+    per_type = Counter(p.resource_type for p in state.permissions.values()
+                       if p.permission_type == "CUSTOMER_MANAGED" and p.feature_set == "STANDARD"
+                       and p.account == account and p.region == region and p.status != "DELETED")
+    return [QuotaUse(quota_budget.SHARES, usage["resource_shares"], quotas.resource_shares_per_region),
+            QuotaUse(quota_budget.RESOURCE_ASSOCIATIONS, usage["resource_associations"],
+                     quotas.resource_associations_per_region),
+            QuotaUse(quota_budget.PRINCIPAL_ASSOCIATIONS, usage["principal_associations"],
+                     quotas.principal_associations_per_region),
+            QuotaUse(quota_budget.PENDING_INVITATIONS, usage["pending_invitations_sent"],
+                     quotas.pending_invitations_per_account),
+            QuotaUse(quota_budget.CUSTOMER_MANAGED_PERMISSIONS, usage["customer_managed_permissions"],
+                     quotas.customer_managed_permissions_per_region),
+            QuotaUse(quota_budget.CUSTOMER_MANAGED_PERMISSIONS_PER_TYPE, max(per_type.values(), default=0),
+                     quotas.customer_managed_permissions_per_resource_type)]
+
+
+def as_report(uses: list[QuotaUse]) -> list[dict[str, object]]:
+    return [{"quota": u.quota, "used": u.used, "limit": u.limit, "headroom": u.headroom,
+             "percent": round(u.percent, 2)} for u in uses]

@@ -39,6 +39,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modelshare.quota_budget import QuotaUse
 from modelshare_cli import allowlist_commands, plan, status
 from modelshare_cli.common import INVALID, USAGE, CliError, error_line
 
@@ -183,6 +184,11 @@ def _print_summary(report: dict[str, Any]) -> None:
         print(f"  {account}: {total} API calls by the functions; RAM: {usage.get('customer_managed_permissions', 0)} "
               f"customer managed permissions, {usage.get('resource_shares', 0)} shares, "
               f"{usage.get('pending_invitations_sent', 0)} invitations pending")
+    print("\nRAM quotas per account (the local AWS's; `ram_quotas` of the scenario lowers them):")
+    for account, uses in report["ram_quotas"].items():
+        print(f"  {account}:")
+        for use in uses:
+            print(f"      {QuotaUse(use['quota'], use['used'], use['limit']).line()}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from localaws.errors import AwsError
-from localaws.registry_state import Association, RegistryState, Share
+from localaws.registry_state import ASSOCIATION_CHANGES, Association, RegistryState, Share
 from modelshare import quota_budget
 from modelshare.quota_budget import QuotaUse
 
@@ -39,9 +39,22 @@ def _pool(share: Share, kind: str) -> dict[str, Association]:
 
 def associations_held(state: RegistryState, account: str, region: str, kind: str) -> int:
     """The account's resource (or principal) associations in the Region, across all its shares."""
-    return sum(1 for share in state.shares.values()
+    key = (id(state), len(state.shares), account, region, kind)
+    cached = _HELD.get(key)
+    if cached is not None and cached[0] == ASSOCIATION_CHANGES[0]:
+        return cached[1]
+    held = sum(1 for share in state.shares.values()
                if share.account == account and share.region == region and share.status != "DELETED"
                for association in _pool(share, kind).values() if association.status in HELD)
+    if len(_HELD) > 1_000:  # one entry per state, account and kind in use: never many
+        _HELD.clear()
+    _HELD[key] = (ASSOCIATION_CHANGES[0], held)
+    return held
+
+
+# Speed only: the last count per (state, number of its shares, account, region, kind), valid while
+# no association changed since (registry_state.ASSOCIATION_CHANGES).
+_HELD: dict[tuple[int, int, str, str, str], tuple[int, int]] = {}
 
 
 def room(state: RegistryState, account: str, region: str, kind: str) -> int:

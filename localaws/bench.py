@@ -12,7 +12,10 @@ Scenarios (one owner and one consumer account, both running the stack with Role=
 - invitations: the same organisation, and an edit adding a consumer to every shared group of an
   owner whose pending-invitation quota was raised to let them all wait at once (RAM allows 20 per
   sharing account by default: a burst like this comes from many owners): a burst of invitations
-  to one consumer.
+  to one consumer;
+- estate: N groups each shared with 15 consumers, RAM's Region quotas divided by 10,000 / N
+  (`--large`: 10,000 groups x 30 consumers under RAM's own), in a sharing mode (`--estate-mode`):
+  what the account holds of each quota and what every mode would need (localaws/bench_estate.py).
 
 Prints a table per scenario, the cold-start ratio and the layer size, writes bench/results.json
 and bench/scale.png (git ignores bench/). Speed goals live here, never in timed tests.
@@ -21,6 +24,7 @@ and bench/scale.png (git ignores bench/). Speed goals live here, never in timed 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -68,6 +72,7 @@ class Result:
     failed_invocations: int = 0
     wall_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    budget: dict[str, Any] = field(default_factory=dict)  # RAM's quotas at the end (the estate)
 
     def per_group(self, function: str) -> float:
         return sum(self.calls.get(function, Counter()).values()) / max(1, self.shared or self.groups)
@@ -83,7 +88,7 @@ class Result:
                 "throttled": self.throttled, "longest_invocation_seconds": self.longest_invocation,
                 "timeout_seconds": self.timeout, "simulated_seconds": self.simulated_seconds,
                 "invocations": self.invocations, "failed_invocations": self.failed_invocations,
-                "wall_seconds": self.wall_seconds, "notes": self.notes}
+                "wall_seconds": self.wall_seconds, "notes": self.notes, **({"budget": self.budget} if self.budget else {})}
 
 
 def _allowlist(*consumers: str) -> str:
@@ -91,18 +96,24 @@ def _allowlist(*consumers: str) -> str:
 
 
 class _Bench:
-    def __init__(self, scenario: str, groups: int, shared: int, quotas: RamQuotas | None = None, seed: int = 0) -> None:
+    def __init__(self, scenario: str, groups: int, shared: int, quotas: RamQuotas | None = None, seed: int = 0, *,
+                 accounts: tuple[str, ...] = (OWNER, CONSUMER, SECOND_CONSUMER), allowlist: str | None = None,
+                 parameters: dict[str, dict[str, str]] | None = None) -> None:
         self.result = Result(scenario, groups, shared)
         self.cloud = LocalCloud(ram_quotas=quotas or RamQuotas(), seed=seed)
         self.started = time.perf_counter()
+        self.accounts = accounts
+        self.allowlist = allowlist or _allowlist(CONSUMER)
+        self.parameters = parameters or {}
 
     def __enter__(self) -> _Bench:
         self.cloud.__enter__()
         self.deployment = Deployment(self.cloud, REGION)
-        for account in (OWNER, CONSUMER, SECOND_CONSUMER):
+        for account in self.accounts:
             self.cloud.add_account(account)
-            self.deployment.install(account)
-            self.deployment.put_allowlist(account, _allowlist(CONSUMER))
+        for account in self.accounts:  # each consumer's stack trusts every account added
+            self.deployment.install(account, self.parameters.get(account))
+            self.deployment.put_allowlist(account, self.allowlist)
         self.deployment.settle()
         self.mark = len(self.cloud.calls)
         self.invocations_mark = len(self.deployment.lambdas.invocations)
@@ -320,9 +331,16 @@ def plot(results: list[Result], path: Path) -> None:
 # the burst and the invitations at 10,000 groups take some 7 minutes each here (the edit waits
 # hours of simulated time for RAM's invitation quota): `--large` adds them, beyond the 10 minutes
 # `make bench` keeps to.
+def estate(groups: int, mode: str = "policy") -> Result:
+    """Many groups x several consumers at RAM's Region quotas (localaws/bench_estate.py)."""
+    from localaws import bench_estate  # it builds on this module
+
+    return bench_estate.estate(groups, mode=mode)
+
+
 SCENARIOS = {"sweep": (sweep, (10, 100, 1000, 10000)), "edit": (edit, (10, 100, 1000)),
              "burst": (lambda n: burst_worst_of(n) if n <= 100 else burst(n), (10, 100, 1000)),
-             "invitations": (invitations, (10, 100, 1000))}
+             "invitations": (invitations, (10, 100, 1000)), "estate": (estate, (200, 1000))}
 LARGE = 10000
 
 
@@ -330,10 +348,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="the smallest size of each scenario only")
     parser.add_argument("--large", action="store_true", help=f"every scenario at {LARGE:,} groups too (much longer)")
+    parser.add_argument("--scenario", action="append", choices=list(SCENARIOS),
+                        help="run only this scenario (repeatable); the cold-start probe is then left out")
+    parser.add_argument("--estate-mode", default="policy", metavar="MODE",
+                        help="the estate's sharing mode (default policy)")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     results: list[Result] = []
     for name, (run, sizes) in SCENARIOS.items():
+        if args.scenario and name not in args.scenario:
+            continue
+        if name == "estate":
+            run = functools.partial(estate, mode=args.estate_mode)
         print(f"\n## {name}")
         scenario_results = []
         chosen = sizes[:1] if args.quick else (*sizes, LARGE) if args.large and LARGE not in sizes else sizes
@@ -342,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  N={size}: {scenario_results[-1].wall_seconds:.0f} s wall", flush=True)
         print_table(scenario_results)
         results.extend(scenario_results)
-    cold = cold_start()
+    cold = cold_start() if not args.scenario else {"skipped": "--scenario"}
     print("\n## cold start (tracing off, whole-process medians)")
     print(json.dumps(cold, indent=2))
     (OUT / "results.json").write_text(json.dumps({"results": [r.as_dict() for r in results], "cold_start": cold,

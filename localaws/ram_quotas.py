@@ -14,8 +14,13 @@ answer an error to, so the association it cannot make ends FAILED.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+
 from localaws.errors import AwsError
-from localaws.registry_state import Association, RegistryState, Share
+from localaws.registry_state import ASSOCIATION_CHANGES, Association, RegistryState, Share
+from modelshare import quota_budget
+from modelshare.quota_budget import QuotaUse
 
 # What an association counts against the Region quotas while it is in (stricter: until gone).
 HELD = ("ASSOCIATED", "ASSOCIATING", "DISASSOCIATING")
@@ -34,9 +39,22 @@ def _pool(share: Share, kind: str) -> dict[str, Association]:
 
 def associations_held(state: RegistryState, account: str, region: str, kind: str) -> int:
     """The account's resource (or principal) associations in the Region, across all its shares."""
-    return sum(1 for share in state.shares.values()
+    key = (id(state), len(state.shares), account, region, kind)
+    cached = _HELD.get(key)
+    if cached is not None and cached[0] == ASSOCIATION_CHANGES[0]:
+        return cached[1]
+    held = sum(1 for share in state.shares.values()
                if share.account == account and share.region == region and share.status != "DELETED"
                for association in _pool(share, kind).values() if association.status in HELD)
+    if len(_HELD) > 1_000:  # one entry per state, account and kind in use: never many
+        _HELD.clear()
+    _HELD[key] = (ASSOCIATION_CHANGES[0], held)
+    return held
+
+
+# Speed only: the last count per (state, number of its shares, account, region, kind), valid while
+# no association changed since (registry_state.ASSOCIATION_CHANGES).
+_HELD: dict[tuple[int, int, str, str, str], tuple[int, int]] = {}
 
 
 def room(state: RegistryState, account: str, region: str, kind: str) -> int:
@@ -88,3 +106,29 @@ def usage(state: RegistryState, account: str, region: str) -> dict[str, int]:
     """The Region-wide association counts (for `modelshare simulate`'s report and `make bench`)."""
     return {"resource_associations": associations_held(state, account, region, RESOURCE),
             "principal_associations": associations_held(state, account, region, PRINCIPAL)}
+
+
+def quota_use(state: RegistryState, account: str, region: str, usage: Mapping[str, int]) -> list[QuotaUse]:
+    """What the account holds of each quota modelshare plans against (quota_budget's names),
+    against the local AWS's settings (`usage`: LocalRam.usage), for `modelshare simulate`'s report
+    and `make bench`."""
+    quotas = state.quotas
+    per_type = Counter(p.resource_type for p in state.permissions.values()
+                       if p.permission_type == "CUSTOMER_MANAGED" and p.feature_set == "STANDARD"
+                       and p.account == account and p.region == region and p.status != "DELETED")
+    return [QuotaUse(quota_budget.SHARES, usage["resource_shares"], quotas.resource_shares_per_region),
+            QuotaUse(quota_budget.RESOURCE_ASSOCIATIONS, usage["resource_associations"],
+                     quotas.resource_associations_per_region),
+            QuotaUse(quota_budget.PRINCIPAL_ASSOCIATIONS, usage["principal_associations"],
+                     quotas.principal_associations_per_region),
+            QuotaUse(quota_budget.PENDING_INVITATIONS, usage["pending_invitations_sent"],
+                     quotas.pending_invitations_per_account),
+            QuotaUse(quota_budget.CUSTOMER_MANAGED_PERMISSIONS, usage["customer_managed_permissions"],
+                     quotas.customer_managed_permissions_per_region),
+            QuotaUse(quota_budget.CUSTOMER_MANAGED_PERMISSIONS_PER_TYPE, max(per_type.values(), default=0),
+                     quotas.customer_managed_permissions_per_resource_type)]
+
+
+def as_report(uses: list[QuotaUse]) -> list[dict[str, object]]:
+    return [{"quota": u.quota, "used": u.used, "limit": u.limit, "headroom": u.headroom,
+             "percent": round(u.percent, 2)} for u in uses]

@@ -97,6 +97,13 @@ class Group:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+# Speed only: a count of the changes that can change how many associations a Region holds (an
+# association made or moved, a share's status or pools replaced), so localaws/ram_quotas.py counts
+# them again only after one, not for every association it checks (quadratic at 10,000 shares).
+ASSOCIATION_CHANGES = [0]
+_COUNTED_SHARE_FIELDS = frozenset({"status", "account", "region", "resources", "principals"})
+
+
 @dataclass
 class Association:
     entity: str
@@ -106,6 +113,11 @@ class Association:
     last_updated: datetime
     external: bool = False
     status_message: str | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "status":
+            ASSOCIATION_CHANGES[0] += 1
 
     def move(self, status: str, now: datetime) -> None:
         if status != self.status:
@@ -156,6 +168,11 @@ class Share:
     permission_arns: list[str] = field(default_factory=list)
     from_policy_of: str | None = None  # the group ARN whose policy created it
     tags: dict[str, str] = field(default_factory=dict)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _COUNTED_SHARE_FIELDS:
+            ASSOCIATION_CHANGES[0] += 1
 
     def touch(self, now: datetime) -> None:
         self.last_updated = now

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localaws import insider
+from localaws import insider, ram_quotas
 from localaws.chaos import Chaos, ChaosSettings
 from localaws.cloud import LocalCloud
 from localaws.deployment import TEMPLATE_PATH, Deployment
@@ -514,6 +514,9 @@ class Simulation:
             "api_calls": self._api_calls(),
             "ram_usage": {plan.account: self.cloud.registry.ram.usage(plan.account, region)
                           for plan in self.scenario.accounts},
+            "ram_quotas": {plan.account: ram_quotas.as_report(ram_quotas.quota_use(
+                self.cloud.registry.state, plan.account, region, self.cloud.registry.ram.usage(plan.account, region)))
+                for plan in self.scenario.accounts},
             "simulated_seconds": (self.cloud.clock.now() - self.cloud.start).total_seconds(),
             **({"chaos": {"seed": self.chaos.settings.seed, "injected": dict(sorted(self.chaos.injected.items()))}}
                if self.chaos is not None else {}),

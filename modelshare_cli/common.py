@@ -210,13 +210,14 @@ def quiet_domain() -> Iterator[None]:
     namespace) once 100 values of one metric pile up."""
     from modelshare import observability
 
-    saved_metrics = observability.metrics
+    saved_metrics, saved_gauge = observability.metrics, observability.gauge
     domain_logger = logging.getLogger(observability.logger.name)
     saved_level = domain_logger.level
     observability.metrics = _NoMetrics()  # type: ignore[assignment]  # a stand-in: count() only calls add_metric
+    observability.gauge = lambda *_args: None
     domain_logger.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        observability.metrics = saved_metrics
+        observability.metrics, observability.gauge = saved_metrics, saved_gauge
         domain_logger.setLevel(saved_level)

@@ -6,8 +6,11 @@
     modelshare allowlist set FILE [--expected-version N | --expected-revision REV] [--tier T] [--yes]
                                                    validate, diff, then write FILE to the parameter
                                                    (path mode: to the parts under --path)
-    modelshare plan [--allowlist FILE]             what reconcile would change here (writes nothing)
-    modelshare status [--json]                     groups and pending invitations of this account
+    modelshare plan [--allowlist FILE] [--ram-quotas N=V,...]
+                                                   what reconcile would change here (writes nothing),
+                                                   and what the allowlist holds of RAM's quotas
+    modelshare status [--json] [--ram-quotas N=V,...]
+                                                   groups, RAM quotas and pending invitations here
     modelshare simulate SCENARIO.json [--json] [--template FILE]
                                                    run a scenario on the local multi-account AWS
 
@@ -18,7 +21,8 @@ $MODELSHARE_ALLOWLIST_PATH). Global options go before or after the command.
 
 exit status:
   0  done (a diff or a plan with changes is still 0)
-  1  invalid allowlist document, parameter not found, AWS error, write not confirmed
+  1  invalid allowlist document, parameter not found, AWS error, write not confirmed, an
+     allowlist whose policy mode passes a RAM quota (plan)
   2  usage error, unreadable or non-JSON input file
   3  concurrent change: the parameter's version or the parts' revision moved (set refused, or
      another write detected)
@@ -35,6 +39,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modelshare.quota_budget import QuotaUse
 from modelshare_cli import allowlist_commands, plan, status
 from modelshare_cli.common import INVALID, USAGE, CliError, error_line
 
@@ -179,6 +184,11 @@ def _print_summary(report: dict[str, Any]) -> None:
         print(f"  {account}: {total} API calls by the functions; RAM: {usage.get('customer_managed_permissions', 0)} "
               f"customer managed permissions, {usage.get('resource_shares', 0)} shares, "
               f"{usage.get('pending_invitations_sent', 0)} invitations pending")
+    print("\nRAM quotas per account (the local AWS's; `ram_quotas` of the scenario lowers them):")
+    for account, uses in report["ram_quotas"].items():
+        print(f"  {account}:")
+        for use in uses:
+            print(f"      {QuotaUse(use['quota'], use['used'], use['limit']).line()}")
 
 
 if __name__ == "__main__":

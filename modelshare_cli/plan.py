@@ -10,15 +10,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import boto3
-
 from modelshare import wiring
-from modelshare.allowlist import Allowlist
 from modelshare.consumer import InvitationOutcome
 from modelshare.dry_run import Plan
 from modelshare.owner import GroupOutcome
+from modelshare_cli import quotas
 from modelshare_cli.common import (
+    INVALID,
     OK,
+    error_line,
     ledger_table,
     parse_file_or_exit,
     quiet_domain,
@@ -32,7 +32,9 @@ from modelshare_cli.switch_summary import switch_lines
 HELP = """\
 What reconcile would change in this account now, per group and per pending invitation, without
 writing anything: every read is real, every write is only recorded. Uses the allowlist parameter,
-or FILE with --allowlist (to preview an edit before 'allowlist set')."""
+or FILE with --allowlist (to preview an edit before 'allowlist set'). First, what the account will
+hold of each RAM quota once the allowlist's groups are shared; an allowlist whose policy-mode cost
+passes a quota is refused (exit 1), saying whether the shares mode would fit."""
 
 
 RECONCILE_HELP = """\
@@ -44,10 +46,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     plan = commands.add_parser("plan", parents=[common], help="what reconcile would change here (writes nothing)",
                                description=HELP)
     plan.add_argument("--allowlist", metavar="FILE", help="use this allowlist file instead of the parameter")
+    quotas.add_option(plan)
     plan.set_defaults(handler=plan_command)
     reconcile = commands.add_parser("reconcile", parents=[common], description=RECONCILE_HELP,
                                     help="converge this account now (--dry-run: plan only)")
     reconcile.add_argument("--dry-run", action="store_true", help="compute and print the plan, write nothing")
+    quotas.add_option(reconcile)
     reconcile.set_defaults(handler=reconcile_command, allowlist=None)
 
 
@@ -57,7 +61,8 @@ def reconcile_command(args: argparse.Namespace) -> int:
     table = ledger_table(args, required=True)
     aws = session(args)
     allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
-    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, None, table)
+    services = wiring.account_services(aws, allowlist, ledger_table=table, quota_limits=quotas.limits(args))
+    account, group_outcomes, invitation_outcomes = _converge(services)
     print(f"Reconciled account {account} in {aws.region_name} with {origin}")
     _print_outcomes(group_outcomes, invitation_outcomes)
     return OK
@@ -71,8 +76,20 @@ def plan_command(args: argparse.Namespace) -> int:
     else:
         allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
     plan = Plan()
-    account, group_outcomes, invitation_outcomes = _converge(aws, allowlist, plan, ledger_table(args))
-    print(f"Plan for account {account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
+    quota_limits = quotas.limits(args)
+    services = wiring.account_services(aws, allowlist, plan, ledger_table=ledger_table(args), quota_limits=quota_limits)
+    with quiet_domain():
+        projection = quotas.project(services.owner, allowlist, services.ram.usage(), quota_limits,
+                                    quotas.mode_in_use(allowlist, services.account))
+    print(f"Plan for account {services.account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
+    print()
+    quotas.print_uses(f"RAM quotas once this allowlist's {plural(projection.groups, 'group')} are shared "
+                      f"({projection.mode} mode; what RAM holds besides modelshare's sharing included):", projection.uses)
+    refused = quotas.refusal(projection)
+    if refused is not None:
+        error_line(f"{refused}. Nothing planned; share fewer groups or consumers, or raise the quota")
+        return INVALID
+    _account, group_outcomes, invitation_outcomes = _converge(services)
     _print_outcomes(group_outcomes, invitation_outcomes)
     for line in switch_lines(group_outcomes):
         print(line)
@@ -90,10 +107,8 @@ def plan_command(args: argparse.Namespace) -> int:
     return OK
 
 
-def _converge(aws: boto3.session.Session, allowlist: Allowlist,
-              plan: Plan | None, ledger_table: str) -> tuple[str, list[GroupOutcome], list[InvitationOutcome]]:
-    """Reconcile both sides of the account with `allowlist` (with a plan: writes recorded only)."""
-    services = wiring.account_services(aws, allowlist, plan, ledger_table=ledger_table)
+def _converge(services: wiring.AccountServices) -> tuple[str, list[GroupOutcome], list[InvitationOutcome]]:
+    """Reconcile both sides of the account (built with a plan: writes recorded only)."""
     with quiet_domain():
         return services.account, services.owner.reconcile(), services.consumer.accept_allowed_invitations()
 

@@ -26,8 +26,10 @@ from modelshare.ports import (
     InvitationClosed,
     LastValidAllowlist,
 )
+from modelshare.quota_budget import QuotaUse
 from modelshare.received_shares import GrantReader, recheck
 from modelshare.settings import AllowlistLocation
+from modelshare_cli import quotas
 from modelshare_cli.common import (
     INVALID,
     OK,
@@ -52,6 +54,8 @@ DEFAULT_QUOTAS = {"customer_managed_permissions_per_resource_type": 10, "pending
                   "resource_shares_per_region": 25_000}
 FEATURE_SETS = {CREATED_FROM_POLICY: "created-from-policy", PROMOTING_TO_STANDARD: "promoting", STANDARD: "standard"}
 EMPTY_ALLOWLIST = Allowlist(1, ())
+QUOTAS_HEADING = ("RAM quotas, what this account holds now (limits: RAM's defaults unless --ram-quotas or "
+                  "$MODELSHARE_RAM_QUOTAS raise them; Service Quotas shows this account's):")
 
 now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - replaced by tests
 
@@ -76,6 +80,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     status.add_argument("--json", action="store_true",
                         help='print one JSON object {"groups": [...], "pending_invitations": [...], '
                              '"shared_beyond_allowlist": [...]}')
+    quotas.add_option(status)
     status.set_defaults(handler=status_command)
 
 
@@ -87,11 +92,13 @@ def status_command(args: argparse.Namespace) -> int:
     last = _last_valid(aws, args) if code == INVALID else None
     if code == INVALID:
         owner_allowlist, in_force = (last.allowlist, last.version) if last is not None else (EMPTY_ALLOWLIST, None)
-    services = wiring.account_services(aws, allowlist, ledger_table=ledger_table(args))
+    quota_limits = quotas.limits(args)
+    services = wiring.account_services(aws, allowlist, ledger_table=ledger_table(args), quota_limits=quota_limits)
     account = services.account
     with quiet_domain():
         usage = services.ram.usage()
-        groups = _groups(services.owner, owner_allowlist, usage, restrict_only=last is not None)
+        held = quotas.held_now(services.owner, usage, quota_limits)
+        groups = _groups(services.owner, owner_allowlist, usage, held, restrict_only=last is not None)
         reader = GrantReader(services.consumer.shares)
         invitations = _pending_invitations(services.consumer, allowlist, now(), reader)
         beyond = [{"share_arn": f.share_arn, "owner": f.owner, "problems": list(f.problems), "unreadable": f.unreadable}
@@ -100,9 +107,10 @@ def status_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"account": account, "region": aws.region_name, "allowlist_in_force": in_force,
                           "restrict_only": last is not None, "groups": groups, "ram_usage": ram_usage,
+                          "ram_quotas": quotas.as_json(held),
                           "pending_invitations": invitations, "shared_beyond_allowlist": beyond}, indent=2))
     else:
-        _print(account, aws.region_name, groups, ram_usage, invitations)
+        _print(account, aws.region_name, groups, held, invitations)
         _print_beyond(beyond)
     return code
 
@@ -146,12 +154,12 @@ def _last_valid(aws: boto3.session.Session, args: argparse.Namespace) -> LastVal
     return last
 
 
-def _groups(owner: OwnerService, allowlist: Allowlist, usage: dict[str, Any], *,
+def _groups(owner: OwnerService, allowlist: Allowlist, usage: dict[str, Any], held: list[QuotaUse], *,
             restrict_only: bool = False) -> list[dict[str, Any]]:
     registry, shares = owner.registry, owner.shares
     found = []
     for name, _arn in sorted(registry.groups()):
-        state = owner.group_state(name, allowlist, restrict_only=restrict_only)
+        state = owner.group_state(name, allowlist, restrict_only=restrict_only, region_use=held)
         if state is None:  # deleted meanwhile
             continue
         holding = shares.shares_holding(state.arn)
@@ -215,7 +223,7 @@ def _pending_invitations(consumer: ConsumerService, allowlist: Allowlist, at: da
     return found
 
 
-def _print(account: str, region: str | None, groups: list[dict[str, Any]], usage: dict[str, Any],
+def _print(account: str, region: str | None, groups: list[dict[str, Any]], held: list[QuotaUse],
            invitations: list[dict[str, Any]]) -> None:
     print(f"Account {account} in {region}")
     print()
@@ -231,13 +239,7 @@ def _print(account: str, region: str | None, groups: list[dict[str, Any]], usage
     else:
         print("  (no model package groups)")
     print()
-    quotas = usage["default_quotas"]
-    permissions = ", ".join(f"{n} for {kind}" for kind, n in sorted(usage["customer_managed_permissions"].items()))
-    print("RAM usage (default quotas in brackets; check Service Quotas for this account's):")
-    print(f"  customer managed permissions: {permissions or 'none'} "
-          f"[{quotas['customer_managed_permissions_per_resource_type']} per resource type]")
-    print(f"  invitations pending: {usage['pending_invitations_sent']} [{quotas['pending_invitations_per_account']}]")
-    print(f"  resource shares: {usage['resource_shares']} [{quotas['resource_shares_per_region']}]")
+    quotas.print_uses(QUOTAS_HEADING, held)
     print()
     print("Pending invitations:")
     if not invitations:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from modelshare.allowlist import actions_for
-from modelshare_cli import status
+from modelshare_cli import quotas, status
 from tests.cli.conftest import ALLOWLIST, ME, PARAMETER, PEER, REGION, STRANGER
 
 INVALID_DOC = {"version": 1, "shares": [{"owner": ME, "groups": [], "consumers": [PEER]}]}
@@ -148,6 +148,56 @@ def test_reconcile_makes_exactly_the_planned_writes(cli, landscape):
     assert again.out.splitlines()[-1] == "Planned writes: nothing to change"
 
 
+def quota_lines(out, heading_start):
+    heading, = [h for h in sections(out) if h.startswith(heading_start)]
+    return {line.split(":")[0]: line.split(": ", 1)[1] for line in sections(out)[heading]}
+
+
+def test_plan_prints_what_the_allowlist_will_hold_of_each_ram_quota(cli, landscape):
+    """churn-xgb, fraud-detector and promo-a are shared with PEER: one share, one resource and
+    one principal association each in the policy mode. The share RAM made from churn-xgb's policy
+    and modelshare's promoted share are the projection's own; a person's share stays besides."""
+    cli.ram().create_resource_share(name="a person's", resourceArns=[cli.create_group("scratch-2")], principals=[STRANGER])
+    result = cli("plan")
+    assert result.code == 0, result.err
+    quotas = quota_lines(result.out, "RAM quotas once this allowlist's 3 groups are shared (policy mode")
+    assert quotas["resource shares per Region"] == "4 of 25,000 (0 %), headroom 24,996"
+    assert quotas["resource associations per Region"] == "4 of 25,000 (0 %), headroom 24,996"
+    assert quotas["principal associations per Region"] == "4 of 25,000 (0 %), headroom 24,996"
+    assert quotas["customer managed permissions per Region"].startswith("1 of 1,500")
+    raised = cli("plan", "--ram-quotas", "principal_associations=5")
+    assert quota_lines(raised.out, "RAM quotas")["principal associations per Region"] == \
+        "4 of 5 (80 %), headroom 1 (alarm)"
+
+
+def test_plan_refuses_an_allowlist_whose_policy_mode_passes_a_quota_and_says_if_the_shares_mode_fits(cli, landscape):
+    before = cli.writes()
+    result = cli("plan", "--ram-quotas", "principal_associations=2")
+    assert result.code == 1
+    assert quota_lines(result.out, "RAM quotas")["principal associations per Region"] == "3 of 2 (150 %), headroom -1 OVER"
+    assert "Planned writes" not in result.out and "Groups:" not in result.out
+    [line] = result.err_lines
+    assert line.startswith("modelshare: error: sharing this allowlist's 3 groups in the policy mode passes RAM's quotas "
+                           "(principal associations 3 of 2)")
+    assert "the shares mode would fit (1 shares, 1 principal associations)" in line
+    assert cli.writes() == before
+    neither = cli("plan", "--ram-quotas", "principal_associations=2,resource_associations=2")
+    assert neither.code == 1
+    assert "the shares mode would not fit either (resource associations 3 of 2)" in neither.err
+    assert cli("plan", "--ram-quotas", "principals=5").code == 2
+
+
+def test_an_owner_in_the_shares_mode_is_refused_only_when_the_shares_mode_passes_a_quota(cli, landscape, monkeypatch):
+    monkeypatch.setattr(quotas, "MODE_IN_USE", quotas.SHARES_MODE)
+    fits = cli("plan", "--ram-quotas", "principal_associations=2")
+    assert fits.code == 0, fits.err
+    assert "(shares mode" in fits.out
+    assert quota_lines(fits.out, "RAM quotas")["principal associations per Region"] == "1 of 2 (50 %), headroom 1"
+    over = cli("plan", "--ram-quotas", "resource_associations=2")
+    assert over.code == 1
+    assert "in the shares mode passes RAM's quotas (resource associations 3 of 2)" in over.err and "no mode fits" in over.err
+
+
 def test_plan_nothing_to_change(cli):
     cli.put_parameter(ALLOWLIST)
     cli.create_group("scratch")
@@ -267,15 +317,38 @@ def test_status_with_no_valid_allowlist_in_the_history_still_reports_and_exits_1
     assert PEER in churn[5:] and "allowlisted" in churn[5:]
 
 
+def test_status_prints_each_quota_and_which_group_waits_for_room(cli, landscape, monkeypatch):
+    """What RAM holds now: churn-xgb's share made from its policy and promo-a's, one consumer
+    each. At a principal association quota of 2 the group still to promote waits for room."""
+    result = cli("status")
+    assert result.code == 0, result.err
+    quotas = quota_lines(result.out, "RAM quotas, what this account holds now")
+    assert quotas["principal associations per Region"] == "2 of 25,000 (0 %), headroom 24,998"
+    assert quotas["pending invitations per sharing account"] == "1 of 20 (5 %), headroom 19"
+    monkeypatch.setenv("MODELSHARE_RAM_QUOTAS", "principal_associations=2")
+    report = json.loads(cli("status", "--json").out)
+    principals, = [q for q in report["ram_quotas"] if q["quota"] == "principal_associations"]
+    assert principals == {"quota": "principal_associations", "used": 2, "limit": 2, "headroom": 0, "percent": 100.0}
+    by_name = {g["name"]: g["reason"] for g in report["groups"]}
+    assert by_name["churn-xgb"].endswith("waits for room: RAM's quota of principal associations per Region (2 of 2) is "
+                                         "full, room comes only as groups or consumers leave")
+    assert "waits for room" not in by_name["promo-a"], "shared already: it needs no room"
+    assert cli("status", "--ram-quotas", "shares=0").code == 2
+
+
 def test_status_of_an_empty_account(cli):
     cli.put_parameter(ALLOWLIST)
     result = cli("status")
     assert result.code == 0
     assert sections(result.out) == {
         f"Account {ME} in {REGION}": [], "Groups:": ["(no model package groups)"],
-        "RAM usage (default quotas in brackets; check Service Quotas for this account's):": [
-            "customer managed permissions: none [10 per resource type]", "invitations pending: 0 [20]",
-            "resource shares: 0 [25000]"],
+        status.QUOTAS_HEADING: [
+            "resource shares per Region: 0 of 25,000 (0 %), headroom 25,000",
+            "resource associations per Region: 0 of 25,000 (0 %), headroom 25,000",
+            "principal associations per Region: 0 of 25,000 (0 %), headroom 25,000",
+            "pending invitations per sharing account: 0 of 20 (0 %), headroom 20",
+            "customer managed permissions per Region: 0 of 1,500 (0 %), headroom 1,500",
+            "customer managed permissions per resource type: 0 of 10 (0 %), headroom 10"],
         "Pending invitations:": ["(none)"],
         BEYOND: ["(none)"]}
 

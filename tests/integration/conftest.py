@@ -22,6 +22,7 @@ from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.owner import GroupState, OwnerService
 from modelshare.ports import PENDING
+from modelshare.quota_budget import QuotaLimits
 
 REGION = "eu-west-1"
 WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Add")
@@ -115,7 +116,8 @@ class World:
         session = self.cloud.session(account, REGION)
         allowlist = Allowlist.parse(self.allowlists[account])
         service = OwnerService(account, SageMakerRegistry(session), RamShares(session), allowlist_source=None,  # type: ignore[arg-type]
-                               ledger=DynamoDbLedger(session, self.deployment.ledger_table(account)))
+                               ledger=DynamoDbLedger(session, self.deployment.ledger_table(account)),
+                               quota_limits=QuotaLimits.parse(self.deployment.stacks[account].parameters.get("RamQuotas", "")))
         return service.group_state(group, allowlist)
 
     @property

@@ -46,6 +46,9 @@ def test_the_policy_mode_at_the_region_principal_association_quota_says_so_once_
               for a in s.principals.values() if a.status == "FAILED"]
     assert refused or failed
     assert group_arn("churn-2") not in world.discoverable(CONSUMER)
+    # `status` (the group's state) says what it waits for; a group shared already waits for nothing.
+    assert f"RAM's quota of principal associations per Region ({QUOTA} of {QUOTA}) is full" in world.state(OWNER, "churn-2").reason
+    assert "waits for room" not in world.state(OWNER, "churn-0").reason
     # Several sweep periods (the sweep is hourly; its workers would retry a minute apart).
     before = len([c for c in world.cloud.calls if c.operation in GRANTING])
     world.run_for(hours=4)

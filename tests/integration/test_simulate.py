@@ -25,7 +25,7 @@ def test_demo_report(capsys, monkeypatch):
     assert code == 0, err
     report = json.loads(out)
     assert set(report) == {"discoverable", "pending_invitations", "groups", "failed_invocations", "edits",
-                           "api_calls", "ram_usage", "simulated_seconds", "safety"}
+                           "api_calls", "ram_usage", "ram_quotas", "simulated_seconds", "safety"}
     # The independent oracle found no grant beyond the allowlist, and the demo converged.
     assert report["safety"]["violations"] == [] and report["safety"]["unconverged"] == []
     assert report["safety"]["checked"]["PromoteResourceShareCreatedFromPolicy"] >= 4
@@ -51,6 +51,29 @@ def test_demo_report(capsys, monkeypatch):
     assert report["failed_invocations"] == []
     # register+deploy matches no AWS managed permission: one customer managed permission.
     assert report["ram_usage"][OWNER]["customer_managed_permissions"] == 1
+    quotas = {q["quota"]: q for q in report["ram_quotas"][OWNER]}
+    assert quotas["customer_managed_permissions_per_type"] == {
+        "quota": "customer_managed_permissions_per_type", "used": 1, "limit": 10, "headroom": 9, "percent": 10.0}
+    assert quotas["principal_associations"]["used"] == report["ram_usage"][OWNER]["principal_associations"] > 0
+    assert list(quotas) == ["shares", "resource_associations", "principal_associations", "pending_invitations",
+                            "customer_managed_permissions", "customer_managed_permissions_per_type"]
+
+
+def test_the_story_prints_usage_against_each_ram_quota_per_account(capsys, tmp_path):
+    scenario = {"allowlist": {"version": 1, "shares": [{"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}]},
+                "accounts": {OWNER: {"groups": ["churn-a", "churn-b"]}, CONSUMER: {}}, "ram_share_delay_seconds": 5,
+                "ram_quotas": {"principal_associations_per_region": 2}}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario))
+    code, out, _ = run(capsys, str(path))
+    assert code == 0
+    block = out.split("RAM quotas per account (the local AWS's; `ram_quotas` of the scenario lowers them):\n")[1]
+    lines = [line.strip() for line in block.splitlines()]
+    owner = lines.index(f"{OWNER}:")
+    assert "principal associations per Region: 2 of 2 (100 %), headroom 0 FULL" in lines[owner + 1:owner + 7]
+    assert "resource shares per Region: 2 of 25,000 (0 %), headroom 24,998" in lines[owner + 1:owner + 7]
+    consumer = lines.index(f"{CONSUMER}:")
+    assert "principal associations per Region: 0 of 2 (0 %), headroom 2" in lines[consumer + 1:consumer + 7]
 
 
 def test_story_without_json(capsys, tmp_path):

@@ -58,6 +58,19 @@ def test_a_failed_principal_association_names_the_share_whose_invitation_failed(
     assert events.shares_failing_invitations([ram(associatedEntity=CONSUMER, status="FAILED")]) == [], "names no share"
 
 
+def test_a_failed_principal_association_in_root_arn_form_names_its_share_too():
+    """A share RAM made from a policy names its principals as the policy does, in the
+    `arn:aws:iam::<id>:root` form: its FAILED association is an invitation that failed too."""
+    root = f"arn:aws:iam::{CONSUMER}:root"
+    failed = ram(resourceShareArn=SHARE, associatedEntity=root, status="FAILED")
+    assert events.shares_failing_invitations([failed]) == [SHARE]
+    assert events.shares_named([failed]) == [], "an event about a principal names nothing to promote"
+    assert events.shares_failing_invitations([ram(resourceShareArn=SHARE, associatedEntity=f"arn:aws:iam::{CONSUMER}:role/x",
+                                                  status="FAILED")]) == [], "a role is no account's invitation"
+    assert events.shares_failing_invitations([ram(resourceShareArn=SHARE, associatedEntity=f"arn:aws:iam::{CONSUMER}:root/x",
+                                                  status="FAILED")]) == []
+
+
 def test_consumer_side_ram_events_name_the_invitation_else_another_account_s_share():
     assert events.invitations_named([ram(CONSUMER, resourceShareInvitationArn=INVITATION, resourceShareArn=SHARE)]) \
         == [INVITATION]

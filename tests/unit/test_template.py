@@ -367,3 +367,35 @@ def test_only_the_stack_s_own_senders_may_send_to_a_queue_a_function_reads(param
         other_rule = f"arn:aws:events:eu-west-1:{account}:rule/someone-else-s"
         assert refused(queue_arn, queue_policies.Caller(account, service=events, source_arn=other_rule))
         assert bool(senders) != bool(feeding.get(queue_arn)), f"{queue_arn}: fed by the rules or by the functions"
+
+
+def test_one_alarm_at_eighty_percent_of_any_ram_region_quota_the_sweep_reports(monkeypatch):
+    """The sweep emits RamQuotaUse (percent) once per Region quota (modelshare/region_room.py);
+    one alarm watches the highest of exactly those series, as the functions' environment names
+    their namespace and service, at quota_budget's alarm percent."""
+    from modelshare import observability, region_room
+    from modelshare.convergence import RamIndex
+    from modelshare.quota_budget import ALARM_PERCENT, REGION_QUOTAS, QuotaLimits
+
+    emitted = []
+    monkeypatch.setattr(observability, "gauge", lambda name, value, unit, dimensions: emitted.append((name, dimensions)))
+    region_room.emit_use(region_room.region_use(RamIndex.build([], [], []), QuotaLimits()))
+    environment = TEMPLATE.document["Globals"]["Function"]["Environment"]["Variables"]
+    wanted = {(environment["POWERTOOLS_METRICS_NAMESPACE"], name,
+               frozenset({**dimensions, "service": environment["POWERTOOLS_SERVICE_NAME"]}.items()))
+              for name, dimensions in emitted}
+    assert {dict(d)["quota"] for _, _, d in wanted} == set(REGION_QUOTAS)
+
+    assert "RamQuotaUseAlarm" not in TEMPLATE.render("111122223333", "eu-west-1", {"Role": "consumer"}).resources
+    alarm = TEMPLATE.render("111122223333", "eu-west-1", {"Role": "owner"}).resources["RamQuotaUseAlarm"]["Properties"]
+    series = [m for m in alarm["Metrics"] if "MetricStat" in m]
+    watched = {(m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"],
+                frozenset((d["Name"], d["Value"]) for d in m["MetricStat"]["Metric"]["Dimensions"])) for m in series}
+    assert watched == wanted
+    assert all(m["MetricStat"]["Stat"] == "Maximum" and m["MetricStat"]["Period"] == 3600 and m["ReturnData"] is False
+               for m in series)
+    [returned] = [m for m in alarm["Metrics"] if m.get("ReturnData", True)]
+    assert returned["Expression"] == f"MAX([{', '.join(m['Id'] for m in series)}])"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (ALARM_PERCENT, "GreaterThanOrEqualToThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching" and alarm["EvaluationPeriods"] == 1
+    assert "AlarmActions" in alarm

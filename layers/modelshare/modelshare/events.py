@@ -13,6 +13,7 @@ from typing import Any
 
 from modelshare.account_ids import ACCOUNT_ID, is_account_id
 from modelshare.observability import count, logger
+from modelshare.policy import account_of
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 SAGEMAKER_SOURCE = "aws.sagemaker"
@@ -257,9 +258,11 @@ def _about_invitation(event: EventBridgeEvent) -> bool:
 
 
 def _principal_association(event: EventBridgeEvent) -> bool:
+    """An event about an account principal, named by its ID or (as a share RAM made from a
+    policy names it, the policy's form) by its `arn:aws:iam::<id>:root` ARN."""
     detail = event.detail if isinstance(event.detail, dict) else {}
     entity = detail.get("associatedEntity")
-    return is_account_id(entity)
+    return isinstance(entity, str) and account_of(entity) is not None
 
 
 def shares_failing_invitations(events: Sequence[EventBridgeEvent]) -> list[str]:

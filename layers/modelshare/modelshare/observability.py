@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 
 def _log_line(record: dict[str, Any]) -> str:
@@ -44,3 +44,11 @@ def traced[F: Callable[..., Any]](handler: F) -> F:
 
 def count(name: str, value: int = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def gauge(name: str, value: float, unit: MetricUnit, dimensions: dict[str, str]) -> None:
+    """One value with dimensions of its own (Powertools' single_metric: written at once), in the
+    namespace of the others. The admin CLI replaces this function to keep a terminal clean."""
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Modelshare"
+    with single_metric(name=name, unit=unit, value=value, namespace=namespace, default_dimensions=dimensions):
+        pass

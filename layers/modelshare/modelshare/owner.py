@@ -61,9 +61,12 @@ from modelshare.ports import (
     SharePermission,
     WorkQueue,
 )
-from modelshare.quota_budget import QuotaLimits
+from modelshare.quota_budget import QuotaLimits, QuotaUse
 from modelshare.restriction import restrict
 
+# What `_full_reported` holds once RAM refused a call over a Region quota (which one, its
+# message tells only as a hint): the sweep's count then names it without saying it again.
+_REFUSED = "refused by RAM"
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
 # RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.
@@ -628,9 +631,16 @@ class OwnerService:
     def _quota_reached(self, group_name: str, quota: RamQuotaReached) -> GroupOutcome:
         if quota.account_wide:
             self._quota_stop = quota
-        logger.warning("RAM quota reached: the group waits for a later run (the sweep's workers, a minute later)",
-                       extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
-        count("RamQuotaReached")
+        if quota.region and self._full_reported is not None:
+            # A Region quota this execution environment reported already (here or by the sweep).
+            logger.info("RAM quota still reached: the group waits for a sweep that finds room",
+                        extra={"group": group_name, "quota": quota.quota})
+        else:
+            if quota.region:
+                self._full_reported = _REFUSED
+            logger.warning("RAM quota reached: the group waits for a later run (the sweep's workers, a minute later)",
+                           extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
+            count("RamQuotaReached")
         return GroupOutcome(group_name, GroupAction.QUOTA_REACHED, str(quota))
 
     def _not_tried(self, group_name: str) -> GroupOutcome:
@@ -650,7 +660,9 @@ class OwnerService:
             return
         self._quota_stop = RamQuotaReached(region_room.describe(full), "no room until use falls", account_wide=True,
                                            region=True)
-        if self._full_reported != full.quota:  # once while it stays full, not every sweep
+        if self._full_reported == _REFUSED:  # RAM's refusal of a call here said so already
+            self._full_reported = full.quota
+        elif self._full_reported != full.quota:  # once while it stays full, not every sweep
             self._full_reported = full.quota
             logger.warning("RAM quota reached: groups that need room wait for a sweep that finds some",
                            extra={"quota": region_room.describe(full)})
@@ -1255,9 +1267,12 @@ class OwnerService:
         return f"{group_name}: {type(error).__name__}: {error}"
 
     # -- state ------------------------------------------------------------------------------
-    def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False) -> GroupState | None:
+    def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False,
+                    region_use: Sequence[QuotaUse] | None = None) -> GroupState | None:
         """Reads only: where the group stands and why, as `decide` sees it (`restrict_only`: as
-        a sweep deciding with the last valid version of an invalid allowlist sees it)."""
+        a sweep deciding with the last valid version of an invalid allowlist sees it), and, for
+        a group that needs room, a full Region quota the sweep waits on (`region_use`: what the
+        account holds, read here when not given)."""
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
@@ -1265,7 +1280,12 @@ class OwnerService:
         group = self._with_permissions(self._with_policy(self._group_snapshot(group_name, group_arn, principals=True)))
         verdict = decide(group, allowlist.decide(self.account, group_name))
         verdict = restrict(group, verdict) if restrict_only else verdict
-        return GroupState(group_arn, verdict.status, verdict.consumers, verdict.reason, verdict.other_shares)
+        reason = verdict.reason
+        if verdict.writes and not restrict_only and self._waits_for_quota(group, allowlist):
+            uses = list(region_use) if region_use is not None else region_room.read_region_use(self.shares, self.quota_limits)
+            if (full := region_room.full(uses)) is not None:
+                reason += region_room.waiting_for_room(full)
+        return GroupState(group_arn, verdict.status, verdict.consumers, reason, verdict.other_shares)
 
 
 def _settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:

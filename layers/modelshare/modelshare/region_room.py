@@ -8,13 +8,14 @@ room, instead of being tried (and refused) again a minute later.
 
 from __future__ import annotations
 
-import os
+from aws_lambda_powertools.metrics import MetricUnit
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
+from modelshare import observability
 from modelshare.convergence import RamIndex
+from modelshare.ports import ResourceShares
 from modelshare.quota_budget import (
     PRINCIPAL_ASSOCIATIONS,
+    REGION_QUOTAS,
     RESOURCE_ASSOCIATIONS,
     SHARES,
     WORDS,
@@ -34,9 +35,21 @@ def region_use(index: RamIndex, limits: QuotaLimits) -> list[QuotaUse]:
     return [QuotaUse(quota, used, limits[quota]) for quota, used in counts.items()]
 
 
+def read_region_use(shares: ResourceShares, limits: QuotaLimits) -> list[QuotaUse]:
+    """region_use, from a paged pass over the account's shares and their associations (for
+    reports: the sweep counts from the pass it makes anyway)."""
+    index = RamIndex.build(shares.owned_shares(), shares.associations("RESOURCE"), shares.associations("PRINCIPAL"))
+    return region_use(index, limits)
+
+
+def waiting_for_room(use: QuotaUse) -> str:
+    """What a group's status adds while it waits for room under a full Region quota."""
+    return f"; waits for room: RAM's quota of {describe(use)} is full, room comes only as groups or consumers leave"
+
+
 def full(uses: list[QuotaUse]) -> QuotaUse | None:
-    """The first Region quota with no room left."""
-    return next((u for u in uses if u.full), None)
+    """The first Region quota with no room left (other quotas in `uses` are not looked at)."""
+    return next((u for u in uses if u.full and u.quota in REGION_QUOTAS), None)
 
 
 def describe(use: QuotaUse) -> str:
@@ -45,9 +58,6 @@ def describe(use: QuotaUse) -> str:
 
 def emit_use(uses: list[QuotaUse]) -> None:
     """One `RamQuotaUse` metric (percent) per quota, dimension `quota`: the alarm fires at 80 %."""
-    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Modelshare"
     for use in uses:
-        with single_metric(name=QUOTA_USE_METRIC, unit=MetricUnit.Percent, value=round(use.percent, 2),
-                           namespace=namespace, default_dimensions={"quota": use.quota}):
-            pass
+        observability.gauge(QUOTA_USE_METRIC, round(use.percent, 2), MetricUnit.Percent, {"quota": use.quota})
 

@@ -20,6 +20,7 @@ from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
 from modelshare.owner import OwnerService
 from modelshare.ports import ModelRegistry, OwnershipLedger, ResourceShares
+from modelshare.quota_budget import QuotaLimits
 from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV, Settings, SettingsError
 
 
@@ -112,15 +113,18 @@ class AccountServices:
 
 
 def account_services(session: boto3.session.Session, allowlist: Allowlist, plan: Plan | None = None, *,
-                     account: str | None = None, ledger_table: str = DEFAULT_LEDGER_TABLE) -> AccountServices:
+                     account: str | None = None, ledger_table: str = DEFAULT_LEDGER_TABLE,
+                     quota_limits: QuotaLimits | None = None) -> AccountServices:
     """With a `plan`, every write is recorded there instead of made (dry run). Without
-    `account`, STS says which it is. `ledger_table`: the stack's ownership ledger."""
+    `account`, STS says which it is. `ledger_table`: the stack's ownership ledger;
+    `quota_limits`: the account's RAM quotas (RAM's defaults unless given)."""
     ram = RamShares(session)
     shares = _shares(ram, plan)
     source = StaticAllowlistSource(allowlist)
     account = account or account_id(session)
     return AccountServices(owner=OwnerService(account, _registry(session, plan), shares, source,
-                                              _ledger(session, ledger_table, plan)),
+                                              _ledger(session, ledger_table, plan),
+                                              quota_limits=quota_limits or QuotaLimits()),
                            consumer=ConsumerService(account, shares, source), ram=ram)
 
 

@@ -1,0 +1,125 @@
+"""`make bench`'s "estate": many groups x several consumers against RAM's Region quotas.
+
+An owner whose allowlist shares every group with every consumer. By default 200 and 1,000 groups
+x 15 consumers with RAM's Region quotas (shares, resource and principal associations) divided by
+50 and 10, in proportion to RAM's real ones at 10,000 groups (2,000 groups, quotas / 5, took
+more than 9 minutes of CPU here, beyond what `make bench` may add); `--large` runs the real
+numbers, 10,000 groups x 30 consumers under RAM's defaults. The groups that fit are seeded as modelshare leaves them
+shared (localaws/seed.py); the rest are new, and the hourly sweep (two periods) meets the quota
+with them. Printed per run: what the account holds of each quota at the end, what the allowlist
+costs in each sharing mode (modelshare/quota_budget.py), the invitations sent, and the calls.
+
+The sharing mode is a parameter: the policy mode runs here; the shares mode's run comes with it
+(branch sharesmode: add its setup to `_SETUPS`), its cost is already printed beside.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from localaws import ram_quotas
+from localaws.bench import OWNER, REGION, Result, _Bench, _names, _scheduled, _tasks_for
+from localaws.registry_state import RamQuotas
+from localaws.seed import seed_groups, seed_shared_groups
+from modelshare.allowlist import actions_for
+from modelshare.quota_budget import (
+    DEFAULT_LIMITS,
+    PRINCIPAL_ASSOCIATIONS,
+    REGION_QUOTAS,
+    RESOURCE_ASSOCIATIONS,
+    SHARES,
+    WORDS,
+    QuotaLimits,
+    QuotaUse,
+    SharedGroup,
+    policy_mode_cost,
+    shares_mode_cost,
+)
+
+# RAM's Region quotas at 10,000 groups; smaller estates divide them in proportion.
+FULL_SIZE = 10_000
+CONSUMERS = 15
+LARGE_CONSUMERS = 30
+# Granting calls: what the sweep must not repeat while a quota is full.
+_GRANTING = ("PutModelPackageGroupPolicy", "AssociateResourceShare", "PromoteResourceShareCreatedFromPolicy",
+             "CreateResourceShare")
+
+
+def consumers_of(count: int) -> tuple[str, ...]:
+    return tuple(f"{300_000_000_000 + n:012d}" for n in range(count))
+
+
+def estate(groups: int, *, consumers: int | None = None, mode: str = "policy") -> Result:
+    """The estate of `groups` (quotas divided by FULL_SIZE / groups) in sharing `mode`."""
+    if mode not in _SETUPS:
+        raise ValueError(f"sharing mode {mode!r}: the estate runs {sorted(_SETUPS)} (the shares mode lands with it)")
+    consumers = consumers or (LARGE_CONSUMERS if groups >= FULL_SIZE else CONSUMERS)
+    divisor = max(1, FULL_SIZE // groups)
+    defaults = RamQuotas()
+    quotas = RamQuotas(resource_shares_per_region=defaults.resource_shares_per_region // divisor,
+                       resource_associations_per_region=defaults.resource_associations_per_region // divisor,
+                       principal_associations_per_region=defaults.principal_associations_per_region // divisor)
+    accounts = consumers_of(consumers)
+    document = json.dumps({"version": 1, "shares": [{"owner": OWNER, "groups": ["shared-*"], "consumers": list(accounts)}]})
+    limits = f"shares={quotas.resource_shares_per_region},resource_associations={quotas.resource_associations_per_region}," \
+             f"principal_associations={quotas.principal_associations_per_region}"
+    with _Bench(f"estate-{mode}", groups, groups, quotas, accounts=(OWNER, *accounts), allowlist=document,
+                parameters={OWNER: {"Role": "owner", "RamQuotas": limits},
+                            **{account: {"Role": "consumer"} for account in accounts}}) as bench:
+        _SETUPS[mode](bench, groups, accounts)
+        periods = []
+        for _ in range(2):  # two hourly sweeps: the second must not try again what the first could not
+            mark = len(bench.cloud.calls)
+            bench.deployment.lambdas.invoke(bench.function(OWNER, "OwnerReconcileFunction"), _scheduled())
+            bench.deployment.settle(_tasks_for(groups))
+            periods.append(sum(1 for c in bench.cloud.calls[mark:] if c.operation in _GRANTING and c.caller is not None))
+            bench.cloud.clock.run_until(bench.cloud.clock.now() + timedelta(hours=1))
+        result = bench.measure()
+        state = bench.cloud.registry.state
+        held = ram_quotas.quota_use(state, OWNER, REGION, bench.cloud.registry.ram.usage(OWNER, REGION))
+        sent = sum(1 for i in state.invitations.values() if i.sender == OWNER)
+        budget = _budget(groups, accounts, quotas, held)
+        result.notes.extend([f"{consumers} consumers, Region quotas / {divisor}; granting calls in the two sweep "
+                             f"periods: {periods[0]}, {periods[1]}",
+                             f"invitations sent (any status): {sent:,}", *budget])
+        result.budget = {"held": ram_quotas.as_report(held), "quota_limits": limits, "consumers": consumers}
+        return result
+
+
+def _seed_policy_mode(bench: _Bench, groups: int, accounts: tuple[str, ...]) -> None:
+    """As far as the policy mode fits: those groups shared (one share each); the rest new."""
+    quotas = bench.cloud.registry.state.quotas
+    fits = min(groups, quotas.resource_shares_per_region, quotas.resource_associations_per_region,
+               quotas.principal_associations_per_region // len(accounts))
+    names = _names("shared", groups)
+    seed_shared_groups(bench.cloud, OWNER, accounts, REGION, names[:fits],
+                       bench.deployment.ledger_table(OWNER))
+    seed_groups(bench.cloud, OWNER, REGION, names[fits:])
+
+
+_SETUPS: dict[str, Callable[[_Bench, int, tuple[str, ...]], None]] = {"policy": _seed_policy_mode}
+
+
+def _budget(groups: int, accounts: tuple[str, ...], quotas: RamQuotas, held: list[QuotaUse]) -> list[str]:
+    """Per Region quota: what the account holds at the end, and what sharing every group costs in
+    each mode (the shares mode's arithmetic: quota_budget)."""
+    limits = QuotaLimits({**DEFAULT_LIMITS, SHARES: quotas.resource_shares_per_region,
+                          RESOURCE_ASSOCIATIONS: quotas.resource_associations_per_region,
+                          PRINCIPAL_ASSOCIATIONS: quotas.principal_associations_per_region})
+    shared = [SharedGroup(frozenset(accounts), frozenset(a.lower() for a in actions_for(["discover"])))] * groups
+    needs: dict[str, dict[str, Any]] = {
+        mode: {u.quota: u for u in cost.against(limits)}
+        for mode, cost in (("policy", policy_mode_cost(shared)), ("shares", shares_mode_cost(shared)))}
+    lines = []
+    for use in held:
+        if use.quota not in REGION_QUOTAS:
+            lines.append(f"{WORDS[use.quota]}: holds {use.used:,} of {use.limit:,}")
+            continue
+        policy, shares = needs["policy"][use.quota], needs["shares"][use.quota]
+        lines.append(f"{WORDS[use.quota]}: holds {use.used:,} of {use.limit:,} ({use.percent:.0f} %); every group "
+                     f"shared needs {policy.used:,} in the policy mode ({policy.percent:.0f} %), "
+                     f"{shares.used:,} in the shares mode ({shares.percent:.0f} %)")
+    return lines

@@ -18,7 +18,14 @@ from botocore.exceptions import ClientError
 from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_conflicts import conflicts
-from modelshare.settings import ALLOWLIST_PARAMETER_ENV, ALLOWLIST_PATH_ENV, DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV
+from modelshare.settings import (
+    ALLOWLIST_PARAMETER_ENV,
+    ALLOWLIST_PATH_ENV,
+    DEFAULT_LEDGER_TABLE,
+    LEDGER_TABLE_ENV,
+    Settings,
+    SettingsError,
+)
 from modelshare_cli.allowlist_parts_store import read_parts
 
 if TYPE_CHECKING:  # a development dependency
@@ -57,6 +64,18 @@ def print_problems(error: AllowlistError, *, prefix: str = "") -> None:
 
 def parameter_name(args: argparse.Namespace) -> str:
     return getattr(args, "parameter", None) or os.environ.get(PARAMETER_ENV) or DEFAULT_PARAMETER
+
+
+def sharing_mode(args: argparse.Namespace) -> str:
+    """How an owner the allowlist's `modes` does not name shares (--sharing-mode, else
+    $MODELSHARE_SHARING_MODE, else policy): the stack's SharingMode, which the CLI cannot read."""
+    given = getattr(args, "sharing_mode", None)
+    if given:
+        return str(given)
+    try:
+        return Settings.sharing_mode_of(os.environ)
+    except SettingsError as error:
+        raise CliError(str(error), USAGE) from error
 
 
 def ledger_table(args: argparse.Namespace, *, required: bool = False) -> str:

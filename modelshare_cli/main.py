@@ -98,6 +98,9 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
     group.add_argument("--ledger-table", metavar="TABLE", default=default,
                        help="the stack's ownership ledger, what modelshare made (default: $MODELSHARE_LEDGER_TABLE, "
                             "else modelshare-ownership: the table of a stack named modelshare)")
+    group.add_argument("--sharing-mode", choices=("policy", "shares"), default=default,
+                       help="how an owner the allowlist's `modes` does not name shares, as the stack's SharingMode "
+                            "parameter says (default: $MODELSHARE_SHARING_MODE, else policy)")
     group.add_argument("--path", metavar="PATH", default=default,
                        help="path mode: the allowlist is the parts part-001... under PATH (default: "
                             "$MODELSHARE_ALLOWLIST_PATH; unset: one parameter)")

@@ -24,6 +24,7 @@ from modelshare_cli.common import (
     quiet_domain,
     read_file,
     session,
+    sharing_mode,
     stored_allowlist_or_exit_where,
 )
 from modelshare_cli.output import plural, table
@@ -61,7 +62,8 @@ def reconcile_command(args: argparse.Namespace) -> int:
     table = ledger_table(args, required=True)
     aws = session(args)
     allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
-    services = wiring.account_services(aws, allowlist, ledger_table=table, quota_limits=quotas.limits(args))
+    services = wiring.account_services(aws, allowlist, ledger_table=table, quota_limits=quotas.limits(args),
+                                       sharing_mode=sharing_mode(args))
     account, group_outcomes, invitation_outcomes = _converge(services)
     print(f"Reconciled account {account} in {aws.region_name} with {origin}")
     _print_outcomes(group_outcomes, invitation_outcomes)
@@ -77,10 +79,11 @@ def plan_command(args: argparse.Namespace) -> int:
         allowlist, origin = stored_allowlist_or_exit_where(args, aws.client("ssm"))
     plan = Plan()
     quota_limits = quotas.limits(args)
-    services = wiring.account_services(aws, allowlist, plan, ledger_table=ledger_table(args), quota_limits=quota_limits)
+    services = wiring.account_services(aws, allowlist, plan, ledger_table=ledger_table(args), quota_limits=quota_limits,
+                                       sharing_mode=sharing_mode(args))
     with quiet_domain():
         projection = quotas.project(services.owner, allowlist, services.ram.usage(), quota_limits,
-                                    quotas.mode_in_use(allowlist, services.account))
+                                    quotas.mode_in_use(allowlist, services.account, sharing_mode(args)))
     print(f"Plan for account {services.account} in {aws.region_name}, allowlist from {origin} (nothing is written)")
     print()
     quotas.print_uses(f"RAM quotas once this allowlist's {plural(projection.groups, 'group')} are shared "

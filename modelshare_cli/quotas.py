@@ -40,10 +40,6 @@ from modelshare_cli.common import USAGE, CliError
 
 POLICY_MODE = "policy"
 SHARES_MODE = "shares"
-# The mode `plan` projects (mode_in_use). Until the shares mode lands (allowlist `modes`, stack
-# SharingMode), every owner shares in the policy mode.
-MODE_IN_USE = POLICY_MODE
-
 
 def add_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ram-quotas", metavar="NAME=N,...",
@@ -88,11 +84,9 @@ class Projection:
         return self.costs[mode].against(self.quota_limits, self.kept)
 
 
-def mode_in_use(allowlist: Allowlist, owner: str) -> str:
-    """How `owner` shares. The hook for the shares mode: the allowlist's `modes`, else the stack's
-    SharingMode, once they exist (branch sharesmode); until then every owner is in MODE_IN_USE."""
-    del allowlist, owner
-    return MODE_IN_USE
+def mode_in_use(allowlist: Allowlist, owner: str, default: str) -> str:
+    """How `owner` shares: the allowlist's `modes`, else the stack's SharingMode (`default`)."""
+    return allowlist.mode_for(owner, default=default)
 
 
 def project(owner: OwnerService, allowlist: Allowlist, usage: Mapping[str, Any], quota_limits: QuotaLimits,

@@ -43,6 +43,7 @@ from modelshare_cli.common import (
     quiet_domain,
     read_parameter,
     session,
+    sharing_mode,
     stored_allowlist_or_exit_where,
 )
 from modelshare_cli.output import duration, table
@@ -93,7 +94,8 @@ def status_command(args: argparse.Namespace) -> int:
     if code == INVALID:
         owner_allowlist, in_force = (last.allowlist, last.version) if last is not None else (EMPTY_ALLOWLIST, None)
     quota_limits = quotas.limits(args)
-    services = wiring.account_services(aws, allowlist, ledger_table=ledger_table(args), quota_limits=quota_limits)
+    services = wiring.account_services(aws, allowlist, ledger_table=ledger_table(args), quota_limits=quota_limits,
+                                       sharing_mode=sharing_mode(args))
     account = services.account
     with quiet_domain():
         usage = services.ram.usage()

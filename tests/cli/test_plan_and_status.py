@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from modelshare.allowlist import actions_for
-from modelshare_cli import quotas, status
+from modelshare_cli import status
 from tests.cli.conftest import ALLOWLIST, ME, PARAMETER, PEER, REGION, STRANGER
 
 INVALID_DOC = {"version": 1, "shares": [{"owner": ME, "groups": [], "consumers": [PEER]}]}
@@ -188,7 +188,7 @@ def test_plan_refuses_an_allowlist_whose_policy_mode_passes_a_quota_and_says_if_
 
 
 def test_an_owner_in_the_shares_mode_is_refused_only_when_the_shares_mode_passes_a_quota(cli, landscape, monkeypatch):
-    monkeypatch.setattr(quotas, "MODE_IN_USE", quotas.SHARES_MODE)
+    monkeypatch.setenv("MODELSHARE_SHARING_MODE", "shares")  # the stack's SharingMode
     fits = cli("plan", "--ram-quotas", "principal_associations=2")
     assert fits.code == 0, fits.err
     assert "(shares mode" in fits.out
@@ -400,3 +400,17 @@ def test_reconcile_writes_only_with_the_stack_s_ledger_named(cli, landscape, mon
     result = cli("reconcile")
     assert result.code == 2 and "--ledger-table" in result.err and len(cli.writes()) == before
     assert cli("reconcile", "--ledger-table", "modelshare-ownership").code == 0
+
+
+def test_plan_projects_the_mode_the_allowlist_or_the_stack_gives_the_owner(cli, landscape, monkeypatch):
+    """The stack's SharingMode (--sharing-mode, else $MODELSHARE_SHARING_MODE) for owners the
+    allowlist's `modes` does not name; `modes` wins where it names one."""
+    assert "(policy mode" in cli("plan").out
+    assert "(shares mode" in cli("plan", "--sharing-mode", "shares").out
+    monkeypatch.setenv("MODELSHARE_SHARING_MODE", "shares")
+    assert "(shares mode" in cli("plan").out
+    pinned = {**copy.deepcopy(ALLOWLIST), "modes": {ME: "policy"}}
+    assert "(policy mode" in cli("plan", "--allowlist", cli.file(pinned)).out
+    monkeypatch.setenv("MODELSHARE_SHARING_MODE", "sideways")
+    refused = cli("plan")
+    assert refused.code == 2 and "MODELSHARE_SHARING_MODE is 'sideways'" in refused.err

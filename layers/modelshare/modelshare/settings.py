@@ -64,6 +64,11 @@ class Settings:
     # The account's OU path (the consumer's re-check of groups given to OUs); None: no OU.
     organization_path: str | None = None
 
+    @staticmethod
+    def sharing_mode_of(environ: Mapping[str, str]) -> str:
+        """The stack's SharingMode as the environment says it (policy when unset)."""
+        return _sharing_mode(environ)
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings in `environ` (the process environment by default); SettingsError when

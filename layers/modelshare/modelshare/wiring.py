@@ -114,17 +114,18 @@ class AccountServices:
 
 def account_services(session: boto3.session.Session, allowlist: Allowlist, plan: Plan | None = None, *,
                      account: str | None = None, ledger_table: str = DEFAULT_LEDGER_TABLE,
-                     quota_limits: QuotaLimits | None = None) -> AccountServices:
+                     quota_limits: QuotaLimits | None = None, sharing_mode: str = "policy") -> AccountServices:
     """With a `plan`, every write is recorded there instead of made (dry run). Without
     `account`, STS says which it is. `ledger_table`: the stack's ownership ledger;
-    `quota_limits`: the account's RAM quotas (RAM's defaults unless given)."""
+    `quota_limits`: the account's RAM quotas (RAM's defaults unless given); `sharing_mode`: the
+    stack's SharingMode, for owners the allowlist's `modes` does not name."""
     ram = RamShares(session)
     shares = _shares(ram, plan)
     source = StaticAllowlistSource(allowlist)
     account = account or account_id(session)
     return AccountServices(owner=OwnerService(account, _registry(session, plan), shares, source,
                                               _ledger(session, ledger_table, plan),
-                                              quota_limits=quota_limits or QuotaLimits()),
+                                              quota_limits=quota_limits or QuotaLimits(), sharing_mode=sharing_mode),
                            consumer=ConsumerService(account, shares, source), ram=ram)
 
 

@@ -14,7 +14,8 @@ Scenarios (one owner and one consumer account, both running the stack with Role=
   sharing account by default: a burst like this comes from many owners): a burst of invitations
   to one consumer;
 - estate: N groups each shared with 15 consumers, RAM's Region quotas divided by 10,000 / N
-  (`--large`: 10,000 groups x 30 consumers under RAM's own), in a sharing mode (`--estate-mode`):
+  (`--large`: 10,000 groups x 30 consumers under RAM's own), in the policy mode (`estate`) and
+  in the shares mode (`estate-shares`):
   what the account holds of each quota and what every mode would need (localaws/bench_estate.py).
 
 Prints a table per scenario, the cold-start ratio and the layer size, writes bench/results.json
@@ -33,6 +34,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -338,9 +340,11 @@ def estate(groups: int, mode: str = "policy") -> Result:
     return bench_estate.estate(groups, mode=mode)
 
 
-SCENARIOS = {"sweep": (sweep, (10, 100, 1000, 10000)), "edit": (edit, (10, 100, 1000)),
+SCENARIOS: dict[str, tuple[Callable[[int], Result], tuple[int, ...]]] = {
+             "sweep": (sweep, (10, 100, 1000, 10000)), "edit": (edit, (10, 100, 1000)),
              "burst": (lambda n: burst_worst_of(n) if n <= 100 else burst(n), (10, 100, 1000)),
-             "invitations": (invitations, (10, 100, 1000)), "estate": (estate, (200, 1000))}
+             "invitations": (invitations, (10, 100, 1000)), "estate": (estate, (200, 1000)),
+             "estate-shares": (functools.partial(estate, mode="shares"), (200, 1000))}
 LARGE = 10000
 
 
@@ -350,16 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help=f"every scenario at {LARGE:,} groups too (much longer)")
     parser.add_argument("--scenario", action="append", choices=list(SCENARIOS),
                         help="run only this scenario (repeatable); the cold-start probe is then left out")
-    parser.add_argument("--estate-mode", default="policy", metavar="MODE",
-                        help="the estate's sharing mode (default policy)")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     results: list[Result] = []
     for name, (run, sizes) in SCENARIOS.items():
         if args.scenario and name not in args.scenario:
             continue
-        if name == "estate":
-            run = functools.partial(estate, mode=args.estate_mode)
         print(f"\n## {name}")
         scenario_results = []
         chosen = sizes[:1] if args.quick else (*sizes, LARGE) if args.large and LARGE not in sizes else sizes

@@ -9,8 +9,9 @@ shared (localaws/seed.py); the rest are new, and the hourly sweep (two periods) 
 with them. Printed per run: what the account holds of each quota at the end, what the allowlist
 costs in each sharing mode (modelshare/quota_budget.py), the invitations sent, and the calls.
 
-The sharing mode is a parameter: the policy mode runs here; the shares mode's run comes with it
-(branch sharesmode: add its setup to `_SETUPS`), its cost is already printed beside.
+The sharing mode is a parameter (`--estate-mode`): in the policy mode the groups that fit are
+seeded shared and the sweep meets the quota with the rest; in the shares mode every group starts
+unshared and the sweep shares them all through modelshare's own shares.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def consumers_of(count: int) -> tuple[str, ...]:
 def estate(groups: int, *, consumers: int | None = None, mode: str = "policy") -> Result:
     """The estate of `groups` (quotas divided by FULL_SIZE / groups) in sharing `mode`."""
     if mode not in _SETUPS:
-        raise ValueError(f"sharing mode {mode!r}: the estate runs {sorted(_SETUPS)} (the shares mode lands with it)")
+        raise ValueError(f"sharing mode {mode!r}: the estate runs {sorted(_SETUPS)}")
     consumers = consumers or (LARGE_CONSUMERS if groups >= FULL_SIZE else CONSUMERS)
     divisor = max(1, FULL_SIZE // groups)
     defaults = RamQuotas()
@@ -63,7 +64,8 @@ def estate(groups: int, *, consumers: int | None = None, mode: str = "policy") -
                        resource_associations_per_region=defaults.resource_associations_per_region // divisor,
                        principal_associations_per_region=defaults.principal_associations_per_region // divisor)
     accounts = consumers_of(consumers)
-    document = json.dumps({"version": 1, "shares": [{"owner": OWNER, "groups": ["shared-*"], "consumers": list(accounts)}]})
+    document = json.dumps({"version": 1, "modes": {OWNER: mode},
+                           "shares": [{"owner": OWNER, "groups": ["shared-*"], "consumers": list(accounts)}]})
     limits = f"shares={quotas.resource_shares_per_region},resource_associations={quotas.resource_associations_per_region}," \
              f"principal_associations={quotas.principal_associations_per_region}"
     with _Bench(f"estate-{mode}", groups, groups, quotas, accounts=(OWNER, *accounts), allowlist=document,
@@ -100,7 +102,14 @@ def _seed_policy_mode(bench: _Bench, groups: int, accounts: tuple[str, ...]) -> 
     seed_groups(bench.cloud, OWNER, REGION, names[fits:])
 
 
-_SETUPS: dict[str, Callable[[_Bench, int, tuple[str, ...]], None]] = {"policy": _seed_policy_mode}
+def _seed_shares_mode(bench: _Bench, groups: int, accounts: tuple[str, ...]) -> None:
+    """Every group new: the sweep puts them all into modelshare's shares."""
+    del accounts
+    seed_groups(bench.cloud, OWNER, REGION, _names("shared", groups))
+
+
+_SETUPS: dict[str, Callable[[_Bench, int, tuple[str, ...]], None]] = {"policy": _seed_policy_mode,
+                                                                        "shares": _seed_shares_mode}
 
 
 def _budget(groups: int, accounts: tuple[str, ...], quotas: RamQuotas, held: list[QuotaUse]) -> list[str]:

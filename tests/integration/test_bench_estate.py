@@ -22,6 +22,15 @@ def test_a_small_estate_fills_the_principal_association_quota_and_the_next_sweep
             "mode (120 %), 3 in the shares mode (6 %)") in result.notes
 
 
-def test_the_estate_takes_the_sharing_mode_and_names_those_it_runs():
-    with pytest.raises(ValueError, match=r"sharing mode 'shares': the estate runs \['policy'\]"):
-        bench.estate(20, mode="shares")
+def test_the_same_estate_in_the_shares_mode_shares_every_group_within_every_quota():
+    # The policy mode's 60 principal associations pass the quota of 50; one share of 20 groups
+    # for the 3 consumers costs 3.
+    result = bench_estate.estate(20, consumers=3, mode="shares")
+    held = {use["quota"]: use for use in result.budget["held"]}
+    assert result.failed_invocations == 0
+    assert (held["shares"]["used"], held["resource_associations"]["used"], held["principal_associations"]["used"]) \
+        == (1, 20, 3)
+    assert all(use["used"] <= use["limit"] for use in held.values())
+    assert "invitations sent (any status): 3" in result.notes
+    with pytest.raises(ValueError, match=r"sharing mode 'sideways': the estate runs \['policy', 'shares'\]"):
+        bench.estate(20, mode="sideways")

@@ -2,8 +2,11 @@
 the policy template.yaml gives that function. A tour through every path (sharing, promotion
 with and without a permission of its own, the invitation quota, late duplicate events, lost
 events and the sweep, edits adding and removing consumers, an edit narrowing a promoted group's
-access, unsharing before promotion, a deleted group, an invalid edit) runs with the template's permissions, uses
-every one of them, and fails when any one is taken away."""
+access, unsharing before promotion, a deleted group, an invalid edit; and a second owner in the
+shares mode sharing with its organization: a new group handed to the sweep, which makes the
+share, and one put into the share at once) runs with the template's permissions, uses every one
+of them, and fails when any one is taken away: a function fails, or an outcome the tour expects
+is missed (a denial the code reads as "not allowed", failing closed)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any
 import pytest
 
 from localaws.cloud import LocalCloud
+from localaws.organizations import OrganizationModel
 from localaws.registry_state import RamQuotas
 from localaws.template import StackTemplate
 from modelshare_cli.main import main
@@ -23,6 +27,12 @@ from tests.integration.conftest import CONSUMER, OWNER, World, group_arn
 from tests.unit.test_template import as_list
 
 THIRD = "121212121212"
+# A second owner, in the shares mode, in one organization (RAM sharing enabled) with THIRD: it
+# shares its org-* groups with the organization. OWNER and CONSUMER are in none, so the policy
+# mode's invitations are as before.
+SHARES_OWNER = "343434343434"
+ORG_ID, MANAGEMENT = "o-exampleorg1", "999988887777"
+ORG_RULE = {"owner": SHARES_OWNER, "groups": ["org-*"], "consumers": [OrganizationModel(ORG_ID, MANAGEMENT).arn]}
 ROOT = Path(__file__).resolve().parents[2]
 CHURN = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
 DEPLOY = {"owner": OWNER, "groups": ["deploy-*"], "consumers": [CONSUMER], "access": ["register", "deploy"]}
@@ -32,7 +42,11 @@ REGISTER = {"owner": OWNER, "groups": ["reg-*"], "consumers": [CONSUMER], "acces
 
 
 def allowlist(*rules: dict[str, Any]) -> dict[str, Any]:
-    return {"version": 1, "shares": list(rules)}
+    return {"version": 1, "modes": {SHARES_OWNER: "shares"}, "shares": [*rules, ORG_RULE]}
+
+
+def _require(holds: bool, what: str) -> None:
+    assert holds, what
 
 
 def open_cloud() -> LocalCloud:
@@ -45,18 +59,30 @@ def open_cloud() -> LocalCloud:
                       cloudtrail_lag_seconds=(30.0, 30.0))
 
 
-def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
-    """Every path the functions have. Stops early once `done()` says the outcome is known."""
+def tour(world: World, done: Callable[[], bool] = lambda: False,
+         expect: Callable[[bool, str], None] = _require) -> None:
+    """Every path the functions have. Stops early once `done()` says the outcome is known;
+    `expect(holds, what)` is told each outcome the tour relies on."""
     seen: list[tuple[str, str, dict[str, Any]]] = []
     world.cloud.subscribe(lambda account, region, event: seen.append((account, region, event))
-                          if event["source"] == "aws.sagemaker" else None)
-    world.install(OWNER, CONSUMER, THIRD, allowlist=allowlist(CHURN, DEPLOY))
+                          if event["source"] == "aws.sagemaker" and account == OWNER else None)
+    organization = world.cloud.registry.state.organization = OrganizationModel(ORG_ID, MANAGEMENT,
+                                                                               ram_sharing_enabled=True)
+    for account in (SHARES_OWNER, THIRD):
+        organization.move_account(account)
+    world.install(OWNER, CONSUMER, THIRD, SHARES_OWNER, allowlist=allowlist(CHURN, DEPLOY))
 
     def phases() -> Iterator[None]:
         for name in ("churn-xgb", "churn-lr", "deploy-model", "later-model", "reg-model"):
             world.create_group(OWNER, name)
+        # The shares mode: the first group of a bucket is handed to the sweep's workers, who make
+        # its share and give it to the organization (no invitation inside it).
+        world.create_group(SHARES_OWNER, "org-a")
         world.settle()
+        expect(group_arn("org-a", SHARES_OWNER) in world.discoverable(THIRD), "the organization reaches org-a")
         yield
+        # A group of a bucket whose share is ready goes into it at once (ShareOnCreate).
+        world.create_group(SHARES_OWNER, "org-b")
         # Three promotions in one run (the policy events to PromoteFunction are lost, one RAM
         # wake-up finds all three shares), with a permission to match: RAM invites two consumers
         # (its quota here), leaves the third association FAILED, and a later wake-up invites again.
@@ -66,6 +92,10 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
             world.create_group(OWNER, name)
         world.settle()
         world.lambdas.delivery_policy = lambda function, event: 1
+        expect(group_arn("org-b", SHARES_OWNER) in world.discoverable(THIRD), "the organization reaches org-b")
+        expect([c.caller for c in world.calls("AssociateResourceShare", SHARES_OWNER)
+                if group_arn("org-b", SHARES_OWNER) in c.params.get("resourceArns", [])] == ["ShareOnCreateFunction"],
+               "ShareOnCreate put org-b into its share")
         yield
         # Events arrive late and twice: every CloudTrail event so far, once more; a creation and
         # a policy put also without the call's response (its spelling is UNVERIFIED): the group
@@ -80,6 +110,8 @@ def tour(world: World, done: Callable[[], bool] = lambda: False) -> None:
         world.settle()
         yield
         world.edit_allowlist(allowlist({**CHURN, "consumers": [CONSUMER, THIRD]}, DEPLOY, LATER))
+        # THIRD's re-check judges what its organization was given as given to it.
+        expect(world.metric_total("SharedBeyondAllowlist", THIRD) == 0, "THIRD's re-check finds nothing beyond")
         yield
         world.edit_allowlist(allowlist({**CHURN, "consumers": [THIRD]}, DEPLOY, LATER))
         yield
@@ -132,7 +164,8 @@ def test_the_tour_runs_with_exactly_the_template_s_permissions():
         assert denied(world) == []
         assert world.lambdas.failures == []
         assert world.discoverable(CONSUMER) == sorted(group_arn(g) for g in ("later-model", "reg-model"))
-        assert world.discoverable(THIRD) == []
+        assert world.discoverable(THIRD) == sorted(group_arn(g, SHARES_OWNER) for g in ("org-a", "org-b"))
+        assert [c.caller for c in world.calls("CreateResourceShare", SHARES_OWNER)] == ["OwnerReconcileFunction"]
         # Every action the template grants a function was needed by that function on the way.
         used = {(caller, action.lower()) for _, caller, action, _, allowed in cloud.iam.decisions if allowed}
         unused = [(f, a) for f, a in template_actions() if (f, a.lower()) not in used]
@@ -155,11 +188,17 @@ def test_taking_away_any_granted_action_breaks_the_tour(function, action):
                 failed.append(invocation.error or "")
                 raise _Broken
 
+        def expect(holds: bool, what: str) -> None:
+            if not holds:  # a denial the code took for "not allowed" (failing closed)
+                failed.append(what)
+                raise _Broken
+
         world.lambdas.observers.append(watch)
         with pytest.raises(_Broken):
-            tour(world)
-        assert action in failed[0], failed[0]
+            tour(world, expect=expect)
         assert any(d[1] == function and d[2] == action for d in denied(world)), f"{action} was never asked for"
+        if "AccessDeniedException" in failed[0]:  # else an outcome the tour expects was missed
+            assert action in failed[0], failed[0]
 
 
 def _remove_action(document: dict[str, Any], function: str, action: str) -> None:

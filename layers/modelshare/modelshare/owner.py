@@ -182,7 +182,7 @@ class OwnerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return [GroupOutcome(name, GroupAction.SKIPPED, "allowlist invalid") for name in groups]
-        if (by_shares := self._in_shares_mode(allowlist, groups, restrict_only=False)) is not None:
+        if (by_shares := self._in_shares_mode(allowlist, groups, new_groups=True)) is not None:
             return by_shares
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []
@@ -817,13 +817,16 @@ class OwnerService:
 
     # -- the shares mode (modelshare.shares_sweep) ------------------------------------------------
     def _in_shares_mode(self, allowlist: Allowlist, groups: Mapping[str, str | None] | None = None, *,
-                        restrict_only: bool | None = None) -> list[GroupOutcome] | None:
+                        restrict_only: bool | None = None, new_groups: bool = False) -> list[GroupOutcome] | None:
         """The run's outcomes when this owner shares in the shares mode, else None (the policy
-        mode goes on). Imported here: that module builds on this one."""
+        mode goes on); `new_groups`: ShareOnCreate's, which only adds. Imported here: that
+        module builds on this one."""
         from modelshare import shares_sweep
 
         if not shares_sweep.in_shares_mode(self, allowlist):
             return None
+        if new_groups and groups is not None:
+            return shares_sweep.share_new_groups(self, allowlist, groups)
         restrict = self._restrict_only if restrict_only is None else restrict_only
         return shares_sweep.converge_shares(self, allowlist, groups, restrict_only=restrict)
 

@@ -48,6 +48,8 @@ PENDING_INVITATIONS_PER_ACCOUNT = 20
 # How many times a share's client token is derived anew when RAM gives back a share that is
 # gone (a token RAM still remembers from a share since deleted).
 _TOKEN_ATTEMPTS = 3
+# Why a new group waits for the sweep: its bucket has no share with room (ShareOnCreate makes none).
+SHARE_TO_MAKE = "its bucket has no share with room yet"
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,54 @@ class SharesMode:
         removed, deleted = self._take_out(by_name, layout, partial)
         waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting})
         return SharesModeResult(frozenset(live), added, removed, waiting, deleted)
+
+    def place_new(self, wanted: Mapping[str, Bucket]) -> SharesModeResult:
+        """New groups (ShareOnCreate): each put into its bucket's share only when that share is
+        ready for it: recorded, with room, with exactly the bucket's permission (one, on its
+        default version, AWS managed or the ledger's) and no principal the bucket does not name,
+        so the group reaches no one and grants nothing the allowlist does not give. Nothing else
+        is changed: a share to make, a permission to make or set, consumers to invite or take
+        out are the sweep's, and such groups are returned waiting, with why."""
+        by_name = _by_name(self._read())
+        kept = {r: parsed[0] for name, held in by_name.items() if (parsed := parse_share_name(name))
+                for r in held.resources}
+        targets = {**kept, **{group: bucket.digest for group, bucket in wanted.items()}}
+        layout = lay_out(targets, {name: held.resources for name, held in by_name.items()},
+                         groups_per_share=self.groups_per_share)
+        added: dict[str, str] = {}
+        waiting: dict[str, str] = {}
+        live: set[str] = set()
+        for name, groups in sorted(layout.items()):
+            new = [g for g in groups if g in wanted]
+            if not new:
+                continue
+            held = by_name.get(name)
+            why = self._not_ready(held, wanted[new[0]])
+            if held is None or why is not None:
+                waiting.update(dict.fromkeys(new, why or SHARE_TO_MAKE))
+                continue
+            try:
+                self._put_in(held, name, [g for g in new if g not in held.resources], added)
+            except RamQuotaReached as quota:
+                why = str(self._quota(quota, name))
+            live.update(g for g in new if g in held.resources)
+            waiting.update({g: why or "" for g in new if g not in live})
+        return SharesModeResult(frozenset(live), added, {}, waiting)
+
+    def _not_ready(self, held: _Share | None, bucket: Bucket) -> str | None:
+        """Why a new group may not go into this share of its bucket now, or None."""
+        if held is None:
+            return SHARE_TO_MAKE
+        if len(held.permissions) != 1 or not held.on_default_version:
+            return "its share's permission is to be set first"
+        if not set(held.principals) <= set(bucket.consumers):
+            return "its share holds a principal its bucket does not name"
+        arn, = held.permissions
+        try:
+            exact = self._permissions.trusted(arn) and self.shares.permission_actions(arn) == frozenset(bucket.actions)
+        except Exception as error:  # unreadable: not provably exact (the sweep reads it again)
+            return f"its share's permission could not be read ({type(error).__name__})"
+        return None if exact else "its share's permission is to be set first"
 
     def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str]) -> None:
         """A share whose groups all go to one other bucket is recorded under that bucket's name

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from modelshare import mode_switch
 from modelshare.allowlist import Allowlist, ShareDecision
-from modelshare.convergence import RamIndex
+from modelshare.convergence import GroupSnapshot, RamIndex, work_item
 from modelshare.observability import logger
 from modelshare.outcomes import GroupAction
 from modelshare.owner import GroupOutcome, OwnerService
@@ -51,6 +51,32 @@ def converge_shares(owner: OwnerService, allowlist: Allowlist, groups: Mapping[s
             if live or groups is None else []
     logger.info("Shares mode converged", extra={"groups": len(listed), "added": len(result.added),
                                                  "removed": len(result.removed), "waiting": len(result.waiting)})
+    return outcomes
+
+
+def share_new_groups(owner: OwnerService, allowlist: Allowlist, groups: Mapping[str, str | None]) -> list[GroupOutcome]:
+    """New groups (ShareOnCreate; name -> ARN when the event said it): each goes into its
+    bucket's share when that share is ready for it (SharesMode.place_new). Anything more (a
+    share or a permission to make, consumers to invite or take out, the policy mode's access
+    to retire) is the sweep's: the group is handed to its workers (the sweep queue), who
+    converge it at once; without a queue the next scheduled sweep does."""
+    listed = [(name, given or owner.registry.group_arn(name)) for name, given in groups.items()]
+    decisions = {arn: allowlist.decide(owner.account, name) for name, arn in listed if arn}
+    wanted = {arn: Bucket.of(d.consumers, d.actions) for arn, d in decisions.items() if d.shared}
+    result = _shares_mode(owner).place_new(wanted) if wanted else SharesModeResult(frozenset(), {}, {}, {})
+    handed = [(name, arn) for name, arn in listed if arn in result.waiting]
+    if handed and owner.work_queue is not None:
+        owner.work_queue.send([work_item(GroupSnapshot(name, arn)) for name, arn in handed if arn])
+        logger.info("New groups handed to the sweep's workers", extra={
+            "groups": {name: result.waiting[arn] for name, arn in handed if arn}})
+    outcomes = []
+    for name, arn in listed:
+        if arn is None:
+            outcomes.append(GroupOutcome(name, GroupAction.GONE))
+        elif arn in result.waiting and owner.work_queue is not None:
+            outcomes.append(GroupOutcome(name, GroupAction.QUEUED, f"{result.waiting[arn]}: handed to the sweep"))
+        else:
+            outcomes.append(_outcome(name, arn, decisions[arn], result))
     return outcomes
 
 

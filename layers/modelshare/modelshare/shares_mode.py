@@ -33,6 +33,7 @@ from modelshare.owner import group_type, permission_name
 from modelshare.ports import (
     ARNS_PER_CALL,
     ATTACHABLE,
+    GroupNotFound,
     OwnershipLedger,
     PermissionNameTaken,
     RamQuotaReached,
@@ -61,6 +62,7 @@ class SharesModeResult:
     removed: Mapping[str, str]  # taken out of modelshare's share this run: resource -> share ARN
     waiting: Mapping[str, str]  # wanted but not live: group -> why
     deleted_shares: tuple[str, ...] = ()
+    gone: frozenset[str] = frozenset()  # RAM found no such group (deleted since it was listed or named)
 
 
 @dataclass
@@ -106,6 +108,7 @@ class SharesMode:
         added: dict[str, str] = {}
         waiting: dict[str, str] = {}
         live: set[str] = set()
+        gone: set[str] = set()
         stop: RamQuotaReached | None = None
         room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
         org = OrgSharing(self.shares)
@@ -135,7 +138,7 @@ class SharesMode:
             new = [g for g in groups if g not in held.resources]
             if new and not restrict_only and stop is None:
                 try:
-                    self._put_in(held, name, new, added)
+                    self._put_in(held, name, new, added, gone)
                 except RamQuotaReached as quota:
                     stop = self._quota(quota, name)
             org_wait = None
@@ -148,8 +151,9 @@ class SharesMode:
             why = org_wait or (str(stop) if stop is not None else "the share's permission cannot be set: it holds no consumer")
             waiting.update({g: why for g in wanted_here if g not in live})
         removed, deleted = self._take_out(by_name, layout, partial)
-        waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting})
-        return SharesModeResult(frozenset(live), added, removed, waiting, deleted)
+        waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting and g not in gone})
+        return SharesModeResult(frozenset(live), added, removed, {g: w for g, w in waiting.items() if g not in gone},
+                                deleted, frozenset(gone))
 
     @staticmethod
     def _quota(quota: RamQuotaReached, name: str) -> RamQuotaReached:
@@ -201,13 +205,18 @@ class SharesMode:
             token = _token(name, permission, share.arn)
         raise RuntimeError(f"RAM kept giving back a share that is gone for {name}")
 
-    def _put_in(self, held: _Share, name: str, groups: Sequence[str], added: dict[str, str]) -> None:
+    def _put_in(self, held: _Share, name: str, groups: Sequence[str], added: dict[str, str], gone: set[str]) -> None:
         """Put the groups into the share a call's worth at a time, so that what went in before a
-        quota stopped the rest counts as in."""
+        quota stopped the rest counts as in. RAM refuses a whole call naming a group deleted
+        since it was listed or named (a creation event's): that call's groups then go in one by
+        one, and a deleted one is `gone`, holding back no other."""
         try:
             for start in range(0, len(groups), ARNS_PER_CALL):
-                batch = groups[start:start + ARNS_PER_CALL]
-                self.shares.associate_resources(held.share.arn, list(batch))
+                batch = list(groups[start:start + ARNS_PER_CALL])
+                try:
+                    self.shares.associate_resources(held.share.arn, batch)
+                except GroupNotFound:
+                    batch = [g for g in batch if self._put_one(held, g, gone)]
                 held.resources = (*held.resources, *batch)
                 added.update(dict.fromkeys(batch, name))
         finally:
@@ -215,6 +224,15 @@ class SharesMode:
             if put:
                 logger.info("Put groups into modelshare's share", extra={"share": held.share.arn, "groups": len(put)})
                 count("GroupsShared", len(put))
+
+    def _put_one(self, held: _Share, group: str, gone: set[str]) -> bool:
+        try:
+            self.shares.associate_resources(held.share.arn, [group])
+        except GroupNotFound:
+            logger.info("A group to share is gone", extra={"group": group, "share": held.share.arn})
+            gone.add(group)
+            return False
+        return True
 
     def _set_permission(self, held: _Share, permission: str | None) -> bool:
         """Whether the share grants exactly the bucket's actions now: it has the one permission

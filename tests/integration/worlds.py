@@ -3,10 +3,15 @@ random accounts, groups, allowlists (per-account variants and invalid edits amon
 people write (accounts outside the allowlist, service and role principals, `*` actions), a timeline
 of edits, deletions and creations mid-flight, and chaos; and, for the insider property (issue 19),
 a person with ordinary rights acting between the edits and faults (localaws/insider.py). A world is
-a scenario file: a failing one is written out and replayed with `modelshare simulate <file>`."""
+a scenario file: a failing one is written out and replayed with `modelshare simulate <file>`.
+
+Sharing modes (issue 20): an allowlist may put owners in the shares mode (`modes`), and a timeline
+step may flip one owner's mode (an allowlist edit, `switch_mode` below), so the oracle's "no
+moment without access" check (localaws/oracle_access.py) judges switches in random worlds."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -46,9 +51,33 @@ def group_arn(account: str, group: str) -> str:
     return f"arn:aws:sagemaker:{REGION}:{account}:model-package-group/{group}"
 
 
+# How a drawn allowlist names an owner's mode: not at all (the stack's default, policy) twice as
+# often as either mode, so most worlds mix both modes.
+MODE_CHOICES = (None, None, "shares", "policy")
+
+
+def other_mode(document: dict[str, Any], owner: str) -> str:
+    return "policy" if document.get("modes", {}).get(owner) == "shares" else "shares"
+
+
+def switched(document: dict[str, Any], owner: str, mode: str, *, by_default: bool = False) -> dict[str, Any]:
+    """`document` with `owner` moved to `mode` (by leaving it out of `modes` when `by_default`
+    and the mode is the stack's default, policy), all else as it was."""
+    edited = copy.deepcopy(document)
+    modes = dict(edited.get("modes", {}))
+    modes.pop(owner, None)
+    if not (by_default and mode == "policy"):
+        modes[owner] = mode
+    edited.pop("modes", None)
+    if modes:
+        edited["modes"] = dict(sorted(modes.items()))
+    return edited
+
+
 @st.composite
 def allowlists(draw: st.DrawFn, accounts: tuple[str, ...], owners: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A valid document; its rules' owners mostly among `owners` (the accounts holding groups)."""
+    """A valid document; its rules' owners mostly among `owners` (the accounts holding groups),
+    some of them put in a mode by `modes`."""
     rules = []
     for _ in range(draw(st.integers(1, 4))):
         owner = draw(st.sampled_from(owners or accounts) if draw(st.integers(0, 4)) else st.sampled_from(accounts))
@@ -62,7 +91,12 @@ def allowlists(draw: st.DrawFn, accounts: tuple[str, ...], owners: tuple[str, ..
         if access or draw(st.booleans()):
             rule["access"] = access or ["discover"]
         rules.append(rule)
-    return {"version": 1, "shares": rules}
+    document: dict[str, Any] = {"version": 1, "shares": rules}
+    modes = {owner: mode for owner in sorted({r["owner"] for r in rules})
+             if (mode := draw(st.sampled_from(MODE_CHOICES))) is not None}
+    if modes:
+        document["modes"] = modes
+    return document
 
 
 @st.composite
@@ -175,10 +209,12 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
     timeline: list[dict[str, Any]] = []
     at = 0
     kinds = st.sampled_from(["edit_allowlist", "edit_allowlist", "create_group", "delete_group",
-                             "put_policy", "delete_policy", "invalid_edit"])
+                             "put_policy", "delete_policy", "invalid_edit", "switch_mode"])
     planned = draw(st.lists(kinds, max_size=5))
     if eventful:
-        planned = draw(st.permutations(["create_group", "edit_allowlist", "invalid_edit", "delete_group", *planned]))
+        planned = draw(st.permutations(["create_group", "edit_allowlist", "invalid_edit", "delete_group",
+                                        "switch_mode", *planned]))
+    current = document  # the last valid document every account was given (the first edit replaces variants)
     if insider:
         planned = draw(st.permutations([*planned, *draw(st.lists(st.sampled_from(INSIDER_KINDS), min_size=3, max_size=8))]))
     own_shares: dict[str, list[str]] = {a: [] for a in accounts}
@@ -190,7 +226,14 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
         account = draw(st.sampled_from([a for a in accounts if existing[a]] or accounts)
                        if kind in ("delete_group", "put_policy", "delete_policy") else st.sampled_from(accounts))
         if kind == "edit_allowlist":
-            timeline.append({"at": at, "do": kind, "allowlist": draw(allowlists(accounts, owners))})
+            current = draw(allowlists(accounts, owners))
+            timeline.append({"at": at, "do": kind, "allowlist": current})
+        elif kind == "switch_mode":
+            # One owner's mode flips, nothing else changes: the switch the access check judges.
+            sharing = sorted({r["owner"] for r in current["shares"] if existing[r["owner"]]}) or list(owners or accounts)
+            owner = draw(st.sampled_from(sharing))
+            current = switched(current, owner, other_mode(current, owner), by_default=draw(st.booleans()))
+            timeline.append({"at": at, "do": "edit_allowlist", "allowlist": current})
         elif kind == "invalid_edit":
             timeline.append({"at": at, "do": "edit_allowlist", "allowlist": draw(st.sampled_from(INVALID_DOCUMENTS))})
         elif kind == "create_group":

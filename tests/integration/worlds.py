@@ -7,7 +7,9 @@ a scenario file: a failing one is written out and replayed with `modelshare simu
 
 Sharing modes (issue 20): an allowlist may put owners in the shares mode (`modes`), and a timeline
 step may flip one owner's mode (an allowlist edit, `switch_mode` below), so the oracle's "no
-moment without access" check (localaws/oracle_access.py) judges switches in random worlds."""
+moment without access" check (localaws/oracle_access.py) judges switches in random worlds. Some
+worlds put accounts in an AWS Organization (OUs, RAM sharing with it enabled or not), and their
+allowlists name the organization or an OU as a consumer of a shares-mode owner."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from hypothesis import event
 from hypothesis import strategies as st
 
+from localaws.organizations import is_org_principal
 from localaws.simulate import Simulation, load_scenario
 
 REGION = "eu-west-1"
@@ -51,6 +55,9 @@ def group_arn(account: str, group: str) -> str:
     return f"arn:aws:sagemaker:{REGION}:{account}:model-package-group/{group}"
 
 
+# A world's organization: its management account may be outside the world's accounts.
+ORG_ID, MANAGEMENT = "o-worlds00001", "555555555555"
+OUS = ("ou-ab12-worldsaa", "ou-ab12-worldsbb")  # the second under the first
 # How a drawn allowlist names an owner's mode: not at all (the stack's default, policy) twice as
 # often as either mode, so most worlds mix both modes.
 MODE_CHOICES = (None, None, "shares", "policy")
@@ -71,14 +78,44 @@ def switched(document: dict[str, Any], owner: str, mode: str, *, by_default: boo
     edited.pop("modes", None)
     if modes:
         edited["modes"] = dict(sorted(modes.items()))
+    if mode == "policy":  # the policy mode serves accounts only: the owner's organization consumers go
+        for rule in edited["shares"]:
+            if rule["owner"] == owner:
+                rule["consumers"] = [c for c in rule["consumers"] if not is_org_principal(c)]
+        edited["shares"] = [rule for rule in edited["shares"] if rule["consumers"]]
     return edited
 
 
 @st.composite
-def allowlists(draw: st.DrawFn, accounts: tuple[str, ...], owners: tuple[str, ...] = ()) -> dict[str, Any]:
+def organizations(draw: st.DrawFn, accounts: tuple[str, ...]) -> dict[str, Any]:
+    """A scenario's organization (localaws/simulate_org.py): each account out of it, under its
+    root or in one of two nested OUs; RAM sharing with it mostly enabled."""
+    members: dict[str, str | None] = {}
+    for account in accounts:
+        where = draw(st.sampled_from(["out", "root", *OUS]))
+        if where != "out":
+            members[account] = None if where == "root" else where
+    return {"id": ORG_ID, "management_account": draw(st.sampled_from([MANAGEMENT, *accounts])),
+            "ous": {OUS[0]: None, OUS[1]: OUS[0]}, "accounts": members,
+            "ram_sharing_enabled": draw(st.sampled_from([True, True, False]))}
+
+
+def org_principals(organization: dict[str, Any] | None) -> tuple[str, ...]:
+    """The organization's ARN and its OUs' ARNs, as an allowlist names them."""
+    if organization is None:
+        return ()
+    base = f"arn:aws:organizations::{organization['management_account']}"
+    return (f"{base}:organization/{ORG_ID}", *(f"{base}:ou/{ORG_ID}/{ou}" for ou in OUS))
+
+
+@st.composite
+def allowlists(draw: st.DrawFn, accounts: tuple[str, ...], owners: tuple[str, ...] = (),
+               organization: tuple[str, ...] = ()) -> dict[str, Any]:
     """A valid document; its rules' owners mostly among `owners` (the accounts holding groups),
-    some of them put in a mode by `modes`."""
+    some of them put in a mode by `modes`; a rule may name one of the `organization` principals
+    (its owner then in the shares mode)."""
     rules = []
+    in_shares_mode: set[str] = set()
     for _ in range(draw(st.integers(1, 4))):
         owner = draw(st.sampled_from(owners or accounts) if draw(st.integers(0, 4)) else st.sampled_from(accounts))
         others = [a for a in accounts if a != owner]
@@ -87,13 +124,16 @@ def allowlists(draw: st.DrawFn, accounts: tuple[str, ...], owners: tuple[str, ..
             "groups": draw(st.lists(st.sampled_from(PATTERNS + GROUP_NAMES), min_size=1, max_size=2, unique=True)),
             "consumers": draw(st.lists(st.sampled_from(others), min_size=1, max_size=len(others), unique=True)),
         }
+        if organization and draw(st.integers(0, 2)) == 0:
+            rule["consumers"].append(draw(st.sampled_from(organization)))
+            in_shares_mode.add(owner)
         access = draw(st.sampled_from(ACCESS))
         if access or draw(st.booleans()):
             rule["access"] = access or ["discover"]
         rules.append(rule)
     document: dict[str, Any] = {"version": 1, "shares": rules}
     modes = {owner: mode for owner in sorted({r["owner"] for r in rules})
-             if (mode := draw(st.sampled_from(MODE_CHOICES))) is not None}
+             if (mode := "shares" if owner in in_shares_mode else draw(st.sampled_from(MODE_CHOICES))) is not None}
     if modes:
         document["modes"] = modes
     return document
@@ -196,7 +236,9 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
                                unique=True))
         existing[account] = list(groups)
     owners = tuple(a for a in accounts if existing[a])
-    document = draw(allowlists(accounts, owners))
+    organization = draw(organizations(accounts)) if draw(st.integers(0, 3)) == 0 else None
+    named = org_principals(organization)
+    document = draw(allowlists(accounts, owners, named))
     for account in accounts:
         groups = existing[account]
         entry: dict[str, Any] = {"groups": list(groups)}
@@ -204,7 +246,7 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
             group = draw(st.sampled_from(groups))
             entry["policies"] = {group: draw(person_policies(account, group, accounts))}
         if draw(st.integers(0, 4)) == 0:
-            entry["allowlist"] = draw(allowlists(accounts, owners))
+            entry["allowlist"] = draw(allowlists(accounts, owners, named))
         spec[account] = entry
     timeline: list[dict[str, Any]] = []
     at = 0
@@ -226,7 +268,7 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
         account = draw(st.sampled_from([a for a in accounts if existing[a]] or accounts)
                        if kind in ("delete_group", "put_policy", "delete_policy") else st.sampled_from(accounts))
         if kind == "edit_allowlist":
-            current = draw(allowlists(accounts, owners))
+            current = draw(allowlists(accounts, owners, named))
             timeline.append({"at": at, "do": kind, "allowlist": current})
         elif kind == "switch_mode":
             # One owner's mode flips, nothing else changes: the switch the access check judges.
@@ -249,7 +291,7 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
     if timeline and timeline[-1]["do"] == "edit_allowlist" and isinstance(timeline[-1]["allowlist"], str):
         # The final allowlist is valid: convergence to an invalid one is not defined (nothing changes).
         timeline.append({"at": at + draw(st.integers(10, 600)), "do": "edit_allowlist",
-                         "allowlist": draw(allowlists(accounts, owners))})
+                         "allowlist": draw(allowlists(accounts, owners, named))})
     if chaos is None:
         chaos = {"api_fault_rate": draw(st.sampled_from([0.0, 0.05, 0.2])),
                  "lost_event_rate": draw(st.sampled_from([0.0, 0.1])),
@@ -262,6 +304,7 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
         "accounts": spec,
         "chaos": {"seed": draw(st.integers(0, 2**31)), **chaos},
         "timeline": timeline,
+        **({"organization": organization} if organization is not None else {}),
     }
 
 
@@ -278,4 +321,9 @@ def run_world(scenario: dict[str, Any], name: str) -> dict[str, Any]:
                              f"unconverged in a world of seed {scenario['chaos']['seed']}; replay: modelshare "
                              f"simulate {path}\n  " + "\n  ".join(broken))
     path.unlink()
+    # What the drawn worlds exercised (pytest --hypothesis-show-statistics).
+    checked = safety["checked"]
+    event(f"switch windows judged: {checked.get('access after a call', 0) > 0}")
+    event(f"organization: {'organization' in scenario}")
+    event(f"shares made by the shares mode: {checked.get('CreateResourceShare', 0) > 0}")
     return report

@@ -107,6 +107,10 @@ def test_story_without_json(capsys, tmp_path):
         ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
           "timeline": [{"do": "send_message", "account": OWNER, "queue": "SweepQueue"}]},
          "send_message takes account, at, ['body', 'queue']; missing ['body']"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "timeline": [{"do": "associate_share", "account": OWNER, "share": "promoted:g",
+                        "principals": ["arn:aws:iam::444455556666:user/someone"]}]},
+         "scenario.timeline[0].principals: must be a list of account IDs, IAM role ARNs or organization/OU ARNs"),
         *(({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "organization": organization}, message)
           for organization, message in [
               ([], "scenario.organization: must be an object"),

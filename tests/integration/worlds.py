@@ -45,8 +45,8 @@ LEVEL_ACTIONS = {
     "register": ["sagemaker:CreateModelPackage"],
     "deploy": ["sagemaker:UpdateModelPackage", "sagemaker:CreateModel"],
 }
-INSIDER_KINDS = ("create_share", "tag_share", "tag_group", "associate_share", "own_sid_statement",
-                 "accept_invitations", "forge_sweep_message")
+INSIDER_KINDS = ("create_share", "tag_share", "tag_group", "associate_share", "associate_share",
+                 "second_permission", "own_sid_statement", "accept_invitations", "forge_sweep_message")
 # Where failing worlds are written (git ignores it): `modelshare simulate <file>` replays one.
 FAILURES_DIR = Path(os.environ.get("MODELSHARE_FAILED_WORLDS", Path(__file__).resolve().parents[2] / "bench" / "failed-worlds"))
 
@@ -156,13 +156,16 @@ def person_policies(draw: st.DrawFn, account: str, group: str, accounts: tuple[s
 
 @st.composite
 def insider_step(draw: st.DrawFn, kind: str, at: int, accounts: tuple[str, ...], existing: dict[str, list[str]],
-                 own_shares: dict[str, list[str]]) -> list[dict[str, Any]]:
+                 own_shares: dict[str, list[str]], organization: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """One insider action (localaws/insider.py) with ordinary rights, as timeline steps: a share
-    it needs is made first."""
+    it needs is made first. Its targets are modelshare's share of a group (`promoted:`: the one
+    it promoted, or made in the shares mode) and the person's own shares, of one or more groups."""
     owners = [a for a in accounts if existing[a]] or list(accounts)
     account = draw(st.sampled_from(owners))
     groups = existing[account] or list(GROUP_NAMES[:1])
     others = [a for a in (*accounts, STRANGER) if a != account]
+    # Whom a person adds to a share: accounts (a stranger among them), a role, the organization or an OU.
+    strangers = [*others, f"arn:aws:iam::{draw(st.sampled_from(others))}:role/ml-reader", *organization]
     steps: list[dict[str, Any]] = []
 
     def own_share() -> str:
@@ -170,8 +173,9 @@ def insider_step(draw: st.DrawFn, kind: str, at: int, accounts: tuple[str, ...],
             return draw(st.sampled_from(own_shares[account]))
         name = f"insider-{len(own_shares[account]) + 1}-{account[:3]}"
         step: dict[str, Any] = {"at": at, "do": "create_share", "account": account, "name": name,
-                                "groups": draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True)),
-                                "principals": draw(st.lists(st.sampled_from(others), max_size=2, unique=True))}
+                                "groups": draw(st.lists(st.sampled_from(groups), min_size=1, max_size=3, unique=True)),
+                                "principals": draw(st.lists(st.sampled_from([*others, *organization]), max_size=2,
+                                                            unique=True))}
         level = draw(st.sampled_from(LEVELS))
         if level:
             step["permission"] = level
@@ -179,22 +183,34 @@ def insider_step(draw: st.DrawFn, kind: str, at: int, accounts: tuple[str, ...],
         own_shares[account].append(name)
         return name
 
+    def any_share() -> str:
+        return f"own:{own_share()}" if draw(st.booleans()) else f"promoted:{draw(st.sampled_from(groups))}"
+
     group = draw(st.sampled_from(groups))
     if kind == "create_share":
         own_share()
     elif kind == "tag_share":
-        target = f"own:{own_share()}" if draw(st.booleans()) else f"promoted:{group}"
-        steps.append({"at": at + 1, "do": kind, "account": account, "share": target,
-                      "tags": {"modelshare:managed": "true"}})
+        tags = draw(st.sampled_from([{"modelshare:managed": "true"}, {"modelshare:bucket": "forged"},
+                                     {"team": "ml"}]))
+        steps.append({"at": at + 1, "do": kind, "account": account, "share": any_share(), "tags": tags})
     elif kind == "tag_group":
         steps.append({"at": at + 1, "do": kind, "account": account, "group": group,
                       "tags": {"modelshare:promoted-share": f"{{share:own:{own_share()}}}"}})
     elif kind == "associate_share":
-        step: dict[str, Any] = {"at": at, "do": kind, "account": account, "share": f"promoted:{group}"}
+        # Another group (or the same) or a principal into modelshare's share or the person's own.
+        step: dict[str, Any] = {"at": at + 1, "do": kind, "account": account,
+                                "share": f"promoted:{group}" if draw(st.integers(0, 2)) else f"own:{own_share()}"}
         if draw(st.booleans()):
-            step["groups"] = [draw(st.sampled_from(groups))]  # another group (or the same) into modelshare's share
+            step["groups"] = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True))
         else:
-            step["principals"] = [draw(st.sampled_from(others))]
+            step["principals"] = [draw(st.sampled_from(strangers))]
+        steps.append(step)
+    elif kind == "second_permission":
+        # A permission beside (or in place of) the share's: another resource type's, or any access's.
+        step = {"at": at + 1, "do": "associate_permission", "account": account, "share": any_share(),
+                "permission": draw(st.sampled_from(["another-type", *LEVELS]))}
+        if draw(st.booleans()):
+            step["replace"] = True
         steps.append(step)
     elif kind == "own_sid_statement":
         principal = draw(st.sampled_from(others))
@@ -263,7 +279,7 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
     for kind in planned:
         at += draw(st.integers(10, 600))
         if kind in INSIDER_KINDS:
-            timeline.extend(draw(insider_step(kind, at, accounts, existing, own_shares)))
+            timeline.extend(draw(insider_step(kind, at, accounts, existing, own_shares, named)))
             continue
         account = draw(st.sampled_from([a for a in accounts if existing[a]] or accounts)
                        if kind in ("delete_group", "put_policy", "delete_policy") else st.sampled_from(accounts))

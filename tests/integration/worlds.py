@@ -266,8 +266,9 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
         spec[account] = entry
     timeline: list[dict[str, Any]] = []
     at = 0
+    # Mode switches weigh as much as edits: the access check judges only worlds with one.
     kinds = st.sampled_from(["edit_allowlist", "edit_allowlist", "create_group", "delete_group",
-                             "put_policy", "delete_policy", "invalid_edit", "switch_mode"])
+                             "put_policy", "delete_policy", "invalid_edit", "switch_mode", "switch_mode"])
     planned = draw(st.lists(kinds, max_size=5))
     if eventful:
         planned = draw(st.permutations(["create_group", "edit_allowlist", "invalid_edit", "delete_group",

@@ -10,15 +10,16 @@ Steps (each with `at` and an `account`):
   lists access levels (["deploy"]): the managed permission granting exactly those actions, found by
   listing the account's permissions (else the one granting most that covers them), never by name;
   without it, RAM's default;
-- `associate_share` {share, groups?, principals?}: adds groups of the account, or accounts, to a share;
+- `associate_share` {share, groups?, principals?}: adds groups of the account, or principals (accounts,
+  IAM roles, the organization or an OU by ARN: RAM refuses what it does not take), to a share;
 - `add_statement` {group, statement}: reads the group's policy and puts it back with `statement`
   added (replacing a statement with the same Sid, as an editor would);
 - `accept_invitations` {}: accepts by hand every pending invitation of the account;
 - `send_message` {queue, body}: sends `body` (JSON) to a queue of the account's stack, by logical ID.
 A `share` is `own:<name>` (the account's active share of that name) or `promoted:<group>` (an
-active STANDARD share of the account holding the group that no person of the scenario named: the
-one modelshare promoted). Inside tag values and message bodies, `{share:<selector>}` stands for
-that share's ARN. A selector that finds nothing skips the step, told.
+active STANDARD share of the account holding the group that no person of the scenario named:
+modelshare's, the one it promoted in the policy mode or made in the shares mode). Inside tag
+values and message bodies, `{share:<selector>}` stands for that share's ARN. A selector that finds nothing skips the step, told.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from localaws.oracle_ledger import as_list
+from localaws.organizations import is_org_principal
 
 # key -> (required keys, optional keys) besides "at", "do" and "account"
 STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -50,6 +52,7 @@ _SELECTOR = re.compile(r"(own|promoted):(.+)")
 _PLACEHOLDER = re.compile(r"\{share:((?:own|promoted):[^}]+)\}")
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"[0-9]{12}")
+_ROLE = re.compile(r"arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_-]{1,64}")
 _LEVELS = ("discover", "register", "deploy")
 # What each access level grants, as the README's allowlist section says.
 _LEVEL_ACTIONS = {
@@ -75,10 +78,11 @@ def check_step(do: str, item: dict[str, Any], where: str, fail: Callable[[str], 
         raise fail(f"{where}.share: must be own:<name> or promoted:<group>")
     if "group" in details and not (isinstance(details["group"], str) and _GROUP_NAME.fullmatch(details["group"])):
         raise fail(f"{where}.group: not a model package group name")
-    for key, pattern in (("groups", _GROUP_NAME), ("principals", _ACCOUNT)):
+    for key, fits in (("groups", _GROUP_NAME.fullmatch), ("principals", _principal)):
         values = details.get(key, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) and pattern.fullmatch(v) for v in values):
-            raise fail(f"{where}.{key}: must be a list of " + ("group names" if key == "groups" else "account IDs"))
+        if not isinstance(values, list) or not all(isinstance(v, str) and fits(v) for v in values):
+            raise fail(f"{where}.{key}: must be a list of " + (
+                "group names" if key == "groups" else "account IDs, IAM role ARNs or organization/OU ARNs"))
     if do == "create_share" and not (isinstance(details["name"], str) and details["name"] and details["groups"]):
         raise fail(f"{where}: create_share needs a name and at least one group")
     if do == "associate_share" and not (details.get("groups") or details.get("principals")):
@@ -95,6 +99,11 @@ def check_step(do: str, item: dict[str, Any], where: str, fail: Callable[[str], 
     if "queue" in details and not isinstance(details["queue"], str):
         raise fail(f"{where}.queue: must be a queue's logical ID in the template")
     return details
+
+
+def _principal(value: str) -> bool:
+    """An account ID, an IAM role's ARN, or an organization's or OU's ARN."""
+    return bool(_ACCOUNT.fullmatch(value) or _ROLE.fullmatch(value) or is_org_principal(value))
 
 
 class Insider:

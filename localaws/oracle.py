@@ -220,7 +220,9 @@ class SafetyOracle:
                                                                     "tagKeys")}
             self.ledger.person_changed(share.arn, f"{call.operation} {json.dumps(named, default=str)}")
         if call.operation in ("CreateResourceShare", "AssociateResourceShare", "AssociateResourceSharePermission"):
-            accounts = [a for p in live(share.principals) if (a := principal_account(p))]
+            # Accounts, and organizations or OUs (what they grant is judged by membership at the end).
+            accounts = [a for p in live(share.principals) if (a := principal_account(p) or
+                                                              (p if is_org_principal(p) else None))]
             for group in live_groups(share):
                 self.ledger.person_granted(share.account, group, accounts, self.share_actions(share))
 

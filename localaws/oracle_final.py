@@ -41,7 +41,7 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
                     allowed = allowed_actions(bound, owner, name) if allows(bound, owner, name, consumer, member_of) \
                         else frozenset()
                     beyond = [a for a in ALL_ACTIONS if a not in allowed
-                              and not oracle.ledger.person_allows(owner, name, consumer, a)
+                              and not oracle.ledger.person_allows(owner, name, consumer, a, member_of)
                               and state.can_access(group, consumer, a)]
                     if beyond:
                         oracle.violations.append(f"final: {consumer} can still do {', '.join(beyond)} on {owner}'s "

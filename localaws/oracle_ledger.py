@@ -124,7 +124,9 @@ class Ledger:
     def person_grants_for(self, owner: str, group: str) -> set[tuple[str, str]]:
         return self.person_grants.get((owner, group), set())
 
-    def person_allows(self, owner: str, group: str, account: str, action: str) -> bool:
-        """Whether a person's own statement or share granted `account` `action` on the group."""
-        return any(who in ("*", account) and fnmatch.fnmatchcase(action.lower(), pattern)
+    def person_allows(self, owner: str, group: str, account: str, action: str,
+                      memberships: frozenset[str] = frozenset()) -> bool:
+        """Whether a person's own statement or share granted `account` `action` on the group,
+        to the account or to an organization or OU of `memberships` (those RAM reaches it by)."""
+        return any((who in ("*", account) or who in memberships) and fnmatch.fnmatchcase(action.lower(), pattern)
                    for who, pattern in self.person_grants.get((owner, group), ()))

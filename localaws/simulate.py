@@ -24,6 +24,7 @@ from localaws.deployment import TEMPLATE_PATH, Deployment
 from localaws.lambdas import Invocation, rate_seconds
 from localaws.oracle import SafetyOracle
 from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, RamQuotas
+from localaws.simulate_org import OrganizationPlan, parse_organization
 from modelshare import wiring
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.owner import QUIET_ACTIONS
@@ -32,7 +33,7 @@ from modelshare.ports import PENDING
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _SCENARIO_KEYS = {"region", "allowlist", "accounts", "ram_share_delay_seconds", "edits", "ram_quotas",
-                  "aws_managed_permissions", "chaos", "timeline"}
+                  "aws_managed_permissions", "chaos", "timeline", "organization"}
 _CHAOS_KEYS = {"seed", "api_fault_rate", "lost_event_rate", "duplicate_event_rate", "policy_conflict_rate",
                "faults_stop_after_seconds"}
 _STEP_KEYS = {"create_group": {"account", "group"}, "delete_group": {"account", "group"},
@@ -106,6 +107,8 @@ class Scenario:
     # A timed scenario (either set): faults while the timeline runs, then one sweep period.
     chaos: ChaosPlan | None = None
     timeline: tuple[Step, ...] = ()
+    # The AWS Organization some accounts are in (localaws/simulate_org.py); None: none.
+    organization: OrganizationPlan | None = None
 
     @property
     def timed(self) -> bool:
@@ -175,8 +178,9 @@ class Scenario:
         timeline = tuple(_step(item, known, f"scenario.timeline[{i}]")
                          for i, item in enumerate(_list(data.get("timeline", []), "scenario.timeline")))
         chaos = _chaos(data["chaos"]) if "chaos" in data else None
+        organization = parse_organization(data["organization"], known, ScenarioError) if "organization" in data else None
         return cls(region, float(delay), tuple(plans), documents, _quotas(data.get("ram_quotas", {})), managed,
-                   chaos, tuple(sorted(timeline, key=lambda step: step.at)))
+                   chaos, tuple(sorted(timeline, key=lambda step: step.at)), organization)
 
 
 def _number(value: Any, where: str, *, low: float = 0.0, high: float | None = None) -> float:
@@ -306,8 +310,13 @@ class Simulation:
                 self._person, self._say, self._queue_name, scenario.person_share_names)
             for plan in scenario.accounts:
                 cloud.add_account(plan.account)
+            organization = scenario.organization
+            if organization is not None:
+                cloud.registry.state.organization = organization.build()
             for plan in scenario.accounts:
-                self.deployment.install(plan.account)
+                # A member's stack knows its true OU path (the consumer's re-check of OU grants).
+                path = organization.path(plan.account) if organization is not None else None
+                self.deployment.install(plan.account, {"OrganizationPath": path} if path else None)
             self.oracle = SafetyOracle(cloud, scenario.region, {
                 plan.account: self.deployment.allowlist_parameter(plan.account) for plan in scenario.accounts})
             for plan in scenario.accounts:

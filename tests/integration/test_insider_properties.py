@@ -22,7 +22,7 @@ from tests.integration.worlds import run_world, worlds
 
 WORLDS_DEFAULT, WORLDS_LONG = 10, 200
 EXAMPLES = WORLDS_LONG if os.environ.get(PROFILE_ENV) == "long" else WORLDS_DEFAULT
-_INSIDER_STEPS = {"create_share", "tag_share", "tag_group", "associate_share", "add_statement", "put_policy",
+_INSIDER_STEPS = {"create_share", "tag_share", "tag_group", "associate_share", "associate_permission", "add_statement", "put_policy",
                   "accept_invitations", "send_message"}
 
 

@@ -11,6 +11,9 @@ from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, ROGUE_OWNER, STRANGER, group_arn
 
 ROOT_DEMO = "examples/demo.json"
+MANAGEMENT = "999988887777"
+OU, CHILD_OU = "ou-ab12-examplou", "ou-ab12-childou1"
+ORG_ARN = f"arn:aws:organizations::{MANAGEMENT}:organization/o-exampleorg1"
 
 
 def run(capsys, *args):
@@ -127,6 +130,31 @@ def test_story_without_json(capsys, tmp_path):
         ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
           "timeline": [{"do": "send_message", "account": OWNER, "queue": "SweepQueue"}]},
          "send_message takes account, at, ['body', 'queue']; missing ['body']"),
+        ({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}},
+          "timeline": [{"do": "associate_share", "account": OWNER, "share": "promoted:g",
+                        "principals": ["arn:aws:iam::444455556666:user/someone"]}]},
+         "scenario.timeline[0].principals: must be a list of account IDs, IAM role ARNs or organization/OU ARNs"),
+        *(({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "organization": organization}, message)
+          for organization, message in [
+              ([], "scenario.organization: must be an object"),
+              ({"id": "o-exampleorg1"}, "scenario.organization: takes ['accounts', 'id', 'management_account', "
+                                        "'ous', 'ram_sharing_enabled', 'root_id']; missing ['management_account']"),
+              ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "enabled": True}, "unknown ['enabled']"),
+              ({"id": "o-EXAMPLE", "management_account": MANAGEMENT}, "scenario.organization.id: not as Organizations"),
+              ({"id": "o-exampleorg1", "management_account": "1234"}, "scenario.organization.management_account"),
+              ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "ous": {"ou-x": None}},
+               "scenario.organization.ous.ou-x: not an OU ID"),
+              ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "ous": {CHILD_OU: OU, OU: None}},
+               f"scenario.organization.ous.{CHILD_OU}: its parent must be null (the root) or an OU named before it"),
+              ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "accounts": {STRANGER: None}},
+               f"scenario.organization.accounts.{STRANGER}: not one of the scenario's accounts"),
+              ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "accounts": {OWNER: OU}},
+               f"scenario.organization.accounts.{OWNER}: must be null (the root) or one of the OUs"),
+              ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "accounts": {OWNER: 7}},
+               "scenario.organization.accounts: must be an object of IDs to an OU ID or null"),
+              ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "ram_sharing_enabled": "yes"},
+               "scenario.organization.ram_sharing_enabled: must be true or false"),
+          ]),
     ],
 )
 def test_invalid_scenario_exits_non_zero_with_the_reason(capsys, tmp_path, scenario, message):
@@ -217,3 +245,26 @@ def test_a_scenario_may_set_every_ram_quota():
     assert {"resource_associations_per_region", "principal_associations_per_region",
             "customer_managed_permissions_per_region", "versions_per_permission", "resources_per_share",
             "principals_per_share", "resources_per_call"} <= set(quotas)
+
+
+def test_a_scenario_declares_an_organization_and_its_members_discover_an_ous_groups_with_no_invitation():
+    """The owner (shares mode) shares with an OU: CONSUMER, in an OU under it, discovers the group
+    at once with no invitation; STRANGER, in the organization but not the OU, does not. Each
+    member's stack knows its true OU path."""
+    scenario = Scenario.parse({
+        "allowlist": {"version": 1, "modes": {OWNER: "shares"}, "shares": [
+            {"owner": OWNER, "groups": ["churn-*"], "consumers": [f"{ORG_ARN.replace('organization/', 'ou/')}/{OU}"]}]},
+        "accounts": {OWNER: {"groups": ["churn-a", "churn-b"]}, CONSUMER: {}, STRANGER: {}},
+        "organization": {"id": "o-exampleorg1", "management_account": MANAGEMENT,
+                         "ous": {OU: None, CHILD_OU: OU}, "accounts": {OWNER: None, CONSUMER: CHILD_OU, STRANGER: None},
+                         "ram_sharing_enabled": True}})
+    simulation = Simulation(scenario)
+    report = simulation.run()
+    assert report["discoverable"][CONSUMER] == [group_arn("churn-a"), group_arn("churn-b")]
+    assert report["discoverable"][STRANGER] == []
+    assert report["pending_invitations"] == {OWNER: [], CONSUMER: [], STRANGER: []}
+    assert simulation.cloud.registry.state.organization.memberships(CONSUMER) >= {ORG_ARN}
+    paths = {a: simulation.deployment.stacks[a].parameters["OrganizationPath"] for a in (OWNER, CONSUMER, STRANGER)}
+    assert paths == {OWNER: "o-exampleorg1/r-ab12/", CONSUMER: f"o-exampleorg1/r-ab12/{OU}/{CHILD_OU}/",
+                     STRANGER: "o-exampleorg1/r-ab12/"}
+    assert report["safety"]["violations"] == []

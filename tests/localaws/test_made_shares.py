@@ -4,11 +4,14 @@ modelshare itself (RamShares.create_share / associate_resources) and their recor
 
 from __future__ import annotations
 
+import pytest
+
 from localaws.cloud import LocalCloud
 from localaws.costs import FREE
 from localaws.deployment import Deployment
 from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram import RamShares
+from modelshare.ports import GroupNotFound
 
 OWNER, CONSUMER = "111122223333", "444455556666"
 REGION = "eu-west-1"
@@ -68,3 +71,23 @@ def test_a_share_is_made_empty_with_its_permission_once_per_token_and_filled_a_h
                    if c.operation == "AssociateResourceShare"]
         assert batches == [100, 100, 30]
         assert sorted(ram.share_resources([made.arn])[made.arn]) == [group(n) for n in names]
+
+
+def test_associating_a_deleted_group_is_group_not_found_and_puts_in_none_of_the_call() -> None:
+    """RAM refuses a call naming a group that no longer exists (UnknownResourceException), the
+    whole call: the adapter says which kind of refusal it is, so the shares mode can go on."""
+    with LocalCloud(costs=FREE) as cloud:
+        Deployment(cloud, REGION).install(OWNER)
+        session = cloud.session(OWNER, REGION)
+        sagemaker = session.client("sagemaker")
+        for name in ("kept", "deleted"):
+            sagemaker.create_model_package_group(ModelPackageGroupName=name)
+        sagemaker.delete_model_package_group(ModelPackageGroupName="deleted")
+        ram = RamShares(session)
+        permission = next(iter(ram.managed_permissions("sagemaker:modelpackagegroup")))
+        made = ram.create_share("modelshare-0123456789ab-1", permission.arn, "token-1")
+        with pytest.raises(GroupNotFound):
+            ram.associate_resources(made.arn, [group("kept"), group("deleted")])
+        assert ram.share_resources([made.arn]) == {made.arn: ()}
+        ram.associate_resources(made.arn, [group("kept")])
+        assert ram.share_resources([made.arn]) == {made.arn: (group("kept"),)}

@@ -155,3 +155,24 @@ def test_a_share_the_owner_allowed_and_a_person_accepted_by_hand_is_the_persons(
     final = [v for v in verdict["violations"] if v.startswith("final:")]
     assert f"final: {aws.CONSUMER} discovers {aws.OWNER}'s fraud, which the final allowlists do not allow" in final
     assert not [v for v in final if "churn-a" in v]
+
+
+def test_a_persons_own_share_with_an_ou_is_the_persons_grant(judged: Any) -> None:
+    """A person shares a group no rule names with an OU the consumer is in (their own share, within
+    ordinary rights): what the consumer can then do is the person's grant, not modelshare's beyond
+    the allowlist (found by the insider scenario a-person-widens-a-made-share). The grant reaches
+    only the OU's accounts: an account is judged by the organization and OUs it is in."""
+    from localaws.organizations import OrganizationModel
+
+    aws, oracle = judged
+    organization = OrganizationModel("o-exampleorg1", "999988887777", ram_sharing_enabled=True)
+    ou = organization.add_ou("ou-ab12-examplou")
+    organization.move_account(aws.OWNER)
+    organization.move_account(aws.CONSUMER, "ou-ab12-examplou")
+    aws.cloud.registry.state.organization = organization
+    aws.ram().create_resource_share(name="teams-own", resourceArns=[aws.group("private")], principals=[ou])
+    assert oracle.ledger.person_allows(aws.OWNER, "private", aws.CONSUMER, "sagemaker:DescribeModelPackageGroup",
+                                       frozenset({ou}))
+    assert not oracle.ledger.person_allows(aws.OWNER, "private", aws.CONSUMER, "sagemaker:DescribeModelPackageGroup")
+    verdict = oracle.judge_final_state([aws.OWNER, aws.CONSUMER], [], [])
+    assert not [v for v in verdict["violations"] if "private" in v], verdict["violations"]

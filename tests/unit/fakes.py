@@ -186,6 +186,8 @@ class FakeShares:
     replaced_permissions: list[tuple[str, str]] = field(default_factory=list)
     promoted_shares: list[str] = field(default_factory=list)
     resource_changes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (share, resources taken out)
+    # Groups deleted since an event named them: RAM refuses a call associating one (UnknownResourceException).
+    missing_resources: set[str] = field(default_factory=set)
     # What modelshare made: the ledger OwnerService is given in the tests (add_policy_share records
     # a share past CREATED_FROM_POLICY as modelshare's unless told otherwise).
     ledger: FakeLedger = field(default_factory=FakeLedger)
@@ -419,6 +421,8 @@ class FakeShares:
     def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
         for start in range(0, len(resource_arns), 100):
             batch = resource_arns[start:start + 100]
+            if not self.missing_resources.isdisjoint(batch):  # RAM fails the whole call
+                raise GroupNotFound(", ".join(sorted(self.missing_resources & set(batch))))
             if self.resource_quota_left is not None:
                 if self.resource_quota_left < len(batch):
                     raise RamQuotaReached("resource associations (per share or per Region)", "limit reached",

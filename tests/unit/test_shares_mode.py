@@ -226,6 +226,19 @@ def test_a_new_group_joins_its_share_and_nothing_else_is_touched() -> None:
                                                            group_arn("churn-new")])
 
 
+def test_a_new_group_deleted_before_the_run_is_gone_and_holds_back_no_other() -> None:
+    """A creation event names a group a person deleted meanwhile: RAM refuses a call associating
+    it (the whole call). The run puts the others in, reports the deleted one gone and does not
+    fail (a failed run is retried to the failure destination, and the others wait for the sweep)."""
+    owner, _, shares, _ = owner_with(churn(2))
+    owner.reconcile()
+    share_arn, = shares.ledger.made
+    shares.missing_resources.add(group_arn("churn-gone"))
+    outcomes = owner.share_groups({"churn-gone": group_arn("churn-gone"), "churn-new": group_arn("churn-new")})
+    assert {o.group: o.action for o in outcomes} == {"churn-gone": GroupAction.GONE, "churn-new": GroupAction.SHARED}
+    assert sorted(shares.resources[share_arn]) == sorted([*(group_arn(n) for n in churn(2)), group_arn("churn-new")])
+
+
 def test_an_owner_back_in_the_policy_mode_has_its_made_shares_narrowed_only() -> None:
     owner, registry, shares, source = owner_with(churn(2))
     owner.reconcile()

@@ -279,7 +279,8 @@ class ResourceShares(Protocol):
     def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
         """Put resources into one of this account's shares, at most 100 a call (RAM's limit).
         Principals already on the share reach them at once, with no new invitation. Raises
-        RamQuotaReached."""
+        RamQuotaReached, or GroupNotFound when RAM finds no resource of the call (a group deleted
+        since: RAM then associates none of the call's)."""
         ...
     def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
         """A customer managed permission granting `actions`. Raises PermissionNameTaken or

@@ -34,6 +34,7 @@ from modelshare.org_principals import is_org_principal
 from modelshare.org_sharing import OrgSharing
 from modelshare.ports import (
     ARNS_PER_CALL,
+    GroupNotFound,
     OwnershipLedger,
     RamQuotaReached,
     ResourceShare,
@@ -61,6 +62,7 @@ class SharesModeResult:
     removed: Mapping[str, str]  # taken out of modelshare's share this run: resource -> share ARN
     waiting: Mapping[str, str]  # wanted but not live: group -> why
     deleted_shares: tuple[str, ...] = ()
+    gone: frozenset[str] = frozenset()  # RAM found no such group (deleted since it was listed or named)
 
 
 @dataclass
@@ -110,6 +112,7 @@ class SharesMode:
         added: dict[str, str] = {}
         waiting: dict[str, str] = {}
         live: set[str] = set()
+        gone: set[str] = set()
         stop: RamQuotaReached | None = None
         room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
         ours = frozenset(held.share.arn for held in by_name.values())
@@ -148,7 +151,7 @@ class SharesMode:
             new = [g for g in groups if g not in held.resources]
             if new and not restrict_only and stop is None:
                 try:
-                    self._put_in(held, name, new, added)
+                    self._put_in(held, name, new, added, gone)
                 except RamQuotaReached as quota:
                     stop = self._quota(quota, name)
             org_wait = None
@@ -162,8 +165,9 @@ class SharesMode:
                                else "the share's permission cannot be set: it holds no consumer")
             waiting.update({g: why for g in wanted_here if g not in live})
         removed, deleted = self._take_out(by_name, layout, partial)
-        waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting})
-        return SharesModeResult(frozenset(live), added, removed, waiting, deleted)
+        waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting and g not in gone})
+        return SharesModeResult(frozenset(live), added, removed, {g: w for g, w in waiting.items() if g not in gone},
+                                deleted, frozenset(gone))
 
     def place_new(self, wanted: Mapping[str, Bucket]) -> SharesModeResult:
         """New groups (ShareOnCreate): each put into its bucket's share only when that share is
@@ -181,6 +185,7 @@ class SharesMode:
         added: dict[str, str] = {}
         waiting: dict[str, str] = {}
         live: set[str] = set()
+        gone: set[str] = set()
         for name, groups in sorted(layout.items()):
             new = [g for g in groups if g in wanted]
             if not new:
@@ -191,12 +196,12 @@ class SharesMode:
                 waiting.update(dict.fromkeys(new, why or SHARE_TO_MAKE))
                 continue
             try:
-                self._put_in(held, name, [g for g in new if g not in held.resources], added)
+                self._put_in(held, name, [g for g in new if g not in held.resources], added, gone)
             except RamQuotaReached as quota:
                 why = str(self._quota(quota, name))
             live.update(g for g in new if g in held.resources)
-            waiting.update({g: why or "" for g in new if g not in live})
-        return SharesModeResult(frozenset(live), added, {}, waiting)
+            waiting.update({g: why or "" for g in new if g not in live and g not in gone})
+        return SharesModeResult(frozenset(live), added, {}, waiting, gone=frozenset(gone))
 
     def _not_ready(self, held: _Share | None, bucket: Bucket) -> str | None:
         """Why a new group may not go into this share of its bucket now, or None."""
@@ -277,13 +282,18 @@ class SharesMode:
             token = _token(name, permission, share.arn)
         raise RuntimeError(f"RAM kept giving back a share that is gone or taken for {name}")
 
-    def _put_in(self, held: _Share, name: str, groups: Sequence[str], added: dict[str, str]) -> None:
+    def _put_in(self, held: _Share, name: str, groups: Sequence[str], added: dict[str, str], gone: set[str]) -> None:
         """Put the groups into the share a call's worth at a time, so that what went in before a
-        quota stopped the rest counts as in."""
+        quota stopped the rest counts as in. RAM refuses a whole call naming a group deleted
+        since it was listed or named (a creation event's): that call's groups then go in one by
+        one, and a deleted one is `gone`, holding back no other."""
         try:
             for start in range(0, len(groups), ARNS_PER_CALL):
-                batch = groups[start:start + ARNS_PER_CALL]
-                self.shares.associate_resources(held.share.arn, list(batch))
+                batch = list(groups[start:start + ARNS_PER_CALL])
+                try:
+                    self.shares.associate_resources(held.share.arn, batch)
+                except GroupNotFound:
+                    batch = [g for g in batch if self._put_one(held, g, gone)]
                 held.resources = (*held.resources, *batch)
                 added.update(dict.fromkeys(batch, name))
         finally:
@@ -291,6 +301,15 @@ class SharesMode:
             if put:
                 logger.info("Put groups into modelshare's share", extra={"share": held.share.arn, "groups": len(put)})
                 count("GroupsShared", len(put))
+
+    def _put_one(self, held: _Share, group: str, gone: set[str]) -> bool:
+        try:
+            self.shares.associate_resources(held.share.arn, [group])
+        except GroupNotFound:
+            logger.info("A group to share is gone", extra={"group": group, "share": held.share.arn})
+            gone.add(group)
+            return False
+        return True
 
     def _set_permission(self, held: _Share, permission: str | None) -> bool:
         """Whether the share grants exactly the bucket's actions now: it has the one permission

@@ -111,6 +111,8 @@ def _switched(name: str, arn: str, result: SharesModeResult, leaving: Mapping[st
 
 
 def _outcome(name: str, arn: str, decision: ShareDecision, result: SharesModeResult) -> GroupOutcome:
+    if arn in result.gone:
+        return GroupOutcome(name, GroupAction.GONE)
     if arn in result.added and arn in result.live:
         return GroupOutcome(name, GroupAction.SHARED, f"in modelshare's share {result.added[arn]}")
     if arn in result.live:

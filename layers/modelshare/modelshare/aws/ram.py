@@ -19,6 +19,7 @@ from modelshare.ports import (
     Association,
     AssociationKind,
     AssociationStatus,
+    GroupNotFound,
     Invitation,
     InvitationAlreadyAccepted,
     InvitationClosed,
@@ -303,6 +304,11 @@ class RamShares:
             except ClientError as error:
                 if _code(error) == "ResourceShareLimitExceededException":
                     raise RamQuotaReached(_RESOURCE_QUOTA, _message(error), account_wide=True) from error
+                if _code(error) == "UnknownResourceException":
+                    # A group of the call no longer exists (RAM fails the whole call: docs/
+                    # aws-behaviour.md, RAM-ASSOCIATE-GONE); or the share itself is gone, when no
+                    # group of it goes in either way.
+                    raise GroupNotFound(_message(error)) from error
                 raise
 
     def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:

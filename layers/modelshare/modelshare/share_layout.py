@@ -9,7 +9,8 @@ below). The assignment is stable: a group already in a share of its bucket stays
 would take it out of one share and put it in another for nothing), new groups fill the
 lowest-numbered share with room, and a new share opens when all are full. A share whose groups
 all go to one other bucket (its consumers or actions changed) moves there whole, in place
-(`moved_whole`): its consumers keep the groups without a new invitation.
+(`moved_whole`): its consumers keep the groups without a new invitation. A group held by a share
+of its own bucket (a person put it into another) counts for no other share's move.
 
 A share's name only says which bucket modelshare made it for, as recorded in its ledger when it
 was made; whether a share is modelshare's is the ledger's to say, never the name's.

@@ -14,7 +14,10 @@ resource or principal (a role, an organization, an account no longer named) is t
 other permission replaced; a share whose permission cannot be set holds no principal, unless
 the permission could not be looked up this run and what the share grants now is provably within
 its bucket: then it is left as it is (a throttle must not take consumers away and back). A share
-whose groups all move to another bucket changes in place and is recorded under that bucket.
+whose groups all move to another bucket changes in place and is recorded under that bucket. A
+run puts groups in first, then takes out what leaves, then invites consumers: a consumer new to
+a share never sees a group leaving it. Only taking away makes no share, so a group whose bucket
+widened stays in the share it is in while that share grants it no more than its bucket.
 
 Cost: one read of the ledger, then RAM's view of modelshare's shares in a few batched calls
 (their resources and principals, ARNS_PER_CALL shares a call, paged), one permission read per

@@ -9,7 +9,8 @@ below). The assignment is stable: a group already in a share of its bucket stays
 would take it out of one share and put it in another for nothing), new groups fill the
 lowest-numbered share with room, and a new share opens when all are full. A share whose groups
 all go to one other bucket (its consumers or actions changed) moves there whole, in place
-(`moved_whole`): its consumers keep the groups without a new invitation.
+(`moved_whole`): its consumers keep the groups without a new invitation. A group held by a share
+of its own bucket (a person put it into another) counts for no other share's move.
 
 A share's name only says which bucket modelshare made it for, as recorded in its ledger when it
 was made; whether a share is modelshare's is the ledger's to say, never the name's.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 # Below RAM's 5,000 resources per share (docs/aws-behaviour.md, RAM-QUOTAS): room for what a
@@ -101,10 +102,15 @@ def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]])
     for name in current:
         if (parsed := parse_share_name(name)) is not None:
             taken.setdefault(parsed[0], set()).add(parsed[1])
+    homed = _homed(wanted, current)
     moved: dict[str, str] = {}
     for name in sorted(current, key=_share_order):
         parsed = parse_share_name(name)
-        destinations = {wanted[g] for g in current[name] if g in wanted}
+        # A group held by a share of its own bucket stays there and leaves this one (a person
+        # put it in): it is no destination, or one group would take a whole share's consumers'
+        # access away (they would wait for a new invitation).
+        destinations = {wanted[g] for g in current[name] if g in wanted
+                        and (g not in homed or (parsed is not None and wanted[g] == parsed[0]))}
         if parsed is None or len(destinations) != 1 or parsed[0] in destinations:
             continue
         destination, = destinations
@@ -113,6 +119,32 @@ def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]])
         numbers.add(number)
         moved[name] = share_name(destination, number)
     return moved
+
+
+def kept_in_place(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]],
+                  within: Callable[[str, str], bool]) -> dict[str, str]:
+    """`wanted` with each group that only taking away keeps where it is: a group leaving a
+    share for another bucket (whose share is not made while only taking away) stays in it when
+    `within(share name, the group's bucket)` (what the share grants is within what the allowlist
+    gives the group), so its consumers keep it until what replaces it is accepted. A group held
+    by a share of its own bucket stays there only."""
+    homed = _homed(wanted, current)
+    kept: dict[str, str] = {}
+    for name in sorted(current, key=_share_order):
+        if (parsed := parse_share_name(name)) is None:
+            continue
+        for group in sorted(set(current[name])):
+            bucket = wanted.get(group)
+            if bucket is not None and bucket != parsed[0] and group not in homed and group not in kept \
+                    and within(name, bucket):
+                kept[group] = parsed[0]
+    return {**wanted, **kept}
+
+
+def _homed(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]]) -> set[str]:
+    """The groups a share of their own bucket holds."""
+    return {g for name, groups in current.items() if (parsed := parse_share_name(name)) is not None
+            for g in groups if wanted.get(g) == parsed[0]}
 
 
 def _share_order(name: str) -> tuple[str, int, str]:

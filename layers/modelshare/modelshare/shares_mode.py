@@ -14,7 +14,10 @@ resource or principal (a role, an organization, an account no longer named) is t
 other permission replaced; a share whose permission cannot be set holds no principal, unless
 the permission could not be looked up this run and what the share grants now is provably within
 its bucket: then it is left as it is (a throttle must not take consumers away and back). A share
-whose groups all move to another bucket changes in place and is recorded under that bucket.
+whose groups all move to another bucket changes in place and is recorded under that bucket. A
+run puts groups in first, then takes out what leaves, then invites consumers: a consumer new to
+a share never sees a group leaving it. Only taking away makes no share, so a group whose bucket
+widened stays in the share it is in while that share grants it no more than its bucket.
 
 Cost: one read of the ledger, then RAM's view of modelshare's shares in a few batched calls
 (their resources and principals, ARNS_PER_CALL shares a call, paged), one permission read per
@@ -40,7 +43,8 @@ from modelshare.ports import (
     ResourceShare,
     ResourceShares,
 )
-from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, lay_out, moved_whole, parse_share_name
+from modelshare.share_grants import ShareGrants
+from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, kept_in_place, lay_out, moved_whole, parse_share_name
 from modelshare.share_permissions import PERMISSION_WAIT_SECONDS, SharePermissions
 
 # RAM's pending invitations per sharing account (docs/aws-behaviour.md, RAM-QUOTAS): consumers
@@ -76,6 +80,20 @@ class _Share:
     on_default_version: bool = True
 
 
+@dataclass(frozen=True)
+class _Inviting:
+    """A share whose consumers a run sets once every share holds only its bucket's groups."""
+
+    name: str
+    held: _Share
+    bucket: Bucket
+    groups: tuple[str, ...]
+    wanted_here: list[str]
+    permitted: bool
+    stop: RamQuotaReached | None  # a quota met by the run before this share's consumers were due
+    unknown: str  # why the permission is not known this run, or ""
+
+
 @dataclass
 class SharesMode:
     account: str
@@ -85,9 +103,11 @@ class SharesMode:
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))
     permission_wait: Sequence[float] = field(default=PERMISSION_WAIT_SECONDS)
     _permissions: SharePermissions = field(init=False, repr=False)
+    _grants: ShareGrants = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._permissions = SharePermissions(self.account, self.shares, self.ledger, self.sleep, self.permission_wait)
+        self._grants = ShareGrants(self.shares, self._permissions)
 
     def converge(self, wanted: Mapping[str, Bucket], *, restrict_only: bool = False,
                  partial: bool = False) -> SharesModeResult:
@@ -107,6 +127,9 @@ class SharesMode:
             targets = {**kept, **targets}
         else:
             self._move_whole(by_name, targets)
+            if restrict_only:  # no share is made: a group keeps the one it is in while that is within
+                targets = kept_in_place(targets, {name: held.resources for name, held in by_name.items()},
+                                        self._grants.within_once_converged(by_name, buckets))
         current = {name: s.resources for name, s in by_name.items()}
         layout = lay_out(targets, current, groups_per_share=self.groups_per_share)
         added: dict[str, str] = {}
@@ -117,8 +140,9 @@ class SharesMode:
         room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
         ours = frozenset(held.share.arn for held in by_name.values())
         org = OrgSharing(self.shares)
-        # Additions first, in every share, then removals: a group changing buckets joins its new
-        # share before it leaves its old one.
+        inviting: list[_Inviting] = []
+        # Groups join first, in every share, then what leaves a share goes, then consumers are
+        # invited: a group changing buckets joins its new share before it leaves its old one.
         for name, groups in sorted(layout.items()):
             parsed = parse_share_name(name)
             bucket = buckets.get(parsed[0]) if parsed else None
@@ -126,7 +150,7 @@ class SharesMode:
                 continue
             wanted_here = [g for g in groups if g in wanted]
             held = by_name.get(name)
-            permission, unknown = self._lookup(bucket.actions, create=not restrict_only)
+            permission, unknown = self._grants.lookup(bucket.actions, create=not restrict_only)
             if held is None:
                 if restrict_only or stop is not None or permission is None:
                     waiting.update(dict.fromkeys(wanted_here, "not made while only taking away" if restrict_only
@@ -142,29 +166,40 @@ class SharesMode:
             self._remove_principals(held, sorted(set(held.principals) - set(bucket.consumers)),
                                     "Removed principals from modelshare's share that its bucket does not name")
             permitted = self._set_permission(held, permission)
-            if not permitted and permission is None and self._within(held, bucket):
+            if not permitted and permission is None and self._grants.within(held, bucket):
                 # No answer about the permission this run (a throttle, a 5xx, one not attachable
                 # yet), and what the share grants now is within its bucket: left as it is.
-                live.update(g for g in groups if g in held.resources and self._exactly(held, bucket))
+                live.update(g for g in groups if g in held.resources and self._grants.exactly(held, bucket))
                 waiting.update({g: unknown for g in wanted_here if g not in live})
                 continue
+            if not permitted:  # before any group goes in: it reaches no one through a wrong permission
+                self._remove_principals(held, list(held.principals),
+                                        "modelshare's share holds no consumer until its permission is right")
             new = [g for g in groups if g not in held.resources]
             if new and not restrict_only and stop is None:
                 try:
                     self._put_in(held, name, new, added, gone)
                 except RamQuotaReached as quota:
                     stop = self._quota(quota, name)
-            org_wait = None
-            try:
-                room, org_wait = self._set_principals(held, bucket, permitted, room, restrict_only or stop is not None, org)
-            except RamQuotaReached as quota:
-                stop = self._quota(quota, name)
-            if permitted and org_wait is None:
-                live.update(g for g in groups if g in held.resources)
-            why = org_wait or (str(stop) if stop is not None else unknown if permission is None
-                               else "the share's permission cannot be set: it holds no consumer")
-            waiting.update({g: why for g in wanted_here if g not in live})
+            inviting.append(_Inviting(name, held, bucket, groups, wanted_here, permitted, stop,
+                                      unknown if permission is None else ""))
         removed, deleted = self._take_out(by_name, layout, partial)
+        # Consumers are invited last, once every share holds only its bucket's groups: a consumer
+        # new to a share never sees a group leaving it or one a person put in, even for a moment.
+        invite_stop: RamQuotaReached | None = None
+        for step in inviting:
+            org_wait = None
+            stopped = step.stop or invite_stop
+            try:
+                room, org_wait = self._set_principals(step.held, step.bucket, step.permitted, room,
+                                                      restrict_only or stopped is not None, org)
+            except RamQuotaReached as quota:
+                invite_stop = stopped = self._quota(quota, step.name)
+            if step.permitted and org_wait is None:
+                live.update(g for g in step.groups if g in step.held.resources)
+            why = org_wait or (str(stopped) if stopped is not None else step.unknown
+                               or "the share's permission cannot be set: it holds no consumer")
+            waiting.update({g: why for g in step.wanted_here if g not in live})
         waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting and g not in gone})
         return SharesModeResult(frozenset(live), added, removed, {g: w for g, w in waiting.items() if g not in gone},
                                 deleted, frozenset(gone))
@@ -191,7 +226,7 @@ class SharesMode:
             if not new:
                 continue
             held = by_name.get(name)
-            why = self._not_ready(held, wanted[new[0]])
+            why = SHARE_TO_MAKE if held is None else self._grants.not_ready(held, wanted[new[0]])
             if held is None or why is not None:
                 waiting.update(dict.fromkeys(new, why or SHARE_TO_MAKE))
                 continue
@@ -202,21 +237,6 @@ class SharesMode:
             live.update(g for g in new if g in held.resources)
             waiting.update({g: why or "" for g in new if g not in live and g not in gone})
         return SharesModeResult(frozenset(live), added, {}, waiting, gone=frozenset(gone))
-
-    def _not_ready(self, held: _Share | None, bucket: Bucket) -> str | None:
-        """Why a new group may not go into this share of its bucket now, or None."""
-        if held is None:
-            return SHARE_TO_MAKE
-        if len(held.permissions) != 1 or not held.on_default_version:
-            return "its share's permission is to be set first"
-        if not set(held.principals) <= set(bucket.consumers):
-            return "its share holds a principal its bucket does not name"
-        arn, = held.permissions
-        try:
-            exact = self._permissions.trusted(arn) and self.shares.permission_actions(arn) == frozenset(bucket.actions)
-        except Exception as error:  # unreadable: not provably exact (the sweep reads it again)
-            return f"its share's permission could not be read ({type(error).__name__})"
-        return None if exact else "its share's permission is to be set first"
 
     def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str]) -> None:
         """A share whose groups all go to one other bucket is recorded under that bucket's name
@@ -391,40 +411,6 @@ class SharesMode:
                                extra={"share": held.share.arn, "resources": gone})
                 count("ShareResourcesRemoved")
         return removed, tuple(deleted)
-
-    # -- the permission of an action set -----------------------------------------------------
-    def _lookup(self, actions: Sequence[str], *, create: bool) -> tuple[str | None, str]:
-        """The permission for `actions` (SharePermissions.for_actions), or None and why not. A lookup that
-        fails (a throttle, a 5xx past botocore's retries) is no answer: the share is judged by
-        what it grants now (`_within`) rather than stripped of its consumers."""
-        try:
-            found = self._permissions.for_actions(actions, create=create)
-        except RamQuotaReached:
-            raise  # an answer: no more permissions may be made
-        except Exception as error:  # any failure to read is "unknown", never "none"
-            logger.warning("The permission lookup failed: modelshare's shares within their bucket are left as they are",
-                           extra={"actions": sorted(actions), "reason": f"{type(error).__name__}: {error}"})
-            count("PermissionLookupFailed")
-            return None, "the permission lookup failed this run: a later run tries again"
-        return found, "no permission with these actions is attachable yet"
-
-    def _within(self, held: _Share, bucket: Bucket) -> bool:
-        """Whether the share provably grants no more than its bucket: one permission, on its
-        default version, AWS managed or recorded as modelshare's, granting no action beyond the
-        bucket's, and no principal beyond its consumers. Anything unreadable: not provable."""
-        if len(held.permissions) != 1 or not held.on_default_version or not set(held.principals) <= set(bucket.consumers):
-            return False
-        arn, = held.permissions
-        try:
-            return self._permissions.trusted(arn) and self.shares.permission_actions(arn) <= frozenset(bucket.actions)
-        except Exception:  # unreadable: not provably within
-            return False
-
-    def _exactly(self, held: _Share, bucket: Bucket) -> bool:
-        try:
-            return self.shares.permission_actions(held.permissions[0]) == frozenset(bucket.actions)
-        except Exception:  # unreadable: not live
-            return False
 
 
 def _by_name(found: Mapping[str, tuple[str, _Share]]) -> dict[str, _Share]:

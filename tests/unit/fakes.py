@@ -184,6 +184,10 @@ class FakeShares:
     promoted_permissions: list[tuple[str, str]] = field(default_factory=list)
     created_permissions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     replaced_permissions: list[tuple[str, str]] = field(default_factory=list)
+    taken_off_permissions: list[tuple[str, str]] = field(default_factory=list)  # (share, permission)
+    # Refusals left for taking a permission off while a resource of its type is still leaving
+    # the share (RAM disassociates asynchronously).
+    permission_off_refusals: int = 0
     promoted_shares: list[str] = field(default_factory=list)
     resource_changes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (share, resources taken out)
     # Groups deleted since an event named them: RAM refuses a call associating one (UnknownResourceException).
@@ -434,6 +438,19 @@ class FakeShares:
     def replace_permission(self, share_arn: str, permission_arn: str) -> None:
         self.replaced_permissions.append((share_arn, permission_arn))
         self.share_permissions[share_arn] = [SharePermission(permission_arn, "", STANDARD, "sagemaker:ModelPackageGroup")]
+
+    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
+        permission = next(p for p in self.share_permissions[share_arn] if p.arn == permission_arn)
+        if permission.resource_type.lower() != "sagemaker:modelpackagegroup" and self.permission_off_refusals:
+            self.permission_off_refusals -= 1
+            raise ValueError("OperationNotPermittedException: a resource of that type is still disassociating")
+        if permission.resource_type.lower() != "sagemaker:modelpackagegroup" \
+                and any(":model-package-group/" not in r for r in self.resources.get(share_arn, [])):
+            # RAM takes a permission off only while the share holds no resource of its type (here:
+            # anything that is not a group is of the other type).
+            raise ValueError("OperationNotPermittedException: the share holds resources of that type")
+        self.taken_off_permissions.append((share_arn, permission_arn))
+        self.share_permissions[share_arn] = [p for p in self.share_permissions[share_arn] if p.arn != permission_arn]
 
     def promote_share(self, share_arn: str) -> bool:
         if self.refuse_promotion:

@@ -185,6 +185,9 @@ class DryRunShares:
     def replace_permission(self, share_arn: str, permission_arn: str) -> None:
         self._plan.record("replace-permission", share_arn, f"with {permission_arn}")
 
+    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
+        self._plan.record("take-off-permission", share_arn, permission_arn)
+
     def promote_share(self, share_arn: str) -> bool:
         self._plan.record("promote-share", share_arn)
         self._promoted.add(share_arn)

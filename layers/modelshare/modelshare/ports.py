@@ -290,6 +290,10 @@ class ResourceShares(Protocol):
         """Make `permission_arn` the share's permission for its resource type, in place of the
         one it has."""
         ...
+    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
+        """Take a permission off one of this account's shares. RAM refuses while the share holds
+        a resource of the permission's type (docs/aws-behaviour.md, RAM-PERMISSION-OFF)."""
+        ...
     def promote_share(self, share_arn: str) -> bool:
         """True when promotion started; False when it was already promoting or promoted. Raises
         PermissionNotMatched, RamQuotaReached or PromotionRefused."""

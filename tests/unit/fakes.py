@@ -92,10 +92,11 @@ class FakeLedger:
     writes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, group ARN, value)
     reads: int = 0
     made: dict[str, str] = field(default_factory=dict)  # shares modelshare made: ARN -> name
+    quota: str | None = None  # the Region quota a run said is full
 
     def everything(self) -> LedgerContents:
         self.reads += 1
-        return LedgerContents({arn: self._of(arn) for arn in {*self.shares, *self.statements}}, self.made)
+        return LedgerContents({arn: self._of(arn) for arn in {*self.shares, *self.statements}}, self.made, self.quota)
 
     def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
         self.reads += 1
@@ -140,6 +141,18 @@ class FakeLedger:
     def forget_made_share(self, share_arn: str) -> None:
         self.writes.append(("forget-made-share", share_arn, ""))
         self.made.pop(share_arn, None)
+
+    def full_quota(self) -> str | None:
+        self.reads += 1
+        return self.quota
+
+    def record_full_quota(self, quota: str) -> None:
+        self.writes.append(("record-full-quota", "", quota))
+        self.quota = quota
+
+    def forget_full_quota(self) -> None:
+        self.writes.append(("forget-full-quota", "", ""))
+        self.quota = None
 
 
 DISCOVER_ACTIONS = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])

@@ -143,7 +143,7 @@ def allowed_actions(rules: tuple[Rule, ...] | None, owner: str, group: str) -> f
 ALL_ACTIONS = tuple(sorted({a.lower() for actions in _LEVEL_ACTIONS.values() for a in actions}))
 # The RAM calls that change a share (besides creating and promoting it), and where they name it.
 _SHARE_CHANGES = ("AssociateResourceShare", "DisassociateResourceShare", "AssociateResourceSharePermission",
-                  "TagResource", "UntagResource", "DeleteResourceShare")
+                  "DisassociateResourceSharePermission", "TagResource", "UntagResource", "DeleteResourceShare")
 
 
 def _beyond(statement: dict[str, Any], allowed: frozenset[str]) -> list[str]:
@@ -260,6 +260,7 @@ class SafetyOracle:
                  ("ram", "AcceptResourceShareInvitation"): self._judge_acceptance,
                  ("ram", "AssociateResourceSharePermission"): self._judge_permission,
                  ("ram", "DisassociateResourceShare"): self._judge_change,
+                 ("ram", "DisassociateResourceSharePermission"): self._judge_change,
                  ("ram", "TagResource"): self._judge_change,
                  ("ram", "UntagResource"): self._judge_change,
                  ("ram", "DeleteResourceShare"): self._judge_change}.get((call.service, call.operation))

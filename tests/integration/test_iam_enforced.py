@@ -4,9 +4,10 @@ with and without a permission of its own, the invitation quota, late duplicate e
 events and the sweep, edits adding and removing consumers, an edit narrowing a promoted group's
 access, unsharing before promotion, a deleted group, an invalid edit; and a second owner in the
 shares mode sharing with its organization: a new group handed to the sweep, which makes the
-share, and one put into the share at once) runs with the template's permissions, uses every one
-of them, and fails when any one is taken away: a function fails, or an outcome the tour expects
-is missed (a denial the code reads as "not allowed", failing closed)."""
+share, and one put into the share at once; a person's permission for another type taken off
+it) runs with the template's permissions, uses every one of them, and fails when any one is
+taken away: a function fails, or an outcome the tour expects is missed (a denial the code reads
+as "not allowed", failing closed)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ SHARES_OWNER = "343434343434"
 ORG_ID, MANAGEMENT = "o-exampleorg1", "999988887777"
 ORG_RULE = {"owner": SHARES_OWNER, "groups": ["org-*"], "consumers": [OrganizationModel(ORG_ID, MANAGEMENT).arn]}
 ROOT = Path(__file__).resolve().parents[2]
+# An AWS managed permission for another resource type (the local AWS has it whatever else it has).
+SUBNET_PERMISSION = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSubnet"
 CHURN = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
 DEPLOY = {"owner": OWNER, "groups": ["deploy-*"], "consumers": [CONSUMER], "access": ["register", "deploy"]}
 DEPLOY_ONLY = {**DEPLOY, "access": ["deploy"]}
@@ -115,11 +118,19 @@ def tour(world: World, done: Callable[[], bool] = lambda: False,
         yield
         world.edit_allowlist(allowlist({**CHURN, "consumers": [THIRD]}, DEPLOY, LATER))
         yield
-        # RAM events and CloudTrail events to PromoteFunction are lost: the sweep promotes.
+        # RAM events and CloudTrail events to PromoteFunction are lost: the sweep promotes. A
+        # person attaches a permission for another resource type to the shares mode's share: the
+        # sweep takes it off.
         world.lambdas.delivery_policy = lambda function, event: 0 if function.spec.logical_id == "PromoteFunction" else 1
         world.edit_allowlist(allowlist({**CHURN, "consumers": [THIRD]}, DEPLOY, LATER, REGISTER))
+        ram = world.client(SHARES_OWNER, "ram")
+        made, = [s["resourceShareArn"] for s in ram.get_resource_shares(resourceOwner="SELF")["resourceShares"]
+                 if s["name"].startswith("modelshare-") and s["status"] == "ACTIVE"]
+        ram.associate_resource_share_permission(resourceShareArn=made, permissionArn=SUBNET_PERMISSION)
         world.run_for(hours=1)
         world.lambdas.delivery_policy = lambda function, event: 1
+        expect([p["arn"] for p in ram.list_resource_share_permissions(resourceShareArn=made)["permissions"]
+                if p["arn"] == SUBNET_PERMISSION] == [], "the sweep took the other type's permission off its share")
         yield
         # The promoted deploy-model loses register: no permission grants discover and deploy
         # alone, so the sweep creates one and gives it to the share (its consumers wait outside

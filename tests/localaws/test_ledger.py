@@ -52,3 +52,20 @@ def test_the_ledger_records_and_reads_back_what_modelshare_made() -> None:
         assert ledger.of_groups([group("b")])[group("b")].statements == frozenset({"digest-3"})
         calls = [c.operation for c in cloud.calls if c.service == "dynamodb" and c.operation == "BatchGetItem"]
         assert len(calls) >= 3, "150 keys take two BatchGetItem calls (and the first read one more)"
+
+
+def test_the_full_region_quota_a_run_said_is_recorded_read_in_the_one_scan_and_forgotten() -> None:
+    with LocalCloud(costs=FREE) as cloud:
+        deployment = Deployment(cloud, REGION)
+        deployment.install(OWNER)
+        ledger = DynamoDbLedger(cloud.session(OWNER, REGION), deployment.ledger_table(OWNER))
+        assert ledger.full_quota() is None and ledger.everything().full_quota is None
+        ledger.record_share(group("a"), "share-1")
+        ledger.record_full_quota("principal_associations")
+        assert ledger.full_quota() == "principal_associations"
+        everything = ledger.everything()
+        assert everything.full_quota == "principal_associations"
+        assert set(everything) == {group("a")}, "the record is no group's"
+        ledger.forget_full_quota()
+        assert ledger.full_quota() is None and ledger.everything().full_quota is None
+        assert set(ledger.everything()) == {group("a")}, "the key it keeps is no group's either"

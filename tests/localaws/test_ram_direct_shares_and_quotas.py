@@ -67,6 +67,33 @@ def test_a_share_made_directly_may_hold_other_resource_types(aws):
     assert types == {group: GROUP_TYPE, SUBNET: "ec2:Subnet"}
 
 
+def test_a_permission_comes_off_a_share_only_while_it_holds_no_resource_of_its_type(aws):
+    """DisassociateResourceSharePermission (docs/aws-behaviour.md, RAM-PERMISSION-OFF): refused
+    while the share holds a resource of the permission's type, one still disassociating included
+    (stricter reading; the error code is UNVERIFIED); then the share keeps its other permission."""
+    aws.cloud.registry.add_other_resource(SUBNET, "ec2:Subnet")
+    _, share = create_share(aws, ["churn-a", SUBNET], [CONSUMER])
+    arn = share["resourceShareArn"]
+    subnet_permission = next(p["arn"] for p in aws.ram().list_resource_share_permissions(resourceShareArn=arn)["permissions"]
+                             if p["resourceType"] == "ec2:Subnet")
+    fails("OperationNotPermittedException", aws.ram().disassociate_resource_share_permission,
+          resourceShareArn=arn, permissionArn=subnet_permission)
+    aws.ram().disassociate_resource_share(resourceShareArn=arn, resourceArns=[SUBNET])
+    fails("OperationNotPermittedException", aws.ram().disassociate_resource_share_permission,
+          resourceShareArn=arn, permissionArn=subnet_permission)  # still disassociating
+    aws.clock.sleep(5)
+    aws.ram().disassociate_resource_share_permission(resourceShareArn=arn, permissionArn=subnet_permission)
+    permissions = aws.ram().list_resource_share_permissions(resourceShareArn=arn)["permissions"]
+    assert [p["resourceType"] for p in permissions] == [GROUP_TYPE]
+    fails("UnknownResourceException", aws.ram().disassociate_resource_share_permission,
+          resourceShareArn=arn, permissionArn=subnet_permission)  # no longer on it
+    fails("OperationNotPermittedException", aws.ram().disassociate_resource_share_permission,
+          resourceShareArn=arn, permissionArn=permissions[0]["arn"])  # the group is still in it
+    _, from_policy = aws.shared_group("churn-b", [CONSUMER])
+    fails("OperationNotPermittedException", aws.ram().disassociate_resource_share_permission,
+          resourceShareArn=from_policy, permissionArn=aws.share_permission(from_policy)["arn"])  # RAM's own share
+
+
 def test_create_resource_share_errors(aws):
     ram = aws.ram()
     group = aws.group("churn-a")

@@ -92,10 +92,11 @@ class FakeLedger:
     writes: list[tuple[str, str, str]] = field(default_factory=list)  # (what, group ARN, value)
     reads: int = 0
     made: dict[str, str] = field(default_factory=dict)  # shares modelshare made: ARN -> name
+    quota: str | None = None  # the Region quota a run said is full
 
     def everything(self) -> LedgerContents:
         self.reads += 1
-        return LedgerContents({arn: self._of(arn) for arn in {*self.shares, *self.statements}}, self.made)
+        return LedgerContents({arn: self._of(arn) for arn in {*self.shares, *self.statements}}, self.made, self.quota)
 
     def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
         self.reads += 1
@@ -141,6 +142,18 @@ class FakeLedger:
         self.writes.append(("forget-made-share", share_arn, ""))
         self.made.pop(share_arn, None)
 
+    def full_quota(self) -> str | None:
+        self.reads += 1
+        return self.quota
+
+    def record_full_quota(self, quota: str) -> None:
+        self.writes.append(("record-full-quota", "", quota))
+        self.quota = quota
+
+    def forget_full_quota(self) -> None:
+        self.writes.append(("forget-full-quota", "", ""))
+        self.quota = None
+
 
 DISCOVER_ACTIONS = frozenset(a.lower() for a in ACCESS_ACTIONS["discover"])
 
@@ -184,6 +197,10 @@ class FakeShares:
     promoted_permissions: list[tuple[str, str]] = field(default_factory=list)
     created_permissions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     replaced_permissions: list[tuple[str, str]] = field(default_factory=list)
+    taken_off_permissions: list[tuple[str, str]] = field(default_factory=list)  # (share, permission)
+    # Refusals left for taking a permission off while a resource of its type is still leaving
+    # the share (RAM disassociates asynchronously).
+    permission_off_refusals: int = 0
     promoted_shares: list[str] = field(default_factory=list)
     resource_changes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (share, resources taken out)
     # Groups deleted since an event named them: RAM refuses a call associating one (UnknownResourceException).
@@ -434,6 +451,19 @@ class FakeShares:
     def replace_permission(self, share_arn: str, permission_arn: str) -> None:
         self.replaced_permissions.append((share_arn, permission_arn))
         self.share_permissions[share_arn] = [SharePermission(permission_arn, "", STANDARD, "sagemaker:ModelPackageGroup")]
+
+    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
+        permission = next(p for p in self.share_permissions[share_arn] if p.arn == permission_arn)
+        if permission.resource_type.lower() != "sagemaker:modelpackagegroup" and self.permission_off_refusals:
+            self.permission_off_refusals -= 1
+            raise ValueError("OperationNotPermittedException: a resource of that type is still disassociating")
+        if permission.resource_type.lower() != "sagemaker:modelpackagegroup" \
+                and any(":model-package-group/" not in r for r in self.resources.get(share_arn, [])):
+            # RAM takes a permission off only while the share holds no resource of its type (here:
+            # anything that is not a group is of the other type).
+            raise ValueError("OperationNotPermittedException: the share holds resources of that type")
+        self.taken_off_permissions.append((share_arn, permission_arn))
+        self.share_permissions[share_arn] = [p for p in self.share_permissions[share_arn] if p.arn != permission_arn]
 
     def promote_share(self, share_arn: str) -> bool:
         if self.refuse_promotion:

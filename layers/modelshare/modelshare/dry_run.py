@@ -185,6 +185,9 @@ class DryRunShares:
     def replace_permission(self, share_arn: str, permission_arn: str) -> None:
         self._plan.record("replace-permission", share_arn, f"with {permission_arn}")
 
+    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
+        self._plan.record("take-off-permission", share_arn, permission_arn)
+
     def promote_share(self, share_arn: str) -> bool:
         self._plan.record("promote-share", share_arn)
         self._promoted.add(share_arn)
@@ -222,12 +225,13 @@ class DryRunLedger:
         self._permissions: set[str] = set()
         self._made: dict[str, str] = {}
         self._unmade: set[str] = set()
+        self._full_quota: tuple[str | None] | None = None  # planned: (quota or None,)
 
     def everything(self) -> LedgerContents:
         found = self._inner.everything()
         made = {arn: name for arn, name in {**found.made_shares, **self._made}.items() if arn not in self._unmade}
         return LedgerContents({arn: self._with_planned(arn, found.get(arn)) for arn in {*found, *self._shares, *self._statements}},
-                              made)
+                              made, found.full_quota if self._full_quota is None else self._full_quota[0])
 
     def of_groups(self, group_arns: Sequence[str]) -> dict[str, Ownership]:
         found = self._inner.of_groups(group_arns)
@@ -273,6 +277,17 @@ class DryRunLedger:
     def forget_made_share(self, share_arn: str) -> None:
         self._plan.record("forget-made-share", share_arn)
         self._unmade.add(share_arn)
+
+    def full_quota(self) -> str | None:
+        return self._inner.full_quota() if self._full_quota is None else self._full_quota[0]
+
+    def record_full_quota(self, quota: str) -> None:
+        self._plan.record("record-full-quota", quota)
+        self._full_quota = (quota,)
+
+    def forget_full_quota(self) -> None:
+        self._plan.record("forget-full-quota", "")
+        self._full_quota = (None,)
 
 
 def with_plan(result: dict[str, Any], plan: Plan | None) -> dict[str, Any]:

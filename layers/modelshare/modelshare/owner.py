@@ -64,8 +64,8 @@ from modelshare.ports import (
 from modelshare.quota_budget import QuotaLimits, QuotaUse
 from modelshare.restriction import restrict
 
-# What `_full_reported` holds once RAM refused a call over a Region quota (which one, its
-# message tells only as a hint): the sweep's count then names it without saying it again.
+# What `_full_reported` and the ledger hold once RAM refused a call over a Region quota (which
+# one, its message tells only as a hint): the sweep's count then names it without saying it again.
 _REFUSED = "refused by RAM"
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
@@ -139,7 +139,7 @@ class OwnerService:
     work_queue: WorkQueue | None = None
     # RAM's quotas as the account has them (settings.RAM_QUOTAS_ENV).
     quota_limits: QuotaLimits = field(default_factory=QuotaLimits)
-    # The Region quota this execution environment last reported full (kept across runs).
+    # The Region quota this run knows was reported full (the ledger keeps it across runs).
     _full_reported: str | None = field(default=None, init=False, repr=False)
     # How this owner shares when the allowlist's `modes` does not say (the stack's SharingMode),
     # and the shares mode's job, built at its first run (modelshare.shares_sweep).
@@ -631,13 +631,15 @@ class OwnerService:
     def _quota_reached(self, group_name: str, quota: RamQuotaReached) -> GroupOutcome:
         if quota.account_wide:
             self._quota_stop = quota
-        if quota.region and self._full_reported is not None:
-            # A Region quota this execution environment reported already (here or by the sweep).
+        if quota.region and (self._full_reported is not None or self.ledger.full_quota() is not None):
+            # A Region quota a run reported already (here, or in any execution environment: the ledger).
+            self._full_reported = self._full_reported or _REFUSED
             logger.info("RAM quota still reached: the group waits for a sweep that finds room",
                         extra={"group": group_name, "quota": quota.quota})
         else:
             if quota.region:
                 self._full_reported = _REFUSED
+                self.ledger.record_full_quota(_REFUSED)  # said: no run says it again while it stays full
             logger.warning("RAM quota reached: the group waits for a later run (the sweep's workers, a minute later)",
                            extra={"group": group_name, "quota": quota.quota, "reason": str(quota)})
             count("RamQuotaReached")
@@ -648,28 +650,34 @@ class OwnerService:
         was logged and counted once)."""
         return GroupOutcome(group_name, GroupAction.QUOTA_REACHED, f"not tried in this run: {self._quota_stop}")
 
-    def _check_region_room(self, index: RamIndex) -> None:
+    def _check_region_room(self, index: RamIndex, reported: str | None) -> None:
         """Report each Region quota's use (metric RamQuotaUse); when one is full, nothing that needs
-        room is tried this run. Said once (log line, RamQuotaReached) per execution environment
-        while it stays full; RamQuotaUse says it every sweep."""
+        room is tried this run. Said once (log line, RamQuotaReached) while it stays full, in
+        whichever execution environment: `reported` is the ledger's record of what a run said
+        (read in the sweep's one scan), written when it is said and forgotten once there is room;
+        RamQuotaUse says it every sweep."""
         uses = region_room.region_use(index, self.quota_limits)
         region_room.emit_use(uses)
         full = region_room.full(uses)
         if full is None:
             self._full_reported = None
+            if reported is not None:
+                self.ledger.forget_full_quota()
             return
         self._quota_stop = RamQuotaReached(region_room.describe(full), "no room until use falls", account_wide=True,
                                            region=True)
-        if self._full_reported == _REFUSED:  # RAM's refusal of a call here said so already
-            self._full_reported = full.quota
-        elif self._full_reported != full.quota:  # once while it stays full, not every sweep
-            self._full_reported = full.quota
+        # RAM's refusal of a call said so already (_REFUSED), or a run said this very quota.
+        if reported not in (_REFUSED, full.quota):
             logger.warning("RAM quota reached: groups that need room wait for a sweep that finds some",
                            extra={"quota": region_room.describe(full)})
             count("RamQuotaReached")
+        self._full_reported = full.quota
+        if reported != full.quota:
+            self.ledger.record_full_quota(full.quota)
 
     def _begin_run(self) -> None:
         self._quota_stop = None
+        self._full_reported = None
         self._promoting.clear()
         self._ownership.clear()
         self._permission_names = None
@@ -797,7 +805,7 @@ class OwnerService:
             return by_shares
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
-        self._check_region_room(index)
+        self._check_region_room(index, owned.full_quota)
         outcomes: list[GroupOutcome] = self._narrow_made_shares(allowlist, index, owned)
         failures: list[str] = []
         for name, arn in self.registry.groups():
@@ -882,7 +890,7 @@ class OwnerService:
             return by_shares  # its reads and writes are batched: no fan-out needed
         owned = self._read_ledger()
         index = self._ram_index(permissions=True)
-        self._check_region_room(index)
+        self._check_region_room(index, owned.full_quota)
         narrowed = self._narrow_made_shares(allowlist, index, owned)
         # Work still queued (groups waiting for RAM's invitation quota, which can take hours):
         # the groups that need that quota are not handed out again, or each sweep would add a

@@ -290,6 +290,10 @@ class ResourceShares(Protocol):
         """Make `permission_arn` the share's permission for its resource type, in place of the
         one it has."""
         ...
+    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
+        """Take a permission off one of this account's shares. RAM refuses while the share holds
+        a resource of the permission's type (docs/aws-behaviour.md, RAM-PERMISSION-OFF)."""
+        ...
     def promote_share(self, share_arn: str) -> bool:
         """True when promotion started; False when it was already promoting or promoted. Raises
         PermissionNotMatched, RamQuotaReached or PromotionRefused."""
@@ -310,11 +314,14 @@ class Ownership:
 
 class LedgerContents(dict[str, Ownership]):
     """The whole ledger from one paged read: every group's record (group ARN -> what modelshare
-    made), and the shares modelshare made itself (share ARN -> the name it made it under)."""
+    made), the shares modelshare made itself (share ARN -> the name it made it under), and the
+    RAM Region quota a run last said is full (`full_quota`)."""
 
-    def __init__(self, groups: Mapping[str, Ownership] | None = None, made_shares: Mapping[str, str] | None = None) -> None:
+    def __init__(self, groups: Mapping[str, Ownership] | None = None, made_shares: Mapping[str, str] | None = None,
+                 full_quota: str | None = None) -> None:
         super().__init__(groups or {})
         self.made_shares: dict[str, str] = dict(made_shares or {})
+        self.full_quota = full_quota
 
 
 class OwnershipLedger(Protocol):
@@ -363,6 +370,17 @@ class OwnershipLedger(Protocol):
         ...
     def forget_made_share(self, share_arn: str) -> None:
         """modelshare deleted the share it made (or RAM no longer has it)."""
+        ...
+    def full_quota(self) -> str | None:
+        """The RAM Region quota a run said is full (logged, RamQuotaReached) and no sweep has
+        found room under since, or None: said once while it stays full, whichever execution
+        environment runs next (also `everything().full_quota`)."""
+        ...
+    def record_full_quota(self, quota: str) -> None:
+        """A run said this Region quota is full."""
+        ...
+    def forget_full_quota(self) -> None:
+        """A sweep found room under every Region quota."""
         ...
 
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 from modelshare.observability import count, logger
 from modelshare.owner import group_type, permission_name
-from modelshare.ports import ATTACHABLE, OwnershipLedger, PermissionNameTaken, ResourceShares, ResourceTypeUnknown
+from modelshare.ports import (
+    ATTACHABLE,
+    OwnershipLedger,
+    PermissionNameTaken,
+    ResourceShares,
+    ResourceTypeUnknown,
+    SharePermission,
+)
 
 # Waits for a customer managed permission modelshare just created to become attachable.
 PERMISSION_WAIT_SECONDS: Sequence[float] = (1, 2, 4)
@@ -36,6 +43,38 @@ class SharePermissions:
         if parts[4] == "aws":
             return True
         return parts[4] == self.account and parts[5].removeprefix("permission/") in self.ledger.permissions()
+
+    def take_off_other_types(self, share_arn: str) -> tuple[SharePermission, ...] | None:
+        """For one of modelshare's own shares (the caller proves it by the ledger) holding more
+        than one permission (RAM holds one per resource type: a person attached one for another
+        type): take every permission that is not for model package groups off it, which only
+        narrows what the share grants. The permissions it keeps, or None when it cannot be
+        brought to one: RAM refused (it holds a resource of that type, which the sweep takes out,
+        so a later run tries again), or not exactly one is for model package groups. None means
+        the share offers nothing (fail closed)."""
+        try:
+            resource_type = group_type(self.shares).lower()
+            held = self.shares.permissions(share_arn)
+        except Exception as error:  # unread: cannot be judged
+            logger.warning("The permissions of modelshare's share could not be read", extra={
+                "share": share_arn, "reason": f"{type(error).__name__}: {error}"})
+            return None
+        ours = [p for p in held if p.resource_type.lower() == resource_type]
+        if len(ours) != 1:
+            return None
+        for other in (p for p in held if p is not ours[0]):
+            try:
+                self.shares.disassociate_permission(share_arn, other.arn)
+            except Exception as error:  # refused or failed: the share offers nothing this run
+                logger.warning("A permission for another resource type on modelshare's share could not be taken off",
+                               extra={"share": share_arn, "permission": other.arn,
+                                      "reason": f"{type(error).__name__}: {error}"})
+                count("SharePermissionKept")
+                return None
+            logger.warning("Took a permission for another resource type off modelshare's share",
+                           extra={"share": share_arn, "permission": other.arn, "resource_type": other.resource_type})
+            count("ShareActionsChanged")
+        return tuple(ours)
 
     def for_actions(self, actions: Sequence[str], *, create: bool = True) -> str | None:
         """The attachable managed permission granting exactly `actions`: an AWS managed one,

@@ -136,6 +136,7 @@ class SharesMode:
         waiting: dict[str, str] = {}
         live: set[str] = set()
         gone: set[str] = set()
+        strays: dict[str, str] = {}
         stop: RamQuotaReached | None = None
         room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
         ours = frozenset(held.share.arn for held in by_name.values())
@@ -162,9 +163,12 @@ class SharesMode:
                     stop = self._quota(quota, name)
                     waiting.update(dict.fromkeys(wanted_here, str(quota)))
                     continue
-            # Consumers the bucket no longer names go before the permission changes: it may widen.
+            # Consumers the bucket no longer names, and what no bucket wants (a person put it in),
+            # go before the permission changes: it may widen, and it is granted on all the share holds.
             self._remove_principals(held, sorted(set(held.principals) - set(bucket.consumers)),
                                     "Removed principals from modelshare's share that its bucket does not name")
+            if not partial:
+                strays.update(self._take_out_strays(held, targets))
             permitted = self._set_permission(held, permission)
             if not permitted and permission is None and self._grants.within(held, bucket):
                 # No answer about the permission this run (a throttle, a 5xx, one not attachable
@@ -184,6 +188,7 @@ class SharesMode:
             inviting.append(_Inviting(name, held, bucket, groups, wanted_here, permitted, stop,
                                       unknown if permission is None else ""))
         removed, deleted = self._take_out(by_name, layout, partial)
+        removed.update(strays)
         # Consumers are invited last, once every share holds only its bucket's groups: a consumer
         # new to a share never sees a group leaving it or one a person put in, even for a moment.
         invite_stop: RamQuotaReached | None = None
@@ -334,15 +339,20 @@ class SharesMode:
     def _set_permission(self, held: _Share, permission: str | None) -> bool:
         """Whether the share grants exactly the bucket's actions now: it has the one permission
         wanted (on its default version), or it has been given it. A share with several
-        permissions (a person attached one for another resource type) cannot be judged."""
+        permissions (a person attached one for another resource type) has the others taken off
+        first; until it has one it cannot be judged."""
+        if len(held.permissions) > 1:
+            kept = self._permissions.take_off_other_types(held.share.arn)
+            if kept is None:
+                logger.warning("modelshare's share has several permissions: it holds no consumer until it has one",
+                               extra={"share": held.share.arn, "permissions": list(held.permissions)})
+                return False
+            held.permissions = tuple(p.arn for p in kept)
+            held.on_default_version = all(p.default_version for p in kept)
         if permission is None:
             return False
         if held.permissions == (permission,) and held.on_default_version:
             return True
-        if len(held.permissions) > 1:
-            logger.warning("modelshare's share has several permissions: it holds no consumer until it has one",
-                           extra={"share": held.share.arn, "permissions": list(held.permissions)})
-            return False
         self.shares.replace_permission(held.share.arn, permission)
         held.permissions, held.on_default_version = (permission,), True
         logger.info("Set the permission of modelshare's share", extra={"share": held.share.arn, "permission": permission})
@@ -384,6 +394,19 @@ class SharesMode:
             added, org_wait = org.associate(held.share.arn, org_principals)
             held.principals = (*held.principals, *added)
         return room - len(offered), org_wait
+
+    def _take_out_strays(self, held: _Share, targets: Mapping[str, str]) -> dict[str, str]:
+        """Take out of the share what no bucket wants (a resource a person added); a group moving
+        to another bucket stays until `_take_out`, once it is in its new share."""
+        stray = sorted(set(held.resources) - set(targets))
+        if not stray:
+            return {}
+        self.shares.disassociate_resources(held.share.arn, stray)
+        held.resources = tuple(r for r in held.resources if r not in stray)
+        logger.warning("Took out of modelshare's share what the allowlist does not put there",
+                       extra={"share": held.share.arn, "resources": stray})
+        count("ShareResourcesRemoved")
+        return dict.fromkeys(stray, held.share.arn)
 
     def _take_out(self, by_name: dict[str, _Share], layout: Mapping[str, tuple[str, ...]],
                   partial: bool) -> tuple[dict[str, str], tuple[str, ...]]:

@@ -31,6 +31,10 @@ PERMISSIONS_KEY = "modelshare:permissions"
 # and keeps its key: the functions' roles may only UpdateItem (docs/security.md).
 MADE_SHARE_PREFIX = "share:"
 _MADE_AS = "made_as"
+# The item saying which RAM Region quota a run last said is full (`quota`): said once across
+# execution environments. Forgetting removes `quota` and keeps the key (UpdateItem only).
+FULL_QUOTA_KEY = "modelshare:region-quota-full"
+_QUOTA = "quota"
 # BatchGetItem takes at most 100 keys a call (dynamodb/service-2.json, BatchGetItem).
 _KEYS_PER_CALL = 100
 # BatchGetItem may leave keys unprocessed (throughput); they are asked for again, a little later.
@@ -57,6 +61,8 @@ class DynamoDbLedger:
                     if key.startswith(MADE_SHARE_PREFIX):
                         if _MADE_AS in item:  # a forgotten share keeps its key, not its name
                             contents.made_shares[key.removeprefix(MADE_SHARE_PREFIX)] = item[_MADE_AS]["S"]
+                    elif key == FULL_QUOTA_KEY:
+                        contents.full_quota = item[_QUOTA]["S"] if _QUOTA in item else None
                     elif key != PERMISSIONS_KEY:
                         contents.update([_ownership(item)])
         except ClientError as error:
@@ -90,16 +96,34 @@ class DynamoDbLedger:
         return found
 
     def permissions(self) -> frozenset[str]:
+        item = self._item(PERMISSIONS_KEY, "the ledger's permissions")
+        return frozenset(item.get("names", {}).get("SS", ())) if item else frozenset()
+
+    def full_quota(self) -> str | None:
+        item = self._item(FULL_QUOTA_KEY, "the ledger's full quota")
+        return str(item[_QUOTA]["S"]) if item and _QUOTA in item else None
+
+    def record_full_quota(self, quota: str) -> None:
+        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": FULL_QUOTA_KEY}},
+                                 UpdateExpression="SET #quota = :quota", ExpressionAttributeNames={"#quota": _QUOTA},
+                                 ExpressionAttributeValues={":quota": {"S": quota}})
+
+    def forget_full_quota(self) -> None:
+        self._client.update_item(TableName=self.table_name, Key={GROUP_KEY: {"S": FULL_QUOTA_KEY}},
+                                 UpdateExpression="REMOVE #quota", ExpressionAttributeNames={"#quota": _QUOTA})
+
+    def _item(self, key: str, what: str) -> dict[str, Any] | None:
+        """One item by its key (BatchGetItem: the roles' read of single items), or None."""
         try:
             response = self._client.batch_get_item(RequestItems={self.table_name: {
-                "Keys": [{GROUP_KEY: {"S": PERMISSIONS_KEY}}], "ConsistentRead": True}})
+                "Keys": [{GROUP_KEY: {"S": key}}], "ConsistentRead": True}})
         except ClientError as error:
             _nothing_if_no_table(error)
-            return frozenset()
+            return None
         if response.get("UnprocessedKeys"):
-            raise LedgerIncomplete("DynamoDB left the ledger's permissions unread")
+            raise LedgerIncomplete(f"DynamoDB left {what} unread")
         items = response.get("Responses", {}).get(self.table_name, [])
-        return frozenset(items[0].get("names", {}).get("SS", ())) if items else frozenset()
+        return dict(items[0]) if items else None
 
     def record_permission(self, name: str) -> None:
         self._update(PERMISSIONS_KEY, "ADD", "names", [name])

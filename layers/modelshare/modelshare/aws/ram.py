@@ -323,6 +323,9 @@ class RamShares:
         self._client.associate_resource_share_permission(resourceShareArn=share_arn, permissionArn=permission_arn,
                                                          replace=True)
 
+    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
+        self._client.disassociate_resource_share_permission(resourceShareArn=share_arn, permissionArn=permission_arn)
+
     def promote_share(self, share_arn: str) -> bool:
         try:
             self._client.promote_resource_share_created_from_policy(resourceShareArn=share_arn)

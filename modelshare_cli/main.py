@@ -39,6 +39,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modelshare import __version__
 from modelshare.quota_budget import QuotaUse
 from modelshare_cli import allowlist_commands, plan, status
 from modelshare_cli.common import INVALID, USAGE, CliError, error_line
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelshare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"modelshare {__version__}")
     _add_global_options(parser, default=None)
     # The same options after the command; SUPPRESS keeps a command's parser from resetting a
     # value given before the command.

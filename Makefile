@@ -67,9 +67,9 @@ bench: venv build
 # The seed flow against real AWS, through modelshare's own code: two sandbox accounts, by profile.
 # It records what AWS answered for the UNVERIFIED behaviours in .aws-smoke/aws.json and removes
 # everything it created.
+# The preflight checks both profiles sign in, to two accounts: otherwise one line, exit 2.
 aws-smoke: venv
-	@test -n "$$MODELSHARE_SMOKE_OWNER_PROFILE" -a -n "$$MODELSHARE_SMOKE_CONSUMER_PROFILE" || { \
-		echo "set MODELSHARE_SMOKE_OWNER_PROFILE and MODELSHARE_SMOKE_CONSUMER_PROFILE (and MODELSHARE_SMOKE_REGION)" >&2; exit 2; }
+	@$(BIN)/python -m tests.smoke.preflight
 	$(BIN)/python -m pytest -q -s -rs tests/smoke -k aws
 
 clean:

@@ -274,6 +274,23 @@ Narrator = Callable[[str], None]
 NOTHING_TO_DO = "nothing to do"
 
 
+def trigger_words(events: list[dict[str, Any]]) -> str:
+    """What triggered an invocation, for the story: each event's name or type, or the group of a
+    sweep work item (which has neither), once each; never "None"."""
+    words = dict.fromkeys(_trigger_word(event) for event in events)
+    return ", ".join(words) or "an event of no known type"
+
+
+def _trigger_word(event: dict[str, Any]) -> str:
+    detail = event.get("detail")
+    name = (detail.get("eventName") if isinstance(detail, dict) else None) or event.get("detail-type")
+    if isinstance(name, str) and name:
+        return name
+    if isinstance(event.get("group"), str):
+        return f"work item for {event['group']}"
+    return "an event of no known type"
+
+
 @dataclass
 class Simulation:
     scenario: Scenario
@@ -480,9 +497,7 @@ class Simulation:
         return f"t+{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
     def _tell_invocation(self, invocation: Invocation) -> None:
-        kinds = dict.fromkeys(e.get("detail", {}).get("eventName") or e.get("detail-type") for e in invocation.events)
-        trigger = ", ".join(str(k) for k in kinds)
-        head = f"[{invocation.account}] {invocation.function} (attempt {invocation.attempt}) on {trigger}"
+        head = f"[{invocation.account}] {invocation.function} (attempt {invocation.attempt}) on {trigger_words(invocation.events)}"
         if not invocation.ok:
             self._say(f"{head}: FAILED {invocation.error}; Lambda will retry or give up")
             return

@@ -64,6 +64,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                                   description="Check FILE. Exit 0 when valid, 1 with each problem as "
                                               "'PATH: message', 2 when FILE is unreadable or not JSON.")
     validate.add_argument("file", metavar="FILE", help="allowlist JSON file ('-' for stdin)")
+    validate.add_argument("--tier", choices=sorted(TIER_LIMITS), default=None,
+                          help="the Parameter Store tier that holds the document, or its parts in path mode "
+                               "(default: $MODELSHARE_ALLOWLIST_TIER, else Standard)")
     validate.set_defaults(handler=validate_command)
 
     for name in ("show", "get"):
@@ -90,8 +93,8 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     set_parser.add_argument("--expected-revision", metavar="REV",
                             help="path mode: refuse unless the stored revision starts with REV (none: no parts yet)")
     set_parser.add_argument("--tier", choices=sorted(TIER_LIMITS), default=None,
-                            help="path mode: the parts' Parameter Store tier, which sets their size "
-                                 "(default: $MODELSHARE_ALLOWLIST_TIER, else Standard)")
+                            help="the parameter's Parameter Store tier, which sets the size it holds (path mode: "
+                                 "the parts') (default: $MODELSHARE_ALLOWLIST_TIER, else Standard)")
     set_parser.add_argument("--yes", "-y", action="store_true", help="write without asking")
     set_parser.set_defaults(handler=set_command)
 
@@ -101,9 +104,11 @@ def validate_command(args: argparse.Namespace) -> int:
     document = read_file(args.file)
     allowlist = parse_file_or_exit(document)
     fits = ""
+    tier = _tier(args)
     if allowlist_path(args) is not None:
-        tier = _tier(args)
         fits = f", {plural(len(_split_or_exit(document, tier)), 'part')} under a path ({tier} tier)"
+    else:
+        _check_size(document, tier)
     print(f"{document.path}: OK, a valid allowlist with {plural(len(allowlist.rules), 'rule')}{fits}")
     print_conflicts(allowlist)
     return OK
@@ -225,6 +230,25 @@ def _tier(args: argparse.Namespace) -> str:
     return tier
 
 
+def _check_size(document: FileDocument, tier: str) -> None:
+    """CliError (exit 1) when the document is larger than a parameter of `tier` holds (SSM-TIER,
+    docs/aws-behaviour.md), naming the tier or the path mode that would hold it. Counted in UTF-8
+    bytes, the stricter reading of "4 KB" where the project's parts count characters: a valid
+    allowlist is ASCII, where both agree."""
+    size = len(document.text.encode("utf-8"))
+    limit = TIER_LIMITS[tier]
+    if size <= limit:
+        return
+    path_mode = "path mode (--path, the stack's AllowlistPath) splits it into parts"
+    largest_tier, largest = max(TIER_LIMITS.items(), key=lambda item: item[1])
+    if size <= largest:
+        raise CliError(f"{document.path} is {size:,} bytes, more than a {tier} parameter holds ({limit:,}): "
+                       f"an {largest_tier} parameter holds {largest:,} (--tier {largest_tier}, the stack's "
+                       f"AllowlistTier), or {path_mode}")
+    raise CliError(f"{document.path} is {size:,} bytes, more than any parameter tier holds "
+                   f"({largest_tier}: {largest:,}): {path_mode}")
+
+
 def _split_or_exit(document: FileDocument, tier: str) -> list[str]:
     """The part values of a valid document, or each problem on stderr and exit 1 (a rule
     repeated, or one too large for a part of the tier)."""
@@ -245,6 +269,7 @@ def set_command(args: argparse.Namespace) -> int:
         return _set_parts(args, path, document, new)
     if args.expected_revision is not None:
         raise CliError("--expected-revision is for path mode (--path); one parameter has --expected-version", USAGE)
+    _check_size(document, _tier(args))  # before the diff: AWS would refuse it after
     name = parameter_name(args)
     ssm = session(args).client("ssm")
     stored = read_parameter(ssm, name)

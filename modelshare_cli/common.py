@@ -35,6 +35,7 @@ OK = 0
 INVALID = 1  # invalid document, missing parameter, AWS error, write not confirmed
 USAGE = 2  # bad arguments, unreadable or non-JSON input file
 CONCURRENT_CHANGE = 3  # the parameter changed under us: refused or detected
+INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as a shell reports it
 
 # The functions' settings (modelshare.settings) name the allowlist the same way; here they are
 # only defaults for --parameter and --path.

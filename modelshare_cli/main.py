@@ -26,6 +26,7 @@ exit status:
   2  usage error, unreadable or non-JSON input file
   3  concurrent change: the parameter's version or the parts' revision moved (set refused, or
      another write detected)
+  130  interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
@@ -35,13 +36,17 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from modelshare import __version__
 from modelshare.quota_budget import QuotaUse
 from modelshare_cli import allowlist_commands, plan, status
-from modelshare_cli.common import INVALID, USAGE, CliError, error_line
+from modelshare_cli.common import INTERRUPTED, INVALID, USAGE, CliError, error_line
+
+if TYPE_CHECKING:
+    from localaws.simulate import Scenario
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error argparse has printed already
         return exit_.code if isinstance(exit_.code, int) else USAGE
-    if args.command == "simulate":
-        return _simulate(args.scenario, as_json=args.json, template=args.template)
-    handler: Callable[[argparse.Namespace], int] = args.handler  # set by each command's parser
     try:
+        if args.command == "simulate":
+            return _simulate(args.scenario, as_json=args.json, template=args.template)
+        handler: Callable[[argparse.Namespace], int] = args.handler  # set by each command's parser
         return handler(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line, and the shell's code for SIGINT (128 + 2)
+        print("modelshare: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except CliError as error:
         error_line(str(error))
         return error.code
@@ -71,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelshare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"modelshare {__version__}")
     _add_global_options(parser, default=None)
     # The same options after the command; SUPPRESS keeps a command's parser from resetting a
     # value given before the command.
@@ -113,7 +122,7 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
 
     try:
         scenario = load_scenario(path)
-        template_path = _template(template or TEMPLATE_PATH)
+        template_path = _template(template or TEMPLATE_PATH, scenario)
     except ScenarioError as error:
         print(f"modelshare simulate: {error}", file=sys.stderr)
         return 2
@@ -129,18 +138,49 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
     return 1 if safety["violations"] or (safety["convergence_judged"] and safety["unconverged"]) else 0
 
 
-def _template(path: Path) -> Path:
-    """The template to simulate: readable YAML, or a ScenarioError (exit 2)."""
+def _template(path: Path, scenario: Scenario) -> Path:
+    """The template to simulate: readable YAML that installs in every account of the scenario, or
+    a ScenarioError (exit 2) before anything runs."""
     from localaws.simulate import ScenarioError
     from localaws.template import StackTemplate
 
     try:
-        StackTemplate(path)
+        template = StackTemplate(path)
     except OSError as error:
         raise ScenarioError(f"cannot read template {path}: {error.strerror}") from None
     except Exception as error:  # YAML or structure errors of the admin's file
-        raise ScenarioError(f"{path} is not a readable template: {error}") from None
+        raise ScenarioError(f"{path} is not a readable template: {_first_line(error)}") from None
+    try:
+        declared = template.document.get("Parameters") or {}
+        for account, parameters in _install_parameters(scenario, declared).items():
+            missing = [name for name in parameters if name not in declared]
+            if missing:
+                raise ValueError(f"it declares no parameter {', '.join(missing)}, which the simulation sets")
+            template.render(account, scenario.region, parameters).validate()
+    except Exception as error:  # CloudFormation would refuse the stack: a parameter, a rule
+        raise ScenarioError(f"{path} cannot be installed: {_first_line(error)}") from None
     return path
+
+
+def _install_parameters(scenario: Scenario, declared: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Per account, the stack parameters the simulation installs with, as
+    localaws.deployment.Deployment.install sets them: Role both, every account of the scenario a
+    trusted owner, the account's OU path in an organization."""
+    accounts = [plan.account for plan in scenario.accounts]
+    wanted: dict[str, dict[str, str]] = {}
+    for account in accounts:
+        path = scenario.organization.path(account) if scenario.organization is not None else None
+        parameters = {"Role": "both", **({"OrganizationPath": path} if path else {})}
+        if "TrustedOwnerAccounts" in declared:
+            parameters["TrustedOwnerAccounts"] = ",".join(accounts)
+        wanted[account] = parameters
+    return wanted
+
+
+def _first_line(error: Exception) -> str:
+    """An error's message on one line: YAML's own spans several, with the text it quotes."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _print_summary(report: dict[str, Any]) -> None:

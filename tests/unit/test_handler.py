@@ -89,3 +89,24 @@ def test_an_event_with_a_lone_surrogate_is_still_logged(capsys, namespace):
     logged = [json.loads(line) for line in stream.buffer.getvalue().decode("utf-8").splitlines()]
     ignored = [r for r in logged if r["message"] == "Event ignored"]
     assert [(r["reason"], r["event_ids"]) for r in ignored] == [("not for this function: aws.\udcff", ["id-\udcff"])]
+
+
+def test_a_run_that_counts_nothing_publishes_and_warns_nothing(capsys, namespace, recwarn):
+    """Powertools warns "No application metrics to publish" after every run that added none: in
+    Lambda's logs and in these tests, for runs where nothing is wrong (a quiet sweep)."""
+    handle = handlers.eventbridge_handler(None)(lambda batch, context: {"events": len(batch)})
+    assert handle(EVENT, Context()) == {"events": 1}
+    handle(EVENT, Context())
+    assert [str(w.message) for w in recwarn] == []
+    assert [r for r in records(capsys.readouterr().out) if "_aws" in r and "ColdStart" not in r] == []
+
+
+def test_a_run_that_counts_publishes_its_metrics(capsys, namespace, recwarn):
+    def work(batch, context):
+        handlers.metrics.add_metric(name="GroupsShared", unit="Count", value=2)
+        return {}
+
+    handlers.eventbridge_handler(None)(work)(EVENT, Context())
+    published = [r for r in records(capsys.readouterr().out) if "GroupsShared" in r]
+    assert [r["GroupsShared"] for r in published] == [[2.0]]
+    assert [str(w.message) for w in recwarn] == []

@@ -96,11 +96,25 @@ def diff(old: Allowlist | None, new: Allowlist | None) -> list[RuleChange]:
     return changes
 
 
+# A diff longer than this many lines leads with its count: the reader of a 15,000-line diff
+# learns its size before it scrolls past.
+SUMMARY_AFTER_LINES = 20
+
+
 def describe(changes: list[RuleChange]) -> list[str]:
-    """Every change as readable lines; ["no changes"] when there are none."""
+    """Every change as readable lines; ["no changes"] when there are none. A long diff leads with
+    a count of its changes by kind."""
     if not changes:
         return ["no changes"]
-    return [line for change in changes for line in change.lines()]
+    lines = [line for change in changes for line in change.lines()]
+    return [summary(changes), *lines] if len(lines) > SUMMARY_AFTER_LINES else lines
+
+
+def summary(changes: list[RuleChange]) -> str:
+    """"17 rule changes: 15 added, 1 removed, 1 changed" (kinds with none left out)."""
+    counts = [(sum(1 for change in changes if change.kind == kind), kind) for kind in (ADDED, REMOVED, CHANGED)]
+    noun = "rule change" if len(changes) == 1 else "rule changes"
+    return f"{len(changes)} {noun}: " + ", ".join(f"{count} {kind}" for count, kind in counts if count)
 
 
 def _compare(old: ShareRule, new: ShareRule) -> RuleChange | None:

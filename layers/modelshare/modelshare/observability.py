@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 
 def _log_line(record: dict[str, Any]) -> str:
@@ -20,8 +21,18 @@ def _log_line(record: dict[str, Any]) -> str:
     return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+class _QuietWhenEmpty(AmazonCloudWatchEMFProvider):
+    """Powertools' CloudWatch metrics, without its "No application metrics to publish" warning
+    after a run that counted nothing: a quiet run (nothing to change) is not a fault, and the
+    warning would fill Lambda's logs with one line per such run."""
+
+    def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
+        if self.metric_set or raise_on_empty_metrics:
+            super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+
+
 logger = Logger(json_serializer=_log_line)
-metrics = Metrics()
+metrics = Metrics(provider=_QuietWhenEmpty())
 
 
 def tracing_enabled() -> bool:

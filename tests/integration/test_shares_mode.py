@@ -134,3 +134,39 @@ def test_a_consumer_leaves_a_multi_group_share_pending_while_one_of_its_groups_i
     world.set_allowlist(CONSUMER, owner_side)
     world.run_for(hours=1)
     assert sorted(world.discoverable(CONSUMER)) == sorted(group_arn(n) for n in (*GROUPS[:3], "fraud-a"))
+
+
+def test_a_group_whose_rule_splits_stays_in_its_share_until_its_consumer_accepted_the_new_one(world: World) -> None:
+    """churn-000 is given STRANGER too: it goes into a new share, and leaves the one CONSUMER has
+    accepted only once CONSUMER has accepted the new one (RAM says ASSOCIATED): CONSUMER never
+    loses it, and STRANGER never reaches the old share."""
+    oracle = SafetyOracle(world.cloud, REGION, dict.fromkeys((OWNER, CONSUMER, STRANGER), "/modelshare/allowlist"))
+    world.install(OWNER, CONSUMER, STRANGER, allowlist=allowlist([CONSUMER], ["churn-*"]))
+    for name in GROUPS[:3]:
+        world.create_group(OWNER, name)
+    world.settle()
+    everything = sorted(group_arn(n) for n in GROUPS[:3])
+    assert sorted(world.discoverable(CONSUMER)) == everything
+    old, = made_shares(world)
+    lost: list[str] = []
+
+    def consumer_still_discovers_everything(invocation: Any) -> None:
+        missing = set(everything) - set(world.discoverable(CONSUMER))
+        if missing:
+            lost.append(f"after {invocation.function} in {invocation.account}: {sorted(missing)}")
+
+    world.lambdas.observers.append(consumer_still_discovers_everything)
+    world.edit_allowlist({"version": 1, "modes": {OWNER: "shares"}, "shares": [
+        {"owner": OWNER, "groups": ["churn-000"], "consumers": [CONSUMER, STRANGER]},
+        {"owner": OWNER, "groups": ["churn-001", "churn-002"], "consumers": [CONSUMER]}]})
+    world.run_for(hours=2)
+    assert len(world.lambdas.invocations) > 0 and lost == [], lost
+    new, = set(made_shares(world)) - {old}
+    shares = world.shares(OWNER)
+    assert sorted(shares.share_resources([old])[old]) == everything[1:], "handed over once accepted"
+    assert shares.share_resources([new])[new] == (group_arn("churn-000"),)
+    assert sorted(world.discoverable(CONSUMER)) == everything
+    assert world.discoverable(STRANGER) == [group_arn("churn-000")]
+    assert oracle.violations == [], oracle.violations
+    judge_final_state(oracle, [OWNER, CONSUMER, STRANGER], world.lambdas.failures, world.lambdas.invocations)
+    assert oracle.violations == [], oracle.violations

@@ -115,8 +115,10 @@ def test_a_group_held_by_a_share_of_its_own_bucket_is_no_destination_of_another(
     old, new, other = "a" * 12, "b" * 12, "c" * 12
     wanted = {a: new, b: new, x: other}
     current = {share_name(old, 1): (a, b, x), share_name(other, 1): (x,)}
-    assert moved_whole(wanted, current) == {share_name(old, 1): share_name(new, 1)}
-    assert moved_whole(wanted, {share_name(old, 1): (a, b, x)}) == {}, "no home: a mover, two ways"
+    principals = {share_name(old, 1): (CONSUMER,)}
+    consumers = {new: (CONSUMER, OTHER), other: (CONSUMER,)}  # the share's consumer is given x too
+    assert moved_whole(wanted, current, principals, consumers) == {share_name(old, 1): share_name(new, 1)}
+    assert moved_whole(wanted, {share_name(old, 1): (a, b, x)}, principals, consumers) == {}, "no home: a mover, two ways"
 
 
 def test_only_taking_away_keeps_a_group_where_it_is_while_that_share_is_within_its_bucket() -> None:

@@ -91,13 +91,21 @@ def lay_out(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]], *,
     return {name: tuple(sorted(groups)) for name, groups in layout.items()}
 
 
-def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]]) -> dict[str, str]:
+def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]],
+                principals: Mapping[str, Sequence[str]], consumers: Mapping[str, Sequence[str]]) -> dict[str, str]:
     """The shares whose groups all go to one other bucket now (its consumers or actions changed):
     old name -> the name it takes in that bucket (the lowest number free there). Such a share
     changes in place, so that its consumers keep every group they are still allowed, with no new
     invitation to accept; making a new share and deleting the old would leave them without the
-    groups until they accepted it. `wanted` and `current` as `lay_out` takes them; a share with
-    no group still wanted, or whose groups go to several buckets, is not moved."""
+    groups until they accepted it. `wanted` and `current` as `lay_out` takes them, `principals`
+    each share's (by name), `consumers` each bucket's (by digest); a share with no group still
+    wanted, or whose groups go to several buckets, is not moved.
+
+    Only the groups a consumer on the share is still given count (their bucket names one of the
+    share's principals): a move keeps access, and a group no one on the share may see has none to
+    keep. So a group of another bucket that a person associates into the share (RAM cannot say
+    who put it in) decides nothing unless the share's own consumers are given it; then the share
+    stays and each group moves to a new share, leaving this one once that is accepted."""
     taken: dict[str, set[int]] = {}
     for name in current:
         if (parsed := parse_share_name(name)) is not None:
@@ -109,8 +117,9 @@ def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]])
         # A group held by a share of its own bucket stays there and leaves this one (a person
         # put it in): it is no destination, or one group would take a whole share's consumers'
         # access away (they would wait for a new invitation).
-        destinations = {wanted[g] for g in current[name] if g in wanted
-                        and (g not in homed or (parsed is not None and wanted[g] == parsed[0]))}
+        own, on_share = parsed[0] if parsed else None, set(principals.get(name, ()))
+        destinations = {wanted[g] for g in current[name] if g in wanted and (wanted[g] == own or (
+            g not in homed and on_share & set(consumers.get(wanted[g], ()))))}
         if parsed is None or len(destinations) != 1 or parsed[0] in destinations:
             continue
         destination, = destinations

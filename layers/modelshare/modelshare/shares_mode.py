@@ -16,8 +16,8 @@ the permission could not be looked up this run and what the share grants now is 
 its bucket: then it is left as it is (a throttle must not take consumers away and back). A share
 whose groups all move to another bucket changes in place and is recorded under that bucket. A
 run puts groups in first, then takes out what leaves, then invites consumers: a consumer new to
-a share never sees a group leaving it. Only taking away makes no share, so a group whose bucket
-widened stays in the share it is in while that share grants it no more than its bucket.
+a share never sees a group leaving it. A group whose bucket widened stays in the share it is in,
+while that grants it no more than its bucket, until its new share is accepted (share_handover).
 
 Cost: one read of the ledger, then RAM's view of modelshare's shares in a few batched calls
 (their resources and principals, ARNS_PER_CALL shares a call, paged), one permission read per
@@ -44,6 +44,7 @@ from modelshare.ports import (
     ResourceShares,
 )
 from modelshare.share_grants import ShareGrants
+from modelshare.share_handover import Acceptance, held_back
 from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, kept_in_place, lay_out, moved_whole, parse_share_name
 from modelshare.share_permissions import PERMISSION_WAIT_SECONDS, SharePermissions
 
@@ -121,24 +122,27 @@ class SharesMode:
         by_name = _by_name(found)
         targets = {group: bucket.digest for group, bucket in wanted.items()}
         buckets = {bucket.digest: bucket for bucket in wanted.values()}
+        within = self._grants.within_once_converged(by_name, buckets)  # read lazily, once the shares are named
         if partial:
             kept = {r: parsed[0] for name, held in by_name.items() if (parsed := parse_share_name(name))
                     for r in held.resources}
             targets = {**kept, **targets}
         else:
-            self._move_whole(by_name, targets)
+            self._move_whole(by_name, targets, buckets)
             if restrict_only:  # no share is made: a group keeps the one it is in while that is within
-                targets = kept_in_place(targets, {name: held.resources for name, held in by_name.items()},
-                                        self._grants.within_once_converged(by_name, buckets))
+                targets = kept_in_place(targets, {name: held.resources for name, held in by_name.items()}, within)
         current = {name: s.resources for name, s in by_name.items()}
         layout = lay_out(targets, current, groups_per_share=self.groups_per_share)
+        acceptance = Acceptance(self.shares)
+        # A group changing buckets stays where it is until its new share is accepted (make-before-break).
+        holding = {} if partial else held_back(layout, by_name, targets, buckets, within, acceptance)
         added: dict[str, str] = {}
         waiting: dict[str, str] = {}
         live: set[str] = set()
         gone: set[str] = set()
         strays: dict[str, str] = {}
         stop: RamQuotaReached | None = None
-        room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - self._pending_invitations()
+        room = None if restrict_only else PENDING_INVITATIONS_PER_ACCOUNT - len(acceptance.pending("PRINCIPAL"))
         ours = frozenset(held.share.arn for held in by_name.values())
         org = OrgSharing(self.shares)
         inviting: list[_Inviting] = []
@@ -187,7 +191,7 @@ class SharesMode:
                     stop = self._quota(quota, name)
             inviting.append(_Inviting(name, held, bucket, groups, wanted_here, permitted, stop,
                                       unknown if permission is None else ""))
-        removed, deleted = self._take_out(by_name, layout, partial)
+        removed, deleted = self._take_out(by_name, layout, holding, partial)
         removed.update(strays)
         # Consumers are invited last, once every share holds only its bucket's groups: a consumer
         # new to a share never sees a group leaving it or one a person put in, even for a moment.
@@ -243,13 +247,15 @@ class SharesMode:
             waiting.update({g: why or "" for g in new if g not in live and g not in gone})
         return SharesModeResult(frozenset(live), added, {}, waiting, gone=frozenset(gone))
 
-    def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str]) -> None:
+    def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str], buckets: Mapping[str, Bucket]) -> None:
         """A share whose groups all go to one other bucket is recorded under that bucket's name
         (share_layout.moved_whole) and then converged there in place: its consumers and
         permission change, its groups stay. Recorded first: a run that stops after leaves a
         share the next run converges to the bucket it is recorded for."""
         current = {name: held.resources for name, held in by_name.items()}
-        for old, new in moved_whole(targets, current).items():
+        principals = {name: held.principals for name, held in by_name.items()}
+        consumers = {digest: bucket.consumers for digest, bucket in buckets.items()}
+        for old, new in moved_whole(targets, current, principals, consumers).items():
             held = by_name.pop(old)
             self.ledger.record_made_share(held.share.arn, new)
             by_name[new] = held
@@ -285,9 +291,6 @@ class SharesMode:
                                             tuple(p.arn for p in permissions),
                                             all(p.default_version for p in permissions)))
         return found
-
-    def _pending_invitations(self) -> int:
-        return sum(1 for _ in self.shares.associations("PRINCIPAL", status="ASSOCIATING"))
 
     # -- writes -----------------------------------------------------------------------------
     def _make(self, name: str, permission: str, ours: frozenset[str]) -> _Share:
@@ -409,15 +412,15 @@ class SharesMode:
         return dict.fromkeys(stray, held.share.arn)
 
     def _take_out(self, by_name: dict[str, _Share], layout: Mapping[str, tuple[str, ...]],
-                  partial: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+                  holding: Mapping[str, frozenset[str]], partial: bool) -> tuple[dict[str, str], tuple[str, ...]]:
         """Take out of each share what the layout does not put there (a group that left its
-        bucket, or a resource a person added), and delete a share left empty."""
+        bucket, or a resource a person added) and it is not `holding`, and delete a share left empty."""
         removed: dict[str, str] = {}
         deleted: list[str] = []
         if partial:
             return removed, ()
         for name, held in sorted(by_name.items()):
-            keep = set(layout.get(name, ()))
+            keep = set(layout.get(name, ())) | holding.get(name, frozenset())
             if not keep:
                 self.shares.delete_share(held.share.arn)
                 self.ledger.forget_made_share(held.share.arn)  # after: a crash between leaves a record of nothing

@@ -19,6 +19,7 @@ from moto.dynamodb.models import dynamodb_backends
 
 from localaws.cloud import LocalCloud
 from localaws.registry_state import DISCOVER_ACTIONS, Association, Group, Invitation, Permission, Share
+from modelshare import incarnation
 from modelshare import policy as policies
 from modelshare.settings import DEFAULT_LEDGER_TABLE
 
@@ -56,7 +57,8 @@ def seed_shared_groups(cloud: LocalCloud, owner: str, consumers: tuple[str, ...]
         group.policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
         group.ram_managed = True
         ledger.put_item(ledger_table, {"group": {"S": group.arn}, "shares": {"SS": [share_arn]},
-                                       "statements": {"SS": [policies.statement_digest(statement)]}})
+                                       "statements": {"SS": [incarnation.stamped(
+                                           policies.statement_digest(statement), incarnation.stamp(group.creation_time))]}})
         share = Share(arn=share_arn, account=owner, region=region, name=f"LinkedResourceShare-{uuid.uuid4()}",
                       feature_set="STANDARD", creation_time=now, last_updated=now,
                       permission_arns=[permission_arn], from_policy_of=group.arn)

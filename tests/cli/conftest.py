@@ -14,7 +14,7 @@ import pytest
 from moto.dynamodb.models import dynamodb_backends
 
 from localaws.cloud import ApiCall, LocalCloud
-from modelshare import policy
+from modelshare import incarnation, policy
 from modelshare.allowlist import actions_for
 from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV
 from modelshare_cli import status
@@ -95,7 +95,9 @@ class Cli:
         self.sagemaker(account).put_model_package_group_policy(
             ModelPackageGroupName=name, ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
         if account == ME:  # as modelshare writes it: recorded in its ledger
-            self.modelshare_made(arn, "statements", policy.statement_digest(statement))
+            created = self.sagemaker(account).describe_model_package_group(ModelPackageGroupName=name)["CreationTime"]
+            self.modelshare_made(arn, "statements", incarnation.stamped(policy.statement_digest(statement),
+                                                                        incarnation.stamp(created)))
         self.cloud.clock.sleep(20)  # simulated: RAM creates the share
         return arn
 

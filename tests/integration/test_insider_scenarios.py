@@ -28,6 +28,8 @@ ITEMS = {
     "a-second-permission-then-an-edit-adds-a-consumer": "5. an edit adds a consumer to a share with two permissions",
     "a-person-reputs-modelshare-s-old-statement": "7. a person's copy of an old statement of modelshare's",
     "a-taken-sid-freezes-no-removal": "7. a statement under modelshare's Sid freezing a removal",
+    "a-person-restores-a-saved-policy-on-a-group-made-again": "7. a person's copy of modelshare's statement "
+                                                              "put on a group made again under its name",
     # Issue 20: the shares mode's own shares, and people's shares of several groups, with an OU.
     "a-person-widens-a-made-share": "20. a person adds groups, an account, the organization, a role and "
                                     "permissions to a share modelshare made, and shares with an OU",

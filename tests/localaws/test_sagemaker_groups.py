@@ -164,6 +164,27 @@ def test_delete_group(aws):
     assert code(info) == "ValidationException"
 
 
+def test_a_group_made_again_under_its_name_has_the_same_arn_and_a_later_creation_time(aws):
+    """What tells two groups of one ARN apart (SM-CREATION-TIME): DescribeModelPackageGroup and
+    ListModelPackageGroups give the same CreationTime, to the millisecond modelshare stamps,
+    and the registry adapter reads it (None once the group is gone)."""
+    from modelshare import incarnation
+    from modelshare.aws.sagemaker import SageMakerRegistry
+
+    registry = SageMakerRegistry(aws.cloud.session(OWNER, "eu-west-1"))
+    arn = aws.group("churn-model")
+    first = registry.created("churn-model")
+    listed, = aws.sm().list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert first is not None and listed["CreationTime"] == first
+    aws.sm().delete_model_package_group(ModelPackageGroupName="churn-model")
+    assert registry.created("churn-model") is None
+    aws.clock.sleep(0.001)
+    assert aws.group("churn-model") == arn
+    again = registry.created("churn-model")
+    assert again is not None and again > first
+    assert int(incarnation.stamp(again)) > int(incarnation.stamp(first))
+
+
 def test_delete_unknown_group(aws):
     with pytest.raises(ClientError) as info:
         aws.sm().delete_model_package_group(ModelPackageGroupName="nope")

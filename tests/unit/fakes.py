@@ -6,8 +6,10 @@ import copy
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from modelshare import incarnation
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError
 from modelshare.org_principals import Organization, is_org_principal
@@ -45,6 +47,10 @@ OTHER = "777788889999"
 REGION = "eu-west-1"
 
 
+# When FakeRegistry's groups were created, unless it says otherwise.
+GROUPS_CREATED = datetime(2026, 1, 5, 9, 0, 0, 123000, tzinfo=UTC)
+
+
 def group_arn(name: str, account: str = OWNER) -> str:
     return f"arn:aws:sagemaker:{REGION}:{account}:model-package-group/{name}"
 
@@ -57,9 +63,29 @@ class FakeRegistry:
     puts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
     policy_reads: list[str] = field(default_factory=list)
+    # When each group was created (a group not named here: at GROUPS_CREATED); a group made
+    # again under the same name (`create_group`) is created later, as SageMaker's CreationTime is.
+    creation_times: dict[str, datetime] = field(default_factory=dict)
+    creation_reads: list[str] = field(default_factory=list)
 
     def group_arn(self, group_name: str) -> str | None:
         return group_arn(group_name, self.account) if group_name in self.names else None
+
+    def created(self, group_name: str) -> datetime | None:
+        self.creation_reads.append(group_name)
+        return self.creation_times.get(group_name, GROUPS_CREATED) if group_name in self.names else None
+
+    def delete_group(self, group_name: str) -> None:
+        """A person deletes the group: its policy goes with it."""
+        self.names.discard(group_name)
+        self.policies.pop(group_name, None)
+        self.creation_times.pop(group_name, None)
+
+    def create_group(self, group_name: str) -> None:
+        """A person creates a group (again, perhaps): the same name and ARN, a later CreationTime."""
+        latest = max([GROUPS_CREATED, *self.creation_times.values()])
+        self.names.add(group_name)
+        self.creation_times[group_name] = latest + timedelta(minutes=1)
 
     def groups(self) -> Iterator[tuple[str, str]]:
         return iter([(name, group_arn(name, self.account)) for name in sorted(self.names)])
@@ -164,7 +190,10 @@ def modelshare_wrote(registry: FakeRegistry, ledger: OwnershipLedger, name: str,
     registry.policies[name] = {"Version": "2012-10-17", "Statement": list(statements)}
     for statement in statements:
         if statement.get("Sid") == policies.MODELSHARE_SID:
-            ledger.record_statement(group_arn(name, registry.account), policies.statement_digest(statement))
+            created = registry.created(name)
+            assert created is not None, f"modelshare writes into groups that exist: {name}"
+            ledger.record_statement(group_arn(name, registry.account),
+                                    incarnation.stamped(policies.statement_digest(statement), incarnation.stamp(created)))
 
 
 @dataclass

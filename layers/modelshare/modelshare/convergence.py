@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelshare import incarnation
 from modelshare import policy as policies
 from modelshare.allowlist import ShareDecision
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
@@ -63,12 +64,21 @@ class GroupSnapshot:
     # The group's resource policy; read only when `policy_matters` says so (else `policy_read` is False).
     policy: dict[str, Any] | None = None
     policy_read: bool = False
+    # The group's CreationTime as the ledger stamps it (modelshare.incarnation), read after its
+    # policy; None: not read, and then no statement of the policy is modelshare's (fail closed).
+    created: str | None = None
 
     @property
     def owned(self) -> Ownership:
         if self.ownership is None:
             raise ValueError(f"deciding about {self.name} needs what the ledger says modelshare made for it")
         return self.ownership
+
+    @property
+    def our_statements(self) -> frozenset[str]:
+        """The digests of the statements modelshare wrote into this group (not into another
+        group made before it under the same name)."""
+        return incarnation.of_incarnation(self.owned.statements, self.created)
 
 
 @dataclass(frozen=True)
@@ -243,7 +253,7 @@ def decide(group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
     # Not promoted: the resource policy says who has access.
     if not group.policy_read:
         raise ValueError(f"deciding about {group.name} needs its policy (policy_matters)")
-    owned = group.owned.statements
+    owned = group.our_statements
     if decision.conflict:
         status, reason = GroupStatus.CONFLICT, decision.conflict
     elif not policies.statements(group.policy):

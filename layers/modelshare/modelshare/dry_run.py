@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from modelshare import policy as policies
@@ -71,6 +72,9 @@ class DryRunRegistry:
 
     def groups(self) -> Iterator[tuple[str, str]]:
         return self._inner.groups()
+
+    def created(self, group_name: str) -> datetime | None:
+        return self._inner.created(group_name)
 
     def get_policy(self, group_name: str) -> dict[str, Any] | None:
         return self._inner.get_policy(group_name)

@@ -23,7 +23,7 @@ RAM's pending invitations are at most 20 per account), only while some group is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, ShareDecision
@@ -121,7 +121,7 @@ def _retire(owner: OwnerService, name: str, arn: str, ownership: Ownership, inde
     (a person's stay), then modelshare's promoted shares of it. Each step is repeatable."""
     done: list[str] = []
     if ownership.statements:
-        snapshot = GroupSnapshot(name, arn, ownership=ownership, policy=owner.registry.get_policy(name), policy_read=True)
+        snapshot = owner.read_policy(GroupSnapshot(name, arn, ownership=ownership))
         outcome = owner.apply_decision(snapshot, ShareDecision(owner.account, name, (), (), ()))
         if outcome.action == GroupAction.UNSHARED:
             done.append("modelshare's statement removed")
@@ -145,7 +145,7 @@ def _retire(owner: OwnerService, name: str, arn: str, ownership: Ownership, inde
 def _narrow(owner: OwnerService, group: GroupSnapshot, decision: ShareDecision, waiting: list[str]) -> GroupOutcome:
     """Not live for everyone yet: the policy mode's access stays, narrowed to the allowlist."""
     if policy_matters(group):
-        group = replace(group, policy=owner.registry.get_policy(group.name), policy_read=True)
+        group = owner.read_policy(group)
     outcome = owner.apply_decision(group, decision, narrowing=True)
     if outcome.action in (GroupAction.FAILED, GroupAction.GONE):
         return outcome

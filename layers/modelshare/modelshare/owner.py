@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from modelshare import incarnation, region_room
 from modelshare import policy as policies
-from modelshare import region_room
 from modelshare.allowlist import Allowlist, ShareDecision, access_levels_for
 from modelshare.allowlist_loading import load_allowlist, load_allowlist_in_force
 from modelshare.convergence import (
@@ -213,7 +213,8 @@ class OwnerService:
         if view.promoted or view.promoting:
             return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED,
                                 "RAM holds its consumers; reconcile keeps them in step")
-        verdict = decide(replace(group, policy=current, policy_read=True), decision)
+        group = self._with_incarnation(replace(group, policy=current, policy_read=True))
+        verdict = decide(group, decision)
         puts = tuple(w for w in verdict.writes if w.kind == WriteKind.PUT_POLICY)
         if not puts:
             return _settled(group_name, decision, "")
@@ -788,7 +789,41 @@ class OwnerService:
                        permission_trusted=self._trusted(permission.arn) and permission.default_version)
 
     def _with_policy(self, group: GroupSnapshot) -> GroupSnapshot:
-        return replace(group, policy=self.registry.get_policy(group.name), policy_read=True)
+        return self._with_incarnation(replace(group, policy=self.registry.get_policy(group.name), policy_read=True))
+
+    def read_policy(self, group: GroupSnapshot) -> GroupSnapshot:
+        """The group with what the ledger says of it and its policy, read now, judged as the
+        group it is (a switch of modes: modelshare.mode_switch)."""
+        return self._with_policy(self._with_ownership(group))
+
+    def _with_incarnation(self, group: GroupSnapshot) -> GroupSnapshot:
+        """The group (its policy read) with its CreationTime, read after the policy: a group made
+        again between the two reads is judged as the new one, whose statements are a person's.
+        Read only when there is something to judge: a statement under modelshare's Sid and a
+        record of one. What the ledger recorded of groups made before this one under the same
+        name is forgotten: it can never be modelshare's again (modelshare.incarnation)."""
+        recorded = group.owned.statements
+        if group.created is not None or not recorded or \
+                not any(s.get("Sid") == policies.MODELSHARE_SID for s in policies.statements(group.policy)):
+            return group
+        created = self.registry.created(group.name)
+        if created is None:
+            return group  # gone since the policy was read: nothing in it is judged modelshare's
+        stamp = incarnation.stamp(created)
+        if earlier := incarnation.earlier(recorded, stamp):
+            self.ledger.forget_statements(group.arn, earlier)
+            self._ownership.pop(group.arn, None)
+        return replace(group, created=stamp)
+
+    def _stamp_of(self, group: GroupSnapshot) -> str:
+        """The CreationTime a statement modelshare is about to write is recorded with: the one
+        read with the policy, else read now (raises GroupNotFound)."""
+        if group.created is not None:
+            return group.created
+        created = self.registry.created(group.name)
+        if created is None:
+            raise GroupNotFound(group.name)
+        return incarnation.stamp(created)
 
     # -- reconcile ----------------------------------------------------------------------------
     def reconcile(self) -> list[GroupOutcome]:
@@ -1096,11 +1131,12 @@ class OwnerService:
         try:
             for write in verdict.writes:
                 if write.kind == WriteKind.PUT_POLICY and write.policy is not None:
-                    if write.digest:  # the proof that the statement is modelshare's, before it exists
-                        self.ledger.record_statement(group.arn, write.digest)
+                    record = incarnation.stamped(write.digest, self._stamp_of(group)) if write.digest else ""
+                    if record:  # the proof that the statement is modelshare's (in this group), before it exists
+                        self.ledger.record_statement(group.arn, record)
                         self._ownership.pop(group.arn, None)
                     self.registry.put_policy(name, write.policy)
-                    self._forget_replaced(group, write.digest)
+                    self._forget_replaced(group, record)
                 elif write.kind == WriteKind.DELETE_POLICY:
                     self.registry.delete_policy(name)
                     self._forget_replaced(group, "")
@@ -1171,7 +1207,7 @@ class OwnerService:
             return GroupOutcome(name, GroupAction.POLICY_CONFLICT, f"{name}: another write of its policy ran at once")
         self.sleep(wait)
         self._ownership.pop(group.arn, None)
-        fresh = self._with_policy(self._with_ownership(replace(group, ownership=None)))
+        fresh = self._with_policy(self._with_ownership(replace(group, ownership=None, created=None)))
         verdict = self._decide(fresh, decision)
         writes = tuple(w for w in verdict.writes if w.kind in (WriteKind.PUT_POLICY, WriteKind.DELETE_POLICY))
         if len(writes) < len(verdict.writes):
@@ -1182,8 +1218,10 @@ class OwnerService:
         """Once modelshare's statements that were in the policy are gone from it, the ledger forgets
         them: the same words written later by a person are theirs. Only those read in the policy
         are forgotten, never what a run beside this one recorded meanwhile."""
-        owned = group.ownership.statements if group.ownership is not None else frozenset()
-        gone = sorted({policies.statement_digest(s) for s in policies.statements(group.policy)
+        if group.ownership is None or group.created is None:
+            return  # no statement of the policy was judged modelshare's
+        owned, created = group.our_statements, group.created
+        gone = sorted({incarnation.stamped(policies.statement_digest(s), created) for s in policies.statements(group.policy)
                        if policies.is_ours(s, owned)} - {kept})
         if gone:
             self.ledger.forget_statements(group.arn, gone)
@@ -1256,8 +1294,9 @@ class OwnerService:
         return self._delete_orphaned(self._ram_index(principals=False), owned)
 
     def _read_ledger(self) -> LedgerContents:
-        """The whole ledger, in one paged read, kept for the run."""
-        owned = self.ledger.everything()
+        """The whole ledger, in one paged read, kept for the run (statements recorded before
+        stamps adopted first: modelshare.incarnation)."""
+        owned = incarnation.adopt_unstamped(self.ledger.everything(), self.registry, self.ledger, self.account)
         self._ownership.update(owned)
         return owned
 

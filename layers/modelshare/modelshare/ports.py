@@ -179,6 +179,10 @@ class ModelRegistry(Protocol):
     def groups(self) -> Iterator[tuple[str, str]]:
         """(name, ARN) of every group of this account, from the listing."""
         ...
+    def created(self, group_name: str) -> datetime | None:
+        """The group's CreationTime (DescribeModelPackageGroup); None when there is no such group.
+        A group made again under the same name (and ARN) is created later: another group."""
+        ...
     def get_policy(self, group_name: str) -> dict[str, Any] | None: ...
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
         """Replace the group's policy; raises GroupNotFound, or PolicyConflict (another write

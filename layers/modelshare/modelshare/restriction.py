@@ -87,7 +87,7 @@ def _narrowed_policy(group: GroupSnapshot, write: Write) -> tuple[Write | None, 
     if not now:
         return None, widened  # modelshare grants nothing here: nothing to take away
     ours = policies.modelshare_statement(group.arn, accounts, actions) if accounts and actions else None
-    narrowed = policies.merge(group.policy, ours, group.owned.statements)
+    narrowed = policies.merge(group.policy, ours, group.our_statements)
     if policies.same_policy(group.policy, narrowed) or not policies.grants([ours] if ours else []) <= policies.grants(now):
         return None, widened  # the guard never lets a statement grant more than it does now
     if narrowed is None:
@@ -99,7 +99,7 @@ def _ours(policy: dict[str, Any] | None, group: GroupSnapshot) -> list[dict[str,
     """modelshare's statements in `policy`: those not among the ones `merge` keeps of the group's
     policy now (everyone else's), so modelshare's statement is recognised exactly as merge
     recognises it (by the ledger)."""
-    others = {policies.canonical(s) for s in policies.statements(policies.merge(group.policy, None, group.owned.statements))}
+    others = {policies.canonical(s) for s in policies.statements(policies.merge(group.policy, None, group.our_statements))}
     return [s for s in policies.statements(policy) if policies.canonical(s) not in others]
 
 

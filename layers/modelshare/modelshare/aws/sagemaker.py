@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -26,6 +27,16 @@ class SageMakerRegistry:
     def group_arn(self, group_name: str) -> str | None:
         try:
             return self._client.describe_model_package_group(ModelPackageGroupName=group_name)["ModelPackageGroupArn"]
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+
+    def created(self, group_name: str) -> datetime | None:
+        # CreationTime is required in DescribeModelPackageGroup's answer (sagemaker/service-2.json);
+        # a group made again under the same name has a later one (docs/aws-behaviour.md, SM-CREATION-TIME).
+        try:
+            return self._client.describe_model_package_group(ModelPackageGroupName=group_name)["CreationTime"]
         except ClientError as error:
             if _is_missing(error):
                 return None

@@ -122,15 +122,23 @@ def unstamped_ledger(shares: FakeShares) -> str:
     return digest
 
 
-def test_before_the_upgrades_first_sweep_an_unstamped_statement_is_nobodys_of_modelshares() -> None:
-    owner, registry, shares, source, saved = shared_by_modelshare()
-    unstamped_ledger(shares)
+def test_an_unstamped_statement_is_adopted_at_its_groups_first_judgment_not_left_for_the_sweeps_turn() -> None:
+    """At 10,000 groups the sweep's bounded adoption takes 100 sweeps: a removal from the
+    allowlist must not wait for it (modelshare's old statement would keep granting)."""
+    owner, registry, shares, source, _saved = shared_by_modelshare()
+    digest = unstamped_ledger(shares)
+    created = registry.created("churn-a")
+    assert created is not None
     source.edit(doc([CONSUMER]))
 
     outcomes = owner.reconcile_items([work_item(GroupSnapshot("churn-a", ARN))])
 
-    assert registry.policies["churn-a"] == saved, "fail closed: a record that cannot say its group proves nothing"
-    assert [o.action for o in outcomes] == [GroupAction.SID_TAKEN]
+    statement, = registry.policies["churn-a"]["Statement"]
+    assert [policies.account_of(p) for p in policies.principals_of(statement)] == [CONSUMER], "narrowed at once"
+    assert [o.action for o in outcomes] != [GroupAction.SID_TAKEN]
+    assert shares.ledger.statements[ARN] == {incarnation.stamped(policies.statement_digest(statement),
+                                                                  incarnation.stamp(created))}
+    assert ("forget-statement", ARN, digest) in shares.ledger.writes
 
 
 def test_the_first_sweep_after_the_upgrade_adopts_unstamped_statements_of_the_group_there() -> None:

@@ -7,7 +7,8 @@ ledger records each statement's digest with the group's CreationTime (`<digest>@
 milliseconds since the epoch), read from SageMaker after the policy it judges, and a statement is
 modelshare's only in the group created then (docs/security.md, "Ownership: the ledger";
 docs/aws-behaviour.md, SM-CREATION-TIME). A digest without a stamp was recorded before stamps
-(an upgrade): no run takes it for modelshare's until a sweep adopts it (`adopt`).
+(an upgrade): no run takes it for modelshare's before it is adopted for the group there, at the
+group's first judgment or by a sweep, whichever comes first (`adopt_for`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,22 @@ def adopt(recorded: Iterable[str], created: str) -> list[str]:
     return [stamped(r, created) for r in unstamped(recorded)]
 
 
+def adopt_for(ledger: OwnershipLedger, arn: str, recorded: frozenset[str], created: str | None) -> frozenset[str]:
+    """Adopt the group's unstamped records for the group created `created` (forget them when it
+    is gone: None), in the ledger; returns its records as they are then. Run at the group's first
+    judgment or by a sweep (`adopt_unstamped`), whichever comes first."""
+    old = unstamped(recorded)
+    if not old:
+        return recorded
+    new = adopt(old, created) if created is not None else []
+    for record in new:  # recorded before the old ones are forgotten: never a moment without
+        ledger.record_statement(arn, record)
+    ledger.forget_statements(arn, old)
+    logger.info("Statements recorded before stamps adopted" if new else "Statements of a deleted group forgotten",
+                extra={"group": arn, "statements": len(old)})
+    return (recorded - set(old)) | set(new)
+
+
 # Groups whose unstamped records one sweep adopts (a DescribeModelPackageGroup each); the rest
 # wait for the next sweep, and meanwhile are nobody's statement of modelshare's (fail closed).
 ADOPTED_PER_RUN = 100
@@ -87,15 +104,9 @@ def adopt_unstamped(contents: LedgerContents, registry: ModelRegistry, ledger: O
         name = policies.group_name_of(arn, account)
         if name is None:
             continue  # not a group of this account's: never judged here
-        old = unstamped(ownership.statements)
         created = registry.created(name)
-        new = adopt(old, stamp(created)) if created is not None else []
-        for record in new:  # recorded before the old ones are forgotten: never a moment without
-            ledger.record_statement(arn, record)
-        ledger.forget_statements(arn, old)
-        contents[arn] = replace(ownership, statements=(ownership.statements - set(old)) | set(new))
-        logger.info("Statements recorded before stamps adopted" if new else "Statements of a deleted group forgotten",
-                    extra={"group": name, "statements": len(old)})
+        statements = adopt_for(ledger, arn, ownership.statements, None if created is None else stamp(created))
+        contents[arn] = replace(ownership, statements=statements)
     if len(waiting) > ADOPTED_PER_RUN:
         logger.info("More groups' unstamped statements wait for the next sweep", extra={"groups": len(waiting) - ADOPTED_PER_RUN})
     return contents

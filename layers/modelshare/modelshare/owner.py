@@ -813,6 +813,13 @@ class OwnerService:
         if earlier := incarnation.earlier(recorded, stamp):
             self.ledger.forget_statements(group.arn, earlier)
             self._ownership.pop(group.arn, None)
+        if incarnation.unstamped(recorded):
+            # Recorded before stamps (an upgrade): adopted for the group judged now, as the
+            # sweep's bounded adoption would, but before its turn comes (a removal from the
+            # allowlist must not wait for it).
+            group = replace(group, ownership=replace(
+                group.owned, statements=incarnation.adopt_for(self.ledger, group.arn, recorded, stamp)))
+            self._ownership.pop(group.arn, None)
         return replace(group, created=stamp)
 
     def _stamp_of(self, group: GroupSnapshot) -> str:

@@ -68,6 +68,9 @@ class SharesModeResult:
     waiting: Mapping[str, str]  # wanted but not live: group -> why
     deleted_shares: tuple[str, ...] = ()
     gone: frozenset[str] = frozenset()  # RAM found no such group (deleted since it was listed or named)
+    # modelshare's shares after the run (by ARN): the ledger's, less those deleted, and those it
+    # made and recorded (converge only).
+    shares: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,12 +114,13 @@ class SharesMode:
         self._grants = ShareGrants(self.shares, self._permissions)
 
     def converge(self, wanted: Mapping[str, Bucket], *, restrict_only: bool = False,
-                 partial: bool = False) -> SharesModeResult:
+                 partial: bool = False, made: Mapping[str, str] | None = None) -> SharesModeResult:
         """Make modelshare's shares hold `wanted` (every group of the account to share -> its
         bucket). `restrict_only`: only take away (an invalid allowlist's last valid version, or
         an owner in the policy mode whose made shares remain). `partial`: `wanted` names a few
-        groups only (new ones): the others stay where they are and nothing is taken out."""
-        found = self._read()
+        groups only (new ones): the others stay where they are and nothing is taken out. `made`:
+        the ledger's made shares as the run read them already (else read here)."""
+        found = self._read(made)
         if restrict_only and not found:
             return SharesModeResult(frozenset(), {}, {}, {})
         by_name = _by_name(found)
@@ -211,7 +215,7 @@ class SharesMode:
             waiting.update({g: why for g in step.wanted_here if g not in live})
         waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting and g not in gone})
         return SharesModeResult(frozenset(live), added, removed, {g: w for g, w in waiting.items() if g not in gone},
-                                deleted, frozenset(gone))
+                                deleted, frozenset(gone), frozenset(h.share.arn for h in by_name.values()) - set(deleted))
 
     def place_new(self, wanted: Mapping[str, Bucket]) -> SharesModeResult:
         """New groups (ShareOnCreate): each put into its bucket's share only when that share is
@@ -272,10 +276,10 @@ class SharesMode:
         return quota
 
     # -- reads ------------------------------------------------------------------------------
-    def _read(self) -> dict[str, tuple[str, _Share]]:
+    def _read(self, made: Mapping[str, str] | None = None) -> dict[str, tuple[str, _Share]]:
         """modelshare's shares that RAM still has: ARN -> (the name the ledger made it under, what
         it holds). A recorded share RAM no longer has is forgotten."""
-        made = self.ledger.made_shares()
+        made = self.ledger.made_shares() if made is None else made
         if not made:
             return {}
         active = {s.arn: s for s in self.shares.shares_by_arn(sorted(made))}

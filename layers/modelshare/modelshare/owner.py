@@ -66,7 +66,7 @@ from modelshare.restriction import restrict
 
 # What `_full_reported` and the ledger hold once RAM refused a call over a Region quota (which
 # one, its message tells only as a hint): the sweep's count then names it without saying it again.
-_REFUSED = "refused by RAM"
+_REFUSED = region_room.REFUSED
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
 # RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.

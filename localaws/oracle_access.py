@@ -14,8 +14,9 @@ switch, so such a pair is not judged again in the window.
 
 Judged on the local AWS's state after each function's call, from the registry state (what
 ListModelPackageGroups with CrossAccount reads: an ACTIVE STANDARD share, the group's and the
-consumer's associations ASSOCIATED), never by listing. A call AWS applied but answered with an
-error (a chaos 5xx) is seen at the function's next call.
+consumer's associations ASSOCIATED, the consumer's own or its organization's or an OU's it is in),
+never by listing. A call AWS applied but answered with an error (a chaos 5xx) is seen at the
+function's next call.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from localaws.organizations import is_org_principal
 from localaws.registry_state import principal_account
 
 if TYPE_CHECKING:
@@ -88,15 +90,19 @@ class AccessWatch:
                 self._watched[pair] = self._signature(pair)
 
     def _discoverable(self) -> set[Pair]:
-        """(owner, group, consumer) discoverable now, for the owners in a window."""
+        """(owner, group, consumer) discoverable now, for the owners in a window: a consumer named
+        by its account, or reached through the organization or an OU it is in (as the listing
+        resolves it: RegistryState.principal_status)."""
         state = self.oracle.cloud.registry.state
+        members = tuple(state.organization.accounts) if state.organization is not None else ()
         found: set[Pair] = set()
         for share in state.shares.values():
             if share.account not in self.windows or share.region != self.oracle.region or share.status != "ACTIVE" \
                     or share.feature_set != "STANDARD":
                 continue
-            consumers = [a for entity, association in share.principals.items() if association.status == "ASSOCIATED"
-                         and (a := principal_account(entity)) is not None and a != share.account]
+            named = {a for entity in share.principals if (a := principal_account(entity)) is not None}
+            reached = [*named, *members] if any(is_org_principal(entity) for entity in share.principals) else named
+            consumers = {a for a in reached if a != share.account and state.principal_status(share, a) == "ASSOCIATED"}
             for arn, association in share.resources.items():
                 group = state.group_by_arn(arn) if association.status == "ASSOCIATED" else None
                 if group is not None:
@@ -106,26 +112,38 @@ class AccessWatch:
     def _rules(self, account: str) -> tuple[Rule, ...] | None:
         return self.oracle.final_allowlist(account)  # the latest document written
 
+    def _memberships(self, owner: str, consumer: str) -> frozenset[str]:
+        """The organization and OUs RAM reaches `consumer` through from `owner`'s shares (the local
+        Organizations model, now: an account moved out of an OU is no longer reached by it)."""
+        state = self.oracle.cloud.registry.state
+        if state.organization is None or not state.in_shared_organization(owner, consumer):
+            return frozenset()
+        return state.organization.memberships(consumer)
+
     def _allowed(self, pair: Pair) -> bool:
-        """Both allowlists allow the pair, the consumer's for at least the owner's access (what the
-        consumer side accepts)."""
+        """Both allowlists allow the pair (naming the consumer, or an organization or OU it is
+        in), the consumer's for at least the owner's access (what the consumer side accepts)."""
         from localaws.oracle import allowed_actions, allows
 
         owner, group, consumer = pair
         owner_rules, consumer_rules = self._rules(owner), self._rules(consumer)
-        return allows(owner_rules, owner, group, consumer) and allows(consumer_rules, owner, group, consumer) \
+        member_of = self._memberships(owner, consumer)
+        return allows(owner_rules, owner, group, consumer, member_of) \
+            and allows(consumer_rules, owner, group, consumer, member_of) \
             and allowed_actions(owner_rules, owner, group) <= allowed_actions(consumer_rules, owner, group)
 
     def _signature(self, pair: Pair) -> tuple[object, ...]:
         """What the allowlists give the pair's group: the owner's consumers and access, the
-        consumer's acceptance and access; and whether the group still exists."""
+        consumer's acceptance and access, the organization and OUs the consumer is reached
+        through; and whether the group still exists."""
         from localaws.oracle import allowed_actions, allows
 
         owner, group, consumer = pair
         owner_rules, consumer_rules = self._rules(owner), self._rules(consumer)
+        member_of = self._memberships(owner, consumer)
         named = sorted({c for r in owner_rules or () if r.owner == owner and any(p.fullmatch(group) for p in r.patterns)
                         for c in r.consumers})
         exists = group in self.oracle.cloud.registry.state.groups_in(owner, self.oracle.region)
         return (exists, tuple(a for a in named if allows(owner_rules, owner, group, a)),
-                allowed_actions(owner_rules, owner, group), allows(consumer_rules, owner, group, consumer),
-                allowed_actions(consumer_rules, owner, group))
+                allowed_actions(owner_rules, owner, group), allows(consumer_rules, owner, group, consumer, member_of),
+                allowed_actions(consumer_rules, owner, group), member_of)

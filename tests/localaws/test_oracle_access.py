@@ -60,3 +60,48 @@ def test_a_pair_the_allowlist_changed_is_not_a_switchs_doing(aws: Any) -> None:
     with as_function(aws, aws.OWNER):
         aws.ram().delete_resource_share(resourceShareArn=share)
     assert oracle.access.gaps == []
+
+
+def test_a_consumer_reached_only_through_an_ou_is_watched_too(aws: Any) -> None:
+    """The owner shares with an OU the consumer is in (the shares mode's organization consumers):
+    RAM reaches the consumer through the OU, with no account principal. Taking that share away
+    during a switch is a moment without access all the same."""
+    from localaws.organizations import OrganizationModel
+
+    organization = OrganizationModel("o-exampleorg1", "999988887777", ram_sharing_enabled=True)
+    ou = organization.add_ou("ou-ab12-examplou")
+    organization.move_account(aws.OWNER)
+    organization.move_account(aws.CONSUMER, "ou-ab12-examplou")
+    aws.cloud.registry.state.organization = organization
+    oracle = watched(aws)
+    put_allowlist(aws, mode=None)
+    put_allowlist(aws, mode="shares", consumers=[ou])  # the switch window opens
+    share = aws.ram().create_resource_share(name="by-ou", resourceArns=[aws.group("churn-a")],
+                                            principals=[ou])["resourceShare"]["resourceShareArn"]
+    with as_function(aws, aws.OWNER):
+        aws.ram().get_resource_shares(resourceOwner="SELF")  # a call while the pair is discoverable
+        aws.ram().delete_resource_share(resourceShareArn=share)
+    assert len(oracle.access.gaps) == 1, oracle.access.gaps
+    assert f"{aws.CONSUMER} can no longer discover {aws.OWNER}'s churn-a" in oracle.access.gaps[0]
+
+
+def test_an_account_that_left_the_ou_is_no_switchs_doing(aws: Any) -> None:
+    """The consumer moves out of the OU the owner shares with: what the allowlist gives it
+    changed (its memberships), so losing the group then is not judged a moment without access."""
+    from localaws.organizations import OrganizationModel
+
+    organization = OrganizationModel("o-exampleorg1", "999988887777", ram_sharing_enabled=True)
+    ou = organization.add_ou("ou-ab12-examplou")
+    organization.move_account(aws.OWNER)
+    organization.move_account(aws.CONSUMER, "ou-ab12-examplou")
+    aws.cloud.registry.state.organization = organization
+    oracle = watched(aws)
+    put_allowlist(aws, mode=None)
+    put_allowlist(aws, mode="shares", consumers=[ou])
+    aws.ram().create_resource_share(name="by-ou", resourceArns=[aws.group("churn-a")], principals=[ou])
+    with as_function(aws, aws.OWNER):
+        aws.ram().get_resource_shares(resourceOwner="SELF")
+        assert oracle.access._watched, "the pair reached through the OU is watched"
+        organization.move_account(aws.CONSUMER)  # out of the OU, still in the organization
+        aws.ram().get_resource_shares(resourceOwner="SELF")
+    assert oracle.access.gaps == []

@@ -78,18 +78,21 @@ def waiting_for(consumers: Sequence[str], old: frozenset[str], new: frozenset[st
 
 # -- policy -> shares ------------------------------------------------------------------------------
 def retire_policy_mode(owner: OwnerService, allowlist: Allowlist, listed: Sequence[tuple[str, str]],
-                       live: frozenset[str], *, whole: bool) -> list[GroupOutcome]:
+                       live: frozenset[str], made: frozenset[str]) -> list[GroupOutcome]:
     """Groups of a shares-mode owner that still hold something of the policy mode's (modelshare's
     statement, its promoted share): removed once the group is live in its made share for every
     consumer who had access the old way; narrowed to the allowlist until then. `live`: the groups
-    in their bucket's share with its permission (SharesModeResult.live)."""
-    owned = owner.ledger.everything() if whole else owner.ledger.of_groups([arn for _, arn in listed])
+    in their bucket's share with its permission, `made`: modelshare's shares, after the run
+    converged them (SharesModeResult.live, .shares)."""
+    # The run's one ledger read (OwnerService.read_ledger), from before the shares mode converged:
+    # that changed only the records of made shares (`made` is what it left), never a group's,
+    # which only the switch changes (below, once per group).
+    owned = owner.read_ledger()
     switching = [(name, arn) for name, arn in listed if _holds_policy_mode(owned.get(arn))]
     if not switching:
         return []
-    owned, index = owner.switch_reads()
+    index = owner.switch_index()
     reach = Reach.read(owner.shares, index)
-    made = frozenset(owner.ledger.made_shares())
     outcomes = []
     for name, arn in switching:
         ownership = owned.get(arn, Ownership())

@@ -66,7 +66,7 @@ from modelshare.restriction import restrict
 
 # What `_full_reported` and the ledger hold once RAM refused a call over a Region quota (which
 # one, its message tells only as a hint): the sweep's count then names it without saying it again.
-_REFUSED = "refused by RAM"
+_REFUSED = region_room.REFUSED
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
 # RAM-ASYNC); then the invocation asks for a retry, and a RAM event or the next sweep finishes.
@@ -155,6 +155,8 @@ class OwnerService:
     # Per run: what the ledger says of each group read so far, and the permissions it made.
     _ownership: dict[str, Ownership] = field(default_factory=dict, init=False, repr=False)
     _permission_names: frozenset[str] | None = field(default=None, init=False, repr=False)
+    # Per run: the whole ledger, scanned once (`read_ledger`).
+    _ledger_read: LedgerContents | None = field(default=None, init=False, repr=False)
     # The same for the sweep's workers, whose pass reads principals and permissions too: a batch
     # whose groups would cost at least that, read group by group, is read in one pass instead.
     _worker_pass_calls: int = field(default=4, init=False, repr=False)
@@ -682,6 +684,7 @@ class OwnerService:
         self._promoting.clear()
         self._ownership.clear()
         self._permission_names = None
+        self._ledger_read = None
         self._cfp_principals.clear()
         self._permission_actions.clear()
         self._restrict_only = False
@@ -845,7 +848,7 @@ class OwnerService:
             return []
         if (by_shares := self._in_shares_mode(allowlist)) is not None:
             return by_shares
-        owned = self._read_ledger()
+        owned = self.read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index, owned.full_quota)
         outcomes: list[GroupOutcome] = self._narrow_made_shares(allowlist, index, owned)
@@ -894,11 +897,12 @@ class OwnerService:
         verdict = self._decide(group, decision)
         return self._apply(group, decision, restrict(group, verdict) if narrowing else verdict)
 
-    def switch_reads(self) -> tuple[dict[str, Ownership], RamIndex]:
-        """The whole ledger and RAM's index with the permissions of modelshare's promoted shares,
-        as the policy mode's sweep reads them (a switch of modes: modelshare.mode_switch)."""
-        owned = self._read_ledger()
-        return owned, self._ram_index(permissions=True)
+    def switch_index(self) -> RamIndex:
+        """RAM's index with the permissions of modelshare's promoted shares, as the policy mode's
+        sweep reads it (a switch of modes: modelshare.mode_switch), after the run's ledger read,
+        which tells which shares are modelshare's."""
+        self.read_ledger()
+        return self._ram_index(permissions=True)
 
     def _allowlist_in_force(self) -> Allowlist | None:
         """The allowlist a sweep decides with: the current one, or when it is invalid its last
@@ -930,7 +934,7 @@ class OwnerService:
             return []
         if (by_shares := self._in_shares_mode(allowlist)) is not None:
             return by_shares  # its reads and writes are batched: no fan-out needed
-        owned = self._read_ledger()
+        owned = self.read_ledger()
         index = self._ram_index(permissions=True)
         self._check_region_room(index, owned.full_quota)
         narrowed = self._narrow_made_shares(allowlist, index, owned)
@@ -1297,15 +1301,19 @@ class OwnerService:
         """Delete modelshare's promoted shares that no longer hold the group they were made for
         (the group was deleted)."""
         self._begin_run()
-        owned = self._read_ledger()
+        owned = self.read_ledger()
         return self._delete_orphaned(self._ram_index(principals=False), owned)
 
-    def _read_ledger(self) -> LedgerContents:
-        """The whole ledger, in one paged read, kept for the run (statements recorded before
-        stamps adopted first: modelshare.incarnation)."""
-        owned = incarnation.adopt_unstamped(self.ledger.everything(), self.registry, self.ledger, self.account)
-        self._ownership.update(owned)
-        return owned
+    def read_ledger(self) -> LedgerContents:
+        """The whole ledger, in one paged read per run (the sweep's, the shares mode's and a
+        switch of modes' alike), kept for the run: what the run records later is not in it (the
+        shares mode says which shares it made: SharesModeResult.shares). Statements recorded
+        before stamps are adopted first (modelshare.incarnation)."""
+        if self._ledger_read is None:
+            self._ledger_read = incarnation.adopt_unstamped(self.ledger.everything(), self.registry, self.ledger,
+                                                            self.account)
+            self._ownership.update(self._ledger_read)
+        return self._ledger_read
 
     def _delete_orphaned(self, index: RamIndex, owned: dict[str, Ownership]) -> list[GroupOutcome]:
         outcomes = []

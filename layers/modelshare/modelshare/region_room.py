@@ -24,6 +24,10 @@ from modelshare.quota_budget import (
 )
 
 QUOTA_USE_METRIC = "RamQuotaUse"
+# What the ledger records (OwnershipLedger.record_full_quota) once RAM refused a call over a Region
+# quota (which one, its message tells only as a hint): said, so no run says it again while it
+# stays full; a sweep that counts the quota full then names it without saying it again.
+REFUSED = "refused by RAM"
 
 
 def region_use(index: RamIndex, limits: QuotaLimits) -> list[QuotaUse]:

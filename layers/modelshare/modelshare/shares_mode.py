@@ -43,6 +43,7 @@ from modelshare.ports import (
     ResourceShare,
     ResourceShares,
 )
+from modelshare.region_room import REFUSED
 from modelshare.share_grants import ShareGrants
 from modelshare.share_handover import Acceptance, held_back
 from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, kept_in_place, lay_out, moved_whole, parse_share_name
@@ -68,6 +69,9 @@ class SharesModeResult:
     waiting: Mapping[str, str]  # wanted but not live: group -> why
     deleted_shares: tuple[str, ...] = ()
     gone: frozenset[str] = frozenset()  # RAM found no such group (deleted since it was listed or named)
+    # modelshare's shares after the run (by ARN): the ledger's, less those deleted, and those it
+    # made and recorded (converge only).
+    shares: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -105,18 +109,22 @@ class SharesMode:
     permission_wait: Sequence[float] = field(default=PERMISSION_WAIT_SECONDS)
     _permissions: SharePermissions = field(init=False, repr=False)
     _grants: ShareGrants = field(init=False, repr=False)
+    # Per run: whether RAM refused an addition over a Region quota (said once: `_quota`).
+    _region_refused: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._permissions = SharePermissions(self.account, self.shares, self.ledger, self.sleep, self.permission_wait)
         self._grants = ShareGrants(self.shares, self._permissions)
 
     def converge(self, wanted: Mapping[str, Bucket], *, restrict_only: bool = False,
-                 partial: bool = False) -> SharesModeResult:
+                 partial: bool = False, made: Mapping[str, str] | None = None) -> SharesModeResult:
         """Make modelshare's shares hold `wanted` (every group of the account to share -> its
         bucket). `restrict_only`: only take away (an invalid allowlist's last valid version, or
         an owner in the policy mode whose made shares remain). `partial`: `wanted` names a few
-        groups only (new ones): the others stay where they are and nothing is taken out."""
-        found = self._read()
+        groups only (new ones): the others stay where they are and nothing is taken out. `made`:
+        the ledger's made shares as the run read them already (else read here)."""
+        self._region_refused = False
+        found = self._read(made)
         if restrict_only and not found:
             return SharesModeResult(frozenset(), {}, {}, {})
         by_name = _by_name(found)
@@ -210,8 +218,10 @@ class SharesMode:
                                or "the share's permission cannot be set: it holds no consumer")
             waiting.update({g: why for g in step.wanted_here if g not in live})
         waiting.update({g: "not placed in a share" for g in wanted if g not in live and g not in waiting and g not in gone})
+        if added and not self._region_refused and self.ledger.full_quota() is not None:
+            self.ledger.forget_full_quota()  # RAM took a group: a Region quota full again is said again
         return SharesModeResult(frozenset(live), added, removed, {g: w for g, w in waiting.items() if g not in gone},
-                                deleted, frozenset(gone))
+                                deleted, frozenset(gone), frozenset(h.share.arn for h in by_name.values()) - set(deleted))
 
     def place_new(self, wanted: Mapping[str, Bucket]) -> SharesModeResult:
         """New groups (ShareOnCreate): each put into its bucket's share only when that share is
@@ -220,6 +230,7 @@ class SharesMode:
         so the group reaches no one and grants nothing the allowlist does not give. Nothing else
         is changed: a share to make, a permission to make or set, consumers to invite or take
         out are the sweep's, and such groups are returned waiting, with why."""
+        self._region_refused = False
         by_name = _by_name(self._read())
         kept = {r: parsed[0] for name, held in by_name.items() if (parsed := parse_share_name(name))
                 for r in held.resources}
@@ -262,20 +273,30 @@ class SharesMode:
             logger.info("modelshare's share changes bucket in place", extra={"share": held.share.arn, "from": old, "to": new})
             count("SharesMovedInPlace")
 
-    @staticmethod
-    def _quota(quota: RamQuotaReached, name: str) -> RamQuotaReached:
+    def _quota(self, quota: RamQuotaReached, name: str) -> RamQuotaReached:
         """A RAM quota stops every further addition of the run (logged and counted once); what
-        takes away goes on. The next run (the schedule) tries again: nothing retries at once."""
+        takes away goes on. The next run (the schedule) tries again: nothing retries at once. A
+        full Region quota is said once while it stays full, in whichever execution environment,
+        as the policy mode says it (OwnerService._quota_reached): the ledger records that it was
+        said, and a run that puts a group in (RAM took it: there was room) forgets it (`converge`)."""
+        said = quota.region and (self._region_refused or self.ledger.full_quota() is not None)
+        self._region_refused = self._region_refused or quota.region
+        if said:
+            logger.info("RAM quota still reached: additions wait for a later run", extra={"share_name": name,
+                                                                                        "quota": quota.quota})
+            return quota
+        if quota.region:
+            self.ledger.record_full_quota(REFUSED)  # said: no run says it again while it stays full
         logger.warning("RAM quota reached: additions wait for a later run", extra={"share_name": name, "quota": quota.quota,
                                                                                   "reason": str(quota)})
         count("RamQuotaReached")
         return quota
 
     # -- reads ------------------------------------------------------------------------------
-    def _read(self) -> dict[str, tuple[str, _Share]]:
+    def _read(self, made: Mapping[str, str] | None = None) -> dict[str, tuple[str, _Share]]:
         """modelshare's shares that RAM still has: ARN -> (the name the ledger made it under, what
         it holds). A recorded share RAM no longer has is forgotten."""
-        made = self.ledger.made_shares()
+        made = self.ledger.made_shares() if made is None else made
         if not made:
             return {}
         active = {s.arn: s for s in self.shares.shares_by_arn(sorted(made))}

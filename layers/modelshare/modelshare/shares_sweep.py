@@ -18,7 +18,7 @@ from modelshare.convergence import GroupSnapshot, RamIndex, work_item
 from modelshare.observability import logger
 from modelshare.outcomes import GroupAction
 from modelshare.owner import GroupOutcome, OwnerService
-from modelshare.ports import Ownership
+from modelshare.ports import LedgerContents
 from modelshare.share_layout import Bucket
 from modelshare.shares_mode import SharesMode, SharesModeResult
 
@@ -41,13 +41,14 @@ def converge_shares(owner: OwnerService, allowlist: Allowlist, groups: Mapping[s
     decisions = {arn: allowlist.decide(owner.account, name) for name, arn in listed}
     leaving = leaving or {}
     wanted = {arn: Bucket.of(d.consumers, d.actions) for arn, d in decisions.items() if d.shared and leaving.get(arn) != ""}
-    result = mode.converge(wanted, restrict_only=restrict_only, partial=groups is not None)
+    result = mode.converge(wanted, restrict_only=restrict_only, partial=groups is not None,
+                           made=owner.read_ledger().made_shares)
     outcomes = [_switched(name, arn, result, leaving) if arn in leaving else _outcome(name, arn, decisions[arn], result)
                 for name, arn in listed]
     outcomes += [GroupOutcome(arn, GroupAction.SHARE_DELETED, "modelshare's share left empty") for arn in result.deleted_shares]
     if not restrict_only:
         live = [(name, arn) for name, arn in listed if arn in result.live]
-        outcomes += mode_switch.retire_policy_mode(owner, allowlist, listed, result.live, whole=groups is None) \
+        outcomes += mode_switch.retire_policy_mode(owner, allowlist, listed, result.live, result.shares) \
             if live or groups is None else []
     logger.info("Shares mode converged", extra={"groups": len(listed), "added": len(result.added),
                                                  "removed": len(result.removed), "waiting": len(result.waiting)})
@@ -81,12 +82,12 @@ def share_new_groups(owner: OwnerService, allowlist: Allowlist, groups: Mapping[
 
 
 def narrow_made_shares(owner: OwnerService, allowlist: Allowlist, index: RamIndex,
-                       owned: Mapping[str, Ownership]) -> list[GroupOutcome]:
+                       owned: LedgerContents) -> list[GroupOutcome]:
     """An owner in the policy mode: take out of the shares modelshare made (if its ledger
     records any) what the allowlist no longer gives, and each group whose promoted share is live
     for every consumer who has it through a made share (the switch to the policy mode); add
     nothing. `index`, `owned`: what the policy mode's sweep read of RAM and the ledger."""
-    made = owner.ledger.made_shares()
+    made = owned.made_shares
     if not made:
         return []
     leaving = mode_switch.live_in_policy_mode(owner, allowlist, index, owned, made)

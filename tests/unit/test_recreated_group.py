@@ -193,3 +193,20 @@ def test_a_stamp_is_whole_milliseconds_whatever_the_time_zone() -> None:
     assert incarnation.stamp(utc.astimezone(timezone(timedelta(hours=2)))) == "1767603600123"
     assert incarnation.of_incarnation({"abc@1767603600123", "abc", "abc@1"}, "1767603600123") == {"abc"}
     assert incarnation.of_incarnation({"abc@1767603600123"}, None) == frozenset()
+
+
+def test_a_creation_event_in_a_warm_environment_reads_the_ledger_afresh() -> None:
+    """ShareOnCreate's environment is reused: what one invocation read of the ledger is stale in
+    the next (another environment's run may have rewritten or forgotten a record meanwhile), so
+    every invocation reads what it judges again, as every other entry point does."""
+    registry = FakeRegistry(names={"churn-a"})
+    shares = FakeShares(managed_action_sets=[DISCOVER])
+    source = FixedAllowlist(doc([CONSUMER]))
+    OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None).reconcile()
+    on_create = OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None)
+    on_create.share_groups({"churn-a": None})  # a late creation event: the group is shared already
+    reads = shares.ledger.reads
+
+    on_create.share_groups({"churn-a": None})  # delivered again, to the same environment
+
+    assert shares.ledger.reads > reads, "the second invocation judged the group on the first one's ledger read"

@@ -181,6 +181,7 @@ class OwnerService:
         job, promoting PromoteFunction's. `groups`: name -> ARN when the event said it (else the
         group is described). One group's failure does not stop the others; the run then fails
         with all of them named."""
+        self._begin_run()  # the environment is reused: nothing read in an earlier invocation holds
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return [GroupOutcome(name, GroupAction.SKIPPED, "allowlist invalid") for name in groups]

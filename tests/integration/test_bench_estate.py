@@ -15,7 +15,7 @@ def test_a_small_estate_fills_the_principal_association_quota_and_the_next_sweep
     assert (held["principal_associations"]["used"], held["principal_associations"]["limit"]) == (50, 50)
     assert held["resource_associations"]["used"] == 20  # every group is in its share made from its policy
     assert result.failed_invocations == 0
-    [periods] = [n for n in result.notes if "granting calls in the two sweep periods" in n]
+    [periods] = [n for n in result.notes if "granting calls in the sweep periods" in n]
     first, second = (int(n) for n in periods.rsplit(": ", 1)[1].split(", "))
     assert first > 0 and second == 0
     assert ("principal associations per Region: holds 50 of 50 (100 %); every group shared needs 60 in the policy "
@@ -31,6 +31,14 @@ def test_the_same_estate_in_the_shares_mode_shares_every_group_within_every_quot
     assert (held["shares"]["used"], held["resource_associations"]["used"], held["principal_associations"]["used"]) \
         == (1, 20, 3)
     assert all(use["used"] <= use["limit"] for use in held.values())
-    assert "invitations sent (any status): 3" in result.notes
+    assert "invitations sent (any status): 3; by the end of each period: 3, 3" in result.notes
+    [holding] = [n for n in result.notes if n.startswith("consumers holding every group: ")]
+    assert holding.startswith("consumers holding every group: 3 of 3, after 1 sweep period(s), ")
+    assert holding.endswith("3 invitations, 20 waiting at a time, take at least 1 sweep(s)")
+    [periods] = [n for n in result.notes if "granting calls in the sweep periods" in n]
+    first, *later = (int(n) for n in periods.rsplit(": ", 1)[1].split(", "))
+    assert first > 0 and later == [0], "two periods at least: the second changes nothing"
+    [runs] = [n for n in result.notes if n.startswith("consumer runs: ")]
+    assert ", 0 failed (0 timed out); calls per run: mean " in runs
     with pytest.raises(ValueError, match=r"sharing mode 'sideways': the estate runs \['policy', 'shares'\]"):
         bench.estate(20, mode="sideways")

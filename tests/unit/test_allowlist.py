@@ -179,3 +179,21 @@ def test_an_unknown_mode_or_a_key_that_is_no_account_makes_the_allowlist_invalid
 def test_a_mode_named_twice_for_one_owner_is_invalid():
     text = f'{{"version": 1, "shares": [], "modes": {{"{OWNER}": "policy", "{OWNER}": "shares"}}}}'
     assert paths_of(text) == [key_path("$.modes", OWNER)]
+
+
+def test_a_group_is_decided_once_per_allowlist_read(monkeypatch):
+    """The consumer judges each group of a share of thousands twice (what it holds, then what it
+    may grant) and the owner's sweep decides again what it laid out: an allowlist, read once per
+    run and never changed, matches each group against its rules once."""
+    from modelshare.allowlist import ShareRule
+
+    matched: list[str] = []
+    match = ShareRule.matches
+    monkeypatch.setattr(ShareRule, "matches", lambda rule, name: matched.append(name) or match(rule, name))
+    allowlist = Allowlist.parse(json.dumps(allowlist_doc(RULE, {**RULE, "groups": ["scratch-*"]})))
+    first = allowlist.decide(OWNER, "churn-xgb")
+    assert allowlist.decide(OWNER, "churn-xgb") is first and matched == ["churn-xgb"] * 2, "two rules, once each"
+    assert allowlist.decide(OTHER, "churn-xgb").consumers == (), "per owner"
+    assert not allowlist.decide(OWNER, "fraud").shared
+    assert Allowlist.parse(json.dumps(allowlist_doc(RULE))).decide(OWNER, "churn-xgb") == first, "a new read decides anew"
+    assert Allowlist.parse(json.dumps(allowlist_doc(RULE))) == Allowlist.parse(json.dumps(allowlist_doc(RULE)))

@@ -104,6 +104,11 @@ class Allowlist:
     rules: tuple[ShareRule, ...]
     # owner account -> sharing mode, for the owners the document names in `modes`.
     modes: Mapping[str, str] = field(default_factory=dict)
+    # (owner, group name) -> its decision: an allowlist never changes once read, and a run decides
+    # the groups of a share of thousands more than once (the consumer: what it holds, then what it
+    # may grant).
+    _decisions: dict[tuple[str, str], ShareDecision] = field(default_factory=dict, init=False, repr=False,
+                                                             compare=False)
 
     @classmethod
     def parse(cls, document: str | bytes | Mapping[str, Any]) -> Allowlist:
@@ -120,6 +125,12 @@ class Allowlist:
 
     def decide(self, owner: str, group_name: str) -> ShareDecision:
         """Consumers and actions for `owner`'s group `group_name`, or why it is not shared."""
+        decision = self._decisions.get((owner, group_name))
+        if decision is None:
+            decision = self._decisions[owner, group_name] = self._decide(owner, group_name)
+        return decision
+
+    def _decide(self, owner: str, group_name: str) -> ShareDecision:
         rules = tuple(r for r in self.rules if r.owner == owner and r.matches(group_name))
         if not rules:
             return ShareDecision(owner, group_name, (), (), ())

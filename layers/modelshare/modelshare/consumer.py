@@ -12,7 +12,8 @@ more (modelshare.received_shares).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
@@ -35,6 +36,11 @@ from modelshare.ports import (
 )
 from modelshare.received_shares import UNREADABLE, GrantReader, ShareFinding, allowed_actions, beyond_allowlist, recheck
 
+# What a run keeps in hand when it starts on an invitation or on the re-check: more than either
+# takes (an invitation of a 4,000-group share: some ten calls; the re-check: a page per 500 groups
+# received and a read per share), so a run stops before Lambda's timeout cuts it off, and says so.
+TIME_RESERVE_SECONDS = 15.0
+
 
 @dataclass(frozen=True)
 class InvitationOutcome:
@@ -56,6 +62,12 @@ class ConsumerService:
     # Calls the last listing of every invitation took (kept per execution environment): a batch
     # whose lookups would cost more lists them all instead.
     _listing_calls: int = field(default=1, init=False, repr=False)
+    # The invitations the last run here left unread for lack of time, in its order: the next run
+    # takes them first (a run judges again those it left pending, which could otherwise use up
+    # every run's time before the others).
+    _deferred: tuple[str, ...] = field(default=(), init=False, repr=False)
+    # Seconds left before the invocation's timeout (set per invocation by modelshare.wiring).
+    time_left: Callable[[], float] = field(default=lambda: math.inf, repr=False)
 
     def accept_allowed_invitations(self, *, about: Sequence[str] | None = None) -> list[InvitationOutcome]:
         """Accept the pending invitations the allowlist allows: every one of the account's, or
@@ -69,8 +81,7 @@ class ConsumerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
-        reader = GrantReader(self.shares)
-        return [self._consider(invitation, allowlist, reader) for invitation in pending]
+        return self._consider_all(pending, allowlist, GrantReader(self.shares))
 
     def sweep(self) -> tuple[list[InvitationOutcome], list[ShareFinding]]:
         """The schedule's and an allowlist change's run: every pending invitation, then every
@@ -81,7 +92,12 @@ class ConsumerService:
         if allowlist is None:
             return [], []
         reader = GrantReader(self.shares)
-        outcomes = [self._consider(invitation, allowlist, reader) for invitation in pending]
+        outcomes = self._consider_all(pending, allowlist, reader)
+        if self.time_left() < TIME_RESERVE_SECONDS:
+            logger.warning("Out of time: the re-check of the accepted shares is left to the next run",
+                           extra={"seconds_left": round(self.time_left(), 1)})
+            count("AcceptedSharesNotRechecked")
+            return outcomes, []
         return outcomes, self.recheck_accepted(allowlist, reader)
 
     def recheck_accepted(self, allowlist: Allowlist, reader: GrantReader | None = None) -> list[ShareFinding]:
@@ -126,6 +142,28 @@ class ConsumerService:
         if about is None:
             self._listing_calls = max(1, -(-listed // RAM_PAGE_SIZE))
         return pending
+
+    def _consider_all(self, pending: Sequence[Invitation], allowlist: Allowlist,
+                      reader: GrantReader) -> list[InvitationOutcome]:
+        """Each pending invitation in turn (those the last run left first), while the run has time
+        for one more; the others are left, unread, to the next run (the schedule's, or RAM's next
+        event), with a log."""
+        first = {arn: place for place, arn in enumerate(self._deferred)}
+        pending = sorted(pending, key=lambda i: first.get(i.arn, len(first)))
+        # Those this run does not see (an event's run sees the invitations it names) stay first.
+        self._deferred = tuple(arn for arn in self._deferred if arn not in {i.arn for i in pending})
+        outcomes: list[InvitationOutcome] = []
+        for done, invitation in enumerate(pending):
+            if self.time_left() < TIME_RESERVE_SECONDS:
+                left = pending[done:]
+                self._deferred += tuple(i.arn for i in left)
+                logger.warning("Out of time: invitations left to the next run",
+                               extra={"invitations": [i.arn for i in left], "seconds_left": round(self.time_left(), 1)})
+                count("InvitationsDeferred", len(left))
+                return outcomes + [InvitationOutcome(i.arn, i.sender, InvitationAction.DEFERRED, "out of time")
+                                   for i in left]
+            outcomes.append(self._consider(invitation, allowlist, reader))
+        return outcomes
 
     def _consider(self, invitation: Invitation, allowlist: Allowlist, reader: GrantReader) -> InvitationOutcome:
         context = {"invitation": invitation.arn, "sender": invitation.sender, "share": invitation.share_arn}

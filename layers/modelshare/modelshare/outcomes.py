@@ -61,6 +61,7 @@ class InvitationAction(StrEnum):
     ALREADY_ACCEPTED = "already-accepted"  # by another run, or a person
     LEFT_PENDING = "left-pending"  # the allowlist does not allow all of it: it expires by itself
     CLOSED = "closed"  # expired, rejected or gone
+    DEFERRED = "deferred"  # not read: the run was short of time; the next run takes it
 
 
 class WriteKind(StrEnum):

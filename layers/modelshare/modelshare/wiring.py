@@ -40,8 +40,8 @@ class InvocationContext(Protocol):
 class PerEnvironment[T: (OwnerService, ConsumerService)]:
     """A function's services, built at its first invocation with the account its context names,
     then kept for the execution environment: importing a handler makes no AWS call. Each
-    invocation gives the owner's its remaining time, so it stops waiting for RAM before Lambda's
-    timeout would cut it off."""
+    invocation gives them its remaining time: the owner's stops waiting for RAM, the consumer's
+    stops taking on invitations, before Lambda's timeout would cut it off."""
 
     def __init__(self, build: Callable[[str], T]) -> None:
         self._build: Callable[[str], T] = build
@@ -50,8 +50,7 @@ class PerEnvironment[T: (OwnerService, ConsumerService)]:
     def __call__(self, context: InvocationContext) -> T:
         if self._built is None:
             self._built = self._build(context.invoked_function_arn.split(":")[4])
-        if isinstance(self._built, OwnerService):  # the only one that waits (for RAM)
-            self._built.time_left = lambda: context.get_remaining_time_in_millis() / 1000
+        self._built.time_left = lambda: context.get_remaining_time_in_millis() / 1000
         return self._built
 
 

@@ -379,8 +379,10 @@ class RamShares:
 
     def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
         try:
+            # RAM's largest page: its default is smaller, and a share of the shares mode holds
+            # up to 4,000 groups (docs/aws-behaviour.md, COST-PAGES).
             pages = _follow_tokens(lambda token: self._client.list_pending_invitation_resources(
-                resourceShareInvitationArn=invitation_arn, **token))
+                resourceShareInvitationArn=invitation_arn, maxResults=RAM_PAGE_SIZE, **token))
             return [SharedResource(r["arn"], r.get("type", "")) for page in pages for r in page["resources"]]
         except ClientError as error:
             if _code(error) in _CLOSED_INVITATION:

@@ -71,7 +71,7 @@ def test_consumers_within_the_room_ask_for_nothing() -> None:
 
 
 def test_a_request_converges_every_group_as_the_sweep_does() -> None:
-    owner, registry, shares, queue = paced_owner(CONSUMERS[:2])
+    owner, registry, shares, _ = paced_owner(CONSUMERS[:2])
     owner.sweep()
     registry.names.add("churn-new")  # no item names it: the request's run lists the groups
     share_arn, = shares.ledger.made

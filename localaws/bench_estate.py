@@ -32,6 +32,7 @@ from localaws.bench import OWNER, REGION, Result, _Bench, _names, _scheduled, _t
 from localaws.registry_state import RamQuotas, RegistryState
 from localaws.seed import seed_groups, seed_shared_groups
 from modelshare.allowlist import actions_for
+from modelshare.invitation_pace import PENDING_INVITATIONS_PER_ACCOUNT
 from modelshare.quota_budget import (
     DEFAULT_LIMITS,
     PRINCIPAL_ASSOCIATIONS,
@@ -45,7 +46,6 @@ from modelshare.quota_budget import (
     policy_mode_cost,
     shares_mode_cost,
 )
-from modelshare.shares_mode import PENDING_INVITATIONS_PER_ACCOUNT
 
 # RAM's Region quotas at 10,000 groups; smaller estates divide them in proportion.
 FULL_SIZE = 10_000
@@ -104,6 +104,7 @@ class _Period:
     invited: int  # invitations sent by the end of the period
     sweeps: int  # the owner's sweeps so far: the bench's, and the stack's own hourly one
     holding: int  # consumers holding every group at its end
+    settled: float  # simulated minutes from the period's sweep to the end of the work it set off
 
 
 def _sweep_periods(bench: _Bench, groups: int, accounts: tuple[str, ...], most: int) -> list[_Period]:
@@ -112,15 +113,16 @@ def _sweep_periods(bench: _Bench, groups: int, accounts: tuple[str, ...], most: 
     state = bench.cloud.registry.state
     periods: list[_Period] = []
     while len(periods) < most and (len(periods) < 2 or periods[-1].holding < len(accounts)):
-        mark = len(bench.cloud.calls)
+        mark, start = len(bench.cloud.calls), bench.cloud.clock.now()
         bench.deployment.lambdas.invoke(bench.function(OWNER, "OwnerReconcileFunction"), _scheduled())
         bench.deployment.settle(_tasks_for(groups))
+        settled = (bench.cloud.clock.now() - start).total_seconds() / 60
         granting = sum(1 for c in bench.cloud.calls[mark:] if c.operation in _GRANTING and c.caller is not None)
         bench.cloud.clock.run_until(bench.cloud.clock.now() + timedelta(hours=1))
         sweeps = sum(1 for i in bench.deployment.lambdas.invocations[bench.invocations_mark:]
                      if i.function == "OwnerReconcileFunction" and i.event.get("detail-type") == "Scheduled Event")
         periods.append(_Period(granting, sum(1 for i in state.invitations.values() if i.sender == OWNER), sweeps,
-                               _holding_every_group(state, accounts)))
+                               _holding_every_group(state, accounts), settled))
     return periods
 
 
@@ -135,7 +137,9 @@ def _convergence(periods: list[_Period], consumers: int) -> str:
     return (f"consumers holding every group: {holding} of {consumers}, after {done} sweep period(s), by which "
             f"{periods[done - 1].sweeps} sweeps had run (the bench's and the stack's own hourly ones); {invited:,} "
             f"invitations, {PENDING_INVITATIONS_PER_ACCOUNT} waiting at a time, take at least "
-            f"{max(1, -(-invited // PENDING_INVITATIONS_PER_ACCOUNT))} sweep(s)")
+            f"{max(1, -(-invited // PENDING_INVITATIONS_PER_ACCOUNT))} rounds of acceptances; the work of the "
+            f"last period settled {periods[done - 1].settled:.0f} simulated minutes after its sweep, "
+            f"so all converged in about {(done - 1) * 60 + periods[done - 1].settled:.0f} minutes")
 
 
 def _holding_every_group(state: RegistryState, accounts: tuple[str, ...]) -> int:

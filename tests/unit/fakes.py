@@ -580,9 +580,14 @@ class FakeQueue:
         self.delays: list[int] = []
         self.paces: list[int] = []
         self.already_waiting = waiting  # messages sent before this test looked
+        self.delivered = 0  # of the delayed sends, how many a test took as delivered since
 
     def waiting(self) -> int:
         return self.already_waiting
+
+    def delayed(self) -> int:
+        """The sends with a delay a test has not taken as delivered (`delivered`)."""
+        return sum(1 for delay in self.delays if delay > 0) - self.delivered
 
     def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0, pace_seconds: int = 0) -> None:
         self.items.extend(json.loads(json.dumps(list(items))))

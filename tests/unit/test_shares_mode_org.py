@@ -6,10 +6,10 @@ owner outside that organization, or RAM sharing with the organization not enable
 from __future__ import annotations
 
 from modelshare.allowlist import ACCESS_ACTIONS
+from modelshare.invitation_pace import PENDING_INVITATIONS_PER_ACCOUNT
 from modelshare.org_principals import Organization
 from modelshare.outcomes import GroupAction
 from modelshare.ports import Association
-from modelshare.shares_mode import PENDING_INVITATIONS_PER_ACCOUNT
 from tests.unit.fakes import CONSUMER, OWNER, group_arn
 from tests.unit.test_shares_mode import churn, document, owner_with
 

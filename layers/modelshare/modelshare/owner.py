@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from modelshare import incarnation, region_room
+from modelshare import incarnation, invitation_pace, region_room
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, ShareDecision, access_levels_for
 from modelshare.allowlist_loading import load_allowlist, load_allowlist_in_force
@@ -973,14 +973,17 @@ class OwnerService:
         shares, what they hold, their principals and permissions) is read here, for the whole
         batch at once (`_current_shares`), never taken from a message. A group waiting for RAM's
         invitation quota goes back on the queue a minute later (room comes as consumers
-        accept). One group's failure does not stop the others; the batch then fails and comes
-        back."""
+        accept). An item asking for a shares-mode converge (modelshare.invitation_pace) converges
+        every group, as the sweep. One group's failure does not stop the others; the batch then
+        fails and comes back."""
         self._begin_run()
         allowlist = self._allowlist_in_force()
         if allowlist is None:
             return []
-        work = self._valid_items(items)
-        if (by_shares := self._in_shares_mode(allowlist, {g.name: g.arn for g, _ in work})) is not None:
+        asked = [item for item in items if invitation_pace.is_request(item)]
+        work = self._valid_items([item for item in items if not invitation_pace.is_request(item)])
+        named = None if asked else {g.name: g.arn for g, _ in work}
+        if (by_shares := self._in_shares_mode(allowlist, named)) is not None:
             return by_shares  # work handed out before the owner switched to the shares mode
         outcomes: list[GroupOutcome] = []
         failures: list[str] = []

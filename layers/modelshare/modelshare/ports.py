@@ -398,6 +398,9 @@ class WorkQueue(Protocol):
     def waiting(self) -> int:
         """About how many messages the queue holds: visible, being worked on, or delayed."""
         ...
+    def delayed(self) -> int:
+        """About how many of them wait for their delay (sent with `delay_seconds`) to pass."""
+        ...
 
 
 @dataclass(frozen=True)

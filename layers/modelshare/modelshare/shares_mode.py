@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from modelshare.invitation_pace import PENDING_INVITATIONS_PER_ACCOUNT
 from modelshare.observability import count, logger
 from modelshare.org_principals import is_org_principal
 from modelshare.org_sharing import OrgSharing
@@ -49,9 +50,6 @@ from modelshare.share_handover import Acceptance, held_back
 from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, kept_in_place, lay_out, moved_whole, parse_share_name
 from modelshare.share_permissions import PERMISSION_WAIT_SECONDS, SharePermissions
 
-# RAM's pending invitations per sharing account (docs/aws-behaviour.md, RAM-QUOTAS): consumers
-# beyond the room left are offered the share by a later run, as earlier ones accept.
-PENDING_INVITATIONS_PER_ACCOUNT = 20
 # How many times a share's client token is derived anew when RAM gives back a share that is
 # gone (a token RAM still remembers from a share since deleted).
 _TOKEN_ATTEMPTS = 3
@@ -72,6 +70,7 @@ class SharesModeResult:
     # modelshare's shares after the run (by ARN): the ledger's, less those deleted, and those it
     # made and recorded (converge only).
     shares: frozenset[str] = frozenset()
+    invitations: tuple[int, int] = (0, 0)  # consumers invited, and left uninvited for want of room
 
 
 @dataclass
@@ -109,8 +108,9 @@ class SharesMode:
     permission_wait: Sequence[float] = field(default=PERMISSION_WAIT_SECONDS)
     _permissions: SharePermissions = field(init=False, repr=False)
     _grants: ShareGrants = field(init=False, repr=False)
-    # Per run: whether RAM refused an addition over a Region quota (said once: `_quota`).
+    # Per run: a Region quota refused an addition (said once: `_quota`); consumers (un)invited.
     _region_refused: bool = field(default=False, init=False, repr=False)
+    _invitations: list[int] = field(default_factory=lambda: [0, 0], init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._permissions = SharePermissions(self.account, self.shares, self.ledger, self.sleep, self.permission_wait)
@@ -123,7 +123,7 @@ class SharesMode:
         an owner in the policy mode whose made shares remain). `partial`: `wanted` names a few
         groups only (new ones): the others stay where they are and nothing is taken out. `made`:
         the ledger's made shares as the run read them already (else read here)."""
-        self._region_refused = False
+        self._region_refused, self._invitations = False, [0, 0]
         found = self._read(made)
         if restrict_only and not found:
             return SharesModeResult(frozenset(), {}, {}, {})
@@ -221,7 +221,8 @@ class SharesMode:
         if added and not self._region_refused and self.ledger.full_quota() is not None:
             self.ledger.forget_full_quota()  # RAM took a group: a Region quota full again is said again
         return SharesModeResult(frozenset(live), added, removed, {g: w for g, w in waiting.items() if g not in gone},
-                                deleted, frozenset(gone), frozenset(h.share.arn for h in by_name.values()) - set(deleted))
+                                deleted, frozenset(gone), frozenset(h.share.arn for h in by_name.values()) - set(deleted),
+                                (self._invitations[0], self._invitations[1]))
 
     def place_new(self, wanted: Mapping[str, Bucket]) -> SharesModeResult:
         """New groups (ShareOnCreate): each put into its bucket's share only when that share is
@@ -405,6 +406,7 @@ class SharesMode:
         org_principals = [p for p in missing if is_org_principal(p)]
         missing = [p for p in missing if p not in org_principals]
         offered = missing[:max(room, 0)]
+        self._invitations = [self._invitations[0] + len(offered), self._invitations[1] + len(missing) - len(offered)]
         if len(offered) < len(missing):
             logger.warning("Pending invitation quota: consumers wait for a later run",
                            extra={"share": held.share.arn, "waiting": missing[len(offered):]})

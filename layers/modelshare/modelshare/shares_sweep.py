@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from modelshare import mode_switch
+from modelshare import invitation_pace, mode_switch
 from modelshare.allowlist import Allowlist, ShareDecision
 from modelshare.convergence import GroupSnapshot, RamIndex, work_item
 from modelshare.observability import logger
@@ -43,6 +43,8 @@ def converge_shares(owner: OwnerService, allowlist: Allowlist, groups: Mapping[s
     wanted = {arn: Bucket.of(d.consumers, d.actions) for arn, d in decisions.items() if d.shared and leaving.get(arn) != ""}
     result = mode.converge(wanted, restrict_only=restrict_only, partial=groups is not None,
                            made=owner.read_ledger().made_shares)
+    invited, uninvited = result.invitations  # consumers left for want of room: a run a little later invites them
+    invitation_pace.ask_again(owner.work_queue, invited=invited, uninvited=uninvited)
     outcomes = [_switched(name, arn, result, leaving) if arn in leaving else _outcome(name, arn, decisions[arn], result)
                 for name, arn in listed]
     outcomes += [GroupOutcome(arn, GroupAction.SHARE_DELETED, "modelshare's share left empty") for arn in result.deleted_shares]

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 _BATCH = 10
 # SQS delays a message by at most 15 minutes (DelaySeconds, sqs/service-2.json).
 LONGEST_DELAY_SECONDS = 900
+_DELAYED: QueueAttributeNameType = "ApproximateNumberOfMessagesDelayed"
 _WAITING: tuple[QueueAttributeNameType, ...] = (
-    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", _DELAYED)
 _PACKAGE_BYTES = 10_000
 
 
@@ -43,10 +44,16 @@ class SqsWorkQueue:
                 raise RuntimeError(f"SQS refused {len(failed)} work message(s): {failed[0].get('Message', '')}")
 
     def waiting(self) -> int:
-        # SQS's approximate counts (eventually consistent, within about a minute).
-        attributes = self._client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=list(_WAITING))
+        return self._count(_WAITING)
+
+    def delayed(self) -> int:
+        return self._count((_DELAYED,))
+
+    def _count(self, names: tuple[QueueAttributeNameType, ...]) -> int:
+        # SQS's approximate counts (eventually consistent, within about a minute: SQS-DELAYED-COUNT).
+        attributes = self._client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=list(names))
         counts = attributes.get("Attributes", {})
-        return sum(int(counts.get(name, 0)) for name in _WAITING)
+        return sum(int(counts.get(name, 0)) for name in names)
 
 
 def _packages(items: Sequence[dict[str, Any]]) -> list[str]:

@@ -156,3 +156,19 @@ def test_a_worker_takes_a_persons_subnet_out_before_judging_the_shares_permissio
     shares.share_permissions[made].append(SUBNET_PERMISSION)
     owner.reconcile_items([work_item(GroupSnapshot("churn-a", group_arn("churn-a")))])
     assert sorted(shares.principals[made]) == [CONSUMER, OTHER], "the consumers were taken off modelshare's share"
+
+
+def test_a_rule_split_that_widens_both_sides_keeps_both_groups_in_the_share_until_handed_over() -> None:
+    """The move of FINDING 3 is made only when it keeps every group the share would keep: here
+    each side adds a consumer, the share (CONSUMER) is within both, so it stays and keeps both
+    groups for CONSUMER until the new shares are accepted (a move to one side would take the other
+    group out at once, its bucket not giving the moved share's new consumer)."""
+    owner, shares, source = owner_with({"churn-a", "churn-b"}, shares_doc(
+        {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}))
+    owner.reconcile()
+    shares.invitations_wait = True
+    third = "222233334444"
+    source.edit(shares_doc({"owner": OWNER, "groups": ["churn-a"], "consumers": [CONSUMER, OTHER]},
+                           {"owner": OWNER, "groups": ["churn-b"], "consumers": [CONSUMER, third]}))
+    owner.reconcile()
+    assert reachable(shares, "churn-a", CONSUMER) and reachable(shares, "churn-b", CONSUMER)

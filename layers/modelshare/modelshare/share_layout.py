@@ -92,14 +92,18 @@ def lay_out(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]], *,
 
 
 def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]],
-                principals: Mapping[str, Sequence[str]], consumers: Mapping[str, Sequence[str]]) -> dict[str, str]:
+                principals: Mapping[str, Sequence[str]], consumers: Mapping[str, Sequence[str]],
+                may_split: Callable[[str, str, frozenset[str]], bool] = lambda *_: False) -> dict[str, str]:
     """The shares whose groups all go to one other bucket now (its consumers or actions changed):
     old name -> the name it takes in that bucket (the lowest number free there). Such a share
     changes in place, so that its consumers keep every group they are still allowed, with no new
     invitation to accept; making a new share and deleting the old would leave them without the
     groups until they accepted it. `wanted` and `current` as `lay_out` takes them, `principals`
     each share's (by name), `consumers` each bucket's (by digest); a share with no group still
-    wanted, or whose groups go to several buckets, is not moved.
+    wanted is not moved. One whose groups go to several buckets (a rule split) moves to the one
+    keeping most of its consumers that `may_split(share name, that bucket, the others)` allows
+    (the caller: when every group leaving it that it would keep until handed over it still
+    keeps); the others' groups leave it as any group changing buckets does.
 
     Only the groups a consumer on the share is still given count (their bucket names one of the
     share's principals): a move keeps access, and a group no one on the share may see has none to
@@ -120,9 +124,13 @@ def moved_whole(wanted: Mapping[str, str], current: Mapping[str, Sequence[str]],
         own, on_share = parsed[0] if parsed else None, set(principals.get(name, ()))
         destinations = {wanted[g] for g in current[name] if g in wanted and (wanted[g] == own or (
             g not in homed and on_share & set(consumers.get(wanted[g], ()))))}
-        if parsed is None or len(destinations) != 1 or parsed[0] in destinations:
+        if parsed is None or not destinations or parsed[0] in destinations:
             continue
-        destination, = destinations
+        ranked = sorted(destinations, key=lambda d: (-len(on_share & set(consumers.get(d, ()))), d))
+        destination = next((d for d in ranked if len(ranked) == 1
+                            or may_split(name, d, frozenset(destinations - {d}))), None)
+        if destination is None:
+            continue
         numbers = taken.setdefault(destination, set())
         number = next(n for n in range(1, len(numbers) + 2) if n not in numbers)
         numbers.add(number)

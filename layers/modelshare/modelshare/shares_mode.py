@@ -15,8 +15,9 @@ other permission replaced; a share whose permission cannot be set holds no princ
 the permission could not be looked up this run and what the share grants now is provably within
 its bucket: then it is left as it is (a throttle must not take consumers away and back). A share
 whose groups all move to another bucket changes in place and is recorded under that bucket. A
-run puts groups in first, then takes out what leaves, then invites consumers: a consumer new to
-a share never sees a group leaving it. A group whose bucket widened stays in the share it is in,
+run puts groups in first (what leaves a share whose permission changes goes before: share_takeout),
+then takes out what leaves, then invites consumers: a consumer new to a share never sees a group
+leaving it. A group whose bucket widened stays in the share it is in,
 while that grants it no more than its bucket, until its new share is accepted (share_handover).
 
 Cost: one read of the ledger, then RAM's view of modelshare's shares in a few batched calls
@@ -49,6 +50,7 @@ from modelshare.share_grants import ShareGrants
 from modelshare.share_handover import Acceptance, held_back
 from modelshare.share_layout import GROUPS_PER_SHARE, Bucket, kept_in_place, lay_out, moved_whole, parse_share_name
 from modelshare.share_permissions import PERMISSION_WAIT_SECONDS, SharePermissions
+from modelshare.share_takeout import empty_out, leaving, not_groups, take_out, unjudged
 
 # How many times a share's client token is derived anew when RAM gives back a share that is
 # gone (a token RAM still remembers from a share since deleted).
@@ -96,6 +98,7 @@ class _Inviting:
     permitted: bool
     stop: RamQuotaReached | None  # a quota met by the run before this share's consumers were due
     unknown: str  # why the permission is not known this run, or ""
+    unjudged: bool  # it holds what a partial run cannot judge: consumers join by the sweep only
 
 
 @dataclass
@@ -133,10 +136,10 @@ class SharesMode:
         within = self._grants.within_once_converged(by_name, buckets)  # read lazily, once the shares are named
         if partial:
             kept = {r: parsed[0] for name, held in by_name.items() if (parsed := parse_share_name(name))
-                    for r in held.resources}
+                    for r in set(held.resources) - set(not_groups(held, self.account))}  # the rest goes
             targets = {**kept, **targets}
         else:
-            self._move_whole(by_name, targets, buckets)
+            self._move_whole(by_name, targets, buckets, split=not restrict_only)
             if restrict_only:  # no share is made: a group keeps the one it is in while that is within
                 targets = kept_in_place(targets, {name: held.resources for name, held in by_name.items()}, within)
         current = {name: s.resources for name, s in by_name.items()}
@@ -175,13 +178,18 @@ class SharesMode:
                     stop = self._quota(quota, name)
                     waiting.update(dict.fromkeys(wanted_here, str(quota)))
                     continue
-            # Consumers the bucket no longer names, and what no bucket wants (a person put it in),
-            # go before the permission changes: it may widen, and it is granted on all the share holds.
+            # Consumers the bucket no longer names, what no bucket wants, and, when the permission
+            # changes, every group leaving the share (share_takeout) go before the permission: it may
+            # widen, and it is granted on all the share holds. Else a group leaves once in its new share.
             self._remove_principals(held, sorted(set(held.principals) - set(bucket.consumers)),
                                     "Removed principals from modelshare's share that its bucket does not name")
-            if not partial:
-                strays.update(self._take_out_strays(held, targets))
+            changes = permission is not None and (held.permissions, held.on_default_version) != ((permission,), True)
+            strays.update(take_out(self.shares, held, not_groups(held, self.account) if partial else
+                                   leaving(held, groups if changes else targets, holding.get(name, ()))))
             permitted = self._set_permission(held, permission)
+            if not permitted and partial and len(held.permissions) > 1:
+                waiting.update(dict.fromkeys(wanted_here, "its share has several permissions: left to the sweep"))
+                continue  # its consumers are the sweep's to judge, which takes out first what it cannot hold
             if not permitted and permission is None and self._grants.within(held, bucket):
                 # No answer about the permission this run (a throttle, a 5xx, one not attachable
                 # yet), and what the share grants now is within its bucket: left as it is.
@@ -198,8 +206,9 @@ class SharesMode:
                 except RamQuotaReached as quota:
                     stop = self._quota(quota, name)
             inviting.append(_Inviting(name, held, bucket, groups, wanted_here, permitted, stop,
-                                      unknown if permission is None else ""))
-        removed, deleted = self._take_out(by_name, layout, holding, partial)
+                                      unknown if permission is None else "",
+                                      partial and unjudged(held, wanted, bucket.digest)))
+        removed, deleted = ({}, ()) if partial else empty_out(self.shares, self.ledger, by_name, layout, holding)
         removed.update(strays)
         # Consumers are invited last, once every share holds only its bucket's groups: a consumer
         # new to a share never sees a group leaving it or one a person put in, even for a moment.
@@ -209,7 +218,7 @@ class SharesMode:
             stopped = step.stop or invite_stop
             try:
                 room, org_wait = self._set_principals(step.held, step.bucket, step.permitted, room,
-                                                      restrict_only or stopped is not None, org)
+                                                      restrict_only or stopped is not None or step.unjudged, org)
             except RamQuotaReached as quota:
                 invite_stop = stopped = self._quota(quota, step.name)
             if step.permitted and org_wait is None:
@@ -259,15 +268,22 @@ class SharesMode:
             waiting.update({g: why or "" for g in new if g not in live and g not in gone})
         return SharesModeResult(frozenset(live), added, {}, waiting, gone=frozenset(gone))
 
-    def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str], buckets: Mapping[str, Bucket]) -> None:
-        """A share whose groups all go to one other bucket is recorded under that bucket's name
-        (share_layout.moved_whole) and then converged there in place: its consumers and
-        permission change, its groups stay. Recorded first: a run that stops after leaves a
+    def _move_whole(self, by_name: dict[str, _Share], targets: Mapping[str, str], buckets: Mapping[str, Bucket],
+                    *, split: bool) -> None:
+        """A share whose groups all go to one other bucket (or, `split`, to several: to one that
+        gives no more than each other the share grants within now: `narrower`, so every group it
+        would keep until handed over it still keeps) is recorded under that bucket's name
+        (share_layout.moved_whole) and converged there in place: its consumers and permission
+        change, its groups stay. Recorded first: a run that stops after leaves a
         share the next run converges to the bucket it is recorded for."""
         current = {name: held.resources for name, held in by_name.items()}
         principals = {name: held.principals for name, held in by_name.items()}
         consumers = {digest: bucket.consumers for digest, bucket in buckets.items()}
-        for old, new in moved_whole(targets, current, principals, consumers).items():
+
+        def narrower(name: str, to: str, others: frozenset[str]) -> bool:
+            return split and all(not self._grants.within(by_name[name], buckets[o]) or _granted_by(buckets[to], buckets[o])
+                                 for o in sorted(others))
+        for old, new in moved_whole(targets, current, principals, consumers, narrower).items():
             held = by_name.pop(old)
             self.ledger.record_made_share(held.share.arn, new)
             by_name[new] = held
@@ -421,46 +437,6 @@ class SharesMode:
             held.principals = (*held.principals, *added)
         return room - len(offered), org_wait
 
-    def _take_out_strays(self, held: _Share, targets: Mapping[str, str]) -> dict[str, str]:
-        """Take out of the share what no bucket wants (a resource a person added); a group moving
-        to another bucket stays until `_take_out`, once it is in its new share."""
-        stray = sorted(set(held.resources) - set(targets))
-        if not stray:
-            return {}
-        self.shares.disassociate_resources(held.share.arn, stray)
-        held.resources = tuple(r for r in held.resources if r not in stray)
-        logger.warning("Took out of modelshare's share what the allowlist does not put there",
-                       extra={"share": held.share.arn, "resources": stray})
-        count("ShareResourcesRemoved")
-        return dict.fromkeys(stray, held.share.arn)
-
-    def _take_out(self, by_name: dict[str, _Share], layout: Mapping[str, tuple[str, ...]],
-                  holding: Mapping[str, frozenset[str]], partial: bool) -> tuple[dict[str, str], tuple[str, ...]]:
-        """Take out of each share what the layout does not put there (a group that left its
-        bucket, or a resource a person added) and it is not `holding`, and delete a share left empty."""
-        removed: dict[str, str] = {}
-        deleted: list[str] = []
-        if partial:
-            return removed, ()
-        for name, held in sorted(by_name.items()):
-            keep = set(layout.get(name, ())) | holding.get(name, frozenset())
-            if not keep:
-                self.shares.delete_share(held.share.arn)
-                self.ledger.forget_made_share(held.share.arn)  # after: a crash between leaves a record of nothing
-                removed.update(dict.fromkeys(held.resources, held.share.arn))
-                deleted.append(held.share.arn)
-                logger.info("Deleted modelshare's share left empty", extra={"share": held.share.arn, "share_name": name})
-                count("SharesDeleted")
-                continue
-            gone = sorted(set(held.resources) - keep)
-            if gone:
-                self.shares.disassociate_resources(held.share.arn, gone)
-                removed.update(dict.fromkeys(gone, held.share.arn))
-                logger.warning("Took out of modelshare's share what the allowlist does not put there",
-                               extra={"share": held.share.arn, "resources": gone})
-                count("ShareResourcesRemoved")
-        return removed, tuple(deleted)
-
 
 def _by_name(found: Mapping[str, tuple[str, _Share]]) -> dict[str, _Share]:
     """modelshare's shares by the name the ledger made them under. Two under one name (a run
@@ -470,6 +446,11 @@ def _by_name(found: Mapping[str, tuple[str, _Share]]) -> dict[str, _Share]:
     for arn, (name, held) in sorted(found.items()):
         by_name[name if name not in by_name else f"{name} (also {arn})"] = held
     return by_name
+
+
+def _granted_by(bucket: Bucket, other: Bucket) -> bool:
+    """Whether `other` gives every consumer and action `bucket` gives."""
+    return set(bucket.consumers) <= set(other.consumers) and set(bucket.actions) <= set(other.actions)
 
 
 def _token(name: str, permission: str, gone: str = "") -> str:

@@ -62,10 +62,9 @@ def test_a_pair_the_allowlist_changed_is_not_a_switchs_doing(aws: Any) -> None:
     assert oracle.access.gaps == []
 
 
-def test_a_consumer_reached_only_through_an_ou_is_watched_too(aws: Any) -> None:
-    """The owner shares with an OU the consumer is in (the shares mode's organization consumers):
-    RAM reaches the consumer through the OU, with no account principal. Taking that share away
-    during a switch is a moment without access all the same."""
+def consumer_in_an_ou(aws: Any) -> str:
+    """An organization with RAM sharing enabled holding the owner, and the consumer in one of its
+    OUs; the OU's ARN."""
     from localaws.organizations import OrganizationModel
 
     organization = OrganizationModel("o-exampleorg1", "999988887777", ram_sharing_enabled=True)
@@ -73,6 +72,14 @@ def test_a_consumer_reached_only_through_an_ou_is_watched_too(aws: Any) -> None:
     organization.move_account(aws.OWNER)
     organization.move_account(aws.CONSUMER, "ou-ab12-examplou")
     aws.cloud.registry.state.organization = organization
+    return ou
+
+
+def test_a_consumer_reached_only_through_an_ou_is_watched_too(aws: Any) -> None:
+    """The owner shares with an OU the consumer is in (the shares mode's organization consumers):
+    RAM reaches the consumer through the OU, with no account principal. Taking that share away
+    during a switch is a moment without access all the same."""
+    ou = consumer_in_an_ou(aws)
     oracle = watched(aws)
     put_allowlist(aws, mode=None)
     put_allowlist(aws, mode="shares", consumers=[ou])  # the switch window opens
@@ -88,13 +95,7 @@ def test_a_consumer_reached_only_through_an_ou_is_watched_too(aws: Any) -> None:
 def test_an_account_that_left_the_ou_is_no_switchs_doing(aws: Any) -> None:
     """The consumer moves out of the OU the owner shares with: what the allowlist gives it
     changed (its memberships), so losing the group then is not judged a moment without access."""
-    from localaws.organizations import OrganizationModel
-
-    organization = OrganizationModel("o-exampleorg1", "999988887777", ram_sharing_enabled=True)
-    ou = organization.add_ou("ou-ab12-examplou")
-    organization.move_account(aws.OWNER)
-    organization.move_account(aws.CONSUMER, "ou-ab12-examplou")
-    aws.cloud.registry.state.organization = organization
+    ou = consumer_in_an_ou(aws)
     oracle = watched(aws)
     put_allowlist(aws, mode=None)
     put_allowlist(aws, mode="shares", consumers=[ou])
@@ -102,6 +103,6 @@ def test_an_account_that_left_the_ou_is_no_switchs_doing(aws: Any) -> None:
     with as_function(aws, aws.OWNER):
         aws.ram().get_resource_shares(resourceOwner="SELF")
         assert oracle.access._watched, "the pair reached through the OU is watched"
-        organization.move_account(aws.CONSUMER)  # out of the OU, still in the organization
+        aws.cloud.registry.state.organization.move_account(aws.CONSUMER)  # out of the OU, still in the organization
         aws.ram().get_resource_shares(resourceOwner="SELF")
     assert oracle.access.gaps == []

@@ -24,10 +24,12 @@ from typing import Any
 
 from modelshare.observability import logger
 from modelshare.ports import WorkQueue
+from modelshare.quota_budget import DEFAULT_LIMITS, PENDING_INVITATIONS
 
-# RAM's pending invitations per sharing account (docs/aws-behaviour.md, RAM-QUOTAS): consumers
-# beyond the room left are offered the share by a later run, as earlier ones accept.
-PENDING_INVITATIONS_PER_ACCOUNT = 20
+# RAM's pending invitations per sharing account (docs/aws-behaviour.md, RAM-QUOTAS; its number
+# kept with RAM's other limits in quota_budget): consumers beyond the room left are offered the
+# share by a later run, as earlier ones accept.
+PENDING_INVITATIONS_PER_ACCOUNT = DEFAULT_LIMITS[PENDING_INVITATIONS]
 REQUEST_KIND = "shares-converge"
 # Consumers accept within about a minute of an invitation (RAM's event, AcceptQueue's batching
 # window, the accept): the next round of invitations two minutes after this one finds their room.

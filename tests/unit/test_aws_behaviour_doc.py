@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "aws-behaviour.md"
 SOURCES = [p for folder in ("layers", "functions", "localaws", "modelshare_cli", "tests") for p in (ROOT / folder).rglob("*.py")]
 SOURCES += [ROOT / "template.yaml", ROOT / "Makefile", ROOT / "README.md"]
+SOURCES += [page for page in sorted((ROOT / "docs").glob("*.md")) if page != ROOT / "docs" / "aws-behaviour.md"]
 ROW = re.compile(r"^\| ([A-Z][A-Z0-9-]+) \| (.+?) \| (.+?) \| (VERIFIED|UNVERIFIED)[^|]* \| (.+?) \|$")
 
 

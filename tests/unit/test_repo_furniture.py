@@ -1,5 +1,6 @@
-"""What a real project carries: a license, a changelog naming the current version, and a README
-that says how to remove the stack and what removal leaves, with AWS CLI commands that exist."""
+"""What a real project carries: a license, a changelog naming the current version, and deploying
+docs (docs/deploying.md) that say how to remove the stack and what removal leaves, with AWS CLI
+commands that exist."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
 
 
 def removing_section() -> str:
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("### Removing the stack\n")
-    return readme[start:readme.index("\n## ", start)]
+    deploying = (ROOT / "docs" / "deploying.md").read_text()
+    start = deploying.index("## Removing the stack\n")
+    end = deploying.find("\n## ", start + 1)
+    return deploying[start:end if end >= 0 else None]
 
 
 def test_the_license_is_apache_2_with_the_authors_copyright():
@@ -66,4 +68,17 @@ def test_every_aws_command_in_removing_the_stack_exists_with_its_options():
             assert option == "query" or option.replace("-", "") in members, f"aws {service} {command} --{option}"
         found.add((service, operation))
     assert {("ram", "DeleteResourceShare"), ("ram", "DeletePermission"), ("ram", "ListPermissions"),
-            ("dynamodb", "Scan"), ("dynamodb", "DeleteTable"), ("cloudformation", "DeleteStack")} <= found
+            ("dynamodb", "Scan"), ("dynamodb", "GetItem"), ("dynamodb", "DeleteResourcePolicy"),
+            ("dynamodb", "DeleteTable"), ("cloudformation", "DeleteStack")} <= found
+
+
+def test_removal_lifts_the_ledger_s_deny_before_it_deletes_the_table():
+    """The ledger table's resource policy denies DeleteTable to every principal without the
+    stack's tag, which no administrator's carries: the table's policy goes first."""
+    template = (ROOT / "template.yaml").read_text()
+    deny = template[template.index("Sid: OnlyModelshareWritesTheLedger"):]
+    deny = deny[:deny.index("Condition:")]
+    assert "Effect: Deny" in deny and "dynamodb:DeleteTable" in deny
+    section = " ".join(removing_section().split())
+    assert "delete-resource-policy" in section
+    assert section.index("delete-resource-policy") < section.index("aws dynamodb delete-table")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localaws.errors import AwsError
-from localaws.simulate import Scenario, Simulation
+from localaws.core.errors import AwsError
+from localaws.harness.simulate import Scenario, Simulation
 from tests.integration.conftest import CONSUMER, OWNER, SEED_ALLOWLIST, STRANGER, group_arn
 
 

@@ -1,7 +1,8 @@
 """The SageMaker model package group + AWS RAM emulator that LocalCloud routes requests to.
 
 `handle` receives botocore input dicts and returns botocore output dicts; errors are `AwsError`.
-Operations are implemented in `sagemaker_groups.py`, `ram.py` and `organizations.py` over one `RegistryState`.
+Operations are implemented in services/sagemaker, services/ram and services/organizations over one
+`RegistryState`.
 Anything not implemented raises UnknownOperationException, so nothing silently passes.
 """
 
@@ -28,8 +29,8 @@ _models = botocore.session.get_session()
 
 
 class _EmulatedService(Protocol):
-    """A service `handle` routes to: a method per operation it names in OPERATIONS, each taking
-    (account, region, params) and returning the output dict."""
+    """A service (or one part of one) `handle` routes to: a method per operation it names in
+    OPERATIONS, each taking (account, region, params) and returning the output dict."""
 
     OPERATIONS: frozenset[str]
 
@@ -59,8 +60,8 @@ class ModelRegistryEmulator:
         self.sagemaker = SageMakerGroups(self.state, clock, self.ram,
                                          ram_share_delay_seconds=ram_share_delay_seconds)
         self.organizations = Organizations(self.state)
-        self._services: dict[str, _EmulatedService] = {"sagemaker": self.sagemaker, "ram": self.ram,
-                                                         "organizations": self.organizations}
+        self._services: dict[str, tuple[_EmulatedService, ...]] = {
+            "sagemaker": (self.sagemaker,), "ram": self.ram.operations, "organizations": (self.organizations,)}
 
     def add_other_resource(self, arn: str, resource_type: str) -> None:
         """Make a resource of a service localaws does not emulate shareable through RAM (as if
@@ -71,9 +72,9 @@ class ModelRegistryEmulator:
                params: dict[str, Any]) -> dict[str, Any]:
         for fault in self.faults:
             fault(account, operation)
-        implementation = self._services.get(service)
+        implementation = next((part for part in self._services.get(service, ()) if operation in part.OPERATIONS), None)
         method = getattr(implementation, operation, None) if implementation is not None else None
-        if implementation is None or method is None or operation not in implementation.OPERATIONS:
+        if implementation is None or method is None:
             raise AwsError("UnknownOperationException",
                            f"{service} {operation} is not emulated by localaws", 400)
         self._validate(service, operation, params)

@@ -42,7 +42,7 @@ from typing import Any
 from localaws.harness.deployment import PROJECT_ROOT, Deployment
 from localaws.harness.seed import seed_groups, seed_shared_groups
 from localaws.runtime.cloud import LocalCloud
-from localaws.runtime.lambdas import DeployedFunction, Invocation
+from localaws.runtime.functions import DeployedFunction, Invocation
 from localaws.services.registry_state import RamQuotas
 
 OWNER = "111111111111"

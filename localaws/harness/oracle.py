@@ -41,7 +41,8 @@ from typing import Any
 
 from localaws.harness.oracle_access import AccessWatch
 from localaws.harness.oracle_ledger import MODELSHARE, PERSON, Ledger, as_list, live, live_groups, principals_of, statement_text
-from localaws.runtime.cloud import ApiCall, LocalCloud
+from localaws.runtime.calls import ApiCall
+from localaws.runtime.cloud import LocalCloud
 from localaws.services.organizations.api import is_org_principal
 from localaws.services.registry_state import GROUP_ARN, Share, principal_account
 

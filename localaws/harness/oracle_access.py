@@ -30,7 +30,7 @@ from localaws.services.registry_state import principal_account
 
 if TYPE_CHECKING:
     from localaws.harness.oracle import Rule, SafetyOracle
-    from localaws.runtime.cloud import ApiCall
+    from localaws.runtime.calls import ApiCall
 
 type Pair = tuple[str, str, str]  # (owner, group name, consumer)
 

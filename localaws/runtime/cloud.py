@@ -19,11 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
-from urllib.parse import parse_qs
-from xml.sax.saxutils import escape
 
 import boto3
 import botocore.handlers
@@ -37,80 +33,29 @@ from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 from moto.moto_api._internal import mock_random
 from moto.sqs import models as moto_sqs
-from moto.ssm.models import ssm_backends
 
 from localaws.core import wire
 from localaws.core.clock import SimClock
 from localaws.core.errors import AwsError
+from localaws.runtime.calls import Accounts, ApiCall, CallObserver, EventListener
 from localaws.runtime.chaos import Chaos
 from localaws.runtime.costs import DEFAULT_COSTS, CostModel, TokenBuckets
+from localaws.runtime.patches import patch_botocore_and_moto
+from localaws.runtime.signed_requests import CREDENTIAL, header, iam_prefix, json_target, moto_request, query_error
+from localaws.services.events.cloudtrail import (
+    CLOUDTRAIL_DETAIL_TYPE,
+    CLOUDTRAIL_LAG_SECONDS,
+    CLOUDTRAIL_WRITES,
+    SSM_CHANGES,
+    cloudtrail_detail,
+)
 from localaws.services.iam.authorizer import PERSON, LocalIam
 from localaws.services.model_registry import ModelRegistryEmulator
 from localaws.services.ram.api import ManagedPermissionTable
 from localaws.services.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas
 from localaws.services.sqs import queue_policies
 from localaws.services.ssm.parameter_history import parameter_history
-
-_CREDENTIAL = re.compile(r"Credential=([^/]+)/[0-9]{8}/([^/]+)/([^/]+)/aws4_request")
-
-# SageMaker calls that CloudTrail records as management write events and that EventBridge
-# delivers as "AWS API Call via CloudTrail" (reads are not delivered to EventBridge).
-_CLOUDTRAIL_WRITES = {
-    "CreateModelPackageGroup",
-    "DeleteModelPackageGroup",
-    "PutModelPackageGroupPolicy",
-    "DeleteModelPackageGroupPolicy",
-}
-_SSM_CHANGES = {"PutParameter": "Update", "DeleteParameter": "Delete", "LabelParameterVersion": "LabelParameterVersion"}
-
-
-@dataclass(frozen=True)
-class ApiCall:
-    """One recorded API call: who called what, with which parameters, and how it ended."""
-
-    time: str
-    account: str
-    region: str
-    service: str
-    operation: str
-    params: dict[str, Any]
-    error_code: str | None
-    # The function (template logical ID) whose invocation made the call; None for people and tests.
-    caller: str | None = None
-    # Which invocation (and attempt) made it: "<request id>#<attempt>"; None for people and tests.
-    invocation: str | None = None
-    # A fault localaws/runtime/chaos.py injected: the call failed before AWS applied it, or after.
-    injected: bool = False
-
-
-CallObserver = Callable[[ApiCall, dict[str, Any]], None]
-"""Told of every call AWS applied (its answer may still be an injected error), with its output."""
-
-
-EventListener = Callable[[str, str, dict[str, Any]], None]
-"""Receives (account, region, EventBridge event) for every event emitted on a default bus."""
-
-
-@dataclass
-class _Accounts:
-    by_access_key: dict[str, str] = field(default_factory=dict)
-    # The keys of the role a person uses in each account (iam.PERSON), governed by its policy.
-    by_person_key: dict[str, str] = field(default_factory=dict)
-
-    @staticmethod
-    def access_key_for(account: str) -> str:
-        return f"AKIALOCAL{account}"
-
-    @staticmethod
-    def person_key_for(account: str) -> str:
-        return f"ASIAPERSON{account}"
-
-
-CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
-# CloudTrail documents an average of about 5 minutes for log files and nothing for its events on
-# EventBridge; AWS's own solutions warn of up to 15 minutes. Between half a minute and five
-# minutes, independently per call (so close calls can arrive out of order): UNVERIFIED.
-CLOUDTRAIL_LAG_SECONDS = (30.0, 300.0)
+from localaws.services.ssm.tiers import check_parameter_size
 
 
 class LocalCloud:
@@ -147,7 +92,7 @@ class LocalCloud:
         self.start = self.clock.now()
         self.calls: list[ApiCall] = []
         self._thread = threading.local()
-        self._accounts = _Accounts()
+        self._accounts = Accounts()
         self._listeners: list[EventListener] = []
         # Told the ARN of a queue someone sent messages to (the local Lambda's pollers wake up).
         self.queue_listeners: list[Callable[[str], None]] = []
@@ -193,32 +138,7 @@ class LocalCloud:
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
         self._moto.start()
-        # Patched by name (mock.patch.object): these replace methods and module functions of
-        # botocore and moto, which their types rightly do not allow.
-        patch = self._patches.enter_context
-        # Speed only: every execution environment builds its own boto3 session, as in Lambda, and
-        # botocore would re-read the (large) service model files for each. Read each file once.
-        loader = botocore.loaders.JSONFileLoader
-        patch(mock.patch.object(loader, "load_file", _cached_load_file(loader.load_file)))
-        patch(mock.patch.object(botocore.loaders.Loader, "list_available_services",
-                                _cached_listing(botocore.loaders.Loader.list_available_services)))
-        # moto's SQS reads the time for delays, visibility timeouts and retention: make it the
-        # simulated clock's, so a message in flight comes back when simulated time says so.
-        patch(mock.patch.object(moto_sqs, "unix_time", lambda *_: self.clock.now().timestamp()))
-        patch(mock.patch.object(moto_sqs, "unix_time_millis", lambda *_: self.clock.now().timestamp() * 1000))
-        # SetQueueAttributes changes the attributes it is given; moto also clears a queue's
-        # policy when the call names none: keep it.
-        patch(mock.patch.object(moto_sqs.Queue, "_set_attributes", _keeping_policy(moto_sqs.Queue._set_attributes)))
-        # Speed only: moto checks a message's retention by computing every attribute of its queue
-        # (counting all messages) for each message it receives, quadratic for a big batch.
-        patch(mock.patch.object(moto_sqs.SQSBackend, "is_message_valid_based_on_retention_period",
-                                _within_retention(lambda: self.clock.now().timestamp())))
-        # botocore's adaptive retry mode paces a client by the time it reads here: the simulated
-        # clock's (its sleeps are time.sleep, the simulated clock's inside an invocation).
-        patch(mock.patch.object(botocore.retries.bucket.Clock, "current_time", lambda _clock: self.clock.now().timestamp()))
-        # ... and waits on a condition variable, in real time: wait on the simulated clock instead.
-        patch(mock.patch.object(botocore.retries.bucket.TokenBucket, "_acquire", _acquire_on_clock))
-        patch(mock.patch.object(uuid, "uuid4", lambda: uuid.UUID(int=self._uuids.getrandbits(128), version=4)))
+        patch_botocore_and_moto(self._patches, self.clock, self._uuids)
         mock_random.seed(self.seed)
         # botocore's retry jitter draws from the global random: seeded, a run that throttles or
         # meets faults retries after the same waits every time.
@@ -243,8 +163,8 @@ class LocalCloud:
     def add_account(self, account: str) -> None:
         if not re.fullmatch(r"[0-9]{12}", account):
             raise ValueError(f"account id must be 12 digits: {account!r}")
-        self._accounts.by_access_key[_Accounts.access_key_for(account)] = account
-        self._accounts.by_person_key[_Accounts.person_key_for(account)] = account
+        self._accounts.by_access_key[Accounts.access_key_for(account)] = account
+        self._accounts.by_person_key[Accounts.person_key_for(account)] = account
 
     @property
     def accounts(self) -> list[str]:
@@ -255,7 +175,7 @@ class LocalCloud:
         if account not in self.accounts:
             raise KeyError(f"unknown account {account}")
         return {
-            "AWS_ACCESS_KEY_ID": _Accounts.access_key_for(account),
+            "AWS_ACCESS_KEY_ID": Accounts.access_key_for(account),
             "AWS_SECRET_ACCESS_KEY": "local-secret",
             "AWS_SESSION_TOKEN": f"local-token-{account}",
         }
@@ -263,7 +183,7 @@ class LocalCloud:
     def person_credentials(self, account: str) -> dict[str, str]:
         """The keys of the role a person assumes in `account` (iam.PERSON): their calls are
         authorized against the ordinary-rights policy, or the one LocalIam.govern_person set."""
-        return {**self.credentials(account), "AWS_ACCESS_KEY_ID": _Accounts.person_key_for(account),
+        return {**self.credentials(account), "AWS_ACCESS_KEY_ID": Accounts.person_key_for(account),
                 "AWS_SESSION_TOKEN": f"local-person-token-{account}"}
 
     def session(self, account: str, region: str, *, person: bool = False) -> boto3.session.Session:
@@ -318,9 +238,9 @@ class LocalCloud:
         """Serve the request, unless chaos makes a function's call fail before or after AWS applies it."""
         if self.chaos is None or self.caller is None:
             return self._serve(request, **kwargs)
-        match = _CREDENTIAL.search(_header(request, "Authorization"))
+        match = CREDENTIAL.search(header(request, "Authorization"))
         known = match is not None and match.group(1) in self._accounts.by_access_key
-        fault = self.chaos.api_fault(match.group(3), _json_target(request)) if match and known else None
+        fault = self.chaos.api_fault(match.group(3), json_target(request)) if match and known else None
         if fault is None or match is None:
             return self._serve(request, **kwargs)
         model = self._models.get_service_model(match.group(3))
@@ -336,14 +256,14 @@ class LocalCloud:
             self.chaos.count(fault)
             return self._answer(request, *wire.encode_error(model, fault.error))
         self.clock.sleep(self.buckets.model.latency_of(model.service_name))
-        operation, params = _moto_request(model, request)
+        operation, params = moto_request(model, request)
         self._record(self._accounts.by_access_key[match.group(1)], match.group(2), model.service_name, operation,
                      params, fault.error, injected=True)
         self.chaos.count(fault)
         return self._answer(request, *wire.encode_error(model, fault.error))
 
     def _serve(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
-        match = _CREDENTIAL.search(_header(request, "Authorization"))
+        match = CREDENTIAL.search(header(request, "Authorization"))
         self._thread.identity = None
         service_name = match.group(3) if match else None
         key = match.group(1) if match else ""
@@ -364,7 +284,7 @@ class LocalCloud:
             return botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if service_name in ("sagemaker", "ram", "organizations"):
             return self._answer(request, *self._call_emulator(model, request, account, region, identity))
-        operation, params = _moto_request(model, request)
+        operation, params = moto_request(model, request)
         if model.protocol in ("json", "rest-json"):
             try:
                 self._charge(account, region, model.service_name, operation)
@@ -381,15 +301,15 @@ class LocalCloud:
             # resource does not allow it; docs/aws-behaviour.md, IAM-QUERY-PROTOCOL).
             try:
                 self.iam.authorize(account=account, region=region, caller=identity or "",
-                                   action=f"{_iam_prefix(model)}:{operation}", params=params, context={})
+                                   action=f"{iam_prefix(model)}:{operation}", params=params, context={})
             except AwsError as denied:
                 self._record(account, region, model.service_name, operation, params, denied)
                 if model.protocol in ("json", "rest-json"):
                     return self._answer(request, *wire.encode_error(model, denied))
-                return self._answer(request, *_query_error(denied))
+                return self._answer(request, *query_error(denied))
         if model.service_name == "ssm" and operation == "PutParameter":
             try:
-                _check_parameter_size(account, region, params)
+                check_parameter_size(account, region, params)
             except AwsError as refused:
                 self._record(account, region, model.service_name, operation, params, refused)
                 return self._answer(request, *wire.encode_error(model, refused))
@@ -487,7 +407,7 @@ class LocalCloud:
                     if model.service_name == "ram" else [{}]
                 for context in contexts:
                     self.iam.authorize(account=account, region=region, caller=identity or "",
-                                       action=f"{_iam_prefix(model)}:{operation.name}", params=params,
+                                       action=f"{iam_prefix(model)}:{operation.name}", params=params,
                                        context=context, status=403 if model.protocol == "rest-json" else 400)
             output = self.registry.handle(
                 account=account, region=region, service=model.service_name,
@@ -501,7 +421,7 @@ class LocalCloud:
             self._record(account, region, model.service_name, operation.name, params, error)
         else:
             self._record(account, region, model.service_name, operation.name, params, None, output)
-        if model.service_name == "sagemaker" and operation.name in _CLOUDTRAIL_WRITES:
+        if model.service_name == "sagemaker" and operation.name in CLOUDTRAIL_WRITES:
             self._emit_cloudtrail(account, region, operation.name, params, output, error_code,
                                   None if error_code is None else answer[2].decode())
         return answer
@@ -549,8 +469,8 @@ class LocalCloud:
             queue_account, name = url.rsplit("/", 2)[-2:]
             for listener in self.queue_listeners:
                 listener(f"arn:aws:sqs:{region}:{queue_account}:{name}")
-        if service == "ssm" and operation in _SSM_CHANGES and error is None:
-            change = _SSM_CHANGES[operation]
+        if service == "ssm" and operation in SSM_CHANGES and error is None:
+            change = SSM_CHANGES[operation]
             if operation == "PutParameter" and json.loads(response.content or b"{}").get("Version") == 1:
                 change = "Create"
             name = str(params.get("Name", ""))
@@ -563,37 +483,8 @@ class LocalCloud:
                          output: dict[str, Any] | None, error_code: str | None,
                          error_body: str | None) -> None:
         """An "AWS API Call via CloudTrail" event, as a trail delivers it to EventBridge."""
-        now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        detail: dict[str, Any] = {
-            "eventVersion": "1.09",
-            "userIdentity": {
-                "type": "AssumedRole",
-                "principalId": f"AROALOCAL{account}:session",
-                "arn": f"arn:aws:sts::{account}:assumed-role/caller/session",
-                "accountId": account,
-            },
-            "eventTime": now,
-            "eventSource": "sagemaker.amazonaws.com",
-            "eventName": operation,
-            "awsRegion": region,
-            "sourceIPAddress": "192.0.2.10",
-            "userAgent": "Boto3",
-            "requestParameters": {_lower_camel(k): v for k, v in params.items()},
-            "responseElements": None if output is None else {_lower_camel(k): v for k, v in output.items()},
-            "requestID": str(uuid.uuid4()),
-            "eventID": str(uuid.uuid4()),
-            "readOnly": False,
-            "eventType": "AwsApiCall",
-            "managementEvent": True,
-            "recipientAccountId": account,
-            "eventCategory": "Management",
-        }
-        if error_code is not None:
-            detail["errorCode"] = error_code
-            try:
-                detail["errorMessage"] = json.loads(error_body or "{}").get("message", "")
-            except ValueError:
-                detail["errorMessage"] = error_body or ""
+        detail = cloudtrail_detail(account, region, operation, params, output, error_code, error_body,
+                                   self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
         self.emit(account, region, "aws.sagemaker", CLOUDTRAIL_DETAIL_TYPE, detail, [])
 
     @staticmethod
@@ -602,124 +493,3 @@ class LocalCloud:
         return AWSResponse(request.url, status, headers, MockRawResponse(body))  # type: ignore[arg-type]
 
 
-def _acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
-    """botocore's TokenBucket._acquire, sleeping through its clock (the simulated one inside an
-    invocation) instead of waiting on a condition variable in real time."""
-    bucket._refill()
-    if amount <= bucket._current_capacity:
-        bucket._current_capacity -= amount
-        return True
-    if not block:
-        raise botocore.retries.bucket.CapacityNotAvailableError()
-    sleep_amount = bucket._sleep_amount(amount)
-    while sleep_amount > 0:
-        bucket._clock.sleep(sleep_amount)
-        bucket._refill()
-        sleep_amount = bucket._sleep_amount(amount)
-    bucket._current_capacity -= amount
-    return True
-
-
-def _keeping_policy(set_attributes: Callable[..., None]) -> Callable[..., None]:
-    def keeping(queue: Any, attributes: dict[str, Any], now: Any = None) -> None:
-        policy = getattr(queue, "policy", None)
-        set_attributes(queue, attributes, *(() if now is None else (now,)))
-        if "Policy" not in attributes:
-            queue.policy = policy
-
-    return keeping
-
-
-def _within_retention(now: Callable[[], float]) -> Callable[[Any, str, Any], bool]:
-    """moto's retention check, reading the one attribute it needs (the same answer), at `now`."""
-
-    def within(backend: Any, queue_name: str, message: Any) -> bool:
-        retention = int(getattr(backend.get_queue(queue_name), "message_retention_period", 345600))
-        return bool(retention + message.sent_timestamp / 1000 > now())
-
-    return within
-
-
-# Parameter Store's value limits per tier (docs/aws-behaviour.md, SSM-TIER); moto does not check them.
-_PARAMETER_LIMITS = {"Standard": 4096, "Advanced": 8192, "Intelligent-Tiering": 8192}
-
-
-def _check_parameter_size(account: str, region: str, params: dict[str, Any]) -> None:
-    """A value too large for its tier is refused. Without `Tier`, an update keeps an advanced
-    parameter advanced and anything else is standard (the account's default tier)."""
-    tier = params.get("Tier")
-    if tier is None:
-        # moto keys parameters by name without the leading "/".
-        existing = ssm_backends[account][region]._parameters.get(str(params.get("Name", "")).lstrip("/"))
-        tier = existing[-1].tier if existing else "Standard"
-    limit = _PARAMETER_LIMITS.get(str(tier), 4096)
-    if len(str(params.get("Value", ""))) > limit:
-        raise AwsError("ValidationException",
-                       f"{tier} tier parameters support a maximum parameter value of {limit} characters. To create a "
-                       "larger parameter value, upgrade the parameter to use the advanced-parameter tier.")
-
-
-def _query_error(error: AwsError) -> tuple[int, dict[str, str], bytes]:
-    """An error as a query-protocol service answers it (IAM's and STS's code is AccessDenied)."""
-    code = "AccessDenied" if error.code == "AccessDeniedException" else error.code
-    body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(error.message)}"
-            f"</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
-    return 403, {"Content-Type": "text/xml"}, body.encode()
-
-
-def _iam_prefix(model: Any) -> str:
-    """The service prefix IAM actions use (the signing name for these services)."""
-    return str(model.metadata.get("signingName") or model.endpoint_prefix)
-
-
-def _json_target(request: AWSPreparedRequest) -> str:
-    """The operation a JSON-protocol request names in its X-Amz-Target header ("" for others)."""
-    return _header(request, "X-Amz-Target").rpartition(".")[2]
-
-
-def _moto_request(model: Any, request: AWSPreparedRequest) -> tuple[str, dict[str, Any]]:
-    """(operation, params) of a request moto will answer: decoded from the wire for JSON
-    protocols, just the Action of a query-protocol request (STS)."""
-    if model.protocol in ("json", "rest-json"):
-        try:
-            operation, params = wire.decode_request(model, request)
-            return operation.name, params
-        except AwsError:
-            return "Unknown", {}
-    body = request.body or b""
-    text = body.decode() if isinstance(body, bytes) else str(body)
-    action = parse_qs(text).get("Action", ["Unknown"])[0]
-    return action, {}
-
-
-def _header(request: AWSPreparedRequest, name: str) -> str:
-    value = request.headers.get(name, "")
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _cached_load_file(load_file: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
-    cache: dict[str, Any] = {}
-
-    def cached(loader: Any, file_path: str) -> Any:
-        if file_path not in cache:
-            cache[file_path] = load_file(loader, file_path)
-        return cache[file_path]
-
-    return cached
-
-
-def _cached_listing(list_services: Callable[..., Any]) -> Callable[..., Any]:
-    """Speed only, like the model file cache: the service folders do not change during a run."""
-    cache: dict[tuple[tuple[str, ...], str], Any] = {}
-
-    def cached(loader: Any, type_name: str) -> Any:
-        key = (tuple(loader.search_paths), type_name)
-        if key not in cache:
-            cache[key] = list_services(loader, type_name)
-        return list(cache[key])
-
-    return cached
-
-
-def _lower_camel(name: str) -> str:
-    return name[:1].lower() + name[1:]

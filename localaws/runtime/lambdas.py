@@ -22,25 +22,21 @@
 
 from __future__ import annotations
 
-import datetime
 import functools
 import importlib.util
 import io
 import json
-import logging
 import os
 import re
 import sys
-import threading
 import time
 import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, SupportsIndex, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 from unittest import mock
 
 from moto.events.models import EventPattern
@@ -48,9 +44,25 @@ from moto.moto_api._internal import mock_random as moto_random
 from moto.sqs import models as moto_sqs
 from moto.sqs.models import sqs_backends
 
-from localaws.core.clock import ProcessState, SimClock
 from localaws.runtime.cloud import LocalCloud
-from localaws.runtime.template import FunctionSpec, QueueSource, RenderedStack
+from localaws.runtime.functions import (
+    AsyncEvent,
+    DeliveryPolicy,
+    DeployedFunction,
+    ExecutionEnvironment,
+    Invocation,
+    QueueMapping,
+)
+from localaws.runtime.lambda_process import (
+    OUTPUT,
+    InvocationProcessState,
+    LambdaContext,
+    capture_stdout_handlers,
+    isolated_modules,
+    own_packages,
+    simulated_cache_clock,
+)
+from localaws.runtime.template import RenderedStack
 
 if TYPE_CHECKING:
     from moto.events.utils import EventMessageType
@@ -59,16 +71,11 @@ if TYPE_CHECKING:
 RETRY_DELAYS_SECONDS = (60, 120)
 # EventBridge typically delivers within a second.
 DELIVERY_DELAY_SECONDS = 1.0
-# Packages imported afresh in each execution environment (what the layer ships).
-ISOLATED_PACKAGES = ("modelshare", "aws_lambda_powertools")
 # While an SQS queue holds only messages in flight (invisible), Lambda's pollers look again this
 # often (they long-poll continuously; the exact period does not change what is delivered).
 QUEUE_REPOLL_SECONDS = 10.0
 # Lambda's default concurrency quota, per account and Region (docs/aws-behaviour.md, LAMBDA-CONCURRENCY).
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
-# An SQS mapping without ScalingConfig processes up to 1,000 batches at once. Lambda starts at
-# five and adds up to 300 a minute; that ramp is not emulated: more overlap is the stricter reading.
-DEFAULT_QUEUE_CONCURRENCY = 1000
 # A throttled asynchronous event is tried again 1 second later, the wait doubling up to 5 minutes,
 # until it is older than the maximum event age (6 hours by default); it then goes to the on-failure
 # destination. Throttles do not use up the function's retry attempts.
@@ -77,162 +84,9 @@ THROTTLED_RETRY_LONGEST_SECONDS = 300.0
 MAXIMUM_EVENT_AGE_SECONDS = 6 * 3600.0
 
 
-@dataclass
-class Invocation:
-    account: str
-    function: str
-    request_id: str
-    attempt: int
-    started: str
-    event: dict[str, Any]
-    ok: bool = False
-    result: Any = None
-    error: str | None = None
-    output: str = ""
-    duration_seconds: float = 0.0  # simulated
-    environment: int = 0  # which execution environment of the function ran it, numbered from 1
-    cold_start: bool = False
-
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        """The EventBridge events the invocation carried: the event, or a queue batch's bodies."""
-        if isinstance(self.event.get("Records"), list):
-            return [json.loads(record["body"]) for record in self.event["Records"]]
-        return [self.event]
-
-    @property
-    def log_records(self) -> list[dict[str, Any]]:
-        """The structured (JSON) lines the invocation printed: Powertools logs and metrics."""
-        records = []
-        for line in self.output.splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-        return records
-
-    def metrics(self) -> dict[str, float]:
-        """Metric name -> value from the invocation's CloudWatch EMF lines."""
-        found: dict[str, float] = {}
-        for record in self.log_records:
-            for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
-                for metric in directive.get("Metrics", []):
-                    value = record.get(metric["Name"], 0)
-                    total: float = sum(value) if isinstance(value, list) else value
-                    found[metric["Name"]] = found.get(metric["Name"], 0) + total
-        return found
-
-
-@dataclass
-class ExecutionEnvironment:
-    """Its own import of the handler and of the isolated packages, made by its cold start."""
-
-    number: int
-    module: ModuleType | None = None
-    packages: dict[str, ModuleType] = field(default_factory=dict)
-    busy: bool = False
-
-
-@dataclass
-class DeployedFunction:
-    account: str
-    region: str
-    spec: FunctionSpec
-    patterns: list[EventPattern]
-    environments: list[ExecutionEnvironment] = field(default_factory=list)
-
-    @property
-    def running(self) -> int:
-        """Invocations in flight: each holds an environment."""
-        return sum(1 for environment in self.environments if environment.busy)
-
-    def take_environment(self) -> ExecutionEnvironment:
-        """An idle environment (the longest-lived first), or a new one, which will cold start."""
-        environment = next((e for e in self.environments if not e.busy), None)
-        if environment is None:
-            environment = ExecutionEnvironment(len(self.environments) + 1)
-            self.environments.append(environment)
-        environment.busy = True
-        return environment
-
-    @property
-    def name(self) -> str:
-        return f"modelshare-{self.spec.logical_id}"
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
-
-
 def _matches(pattern: EventPattern, event: dict[str, Any]) -> bool:
     # moto types the event it matches as its own TypedDict of an EventBridge event: this one.
     return pattern.matches_event(cast("EventMessageType", event))
-
-
-class _Output(io.TextIOBase):
-    """Stands in for sys.stdout while any function runs. Loggers made inside an invocation keep
-    a reference to it, so it routes each write to the invocation of the thread writing."""
-
-    def __init__(self) -> None:
-        self._thread = threading.local()
-
-    @property
-    def target(self) -> io.StringIO | None:
-        target: io.StringIO | None = getattr(self._thread, "target", None)
-        return target
-
-    @target.setter
-    def target(self, buffer: io.StringIO | None) -> None:
-        self._thread.target = buffer
-
-    def write(self, text: str) -> int:
-        target = self.target if self.target is not None else sys.__stderr__  # outside any invocation
-        if target is not None:
-            target.write(text)
-        return len(text)
-
-    def writable(self) -> bool:
-        return True
-
-
-_OUTPUT = _Output()
-
-# Delivery hook for fault injection: returns how many copies of the event to deliver to the
-# function (0 = lost, 2 = duplicated). The default delivers each event once.
-DeliveryPolicy = Callable[[DeployedFunction, dict[str, Any]], int]
-
-
-@dataclass
-class QueueMapping:
-    """An SQS event source mapping: Lambda's pollers take batches from the queue and invoke the
-    function synchronously; a message the function does not finish comes back after the queue's
-    visibility timeout, and goes to the dead-letter queue after maxReceiveCount receives."""
-
-    function: DeployedFunction
-    source: QueueSource
-    poll_pending: bool = False
-    batches_in_flight: int = 0
-
-    @property
-    def queue_name(self) -> str:
-        return self.source.queue_arn.rsplit(":", 1)[1]
-
-    @property
-    def concurrency(self) -> int:
-        return self.source.maximum_concurrency or DEFAULT_QUEUE_CONCURRENCY
-
-
-@dataclass
-class _AsyncEvent:
-    """An event in Lambda's asynchronous queue for one function."""
-
-    function: DeployedFunction
-    event: dict[str, Any]
-    request_id: str
-    queued: datetime.datetime
-    throttles: int = 0
 
 
 class LambdaService:
@@ -254,8 +108,8 @@ class LambdaService:
         self.throttles: list[tuple[str, str, str]] = []
         cloud.subscribe(self.route)
         cloud.queue_listeners.append(self.wake)
-        if not any(isinstance(state, _InvocationProcessState) for state in cloud.clock.process_state):
-            cloud.clock.process_state.append(_InvocationProcessState())
+        if not any(isinstance(state, InvocationProcessState) for state in cloud.clock.process_state):
+            cloud.clock.process_state.append(InvocationProcessState())
 
     def deploy(self, stack: RenderedStack) -> list[DeployedFunction]:
         deployed = [
@@ -439,16 +293,16 @@ class LambdaService:
     def _deliver(self, function: DeployedFunction, event: dict[str, Any], delay: float) -> None:
         """An asynchronous invocation per copy the delivery policy lets through."""
         for _ in range(self.delivery_policy(function, event)):
-            queued = _AsyncEvent(function, event, str(uuid.uuid4()), self.cloud.clock.now())
+            queued = AsyncEvent(function, event, str(uuid.uuid4()), self.cloud.clock.now())
             self._schedule(queued, attempt=1, delay=delay)
 
-    def _schedule(self, queued: _AsyncEvent, attempt: int, delay: float) -> None:
+    def _schedule(self, queued: AsyncEvent, attempt: int, delay: float) -> None:
         function = queued.function
         self.cloud.clock.call_later(
             delay, lambda: self._attempt(queued, attempt),
             f"invoke {function.name} in {function.account} (attempt {attempt})", internal=False)
 
-    def _attempt(self, queued: _AsyncEvent, attempt: int) -> None:
+    def _attempt(self, queued: AsyncEvent, attempt: int) -> None:
         function = queued.function
         if not self._has_room(function):
             # Throttled: Lambda puts the event back and tries again on its own schedule, not as soon
@@ -487,13 +341,13 @@ class LambdaService:
                                 cold_start=environment.module is None)
         payload = json.loads(json.dumps(event, default=str))  # what Lambda hands over is JSON
         buffer = io.StringIO()
-        _capture_stdout_handlers()
-        _OUTPUT.target = buffer
+        capture_stdout_handlers()
+        OUTPUT.target = buffer
         self.cloud.caller = function.spec.logical_id
         self.cloud.invocation = f"{invocation.request_id}#{attempt}"
         try:
             with self._environment(function), mock.patch.object(time, "sleep", clock.sleep), \
-                    mock.patch.object(sys, "stdout", _OUTPUT), _own_packages(environment), \
+                    mock.patch.object(sys, "stdout", OUTPUT), own_packages(environment), \
                     warnings.catch_warnings():
                 # Warnings go to the function's log, as Lambda's runtime sends stderr there.
                 def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -504,8 +358,8 @@ class LambdaService:
                 warnings.showwarning = show_warning
                 module = environment.module or self._cold_start(function, environment)
                 handler = getattr(module, function.spec.handler.rpartition(".")[2])
-                context = _Context(function, invocation.request_id, started, clock)
-                with _simulated_cache_clock(clock):
+                context = LambdaContext(function, invocation.request_id, started, clock)
+                with simulated_cache_clock(clock):
                     invocation.result = handler(payload, context)
             elapsed = invocation.duration_seconds = (clock.now() - started).total_seconds()
             if elapsed > function.spec.timeout_seconds:
@@ -518,7 +372,7 @@ class LambdaService:
                                      "stackTrace": traceback.format_exception(error)[-3:]}) + "\n")
         finally:
             invocation.duration_seconds = (clock.now() - started).total_seconds()
-            _OUTPUT.target = None
+            OUTPUT.target = None
             self.cloud.caller = self.cloud.invocation = None
             environment.busy = False
         invocation.output = buffer.getvalue()
@@ -536,7 +390,7 @@ class LambdaService:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         environment.module = module
-        environment.packages = _isolated_modules()
+        environment.packages = isolated_modules()
         return module
 
     @contextmanager
@@ -559,7 +413,7 @@ class LambdaService:
         with mock.patch.dict(os.environ, env, clear=True):
             yield
 
-    def _send_to_destination(self, queued: _AsyncEvent, attempts: int, condition: str, error: str) -> None:
+    def _send_to_destination(self, queued: AsyncEvent, attempts: int, condition: str, error: str) -> None:
         function = queued.function
         error_type, _, message = error.partition(": ")
         record = {
@@ -612,112 +466,3 @@ def rate_seconds(expression: str) -> float:
     return float(value * _UNIT_SECONDS[unit])
 
 
-def _is_isolated(module_name: str) -> bool:
-    return module_name.partition(".")[0] in ISOLATED_PACKAGES
-
-
-def _isolated_modules() -> dict[str, ModuleType]:
-    return {n: m for n, m in sys.modules.items() if _is_isolated(n)}
-
-
-def _install_modules(modules: dict[str, ModuleType]) -> None:
-    """Make `modules` the isolated packages in sys.modules."""
-    for name in [n for n in sys.modules if _is_isolated(n)]:
-        del sys.modules[name]
-    sys.modules.update(modules)
-
-
-@contextmanager
-def _own_packages(environment: ExecutionEnvironment) -> Iterator[None]:
-    """Give the execution environment its own copies of the isolated packages for the duration
-    of an invocation (a cold start imports them afresh), then put the host's back."""
-    host = _isolated_modules()
-    _install_modules(environment.packages)
-    try:
-        yield
-    finally:
-        _install_modules(host)
-
-
-@dataclass(frozen=True)
-class _SavedProcess:
-    modules: dict[str, ModuleType]
-    environ: dict[str, str]
-    sleep: Callable[[float | SupportsIndex], None]
-    stdout: Any
-    warning_filters: Any
-    showwarning: Any
-
-
-class _InvocationProcessState(ProcessState):
-    """What an invocation changes process-wide while it runs: its environment's packages in
-    sys.modules, its environment variables, time.sleep, sys.stdout and the warnings settings. The
-    clock saves and restores them whenever it hands the process to another thread, so overlapping
-    invocations each see their own. (The output target and the calling function are per thread;
-    the simulated cache clock patches the environment's own module, which travels with it.)"""
-
-    def capture(self) -> object:
-        return _SavedProcess(_isolated_modules(), dict(os.environ), time.sleep, sys.stdout,
-                             warnings.filters, warnings.showwarning)
-
-    def restore(self, saved: object) -> None:
-        assert isinstance(saved, _SavedProcess)
-        _install_modules(saved.modules)
-        for name in [n for n in os.environ if n not in saved.environ]:
-            del os.environ[name]
-        for name, value in saved.environ.items():
-            if os.environ.get(name) != value:  # only what differs: each change is a putenv
-                os.environ[name] = value
-        time.sleep = saved.sleep
-        sys.stdout = saved.stdout
-        warnings.filters = saved.warning_filters
-        warnings._filters_mutated()  # type: ignore[attr-defined]  # the cached filter version
-        warnings.showwarning = saved.showwarning
-
-
-# Modules that read the wall clock to expire caches: within an invocation they read the
-# simulated clock instead, so a cache age (POWERTOOLS_PARAMETERS_MAX_AGE) means simulated seconds.
-_CACHE_CLOCK_MODULES = ("aws_lambda_powertools.utilities.parameters.base",)
-
-
-@contextmanager
-def _simulated_cache_clock(clock: SimClock) -> Iterator[None]:
-    class SimulatedDatetime(datetime.datetime):
-        @classmethod
-        def now(cls, tz: datetime.tzinfo | None = None) -> datetime.datetime:  # type: ignore[override]  # a plain datetime, not Self
-            now = clock.now()
-            return now.astimezone(tz) if tz is not None else now.replace(tzinfo=None)
-
-    with ExitStack() as stack:
-        for name in _CACHE_CLOCK_MODULES:
-            module = sys.modules.get(name)
-            if module is not None and getattr(module, "datetime", None) is datetime.datetime:
-                stack.enter_context(mock.patch.object(module, "datetime", SimulatedDatetime))
-        yield
-
-
-def _capture_stdout_handlers() -> None:
-    """Loggers configured before the first invocation (by an import elsewhere in this process)
-    hold the real stdout: point them at the invocation output too."""
-    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
-        for handler in getattr(logger, "handlers", []):
-            if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stdout__, sys.stdout):
-                handler.setStream(_OUTPUT)
-
-
-class _Context:
-    """The parts of Lambda's context object that handlers and Powertools read."""
-
-    def __init__(self, function: DeployedFunction, request_id: str, started: Any, clock: Any) -> None:
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.arn
-        self.memory_limit_in_mb = 256
-        self.aws_request_id = request_id
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = f"local/{request_id}"
-        self._deadline = started.timestamp() + function.spec.timeout_seconds
-        self._clock = clock
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - self._clock.now().timestamp()) * 1000))

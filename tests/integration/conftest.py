@@ -14,7 +14,7 @@ import pytest
 from localaws.core.errors import AwsError
 from localaws.harness.deployment import Deployment
 from localaws.runtime.cloud import LocalCloud
-from localaws.runtime.lambdas import Invocation
+from localaws.runtime.functions import Invocation
 from localaws.runtime.template import StackTemplate
 from modelshare.allowlist import Allowlist
 from modelshare.aws.ledger import DynamoDbLedger

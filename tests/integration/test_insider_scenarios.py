@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from localaws.harness.simulate import Simulation, load_scenario
+from localaws.harness.scenario import load_scenario
+from localaws.harness.simulate import Simulation
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 # scenario file -> the issue-19 item it pins

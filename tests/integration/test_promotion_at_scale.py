@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 from localaws.core.errors import AwsError
-from localaws.harness.simulate import Scenario, Simulation
+from localaws.harness.scenario import Scenario
+from localaws.harness.simulate import Simulation
 from tests.integration.conftest import CONSUMER, OWNER, SEED_ALLOWLIST, STRANGER, group_arn
 
 

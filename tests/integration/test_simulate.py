@@ -5,7 +5,8 @@ from collections import Counter
 
 import pytest
 
-from localaws.harness.simulate import Scenario, Simulation
+from localaws.harness.scenario import Scenario
+from localaws.harness.simulate import Simulation
 from localaws.services.registry_state import RamQuotas
 from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, ROGUE_OWNER, STRANGER, group_arn

@@ -22,7 +22,8 @@ from typing import Any
 from hypothesis import event
 from hypothesis import strategies as st
 
-from localaws.harness.simulate import Simulation, load_scenario
+from localaws.harness.scenario import load_scenario
+from localaws.harness.simulate import Simulation
 from localaws.services.organizations.api import is_org_principal
 
 REGION = "eu-west-1"

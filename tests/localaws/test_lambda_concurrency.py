@@ -15,7 +15,7 @@ import pytest
 
 from localaws.harness.deployment import Deployment
 from localaws.runtime.cloud import LocalCloud
-from localaws.runtime.lambdas import Invocation
+from localaws.runtime.functions import Invocation
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 FUNCTION_CODE = Path(__file__).parent / "concurrent_function"

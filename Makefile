@@ -62,7 +62,7 @@ demo: venv
 # size: tables on stdout, bench/results.json and bench/scale.png. Speed goals live here.
 # BENCH_ARGS=--large adds every scenario at 10,000 groups (some 20 minutes more).
 bench: venv build
-	$(BIN)/python -m localaws.bench $(BENCH_ARGS)
+	$(BIN)/python -m localaws.harness.bench $(BENCH_ARGS)
 
 # The seed flow against real AWS, through modelshare's own code: two sandbox accounts, by profile.
 # It records what AWS answered for the UNVERIFIED behaviours in .aws-smoke/aws.json and removes

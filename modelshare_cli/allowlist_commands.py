@@ -12,7 +12,7 @@ from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_diff import describe, diff
 from modelshare.allowlist_parts import TIER_LIMITS, revision_of, split
-from modelshare_cli.allowlist_parts_store import StoredParts, read_parts, write_parts
+from modelshare.aws.allowlist_parts_store import StoredParts, read_parts, write_parts
 from modelshare_cli.common import (
     CONCURRENT_CHANGE,
     INVALID,

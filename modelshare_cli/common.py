@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_conflicts import conflicts
+from modelshare.aws.allowlist_parts_store import read_parts
 from modelshare.settings import (
     ALLOWLIST_PARAMETER_ENV,
     ALLOWLIST_PATH_ENV,
@@ -26,7 +27,6 @@ from modelshare.settings import (
     Settings,
     SettingsError,
 )
-from modelshare_cli.allowlist_parts_store import read_parts
 
 if TYPE_CHECKING:  # a development dependency
     from mypy_boto3_ssm import SSMClient

@@ -46,7 +46,7 @@ from modelshare_cli import allowlist_commands, plan, status
 from modelshare_cli.common import INTERRUPTED, INVALID, USAGE, CliError, error_line
 
 if TYPE_CHECKING:
-    from localaws.simulate import Scenario
+    from localaws.harness.scenario import Scenario
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,8 +117,9 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
 
 def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
     # The local AWS (and moto) load only for this command: never part of a Lambda artifact.
-    from localaws.deployment import TEMPLATE_PATH
-    from localaws.simulate import ScenarioError, Simulation, load_scenario
+    from localaws.harness.deployment import TEMPLATE_PATH
+    from localaws.harness.scenario import ScenarioError, load_scenario
+    from localaws.harness.simulate import Simulation
 
     try:
         scenario = load_scenario(path)
@@ -141,8 +142,8 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
 def _template(path: Path, scenario: Scenario) -> Path:
     """The template to simulate: readable YAML that installs in every account of the scenario, or
     a ScenarioError (exit 2) before anything runs."""
-    from localaws.simulate import ScenarioError
-    from localaws.template import StackTemplate
+    from localaws.harness.scenario import ScenarioError
+    from localaws.runtime.template import StackTemplate
 
     try:
         template = StackTemplate(path)
@@ -164,7 +165,7 @@ def _template(path: Path, scenario: Scenario) -> Path:
 
 def _install_parameters(scenario: Scenario, declared: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Per account, the stack parameters the simulation installs with, as
-    localaws.deployment.Deployment.install sets them: Role both, every account of the scenario a
+    localaws.harness.deployment.Deployment.install sets them: Role both, every account of the scenario a
     trusted owner, the account's OU path in an organization."""
     accounts = [plan.account for plan in scenario.accounts]
     wanted: dict[str, dict[str, str]] = {}

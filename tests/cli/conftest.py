@@ -13,7 +13,8 @@ from unittest import mock
 import pytest
 from moto.dynamodb.models import dynamodb_backends
 
-from localaws.cloud import ApiCall, LocalCloud
+from localaws.runtime.calls import ApiCall
+from localaws.runtime.cloud import LocalCloud
 from modelshare import incarnation, policy
 from modelshare.allowlist import actions_for
 from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV

@@ -9,7 +9,8 @@ import pytest
 
 from modelshare.allowlist import AllowlistError
 from modelshare.allowlist_parts import merge, part_name, split
-from modelshare_cli import allowlist_commands, allowlist_parts_store
+from modelshare.aws import allowlist_parts_store
+from modelshare_cli import allowlist_commands
 from tests.cli.conftest import ME, PEER, STRANGER
 
 PATH = "/modelshare/allowlist"

@@ -97,7 +97,7 @@ def test_the_local_extra_runs_simulate(tmp_path):
     local = PYPROJECT.get("optional-dependencies", {}).get("local", [])
     missing = tmp_path / "missing.json"
     script = ("from modelshare_cli.main import main\n"
-              "import localaws.deployment, localaws.simulate, localaws.template\n"
+              "import localaws.harness.deployment, localaws.harness.simulate, localaws.runtime.template\n"
               f"raise SystemExit(main(['simulate', {str(missing)!r}]))\n")
     result = run_child(PYPROJECT["dependencies"] + local, script)
     assert result.returncode == 2, result.stderr  # the missing scenario: the imports went through

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import localaws.simulate
+import localaws.harness.simulate
 from modelshare_cli.main import main
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def no_run(monkeypatch):
     """Fail the test if the simulation starts: a refused template must be refused before."""
     def run(self):
         raise AssertionError("the simulation ran")
-    monkeypatch.setattr(localaws.simulate.Simulation, "run", run)
+    monkeypatch.setattr(localaws.harness.simulate.Simulation, "run", run)
 
 
 def test_a_template_without_role_is_refused_in_one_line(capsys, tmp_path, no_run):
@@ -74,7 +74,7 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch, tmp_path, organiza
     gets its OU path), the run is interrupted."""
     def interrupted(self):
         raise KeyboardInterrupt
-    monkeypatch.setattr(localaws.simulate.Simulation, "run", interrupted)
+    monkeypatch.setattr(localaws.harness.simulate.Simulation, "run", interrupted)
     scenario = json.loads(DEMO.read_text())
     if organization:
         scenario["organization"] = ORGANIZATION

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from localaws.cloud import LocalCloud
-from localaws.deployment import Deployment
-from localaws.errors import AwsError
-from localaws.lambdas import Invocation
-from localaws.template import StackTemplate
+from localaws.core.errors import AwsError
+from localaws.harness.deployment import Deployment
+from localaws.runtime.cloud import LocalCloud
+from localaws.runtime.functions import Invocation
+from localaws.runtime.template import StackTemplate
 from modelshare.allowlist import Allowlist
 from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram import RamShares

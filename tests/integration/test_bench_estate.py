@@ -1,11 +1,11 @@
-"""`make bench`'s estate (localaws/bench_estate.py), small: the policy mode meets RAM's principal
+"""`make bench`'s estate (localaws/harness/bench_estate.py), small: the policy mode meets RAM's principal
 association quota, the second sweep tries nothing again, and the budget says what each mode needs."""
 
 from __future__ import annotations
 
 import pytest
 
-from localaws import bench, bench_estate
+from localaws.harness import bench, bench_estate
 
 
 def test_a_small_estate_fills_the_principal_association_quota_and_the_next_sweep_tries_nothing():

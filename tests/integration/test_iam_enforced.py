@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from localaws.cloud import LocalCloud
-from localaws.organizations import OrganizationModel
-from localaws.registry_state import RamQuotas
-from localaws.template import StackTemplate
+from localaws.runtime.cloud import LocalCloud
+from localaws.runtime.template import StackTemplate
+from localaws.services.organizations.api import OrganizationModel
+from localaws.services.registry_state import RamQuotas
 from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, World, group_arn
 from tests.unit.test_template import as_list

@@ -1,9 +1,9 @@
 """The insider property (issue 19): random worlds as in test_safety_properties.py, with a person of
-ordinary rights acting between the allowlist edits and the faults (localaws/insider.py): tagging
+ordinary rights acting between the allowlist edits and the faults (localaws/harness/insider.py): tagging
 shares and groups with modelshare's tag keys, making shares of their own under any managed
 permission, adding groups and accounts to modelshare's shares, writing statements with modelshare's
 Sid, accepting invitations by hand and forging messages to the SweepQueue. The oracle
-(localaws/oracle.py) judges every function's write, and the final state, as in every world: nothing
+(localaws/harness/oracle.py) judges every function's write, and the final state, as in every world: nothing
 a person does may make modelshare grant beyond the allowlist or change what the person made.
 
 `make test` runs WORLDS_DEFAULT worlds, the same ones every run (tests/conftest.py fixes the seed);

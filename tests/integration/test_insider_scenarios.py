@@ -1,7 +1,7 @@
 """Issue 19's scenarios, one deterministic scenario file each (tests/integration/scenarios/, replay
 one with `modelshare simulate <file>`): an insider with ordinary rights, a forged message or an
 edit order that broke modelshare's promise on the local AWS. The independent oracle
-(localaws/oracle.py) judges each run: no violation, and converged one sweep period after the last
+(localaws/harness/oracle.py) judges each run: no violation, and converged one sweep period after the last
 step."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from localaws.simulate import Simulation, load_scenario
+from localaws.harness.scenario import load_scenario
+from localaws.harness.simulate import Simulation
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 # scenario file -> the issue-19 item it pins

@@ -2,7 +2,7 @@
 several groups shared with two consumers move from the policy mode to the shares mode and back,
 under the chaos settings of the suite (20 % of the functions' calls fail, half of the 5xx after
 AWS applied them; 10 % of events lost, 20 % duplicated). The safety oracle judges every call:
-no grant beyond the allowlist, and (localaws/oracle_access.py) no moment at which a consumer
+no grant beyond the allowlist, and (localaws/harness/oracle_access.py) no moment at which a consumer
 both allowlists allow loses discovery of a group; and a switch stopped midway is finished by
 the next run."""
 
@@ -12,9 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localaws.chaos import Chaos, ChaosSettings
-from localaws.oracle import SafetyOracle
-from localaws.oracle_final import judge_final_state
+from localaws.harness.oracle import SafetyOracle
+from localaws.harness.oracle_final import judge_final_state
+from localaws.runtime.chaos import Chaos, ChaosSettings
 from modelshare.aws.ledger import DynamoDbLedger
 from tests.integration.conftest import CONSUMER, OWNER, REGION, STRANGER, World, group_arn
 from tests.integration.test_chaos import CHAOS

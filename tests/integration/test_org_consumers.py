@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from localaws.oracle import SafetyOracle
-from localaws.oracle_final import judge_final_state
-from localaws.organizations import OrganizationModel
+from localaws.harness.oracle import SafetyOracle
+from localaws.harness.oracle_final import judge_final_state
+from localaws.services.organizations.api import OrganizationModel
 from modelshare.aws.ledger import DynamoDbLedger
 from tests.integration.conftest import CONSUMER, OWNER, REGION, STRANGER, World, group_arn
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from localaws.errors import AwsError
+from localaws.core.errors import AwsError
 from modelshare.policy import MODELSHARE_SID
 from tests.integration.conftest import CONSUMER, OWNER, group_arn
 

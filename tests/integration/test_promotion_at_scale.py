@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localaws.errors import AwsError
-from localaws.simulate import Scenario, Simulation
+from localaws.core.errors import AwsError
+from localaws.harness.scenario import Scenario
+from localaws.harness.simulate import Simulation
 from tests.integration.conftest import CONSUMER, OWNER, SEED_ALLOWLIST, STRANGER, group_arn
 
 

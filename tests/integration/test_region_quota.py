@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from localaws.cloud import LocalCloud
-from localaws.registry_state import RamQuotas
+from localaws.runtime.cloud import LocalCloud
+from localaws.services.registry_state import RamQuotas
 from tests.integration.conftest import CONSUMER, OWNER, STRANGER, World, group_arn
 
 # Two consumers: each group costs two principal associations; the quota takes two groups.

@@ -1,6 +1,6 @@
 """Safety properties on random worlds (issue 9, section 2): random accounts, groups, allowlists,
 people's policies, edits, deletions and creations mid-flight, random losses, duplicates and faults.
-An independent oracle (localaws/oracle.py) judges every write the functions make against the
+An independent oracle (localaws/harness/oracle.py) judges every write the functions make against the
 allowlist the same invocation read, and the final state against the final allowlists.
 
 `make test` runs WORLDS_DEFAULT worlds, the same ones every run (tests/conftest.py fixes the seed);

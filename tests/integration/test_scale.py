@@ -3,7 +3,7 @@ throttling (the figures at organisation scale are `make bench`'s; these keep the
 
 from __future__ import annotations
 
-from localaws import bench
+from localaws.harness import bench
 
 
 def calls_per_shared_group(result: bench.Result) -> float:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from localaws.oracle import SafetyOracle
-from localaws.oracle_final import judge_final_state
+from localaws.harness.oracle import SafetyOracle
+from localaws.harness.oracle_final import judge_final_state
 from modelshare.aws.ledger import DynamoDbLedger
 from tests.integration.conftest import CONSUMER, OWNER, REGION, STRANGER, World, group_arn
 

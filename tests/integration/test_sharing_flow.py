@@ -135,7 +135,7 @@ def test_share_holding_another_resource_type_is_not_accepted(world):
 def test_the_flow_does_not_depend_on_the_resource_type_string():
     """RAM's type string for a model package group is UNVERIFIED: with another spelling the
     consumer still judges each resource by its ARN and accepts."""
-    from localaws.cloud import LocalCloud
+    from localaws.runtime.cloud import LocalCloud
     from tests.integration.conftest import World
 
     with LocalCloud(ram_share_delay_seconds=20, group_type="SageMaker:modelpackagegroups") as cloud:

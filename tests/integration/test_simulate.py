@@ -5,8 +5,9 @@ from collections import Counter
 
 import pytest
 
-from localaws.registry_state import RamQuotas
-from localaws.simulate import Scenario, Simulation
+from localaws.harness.scenario import Scenario
+from localaws.harness.simulate import Simulation
+from localaws.services.registry_state import RamQuotas
 from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, ROGUE_OWNER, STRANGER, group_arn
 
@@ -206,7 +207,7 @@ def test_edits_example(capsys, monkeypatch):
 
 def test_simulate_counts_the_calls_make_bench_counts_for_the_same_scenario():
     """A burst of ten creations (five allowlisted) as `make bench` runs it, and as a scenario."""
-    from localaws import bench
+    from localaws.harness import bench
 
     measured = bench.burst(10)
     groups = [f"shared-{i:05d}" for i in range(5)] + [f"other-{i:05d}" for i in range(5)]

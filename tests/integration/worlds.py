@@ -2,12 +2,12 @@
 random accounts, groups, allowlists (per-account variants and invalid edits among them), policies
 people write (accounts outside the allowlist, service and role principals, `*` actions), a timeline
 of edits, deletions and creations mid-flight, and chaos; and, for the insider property (issue 19),
-a person with ordinary rights acting between the edits and faults (localaws/insider.py). A world is
+a person with ordinary rights acting between the edits and faults (localaws/harness/insider.py). A world is
 a scenario file: a failing one is written out and replayed with `modelshare simulate <file>`.
 
 Sharing modes (issue 20): an allowlist may put owners in the shares mode (`modes`), and a timeline
 step may flip one owner's mode (an allowlist edit, `switch_mode` below), so the oracle's "no
-moment without access" check (localaws/oracle_access.py) judges switches in random worlds. Some
+moment without access" check (localaws/harness/oracle_access.py) judges switches in random worlds. Some
 worlds put accounts in an AWS Organization (OUs, RAM sharing with it enabled or not), and their
 allowlists name the organization or an OU as a consumer of a shares-mode owner."""
 
@@ -22,8 +22,9 @@ from typing import Any
 from hypothesis import event
 from hypothesis import strategies as st
 
-from localaws.organizations import is_org_principal
-from localaws.simulate import Simulation, load_scenario
+from localaws.harness.scenario import load_scenario
+from localaws.harness.simulate import Simulation
+from localaws.services.organizations.api import is_org_principal
 
 REGION = "eu-west-1"
 ACCOUNTS = ("111111111111", "222222222222", "333333333333", "444444444444")
@@ -88,7 +89,7 @@ def switched(document: dict[str, Any], owner: str, mode: str, *, by_default: boo
 
 @st.composite
 def organizations(draw: st.DrawFn, accounts: tuple[str, ...]) -> dict[str, Any]:
-    """A scenario's organization (localaws/simulate_org.py): each account out of it, under its
+    """A scenario's organization (localaws/harness/simulate_org.py): each account out of it, under its
     root or in one of two nested OUs; RAM sharing with it mostly enabled."""
     members: dict[str, str | None] = {}
     for account in accounts:
@@ -157,7 +158,7 @@ def person_policies(draw: st.DrawFn, account: str, group: str, accounts: tuple[s
 @st.composite
 def insider_step(draw: st.DrawFn, kind: str, at: int, accounts: tuple[str, ...], existing: dict[str, list[str]],
                  own_shares: dict[str, list[str]], organization: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """One insider action (localaws/insider.py) with ordinary rights, as timeline steps: a share
+    """One insider action (localaws/harness/insider.py) with ordinary rights, as timeline steps: a share
     it needs is made first. Its targets are modelshare's share of a group (`promoted:`: the one
     it promoted, or made in the shares mode) and the person's own shares, of one or more groups."""
     owners = [a for a in accounts if existing[a]] or list(accounts)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from localaws.cloud import LocalCloud
-from localaws.costs import FREE
+from localaws.runtime.cloud import LocalCloud
+from localaws.runtime.costs import FREE
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 REGION = "eu-west-1"

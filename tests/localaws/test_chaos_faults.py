@@ -1,4 +1,4 @@
-"""Chaos (localaws/chaos.py, docs/aws-behaviour.md CHAOS-FAULTS): faults hit only the functions'
+"""Chaos (localaws/runtime/chaos.py, docs/aws-behaviour.md CHAOS-FAULTS): faults hit only the functions'
 calls; a 5xx may come after AWS applied the call; the same seed meets the same faults, and a whole
 scenario replays call for call in a fresh process."""
 
@@ -14,8 +14,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localaws.chaos import Chaos, ChaosSettings
-from localaws.cloud import LocalCloud
+from localaws.runtime.chaos import Chaos, ChaosSettings
+from localaws.runtime.cloud import LocalCloud
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 PROJECT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ clock's heap, so work overlapping in simulated time interleaves in time order.""
 
 from __future__ import annotations
 
-from localaws.clock import SimClock
+from localaws.core.clock import SimClock
 
 
 def test_strands_interleave_in_time_order_ties_by_scheduling_order():

@@ -10,8 +10,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localaws.cloud import LocalCloud
-from localaws.costs import DEFAULT_COSTS, CostModel, Rate
+from localaws.runtime.cloud import LocalCloud
+from localaws.runtime.costs import DEFAULT_COSTS, CostModel, Rate
 from modelshare.aws import client as modelshare_client
 from modelshare.ports import ApiThrottled
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from localaws.cloud import LocalCloud
+from localaws.runtime.cloud import LocalCloud
 from modelshare.aws.work_queue import SqsWorkQueue
 from modelshare.invitation_pace import request
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.iam import ServiceAuthorizationReference, condition_holds, evaluate
+from localaws.services.iam.authorizer import ServiceAuthorizationReference, condition_holds, evaluate
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 SAR = ServiceAuthorizationReference()
@@ -223,7 +223,7 @@ def test_changing_principals_can_be_limited_to_tagged_shares(aws):
 def template_statements(function: str) -> list[dict]:
     from pathlib import Path
 
-    from localaws.template import StackTemplate
+    from localaws.runtime.template import StackTemplate
     stack = StackTemplate(Path(__file__).resolve().parents[2] / "template.yaml").render(
         OWNER, "eu-west-1", {"TrustedOwnerAccounts": OWNER})
     return [dict(s) for f in stack.functions() if f.logical_id == function for s in f.policy_statements]
@@ -287,7 +287,7 @@ def test_the_sweep_attaches_permissions_for_sagemaker_s_resource_types_only(aws)
     """AttachManagedPermissions: any managed permission could otherwise be attached to a share."""
     from datetime import UTC, datetime
 
-    from localaws.registry_state import Permission
+    from localaws.services.registry_state import Permission
     share, _ = modelshare_share(aws)
     now = datetime.now(UTC)
     subnets = Permission("arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSubnet", "aws", "", "Subnet",

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from localaws.cloud import LocalCloud
-from localaws.deployment import Deployment
-from localaws.lambdas import Invocation
+from localaws.harness.deployment import Deployment
+from localaws.runtime.cloud import LocalCloud
+from localaws.runtime.functions import Invocation
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 FUNCTION_CODE = Path(__file__).parent / "concurrent_function"

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from localaws.cloud import LocalCloud
-from localaws.costs import FREE
-from localaws.deployment import Deployment
+from localaws.harness.deployment import Deployment
+from localaws.runtime.cloud import LocalCloud
+from localaws.runtime.costs import FREE
 from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.ports import Ownership
 

@@ -11,8 +11,8 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws import wire
-from localaws.cloud import LocalCloud
+from localaws.core import wire
+from localaws.runtime.cloud import LocalCloud
 
 OWNER, CONSUMER = "111122223333", "444455556666"
 LOOKALIKES = ["44445555666\uff16", "\u0661\u0661\u0661\u0661\u0662\u0662\u0662\u0662\u0663\u0663\u0663\u0663"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from localaws.oracle import SafetyOracle
+from localaws.harness.oracle import SafetyOracle
 
 MODELSHARE_SID = "ModelshareCrossAccountShare"
 PARAMETER = "/modelshare/allowlist"
@@ -162,7 +162,7 @@ def test_a_persons_own_share_with_an_ou_is_the_persons_grant(judged: Any) -> Non
     ordinary rights): what the consumer can then do is the person's grant, not modelshare's beyond
     the allowlist (found by the insider scenario a-person-widens-a-made-share). The grant reaches
     only the OU's accounts: an account is judged by the organization and OUs it is in."""
-    from localaws.organizations import OrganizationModel
+    from localaws.services.organizations.api import OrganizationModel
 
     aws, oracle = judged
     organization = OrganizationModel("o-exampleorg1", "999988887777", ram_sharing_enabled=True)

@@ -1,4 +1,4 @@
-"""The safety oracle's "no moment without access" check (localaws/oracle_access.py): while an
+"""The safety oracle's "no moment without access" check (localaws/harness/oracle_access.py): while an
 owner switches modes, a consumer both allowlists keep allowing never loses discovery of a group;
 outside a switch window, and for a pair the allowlists stopped giving the same, it does not judge."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localaws.oracle import SafetyOracle
+from localaws.harness.oracle import SafetyOracle
 from tests.localaws.test_oracle import PARAMETER, as_function
 
 
@@ -65,7 +65,7 @@ def test_a_pair_the_allowlist_changed_is_not_a_switchs_doing(aws: Any) -> None:
 def consumer_in_an_ou(aws: Any) -> str:
     """An organization with RAM sharing enabled holding the owner, and the consumer in one of its
     OUs; the OU's ARN."""
-    from localaws.organizations import OrganizationModel
+    from localaws.services.organizations.api import OrganizationModel
 
     organization = OrganizationModel("o-exampleorg1", "999988887777", ram_sharing_enabled=True)
     ou = organization.add_ou("ou-ab12-examplou")

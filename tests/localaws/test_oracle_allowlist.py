@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from localaws.oracle import allows, read_allowlist
+from localaws.harness.oracle import allows, read_allowlist
 
 OWNER, CONSUMER = "111122223333", "444455556666"
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}

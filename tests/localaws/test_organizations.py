@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.organizations import OrganizationModel
+from localaws.services.organizations.api import OrganizationModel
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 MANAGEMENT = "999988887777"

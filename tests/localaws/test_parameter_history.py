@@ -5,7 +5,7 @@ and pages of at most 50 over the 100 versions Parameter Store keeps."""
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.cloud import LocalCloud
+from localaws.runtime.cloud import LocalCloud
 
 OWNER = "111122223333"
 OTHER = "444455556666"

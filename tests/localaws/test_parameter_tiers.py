@@ -4,7 +4,7 @@ SSM-TIER): the allowlist must fit its parameter's tier."""
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.cloud import LocalCloud
+from localaws.runtime.cloud import LocalCloud
 
 OWNER = "111122223333"
 

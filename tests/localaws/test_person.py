@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.deployment import Deployment
-from localaws.iam import ORDINARY_RIGHTS_POLICY, ServiceAuthorizationReference, policy_statements
+from localaws.harness.deployment import Deployment
+from localaws.services.iam.authorizer import ORDINARY_RIGHTS_POLICY, ServiceAuthorizationReference, policy_statements
 
 OWNER, CONSUMER, OTHER, REGION = "111122223333", "444455556666", "777788889999", "eu-west-1"
 PERSON = f"arn:aws:sts::{OWNER}:assumed-role/Person/person"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.cloud import LocalCloud
+from localaws.runtime.cloud import LocalCloud
 
 OWNER, OTHER, REGION = "111122223333", "777788889999", "eu-west-1"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{OWNER}:work"

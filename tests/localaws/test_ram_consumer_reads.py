@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import CUSTOM, DISCOVER
 
-from localaws.seed import seed_groups
+from localaws.harness.seed import seed_groups
 from modelshare.aws.ram import RamShares
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import CUSTOM, DISCOVER
 
-from localaws.registry_state import GROUP_TYPE, RamQuotas
+from localaws.services.registry_state import GROUP_TYPE, RamQuotas
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 ROLE = f"arn:aws:iam::{CONSUMER}:role/reader"

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.errors import AwsError
+from localaws.core.errors import AwsError
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 

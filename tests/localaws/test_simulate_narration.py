@@ -3,7 +3,7 @@ or a sweep work item's group; never "on None"."""
 
 from __future__ import annotations
 
-from localaws.simulate import trigger_words
+from localaws.harness.simulate import trigger_words
 
 SCHEDULED = {"detail-type": "Scheduled Event", "detail": {}}
 RAM_EVENT = {"detail-type": "Resource Sharing State Change", "detail": {"eventName": "Resource Share Created"}}

@@ -11,8 +11,8 @@ from botocore.awsrequest import AWSResponse, create_request_object, prepare_requ
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
-from localaws import wire
-from localaws.errors import AwsError
+from localaws.core import wire
+from localaws.core.errors import AwsError
 
 MODELS = botocore.session.get_session()
 

@@ -66,7 +66,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
                       boto3.session.Session(profile_name=consumer, region_name=REGION),
                       time.sleep, time.monotonic, patience_seconds=900)
         return
-    from localaws.cloud import LocalCloud
+    from localaws.runtime.cloud import LocalCloud
 
     with LocalCloud() as cloud:
         for account in ("111122223333", "444455556666"):

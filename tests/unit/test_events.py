@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from moto.events.models import EventPattern
 
-from localaws.template import StackTemplate
+from localaws.runtime.template import StackTemplate
 from modelshare.events import (
     EventBridgeEvent,
     UnsupportedEvent,

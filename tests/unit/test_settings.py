@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from localaws.template import StackTemplate
+from localaws.runtime.template import StackTemplate
 from modelshare.settings import AllowlistLocation, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from localaws import queue_policies
-from localaws.iam import ServiceAuthorizationReference
-from localaws.template import StackTemplate
+from localaws.runtime.template import StackTemplate
+from localaws.services.iam.authorizer import ServiceAuthorizationReference
+from localaws.services.sqs import queue_policies
 from modelshare.allowlist_parts import TIER_LIMITS, merge, split
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -324,7 +324,7 @@ def _queues_functions_read(stack):
 
 @pytest.mark.parametrize("parameters", CONFIGURATIONS, ids=["default", "owner", "consumer", "path"])
 def test_only_the_stack_s_own_senders_may_send_to_a_queue_a_function_reads(parameters):
-    """Each queue's policy, evaluated as SQS does (localaws/queue_policies.py): a queue a rule
+    """Each queue's policy, evaluated as SQS does (localaws/services/sqs/queue_policies.py): a queue a rule
     feeds takes messages from EventBridge for that rule only; SweepQueue from the functions that
     hand out work only, as their own policies grant; a person (whatever their own rights) or any
     other role or rule is refused (issue 19: messages only point)."""

@@ -1,0 +1,1 @@
+"""Emulated AWS Organizations: one organization, its OUs and accounts."""

@@ -1,0 +1,1 @@
+"""Emulated SageMaker: model package groups and their resource policies."""

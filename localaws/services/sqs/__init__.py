@@ -1,0 +1,1 @@
+"""SQS beyond moto: queue policies, and moto's SQS on the simulated clock."""

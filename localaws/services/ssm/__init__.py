@@ -1,0 +1,1 @@
+"""SSM Parameter Store beyond moto: parameter history and the tiers' value limits."""

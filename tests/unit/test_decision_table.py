@@ -5,7 +5,7 @@ sweep reaches for the same facts (a property)."""
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -100,6 +100,12 @@ ROWS = {
     "promoted, as the allowlist says": Row(
         group(promoted(CONSUMER)), shared(), Rule.PROMOTED_SETTLED, GroupStatus.DISCOVERABLE, GroupAction.CONVERGED,
         (), rules.PROMOTED_REASON),
+    "promoted, a consumer's invitation pending: invited, never discoverable": Row(
+        group(replace(promoted(CONSUMER, OTHER), pending=frozenset({OTHER}))), shared(CONSUMER, OTHER),
+        Rule.PROMOTED_SETTLED, GroupStatus.INVITED, GroupAction.CONVERGED, (), f"{rules.INVITED_REASON}: {OTHER}"),
+    "promoted, every consumer accepted": Row(
+        group(replace(promoted(CONSUMER, OTHER), pending=frozenset())), shared(CONSUMER, OTHER), Rule.PROMOTED_SETTLED,
+        GroupStatus.DISCOVERABLE, GroupAction.CONVERGED, (), rules.PROMOTED_REASON),
     "promoted, no consumer, none wanted": Row(
         group(promoted()), NOT_MATCHED, Rule.PROMOTED_SETTLED, GroupStatus.NOT_SHARED, GroupAction.NOT_SHARED, (),
         rules.PROMOTED_EMPTY_REASON, rules.NO_RULE_REASON),

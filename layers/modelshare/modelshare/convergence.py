@@ -53,6 +53,8 @@ class RamIndex:
     actions: dict[str, frozenset[str]] = field(default_factory=dict)  # permission ARN -> actions
     trusted: frozenset[str] = frozenset()  # the permission ARNs modelshare gives shares (Holding.permission_trusted)
     unjudged: frozenset[str] = frozenset()  # modelshare's shares read with several permissions, or none
+    # share ARN -> its principals whose invitation is pending (ASSOCIATING), from the same read.
+    pending_principals: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, shares: Iterable[ResourceShare], resources: Iterable[Association],
@@ -69,11 +71,15 @@ class RamIndex:
                 live.setdefault(association.share_arn, []).append(association.entity)
                 by_resource.setdefault(association.entity, []).append(association.share_arn)
         people: dict[str, list[str]] = {}
+        pending: dict[str, set[str]] = {}
         for association in principals:
             if association.share_arn in owned and association.live:
                 people.setdefault(association.share_arn, []).append(association.entity)
+                if association.status == "ASSOCIATING":  # invited, not accepted yet (RAM-ACCEPTED)
+                    pending.setdefault(association.share_arn, set()).add(association.entity)
         return cls(owned, {k: tuple(v) for k, v in live.items()}, {k: tuple(v) for k, v in ever.items()},
-                   {k: tuple(v) for k, v in people.items()}, {k: tuple(v) for k, v in by_resource.items()})
+                   {k: tuple(v) for k, v in people.items()}, {k: tuple(v) for k, v in by_resource.items()},
+                   pending_principals={k: frozenset(v) for k, v in pending.items()})
 
     def pages(self, page_size: int) -> int:
         """How many listing calls this index took at least (shares, then their resources)."""
@@ -87,7 +93,9 @@ class RamIndex:
             trusted = (False if arn in self.unjudged else None) if permission is None \
                 else permission.arn in self.trusted and permission.default_version
             return Holding(self.shares[arn], self.live_resources.get(arn, ()), self.live_principals.get(arn, ()),
-                           permission, self.actions.get(permission.arn) if permission is not None else None, trusted)
+                           permission, self.actions.get(permission.arn) if permission is not None else None, trusted,
+                           # principals read with it: which are pending is known too (else None)
+                           self.pending_principals.get(arn, frozenset()) if arn in self.live_principals else None)
 
         return tuple(holding(arn) for arn in sorted(set(self.by_resource.get(resource_arn, ()))))
 

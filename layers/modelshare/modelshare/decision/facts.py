@@ -40,6 +40,9 @@ class Holding:
     # widen at any time, or one whose grant cannot be read). False with no permission: the share
     # has several permissions (or none), so what it grants cannot be judged.
     permission_trusted: bool | None = None
+    # The principals whose invitation RAM shows pending (ASSOCIATING: not accepted yet), when
+    # read; None: not read (docs/aws-behaviour.md, RAM-ACCEPTED).
+    pending: frozenset[str] | None = None
 
     @property
     def unjudged(self) -> bool:

@@ -30,6 +30,7 @@ from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 PROMOTING_REASON = "RAM is promoting the share"
 PROMOTED_REASON = "promoted RAM share"
 PROMOTED_EMPTY_REASON = "promoted share has no consumers"
+INVITED_REASON = "promoted RAM share; invited, not accepted yet"
 NO_POLICY_REASON = "no resource policy yet"
 NO_RULE_REASON = "no allowlist rule matches"
 NO_SHARE_YET_REASON = "RAM has not created the share yet"
@@ -101,14 +102,18 @@ def promoting(case: Case) -> GroupDecision:
 
 
 def promoted_status(case: Case, consumers: tuple[str, ...]) -> tuple[GroupStatus, str]:
-    """Where a group with a promoted share of modelshare's stands, and why."""
+    """Where a group with a promoted share of modelshare's stands, and why: as the owner knows
+    it, so never discoverable while a consumer's invitation is pending (RAM-ACCEPTED)."""
     missing = sorted(set(case.desired) - set(consumers))
-    pending = f"; not yet invited: {', '.join(missing)}" if missing else ""
+    uninvited = f"; not yet invited: {', '.join(missing)}" if missing else ""
     if case.decision.conflict:
         return GroupStatus.CONFLICT, case.decision.conflict
-    if consumers:
-        return GroupStatus.DISCOVERABLE, PROMOTED_REASON + pending
-    return GroupStatus.NOT_SHARED, PROMOTED_EMPTY_REASON + pending
+    if not consumers:
+        return GroupStatus.NOT_SHARED, PROMOTED_EMPTY_REASON + uninvited
+    invited = accounts(p for h in case.view.promoted for p in (h.pending or ()))
+    if invited:
+        return GroupStatus.INVITED, f"{INVITED_REASON}: {', '.join(invited)}" + uninvited
+    return GroupStatus.DISCOVERABLE, PROMOTED_REASON + uninvited
 
 
 def promoted(case: Case) -> GroupDecision:

@@ -62,7 +62,7 @@ now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - replaced
 
 HELP = """\
 Per model package group of this account: its consumers, whether it has a resource policy, the
-feature set of the RAM share(s) holding it, and its status (discoverable,
+feature set of the RAM share(s) holding it, and its status (discoverable, invited,
 accessible-not-discoverable, not-shared, conflict) with the reason, including shares holding it
 that modelshare leaves alone (made or changed by people). Then what the account uses of RAM's
 quotas, and the pending RAM invitations of this account: sender, share, age, time left before

@@ -14,7 +14,7 @@ class GroupAction(StrEnum):
     """What a run did about one group (`GroupOutcome.action`)."""
 
     SHARED = "shared"  # modelshare's statement put on the group's policy
-    UNSHARED = "unshared"  # modelshare's statement removed
+    UNSHARED = "no-longer-shared"  # modelshare's statement (or made share) taken away: now not-shared
     CONVERGED = "converged"  # shared as the allowlist wants: nothing to change
     NOT_SHARED = "not-shared"  # no allowlist rule matches it
     CONFLICT = "conflict"  # rules with different access match it: not shared
@@ -46,9 +46,14 @@ class GroupAction(StrEnum):
 
 
 class GroupStatus(StrEnum):
-    """Where a group stands now (`GroupState.status`, `modelshare status`, simulate's report)."""
+    """Where a group stands now (`GroupState.status`, `modelshare status`, simulate's report), as
+    the owner knows it: never what only a consumer can see."""
 
+    # modelshare's promoted share offers it, and every consumer accepted (RAM: ASSOCIATED).
     DISCOVERABLE = "discoverable"
+    # modelshare's promoted share offers it, and a consumer's invitation is pending (RAM:
+    # ASSOCIATING): that consumer cannot discover it until it accepts.
+    INVITED = "invited"
     ACCESSIBLE_NOT_DISCOVERABLE = "accessible-not-discoverable"
     NOT_SHARED = "not-shared"
     CONFLICT = "conflict"

@@ -10,68 +10,117 @@ permission granting any (account, action) it does not grant now. Pure: no AWS ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modelshare import policy as policies
-from modelshare.convergence import GroupDecision, GroupSnapshot, Write
+from modelshare.decision.facts import GroupDecision, GroupSnapshot, Holding, Rule, Write
 from modelshare.outcomes import GroupAction, WriteKind
 
 _HELD = {WriteKind.PROMOTE: "promotion", WriteKind.ADD_CONSUMERS: "adding"}
+
+
+@dataclass
+class _Restricting:
+    """What the rules keep of a verdict's writes, and say, as they go through them."""
+
+    group: GroupSnapshot
+    kept: list[Write] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)  # what is kept, in words
+    held: list[str] = field(default_factory=list)  # what waits for a valid allowlist, in words
+    removed: dict[str, set[str]] = field(default_factory=dict)  # share -> principals to take out
+
+    def remove(self, share: str, principals: Iterable[str]) -> None:
+        self.removed.setdefault(share, set()).update(principals)
 
 
 def restrict(group: GroupSnapshot, verdict: GroupDecision) -> GroupDecision:
     """`verdict` (what `decide` says under the last valid allowlist) with only the writes that
     take access away, narrowed to what is live. Unchanged when it only took access away; else
     RESTRICTED, naming what was kept and what waits for a valid allowlist."""
-    kept: list[Write] = []
-    applied: list[str] = []
-    held: list[str] = []
-    removed: dict[str, set[str]] = {}
+    state = _Restricting(group)
     for write in verdict.writes:
-        if write.kind == WriteKind.REMOVE_CONSUMERS:
-            removed.setdefault(write.share, set()).update(write.accounts)
-        elif write.kind == WriteKind.REMOVE_RESOURCES:  # what a person added to modelshare's share
-            kept.append(write)
-            applied.append(f"took {', '.join(write.accounts)} out of {write.share}")
-        elif write.kind in (WriteKind.PUT_POLICY, WriteKind.DELETE_POLICY):
-            narrowed, widened = _narrowed_policy(group, write)
-            if narrowed is not None:
-                kept.append(narrowed)
-                applied.append("modelshare's statement removed" if _ours(narrowed.policy, group) == []
-                               else "modelshare's statement narrowed")
-            if widened:
-                held.append(f"sharing with {', '.join(widened)}")
-        elif write.kind == WriteKind.SET_ACTIONS:
-            holding = next((h for h in group.holdings if h.share.arn == write.share), None)
-            if holding is None or holding.actions is None:
-                held.append(f"setting the actions of {write.share}")
-                continue
-            actions = tuple(a for a in write.actions if a.lower() in holding.actions)
-            if not actions:  # nothing both grant: no access is the intersection
-                removed.setdefault(write.share, set()).update(_accounts(holding.principals))
-            elif {a.lower() for a in actions} != holding.actions:
-                kept.append(replace(write, actions=actions))
-                applied.append(f"actions of {write.share} narrowed to {', '.join(actions)}")
-            if {a.lower() for a in write.actions} - holding.actions:
-                held.append(f"granting {', '.join(sorted({a.lower() for a in write.actions} - holding.actions))}")
-        else:
-            what = _HELD.get(write.kind, write.kind)
-            target = ", ".join(write.accounts) or write.share or ", ".join(write.shares)
-            held.append(f"{what} {target}".strip())
-    # Removals first: a narrowing RAM cannot make now ends the group's writes (OwnerService),
-    # and must not keep a removal from happening.
-    removals = [Write(WriteKind.REMOVE_CONSUMERS, share=share, accounts=tuple(sorted(accounts)))
-                for share, accounts in removed.items()]
-    applied[:0] = [f"removed {', '.join(w.accounts)}" for w in removals]
-    kept = removals + [w for w in kept if not (w.kind == WriteKind.SET_ACTIONS and w.share in removed
-                                               and _removes_all(group, w.share, removed[w.share]))]
-    if not held and len(kept) == len(verdict.writes) and all(w in verdict.writes for w in kept):
+        _RULES.get(write.kind, hold_grant)(state, write)
+    kept = _removals_first(state)
+    if not state.held and len(kept) == len(verdict.writes) and all(w in verdict.writes for w in kept):
         return verdict  # it only took access away: the same as under a valid allowlist
-    detail = "; ".join([*applied, *(["waits for a valid allowlist: " + "; ".join(held)] if held else [])])
+    held = ["waits for a valid allowlist: " + "; ".join(state.held)] if state.held else []
+    detail = "; ".join([*state.applied, *held])
     reason = f"{verdict.reason}; the allowlist is invalid: only what its last valid version takes away applies ({detail})"
-    return replace(verdict, reason=reason, outcome=GroupAction.RESTRICTED, detail=detail, writes=tuple(kept))
+    return replace(verdict, reason=reason, outcome=GroupAction.RESTRICTED, detail=detail, writes=tuple(kept),
+                   rule=Rule.RESTRICTED)
+
+
+def keep_removal(state: _Restricting, write: Write) -> None:
+    """Consumers taken out: kept (gathered per share, made first)."""
+    state.remove(write.share, write.accounts)
+
+
+def keep_resource_removal(state: _Restricting, write: Write) -> None:
+    """What a person added to modelshare's share taken out: kept."""
+    state.kept.append(write)
+    state.applied.append(f"took {', '.join(write.accounts)} out of {write.share}")
+
+
+def narrow_statement(state: _Restricting, write: Write) -> None:
+    """modelshare's statement: kept granting what it grants now and the last valid version
+    allows (removed when that is nothing); any account the version would add waits."""
+    narrowed, widened = _narrowed_policy(state.group, write)
+    if narrowed is not None:
+        state.kept.append(narrowed)
+        state.applied.append("modelshare's statement removed" if _ours(narrowed.policy, state.group) == []
+                             else "modelshare's statement narrowed")
+    if widened:
+        state.held.append(f"sharing with {', '.join(widened)}")
+
+
+def narrow_actions(state: _Restricting, write: Write) -> None:
+    """A promoted share's permission: set to the actions both it and the last valid version
+    grant (its consumers taken out when none); any action the version would add waits."""
+    holding = _holding(state.group, write.share)
+    if holding is None or holding.actions is None:
+        state.held.append(f"setting the actions of {write.share}")
+        return
+    actions = tuple(a for a in write.actions if a.lower() in holding.actions)
+    if not actions:  # nothing both grant: no access is the intersection
+        state.remove(write.share, _accounts(holding.principals))
+    elif {a.lower() for a in actions} != holding.actions:
+        state.kept.append(replace(write, actions=actions))
+        state.applied.append(f"actions of {write.share} narrowed to {', '.join(actions)}")
+    if beyond := sorted({a.lower() for a in write.actions} - holding.actions):
+        state.held.append(f"granting {', '.join(beyond)}")
+
+
+def hold_grant(state: _Restricting, write: Write) -> None:
+    """Anything that grants (a promotion, consumers added): waits for a valid allowlist."""
+    what = _HELD.get(write.kind, write.kind)
+    target = ", ".join(write.accounts) or write.share or ", ".join(write.shares)
+    state.held.append(f"{what} {target}".strip())
+
+
+_RULES: dict[WriteKind, Callable[[_Restricting, Write], None]] = {
+    WriteKind.REMOVE_CONSUMERS: keep_removal,
+    WriteKind.REMOVE_RESOURCES: keep_resource_removal,
+    WriteKind.PUT_POLICY: narrow_statement,
+    WriteKind.DELETE_POLICY: narrow_statement,
+    WriteKind.SET_ACTIONS: narrow_actions,
+}
+
+
+def _removals_first(state: _Restricting) -> list[Write]:
+    """The kept writes, removals first: a narrowing RAM cannot make now ends the group's writes
+    (the owner's apply), and must not keep a removal from happening. A share whose consumers
+    all go needs its actions set no more."""
+    removals = [Write(WriteKind.REMOVE_CONSUMERS, share=share, accounts=tuple(sorted(accounts)))
+                for share, accounts in state.removed.items()]
+    state.applied[:0] = [f"removed {', '.join(w.accounts)}" for w in removals]
+    return removals + [w for w in state.kept if not (w.kind == WriteKind.SET_ACTIONS and w.share in state.removed
+                                                     and _removes_all(state.group, w.share, state.removed[w.share]))]
+
+
+def _holding(group: GroupSnapshot, share: str) -> Holding | None:
+    return next((h for h in group.holdings if h.share.arn == share), None)
 
 
 def _narrowed_policy(group: GroupSnapshot, write: Write) -> tuple[Write | None, list[str]]:
@@ -108,5 +157,5 @@ def _accounts(principals: Iterable[str]) -> list[str]:
 
 
 def _removes_all(group: GroupSnapshot, share: str, accounts: set[str]) -> bool:
-    holding = next((h for h in group.holdings if h.share.arn == share), None)
+    holding = _holding(group, share)
     return holding is not None and set(_accounts(holding.principals)) <= accounts

@@ -16,7 +16,7 @@ from modelshare.share_permissions import SharePermissions
 
 
 class HeldShare(Protocol):
-    """A made share as read this run (shares_mode._Share)."""
+    """A made share as read this run (shares_writes.HeldShare)."""
 
     @property
     def principals(self) -> tuple[str, ...]: ...

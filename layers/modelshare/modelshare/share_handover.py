@@ -25,7 +25,7 @@ from modelshare.share_layout import Bucket, parse_share_name
 
 
 class HeldShare(Protocol):
-    """A made share as read this run (shares_mode._Share)."""
+    """A made share as read this run (shares_writes.HeldShare)."""
 
     @property
     def share(self) -> ResourceShare: ...

@@ -22,7 +22,7 @@ from modelshare.share_layout import Bucket
 
 
 class HeldShare(Protocol):
-    """A made share as read this run (shares_mode._Share); what it holds is kept up to date."""
+    """A made share as read this run (shares_writes.HeldShare); what it holds is kept up to date."""
 
     @property
     def share(self) -> ResourceShare: ...

@@ -1,0 +1,51 @@
+"""The one decision as each path asks for it: the creation event (ShareOnCreate), RAM's wake-up
+(PromoteFunction's event path) and the sweep all take `decide`'s answer for the same facts, and
+differ only in which of its writes they make; what a path does not make is left to the sweep.
+Pure: no AWS call.
+
+- creation: modelshare's statement on a group the allowlist shares, nothing else (it reads no
+  share when the group has no policy; a removal is the sweep's);
+- wake-up: the promotion of the share RAM made from the policy, when `decide` says to promote;
+- sweep: every write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+
+from modelshare.allowlist import ShareDecision
+from modelshare.decision.facts import GroupDecision, GroupSnapshot, Rule
+from modelshare.decision.rules import decide
+from modelshare.outcomes import GroupAction
+
+ALREADY_PROMOTED_REASON = "RAM holds its consumers; reconcile keeps them in step"
+LEFT_TO_SWEEP_REASON = "left to the sweep: "
+
+
+class Path(StrEnum):
+    CREATION = "creation"
+    WAKE_UP = "wake-up"
+    SWEEP = "sweep"
+
+
+# The rules whose writes each path makes.
+_MAKES: dict[Path, frozenset[Rule]] = {
+    Path.CREATION: frozenset({Rule.STATEMENT_WRITTEN}),
+    Path.WAKE_UP: frozenset({Rule.PROMOTE, Rule.NOT_PROMOTABLE}),
+    Path.SWEEP: frozenset(Rule),
+}
+
+
+def decide_on(path: Path, group: GroupSnapshot, decision: ShareDecision) -> GroupDecision:
+    """`decide`'s answer for the group, with the writes `path` makes (none: what the sweep
+    makes is named in the detail)."""
+    verdict = decide(group, decision)
+    if verdict.rule in _MAKES[path]:
+        return verdict
+    if verdict.rule in (Rule.PROMOTING, Rule.PROMOTED_SETTLED, Rule.PROMOTED_ACCESS, Rule.PROMOTED_CONSUMERS):
+        return replace(verdict, outcome=GroupAction.ALREADY_PROMOTED, detail=ALREADY_PROMOTED_REASON, writes=())
+    if not verdict.writes:
+        return verdict
+    return replace(verdict, outcome=GroupAction.DEFERRED, writes=(),
+                   detail=LEFT_TO_SWEEP_REASON + (verdict.detail or verdict.outcome))

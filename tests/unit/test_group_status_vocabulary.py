@@ -42,7 +42,7 @@ def test_once_every_consumer_accepted_the_group_is_discoverable() -> None:
 
 
 def test_the_status_words_named_for_users_are_the_typed_vocabulary() -> None:
-    """`modelshare status --help` and the README name exactly GroupStatus's words."""
+    """`modelshare status --help` and the docs (simulate's JSON report) name exactly GroupStatus's words."""
     import re
     from pathlib import Path
 
@@ -51,8 +51,8 @@ def test_the_status_words_named_for_users_are_the_typed_vocabulary() -> None:
     words = {s.value for s in GroupStatus}
     help_words = re.search(r"its status \(([^)]*)\)", " ".join(status_command.HELP.split()))
     assert help_words is not None and {w.strip() for w in help_words.group(1).split(",")} == words
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    named = re.search(r'\{"status": ([^,]*),', readme)
+    page = (Path(__file__).resolve().parents[2] / "docs" / "local-aws.md").read_text()
+    named = re.search(r'\{"status": ([^,]*),', page)
     assert named is not None and {w.strip(' "') for w in named.group(1).split("|")} == words
 
 

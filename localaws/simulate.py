@@ -27,7 +27,7 @@ from localaws.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, RamQuotas
 from localaws.simulate_org import OrganizationPlan, parse_organization
 from modelshare import wiring
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.owner import QUIET_ACTIONS
+from modelshare.owner.outcome import QUIET_ACTIONS
 from modelshare.ports import PENDING
 
 _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")

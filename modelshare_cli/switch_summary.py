@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from modelshare.outcomes import GroupAction
-from modelshare.owner import GroupOutcome
+from modelshare.owner.outcome import GroupOutcome
 
 
 def switch_lines(outcomes: Sequence[GroupOutcome]) -> list[str]:

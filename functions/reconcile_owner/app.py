@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
-from modelshare.convergence import SWEEP_PACKAGE
+from modelshare.aws.work_queue import SWEEP_PACKAGE
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
 from modelshare.settings import Settings

@@ -58,7 +58,7 @@ def reconcile_group(run: Run, group: GroupSnapshot, allowlist: Allowlist) -> Gro
 def apply_decision(run: Run, group: GroupSnapshot, decision: ShareDecision, *, narrowing: bool = False) -> GroupOutcome:
     """Converge one group's policy and promoted shares to `decision` (the shares mode
     removing the policy mode's statement of a group live in its share); `narrowing`: only
-    what takes access away (a group switching modes: modelshare.mode_switch)."""
+    what takes access away (a group switching modes: modelshare.owner.mode_switch)."""
     verdict = decide_for(run, group, decision)
     return apply(run, group, decision, restrict(group, verdict) if narrowing else verdict)
 

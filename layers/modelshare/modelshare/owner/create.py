@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from modelshare import policy as policies
-from modelshare import shares_sweep
 from modelshare.allowlist import Allowlist
 from modelshare.allowlist_loading import load_allowlist
 from modelshare.convergence import GroupSnapshot, decide, view_of
 from modelshare.outcomes import GroupAction, WriteKind
+from modelshare.owner import shares_sweep
 from modelshare.owner.apply import apply
 from modelshare.owner.outcome import GroupOutcome, ReconcileIncomplete, failed, settled, why_not
 from modelshare.owner.reads import group_snapshot, with_incarnation, with_ownership

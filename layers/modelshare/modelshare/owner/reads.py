@@ -38,7 +38,7 @@ def ram_index(run: Run, *, principals: bool = True, permissions: bool = False) -
 
 def switch_index(run: Run) -> RamIndex:
     """RAM's index with the permissions of modelshare's promoted shares, as the policy mode's
-    sweep reads it (a switch of modes: modelshare.mode_switch), after the run's ledger read,
+    sweep reads it (a switch of modes: modelshare.owner.mode_switch), after the run's ledger read,
     which tells which shares are modelshare's."""
     read_ledger(run)
     return ram_index(run, permissions=True)
@@ -144,7 +144,7 @@ def with_policy(run: Run, group: GroupSnapshot) -> GroupSnapshot:
 
 def read_policy(run: Run, group: GroupSnapshot) -> GroupSnapshot:
     """The group with what the ledger says of it and its policy, read now, judged as the
-    group it is (a switch of modes: modelshare.mode_switch)."""
+    group it is (a switch of modes: modelshare.owner.mode_switch)."""
     return with_policy(run, with_ownership(run, group))
 
 

@@ -56,7 +56,7 @@ class Owner:
     # RAM's quotas as the account has them (settings.RAM_QUOTAS_ENV).
     quota_limits: QuotaLimits = field(default_factory=QuotaLimits)
     # How this owner shares when the allowlist's `modes` does not say (the stack's SharingMode),
-    # and the shares mode's job, built at its first run (modelshare.shares_sweep).
+    # and the shares mode's job, built at its first run (modelshare.owner.shares_sweep).
     sharing_mode: str = "policy"
     shares_mode_job: object = field(default=None, repr=False)
     # Calls the last pass over every share took (kept per execution environment): a batch

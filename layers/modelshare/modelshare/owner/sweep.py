@@ -4,13 +4,13 @@ queue, fanned out to the sweep's workers (`plan_sweep`; modelshare.owner.sweep_w
 
 from __future__ import annotations
 
-from modelshare import shares_sweep
 from modelshare.allowlist import Allowlist
 from modelshare.allowlist_loading import load_allowlist_in_force
 from modelshare.aws.work_queue import work_item
 from modelshare.convergence import GroupSnapshot, policy_matters
 from modelshare.observability import logger
 from modelshare.outcomes import GroupAction
+from modelshare.owner import shares_sweep
 from modelshare.owner.apply import decide_for, reconcile_group, waits_for_quota
 from modelshare.owner.cleanup import delete_orphaned
 from modelshare.owner.outcome import QUIET_ACTIONS, GroupOutcome, ReconcileIncomplete, failed

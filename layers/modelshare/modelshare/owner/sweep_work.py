@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from modelshare import invitation_pace, shares_sweep
+from modelshare import invitation_pace
 from modelshare import policy as policies
 from modelshare.aws.work_queue import group_of_item, work_item
 from modelshare.convergence import GroupSnapshot, Holding, RamIndex, view_of
 from modelshare.observability import count, logger
 from modelshare.outcomes import GroupAction
+from modelshare.owner import shares_sweep
 from modelshare.owner.apply import reconcile_group, waits_for_quota
 from modelshare.owner.outcome import GroupOutcome, ReconcileIncomplete, failed
 from modelshare.owner.promotion import finish_promotions

@@ -5,19 +5,20 @@ converged by modelshare.shares_mode and reported group by group as the policy mo
 An owner in the policy mode whose ledger still records shares it made (it was in the shares
 mode) has them narrowed only: nothing is added, a group or consumer the allowlist no longer
 gives is taken out, and a group leaves once its promoted share is live for every consumer who
-had it (modelshare.mode_switch); a made share emptied is deleted.
+had it (modelshare.owner.mode_switch); a made share emptied is deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from modelshare import invitation_pace, mode_switch
+from modelshare import invitation_pace
 from modelshare.allowlist import Allowlist, ShareDecision
 from modelshare.aws.work_queue import work_item
 from modelshare.convergence import GroupSnapshot, RamIndex
 from modelshare.observability import logger
 from modelshare.outcomes import GroupAction
+from modelshare.owner import mode_switch
 from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.reads import read_ledger
 from modelshare.owner.run import Owner, Run
@@ -47,7 +48,7 @@ def converge_shares(run: Run, allowlist: Allowlist, groups: Mapping[str, str | N
     """Converge modelshare's shares to the allowlist: every group of the account (`groups`
     None: the sweep), or only these new or named groups (name -> ARN when known). `leaving`
     (an owner back in the policy mode): group ARN -> "" for a group that leaves its made share
-    now, else why it stays (modelshare.mode_switch)."""
+    now, else why it stays (modelshare.owner.mode_switch)."""
     mode = _shares_mode(run.owner)
     if groups is None:
         listed = list(run.owner.registry.groups())

@@ -13,7 +13,7 @@ from typing import Any
 from modelshare import wiring
 from modelshare.consumer import InvitationOutcome
 from modelshare.dry_run import Plan
-from modelshare.owner import GroupOutcome
+from modelshare.owner.outcome import GroupOutcome
 from modelshare_cli import quotas
 from modelshare_cli.common import (
     INVALID,

@@ -17,7 +17,7 @@ from typing import Any
 from modelshare import region_room
 from modelshare.allowlist import Allowlist
 from modelshare.convergence import RamIndex
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import CREATED_FROM_POLICY
 from modelshare.quota_budget import (
     CUSTOMER_MANAGED_PERMISSIONS,

@@ -14,7 +14,7 @@ from modelshare import wiring
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.aws.allowlist_store import allowlist_source
 from modelshare.consumer import ConsumerService
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import (
     CREATED_FROM_POLICY,
     PENDING,

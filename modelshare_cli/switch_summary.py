@@ -1,4 +1,4 @@
-"""`modelshare plan`'s lines about a switch of sharing modes (modelshare.mode_switch): which groups
+"""`modelshare plan`'s lines about a switch of sharing modes (modelshare.owner.mode_switch): which groups
 lose the old mode's access in this run, and which wait, for whom. Kept apart from the quota and
 per-group lines other parts add to `plan` and `status`."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from modelshare.outcomes import GroupAction
-from modelshare.owner import GroupOutcome
+from modelshare.owner.outcome import GroupOutcome
 
 
 def switch_lines(outcomes: Sequence[GroupOutcome]) -> list[str]:

@@ -24,7 +24,7 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     location = settings.allowlist
     triggers = events.each_valid(batch, lambda event: (
         events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path), event))
-    ram = [event for trigger, event in triggers if trigger == "ram"]
+    ram = [event for trigger, event in triggers if trigger == events.SweepTrigger.RAM]
     if len(ram) == len(triggers):
         # RAM wake-ups: the invitations they name (every one when one names none).
         outcomes = services(context).accept_allowed_invitations(about=events.invitations_named(ram))

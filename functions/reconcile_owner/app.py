@@ -4,12 +4,13 @@ The sweep hands each group that needs more than the bulk reads to SweepQueue, an
 converges them from there in batches."""
 
 from dataclasses import asdict
+from enum import Enum, auto
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events, wiring
-from modelshare.convergence import SWEEP_PACKAGE
+from modelshare.aws.work_queue import SWEEP_PACKAGE
 from modelshare.events import EventBridgeEvent
 from modelshare.handler import eventbridge_handler
 from modelshare.settings import Settings
@@ -20,17 +21,26 @@ plan = wiring.dry_run_plan(settings)
 services = wiring.owner_services(settings, plan)
 
 
-def _read(event: EventBridgeEvent) -> tuple[str, Any]:
+class Job(Enum):
+    """What an event asks of the owner: the sweep's work items, the cleanup, or a sweep."""
+
+    WORK_ITEMS = auto()
+    CLEANUP = auto()
+    SWEEP = auto()
+
+
+def _read(event: EventBridgeEvent) -> tuple[Job, Any]:
     if event.raw.get("kind") == SWEEP_PACKAGE:  # groups the sweep handed out (SweepQueue)
         items = event.raw.get("items")
         if not isinstance(items, list):
             raise events.UnsupportedEvent("a sweep package without its items")
-        return "items", items
+        return Job.WORK_ITEMS, items
     if event.source == events.SAGEMAKER_SOURCE:
         events.group_from_cloudtrail(event, "DeleteModelPackageGroup")
-        return "deleted", None
+        return Job.CLEANUP, None
     location = settings.allowlist
-    return events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path), None
+    events.require_sweep_trigger(event, location.parameter, allowlist_path=location.path)
+    return Job.SWEEP, None
 
 
 @eventbridge_handler(plan)
@@ -38,9 +48,9 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     owner = services(context)
     triggers = events.each_valid(batch, _read)
     kinds = {kind for kind, _ in triggers}
-    if "items" in kinds:
-        outcomes = owner.reconcile_items([item for kind, items in triggers if kind == "items" for item in items])
-    elif kinds == {"deleted"}:
+    if Job.WORK_ITEMS in kinds:
+        outcomes = owner.reconcile_items([item for kind, items in triggers if kind == Job.WORK_ITEMS for item in items])
+    elif kinds == {Job.CLEANUP}:
         outcomes = owner.delete_orphaned_shares()
     else:
         outcomes = owner.sweep()

@@ -28,7 +28,7 @@ from localaws.services.ram import quotas as ram_quotas
 from localaws.services.registry_state import AWS_MANAGED_GROUP_PERMISSIONS
 from modelshare import wiring
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.owner import QUIET_ACTIONS
+from modelshare.owner.outcome import QUIET_ACTIONS
 from modelshare.ports import PENDING
 
 Narrator = Callable[[str], None]

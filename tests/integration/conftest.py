@@ -20,7 +20,8 @@ from modelshare.allowlist import Allowlist
 from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
-from modelshare.owner import GroupState, OwnerService
+from modelshare.owner.service import OwnerService
+from modelshare.owner.status import GroupState
 from modelshare.ports import PENDING
 from modelshare.quota_budget import QuotaLimits
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from modelshare.convergence import SWEEP_ITEM, SWEEP_PACKAGE
+from modelshare.aws.work_queue import SWEEP_ITEM, SWEEP_PACKAGE
 from tests.integration.conftest import CONSUMER, OWNER, REGION, STRANGER, group_arn
 
 # churn-* for CONSUMER, fraud-* for STRANGER: neither may see the other's groups.

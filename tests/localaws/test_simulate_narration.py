@@ -14,7 +14,7 @@ def test_events_are_named_by_their_type_or_name():
 
 
 def test_a_sweep_work_item_is_named_by_its_group():
-    """A SweepWorker's batch: the work items the sweep wrote (convergence.work_item's shape)."""
+    """A SweepWorker's batch: the work items the sweep wrote (aws.work_queue.work_item's shape)."""
     item = {"kind": "modelshare.sweep-group", "attempt": 1, "group": "churn-xgb",
             "arn": "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/churn-xgb"}
     assert trigger_words([item, {**item, "attempt": 2}]) == "work item for churn-xgb"

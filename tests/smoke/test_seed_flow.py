@@ -33,7 +33,7 @@ from modelshare.aws.allowlist_store import StaticAllowlistSource
 from modelshare.aws.ram import RamShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, PENDING, STANDARD, PromotionNotReady
 from tests.unit.fakes import FakeLedger
 

@@ -13,7 +13,8 @@ from modelshare import events
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_parts import merge, split
-from modelshare.convergence import GroupSnapshot, group_of_item, work_item
+from modelshare.aws.work_queue import group_of_item, work_item
+from modelshare.convergence import GroupSnapshot
 from modelshare.events import EventBridgeEvent, UnsupportedEvent
 from tests.unit.fakes import CONSUMER, OWNER, allowlist_doc, group_arn
 

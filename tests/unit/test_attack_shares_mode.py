@@ -8,7 +8,8 @@ import contextlib
 from typing import Any
 
 from modelshare.allowlist import ACCESS_ACTIONS
-from modelshare.convergence import GroupSnapshot, work_item
+from modelshare.aws.work_queue import work_item
+from modelshare.convergence import GroupSnapshot
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, allowlist_doc, group_arn
 from tests.unit.test_shares_mode_availability import owner_with, reachable
 

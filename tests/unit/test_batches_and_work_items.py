@@ -6,7 +6,8 @@ import json
 import pytest
 
 from modelshare import events
-from modelshare.convergence import GroupSnapshot, Holding, group_of_item, work_item
+from modelshare.aws.work_queue import WorkItem, group_of_item, work_item
+from modelshare.convergence import GroupSnapshot, Holding
 from modelshare.events import EventBridgeEvent, UnsupportedEvent
 from modelshare.ports import CREATED_FROM_POLICY, STANDARD, ResourceShare
 from tests.unit.fakes import CONSUMER, OWNER, REGION, group_arn
@@ -87,7 +88,7 @@ def test_a_work_item_names_the_group_only_and_nothing_else_passes():
                            Holding(ResourceShare(FOREIGN_SHARE, "p", CREATED_FROM_POLICY, "ACTIVE"), (), ())))
     item = json.loads(json.dumps(work_item(group, attempt=3)))
     assert set(item) == {"kind", "attempt", "group", "arn"}, "what RAM said stays with the sweep"
-    assert group_of_item(item) == (GroupSnapshot("churn-xgb", group_arn("churn-xgb")), 3)
+    assert group_of_item(item) == WorkItem("churn-xgb", group_arn("churn-xgb"), 3)
     for broken in ({**item, "kind": "other"}, {**item, "group": "fraud"}, {**item, "arn": group_arn("churn-xgb", CONSUMER)[:-1]},
                    {**item, "attempt": "x"}, {k: v for k, v in item.items() if k != "arn"}, [], "text"):
         with pytest.raises(ValueError, match="sweep work item"):
@@ -104,7 +105,7 @@ def test_a_work_item_is_refused_unless_each_field_has_the_type_the_sweep_writes(
                    {**item, "arn": None}, {**item, "arn": ["arn"]}, {**item, "group": ["churn-xgb"]}):
         with pytest.raises(ValueError, match="malformed sweep work item"):
             group_of_item(broken)
-    assert group_of_item(item)[0] == GroupSnapshot("churn-xgb", group_arn("churn-xgb"))
+    assert group_of_item(item) == WorkItem("churn-xgb", group_arn("churn-xgb"), 1)
 
 
 def test_owner_side_invitation_events_name_no_share_to_promote():

@@ -7,10 +7,12 @@ import copy
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
-from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters, work_item
+from modelshare.aws.work_queue import work_item
+from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters
 from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
-from modelshare.owner import THROTTLED_RETRY_DELAY_SECONDS, OwnerService
+from modelshare.owner.service import OwnerService
+from modelshare.owner.sweep_work import THROTTLED_RETRY_DELAY_SECONDS
 from modelshare.ports import STANDARD, ApiThrottled, Ownership, ResourceShare
 from tests.unit.fakes import (
     CONSUMER,

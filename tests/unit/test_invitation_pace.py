@@ -4,10 +4,11 @@ later (modelshare.invitation_pace), and stops asking once no consumer waits for 
 
 from __future__ import annotations
 
-from modelshare.convergence import GroupSnapshot, work_item
+from modelshare.aws.work_queue import work_item
+from modelshare.convergence import GroupSnapshot
 from modelshare.invitation_pace import ACCEPT_WAIT_SECONDS, NO_PROGRESS_WAIT_SECONDS, request
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from tests.unit.fakes import FakeQueue, FakeRegistry, FakeShares, group_arn
 from tests.unit.test_shares_mode import RULE, churn, document, owner_with
 

@@ -20,7 +20,7 @@ from modelshare.allowlist_parts import TIER_LIMITS, part_name, split
 from modelshare.aws.allowlist_store import SsmAllowlistPathSource, SsmAllowlistSource
 from modelshare.convergence import GroupSnapshot, Holding, decide
 from modelshare.outcomes import GroupAction, WriteKind
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import (
     CREATED_FROM_POLICY,
     MODEL_PACKAGE_GROUP_TYPE,

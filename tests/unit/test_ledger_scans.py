@@ -6,9 +6,10 @@ costs as much as the first."""
 
 from __future__ import annotations
 
-from modelshare.convergence import GroupSnapshot, work_item
+from modelshare.aws.work_queue import work_item
+from modelshare.convergence import GroupSnapshot
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import STANDARD, OwnershipLedger
 from tests.unit.fakes import CONSUMER, OTHER, FakeQueue, group_arn
 from tests.unit.test_mode_switch import (

@@ -7,7 +7,7 @@ one permission for model package groups still holds no consumer (fail closed).""
 from __future__ import annotations
 
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import SharePermission
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, group_arn
 from tests.unit.test_shares_mode import calls_in_order, churn, owner_with

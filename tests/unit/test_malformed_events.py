@@ -29,9 +29,10 @@ from hypothesis import strategies as st
 from modelshare import observability
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError
+from modelshare.aws.work_queue import SWEEP_PACKAGE, work_item
 from modelshare.consumer import ConsumerService
-from modelshare.convergence import SWEEP_PACKAGE, GroupSnapshot, Holding, work_item
-from modelshare.owner import OwnerService
+from modelshare.convergence import GroupSnapshot, Holding
+from modelshare.owner.service import OwnerService
 from modelshare.ports import (
     CREATED_FROM_POLICY,
     MODEL_PACKAGE_GROUP_TYPE,

@@ -10,7 +10,8 @@ from typing import Any
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
 from modelshare.outcomes import GroupAction
-from modelshare.owner import GroupOutcome, OwnerService
+from modelshare.owner.outcome import GroupOutcome
+from modelshare.owner.service import OwnerService
 from modelshare.ports import STANDARD
 from tests.unit.fakes import (
     CONSUMER,

@@ -3,14 +3,11 @@ import pytest
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, actions_for
 from modelshare.outcomes import GroupAction, GroupStatus
-from modelshare.owner import (
-    PROMOTION_WAIT_SECONDS,
-    QUOTA_RETRY_DELAY_SECONDS,
-    QUOTA_RETRY_PACE_SECONDS,
-    OwnerService,
-    ReconcileIncomplete,
-    permission_name,
-)
+from modelshare.owner.outcome import ReconcileIncomplete
+from modelshare.owner.quota import QUOTA_RETRY_DELAY_SECONDS, QUOTA_RETRY_PACE_SECONDS
+from modelshare.owner.run import PROMOTION_WAIT_SECONDS
+from modelshare.owner.service import OwnerService
+from modelshare.permission_names import permission_name
 from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, ManagedPermission, PromotionNotReady
 from tests.unit.fakes import (
     CONSUMER,

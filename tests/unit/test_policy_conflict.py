@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from modelshare import owner as owner_module
 from modelshare import policy as policies
 from modelshare.allowlist import actions_for
 from modelshare.outcomes import GroupAction
-from modelshare.owner import POLICY_CONFLICT_WAITS, OwnerService
+from modelshare.owner import apply as owner_apply
+from modelshare.owner.apply import POLICY_CONFLICT_WAITS
+from modelshare.owner.service import OwnerService
 from modelshare.ports import PolicyConflict
 from tests.unit.fakes import (
     CONSUMER,
@@ -63,7 +64,7 @@ def make_owner(registry: FakeRegistry, rules=(RULE,)) -> tuple[OwnerService, Fak
 @pytest.fixture
 def metrics(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     said: list[str] = []
-    monkeypatch.setattr(owner_module, "count", lambda name, value=1: said.append(name))
+    monkeypatch.setattr(owner_apply, "count", lambda name, value=1: said.append(name))
     return said
 
 

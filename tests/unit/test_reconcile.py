@@ -12,7 +12,7 @@ from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
 from modelshare.outcomes import GroupAction, InvitationAction
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import (
     CREATED_FROM_POLICY,
     MODEL_PACKAGE_GROUP_TYPE,

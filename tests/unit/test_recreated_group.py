@@ -12,9 +12,10 @@ from typing import Any
 from modelshare import incarnation
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
-from modelshare.convergence import GroupSnapshot, work_item
+from modelshare.aws.work_queue import work_item
+from modelshare.convergence import GroupSnapshot
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from modelshare import owner as owner_module
-from modelshare.owner import OwnerService
+from modelshare.owner import quota as owner_quota
+from modelshare.owner.run import Run
+from modelshare.owner.service import OwnerService
 from modelshare.ports import RamQuotaReached
 from modelshare.quota_budget import QuotaLimits
 from tests.unit.fakes import CONSUMER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc
@@ -29,7 +30,7 @@ def cold_start(registry: FakeRegistry, shares: FakeShares) -> OwnerService:
 def said(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The RamQuotaReached metrics the owner side emits."""
     counted: list[str] = []
-    monkeypatch.setattr(owner_module, "count", lambda name, value=1: counted.append(name) if name == "RamQuotaReached" else None)
+    monkeypatch.setattr(owner_quota, "count", lambda name, value=1: counted.append(name) if name == "RamQuotaReached" else None)
     return counted
 
 
@@ -54,13 +55,13 @@ def test_a_refusal_said_by_a_worker_is_not_said_again_by_a_sweep_in_another_envi
     sweep that then counts the quota full, in another, records it without saying it again."""
     registry, shares = FakeRegistry(names={"churn-xgb"}), FakeShares()
     worker = cold_start(registry, shares)
-    worker._quota_reached("churn-new", RamQuotaReached("principal associations per Region", "limit", account_wide=True,
-                                                       region=True))
+    owner_quota.quota_reached(Run.begin(worker), "churn-new", RamQuotaReached("principal associations per Region", "limit",
+                                                                          account_wide=True, region=True))
     assert said == ["RamQuotaReached"]
     promoted(shares)
     cold_start(registry, shares).reconcile()
     assert said == ["RamQuotaReached"]
-    assert shares.ledger.full_quota() not in (None, owner_module._REFUSED), "the sweep names the quota"
+    assert shares.ledger.full_quota() not in (None, owner_quota.REFUSED), "the sweep names the quota"
 
 
 def test_the_record_is_read_in_the_sweep_s_one_ledger_scan(said: list[str]) -> None:

@@ -10,7 +10,8 @@ import pytest
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService, permission_name
+from modelshare.owner.service import OwnerService
+from modelshare.permission_names import permission_name
 from modelshare.ports import ATTACHABLE, ManagedPermission, RamQuotaReached, ResourceShare, SharePermission
 from modelshare.share_layout import Bucket, share_name
 from modelshare.shares_mode import SharesMode

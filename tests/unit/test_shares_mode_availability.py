@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import STANDARD
 from modelshare.share_layout import Bucket, kept_in_place, moved_whole, share_name
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc, group_arn

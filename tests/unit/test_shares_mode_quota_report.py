@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from modelshare import owner as owner_module
 from modelshare import shares_mode as shares_mode_module
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService
+from modelshare.owner import quota as owner_quota
+from modelshare.owner.service import OwnerService
 from modelshare.ports import RamQuotaReached
 from tests.unit.fakes import FakeRegistry, FakeShares
 from tests.unit.test_shares_mode import churn, owner_with
@@ -32,7 +32,7 @@ def said(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         if name == "RamQuotaReached":
             counted.append(name)
 
-    monkeypatch.setattr(owner_module, "count", counting)
+    monkeypatch.setattr(owner_quota, "count", counting)
     monkeypatch.setattr(shares_mode_module, "count", counting)
     return counted
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
-from modelshare.convergence import work_item
+from modelshare.aws.work_queue import work_item
 from modelshare.outcomes import GroupAction
 from modelshare.ports import SharePermission
 from tests.unit.fakes import CONSUMER, OWNER, FakeQueue, group_arn, modelshare_wrote

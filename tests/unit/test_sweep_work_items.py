@@ -15,9 +15,10 @@ import pytest
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
-from modelshare.convergence import SWEEP_ITEM, GroupSnapshot, group_of_item, work_item
+from modelshare.aws.work_queue import SWEEP_ITEM, WorkItem, group_of_item, work_item
+from modelshare.convergence import GroupSnapshot
 from modelshare.outcomes import GroupAction
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, STANDARD, SharePermission
 from tests.unit.fakes import (
     CONSUMER,
@@ -109,7 +110,7 @@ def test_an_item_claiming_a_share_holds_another_group_moves_no_consumer(read):
     # rightful consumer) and invited CONSUMER to fraud-gbm, which it was never allowed.
     registry, shares = world()
     service = worker(registry, shares)
-    service._worker_pass_calls = 1 if read == "pass" else 1000
+    service.worker_pass_calls = 1 if read == "pass" else 1000
     item = forged("churn-xgb", share_arn("fraud-gbm"), resources=(group_arn("churn-xgb"),), principals=(OTHER,))
     outcomes = service.reconcile_items([item])
     assert [(o.group, o.action) for o in outcomes] == [("churn-xgb", GroupAction.CONVERGED)]
@@ -124,7 +125,7 @@ def test_an_item_claiming_an_extra_principal_or_a_wider_permission_changes_nothi
     registry, shares = world()
     shares.permission_quota = 0
     service = worker(registry, shares)
-    service._worker_pass_calls = 1 if read == "pass" else 1000
+    service.worker_pass_calls = 1 if read == "pass" else 1000
     item = forged("churn-xgb", share_arn("churn-xgb"), resources=(group_arn("churn-xgb"),),
                   principals=(CONSUMER, EVIL), actions=DEPLOY)
     outcomes = service.reconcile_items([item])
@@ -146,7 +147,7 @@ def test_an_item_names_the_group_only_and_a_forged_attempt_only_bounds_its_retri
     assert work_item(group, attempt=7) == {"kind": SWEEP_ITEM, "attempt": 7, "group": "churn-xgb",
                                            "arn": group_arn("churn-xgb")}
     item = forged("churn-xgb", share_arn("fraud-gbm"), resources=(group_arn("churn-xgb"),), principals=(EVIL,))
-    assert group_of_item(item) == (group, 1), "what an item says of shares is never read"
+    assert group_of_item(item) == WorkItem(group.name, group.arn, 1), "what an item says of shares is never read"
     # The same group twice in a batch is converged once.
     registry, shares = world()
     shares.principals[share_arn("churn-xgb")] = []
@@ -178,7 +179,7 @@ def many_groups(count: int) -> tuple[FakeRegistry, FakeShares, list[dict[str, An
 def test_a_batch_of_a_few_groups_is_read_group_by_group_in_batched_calls():
     registry, shares, items = many_groups(3)
     service = worker(registry, counted := Counting(shares))
-    service._worker_pass_calls = 20  # a big account: its pass costs more than these groups
+    service.worker_pass_calls = 20  # a big account: its pass costs more than these groups
     outcomes = service.reconcile_items(items)
     assert [o.action for o in outcomes] == [GroupAction.CONSUMERS_CHANGED] * 3
     # Per group: its shares and the invitation; for the batch: what the shares hold, their
@@ -195,7 +196,7 @@ def test_a_batch_of_many_groups_is_read_in_one_pass_over_the_account():
     assert [o.action for o in outcomes] == [GroupAction.CONSUMERS_CHANGED] * 30
     assert dict(counted.calls) == {"owned_shares": 1, "associations": 2, "shareable_permissions": 1, "permission_associations": 1,
                                    "permission_actions": 1, "associate_principals": 30}
-    assert service._worker_pass_calls == 4, "what the pass cost is remembered for the next batch"
+    assert service.worker_pass_calls == 4, "what the pass cost is remembered for the next batch"
 
 
 def test_the_worker_still_promotes_a_share_made_from_the_policy_that_it_reads_itself():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 from modelshare.account_ids import ACCOUNT_ID, is_account_id
@@ -285,25 +286,34 @@ def is_ram_failure(event: EventBridgeEvent) -> bool:
     return str(detail.get("status", "")).lower() == "failed"
 
 
-def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str, *, allowlist_path: str = "") -> str:
+class SweepTrigger(StrEnum):
+    """What started a reconcile (either side's)."""
+
+    SCHEDULE = "schedule"
+    RAM = "ram"
+    ALLOWLIST_CHANGE = "allowlist-change"
+
+
+def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str, *,
+                          allowlist_path: str = "") -> SweepTrigger:
     """A reconcile runs on a schedule, on a change of the allowlist (that parameter only, or in
     path mode a part directly under `allowlist_path`), or as a wake-up from RAM; returns which one."""
     if event.source == SCHEDULE_SOURCE and event.detail_type == SCHEDULE_DETAIL_TYPE:
-        return "schedule"
+        return SweepTrigger.SCHEDULE
     if event.source == RAM_SOURCE and event.detail_type == RAM_DETAIL_TYPE:
-        return "ram"
+        return SweepTrigger.RAM
     if event.source == SSM_SOURCE and event.detail_type == SSM_DETAIL_TYPE:
         detail = event.detail if isinstance(event.detail, dict) else {}
         name = detail.get("name")
         if allowlist_path:
             if not is_directly_under(name, allowlist_path):
                 raise UnsupportedEvent(f"parameter {name!r} is not directly under the allowlist path ({allowlist_path})")
-            return "allowlist-change"
+            return SweepTrigger.ALLOWLIST_CHANGE
         owner, names = allowlist_change_names(allowlist_parameter)
         if not isinstance(name, str) or name not in names or (owner is not None and event.account != owner):
             raise UnsupportedEvent(f"parameter {name!r} of account {event.account} is not the "
                                    f"allowlist ({allowlist_parameter})")
-        return "allowlist-change"
+        return SweepTrigger.ALLOWLIST_CHANGE
     raise UnsupportedEvent(f"not a reconcile trigger: {event.source} / {event.detail_type!r}")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from modelshare.observability import count, logger
-from modelshare.owner import group_type, permission_name
+from modelshare.permission_names import group_type, permission_name
 from modelshare.ports import (
     ATTACHABLE,
     OwnershipLedger,

@@ -18,7 +18,7 @@ from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.aws.work_queue import SqsWorkQueue
 from modelshare.consumer import ConsumerService
 from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
-from modelshare.owner import OwnerService
+from modelshare.owner.service import OwnerService
 from modelshare.ports import ModelRegistry, OwnershipLedger, ResourceShares
 from modelshare.quota_budget import QuotaLimits
 from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV, Settings, SettingsError

@@ -1,17 +1,18 @@
-"""The sweep's work queue in SQS (the WorkQueue port)."""
+"""The sweep's work queue in SQS (the WorkQueue port), and its wire format: what a work item
+says (`work_item`) and how a worker reads one (`group_of_item`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
-
+from modelshare import policy as policies
 from modelshare.aws import client
-from modelshare.convergence import SWEEP_PACKAGE
 
 if TYPE_CHECKING:
+    import boto3
     from mypy_boto3_sqs.literals import QueueAttributeNameType
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
@@ -25,6 +26,53 @@ _DELAYED: QueueAttributeNameType = "ApproximateNumberOfMessagesDelayed"
 _WAITING: tuple[QueueAttributeNameType, ...] = (
     "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", _DELAYED)
 _PACKAGE_BYTES = 10_000
+# A sweep work item: one group to converge (where to look, never what RAM holds); a queue
+# message carries several in a package.
+SWEEP_ITEM = "modelshare.sweep-group"
+SWEEP_PACKAGE = "modelshare.sweep-groups"
+
+
+class NamedGroup(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def arn(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """What a work item names: a group (its name and ARN), and how many times RAM's quota
+    refused it. Nothing is known of it yet: the worker reads every fact it acts on."""
+
+    name: str
+    arn: str
+    attempt: int = 1
+
+
+def work_item(group: NamedGroup, attempt: int = 1) -> dict[str, Any]:
+    """What the sweep hands a worker about a group: where to look (its name and ARN) and how
+    many times RAM's quota refused it. Nothing RAM said: anyone who may send to the queue could
+    write an item, so the worker reads every fact it acts on."""
+    return {"kind": SWEEP_ITEM, "attempt": attempt, "group": group.name, "arn": group.arn}
+
+
+def group_of_item(item: Any) -> WorkItem:
+    """The group a work item names and its attempt number; ValueError when the item is not one
+    the sweep wrote: each field of the type `work_item` writes (nothing converted, so a null or
+    a number never stands for a name), the ARN that of the group named. Any other field (the
+    shares an older version wrote) is never read: a message only points."""
+    try:
+        if item["kind"] != SWEEP_ITEM:
+            raise ValueError(f"not a sweep work item: {item['kind']!r}")
+        attempt = item["attempt"]
+        if type(attempt) is not int:
+            raise ValueError(f"the attempt is a {type(attempt).__name__}, not a whole number")
+        found = WorkItem(_text(item["group"]), _text(item["arn"]), attempt)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"malformed sweep work item: {error!r}") from None
+    if policies.group_name_of(found.arn, found.arn.split(":")[4] if found.arn.count(":") >= 5 else "") != found.name:
+        raise ValueError(f"malformed sweep work item: {found.arn[:300]} is not group {found.name[:100]}")
+    return found
 
 
 class SqsWorkQueue:
@@ -74,3 +122,9 @@ def _packages(items: Sequence[dict[str, Any]]) -> list[str]:
 
 def _package(items: list[str]) -> str:
     return f'{{"kind":"{SWEEP_PACKAGE}","items":[{",".join(items)}]}}'
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"a string expected, not {type(value).__name__}")
+    return value

@@ -30,7 +30,10 @@ from modelshare.allowlist import Allowlist, ShareDecision
 from modelshare.convergence import GroupSnapshot, RamIndex, policy_matters
 from modelshare.observability import count, logger
 from modelshare.outcomes import GroupAction
-from modelshare.owner import GroupOutcome, OwnerService
+from modelshare.owner.apply import apply_decision
+from modelshare.owner.outcome import GroupOutcome
+from modelshare.owner.reads import read_ledger, read_policy, switch_index
+from modelshare.owner.run import Run
 from modelshare.ports import STANDARD, Ownership, ResourceShares
 
 SWITCHING, SWITCHED = GroupAction.SWITCHING, GroupAction.SWITCHED
@@ -77,26 +80,26 @@ def waiting_for(consumers: Sequence[str], old: frozenset[str], new: frozenset[st
 
 
 # -- policy -> shares ------------------------------------------------------------------------------
-def retire_policy_mode(owner: OwnerService, allowlist: Allowlist, listed: Sequence[tuple[str, str]],
+def retire_policy_mode(run: Run, allowlist: Allowlist, listed: Sequence[tuple[str, str]],
                        live: frozenset[str], made: frozenset[str]) -> list[GroupOutcome]:
     """Groups of a shares-mode owner that still hold something of the policy mode's (modelshare's
     statement, its promoted share): removed once the group is live in its made share for every
     consumer who had access the old way; narrowed to the allowlist until then. `live`: the groups
     in their bucket's share with its permission, `made`: modelshare's shares, after the run
     converged them (SharesModeResult.live, .shares)."""
-    # The run's one ledger read (OwnerService.read_ledger), from before the shares mode converged:
+    # The run's one ledger read (modelshare.owner.reads.read_ledger), from before the shares mode converged:
     # that changed only the records of made shares (`made` is what it left), never a group's,
     # which only the switch changes (below, once per group).
-    owned = owner.read_ledger()
+    owned = read_ledger(run)
     switching = [(name, arn) for name, arn in listed if _holds_policy_mode(owned.get(arn))]
     if not switching:
         return []
-    index = owner.switch_index()
-    reach = Reach.read(owner.shares, index)
+    index = switch_index(run)
+    reach = Reach.read(run.owner.shares, index)
     outcomes = []
     for name, arn in switching:
         ownership = owned.get(arn, Ownership())
-        decision = allowlist.decide(owner.account, name)
+        decision = allowlist.decide(run.account, name)
         consumers = decision.consumers if decision.shared else ()
         holdings = index.holdings(arn)
         old = reach.offered(arn, ownership.shares)
@@ -106,9 +109,9 @@ def retire_policy_mode(owner: OwnerService, allowlist: Allowlist, listed: Sequen
         waiting = waiting_for(consumers, old, reach.accepted(arn, made))
         try:
             if not decision.shared or (arn in live and not waiting):  # not shared: nothing to keep
-                outcomes.append(_retire(owner, name, arn, ownership, index))
+                outcomes.append(_retire(run, name, arn, ownership, index))
             else:
-                outcomes.append(_narrow(owner, GroupSnapshot(name, arn, holdings, ownership=ownership), decision, waiting))
+                outcomes.append(_narrow(run, GroupSnapshot(name, arn, holdings, ownership=ownership), decision, waiting))
         except Exception as error:  # one group's failure does not stop the others (the next run retries)
             logger.exception("Mode switch of a group failed; the next run continues", extra={"group": name})
             outcomes.append(GroupOutcome(name, GroupAction.FAILED, f"{type(error).__name__}: {error}"))
@@ -119,22 +122,22 @@ def _holds_policy_mode(ownership: Ownership | None) -> bool:
     return ownership is not None and bool(ownership.statements or ownership.shares)
 
 
-def _retire(owner: OwnerService, name: str, arn: str, ownership: Ownership, index: RamIndex) -> GroupOutcome:
+def _retire(run: Run, name: str, arn: str, ownership: Ownership, index: RamIndex) -> GroupOutcome:
     """The group is live in its made share for everyone who had it: modelshare's statement goes
     (a person's stay), then modelshare's promoted shares of it. Each step is repeatable."""
     done: list[str] = []
     if ownership.statements:
-        snapshot = owner.read_policy(GroupSnapshot(name, arn, ownership=ownership))
-        outcome = owner.apply_decision(snapshot, ShareDecision(owner.account, name, (), (), ()))
+        snapshot = read_policy(run, GroupSnapshot(name, arn, ownership=ownership))
+        outcome = apply_decision(run, snapshot, ShareDecision(run.account, name, (), (), ()))
         if outcome.action == GroupAction.UNSHARED:
             done.append("modelshare's statement removed")
     for share_arn in sorted(ownership.shares):
         share = index.shares.get(share_arn)  # this account's ACTIVE shares
         if share is None:
-            owner.ledger.forget_share(arn, share_arn)  # gone (RAM retired it with the statement): forgotten
+            run.owner.ledger.forget_share(arn, share_arn)  # gone (RAM retired it with the statement): forgotten
         elif share.feature_set == STANDARD:
-            owner.shares.delete_share(share_arn)
-            owner.ledger.forget_share(arn, share_arn)  # after: a crash between leaves a record of nothing
+            run.owner.shares.delete_share(share_arn)
+            run.owner.ledger.forget_share(arn, share_arn)  # after: a crash between leaves a record of nothing
             done.append(f"modelshare's promoted share {share_arn} deleted")
             count("SharesDeleted")
         # else made from the policy (RAM retires it with the statement) or being promoted: the next run
@@ -145,11 +148,11 @@ def _retire(owner: OwnerService, name: str, arn: str, ownership: Ownership, inde
     return GroupOutcome(name, SWITCHED, "; ".join(done) or "the policy mode's access is going")
 
 
-def _narrow(owner: OwnerService, group: GroupSnapshot, decision: ShareDecision, waiting: list[str]) -> GroupOutcome:
+def _narrow(run: Run, group: GroupSnapshot, decision: ShareDecision, waiting: list[str]) -> GroupOutcome:
     """Not live for everyone yet: the policy mode's access stays, narrowed to the allowlist."""
     if policy_matters(group):
-        group = owner.read_policy(group)
-    outcome = owner.apply_decision(group, decision, narrowing=True)
+        group = read_policy(run, group)
+    outcome = apply_decision(run, group, decision, narrowing=True)
     if outcome.action in (GroupAction.FAILED, GroupAction.GONE):
         return outcome
     why = f"waiting for {', '.join(waiting)} to accept modelshare's share before the policy mode's access goes" \
@@ -159,17 +162,17 @@ def _narrow(owner: OwnerService, group: GroupSnapshot, decision: ShareDecision, 
 
 
 # -- shares -> policy ------------------------------------------------------------------------------
-def live_in_policy_mode(owner: OwnerService, allowlist: Allowlist, index: RamIndex,
+def live_in_policy_mode(run: Run, allowlist: Allowlist, index: RamIndex,
                         owned: Mapping[str, Ownership], made: Iterable[str]) -> dict[str, str]:
     """The groups in modelshare's made shares whose policy-mode access is live for every
     consumer who has them through a made share: they may leave it. Group ARN -> what is left
     waiting for, for the others ("" for those that may leave)."""
-    reach = Reach.read(owner.shares, index)
+    reach = Reach.read(run.owner.shares, index)
     made = frozenset(made)
     found: dict[str, str] = {}
     for group_arn in sorted({g for arn in made for g in index.live_resources.get(arn, ())}):
         name = group_arn.rpartition("/")[2]
-        decision = allowlist.decide(owner.account, name)
+        decision = allowlist.decide(run.account, name)
         if not decision.shared:
             continue  # no longer shared at all: narrowing takes it out
         promoted = owned.get(group_arn, Ownership()).shares

@@ -1,0 +1,53 @@
+"""What an owner job reports of each group, and how a group's failure is told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelshare.allowlist import ShareDecision
+from modelshare.observability import count, logger
+from modelshare.outcomes import GroupAction
+
+# Reconcile outcomes that changed nothing and need no telling (not-shared and conflict changed
+# nothing either, but say why a group is not shared).
+QUIET_ACTIONS = frozenset({GroupAction.CONVERGED, GroupAction.GONE, GroupAction.PROMOTING, GroupAction.QUEUED,
+                           GroupAction.DEFERRED})
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    group: str
+    action: GroupAction
+    reason: str = ""
+
+
+class ReconcileIncomplete(Exception):
+    """Some groups could not be handled (each is logged with its error); the others were. The
+    invocation fails so that Lambda retries it and the failure is seen."""
+
+
+def failed(group_name: str, error: Exception) -> str:
+    logger.exception("Group could not be handled; the others were", extra={"group": group_name})
+    return f"{group_name}: {type(error).__name__}: {error}"
+
+
+def settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:
+    """Nothing to change: the group is shared as wanted, or (why_not) not shared at all."""
+    if decision.shared:
+        return GroupOutcome(group_name, GroupAction.CONVERGED)
+    return GroupOutcome(group_name, GroupAction.CONFLICT if decision.conflict else GroupAction.NOT_SHARED, why_not)
+
+
+def why_not(group_name: str, decision: ShareDecision) -> str:
+    if decision.conflict:
+        logger.warning("Group not shared: allowlist conflict", extra={"group": group_name, "reason": decision.conflict})
+        count("AllowlistConflicts")
+        return decision.conflict
+    return "" if decision.consumers else "no allowlist rule matches"
+
+
+def not_promotable(group_name: str, reason: str) -> GroupOutcome:
+    logger.warning("Group stays accessible but not discoverable",
+                   extra={"group": group_name, "reason": reason})
+    count("NotPromotable")
+    return GroupOutcome(group_name, GroupAction.NOT_PROMOTABLE, reason)

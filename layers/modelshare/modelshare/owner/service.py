@@ -1,0 +1,76 @@
+"""The owner side's entry points, as the functions, the admin commands and the local AWS call
+them: each begins a Run (one invocation's state) and hands it to its job's module.
+
+Owner side: share each allowlisted group through its resource policy, promote the share RAM
+creates from that policy so consumers can discover the group, and keep its consumers in step.
+Every entry point reads the truth from AWS and converges; calling it twice is harmless.
+Which shares and statements modelshare changes: only those its ownership ledger says it made
+(ports.OwnershipLedger), recorded before each write. Everything people made is reported and left
+alone; a share of modelshare's is kept holding exactly what the allowlist says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from modelshare.allowlist import Allowlist
+from modelshare.owner import cleanup, create, promote, status, sweep, sweep_work
+from modelshare.owner.outcome import GroupOutcome
+from modelshare.owner.run import Owner, Run
+from modelshare.owner.status import GroupState
+from modelshare.ports import WorkQueue
+from modelshare.quota_budget import QuotaUse
+
+
+class OwnerService(Owner):
+    """An owner's ports and settings (kept for the execution environment), with one method per
+    job. No method keeps what it read: each run's state is its Run's."""
+
+    def share_group(self, group_name: str) -> GroupOutcome:
+        outcome, = self.share_groups({group_name: None})
+        return outcome
+
+    def share_groups(self, groups: Mapping[str, str | None]) -> list[GroupOutcome]:
+        """New groups (creation events; name -> ARN when the event said it): modelshare.owner.create."""
+        return create.share_groups(Run.begin(self), groups)
+
+    def promote_group(self, group_name: str) -> GroupOutcome:
+        """Promote one group's share made from its policy: modelshare.owner.promote."""
+        return promote.promote_group(Run.begin(self), group_name)
+
+    def promote_pending_shares(self, *, groups: Mapping[str, str | None] | None = None,
+                               share_arns: Sequence[str] | None = None,
+                               failed_share_arns: Sequence[str] = ()) -> list[GroupOutcome]:
+        """A batch of RAM wake-ups and policy puts: modelshare.owner.promote."""
+        return promote.promote_pending_shares(Run.begin(self), groups=groups, share_arns=share_arns,
+                                              failed_share_arns=failed_share_arns)
+
+    def reconcile(self) -> list[GroupOutcome]:
+        """Every group in this run: modelshare.owner.sweep."""
+        return sweep.reconcile(Run.begin(self))
+
+    def sweep(self) -> list[GroupOutcome]:
+        """The scheduled sweep, fanned out when there is a work queue: modelshare.owner.sweep."""
+        return sweep.sweep(Run.begin(self))
+
+    def plan_sweep(self, queue: WorkQueue) -> list[GroupOutcome]:
+        """The sweep handing its work to `queue`: modelshare.owner.sweep."""
+        return sweep.plan_sweep(Run.begin(self), queue)
+
+    def reconcile_items(self, items: Sequence[Any]) -> list[GroupOutcome]:
+        """A batch of the sweep's work items: modelshare.owner.sweep_work."""
+        return sweep_work.reconcile_items(Run.begin(self), items)
+
+    def delete_orphaned_shares(self) -> list[GroupOutcome]:
+        """modelshare's shares of deleted groups: modelshare.owner.cleanup."""
+        return cleanup.delete_orphaned_shares(Run.begin(self))
+
+    def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False,
+                    region_use: Sequence[QuotaUse] | None = None) -> GroupState | None:
+        """Reads only: where the group stands and why (None: no such group): modelshare.owner.status."""
+        group_arn = self.registry.group_arn(group_name)
+        if group_arn is None:
+            return None
+        return status.group_state(Run.begin(self), group_name, group_arn, allowlist, restrict_only=restrict_only,
+                                  region_use=region_use)

@@ -1,6 +1,6 @@
 """What one group needs, decided from what was read about it: pure functions, no AWS call.
 
-The sweep (`OwnerService.reconcile`), `group_state` (`modelshare status`, simulate's report) and
+The sweep (`modelshare.owner.sweep`), `group_state` (`modelshare status`, simulate's report) and
 `modelshare plan` all decide through `decide` (modelshare.decision.rules, re-exported here), so
 what they say can never disagree. This module holds what a sweep reads RAM into (`RamIndex`).
 
@@ -15,9 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-from modelshare import policy as policies
 
 # The decision's facts and `decide`, re-exported for the callers that name them here.
 from modelshare.decision.facts import GroupDecision as GroupDecision

@@ -36,7 +36,7 @@ class GroupAction(StrEnum):
     # The allowlist is invalid: only its last valid version's removals and narrowings applied
     # (modelshare.restriction), what it would add waits.
     RESTRICTED = "restricted"
-    # Switching modes (modelshare.mode_switch): the new mode's access is not live for every
+    # Switching modes (modelshare.owner.mode_switch): the new mode's access is not live for every
     # consumer yet, so the old one stays (narrowed); the old one removed once the new one is live.
     SWITCHING = "switching"
     SWITCHED = "switched"

@@ -320,7 +320,7 @@ class SharesMode:
         """A RAM quota stops every further addition of the run (logged and counted once); what
         takes away goes on. The next run (the schedule) tries again: nothing retries at once. A
         full Region quota is said once while it stays full, in whichever execution environment,
-        as the policy mode says it (OwnerService._quota_reached): the ledger records that it was
+        as the policy mode says it (modelshare.owner.quota.quota_reached): the ledger records that it was
         said, and a run that puts a group in (RAM took it: there was room) forgets it (`converge`)."""
         said = quota.region and (writes.region_refused or self.ledger.full_quota() is not None)
         writes.region_refused = writes.region_refused or quota.region

@@ -18,8 +18,10 @@ Scenarios (one owner and one consumer account, both running the stack with Role=
   in the shares mode (`estate-shares`):
   what the account holds of each quota and what every mode would need (localaws/harness/bench_estate.py).
 
-Prints a table per scenario, the cold-start ratio and the layer size, writes bench/results.json
-and bench/scale.png (git ignores bench/). Speed goals live here, never in timed tests.
+Prints a table per scenario (what each column counts: localaws/harness/bench_report.py, docs/benchmarks.md),
+the cold start against a bare boto3 process and the layer size, writes bench/results.json and
+bench/scale.png (git ignores bench/); `python -m localaws.harness.bench_report` writes the figures into
+docs/benchmarks.md. Speed goals live here, never in timed tests.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localaws.harness import bench_report
 from localaws.harness.deployment import PROJECT_ROOT, Deployment
 from localaws.harness.seed import seed_groups, seed_shared_groups
 from localaws.runtime.cloud import LocalCloud
@@ -68,7 +71,8 @@ class Result:
     writes: int = 0
     throttled: int = 0
     longest_invocation: float = 0.0
-    timeout: float = 0.0
+    longest_function: str = ""  # the function of the longest invocation
+    timeout: float = 0.0  # that function's timeout
     simulated_seconds: float = 0.0
     invocations: int = 0
     failed_invocations: int = 0
@@ -88,7 +92,8 @@ class Result:
         return {"scenario": self.scenario, "groups": self.groups, "shared": self.shared,
                 "calls": {f: dict(c) for f, c in self.calls.items()}, "writes": self.writes,
                 "throttled": self.throttled, "longest_invocation_seconds": self.longest_invocation,
-                "timeout_seconds": self.timeout, "simulated_seconds": self.simulated_seconds,
+                "longest_invocation_function": self.longest_function, "timeout_seconds": self.timeout,
+                "simulated_seconds": self.simulated_seconds,
                 "invocations": self.invocations, "failed_invocations": self.failed_invocations,
                 "wall_seconds": self.wall_seconds, "notes": self.notes, **({"budget": self.budget} if self.budget else {})}
 
@@ -142,9 +147,10 @@ class _Bench:
         result.invocations = len(invocations)
         result.failed_invocations = sum(1 for i in invocations if not i.ok)
         for invocation in invocations:
-            function = self.function(invocation.account, invocation.function)
-            result.longest_invocation = max(result.longest_invocation, invocation.duration_seconds)
-            result.timeout = max(result.timeout, function.spec.timeout_seconds)
+            if invocation.duration_seconds >= result.longest_invocation:
+                function = self.function(invocation.account, invocation.function)
+                result.longest_invocation = invocation.duration_seconds
+                result.longest_function, result.timeout = invocation.function, function.spec.timeout_seconds
             if not invocation.ok and invocation.error and invocation.error not in result.notes:
                 result.notes.append(invocation.error[:160])
         result.simulated_seconds = (self.cloud.clock.now() - self.clock_mark).total_seconds()
@@ -230,10 +236,16 @@ def _scheduled() -> dict[str, Any]:
 
 
 # -- cold start ----------------------------------------------------------------------------------
-_BARE = """
+# The floor: a process that imports boto3 and makes the clients a hand-written function would
+# (issue 21: ram, sagemaker, ssm and sqs), against a process that imports one handler module and
+# builds its services as its first invocation does (the clients among them; no AWS call).
+FLOOR_CLIENTS = ("ram", "sagemaker", "ssm", "sqs")
+_FLOOR = """
+import sys
+sys.path.insert(0, {layer!r})
 import boto3
 session = boto3.session.Session()
-for service in ("sagemaker", "ram", "ssm"):
+for service in {clients!r}:
     session.client(service)
 """
 _HANDLER = """
@@ -246,25 +258,30 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:eu-west-1:111111111111:function:modelshare-bench"
 module.services(Context())
 """
+# The handlers as the template names them (functions/<code>/app.py).
+COLD_START_FUNCTIONS = {"ShareOnCreateFunction": "share_on_create", "PromoteFunction": "promote",
+                        "OwnerReconcileFunction": "reconcile_owner", "AcceptInvitationsFunction": "accept_invitations"}
 
 
-def cold_start(runs: int = 15) -> dict[str, Any]:
-    """Whole-process medians with tracing off: a handler module plus its services (built as on
-    the first invocation, no AWS call), against `import boto3` plus the same clients. The two
-    alternate, run after run, so a busy moment of the machine weighs on both; each is timed by
-    the CPU time its process used (what other processes do barely changes it) and by the wall
-    clock."""
+def cold_start(runs: int = 11) -> dict[str, Any]:
+    """Whole-process medians with tracing off, each process fresh: every handler module plus its
+    services, against the floor (FLOOR_CLIENTS). They alternate, run after run, so a busy moment
+    of the machine weighs on all; each is timed by the CPU time its process used (what other
+    processes do barely changes it) and by the wall clock. Both find boto3 in the layer first."""
     layer = BUILD_LAYER / "python"
-    code = PROJECT_ROOT / "functions" / "share_on_create"
     if not layer.is_dir():
         return {"error": f"no layer build at {layer}: run `make build` first"}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "MODELSHARE_"))}
+    # The stack's settings of an owner function (a consumer ignores the ledger and the queue).
     env.update({"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "bench",
                 "AWS_SECRET_ACCESS_KEY": "bench", "AWS_LAMBDA_FUNCTION_NAME": "modelshare-bench",
                 "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "modelshare",
                 "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist", "MODELSHARE_LEDGER_TABLE": "modelshare-ownership",
+                "MODELSHARE_SWEEP_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{OWNER}/modelshare-sweep",
                 "PYTHONDONTWRITEBYTECODE": "1"})
-    sources = {"bare": _BARE, "handler": _HANDLER.format(layer=str(layer), code=str(code))}
+    sources = {"floor": _FLOOR.format(layer=str(layer), clients=FLOOR_CLIENTS),
+               **{name: _HANDLER.format(layer=str(layer), code=str(PROJECT_ROOT / "functions" / code))
+                  for name, code in COLD_START_FUNCTIONS.items()}}
     cpu: dict[str, list[float]] = {name: [] for name in sources}
     wall: dict[str, list[float]] = {name: [] for name in sources}
     for _ in range(runs):
@@ -276,33 +293,22 @@ def cold_start(runs: int = 15) -> dict[str, Any]:
                 raise RuntimeError(f"the {name} cold start failed (status {status})")
             wall[name].append(time.perf_counter() - started)
             cpu[name].append(usage.ru_utime + usage.ru_stime)
-    median = {kind: {name: statistics.median(times[name]) for name in sources}
-              for kind, times in (("cpu", cpu), ("wall", wall))}
+    floor_cpu, floor_wall = statistics.median(cpu["floor"]), statistics.median(wall["floor"])
+    functions = {name: {"cpu_seconds": statistics.median(cpu[name]), "wall_seconds": statistics.median(wall[name]),
+                        "ratio": statistics.median(cpu[name]) / floor_cpu,
+                        "wall_ratio": statistics.median(wall[name]) / floor_wall}
+                 for name in COLD_START_FUNCTIONS}
     size = sum(f.stat().st_size for f in BUILD_LAYER.rglob("*") if f.is_file())
     shipped = sorted(p.name for p in layer.iterdir() if p.is_dir() and not p.name.endswith(".dist-info"))
-    return {"runs": runs, "bare_cpu_seconds": median["cpu"]["bare"], "handler_cpu_seconds": median["cpu"]["handler"],
-            "ratio": median["cpu"]["handler"] / median["cpu"]["bare"],
-            "bare_wall_seconds": median["wall"]["bare"], "handler_wall_seconds": median["wall"]["handler"],
-            "wall_ratio": median["wall"]["handler"] / median["wall"]["bare"],
-            "layer_bytes": size, "layer_packages": shipped}
+    return {"runs": runs, "floor_clients": list(FLOOR_CLIENTS), "floor_cpu_seconds": floor_cpu,
+            "floor_wall_seconds": floor_wall, "functions": functions,
+            "ratio": max(f["ratio"] for f in functions.values()), "layer_bytes": size, "layer_packages": shipped}
 
 
 # -- report ----------------------------------------------------------------------------------------
 def print_table(results: list[Result]) -> None:
-    functions = sorted({f for r in results for f in r.calls})
-    head = ["N", "shared", *[f.removesuffix("Function") for f in functions], "total", "writes", "throttled",
-            "longest inv. s", "timeout s", "done after s", "failed inv."]
-    rows = [[str(r.groups), str(r.shared), *[f"{r.per_group(f):.2f}" for f in functions], f"{r.per_shared_group:.2f}",
-             str(r.writes), str(r.throttled), f"{r.longest_invocation:.1f}", f"{r.timeout:.0f}",
-             f"{r.simulated_seconds:.0f}", f"{r.failed_invocations}/{r.invocations}"] for r in results]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
-    for r in results:
-        for note in r.notes:
-            print(f"  N={r.groups}: {note}")
+    """The scenario's table and notes (localaws/bench_report.py: the same text docs/benchmarks.md holds)."""
+    print("\n".join(bench_report.scenario_table(results[0].scenario, [r.as_dict() for r in results])))
 
 
 def plot(results: list[Result], path: Path) -> None:
@@ -354,27 +360,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help=f"every scenario at {LARGE:,} groups too (much longer)")
     parser.add_argument("--scenario", action="append", choices=list(SCENARIOS),
                         help="run only this scenario (repeatable); the cold-start probe is then left out")
+    parser.add_argument("--cold-start", action="store_true", help="the cold-start probe only")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     results: list[Result] = []
+    print(bench_report.UNITS)
     for name, (run, sizes) in SCENARIOS.items():
-        if args.scenario and name not in args.scenario:
+        if args.cold_start or (args.scenario and name not in args.scenario):
             continue
-        print(f"\n## {name}")
+        print()
         scenario_results = []
         chosen = sizes[:1] if args.quick else (*sizes, LARGE) if args.large and LARGE not in sizes else sizes
         for size in chosen:
             scenario_results.append(run(size))
-            print(f"  N={size}: {scenario_results[-1].wall_seconds:.0f} s wall", flush=True)
+            print(f"{name}, N={size}: {scenario_results[-1].wall_seconds:.0f} s on the wall clock", flush=True)
         print_table(scenario_results)
         results.extend(scenario_results)
     cold = cold_start() if not args.scenario else {"skipped": "--scenario"}
-    print("\n## cold start (tracing off, whole-process medians)")
-    print(json.dumps(cold, indent=2))
+    print("\n" + "\n".join(bench_report.cold_start_text(cold)))
+    command = " ".join(["python -m localaws.bench", *(argv if argv is not None else sys.argv[1:])])
     (OUT / "results.json").write_text(json.dumps({"results": [r.as_dict() for r in results], "cold_start": cold,
-                                                  "machine": _machine()}, indent=2))
-    plot(results, OUT / "scale.png")
-    print(f"\nWrote {OUT / 'results.json'} and {OUT / 'scale.png'}")
+                                                  "machine": _machine(), "command": command,
+                                                  "date": time.strftime("%Y-%m-%d", time.gmtime())}, indent=2))
+    if results:
+        plot(results, OUT / "scale.png")
+    print(f"\nWrote {OUT / 'results.json'}" + (f" and {OUT / 'scale.png'}" if results else ""))
     return 0
 
 

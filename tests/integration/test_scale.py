@@ -26,6 +26,8 @@ def test_a_converged_sweep_reads_about_once_per_group_and_writes_nothing():
     # One policy per group without a promoted share of modelshare's (half of them), the
     # listings in pages, the allowlist once per run, the work handed out ten groups a call.
     assert reads / result.groups <= 1.1, result.calls
+    # The longest invocation is set against its own function's timeout (the sweep's, 300 s).
+    assert (result.longest_function, result.timeout) == ("OwnerReconcileFunction", 300)
     assert result.longest_invocation < result.timeout
 
 

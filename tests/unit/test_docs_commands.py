@@ -15,9 +15,6 @@ from modelshare_cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
-# Pages another step writes from its own output (docs/benchmarks.md: from `make bench`'s, issue 21
-# section 6): linked before they are committed. Each stays listed only while it is missing.
-GENERATED = {ROOT / "docs" / "benchmarks.md"}
 
 FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```", re.M | re.S)
 SHELL_BLOCKS = {"bash", "sh", "shell", "console"}
@@ -154,18 +151,11 @@ def test_every_relative_link_reaches_a_file_and_its_heading():
                 continue
             path, _, anchor = target.partition("#")
             destination = (page.parent / path).resolve() if path else page
-            if destination in GENERATED and not destination.exists():
-                continue
             if not destination.exists():
                 broken.append(f"{page.name}: {target}")
             elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
                 broken.append(f"{page.name}: {target} (no such heading)")
     assert not broken, broken
-
-
-def test_pages_only_another_step_writes_are_still_missing():
-    """A generated page once committed is checked as any other: drop it from GENERATED."""
-    assert not [page for page in GENERATED if page.exists()]
 
 
 def template_alarms() -> list[str]:

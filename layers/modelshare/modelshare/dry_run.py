@@ -290,7 +290,8 @@ class DryRunLedger:
         self._full_quota = (quota,)
 
     def forget_full_quota(self) -> None:
-        self._plan.record("forget-full-quota", "")
+        # Named, so `plan` never prints an empty target: the quota recorded (a read), else words.
+        self._plan.record("forget-full-quota", self.full_quota() or "the Region quota recorded as full")
         self._full_quota = (None,)
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from modelshare import events
-from modelshare.dry_run import Plan, with_plan
 from modelshare.events import EventBridgeEvent, UnsupportedEvent
 from modelshare.observability import logger, metrics, traced
+
+if TYPE_CHECKING:  # the dry run's module only when it is on (wiring.dry_run_plan)
+    from modelshare.dry_run import Plan
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -43,7 +45,12 @@ def eventbridge_handler(plan: Plan | None) -> Callable[[Work], Handler]:
                     raise UnsupportedEvent("no EventBridge event in the invocation")
                 # The EventBridge event's id (a queue batch's first; event_ids has them all).
                 logger.set_correlation_id(batch[0].get_id or None)
-                return with_plan(work(batch, context), plan)
+                result = work(batch, context)
+                if plan is None:
+                    return result
+                from modelshare.dry_run import with_plan
+
+                return with_plan(result, plan)
             except UnsupportedEvent as refusal:
                 events.dropped(str(refusal))
                 return {"action": "ignored", "reason": str(refusal)}

@@ -5,28 +5,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 
 from modelshare.allowlist import Allowlist
 from modelshare.aws import account_id
 from modelshare.aws.allowlist_store import StaticAllowlistSource, allowlist_source
-from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram import RamShares
-from modelshare.aws.sagemaker import SageMakerRegistry
-from modelshare.aws.work_queue import SqsWorkQueue
-from modelshare.consumer import ConsumerService
-from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
-from modelshare.owner.service import OwnerService
-from modelshare.ports import ModelRegistry, OwnershipLedger, ResourceShares
-from modelshare.quota_budget import QuotaLimits
 from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV, Settings, SettingsError
+
+# A function imports only the side it runs, and the dry run only when on: each import is
+# milliseconds of every cold start (`make bench`, cold start). Types alone are imported here.
+if TYPE_CHECKING:
+    from modelshare.consumer import ConsumerService
+    from modelshare.dry_run import Plan
+    from modelshare.owner.service import OwnerService
+    from modelshare.ports import ModelRegistry, OwnershipLedger, ResourceShares
+    from modelshare.quota_budget import QuotaLimits
 
 
 def dry_run_plan(settings: Settings) -> Plan | None:
     """A plan to hold back every write when the stack runs in dry-run mode, else None."""
-    return Plan() if settings.dry_run else None
+    if not settings.dry_run:
+        return None
+    from modelshare.dry_run import Plan
+
+    return Plan()
 
 
 class InvocationContext(Protocol):
@@ -73,6 +78,9 @@ def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan
                   account: str | None = None) -> OwnerService:
     """With a `plan`, every write is recorded there instead of made (dry run). The allowlist is
     where the settings say; without `account`, STS says which it is."""
+    from modelshare.aws.work_queue import SqsWorkQueue
+    from modelshare.owner.service import OwnerService
+
     return OwnerService(
         account=account or account_id(session),
         registry=_registry(session, plan),
@@ -87,6 +95,8 @@ def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan
 
 def consumer_service(session: boto3.session.Session, settings: Settings, plan: Plan | None = None, *,
                      account: str | None = None) -> ConsumerService:
+    from modelshare.consumer import ConsumerService
+
     return ConsumerService(
         account=account or account_id(session),
         shares=_shares(RamShares(session), plan),
@@ -118,6 +128,10 @@ def account_services(session: boto3.session.Session, allowlist: Allowlist, plan:
     `account`, STS says which it is. `ledger_table`: the stack's ownership ledger;
     `quota_limits`: the account's RAM quotas (RAM's defaults unless given); `sharing_mode`: the
     stack's SharingMode, for owners the allowlist's `modes` does not name."""
+    from modelshare.consumer import ConsumerService
+    from modelshare.owner.service import OwnerService
+    from modelshare.quota_budget import QuotaLimits
+
     ram = RamShares(session)
     shares = _shares(ram, plan)
     source = StaticAllowlistSource(allowlist)
@@ -129,14 +143,30 @@ def account_services(session: boto3.session.Session, allowlist: Allowlist, plan:
 
 
 def _registry(session: boto3.session.Session, plan: Plan | None) -> ModelRegistry:
+    from modelshare.aws.sagemaker import SageMakerRegistry
+
     registry = SageMakerRegistry(session)
-    return registry if plan is None else DryRunRegistry(registry, plan)
+    if plan is None:
+        return registry
+    from modelshare.dry_run import DryRunRegistry
+
+    return DryRunRegistry(registry, plan)
 
 
 def _ledger(session: boto3.session.Session, table: str, plan: Plan | None) -> OwnershipLedger:
+    from modelshare.aws.ledger import DynamoDbLedger
+
     ledger = DynamoDbLedger(session, table)
-    return ledger if plan is None else DryRunLedger(ledger, plan)
+    if plan is None:
+        return ledger
+    from modelshare.dry_run import DryRunLedger
+
+    return DryRunLedger(ledger, plan)
 
 
 def _shares(ram: RamShares, plan: Plan | None) -> ResourceShares:
-    return ram if plan is None else DryRunShares(ram, plan)
+    if plan is None:
+        return ram
+    from modelshare.dry_run import DryRunShares
+
+    return DryRunShares(ram, plan)

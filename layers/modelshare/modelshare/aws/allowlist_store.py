@@ -18,14 +18,14 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.allowlist_history import StoredVersion, last_valid_of_parameter, last_valid_of_parts
-from modelshare.allowlist_parts import PART_NAME, merge
 from modelshare.aws import client
 from modelshare.ports import AllowlistSource, AllowlistUnavailable, LastValidAllowlist
 from modelshare.settings import AllowlistLocation
 
 if TYPE_CHECKING:  # a development dependency
     from mypy_boto3_ssm import SSMClient
+
+    from modelshare.allowlist_history import StoredVersion
 
 # GetParametersByPath returns at most 10 parameters a page (docs/aws-behaviour.md, SSM-BY-PATH):
 # up to 9 parts cost one call (10 may cost a second, empty page).
@@ -59,6 +59,9 @@ class SsmAllowlistSource:
         return Allowlist.parse(document)
 
     def last_valid(self) -> LastValidAllowlist | None:
+        # Read only when the document in force is invalid: imported then, not at every cold start.
+        from modelshare.allowlist_history import last_valid_of_parameter
+
         return last_valid_of_parameter(self.parameter_name, _history(self._ssm, self.parameter_name))
 
 
@@ -72,6 +75,8 @@ class SsmAllowlistPathSource:
         self.path = path
 
     def load(self, *, fresh: bool = False) -> Allowlist:
+        from modelshare.allowlist_parts import merge  # path mode only
+
         try:
             values = self._provider.get_multiple(self.path, force_fetch=fresh, recursive=False,
                                                  MaxResults=PARAMETERS_PER_PAGE)
@@ -82,6 +87,9 @@ class SsmAllowlistPathSource:
     def last_valid(self) -> LastValidAllowlist | None:
         """From the history of each part now under the path (a deleted part's history is gone
         with it): one listing, then each part's history."""
+        from modelshare.allowlist_history import last_valid_of_parts
+        from modelshare.allowlist_parts import PART_NAME
+
         try:
             pages = self._ssm.get_paginator("get_parameters_by_path").paginate(
                 Path=self.path, Recursive=False, PaginationConfig={"PageSize": PARAMETERS_PER_PAGE})
@@ -116,6 +124,8 @@ def allowlist_source(session: boto3.session.Session, location: AllowlistLocation
 
 def _history(ssm: SSMClient, name: str) -> list[StoredVersion]:
     """Every version Parameter Store keeps of the parameter (none when it does not exist)."""
+    from modelshare.allowlist_history import StoredVersion
+
     try:
         pages = ssm.get_paginator("get_parameter_history").paginate(
             Name=name, PaginationConfig={"PageSize": VERSIONS_PER_PAGE})

@@ -3,6 +3,7 @@ says (`work_item`) and how a worker reads one (`group_of_item`)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from modelshare.aws import client
 
 if TYPE_CHECKING:
     import boto3
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
@@ -77,8 +79,14 @@ def group_of_item(item: Any) -> WorkItem:
 
 class SqsWorkQueue:
     def __init__(self, session: boto3.session.Session, queue_url: str) -> None:
-        self._client = client(session, "sqs")
+        self._session = session
         self.queue_url = queue_url
+
+    @functools.cached_property
+    def _client(self) -> SQSClient:
+        """Made on first use: most runs hand nothing to the queue, and a client is milliseconds
+        of a cold start."""
+        return client(self._session, "sqs")
 
     def send(self, items: Sequence[dict[str, Any]], *, delay_seconds: int = 0, pace_seconds: int = 0) -> None:
         bodies = _packages(items)

@@ -11,6 +11,7 @@ had it (modelshare.owner.mode_switch); a made share emptied is deleted.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from modelshare import invitation_pace
 from modelshare.allowlist import Allowlist, ShareDecision
@@ -24,7 +25,11 @@ from modelshare.owner.reads import read_ledger
 from modelshare.owner.run import Owner, Run
 from modelshare.ports import LedgerContents
 from modelshare.share_layout import Bucket
-from modelshare.shares_mode import SharesMode, SharesModeResult
+
+if TYPE_CHECKING:
+    # Imported where used: an owner in the policy mode never loads the shares mode
+    # (cold start, tests/unit/test_lazy_imports.py).
+    from modelshare.shares_mode import SharesMode, SharesModeResult
 
 
 def in_shares_mode(owner: Owner, allowlist: Allowlist) -> bool:
@@ -82,6 +87,8 @@ def share_new_groups(run: Run, allowlist: Allowlist, groups: Mapping[str, str | 
     listed = [(name, given or run.owner.registry.group_arn(name)) for name, given in groups.items()]
     decisions = {arn: allowlist.decide(run.account, name) for name, arn in listed if arn}
     wanted = {arn: Bucket.of(d.consumers, d.actions) for arn, d in decisions.items() if d.shared}
+    from modelshare.shares_mode import SharesModeResult
+
     result = _shares_mode(run.owner).place_new(wanted) if wanted else SharesModeResult(frozenset(), {}, {}, {})
     handed = [(name, arn) for name, arn in listed if arn in result.waiting]
     if handed and run.owner.work_queue is not None:
@@ -115,6 +122,8 @@ def narrow_made_shares(run: Run, allowlist: Allowlist, index: RamIndex,
 
 def _shares_mode(owner: Owner) -> SharesMode:
     """One per execution environment, with the owner's ports (its permission lookups are kept)."""
+    from modelshare.shares_mode import SharesMode
+
     built = owner.shares_mode_job
     if not isinstance(built, SharesMode) or built.shares is not owner.shares or built.ledger is not owner.ledger:
         built = owner.shares_mode_job = SharesMode(owner.account, owner.shares, owner.ledger, sleep=owner.sleep)

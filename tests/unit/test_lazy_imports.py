@@ -1,0 +1,80 @@
+"""A cold start imports what its path needs and no more (issue 21: cold start within 1.15x of a
+bare boto3 function, measured by `make bench`; docs/benchmarks.md, "Cold start"). Each module
+costs milliseconds of every cold start, mostly its dataclasses being built."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNER_FUNCTIONS = ("share_on_create", "promote", "reconcile_owner")
+
+_PROBE = """
+import importlib.util, json, sys
+sys.path.insert(0, {layer!r})
+spec = importlib.util.spec_from_file_location("app", {app!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+class Context:
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:111111111111:function:modelshare-probe"
+    def get_remaining_time_in_millis(self):
+        return 60_000
+module.services(Context())
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("modelshare", "botocore.client")))))
+"""
+
+
+def loaded_after_first_invocation_setup(function: str, **env: str) -> set[str]:
+    """The modules loaded once the handler is imported and its services built (no AWS call)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "MODELSHARE_"))}
+    environment.update({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x",
+                        "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": f"modelshare-{function}",
+                        "POWERTOOLS_TRACE_DISABLED": "true", "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist",
+                        "MODELSHARE_LEDGER_TABLE": "modelshare-ownership",
+                        "MODELSHARE_SWEEP_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/111111111111/sweep", **env})
+    source = _PROBE.format(layer=str(ROOT / "layers" / "modelshare"), app=str(ROOT / "functions" / function / "app.py"))
+    done = subprocess.run([sys.executable, "-c", source], env=environment, capture_output=True, text=True, check=True)
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("function", OWNER_FUNCTIONS)
+def test_an_owner_function_loads_neither_the_consumer_side_nor_what_only_rare_paths_need(function: str) -> None:
+    loaded = loaded_after_first_invocation_setup(function)
+    assert "modelshare.owner" in loaded
+    rare = {"modelshare.consumer", "modelshare.received_shares", "modelshare.dry_run", "modelshare.allowlist_history",
+            "modelshare.shares_mode", "modelshare.mode_switch"}
+    assert loaded & rare == set()
+
+
+def test_the_consumer_function_loads_none_of_the_owner_side() -> None:
+    loaded = loaded_after_first_invocation_setup("accept_invitations")
+    assert "modelshare.consumer" in loaded
+    owner_side = {"modelshare.owner", "modelshare.convergence", "modelshare.aws.ledger", "modelshare.aws.work_queue",
+                  "modelshare.dry_run", "modelshare.restriction"}
+    assert loaded & owner_side == set()
+
+
+def test_the_dry_run_loads_its_module_when_it_is_on() -> None:
+    assert "modelshare.dry_run" in loaded_after_first_invocation_setup("share_on_create", MODELSHARE_DRY_RUN="true")
+
+
+def test_the_work_queue_makes_its_sqs_client_when_a_run_first_hands_it_work() -> None:
+    """Most runs of ShareOnCreate and Promote hand nothing to the sweep's queue."""
+    from unittest import mock
+
+    from modelshare.aws.work_queue import SqsWorkQueue
+
+    session = mock.Mock()
+    queue = SqsWorkQueue(session, "https://sqs.eu-west-1.amazonaws.com/111111111111/sweep")
+    assert session.client.call_args_list == []
+    session.client.return_value.send_message_batch.return_value = {}
+    queue.send([{"group": "churn"}])
+    queue.send([{"group": "fraud"}])
+    assert [c.args[0] for c in session.client.call_args_list] == ["sqs"]
+    assert session.client.return_value.send_message_batch.call_count == 2

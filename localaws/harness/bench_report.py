@@ -65,7 +65,7 @@ def _markdown(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def _align(cell: str, width: int) -> str:
     """Figures to the right, words to the left."""
-    return cell.rjust(width) if cell.lstrip("+-")[:1].isdigit() else cell.ljust(width)
+    return cell.rjust(width) if re.match(r"[+-]*[0-9]", cell) else cell.ljust(width)
 
 
 def scenario_table(scenario: str, results: Sequence[Mapping[str, Any]]) -> list[str]:

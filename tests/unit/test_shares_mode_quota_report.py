@@ -13,6 +13,7 @@ import pytest
 
 from modelshare import owner as owner_module
 from modelshare import shares_mode as shares_mode_module
+from modelshare import shares_writes as shares_writes_module
 from modelshare.outcomes import GroupAction
 from modelshare.owner import OwnerService
 from modelshare.ports import RamQuotaReached
@@ -34,6 +35,7 @@ def said(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(owner_module, "count", counting)
     monkeypatch.setattr(shares_mode_module, "count", counting)
+    monkeypatch.setattr(shares_writes_module, "count", counting)  # a wait for invitation room
     return counted
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pytest
 
 from modelshare import shares_mode as shares_mode_module
+from modelshare import shares_writes as shares_writes_module
 from modelshare.outcomes import GroupAction
 from modelshare.owner import quota as owner_quota
 from modelshare.owner.service import OwnerService
@@ -34,6 +35,7 @@ def said(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(owner_quota, "count", counting)
     monkeypatch.setattr(shares_mode_module, "count", counting)
+    monkeypatch.setattr(shares_writes_module, "count", counting)  # a wait for invitation room
     return counted
 
 

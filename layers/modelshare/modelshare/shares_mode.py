@@ -243,13 +243,8 @@ class SharesMode:
             org_wait = None
             stopped = step.stop or invite_stop
             try:
-                run.room, org_wait, uninvited = run.writes.set_principals(
-                    step.held, step.bucket, step.permitted, run.room,
-                    run.restrict_only or stopped is not None or step.unjudged)
-                if uninvited:
-                    logger.warning("Pending invitation quota: consumers wait for a later run",
-                                   extra={"share": step.held.share.arn, "waiting": uninvited})
-                    count("RamQuotaReached")
+                run.room, org_wait = run.writes.set_principals(step.held, step.bucket, step.permitted, run.room,
+                                                               run.restrict_only or stopped is not None or step.unjudged)
             except RamQuotaReached as quota:
                 invite_stop = stopped = self._quota(run.writes, quota, step.name)
             if step.permitted and org_wait is None:

@@ -123,19 +123,23 @@ class ShareWrites:
             count("ShareConsumersChanged")
 
     def set_principals(self, held: HeldShare, bucket: Bucket, permitted: bool, room: int | None,
-                       restrict_only: bool) -> tuple[int | None, str | None, list[str]]:
+                       restrict_only: bool) -> tuple[int | None, str | None]:
         """Exactly the bucket's consumers, when the share's permission is right (else none);
         new accounts within the pending-invitation room, organizations and OUs apart
-        (modelshare.org_sharing). Returns the room left, why an organization or OU the bucket
-        names is not on the share, and the accounts left to wait for room (the caller says so)."""
+        (modelshare.org_sharing). Returns the room left, and why an organization or OU the
+        bucket names is not on the share."""
         desired = rules.consumers_wanted(bucket, permitted=permitted)
         self.remove_principals(held, sorted(set(held.principals) - desired),
                                "modelshare's share holds no consumer until its permission is right")
         missing = sorted(desired - set(held.principals))
         if not missing or restrict_only or room is None:
-            return room, None, []
+            return room, None
         offered, waiting, orgs = rules.invitations(missing, room)
         self.invited, self.uninvited = self.invited + len(offered), self.uninvited + len(waiting)
+        if waiting:  # said before the invitations: a quota RAM meets on them must not silence it
+            logger.warning("Pending invitation quota: consumers wait for a later run",
+                           extra={"share": held.share.arn, "waiting": waiting})
+            count("RamQuotaReached")
         if offered:
             self.shares.associate_principals(held.share.arn, offered)
             held.principals = (*held.principals, *offered)
@@ -144,7 +148,7 @@ class ShareWrites:
         if orgs:
             added, org_wait = self.org.associate(held.share.arn, orgs)
             held.principals = (*held.principals, *added)
-        return room - len(offered), org_wait, waiting
+        return room - len(offered), org_wait
 
 
 def _token(name: str, permission: str, gone: str = "") -> str:

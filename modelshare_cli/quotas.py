@@ -59,7 +59,7 @@ def limits(args: argparse.Namespace) -> QuotaLimits:
 def held_now(owner: OwnerService, usage: Mapping[str, Any], quota_limits: QuotaLimits) -> list[QuotaUse]:
     """What the account holds now of each quota: its shares and their live associations (shares
     made from policies included), invitations it sent still pending, and its customer managed
-    permissions (`usage`: RamShares.usage())."""
+    permissions (`usage`: RamOwnerShares.usage())."""
     per_type: Mapping[str, int] = usage["customer_managed_permissions"]
     return [*region_room.read_region_use(owner.shares, quota_limits),
             QuotaUse(PENDING_INVITATIONS, int(usage["pending_invitations_sent"]), quota_limits[PENDING_INVITATIONS]),
@@ -94,7 +94,7 @@ def project(owner: OwnerService, allowlist: Allowlist, usage: Mapping[str, Any],
     """The allowlist's cost for the owner's groups, plus what stays of what RAM holds now: every
     share but modelshare's (the ledger's) and those RAM made from the policies of the groups the
     projection shares (the policy mode's own); the customer managed permissions modelshare did
-    not make (`usage`: RamShares.usage())."""
+    not make (`usage`: RamOwnerShares.usage())."""
     shared: list[SharedGroup] = []
     arns: set[str] = set()
     for name, arn in owner.registry.groups():

@@ -275,11 +275,12 @@ class Simulation:
         groups: dict[str, dict[str, Any]] = {}
         for plan in self.scenario.accounts:
             allowlist = self.effective_allowlists[plan.account]
-            owner = wiring.account_services(self.cloud.session(plan.account, region), allowlist, account=plan.account).owner
+            services = wiring.account_services(self.cloud.session(plan.account, region), allowlist, account=plan.account)
+            owner = services.owner
             discoverable[plan.account] = owner.registry.cross_account_group_arns()
             pending[plan.account] = sorted(
                 ({"sender": i.sender, "resourceShareArn": i.share_arn}
-                 for i in owner.shares.invitations() if i.status == PENDING),
+                 for i in services.consumer.shares.invitations() if i.status == PENDING),
                 key=lambda item: (item["sender"], item["resourceShareArn"]))
             for group in self.groups.get(plan.account, []):
                 state = owner.group_state(group, allowlist)

@@ -18,12 +18,13 @@ from localaws.runtime.functions import Invocation
 from localaws.runtime.template import StackTemplate
 from modelshare.allowlist import Allowlist
 from modelshare.aws.ledger import DynamoDbLedger
-from modelshare.aws.ram import RamShares
+from modelshare.aws.ram_consumer import RamConsumerShares
+from modelshare.aws.ram_owner import RamOwnerShares
 from modelshare.aws.sagemaker import SageMakerRegistry
-from modelshare.owner.service import OwnerService
 from modelshare.owner.status import GroupState
 from modelshare.ports import PENDING
 from modelshare.quota_budget import QuotaLimits
+from modelshare.wiring import owner_from
 
 REGION = "eu-west-1"
 WRITE_PREFIXES = ("Put", "Delete", "Create", "Promote", "Associate", "Disassociate", "Accept", "Reject", "Tag", "Untag", "Add")
@@ -104,21 +105,21 @@ class World:
     def discoverable(self, account: str) -> list[str]:
         return SageMakerRegistry(self.cloud.session(account, REGION)).cross_account_group_arns()
 
-    def shares(self, account: str) -> RamShares:
-        return RamShares(self.cloud.session(account, REGION))
+    def shares(self, account: str) -> RamOwnerShares:
+        return RamOwnerShares(self.cloud.session(account, REGION))
 
     def pending(self, account: str) -> list[Any]:
-        return [i for i in RamShares(self.cloud.session(account, REGION)).invitations() if i.status == PENDING]
+        return [i for i in RamConsumerShares(self.cloud.session(account, REGION)).invitations() if i.status == PENDING]
 
     def invitations(self, account: str) -> list[Any]:
-        return list(RamShares(self.cloud.session(account, REGION)).invitations())
+        return list(RamConsumerShares(self.cloud.session(account, REGION)).invitations())
 
     def state(self, account: str, group: str) -> GroupState | None:
         session = self.cloud.session(account, REGION)
         allowlist = Allowlist.parse(self.allowlists[account])
-        service = OwnerService(account, SageMakerRegistry(session), RamShares(session), allowlist_source=None,  # type: ignore[arg-type]
-                               ledger=DynamoDbLedger(session, self.deployment.ledger_table(account)),
-                               quota_limits=QuotaLimits.parse(self.deployment.stacks[account].parameters.get("RamQuotas", "")))
+        service = owner_from(account, SageMakerRegistry(session), RamOwnerShares(session), source=None,  # type: ignore[arg-type]
+                             ledger=DynamoDbLedger(session, self.deployment.ledger_table(account)),
+                             quota_limits=QuotaLimits.parse(self.deployment.stacks[account].parameters.get("RamQuotas", "")))
         return service.group_state(group, allowlist)
 
     @property

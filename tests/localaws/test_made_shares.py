@@ -1,5 +1,5 @@
 """The adapters the shares mode (issue 20) writes through, against the local AWS: shares made by
-modelshare itself (RamShares.create_share / associate_resources) and their record in the ledger
+modelshare itself (RamOwnerShares.create_share / associate_resources) and their record in the ledger
 (DynamoDbLedger.record_made_share / made_shares / forget_made_share)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from localaws.harness.deployment import Deployment
 from localaws.runtime.cloud import LocalCloud
 from localaws.runtime.costs import FREE
 from modelshare.aws.ledger import DynamoDbLedger
-from modelshare.aws.ram import RamShares
+from modelshare.aws.ram_owner import RamOwnerShares
 from modelshare.ports import GroupNotFound
 
 OWNER, CONSUMER = "111122223333", "444455556666"
@@ -56,7 +56,7 @@ def test_a_share_is_made_empty_with_its_permission_once_per_token_and_filled_a_h
         names = [f"g{n:03d}" for n in range(230)]
         for name in names:
             sagemaker.create_model_package_group(ModelPackageGroupName=name)
-        ram = RamShares(session)
+        ram = RamOwnerShares(session)
         register = next(p for p in ram.managed_permissions("sagemaker:modelpackagegroup")
                         if p.name.endswith("AllowRegister"))
         made = ram.create_share("modelshare-0123456789ab-1", register.arn, "token-1")
@@ -83,7 +83,7 @@ def test_associating_a_deleted_group_is_group_not_found_and_puts_in_none_of_the_
         for name in ("kept", "deleted"):
             sagemaker.create_model_package_group(ModelPackageGroupName=name)
         sagemaker.delete_model_package_group(ModelPackageGroupName="deleted")
-        ram = RamShares(session)
+        ram = RamOwnerShares(session)
         permission = next(iter(ram.managed_permissions("sagemaker:modelpackagegroup")))
         made = ram.create_share("modelshare-0123456789ab-1", permission.arn, "token-1")
         with pytest.raises(GroupNotFound):

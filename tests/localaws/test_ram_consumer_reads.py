@@ -11,7 +11,8 @@ from botocore.exceptions import ClientError
 from conftest import CUSTOM, DISCOVER
 
 from localaws.harness.seed import seed_groups
-from modelshare.aws.ram import RamShares
+from modelshare.aws.ram_consumer import RamConsumerShares
+from modelshare.aws.ram_owner import RamOwnerShares
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
 
@@ -103,7 +104,7 @@ def test_the_consumer_adapter_reads_a_big_invitation_and_its_accepted_share_at_r
     """A share of thousands of groups (the shares mode holds up to 4,000): RAM's default page of
     ListPendingInvitationResources is small, so the adapter asks for its largest (500,
     ram/service-2.json MaxResults): 1,200 groups in 3 calls, before and after accepting."""
-    owner = RamShares(aws.cloud.session(OWNER, aws.REGION))
+    owner = RamOwnerShares(aws.cloud.session(OWNER, aws.REGION))
     seed_groups(aws.cloud, OWNER, aws.REGION, [f"big-{n:04d}" for n in range(1_200)])
     groups = [f"arn:aws:sagemaker:{aws.REGION}:{OWNER}:model-package-group/big-{n:04d}" for n in range(1_200)]
     permission = next(iter(owner.managed_permissions(owner.model_package_group_type())))
@@ -111,7 +112,7 @@ def test_the_consumer_adapter_reads_a_big_invitation_and_its_accepted_share_at_r
     owner.associate_resources(share.arn, groups)
     owner.associate_principals(share.arn, [CONSUMER])
     aws.clock.sleep(5)
-    consumer = RamShares(aws.cloud.session(CONSUMER, aws.REGION))
+    consumer = RamConsumerShares(aws.cloud.session(CONSUMER, aws.REGION))
     [invitation] = [i for i in consumer.invitations() if i.share_arn == share.arn]
     before = len(aws.cloud.calls)
     resources = consumer.pending_invitation_resources(invitation.arn)

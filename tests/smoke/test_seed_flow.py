@@ -30,11 +30,11 @@ from botocore.exceptions import ClientError
 from modelshare.allowlist import Allowlist
 from modelshare.aws import account_id
 from modelshare.aws.allowlist_store import StaticAllowlistSource
-from modelshare.aws.ram import RamShares
+from modelshare.aws.ram_consumer import RamConsumerShares
+from modelshare.aws.ram_owner import RamOwnerShares
 from modelshare.aws.sagemaker import SageMakerRegistry
-from modelshare.consumer import ConsumerService
-from modelshare.owner.service import OwnerService
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, PENDING, STANDARD, PromotionNotReady
+from modelshare.wiring import consumer_from, owner_from
 from tests.unit.fakes import FakeLedger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,9 +148,9 @@ def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str,
     document = {"version": 1, "shares": [{"owner": owner_account, "groups": [name], "consumers": [consumer_account],
                                           "access": ["register", "deploy"]}]}
     source = StaticAllowlistSource(Allowlist.parse(document))
-    registry, shares = SageMakerRegistry(backend.owner), RamShares(backend.owner)
+    registry, shares = SageMakerRegistry(backend.owner), RamOwnerShares(backend.owner)
     # The ownership ledger is the stack's table; this flow runs modelshare's code without a stack.
-    owner = OwnerService(owner_account, registry, shares, source, FakeLedger(), sleep=backend.sleep)
+    owner = owner_from(owner_account, registry, shares, source, FakeLedger(), sleep=backend.sleep)
     group_arn = registry.group_arn(name)
     assert group_arn is not None
 
@@ -180,7 +180,7 @@ def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str,
     observed["permissions_after"] = [
         {"name": p.name, "feature_set": p.feature_set, "resource_type": p.resource_type} for p in shares.permissions(standard.arn)]
 
-    consumer_shares = RamShares(backend.consumer)
+    consumer_shares = RamConsumerShares(backend.consumer)
 
     def discoverable() -> bool:
         return group_arn in SageMakerRegistry(backend.consumer).cross_account_group_arns()
@@ -198,7 +198,7 @@ def _run_flow(backend: Backend, cleanup: Cleanup, name: str, owner_account: str,
         resources = consumer_shares.pending_invitation_resources(pending.arn)
         observed["resource_types_in_invitation"] = sorted({r.type for r in resources})
         observed["resource_type_is_the_expected_string"] = all(r.type == MODEL_PACKAGE_GROUP_TYPE for r in resources)
-        consumer = ConsumerService(consumer_account, consumer_shares, source)
+        consumer = consumer_from(consumer_account, consumer_shares, source)
         outcomes = consumer.accept_allowed_invitations()
         assert [o.action for o in outcomes if o.invitation_arn == pending.arn] == ["accepted"], outcomes
 

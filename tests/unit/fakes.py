@@ -303,9 +303,6 @@ class FakeShares:
     def owned_shares(self) -> Iterator[ResourceShare]:
         return iter(list(self.shares.values()))
 
-    def share(self, share_arn: str) -> ResourceShare | None:
-        return self.shares.get(share_arn)
-
     def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
         return [self.shares[a] for a in dict.fromkeys(share_arns) if a in self.shares]
 

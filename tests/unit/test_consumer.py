@@ -1,8 +1,8 @@
 from modelshare.allowlist import actions_for
-from modelshare.consumer import ConsumerService
 from modelshare.outcomes import InvitationAction
 from modelshare.policy import group_name_of
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
+from modelshare.wiring import consumer_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -23,7 +23,7 @@ def invitation(arn="inv-1", sender=OWNER, status="PENDING"):
 
 def consumer_with(*invitations, resources=None, rules=(RULE,)):
     shares = FakeShares(pending=list(invitations), invitation_resources=resources or {})
-    return ConsumerService(CONSUMER, shares, FixedAllowlist(allowlist_doc(*rules))), shares
+    return consumer_from(CONSUMER, shares, FixedAllowlist(allowlist_doc(*rules))), shares
 
 
 def group_resource(name, owner=OWNER):
@@ -76,7 +76,7 @@ def test_conflicting_rules_are_not_accepted_and_invalid_allowlist_accepts_nothin
     conflict_rules = (RULE, {**RULE, "groups": ["churn-xgb"], "access": ["deploy"]})
     service, shares = consumer_with(invitation("c"), resources={"c": [group_resource("churn-xgb")]}, rules=conflict_rules)
     assert "different access" in actions(service.accept_allowed_invitations())["c"][1]
-    invalid = ConsumerService(CONSUMER, shares, FixedAllowlist({"version": 1, "shares": [{"owner": OWNER}]}))
+    invalid = consumer_from(CONSUMER, shares, FixedAllowlist({"version": 1, "shares": [{"owner": OWNER}]}))
     assert invalid.accept_allowed_invitations() == []
     assert shares.accepted == []
 
@@ -103,7 +103,7 @@ def test_group_name_of():
 def test_the_allowlist_is_read_afresh_once_and_only_when_an_invitation_is_pending():
     shares = FakeShares(pending=[invitation("done", status="ACCEPTED")])
     source = StaleCacheAllowlist(allowlist_doc(), allowlist_doc(RULE))
-    service = ConsumerService(CONSUMER, shares, source)
+    service = consumer_from(CONSUMER, shares, source)
     assert service.accept_allowed_invitations() == []
     assert service.accept_allowed_invitations(about=[]) == [], "the events named nothing to accept"
     assert source.fresh_loads == 0
@@ -199,7 +199,7 @@ def received_world(*, rules=(RULE,)):
     })
     shares.received_grants[share_arn("wide")] = DEPLOY_ACTIONS
     shares.unreadable.add(share_arn("hidden"))
-    return ConsumerService(CONSUMER, shares, FixedAllowlist(allowlist_doc(*rules))), shares
+    return consumer_from(CONSUMER, shares, FixedAllowlist(allowlist_doc(*rules))), shares
 
 
 def test_accepted_shares_are_rechecked_for_what_they_hold_and_grant_now():
@@ -226,5 +226,5 @@ def test_the_recheck_follows_the_allowlist_it_reads():
     service, shares = received_world(rules=({**RULE, "groups": ["churn-*", "scratch"], "access": ["deploy"]},))
     _, findings = service.sweep()
     assert [f.share_arn for f in findings] == [share_arn("hidden")], "now all allowed; the unreadable one still said"
-    invalid = ConsumerService(CONSUMER, shares, FixedAllowlist({"version": 1, "shares": [{"owner": OWNER}]}))
+    invalid = consumer_from(CONSUMER, shares, FixedAllowlist({"version": 1, "shares": [{"owner": OWNER}]}))
     assert invalid.sweep() == ([], []), "an invalid allowlist judges nothing"

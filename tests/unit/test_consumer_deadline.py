@@ -13,7 +13,7 @@ from modelshare import consumer as consumer_module
 from modelshare.consumer import TIME_RESERVE_SECONDS, ConsumerService
 from modelshare.outcomes import InvitationAction
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
-from modelshare.wiring import PerEnvironment
+from modelshare.wiring import PerEnvironment, consumer_from
 from tests.unit.fakes import CONSUMER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 
 RULE = {"owner": OWNER, "groups": ["churn-*"], "consumers": [CONSUMER]}
@@ -43,7 +43,7 @@ def consumer_with(names: list[str]) -> tuple[ConsumerService, CountingShares]:
         pending=[Invitation(name, f"share-{name}", "LinkedResourceShare", OWNER, "PENDING", None) for name in names],
         invitation_resources={name: [SharedResource(group_arn(f"churn-{name}-{n}"), MODEL_PACKAGE_GROUP_TYPE)
                                      for n in range(3)] for name in names})
-    service = ConsumerService(CONSUMER, shares, FixedAllowlist(allowlist_doc(RULE)))
+    service = consumer_from(CONSUMER, shares, FixedAllowlist(allowlist_doc(RULE)))
     service.time_left = lambda: TIMEOUT - PER_ACCEPT * len(shares.accepted)
     return service, shares
 
@@ -91,7 +91,7 @@ def test_each_invocation_gives_the_consumer_its_remaining_time() -> None:
         def get_remaining_time_in_millis(self) -> int:
             return self.millis
 
-    services = PerEnvironment(lambda account: ConsumerService(account, FakeShares(), FixedAllowlist(allowlist_doc(RULE))))
+    services = PerEnvironment(lambda account: consumer_from(account, FakeShares(), FixedAllowlist(allowlist_doc(RULE))))
     assert services(Context(42_000)).time_left() == 42.0
     assert services(Context(7_500)).time_left() == 7.5, "the next invocation's, in the same environment"
 

@@ -9,11 +9,11 @@ from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist
 from modelshare.aws.work_queue import work_item
 from modelshare.convergence import GroupSnapshot, Holding, decide, policy_matters
-from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
+from modelshare.dry_run import Plan
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
-from modelshare.owner.service import OwnerService
 from modelshare.owner.sweep_work import THROTTLED_RETRY_DELAY_SECONDS
 from modelshare.ports import STANDARD, ApiThrottled, Ownership, ResourceShare
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -54,11 +54,8 @@ def world():
 
 
 def service(registry, shares, plan=None, queue=None):
-    return OwnerService(OWNER, registry if plan is None else DryRunRegistry(registry, plan),
-                        shares if plan is None else DryRunShares(shares, plan),
-                        FixedAllowlist(allowlist_doc(RULE)),
-                        shares.ledger if plan is None else DryRunLedger(shares.ledger, plan),
-                        sleep=lambda s: None, work_queue=queue)
+    return owner_from(OWNER, registry, shares, FixedAllowlist(allowlist_doc(RULE)), shares.ledger, plan,
+                      sleep=lambda s: None, work_queue=queue)
 
 
 def test_the_fanned_out_sweep_makes_exactly_the_writes_of_the_sweep_in_one_run():

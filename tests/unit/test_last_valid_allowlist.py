@@ -30,6 +30,7 @@ from modelshare.ports import (
     SharePermission,
 )
 from modelshare.restriction import restrict
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -91,7 +92,7 @@ def said(monkeypatch: pytest.MonkeyPatch) -> Said:
 def owner_with(source: FixedAllowlist, *groups: str, queue: FakeQueue | None = None
                ) -> tuple[OwnerService, FakeRegistry, FakeShares]:
     registry, shares = FakeRegistry(names=set(groups or ("churn-xgb",))), FakeShares()
-    return (OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None, work_queue=queue),
+    return (owner_from(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None, work_queue=queue),
             registry, shares)
 
 

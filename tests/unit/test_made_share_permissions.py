@@ -7,8 +7,8 @@ one permission for model package groups still holds no consumer (fail closed).""
 from __future__ import annotations
 
 from modelshare.outcomes import GroupAction
-from modelshare.owner.service import OwnerService
 from modelshare.ports import SharePermission
+from modelshare.wiring import owner_from
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, group_arn
 from tests.unit.test_shares_mode import calls_in_order, churn, owner_with
 
@@ -68,15 +68,14 @@ def test_a_share_with_no_permission_for_model_package_groups_among_several_is_le
 
 
 def test_a_dry_run_plans_taking_the_permission_off_and_goes_on_as_if_it_were_off() -> None:
-    from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
+    from modelshare.dry_run import Plan
 
     owner, registry, shares, source = owner_with(churn(1))
     owner.reconcile()
     share_arn = made_share(shares)
     shares.share_permissions[share_arn].append(SUBNET_PERMISSION)
     plan = Plan()
-    dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), source,
-                       DryRunLedger(shares.ledger, plan), sleep=lambda s: None)
+    dry = owner_from(OWNER, registry, shares, source, shares.ledger, plan, sleep=lambda s: None)
     dry.reconcile()
     assert [(w.action, w.target) for w in plan.writes] == [("take-off-permission", share_arn)], "consumers kept"
     assert shares.taken_off_permissions == [] and len(shares.share_permissions[share_arn]) == 2

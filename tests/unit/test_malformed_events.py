@@ -42,6 +42,7 @@ from modelshare.ports import (
     ResourceShare,
     SharedResource,
 )
+from modelshare.wiring import consumer_from, owner_from
 from tests.fuzzing import MUTATIONS, TEXT, json_texts, json_values, locations, mutated
 from tests.unit.fakes import (
     CONSUMER,
@@ -229,11 +230,11 @@ class World:
                 SharedResource(arn, MODEL_PACKAGE_GROUP_TYPE) for arn in resources]
 
     def owner(self) -> OwnerService:
-        return OwnerService(OWNER, self.registry, self.shares, FixedAllowlist(self.allowlist), self.shares.ledger,
-                            sleep=lambda s: None)
+        return owner_from(OWNER, self.registry, self.shares, FixedAllowlist(self.allowlist), self.shares.ledger,
+                          sleep=lambda s: None)
 
     def consumer(self) -> ConsumerService:
-        return ConsumerService(CONSUMER, self.invitations, FixedAllowlist(self.allowlist))
+        return consumer_from(CONSUMER, self.invitations, FixedAllowlist(self.allowlist))
 
     def writes(self) -> list[Any]:
         r, s, i = self.registry, self.shares, self.invitations

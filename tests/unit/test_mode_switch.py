@@ -13,6 +13,7 @@ from modelshare.outcomes import GroupAction
 from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.service import OwnerService
 from modelshare.ports import STANDARD
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -41,7 +42,7 @@ def owner_with(mode: str) -> tuple[OwnerService, FakeRegistry, FakeShares, Fixed
     registry = FakeRegistry(names={"churn-a"})
     shares = FakeShares(managed_action_sets=[DISCOVER])
     source = FixedAllowlist(document(mode))
-    return OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None), registry, shares, source
+    return owner_from(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None), registry, shares, source
 
 
 def shared_the_policy_way(registry: FakeRegistry, shares: FakeShares) -> dict[str, Any]:

@@ -4,7 +4,6 @@ OU consumers"): strict ARNs, shares mode only, and what an account's memberships
 import pytest
 
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.consumer import ConsumerService
 from modelshare.org_principals import (
     Organization,
     account_consumers,
@@ -13,6 +12,7 @@ from modelshare.org_principals import (
     parse_org_principal,
 )
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
+from modelshare.wiring import consumer_from
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 
 MANAGEMENT = "999988887777"
@@ -122,8 +122,8 @@ ORGANIZATION = Organization(ORG_ID, MANAGEMENT)
 def member(rules, *, path=PATH, organization=ORGANIZATION, held=("churn-a",)):
     shares = FakeShares(received={SHARE: [SharedResource(group_arn(name), MODEL_PACKAGE_GROUP_TYPE) for name in held]},
                         member_of=organization)
-    return ConsumerService(CONSUMER, shares, FixedAllowlist({**allowlist_doc(*rules), **SHARES}),
-                           organization_path=path), shares
+    return consumer_from(CONSUMER, shares, FixedAllowlist({**allowlist_doc(*rules), **SHARES}),
+                         organization_path=path), shares
 
 
 def test_a_group_given_to_the_consumers_ou_is_not_flagged_and_one_given_to_another_ou_is():

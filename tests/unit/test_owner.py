@@ -6,9 +6,9 @@ from modelshare.outcomes import GroupAction, GroupStatus
 from modelshare.owner.outcome import ReconcileIncomplete
 from modelshare.owner.quota import QUOTA_RETRY_DELAY_SECONDS, QUOTA_RETRY_PACE_SECONDS
 from modelshare.owner.run import PROMOTION_WAIT_SECONDS
-from modelshare.owner.service import OwnerService
 from modelshare.permission_names import permission_name
 from modelshare.ports import CREATED_FROM_POLICY, PROMOTING_TO_STANDARD, STANDARD, ManagedPermission, PromotionNotReady
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     DISCOVER_ACTIONS,
@@ -38,8 +38,8 @@ def make_owner(*rules, groups=("churn-xgb",)):
             if share.feature_set == PROMOTING_TO_STANDARD:
                 shares.set_feature_set(arn, STANDARD)
 
-    service = OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*(rules or (RULE,)))), shares.ledger,
-                           sleep=sleep)
+    service = owner_from(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*(rules or (RULE,)))), shares.ledger,
+                         sleep=sleep)
     return service, registry, shares, sleeps
 
 
@@ -82,7 +82,7 @@ def test_unmatched_conflicting_missing_groups_and_invalid_allowlist_write_nothin
     assert conflict.action == GroupAction.CONFLICT and "different access" in conflict.reason
     assert service.share_group("deleted-group").action == GroupAction.NOT_SHARED, "no rule names it: decided without a call"
     assert service.share_group("churn-deleted").action == GroupAction.GONE
-    invalid = OwnerService(OWNER, registry, FakeShares(), FixedAllowlist('{"version": 1}'), FakeLedger())
+    invalid = owner_from(OWNER, registry, FakeShares(), FixedAllowlist('{"version": 1}'), FakeLedger())
     assert invalid.share_group("churn-xgb").action == GroupAction.SKIPPED
     assert registry.puts == []
 
@@ -228,8 +228,8 @@ def test_an_account_wide_quota_stops_the_run_after_one_try_and_the_sweep_s_worke
     assert [i["group"] for i in queue.items] == ["churn-b", "churn-c", "churn-d"]
     assert queue.delays == [QUOTA_RETRY_DELAY_SECONDS]
     shares.share_quota_left = 1  # one invitation was accepted: room for one more
-    worker = OwnerService(OWNER, registry, shares, service.allowlist_source, shares.ledger, sleep=lambda s: None,
-                          work_queue=(later := FakeQueue()))
+    worker = owner_from(OWNER, registry, shares, service.allowlist_source, shares.ledger, sleep=lambda s: None,
+                        work_queue=(later := FakeQueue()))
     registry.policy_reads.clear()
     assert [o.action for o in worker.reconcile_items(queue.items)] == [
         GroupAction.PROMOTED, GroupAction.QUOTA_REACHED, GroupAction.QUOTA_REACHED]

@@ -18,6 +18,7 @@ from modelshare.owner import apply as owner_apply
 from modelshare.owner.apply import POLICY_CONFLICT_WAITS
 from modelshare.owner.service import OwnerService
 from modelshare.ports import PolicyConflict
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -56,8 +57,8 @@ class ConflictingRegistry(FakeRegistry):
 def make_owner(registry: FakeRegistry, rules=(RULE,)) -> tuple[OwnerService, FakeShares, list[float]]:
     shares = FakeShares()
     sleeps: list[float] = []
-    service = OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*rules)), shares.ledger,
-                           sleep=sleeps.append)
+    service = owner_from(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*rules)), shares.ledger,
+                         sleep=sleeps.append)
     return service, shares, sleeps
 
 

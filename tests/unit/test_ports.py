@@ -2,7 +2,8 @@
 test fakes. mypy checks this module (`make lint`): each function below returns its argument as
 the port, which type-checks only when the class has every member of the Protocol with a
 compatible signature. The test runs the same conversions and compares the members at run time,
-so the module cannot rot unimported."""
+so the module cannot rot unimported. PlannedShareReads passes the reads it does not change to
+the adapter it wraps (mypy sees those as Any): the run-time check is what proves them here."""
 
 from __future__ import annotations
 
@@ -13,23 +14,65 @@ import pytest
 
 from modelshare.aws.allowlist_store import SsmAllowlistPathSource, SsmAllowlistSource, StaticAllowlistSource
 from modelshare.aws.ledger import DynamoDbLedger
-from modelshare.aws.ram import RamShares
+from modelshare.aws.ram_consumer import RamConsumerShares
+from modelshare.aws.ram_owner import RamOwnerShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.aws.work_queue import SqsWorkQueue
-from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares
-from modelshare.ports import AllowlistSource, ModelRegistry, OwnershipLedger, ResourceShares, WorkQueue
+from modelshare.dry_run import (
+    DryRunConsumerWrites,
+    DryRunLedger,
+    DryRunRegistryWrites,
+    DryRunShareWrites,
+    Plan,
+    PlannedShareReads,
+)
+from modelshare.ports import (
+    AllowlistSource,
+    LedgerReads,
+    LedgerWrites,
+    ModelRegistry,
+    OwnershipLedger,
+    RegistryReads,
+    RegistryWrites,
+    WorkQueue,
+)
+from modelshare.ram_ports import (
+    ConsumerShareReads,
+    ConsumerShares,
+    ConsumerShareWrites,
+    OrganizationReads,
+    OwnerShareReads,
+    OwnerShares,
+    OwnerShareWrites,
+)
 from tests.unit.fakes import FakeLedger, FakeQueue, FakeRegistry, FakeShares, FixedAllowlist, StaleCacheAllowlist
 
 
-def _ram_shares(shares: RamShares) -> ResourceShares:
+def _ram_owner(shares: RamOwnerShares) -> OwnerShares:
     return shares
 
 
-def _dry_run_shares(shares: DryRunShares) -> ResourceShares:
+def _ram_consumer(shares: RamConsumerShares) -> ConsumerShares:
     return shares
 
 
-def _fake_shares(shares: FakeShares) -> ResourceShares:
+def _fake_owner_shares(shares: FakeShares) -> OwnerShares:
+    return shares
+
+
+def _fake_consumer_shares(shares: FakeShares) -> ConsumerShares:
+    return shares
+
+
+def _planned_share_reads(shares: PlannedShareReads) -> OwnerShareReads:
+    return shares
+
+
+def _dry_run_share_writes(shares: DryRunShareWrites) -> OwnerShareWrites:
+    return shares
+
+
+def _dry_run_consumer_writes(shares: DryRunConsumerWrites) -> ConsumerShareWrites:
     return shares
 
 
@@ -37,7 +80,7 @@ def _sagemaker_registry(registry: SageMakerRegistry) -> ModelRegistry:
     return registry
 
 
-def _dry_run_registry(registry: DryRunRegistry) -> ModelRegistry:
+def _dry_run_registry_writes(registry: DryRunRegistryWrites) -> RegistryWrites:
     return registry
 
 
@@ -85,38 +128,71 @@ def _fake_queue(queue: FakeQueue) -> WorkQueue:
     return queue
 
 
-# (port, implementation, the conversion mypy checks)
-IMPLEMENTATIONS: list[tuple[type, type, Callable[..., object]]] = [
-    (ResourceShares, RamShares, _ram_shares),
-    (ResourceShares, DryRunShares, _dry_run_shares),
-    (ResourceShares, FakeShares, _fake_shares),
-    (ModelRegistry, SageMakerRegistry, _sagemaker_registry),
-    (ModelRegistry, DryRunRegistry, _dry_run_registry),
-    (ModelRegistry, FakeRegistry, _fake_registry),
-    (AllowlistSource, SsmAllowlistSource, _ssm_allowlist),
-    (AllowlistSource, SsmAllowlistPathSource, _ssm_allowlist_parts),
-    (AllowlistSource, StaticAllowlistSource, _static_allowlist),
-    (AllowlistSource, FixedAllowlist, _fixed_allowlist),
-    (AllowlistSource, StaleCacheAllowlist, _stale_cache_allowlist),
-    (OwnershipLedger, DynamoDbLedger, _dynamodb_ledger),
-    (OwnershipLedger, DryRunLedger, _dry_run_ledger),
-    (OwnershipLedger, FakeLedger, _fake_ledger),
-    (WorkQueue, SqsWorkQueue, _sqs_queue),
-    (WorkQueue, FakeQueue, _fake_queue),
+def _planned_reads_of_a_fake() -> PlannedShareReads:
+    return PlannedShareReads(FakeShares(), DryRunShareWrites(Plan()))
+
+
+# (port, implementation, the conversion mypy checks, how to make one: None for no __init__,
+# since the adapters' would build boto3 clients)
+IMPLEMENTATIONS: list[tuple[type, type, Callable[..., object], Callable[[], object] | None]] = [
+    (OwnerShares, RamOwnerShares, _ram_owner, None),
+    (ConsumerShares, RamConsumerShares, _ram_consumer, None),
+    (OwnerShares, FakeShares, _fake_owner_shares, None),
+    (ConsumerShares, FakeShares, _fake_consumer_shares, None),
+    (OwnerShareReads, PlannedShareReads, _planned_share_reads, _planned_reads_of_a_fake),
+    (OwnerShareWrites, DryRunShareWrites, _dry_run_share_writes, None),
+    (ConsumerShareWrites, DryRunConsumerWrites, _dry_run_consumer_writes, None),
+    (ModelRegistry, SageMakerRegistry, _sagemaker_registry, None),
+    (RegistryWrites, DryRunRegistryWrites, _dry_run_registry_writes, None),
+    (ModelRegistry, FakeRegistry, _fake_registry, None),
+    (AllowlistSource, SsmAllowlistSource, _ssm_allowlist, None),
+    (AllowlistSource, SsmAllowlistPathSource, _ssm_allowlist_parts, None),
+    (AllowlistSource, StaticAllowlistSource, _static_allowlist, None),
+    (AllowlistSource, FixedAllowlist, _fixed_allowlist, None),
+    (AllowlistSource, StaleCacheAllowlist, _stale_cache_allowlist, None),
+    (OwnershipLedger, DynamoDbLedger, _dynamodb_ledger, None),
+    (OwnershipLedger, DryRunLedger, _dry_run_ledger, None),
+    (OwnershipLedger, FakeLedger, _fake_ledger, None),
+    (WorkQueue, SqsWorkQueue, _sqs_queue, None),
+    (WorkQueue, FakeQueue, _fake_queue, None),
 ]
 
 
 def _members(port: type) -> list[str]:
-    return [name for name, value in vars(port).items() if not name.startswith("_") and callable(value)]
+    """The port's methods, those of the ports it joins included."""
+    return [name for name in dir(port) if not name.startswith("_") and callable(getattr(port, name))]
 
 
-@pytest.mark.parametrize(("port", "implementation", "conversion"), IMPLEMENTATIONS,
-                         ids=[f"{i.__name__}-{p.__name__}" for p, i, _ in IMPLEMENTATIONS])
+@pytest.mark.parametrize(("port", "implementation", "conversion", "make"), IMPLEMENTATIONS,
+                         ids=[f"{i.__name__}-{p.__name__}" for p, i, _, _ in IMPLEMENTATIONS])
 def test_the_implementation_has_every_member_of_its_port_with_the_same_parameters(
-        port: type, implementation: type, conversion: Callable[..., object]) -> None:
-    instance: object = object.__new__(implementation)  # no __init__: the adapters' would build boto3 clients
+        port: type, implementation: type, conversion: Callable[..., object], make: Callable[[], object] | None) -> None:
+    instance: object = object.__new__(implementation) if make is None else make()
     assert conversion(instance) is instance
+    assert _members(port), port
     for name in _members(port):
-        wanted = inspect.signature(getattr(port, name))
-        found = inspect.signature(getattr(implementation, name))
-        assert list(found.parameters) == list(wanted.parameters), f"{implementation.__name__}.{name}"
+        wanted = list(inspect.signature(getattr(port, name)).parameters)[1:]  # less self
+        found = inspect.signature(getattr(instance, name))  # bound: self is not a parameter
+        assert list(found.parameters) == wanted, f"{implementation.__name__}.{name}"
+
+
+@pytest.mark.parametrize(("whole", "halves"), [
+    (OwnerShares, (OwnerShareReads, OwnerShareWrites)),
+    (ConsumerShares, (ConsumerShareReads, ConsumerShareWrites)),
+    (ModelRegistry, (RegistryReads, RegistryWrites)),
+    (OwnershipLedger, (LedgerReads, LedgerWrites)),
+])
+def test_what_a_side_reads_and_what_it_writes_are_apart(whole: type, halves: tuple[type, type]) -> None:
+    reads, writes = (set(_members(half)) for half in halves)
+    assert reads and writes and not reads & writes
+    assert reads | writes == set(_members(whole)), "the whole port is its reads and its writes, nothing more"
+
+
+def test_the_dry_runs_reads_never_pass_a_write_through() -> None:
+    fake = FakeShares()
+    reads = _planned_reads_of_a_fake()
+    assert set(_members(OrganizationReads)) <= set(_members(OwnerShareReads))
+    for name in _members(OwnerShareWrites):
+        assert hasattr(fake, name)
+        with pytest.raises(AttributeError):
+            getattr(reads, name)

@@ -7,12 +7,10 @@ from botocore.stub import Stubber
 
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS
-from modelshare.aws.ram import RamShares
+from modelshare.aws.ram_owner import RamOwnerShares
 from modelshare.aws.sagemaker import SageMakerRegistry
-from modelshare.consumer import ConsumerService
-from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
+from modelshare.dry_run import Plan
 from modelshare.outcomes import GroupAction, InvitationAction
-from modelshare.owner.service import OwnerService
 from modelshare.ports import (
     CREATED_FROM_POLICY,
     MODEL_PACKAGE_GROUP_TYPE,
@@ -22,6 +20,7 @@ from modelshare.ports import (
     SharedResource,
     SharePermission,
 )
+from modelshare.wiring import consumer_from, owner_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -44,8 +43,8 @@ def ours(*consumers, name="churn-xgb"):
 
 def owner_with(*rules, groups=("churn-xgb",), source=None):
     registry, shares = FakeRegistry(names=set(groups)), FakeShares()
-    service = OwnerService(OWNER, registry, shares, source or FixedAllowlist(allowlist_doc(*(rules or (RULE,)))),
-                           shares.ledger, sleep=lambda s: None)
+    service = owner_from(OWNER, registry, shares, source or FixedAllowlist(allowlist_doc(*(rules or (RULE,)))),
+                         shares.ledger, sleep=lambda s: None)
     return service, registry, shares
 
 
@@ -141,8 +140,7 @@ def test_dry_run_records_writes_instead_of_making_them():
     service, registry, shares = owner_with({**RULE, "consumers": [OTHER]}, groups=("churn-xgb", "churn-lr"))
     share = promoted(shares)
     plan = Plan()
-    dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), service.allowlist_source,
-                       DryRunLedger(shares.ledger, plan))
+    dry = owner_from(OWNER, registry, shares, service.allowlist_source, shares.ledger, plan)
     dry.reconcile()
     digest = policies.statement_digest(ours(OTHER, name="churn-lr"))[:12]
     assert [str(w) for w in plan.writes] == [
@@ -164,7 +162,7 @@ def test_stale_cache_never_grants_sharing():
 def test_stale_cache_never_accepts():
     shares = FakeShares(pending=[Invitation("inv", "share", "s", OWNER, "PENDING", None)],
                         invitation_resources={"inv": [SharedResource(group_arn("churn-xgb"), MODEL_PACKAGE_GROUP_TYPE)]})
-    consumer = ConsumerService(CONSUMER, shares, StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc()))
+    consumer = consumer_from(CONSUMER, shares, StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc()))
     outcome, = consumer.accept_allowed_invitations()
     assert outcome.action == InvitationAction.LEFT_PENDING and "not an allowlisted owner" in outcome.reason
     assert shares.accepted == []
@@ -195,7 +193,7 @@ def test_accepting_several_invitations_confirms_on_one_fresh_read():
     shares = FakeShares(pending=[Invitation(arn, "share", "s", OWNER, "PENDING", None) for arn in resources],
                         invitation_resources=resources)
     source = StaleCacheAllowlist(allowlist_doc(RULE), allowlist_doc(RULE))
-    outcomes = ConsumerService(CONSUMER, shares, source).accept_allowed_invitations()
+    outcomes = consumer_from(CONSUMER, shares, source).accept_allowed_invitations()
     assert [o.action for o in outcomes] == [InvitationAction.ACCEPTED, InvitationAction.ACCEPTED]
     assert source.fresh_loads == 1
 
@@ -242,7 +240,7 @@ def test_the_adapters_ask_for_the_largest_pages():
     """ListModelPackageGroups pages 100 groups at most, RAM 500 items (docs/aws-behaviour.md,
     COST-PAGES)."""
     session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="eu-west-1")
-    registry, ram = SageMakerRegistry(session), RamShares(session)
+    registry, ram = SageMakerRegistry(session), RamOwnerShares(session)
     with Stubber(registry._client) as sagemaker:
         sagemaker.add_response("list_model_package_groups", {"ModelPackageGroupSummaryList": []}, {"MaxResults": 100})
         assert list(registry.groups()) == []
@@ -336,8 +334,7 @@ def test_a_dry_run_plans_the_permission_it_would_create_and_never_waits_for_it()
     def no_sleep(seconds):
         raise AssertionError(f"a dry run waited {seconds} s for a permission it never created")
 
-    dry = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), service.allowlist_source,
-                       DryRunLedger(shares.ledger, plan), sleep=no_sleep)
+    dry = owner_from(OWNER, registry, shares, service.allowlist_source, shares.ledger, plan, sleep=no_sleep)
     outcome, = dry.reconcile()
     assert outcome.action == GroupAction.ACCESS_CHANGED
     assert [(w.action, w.target) for w in plan.writes] == [

@@ -16,6 +16,7 @@ from modelshare.aws.work_queue import work_item
 from modelshare.convergence import GroupSnapshot
 from modelshare.outcomes import GroupAction
 from modelshare.owner.service import OwnerService
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -42,7 +43,7 @@ def shared_by_modelshare() -> tuple[OwnerService, FakeRegistry, FakeShares, Fixe
     registry = FakeRegistry(names={"churn-a"})
     shares = FakeShares(managed_action_sets=[DISCOVER])
     source = FixedAllowlist(doc([CONSUMER, OTHER]))
-    owner = OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None)
+    owner = owner_from(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None)
     owner.reconcile()
     assert shares.ledger.statements.get(ARN), "modelshare recorded its statement"
     return owner, registry, shares, source, copy.deepcopy(registry.policies["churn-a"])
@@ -203,8 +204,8 @@ def test_a_creation_event_in_a_warm_environment_reads_the_ledger_afresh() -> Non
     registry = FakeRegistry(names={"churn-a"})
     shares = FakeShares(managed_action_sets=[DISCOVER])
     source = FixedAllowlist(doc([CONSUMER]))
-    OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None).reconcile()
-    on_create = OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None)
+    owner_from(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None).reconcile()
+    on_create = owner_from(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None)
     on_create.share_groups({"churn-a": None})  # a late creation event: the group is shared already
     reads = shares.ledger.reads
 

@@ -14,6 +14,7 @@ from modelshare.owner.run import Run
 from modelshare.owner.service import OwnerService
 from modelshare.ports import RamQuotaReached
 from modelshare.quota_budget import QuotaLimits
+from modelshare.wiring import owner_from
 from tests.unit.fakes import CONSUMER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc
 from tests.unit.test_reconcile import RULE, promoted
 
@@ -22,8 +23,8 @@ FULL = QuotaLimits.parse("principal_associations=1")
 
 
 def cold_start(registry: FakeRegistry, shares: FakeShares) -> OwnerService:
-    return OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(RULE)), shares.ledger,
-                        sleep=lambda s: None, quota_limits=FULL)
+    return owner_from(OWNER, registry, shares, FixedAllowlist(allowlist_doc(RULE)), shares.ledger,
+                      sleep=lambda s: None, quota_limits=FULL)
 
 
 @pytest.fixture

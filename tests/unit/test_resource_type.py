@@ -6,17 +6,17 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from modelshare.aws.ram import RamShares
-from modelshare.dry_run import DryRunShares, Plan
+from modelshare.aws.ram_owner import RamOwnerShares
+from modelshare.dry_run import DryRunShareWrites, Plan, PlannedShareReads
 from modelshare.outcomes import GroupAction
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, ResourceTypeUnknown
 from tests.unit.fakes import CONSUMER, FakeShares
 from tests.unit.test_reconcile import RULE, deploy_share, owner_with, promoted
 
 
-def _ram() -> RamShares:
+def _ram() -> RamOwnerShares:
     session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="eu-west-1")
-    return RamShares(session)
+    return RamOwnerShares(session)
 
 
 def _types(*names: str) -> list[dict[str, str]]:
@@ -62,7 +62,7 @@ def test_two_spellings_that_differ_only_in_case_are_ambiguous_and_refused():
 
 def test_the_dry_run_reads_the_type_through():
     shares = FakeShares(group_type="sagemaker:MoDeLpAcKaGeGrOuP")
-    assert DryRunShares(shares, Plan()).model_package_group_type() == "sagemaker:MoDeLpAcKaGeGrOuP"
+    assert PlannedShareReads(shares, DryRunShareWrites(Plan())).model_package_group_type() == "sagemaker:MoDeLpAcKaGeGrOuP"
 
 
 def test_a_permission_is_created_for_ram_s_spelling_of_the_type():

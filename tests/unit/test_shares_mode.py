@@ -15,6 +15,7 @@ from modelshare.permission_names import permission_name
 from modelshare.ports import ATTACHABLE, ManagedPermission, RamQuotaReached, ResourceShare, SharePermission
 from modelshare.share_layout import Bucket, share_name
 from modelshare.shares_mode import SharesMode
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -42,9 +43,10 @@ def owner_with(names: list[str], doc: dict[str, Any] | None = None, *, per_share
     registry = FakeRegistry(names=set(names))
     shares = FakeShares(managed_action_sets=[DISCOVER] if managed else [])
     source = FixedAllowlist(doc or document())
-    owner = OwnerService(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None)
+    owner = owner_from(OWNER, registry, shares, source, shares.ledger, sleep=lambda s: None)
     if per_share is not None:
-        owner.shares_mode_job = SharesMode(OWNER, shares, shares.ledger, groups_per_share=per_share, sleep=lambda s: None)
+        owner.shares_mode_job = SharesMode(OWNER, shares, shares.ledger, shares, groups_per_share=per_share,
+                                           sleep=lambda s: None)
     return owner, registry, shares, source
 
 
@@ -316,12 +318,11 @@ def test_quota_reached_is_what_the_port_raises() -> None:
 
 
 def test_a_dry_run_plans_the_share_its_record_and_what_goes_in_and_writes_nothing() -> None:
-    from modelshare.dry_run import DryRunLedger, DryRunRegistry, DryRunShares, Plan
+    from modelshare.dry_run import Plan
 
     registry, shares = FakeRegistry(names=set(churn(150))), FakeShares(managed_action_sets=[DISCOVER])
     plan = Plan()
-    owner = OwnerService(OWNER, DryRunRegistry(registry, plan), DryRunShares(shares, plan), FixedAllowlist(document()),
-                         DryRunLedger(shares.ledger, plan), sleep=lambda s: None)
+    owner = owner_from(OWNER, registry, shares, FixedAllowlist(document()), shares.ledger, plan, sleep=lambda s: None)
     outcomes = owner.reconcile()
     assert [w.action for w in plan.writes] == ["create-share", "record-made-share", "add-resources", "add-resources",
                                                "add-consumers"]

@@ -10,6 +10,7 @@ from modelshare.outcomes import GroupAction
 from modelshare.owner.service import OwnerService
 from modelshare.ports import STANDARD
 from modelshare.share_layout import Bucket, kept_in_place, moved_whole, share_name
+from modelshare.wiring import owner_from
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeRegistry, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 from tests.unit.test_shares_mode import DISCOVER, calls_in_order
 
@@ -20,7 +21,7 @@ PROMOTED = "arn:aws:ram:eu-west-1:111122223333:resource-share/promoted-a"
 def owner_with(names: set[str], doc: dict[str, Any]) -> tuple[OwnerService, FakeShares, FixedAllowlist]:
     shares = FakeShares(managed_action_sets=[DISCOVER])
     source = FixedAllowlist(doc)
-    return OwnerService(OWNER, FakeRegistry(names=names), shares, source, shares.ledger, sleep=lambda s: None), shares, source
+    return owner_from(OWNER, FakeRegistry(names=names), shares, source, shares.ledger, sleep=lambda s: None), shares, source
 
 
 def reachable(shares: FakeShares, group: str, consumer: str) -> bool:

@@ -17,6 +17,7 @@ from modelshare.outcomes import GroupAction
 from modelshare.owner import quota as owner_quota
 from modelshare.owner.service import OwnerService
 from modelshare.ports import RamQuotaReached
+from modelshare.wiring import owner_from
 from tests.unit.fakes import FakeRegistry, FakeShares
 from tests.unit.test_shares_mode import churn, owner_with
 
@@ -53,7 +54,7 @@ def region_full_while(shares: FakeShares, full: list[bool], quota: RamQuotaReach
 
 def cold_start(registry: FakeRegistry, shares: FakeShares, names: Sequence[str]) -> OwnerService:
     owner, _, _, _ = owner_with(list(names))
-    return OwnerService(owner.account, registry, shares, owner.allowlist_source, shares.ledger, sleep=lambda s: None)
+    return owner_from(owner.account, registry, shares, owner.allowlist_source, shares.ledger, sleep=lambda s: None)
 
 
 def test_a_full_region_quota_is_said_once_over_cold_starts_and_again_after_room_came(said: list[str]) -> None:

@@ -20,6 +20,7 @@ from modelshare.convergence import GroupSnapshot
 from modelshare.outcomes import GroupAction
 from modelshare.owner.service import OwnerService
 from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, STANDARD, SharePermission
+from modelshare.wiring import owner_from
 from tests.unit.fakes import (
     CONSUMER,
     DISCOVER_ACTIONS,
@@ -83,8 +84,8 @@ def world() -> tuple[FakeRegistry, FakeShares]:
 
 
 def worker(registry: Any, shares: Any, queue: FakeQueue | None = None) -> OwnerService:
-    return OwnerService(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*RULES)), shares.ledger,
-                        sleep=lambda s: None, work_queue=queue or FakeQueue())
+    return owner_from(OWNER, registry, shares, FixedAllowlist(allowlist_doc(*RULES)), shares.ledger,
+                      sleep=lambda s: None, work_queue=queue or FakeQueue())
 
 
 def forged(group: str, share: str, *, resources: tuple[str, ...], principals: tuple[str, ...],

@@ -31,9 +31,9 @@ from modelshare.ports import (
     Invitation,
     InvitationAlreadyAccepted,
     InvitationClosed,
-    ResourceShares,
     SharedResource,
 )
+from modelshare.ram_ports import ConsumerShareReads, ConsumerShareWrites
 from modelshare.received_shares import UNREADABLE, GrantReader, ShareFinding, allowed_actions, beyond_allowlist, recheck
 
 # What a run keeps in hand when it starts on an invitation or on the re-check: more than either
@@ -53,8 +53,10 @@ class InvitationOutcome:
 @dataclass
 class ConsumerService:
     account: str
-    shares: ResourceShares
+    shares: ConsumerShareReads
     allowlist_source: AllowlistSource
+    # Accepting an invitation (a dry run records it instead: modelshare.dry_run).
+    share_writes: ConsumerShareWrites
     # This account's OU path (stack parameter OrganizationPath, `o-…/r-…/ou-…/`): only the
     # re-check uses it, and only when its organization is the one the account reads
     # (docs/security.md, "Organization and OU consumers").
@@ -173,7 +175,7 @@ class ConsumerService:
                 logger.warning("Invitation left pending", extra={**context, "reason": refusal})
                 count("InvitationsLeftPending")
                 return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.LEFT_PENDING, refusal)
-            accepted_now = self.shares.accept(invitation.arn)
+            accepted_now = self.share_writes.accept(invitation.arn)
         except InvitationClosed as closed:
             logger.info("Invitation can no longer be accepted", extra={**context, "reason": str(closed)})
             return InvitationOutcome(invitation.arn, invitation.sender, InvitationAction.CLOSED, str(closed))

@@ -1,41 +1,36 @@
 """Dry run: the real adapters for every read, a recorder for every write.
 
-Wrapping the ports (rather than sprinkling `if dry_run` through the domain) means a dry run takes
-exactly the decisions a real run takes, and its plan is the list of writes it would have made.
+Replacing the write ports (rather than sprinkling `if dry_run` through the domain) means a dry
+run takes exactly the decisions a real run takes, and its plan is the list of writes it would
+have made. What the run would have made is read back by the same run (`PlannedShareReads`, the
+ledger's records), so it goes on as a real one would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
 from modelshare import policy as policies
 from modelshare.observability import logger
-from modelshare.org_principals import Organization
 from modelshare.ports import (
     ATTACHABLE,
     STANDARD,
-    Association,
-    AssociationKind,
-    AssociationStatus,
-    Invitation,
     LedgerContents,
     ManagedPermission,
-    ModelRegistry,
     Ownership,
     OwnershipLedger,
     ResourceShare,
-    ResourceShares,
-    SharedResource,
-    SharePermission,
 )
+from modelshare.ram_ports import OwnerShareReads
 
 # What a permission a dry run would create is called until RAM gives it an ARN.
 _PLANNED_PERMISSION = "(planned) permission/"
 # And a share it would make.
 _PLANNED_SHARE = "(planned) resource-share/"
+# The owner's RAM reads, which PlannedShareReads passes to the adapter.
+_SHARE_READS = frozenset(name for name in dir(OwnerShareReads) if not name.startswith("_"))
 
 
 @dataclass(frozen=True)
@@ -62,25 +57,11 @@ class Plan:
         logger.info("Dry run: would write", extra={"action": action, "target": target, "detail": detail})
 
 
-class DryRunRegistry:
-    def __init__(self, inner: ModelRegistry, plan: Plan) -> None:
-        self._inner = inner
+class DryRunRegistryWrites:
+    """A group's policy writes, planned."""
+
+    def __init__(self, plan: Plan) -> None:
         self._plan = plan
-
-    def group_arn(self, group_name: str) -> str | None:
-        return self._inner.group_arn(group_name)
-
-    def groups(self) -> Iterator[tuple[str, str]]:
-        return self._inner.groups()
-
-    def created(self, group_name: str) -> datetime | None:
-        return self._inner.created(group_name)
-
-    def get_policy(self, group_name: str) -> dict[str, Any] | None:
-        return self._inner.get_policy(group_name)
-
-    def cross_account_group_arns(self) -> list[str]:
-        return self._inner.cross_account_group_arns()
 
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
         accounts = sorted({a for s in policies.statements(policy) for p in policies.principals_of(s)
@@ -91,96 +72,32 @@ class DryRunRegistry:
         self._plan.record("delete-policy", group_name)
 
 
-class DryRunShares:
-    def __init__(self, inner: ResourceShares, plan: Plan) -> None:
-        self._inner = inner
+class DryRunShareWrites:
+    """The owner's RAM writes, planned; what they would have made is kept for the reads
+    (PlannedShareReads)."""
+
+    def __init__(self, plan: Plan) -> None:
         self._plan = plan
         # Shares this run would have promoted: read back as promoted, so the run goes on as a
         # real one would (checking their consumers once promoted).
-        self._promoted: set[str] = set()
+        self.promoted: set[str] = set()
         # Permissions this run would have created: ARN (a placeholder) -> actions.
-        self._created: dict[str, frozenset[str]] = {}
+        self.created: dict[str, frozenset[str]] = {}
         # Shares this run would have made (the shares mode), read back as made.
-        self._made: dict[str, ResourceShare] = {}
+        self.made: dict[str, ResourceShare] = {}
 
-    # reads
-    def shares_holding(self, resource_arn: str) -> list[ResourceShare]:
-        return self._inner.shares_holding(resource_arn)
-
-    def owned_shares(self) -> Iterator[ResourceShare]:
-        return self._inner.owned_shares()
-
-    def share(self, share_arn: str) -> ResourceShare | None:
-        return self._inner.share(share_arn)
-
-    def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
-        planned = [self._made[arn] for arn in dict.fromkeys(share_arns) if arn in self._made]
-        return [replace(s, feature_set=STANDARD) if s.arn in self._promoted else s
-                for s in self._inner.shares_by_arn([a for a in share_arns if a not in self._made])] + planned
-
-    def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
-        return self._inner.associations(kind, status=status)
-
-    def permission_actions(self, permission_arn: str) -> frozenset[str]:
-        if permission_arn in self._created:
-            return self._created[permission_arn]
-        return self._inner.permission_actions(permission_arn)
-
-    def model_package_group_type(self) -> str:
-        return self._inner.model_package_group_type()
-
-    def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
-        return self._inner.customer_managed_permissions(resource_type)
-
-    def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
-        # Permissions this run would have created read back as attachable, so it goes on as a
-        # real one would (and never waits for them).
-        planned = [ManagedPermission(arn, arn.rpartition("/")[2], ATTACHABLE) for arn in self._created]
-        return self._inner.managed_permissions(resource_type) + planned
-
-    def shareable_permissions(self) -> list[str]:
-        return self._inner.shareable_permissions()
-
-    def permission_associations(self, permission_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...]]:
-        return self._inner.permission_associations(permission_arns)
-
-    def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        return self._inner.share_resources(share_arns)
-
-    def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        return self._inner.share_principals(share_arns)
-
-    def permissions(self, share_arn: str) -> list[SharePermission]:
-        return self._inner.permissions(share_arn)
-
-    def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
-        return self._inner.invitations(about)
-
-    def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
-        return self._inner.pending_invitation_resources(invitation_arn)
-
-    def received_resources(self) -> dict[str, tuple[SharedResource, ...]]:
-        return self._inner.received_resources()
-
-    def received_share_permissions(self, share_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...] | None]:
-        return self._inner.received_share_permissions(share_arns)
-
-    def received_permission_actions(self, permission_arn: str) -> frozenset[str] | None:
-        return self._inner.received_permission_actions(permission_arn)
-
-    # writes
     def promote_permission(self, permission_arn: str, name: str) -> None:
         self._plan.record("promote-permission", permission_arn, f"as {name}")
 
     def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
         self._plan.record("create-permission", name, ", ".join(actions))
-        self._created[f"{_PLANNED_PERMISSION}{name}"] = frozenset(a.lower() for a in actions)
+        self.created[f"{_PLANNED_PERMISSION}{name}"] = frozenset(a.lower() for a in actions)
 
     def create_share(self, name: str, permission_arn: str, client_token: str) -> ResourceShare:
         self._plan.record("create-share", name, f"with {permission_arn}")
         # Read back as made, empty, so the run goes on as a real one would (it adds nothing to
         # a share that does not exist: each addition is planned too).
-        share = self._made[f"{_PLANNED_SHARE}{name}"] = ResourceShare(f"{_PLANNED_SHARE}{name}", name, STANDARD, "ACTIVE")
+        share = self.made[f"{_PLANNED_SHARE}{name}"] = ResourceShare(f"{_PLANNED_SHARE}{name}", name, STANDARD, "ACTIVE")
         return share
 
     def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
@@ -194,11 +111,8 @@ class DryRunShares:
 
     def promote_share(self, share_arn: str) -> bool:
         self._plan.record("promote-share", share_arn)
-        self._promoted.add(share_arn)
+        self.promoted.add(share_arn)
         return True
-
-    def organization(self) -> Organization | None:
-        return self._inner.organization()
 
     def associate_principals(self, share_arn: str, principals: list[str]) -> None:
         self._plan.record("add-consumers", share_arn, ", ".join(principals))
@@ -211,6 +125,47 @@ class DryRunShares:
 
     def disassociate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
         self._plan.record("remove-resources", share_arn, ", ".join(resource_arns))
+
+
+class PlannedShareReads:
+    """The owner's RAM reads with the writes a dry run planned read back: its promoted shares as
+    promoted, its made shares as made, its created permissions as attachable. Every other read
+    is the adapter's own, unchanged."""
+
+    def __init__(self, inner: OwnerShareReads, writes: DryRunShareWrites) -> None:
+        self._inner = inner
+        self._writes = writes
+
+    def __getattr__(self, name: str) -> Any:
+        # Only the reads the plan does not change get here (those it changes are defined below);
+        # never a write, even of an adapter that has both.
+        if name not in _SHARE_READS:
+            raise AttributeError(f"{type(self).__name__} has no {name!r}: not a read of OwnerShareReads")
+        return getattr(self._inner, name)
+
+    def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
+        made, promoted = self._writes.made, self._writes.promoted
+        planned = [made[arn] for arn in dict.fromkeys(share_arns) if arn in made]
+        return [replace(s, feature_set=STANDARD) if s.arn in promoted else s
+                for s in self._inner.shares_by_arn([a for a in share_arns if a not in made])] + planned
+
+    def permission_actions(self, permission_arn: str) -> frozenset[str]:
+        if permission_arn in self._writes.created:
+            return self._writes.created[permission_arn]
+        return self._inner.permission_actions(permission_arn)
+
+    def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
+        # Permissions this run would have created read back as attachable, so it goes on as a
+        # real one would (and never waits for them).
+        planned = [ManagedPermission(arn, arn.rpartition("/")[2], ATTACHABLE) for arn in self._writes.created]
+        return self._inner.managed_permissions(resource_type) + planned
+
+
+class DryRunConsumerWrites:
+    """The consumer's one write, planned."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
 
     def accept(self, invitation_arn: str) -> bool:
         self._plan.record("accept-invitation", invitation_arn)

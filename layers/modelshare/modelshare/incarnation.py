@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from modelshare import policy as policies
 from modelshare.observability import logger
-from modelshare.ports import LedgerContents, ModelRegistry, OwnershipLedger
+from modelshare.ports import LedgerContents, OwnershipLedger, RegistryReads
 
 _SEPARATOR = "@"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -92,7 +92,7 @@ def adopt_for(ledger: OwnershipLedger, arn: str, recorded: frozenset[str], creat
 ADOPTED_PER_RUN = 100
 
 
-def adopt_unstamped(contents: LedgerContents, registry: ModelRegistry, ledger: OwnershipLedger,
+def adopt_unstamped(contents: LedgerContents, registry: RegistryReads, ledger: OwnershipLedger,
                     account: str) -> LedgerContents:
     """The ledger as a sweep read it, with the statements recorded before stamps (an upgrade)
     adopted: stamped with the CreationTime of the group that has the ARN now, or forgotten when

@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 
 from modelshare.observability import count, logger
 from modelshare.org_principals import Organization, parse_org_principal
-from modelshare.ports import OrganizationSharingDisabled, ResourceShares
+from modelshare.ports import OrganizationSharingDisabled
+from modelshare.ram_ports import OrganizationReads, OwnerShareWrites
 
 NOT_ENABLED = "RAM sharing with the organization is not enabled (or its onboarding is in progress)"
 
 
 @dataclass
 class OrgSharing:
-    shares: ResourceShares
+    shares: OrganizationReads
+    share_writes: OwnerShareWrites
     disabled: str | None = None
     _organization: Organization | None = field(default=None, init=False, repr=False)
     _read: bool = field(default=False, init=False, repr=False)
@@ -56,7 +58,7 @@ class OrgSharing:
             count("OrganizationPrincipalRefused")
         if allowed:
             try:
-                self.shares.associate_principals(share_arn, allowed)
+                self.share_writes.associate_principals(share_arn, allowed)
             except OrganizationSharingDisabled as disabled:
                 self.disabled = NOT_ENABLED
                 logger.warning(NOT_ENABLED + ": organization and OU consumers wait",

@@ -8,12 +8,13 @@ from collections.abc import Iterable
 
 from modelshare.allowlist import access_levels_for
 from modelshare.observability import count, logger
-from modelshare.ports import ResourceShares, ResourceTypeUnknown
+from modelshare.ports import ResourceTypeUnknown
+from modelshare.ram_ports import OwnerShareReads
 
 PERMISSION_NAME_PREFIX = "modelshare-"
 
 
-def group_type(shares: ResourceShares) -> str:
+def group_type(shares: OwnerShareReads) -> str:
     """RAM's spelling of a model package group's resource type (docs/aws-behaviour.md, RAM-TYPE);
     when RAM names none, says so loudly and raises ResourceTypeUnknown (fail closed)."""
     try:

@@ -1,4 +1,6 @@
-"""The small interfaces the domain uses to reach SageMaker, RAM and the allowlist.
+"""The small interfaces the domain uses to reach SageMaker, RAM and the allowlist, each sized to
+its users: what a job reads and what it writes are separate interfaces (a dry run replaces the
+writes only). RAM's are in `modelshare.ram_ports`; its values and errors are here.
 
 The boto3 adapters in `modelshare.aws` implement them; unit tests use in-memory fakes. Adapters
 translate AWS error codes into the exceptions below, so the domain never sees botocore.
@@ -12,7 +14,6 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from modelshare.allowlist import Allowlist
-from modelshare.org_principals import Organization
 
 # RAM featureSet values (ram/service-2.json, ResourceShareFeatureSet / PermissionFeatureSet).
 CREATED_FROM_POLICY = "CREATED_FROM_POLICY"
@@ -174,7 +175,9 @@ class AllowlistUnavailable(Exception):
     """The allowlist could not be read for a transient reason; retry later."""
 
 
-class ModelRegistry(Protocol):
+class RegistryReads(Protocol):
+    """What the owner side reads of SageMaker's model package groups."""
+
     def group_arn(self, group_name: str) -> str | None: ...
     def groups(self) -> Iterator[tuple[str, str]]:
         """(name, ARN) of every group of this account, from the listing."""
@@ -184,127 +187,21 @@ class ModelRegistry(Protocol):
         A group made again under the same name (and ARN) is created later: another group."""
         ...
     def get_policy(self, group_name: str) -> dict[str, Any] | None: ...
+    def cross_account_group_arns(self) -> list[str]: ...
+
+
+class RegistryWrites(Protocol):
+    """The owner side's writes of a group's resource policy (a dry run records them instead)."""
+
     def put_policy(self, group_name: str, policy: dict[str, Any]) -> None:
         """Replace the group's policy; raises GroupNotFound, or PolicyConflict (another write
         of it at the same moment)."""
         ...
     def delete_policy(self, group_name: str) -> None: ...
-    def cross_account_group_arns(self) -> list[str]: ...
 
 
-class ResourceShares(Protocol):
-    # -- reads ------------------------------------------------------------------------------
-    def shares_holding(self, resource_arn: str) -> list[ResourceShare]: ...
-    def owned_shares(self) -> Iterator[ResourceShare]: ...
-    def share(self, share_arn: str) -> ResourceShare | None: ...
-    def shares_by_arn(self, share_arns: Sequence[str]) -> list[ResourceShare]:
-        """Those of the shares that exist, in as few calls as RAM allows."""
-        ...
-    def share_resources(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        """The resources each share holds now (live associations), in as few calls as RAM allows."""
-        ...
-    def share_principals(self, share_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        """The principals of each share that have or are being offered access, in as few calls
-        as RAM allows."""
-        ...
-    def associations(self, kind: AssociationKind, *, status: AssociationStatus | None = None) -> Iterator[Association]:
-        """Every RESOURCE or PRINCIPAL association of this account's shares (with `status`: in
-        that status only), in one paged pass."""
-        ...
-    def permissions(self, share_arn: str) -> list[SharePermission]: ...
-    def permission_actions(self, permission_arn: str) -> frozenset[str]:
-        """The actions a permission grants, lower-cased."""
-        ...
-    def organization(self) -> Organization | None:
-        """The organization this account is in (DescribeOrganization, which any member may call),
-        or None when it is in none or may not read it (fail closed: it then names no
-        organization or OU)."""
-        ...
-    def model_package_group_type(self) -> str:
-        """RAM's own spelling of a model package group's resource type, as ListResourceTypes
-        gives it (found there case-insensitively): what every call naming the type passes, since
-        CreatePermission's is case sensitive (docs/aws-behaviour.md, RAM-TYPE). Read once for
-        the adapter's life (an execution environment). Raises ResourceTypeUnknown."""
-        ...
-    def customer_managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
-        """This account's customer managed permissions for the resource type."""
-        ...
-    def managed_permissions(self, resource_type: str) -> list[ManagedPermission]:
-        """The AWS managed and this account's customer managed permissions for the resource type."""
-        ...
-    def shareable_permissions(self) -> list[str]:
-        """The ARN of every managed permission this account can give a share, of any resource
-        type: AWS managed ones and its own customer managed ones (ListPermissions, all pages)."""
-        ...
-    def permission_associations(self, permission_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...]]:
-        """The STANDARD shares this account owns that use any of `permission_arns` (share ARN ->
-        those of its permissions): one paged ListPermissionAssociations per permission
-        (docs/aws-behaviour.md, RAM-PERMISSION-ASSOCIATIONS)."""
-        ...
-    def invitations(self, about: Sequence[str] | None = None) -> Iterator[Invitation]:
-        """This account's invitations; with `about` (invitation or share ARNs), those only."""
-        ...
-    def pending_invitation_resources(self, invitation_arn: str) -> list[SharedResource]:
-        """What a pending invitation's share holds. Raises InvitationClosed, or
-        InvitationAlreadyAccepted (whether RAM answers so here is UNVERIFIED: docs/aws-behaviour.md,
-        RAM-INVITATIONS)."""
-        ...
-    def received_resources(self) -> dict[str, tuple[SharedResource, ...]]:
-        """Every resource other accounts share with this account through shares it accepted, by
-        share ARN, in one paged pass (docs/aws-behaviour.md, RAM-CONSUMER-READS)."""
-        ...
-    def received_share_permissions(self, share_arns: Sequence[str]) -> dict[str, tuple[SharePermission, ...] | None]:
-        """The permissions of each of these shares another account shares with this one (its
-        invitation pending or accepted); None for a share RAM does not let this account read
-        (docs/aws-behaviour.md, RAM-CONSUMER-READS)."""
-        ...
-    def received_permission_actions(self, permission_arn: str) -> frozenset[str] | None:
-        """The actions (lower-cased) of a permission of a share shared with this account; None
-        when RAM does not let this account read it."""
-        ...
-
-    # -- writes -----------------------------------------------------------------------------
-    def associate_principals(self, share_arn: str, principals: list[str]) -> None:
-        """Raises RamQuotaReached, or OrganizationSharingDisabled (organization or OU principals)."""
-        ...
-    def disassociate_principals(self, share_arn: str, principals: list[str]) -> None: ...
-    def delete_share(self, share_arn: str) -> None: ...
-    def disassociate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
-        """Take resources out of the share (what a person added to one of modelshare's)."""
-        ...
-    def promote_permission(self, permission_arn: str, name: str) -> None:
-        """Raises PermissionNameTaken, RamQuotaReached or PromotionRefused."""
-        ...
-    def create_share(self, name: str, permission_arn: str, client_token: str) -> ResourceShare:
-        """A share of this account's (the shares mode's), made empty: no resource, no principal,
-        with this managed permission. The same `client_token` gives back the share it made
-        (RAM's idempotency) rather than a second one. Raises RamQuotaReached."""
-        ...
-    def associate_resources(self, share_arn: str, resource_arns: list[str]) -> None:
-        """Put resources into one of this account's shares, at most 100 a call (RAM's limit).
-        Principals already on the share reach them at once, with no new invitation. Raises
-        RamQuotaReached, or GroupNotFound when RAM finds no resource of the call (a group deleted
-        since: RAM then associates none of the call's)."""
-        ...
-    def create_permission(self, name: str, resource_type: str, actions: Sequence[str]) -> None:
-        """A customer managed permission granting `actions`. Raises PermissionNameTaken or
-        RamQuotaReached."""
-        ...
-    def replace_permission(self, share_arn: str, permission_arn: str) -> None:
-        """Make `permission_arn` the share's permission for its resource type, in place of the
-        one it has."""
-        ...
-    def disassociate_permission(self, share_arn: str, permission_arn: str) -> None:
-        """Take a permission off one of this account's shares. RAM refuses while the share holds
-        a resource of the permission's type (docs/aws-behaviour.md, RAM-PERMISSION-OFF)."""
-        ...
-    def promote_share(self, share_arn: str) -> bool:
-        """True when promotion started; False when it was already promoting or promoted. Raises
-        PermissionNotMatched, RamQuotaReached or PromotionRefused."""
-        ...
-    def accept(self, invitation_arn: str) -> bool:
-        """True when accepted now; False when it had been accepted already."""
-        ...
+class ModelRegistry(RegistryReads, RegistryWrites, Protocol):
+    """Both: what an adapter of SageMaker implements."""
 
 
 @dataclass(frozen=True)
@@ -328,12 +225,8 @@ class LedgerContents(dict[str, Ownership]):
         self.full_quota = full_quota
 
 
-class OwnershipLedger(Protocol):
-    """modelshare's record of what it made, in a store only its own roles can write (the stack's
-    OwnershipTable): the proof of ownership. A tag, a Sid, a share's name or a queue message
-    anyone may write; a share or statement is modelshare's only when the ledger says so
-    (docs/security.md). Written before the write it records, so a run that stops between the
-    two leaves a record of something that may not exist (harmless), never the reverse."""
+class LedgerReads(Protocol):
+    """What the ownership ledger says modelshare made (OwnershipLedger)."""
 
     def everything(self) -> LedgerContents:
         """Every group's record (group ARN -> what modelshare made), and the shares it made
@@ -343,6 +236,25 @@ class OwnershipLedger(Protocol):
         """The records of these groups (absent: modelshare made nothing for it), in as few calls
         as the store allows."""
         ...
+    def permissions(self) -> frozenset[str]:
+        """The names of the customer managed permissions modelshare made (created, or promoted
+        from a share's own): the only ones, beside AWS managed permissions, it gives a share. A
+        person's permission could be versioned to grant more at any time."""
+        ...
+    def made_shares(self) -> dict[str, str]:
+        """The shares modelshare made itself (the shares mode): share ARN -> the name it made it
+        under (which says its bucket: modelshare.share_layout), in one paged read."""
+        ...
+    def full_quota(self) -> str | None:
+        """The RAM Region quota a run said is full (logged, RamQuotaReached) and no sweep has
+        found room under since, or None: said once while it stays full, whichever execution
+        environment runs next (also `everything().full_quota`)."""
+        ...
+
+
+class LedgerWrites(Protocol):
+    """modelshare's records of what it makes and deletes (OwnershipLedger)."""
+
     def record_share(self, group_arn: str, share_arn: str) -> None:
         """modelshare is about to promote this share of the group."""
         ...
@@ -356,17 +268,8 @@ class OwnershipLedger(Protocol):
         """modelshare's statements of these digests are gone from the group's policy (it replaced
         or removed them): a person who writes the same words later writes their own."""
         ...
-    def permissions(self) -> frozenset[str]:
-        """The names of the customer managed permissions modelshare made (created, or promoted
-        from a share's own): the only ones, beside AWS managed permissions, it gives a share. A
-        person's permission could be versioned to grant more at any time."""
-        ...
     def record_permission(self, name: str) -> None:
         """modelshare is about to create (or promote) a customer managed permission of this name."""
-        ...
-    def made_shares(self) -> dict[str, str]:
-        """The shares modelshare made itself (the shares mode): share ARN -> the name it made it
-        under (which says its bucket: modelshare.share_layout), in one paged read."""
         ...
     def record_made_share(self, share_arn: str, name: str) -> None:
         """modelshare made this share, empty (no resource, no principal yet), under this name: it
@@ -375,17 +278,20 @@ class OwnershipLedger(Protocol):
     def forget_made_share(self, share_arn: str) -> None:
         """modelshare deleted the share it made (or RAM no longer has it)."""
         ...
-    def full_quota(self) -> str | None:
-        """The RAM Region quota a run said is full (logged, RamQuotaReached) and no sweep has
-        found room under since, or None: said once while it stays full, whichever execution
-        environment runs next (also `everything().full_quota`)."""
-        ...
     def record_full_quota(self, quota: str) -> None:
         """A run said this Region quota is full."""
         ...
     def forget_full_quota(self) -> None:
         """A sweep found room under every Region quota."""
         ...
+
+
+class OwnershipLedger(LedgerReads, LedgerWrites, Protocol):
+    """modelshare's record of what it made, in a store only its own roles can write (the stack's
+    OwnershipTable): the proof of ownership. A tag, a Sid, a share's name or a queue message
+    anyone may write; a share or statement is modelshare's only when the ledger says so
+    (docs/security.md). Written before the write it records, so a run that stops between the
+    two leaves a record of something that may not exist (harmless), never the reverse."""
 
 
 class WorkQueue(Protocol):

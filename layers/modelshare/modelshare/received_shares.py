@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
 from modelshare.policy import group_name_of
-from modelshare.ports import ResourceShares, SharedResource
+from modelshare.ports import SharedResource
+from modelshare.ram_ports import ConsumerShareReads
 
 UNREADABLE = "RAM did not let this account read what the share grants"
 
@@ -24,7 +25,7 @@ UNREADABLE = "RAM did not let this account read what the share grants"
 class GrantReader:
     """Reads what shares shared with this account grant; each permission once per reader (one run)."""
 
-    shares: ResourceShares
+    shares: ConsumerShareReads
     _actions: dict[str, frozenset[str] | None] = field(default_factory=dict, init=False, repr=False)
 
     def granted(self, share_arns: Sequence[str]) -> dict[str, frozenset[str] | None]:
@@ -94,7 +95,7 @@ class ShareFinding:
     unreadable: bool = False
 
 
-def recheck(account: str, shares: ResourceShares, allowlist: Allowlist, reader: GrantReader,
+def recheck(account: str, shares: ConsumerShareReads, allowlist: Allowlist, reader: GrantReader,
             memberships: frozenset[str] = frozenset()) -> list[ShareFinding]:
     """Every received share of model package groups from an owner the allowlist names for
     `account`, or that names an organization or OU, judged again: what it holds now (one paged

@@ -12,7 +12,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from modelshare import observability
 from modelshare.convergence import RamIndex
-from modelshare.ports import ResourceShares
 from modelshare.quota_budget import (
     PRINCIPAL_ASSOCIATIONS,
     REGION_QUOTAS,
@@ -22,6 +21,7 @@ from modelshare.quota_budget import (
     QuotaLimits,
     QuotaUse,
 )
+from modelshare.ram_ports import OwnerShareReads
 
 QUOTA_USE_METRIC = "RamQuotaUse"
 # What the ledger records (OwnershipLedger.record_full_quota) once RAM refused a call over a Region
@@ -39,7 +39,7 @@ def region_use(index: RamIndex, limits: QuotaLimits) -> list[QuotaUse]:
     return [QuotaUse(quota, used, limits[quota]) for quota, used in counts.items()]
 
 
-def read_region_use(shares: ResourceShares, limits: QuotaLimits) -> list[QuotaUse]:
+def read_region_use(shares: OwnerShareReads, limits: QuotaLimits) -> list[QuotaUse]:
     """region_use, from a paged pass over the account's shares and their associations (for
     reports: the sweep counts from the pass it makes anyway)."""
     index = RamIndex.build(shares.owned_shares(), shares.associations("RESOURCE"), shares.associations("PRINCIPAL"))

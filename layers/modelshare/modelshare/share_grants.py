@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from modelshare.observability import count, logger
-from modelshare.ports import RamQuotaReached, ResourceShares
+from modelshare.ports import RamQuotaReached
+from modelshare.ram_ports import OwnerShareReads
 from modelshare.share_layout import Bucket, parse_share_name
 from modelshare.share_permissions import SharePermissions
 
@@ -28,7 +29,7 @@ class HeldShare(Protocol):
 
 @dataclass(frozen=True)
 class ShareGrants:
-    shares: ResourceShares
+    shares: OwnerShareReads
     permissions: SharePermissions
 
     def lookup(self, actions: Sequence[str], *, create: bool) -> tuple[str | None, str]:

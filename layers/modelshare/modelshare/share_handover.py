@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from modelshare.ports import AssociationKind, ResourceShare, ResourceShares
+from modelshare.ports import AssociationKind, ResourceShare
+from modelshare.ram_ports import OwnerShareReads
 from modelshare.share_layout import Bucket, parse_share_name
 
 
@@ -39,7 +40,7 @@ class HeldShare(Protocol):
 class Acceptance:
     """RAM's pending associations of this account's shares, each kind read once, when first asked."""
 
-    shares: ResourceShares
+    shares: OwnerShareReads
     _pending: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
     def pending(self, kind: AssociationKind) -> frozenset[tuple[str, str]]:

@@ -16,10 +16,10 @@ from modelshare.ports import (
     ATTACHABLE,
     OwnershipLedger,
     PermissionNameTaken,
-    ResourceShares,
     ResourceTypeUnknown,
     SharePermission,
 )
+from modelshare.ram_ports import OwnerShareReads, OwnerShareWrites
 
 # Waits for a customer managed permission modelshare just created to become attachable.
 PERMISSION_WAIT_SECONDS: Sequence[float] = (1, 2, 4)
@@ -28,7 +28,8 @@ PERMISSION_WAIT_SECONDS: Sequence[float] = (1, 2, 4)
 @dataclass
 class SharePermissions:
     account: str
-    shares: ResourceShares
+    shares: OwnerShareReads
+    share_writes: OwnerShareWrites
     ledger: OwnershipLedger
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))
     permission_wait: Sequence[float] = field(default=PERMISSION_WAIT_SECONDS)
@@ -64,7 +65,7 @@ class SharePermissions:
             return None
         for other in (p for p in held if p is not ours[0]):
             try:
-                self.shares.disassociate_permission(share_arn, other.arn)
+                self.share_writes.disassociate_permission(share_arn, other.arn)
             except Exception as error:  # refused or failed: the share offers nothing this run
                 logger.warning("A permission for another resource type on modelshare's share could not be taken off",
                                extra={"share": share_arn, "permission": other.arn,
@@ -120,7 +121,7 @@ class SharePermissions:
             else:
                 self.ledger.record_permission(name)  # before it exists: a person can never make it first unrecorded
                 try:
-                    self.shares.create_permission(name, resource_type, sorted(wanted))
+                    self.share_writes.create_permission(name, resource_type, sorted(wanted))
                     logger.info("Created a permission for the shares mode", extra={"permission": name})
                     count("PermissionsCreated")
                 except PermissionNameTaken:

@@ -17,7 +17,8 @@ from typing import Protocol
 
 from modelshare.observability import count, logger
 from modelshare.policy import group_name_of
-from modelshare.ports import OwnershipLedger, ResourceShare, ResourceShares
+from modelshare.ports import OwnershipLedger, ResourceShare
+from modelshare.ram_ports import OwnerShareWrites
 from modelshare.share_layout import Bucket
 
 
@@ -45,12 +46,12 @@ def unjudged(held: HeldShare, wanted: Mapping[str, Bucket], digest: str) -> bool
     return any(r not in wanted or wanted[r].digest != digest for r in held.resources)
 
 
-def take_out(shares: ResourceShares, held: HeldShare, resources: Iterable[str]) -> dict[str, str]:
+def take_out(share_writes: OwnerShareWrites, held: HeldShare, resources: Iterable[str]) -> dict[str, str]:
     """Take the resources out of the share: resource -> the share's ARN."""
     gone = sorted(set(resources))
     if not gone:
         return {}
-    shares.disassociate_resources(held.share.arn, gone)
+    share_writes.disassociate_resources(held.share.arn, gone)
     held.resources = tuple(r for r in held.resources if r not in gone)
     logger.warning("Took out of modelshare's share what the allowlist does not put there",
                    extra={"share": held.share.arn, "resources": gone})
@@ -58,7 +59,7 @@ def take_out(shares: ResourceShares, held: HeldShare, resources: Iterable[str]) 
     return dict.fromkeys(gone, held.share.arn)
 
 
-def empty_out(shares: ResourceShares, ledger: OwnershipLedger, by_name: Mapping[str, HeldShare],
+def empty_out(share_writes: OwnerShareWrites, ledger: OwnershipLedger, by_name: Mapping[str, HeldShare],
               layout: Mapping[str, tuple[str, ...]], holding: Mapping[str, frozenset[str]]
               ) -> tuple[dict[str, str], tuple[str, ...]]:
     """After the run's put-ins: take out of each share what still leaves it and the hand-over
@@ -69,9 +70,9 @@ def empty_out(shares: ResourceShares, ledger: OwnershipLedger, by_name: Mapping[
     for name, held in sorted(by_name.items()):
         keep = set(layout.get(name, ())) | holding.get(name, frozenset())
         if keep:
-            removed.update(take_out(shares, held, leaving(held, keep, ())))
+            removed.update(take_out(share_writes, held, leaving(held, keep, ())))
             continue
-        shares.delete_share(held.share.arn)
+        share_writes.delete_share(held.share.arn)
         ledger.forget_made_share(held.share.arn)  # after: a crash between leaves a record of nothing
         removed.update(dict.fromkeys(held.resources, held.share.arn))
         deleted.append(held.share.arn)

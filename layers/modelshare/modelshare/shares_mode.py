@@ -40,7 +40,8 @@ from modelshare.decision.shares import SHARE_TO_MAKE as SHARE_TO_MAKE
 from modelshare.decision.shares import ShareRule
 from modelshare.invitation_pace import PENDING_INVITATIONS_PER_ACCOUNT
 from modelshare.observability import count, logger
-from modelshare.ports import OwnershipLedger, RamQuotaReached, ResourceShares
+from modelshare.ports import OwnershipLedger, RamQuotaReached
+from modelshare.ram_ports import OwnerShareReads, OwnerShareWrites
 from modelshare.region_room import REFUSED
 from modelshare.share_grants import ShareGrants
 from modelshare.share_handover import Acceptance, held_back
@@ -110,8 +111,9 @@ class _Run:
 @dataclass
 class SharesMode:
     account: str
-    shares: ResourceShares
+    shares: OwnerShareReads
     ledger: OwnershipLedger
+    share_writes: OwnerShareWrites
     groups_per_share: int = GROUPS_PER_SHARE
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))
     permission_wait: Sequence[float] = field(default=PERMISSION_WAIT_SECONDS)
@@ -119,11 +121,12 @@ class SharesMode:
     _grants: ShareGrants = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._permissions = SharePermissions(self.account, self.shares, self.ledger, self.sleep, self.permission_wait)
+        self._permissions = SharePermissions(self.account, self.shares, self.share_writes, self.ledger, self.sleep,
+                                             self.permission_wait)
         self._grants = ShareGrants(self.shares, self._permissions)
 
     def _writes(self) -> ShareWrites:
-        return ShareWrites(self.shares, self.ledger, self._permissions)
+        return ShareWrites(self.shares, self.share_writes, self.ledger, self._permissions)
 
     def converge(self, wanted: Mapping[str, Bucket], *, restrict_only: bool = False,
                  partial: bool = False, made: Mapping[str, str] | None = None) -> SharesModeResult:
@@ -144,7 +147,7 @@ class SharesMode:
             bucket = run.buckets.get(parsed[0]) if parsed else None
             if groups and bucket is not None:
                 self._converge_share(run, name, groups, bucket)
-        removed, deleted = ({}, ()) if partial else empty_out(self.shares, self.ledger, run.by_name, layout, run.holding)
+        removed, deleted = ({}, ()) if partial else empty_out(self.share_writes, self.ledger, run.by_name, layout, run.holding)
         removed.update(run.strays)
         self._invite(run)
         run.wait([g for g in wanted if g not in run.live and g not in run.waiting and g not in run.gone],
@@ -189,7 +192,7 @@ class SharesMode:
         run.writes.remove_principals(held, rules.principals_beyond(held.principals, bucket),
                                      "Removed principals from modelshare's share that its bucket does not name")
         changes = rules.permission_changes(held.permissions, held.on_default_version, permission)
-        run.strays.update(take_out(self.shares, held, rules.leaving_resources(
+        run.strays.update(take_out(self.share_writes, held, rules.leaving_resources(
             held.resources, not_groups=not_groups(held, self.account) if run.partial else (), partial=run.partial,
             changes=changes, groups=groups, targets=run.targets, holding=run.holding.get(name, ()))))
         permitted = run.writes.set_permission(held, permission)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from modelshare.decision import shares as rules
 from modelshare.observability import count, logger
 from modelshare.org_sharing import OrgSharing
-from modelshare.ports import ARNS_PER_CALL, GroupNotFound, OwnershipLedger, ResourceShare, ResourceShares
+from modelshare.ports import ARNS_PER_CALL, GroupNotFound, OwnershipLedger, ResourceShare
+from modelshare.ram_ports import OwnerShareReads, OwnerShareWrites
 from modelshare.share_layout import Bucket
 from modelshare.share_permissions import SharePermissions
 
@@ -35,7 +36,8 @@ class HeldShare:
 
 @dataclass
 class ShareWrites:
-    shares: ResourceShares
+    shares: OwnerShareReads
+    share_writes: OwnerShareWrites
     ledger: OwnershipLedger
     permissions: SharePermissions
     region_refused: bool = False  # a Region quota refused an addition this run (said once: SharesMode._quota)
@@ -44,7 +46,7 @@ class ShareWrites:
     org: OrgSharing = field(init=False)
 
     def __post_init__(self) -> None:
-        self.org = OrgSharing(self.shares)
+        self.org = OrgSharing(self.shares, self.share_writes)
 
     def make(self, name: str, permission: str, ours: frozenset[str]) -> HeldShare:
         """Make the share empty, with its permission, and record it before anything goes in.
@@ -54,7 +56,7 @@ class ShareWrites:
         the token is derived anew from that one's ARN."""
         token = _token(name, permission)
         for _ in range(_TOKEN_ATTEMPTS):
-            share = self.shares.create_share(name, permission, token)
+            share = self.share_writes.create_share(name, permission, token)
             if share.arn not in ours and share.status == "ACTIVE" and self.shares.shares_by_arn([share.arn]):
                 self.ledger.record_made_share(share.arn, name)
                 logger.info("Made a share for a bucket of groups", extra={"share": share.arn, "share_name": name})
@@ -72,7 +74,7 @@ class ShareWrites:
             for start in range(0, len(groups), ARNS_PER_CALL):
                 batch = list(groups[start:start + ARNS_PER_CALL])
                 try:
-                    self.shares.associate_resources(held.share.arn, batch)
+                    self.share_writes.associate_resources(held.share.arn, batch)
                 except GroupNotFound:
                     batch = [g for g in batch if self._put_one(held, g, gone)]
                 held.resources = (*held.resources, *batch)
@@ -85,7 +87,7 @@ class ShareWrites:
 
     def _put_one(self, held: HeldShare, group: str, gone: set[str]) -> bool:
         try:
-            self.shares.associate_resources(held.share.arn, [group])
+            self.share_writes.associate_resources(held.share.arn, [group])
         except GroupNotFound:
             logger.info("A group to share is gone", extra={"group": group, "share": held.share.arn})
             gone.add(group)
@@ -109,7 +111,7 @@ class ShareWrites:
             return False
         if not rules.permission_changes(held.permissions, held.on_default_version, permission):
             return True
-        self.shares.replace_permission(held.share.arn, permission)
+        self.share_writes.replace_permission(held.share.arn, permission)
         held.permissions, held.on_default_version = (permission,), True
         logger.info("Set the permission of modelshare's share", extra={"share": held.share.arn, "permission": permission})
         count("ShareActionsChanged")
@@ -117,7 +119,7 @@ class ShareWrites:
 
     def remove_principals(self, held: HeldShare, principals: Sequence[str], why: str) -> None:
         if principals:
-            self.shares.disassociate_principals(held.share.arn, list(principals))
+            self.share_writes.disassociate_principals(held.share.arn, list(principals))
             held.principals = tuple(p for p in held.principals if p not in principals)
             logger.warning(why, extra={"share": held.share.arn, "principals": list(principals)})
             count("ShareConsumersChanged")
@@ -141,7 +143,7 @@ class ShareWrites:
                            extra={"share": held.share.arn, "waiting": waiting})
             count("RamQuotaReached")
         if offered:
-            self.shares.associate_principals(held.share.arn, offered)
+            self.share_writes.associate_principals(held.share.arn, offered)
             held.principals = (*held.principals, *offered)
             count("ShareConsumersChanged")
         org_wait = None

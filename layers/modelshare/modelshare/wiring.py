@@ -5,24 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 
 from modelshare.allowlist import Allowlist
 from modelshare.aws import account_id
 from modelshare.aws.allowlist_store import StaticAllowlistSource, allowlist_source
-from modelshare.aws.ram import RamShares
 from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV, Settings, SettingsError
 
 # A function imports only the side it runs, and the dry run only when on: each import is
 # milliseconds of every cold start (`make bench`, cold start). Types alone are imported here.
 if TYPE_CHECKING:
+    from modelshare.aws.ram_owner import RamOwnerShares
     from modelshare.consumer import ConsumerService
     from modelshare.dry_run import Plan
     from modelshare.owner.service import OwnerService
-    from modelshare.ports import ModelRegistry, OwnershipLedger, ResourceShares
+    from modelshare.ports import AllowlistSource, ModelRegistry, OwnershipLedger
     from modelshare.quota_budget import QuotaLimits
+    from modelshare.ram_ports import ConsumerShares, OwnerShares
 
 
 def dry_run_plan(settings: Settings) -> Plan | None:
@@ -78,31 +79,55 @@ def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan
                   account: str | None = None) -> OwnerService:
     """With a `plan`, every write is recorded there instead of made (dry run). The allowlist is
     where the settings say; without `account`, STS says which it is."""
+    from modelshare.aws.ledger import DynamoDbLedger
+    from modelshare.aws.ram_owner import RamOwnerShares
+    from modelshare.aws.sagemaker import SageMakerRegistry
     from modelshare.aws.work_queue import SqsWorkQueue
-    from modelshare.owner.service import OwnerService
 
-    return OwnerService(
-        account=account or account_id(session),
-        registry=_registry(session, plan),
-        shares=_shares(RamShares(session), plan),
-        allowlist_source=allowlist_source(session, settings.allowlist),
-        ledger=_ledger(session, settings.ledger_table or DEFAULT_LEDGER_TABLE, plan),
-        work_queue=SqsWorkQueue(session, settings.sweep_queue_url) if settings.sweep_queue_url else None,
-        quota_limits=settings.ram_quotas,
-        sharing_mode=settings.sharing_mode,
-    )
+    return owner_from(account or account_id(session), SageMakerRegistry(session), RamOwnerShares(session),
+                      allowlist_source(session, settings.allowlist),
+                      DynamoDbLedger(session, settings.ledger_table or DEFAULT_LEDGER_TABLE), plan,
+                      work_queue=SqsWorkQueue(session, settings.sweep_queue_url) if settings.sweep_queue_url else None,
+                      quota_limits=settings.ram_quotas, sharing_mode=settings.sharing_mode)
 
 
 def consumer_service(session: boto3.session.Session, settings: Settings, plan: Plan | None = None, *,
                      account: str | None = None) -> ConsumerService:
+    from modelshare.aws.ram_consumer import RamConsumerShares
+
+    return consumer_from(account or account_id(session), RamConsumerShares(session),
+                         allowlist_source(session, settings.allowlist), plan, organization_path=settings.organization_path)
+
+
+# -- the adapters in hand: every builder above, and the tests' fakes ---------------------------
+def owner_from(account: str, registry: ModelRegistry, shares: OwnerShares, source: AllowlistSource,
+               ledger: OwnershipLedger, plan: Plan | None = None, **options: Any) -> OwnerService:
+    """The owner side on these adapters, each reading and writing; with a `plan`, its writes
+    are recorded there instead of made (dry run): it reads AWS, and reads back what it planned.
+    `options`: the OwnerService's settings (sleep, work_queue, quota_limits, ...)."""
+    from modelshare.owner.service import OwnerService
+
+    if plan is None:
+        return OwnerService(account, registry, shares, source, ledger, registry_writes=registry, share_writes=shares,
+                            **options)
+    from modelshare.dry_run import DryRunLedger, DryRunRegistryWrites, DryRunShareWrites, PlannedShareReads
+
+    share_writes = DryRunShareWrites(plan)
+    return OwnerService(account, registry, PlannedShareReads(shares, share_writes), source, DryRunLedger(ledger, plan),
+                        registry_writes=DryRunRegistryWrites(plan), share_writes=share_writes, **options)
+
+
+def consumer_from(account: str, shares: ConsumerShares, source: AllowlistSource, plan: Plan | None = None,
+                  **options: Any) -> ConsumerService:
+    """The consumer side on this RAM adapter; with a `plan`, what it accepts is recorded there
+    instead (dry run). `options`: the ConsumerService's settings (organization_path)."""
     from modelshare.consumer import ConsumerService
 
-    return ConsumerService(
-        account=account or account_id(session),
-        shares=_shares(RamShares(session), plan),
-        allowlist_source=allowlist_source(session, settings.allowlist),
-        organization_path=settings.organization_path,
-    )
+    if plan is None:
+        return ConsumerService(account, shares, source, share_writes=shares, **options)
+    from modelshare.dry_run import DryRunConsumerWrites
+
+    return ConsumerService(account, shares, source, share_writes=DryRunConsumerWrites(plan), **options)
 
 
 # -- an allowlist in hand: the admin commands, the local AWS's reports --------------------------
@@ -113,8 +138,9 @@ class AccountServices:
 
     owner: OwnerService
     consumer: ConsumerService
-    # The RAM adapter itself, unwrapped even in a dry run: for reads beyond the port (quota usage).
-    ram: RamShares
+    # The owner's RAM adapter itself, unwrapped even in a dry run: for reads beyond the port
+    # (quota usage).
+    ram: RamOwnerShares
 
     @property
     def account(self) -> str:
@@ -128,45 +154,16 @@ def account_services(session: boto3.session.Session, allowlist: Allowlist, plan:
     `account`, STS says which it is. `ledger_table`: the stack's ownership ledger;
     `quota_limits`: the account's RAM quotas (RAM's defaults unless given); `sharing_mode`: the
     stack's SharingMode, for owners the allowlist's `modes` does not name."""
-    from modelshare.consumer import ConsumerService
-    from modelshare.owner.service import OwnerService
+    from modelshare.aws.ledger import DynamoDbLedger
+    from modelshare.aws.ram_consumer import RamConsumerShares
+    from modelshare.aws.ram_owner import RamOwnerShares
+    from modelshare.aws.sagemaker import SageMakerRegistry
     from modelshare.quota_budget import QuotaLimits
 
-    ram = RamShares(session)
-    shares = _shares(ram, plan)
+    ram = RamOwnerShares(session)
     source = StaticAllowlistSource(allowlist)
     account = account or account_id(session)
-    return AccountServices(owner=OwnerService(account, _registry(session, plan), shares, source,
-                                              _ledger(session, ledger_table, plan),
-                                              quota_limits=quota_limits or QuotaLimits(), sharing_mode=sharing_mode),
-                           consumer=ConsumerService(account, shares, source), ram=ram)
-
-
-def _registry(session: boto3.session.Session, plan: Plan | None) -> ModelRegistry:
-    from modelshare.aws.sagemaker import SageMakerRegistry
-
-    registry = SageMakerRegistry(session)
-    if plan is None:
-        return registry
-    from modelshare.dry_run import DryRunRegistry
-
-    return DryRunRegistry(registry, plan)
-
-
-def _ledger(session: boto3.session.Session, table: str, plan: Plan | None) -> OwnershipLedger:
-    from modelshare.aws.ledger import DynamoDbLedger
-
-    ledger = DynamoDbLedger(session, table)
-    if plan is None:
-        return ledger
-    from modelshare.dry_run import DryRunLedger
-
-    return DryRunLedger(ledger, plan)
-
-
-def _shares(ram: RamShares, plan: Plan | None) -> ResourceShares:
-    if plan is None:
-        return ram
-    from modelshare.dry_run import DryRunShares
-
-    return DryRunShares(ram, plan)
+    return AccountServices(owner=owner_from(account, SageMakerRegistry(session), ram, source,
+                                            DynamoDbLedger(session, ledger_table), plan,
+                                            quota_limits=quota_limits or QuotaLimits(), sharing_mode=sharing_mode),
+                           consumer=consumer_from(account, RamConsumerShares(session), source, plan), ram=ram)

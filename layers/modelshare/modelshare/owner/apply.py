@@ -101,19 +101,19 @@ def _put_policy(run: Run, group: GroupSnapshot, decision: ShareDecision, write: 
     if record:  # the proof that the statement is modelshare's (in this group), before it exists
         run.owner.ledger.record_statement(group.arn, record)
         run.ownership.pop(group.arn, None)
-    run.owner.registry.put_policy(group.name, write.policy)
+    run.owner.registry_writes.put_policy(group.name, write.policy)
     _forget_replaced(run, group, record)
     return None
 
 
 def _delete_policy(run: Run, group: GroupSnapshot, decision: ShareDecision, write: Write) -> GroupOutcome | None:
-    run.owner.registry.delete_policy(group.name)
+    run.owner.registry_writes.delete_policy(group.name)
     _forget_replaced(run, group, "")
     return None
 
 
 def _remove_resources(run: Run, group: GroupSnapshot, decision: ShareDecision, write: Write) -> GroupOutcome | None:
-    run.owner.shares.disassociate_resources(write.share, list(write.accounts))
+    run.owner.share_writes.disassociate_resources(write.share, list(write.accounts))
     logger.warning("Took out of modelshare's share what the allowlist does not put there",
                    extra={"group": group.name, "share": write.share, "resources": list(write.accounts)})
     count("ShareResourcesRemoved")
@@ -121,7 +121,7 @@ def _remove_resources(run: Run, group: GroupSnapshot, decision: ShareDecision, w
 
 
 def _remove_consumers(run: Run, group: GroupSnapshot, decision: ShareDecision, write: Write) -> GroupOutcome | None:
-    run.owner.shares.disassociate_principals(write.share, list(write.accounts))
+    run.owner.share_writes.disassociate_principals(write.share, list(write.accounts))
     return None
 
 
@@ -129,7 +129,7 @@ def _add_consumers(run: Run, group: GroupSnapshot, decision: ShareDecision, writ
     if run.quota_stop is not None:
         return not_tried(run, group.name)
     try:
-        run.owner.shares.associate_principals(write.share, list(write.accounts))
+        run.owner.share_writes.associate_principals(write.share, list(write.accounts))
     except RamQuotaReached as quota:
         return quota_reached(run, group.name, quota)
     return None
@@ -156,7 +156,7 @@ def _set_actions(run: Run, group: GroupSnapshot, decision: ShareDecision, write:
     try:
         permission = permission_granting(run, write.actions, group_type(shares))
         if permission is not None:
-            shares.replace_permission(write.share, permission)
+            run.owner.share_writes.replace_permission(write.share, permission)
             count("ShareActionsChanged")
             return None
         why = "the customer managed permission for these actions is not attachable yet"
@@ -167,7 +167,7 @@ def _set_actions(run: Run, group: GroupSnapshot, decision: ShareDecision, write:
     # A person's permission could grant more at any moment: as unsafe as one that does now.
     beyond = holding.actions is None or not holding.actions <= wanted or holding.permission_trusted is False
     if beyond and holding.principals:
-        shares.disassociate_principals(write.share, list(holding.principals))
+        run.owner.share_writes.disassociate_principals(write.share, list(holding.principals))
         logger.warning("Removed the consumers of a promoted share whose actions could not be narrowed",
                        extra={"group": group.name, "share": write.share, "reason": why})
         count("ShareConsumersChanged")

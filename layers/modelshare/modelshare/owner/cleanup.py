@@ -22,7 +22,7 @@ def delete_orphaned_shares(run: Run) -> list[GroupOutcome]:
 def delete_orphaned(run: Run, index: RamIndex, owned: dict[str, Ownership]) -> list[GroupOutcome]:
     outcomes = []
     for arn, group_arn in index.orphaned(owned):
-        run.owner.shares.delete_share(arn)
+        run.owner.share_writes.delete_share(arn)
         run.owner.ledger.forget_share(group_arn, arn)
         name = group_arn.rpartition("/")[2]
         logger.info("Deleted share of deleted group", extra={"share": arn, "group": name})

@@ -34,7 +34,8 @@ from modelshare.owner.apply import apply_decision
 from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.reads import read_ledger, read_policy, switch_index
 from modelshare.owner.run import Run
-from modelshare.ports import STANDARD, Ownership, ResourceShares
+from modelshare.ports import STANDARD, Ownership
+from modelshare.ram_ports import OwnerShareReads
 
 SWITCHING, SWITCHED = GroupAction.SWITCHING, GroupAction.SWITCHED
 
@@ -48,7 +49,7 @@ class Reach:
     pending: frozenset[tuple[str, str]]  # (share ARN, principal or resource) still ASSOCIATING
 
     @classmethod
-    def read(cls, shares: ResourceShares, index: RamIndex) -> Reach:
+    def read(cls, shares: OwnerShareReads, index: RamIndex) -> Reach:
         pending = {(a.share_arn, a.entity) for kind in ("PRINCIPAL", "RESOURCE")
                    for a in shares.associations(kind, status="ASSOCIATING")}
         return cls(index, frozenset(pending))
@@ -136,7 +137,7 @@ def _retire(run: Run, name: str, arn: str, ownership: Ownership, index: RamIndex
         if share is None:
             run.owner.ledger.forget_share(arn, share_arn)  # gone (RAM retired it with the statement): forgotten
         elif share.feature_set == STANDARD:
-            run.owner.shares.delete_share(share_arn)
+            run.owner.share_writes.delete_share(share_arn)
             run.owner.ledger.forget_share(arn, share_arn)  # after: a crash between leaves a record of nothing
             done.append(f"modelshare's promoted share {share_arn} deleted")
             count("SharesDeleted")

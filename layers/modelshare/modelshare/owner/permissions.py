@@ -72,7 +72,7 @@ def _promote_permission(run: Run, permission_arn: str, name: str, resource_type:
     run.permission_names = None
     run.owner.ledger.record_permission(name)  # before it exists, as for the shares
     try:
-        run.owner.shares.promote_permission(permission_arn, name)
+        run.owner.share_writes.promote_permission(permission_arn, name)
     except PermissionNameTaken:
         return  # promoted meanwhile by another run: reuse it
     except PromotionRefused as refusal:
@@ -106,7 +106,7 @@ def permission_granting(run: Run, actions: Sequence[str], resource_type: str) ->
     if name not in existing:
         run.permission_names = None  # read again: recorded now, and maybe by a run beside this one
         run.owner.ledger.record_permission(name)  # before it exists: a person can never make it first unrecorded
-        shares.create_permission(name, resource_type, sorted(actions))
+        run.owner.share_writes.create_permission(name, resource_type, sorted(actions))
         logger.info("Created a permission, shared by every group with these actions", extra={"permission": name})
         count("PermissionsCreated")
     return run.with_backoff(attachable)

@@ -79,7 +79,7 @@ def _promote(run: Run, group_name: str, group_arn: str, share: ResourceShare) ->
     run.owner.ledger.record_share(group_arn, share.arn)
     run.ownership.pop(group_arn, None)
     try:
-        run.owner.shares.promote_share(share.arn)
+        run.owner.share_writes.promote_share(share.arn)
     except PermissionNotMatched:
         _promote_with_own_permission(run, share)
     run.promoting[share.arn] = group_name
@@ -108,7 +108,7 @@ def _promote_with_own_permission(run: Run, share: ResourceShare) -> None:
 
     def attempt() -> bool | None:
         try:
-            shares.promote_share(share.arn)
+            run.owner.share_writes.promote_share(share.arn)
         except PermissionNotMatched:
             return None  # the permission's promotion has not finished yet
         return True
@@ -154,7 +154,7 @@ def finish_promotions(run: Run) -> None:
         allowed = set(decision.consumers if decision.shared else ())
         extra = sorted(p for p in principals.get(share.arn, ()) if policies.account_of(p) not in allowed)
         if extra:
-            owner.shares.disassociate_principals(share.arn, extra)
+            owner.share_writes.disassociate_principals(share.arn, extra)
             logger.warning("Removed consumers the allowlist stopped allowing while RAM promoted the share",
                            extra={"group": group_name, "share": share.arn, "removed": extra})
             count("ShareConsumersChanged")

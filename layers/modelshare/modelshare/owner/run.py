@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from modelshare.ports import (
     AllowlistSource,
     LedgerContents,
-    ModelRegistry,
     Ownership,
     OwnershipLedger,
     RamQuotaReached,
-    ResourceShares,
+    RegistryReads,
+    RegistryWrites,
     WorkQueue,
 )
 from modelshare.quota_budget import QuotaLimits
+from modelshare.ram_ports import OwnerShareReads, OwnerShareWrites
 
 # Backoff while RAM works (creating the share from a new policy, finishing a promotion): 15 s in
 # all, well inside one invocation. RAM can be slower (UNVERIFIED how long: docs/aws-behaviour.md,
@@ -40,11 +41,15 @@ class Owner:
     environment keeps across invocations (never what one invocation read: that is the Run's)."""
 
     account: str
-    registry: ModelRegistry
-    shares: ResourceShares
+    registry: RegistryReads
+    shares: OwnerShareReads
     allowlist_source: AllowlistSource
     # What modelshare made (the proof of ownership): only its own roles can write it.
     ledger: OwnershipLedger
+    # The writes to the group's policy and to RAM (a dry run records them instead, while the
+    # reads above still read AWS: modelshare.dry_run).
+    registry_writes: RegistryWrites
+    share_writes: OwnerShareWrites
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))  # looked up per call
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
     promotion_wait: Sequence[float] = field(default=PROMOTION_WAIT_SECONDS)

@@ -125,8 +125,10 @@ def _shares_mode(owner: Owner) -> SharesMode:
     from modelshare.shares_mode import SharesMode
 
     built = owner.shares_mode_job
-    if not isinstance(built, SharesMode) or built.shares is not owner.shares or built.ledger is not owner.ledger:
-        built = owner.shares_mode_job = SharesMode(owner.account, owner.shares, owner.ledger, sleep=owner.sleep)
+    if not isinstance(built, SharesMode) or built.shares is not owner.shares or built.ledger is not owner.ledger \
+            or built.share_writes is not owner.share_writes:
+        built = owner.shares_mode_job = SharesMode(owner.account, owner.shares, owner.ledger, owner.share_writes,
+                                                   sleep=owner.sleep)
     return built
 
 

@@ -451,6 +451,22 @@ def test_group_state():
     assert service.group_state("gone", allowlist) is None
 
 
+def test_group_state_says_invited_while_a_consumers_invitation_is_pending():
+    """The owner knows only that it invited the consumer until RAM says the invitation was
+    accepted (RAM-ACCEPTED): `modelshare status` says invited, never discoverable, meanwhile."""
+    service, registry, shares, _ = make_owner(groups=("churn-xgb",))
+    allowlist = service.allowlist_source.load()
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", ours())
+    share = shares.add_policy_share(group_arn("churn-xgb"), feature_set=STANDARD)
+    shares.principals[share] = [CONSUMER]
+    shares.associating.add((share, CONSUMER))
+    state = service.group_state("churn-xgb", allowlist)
+    assert (state.status, state.consumers) == (GroupStatus.INVITED, (CONSUMER,))
+    assert CONSUMER in state.reason
+    shares.accept_all()
+    assert service.group_state("churn-xgb", allowlist).status == GroupStatus.DISCOVERABLE
+
+
 def test_a_group_whose_share_ram_made_while_the_run_waited_goes_to_the_sweep_which_finds_that_share():
     service, registry, shares, _ = make_owner()
     service.work_queue = queue = FakeQueue()

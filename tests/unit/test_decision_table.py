@@ -166,8 +166,11 @@ ROWS = {
         Rule.NOT_PROMOTABLE, GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, GroupAction.NOT_PROMOTABLE, (),
         "RAM promotes only a single statement", "RAM promotes only a single statement"),
     "the policy settled, RAM has made no share yet": Row(
-        group(policy=[statement(CONSUMER)], ours=(statement(CONSUMER),)), shared(), Rule.POLICY_SETTLED,
+        group(policy=[statement(CONSUMER)], ours=(statement(CONSUMER),)), shared(), Rule.AWAITING_SHARE,
         GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, GroupAction.CONVERGED, (), rules.NO_SHARE_YET_REASON),
+    "the policy cannot be promoted, RAM has made no share yet": Row(
+        group(policy=[PERSONS, statement(CONSUMER)], ours=(statement(CONSUMER),)), shared(), Rule.POLICY_SETTLED,
+        GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, GroupAction.CONVERGED, (), "RAM promotes only a single statement"),
     "no rule, no policy": Row(
         group(), NOT_MATCHED, Rule.POLICY_SETTLED, GroupStatus.NOT_SHARED, GroupAction.NOT_SHARED, (),
         rules.NO_RULE_REASON, rules.NO_RULE_REASON),
@@ -298,6 +301,8 @@ def test_every_path_takes_the_sweep_s_decision_for_the_same_facts(holdings: tupl
         assert on_path.detail.startswith((ALREADY_PROMOTED_REASON, LEFT_TO_SWEEP_REASON))
     if path == Path.WAKE_UP:
         assert (WriteKind.PROMOTE in {w.kind for w in on_path.writes}) == (sweep.rule == Rule.PROMOTE)
+        if sweep.rule == Rule.POLICY_SETTLED and on_path.outcome != sweep.outcome:
+            assert on_path.outcome == GroupAction.NOT_PROMOTABLE and on_path.detail, "told why, as a person's policy"
     if path == Path.CREATION:
         assert {w.kind for w in on_path.writes} <= {WriteKind.PUT_POLICY}
 
@@ -311,3 +316,14 @@ def test_creation_answers_a_group_the_allowlist_does_not_share_without_reading_i
         (GroupAction.CONFLICT, CONFLICTED.conflict, ())
     assert decide_unread(Path.CREATION, NAME, shared()) is None, "a shared group is read"
     assert all(decide_unread(path, NAME, NOT_MATCHED) is None for path in (Path.WAKE_UP, Path.SWEEP))
+
+
+def test_a_wake_up_tells_a_person_s_policy_it_cannot_promote_as_not_promotable() -> None:
+    """The sweep settles a person's policy on a group no rule shares (not shared); woken by its
+    put, the wake-up says why it is not promoted, as it always did."""
+    facts = group(PEOPLES_SHARE, policy=[PERSONS])
+    verdict = decide_on(Path.WAKE_UP, facts, NOT_MATCHED)
+    assert (verdict.rule, verdict.outcome, verdict.writes) == (Rule.POLICY_SETTLED, GroupAction.NOT_PROMOTABLE, ())
+    assert f"principal account {OTHER} is not allowlisted" in verdict.detail
+    assert decide_on(Path.SWEEP, facts, NOT_MATCHED).outcome == GroupAction.NOT_SHARED
+    assert decide_on(Path.WAKE_UP, group(), NOT_MATCHED).outcome == GroupAction.NOT_SHARED, "no policy: nothing to tell"

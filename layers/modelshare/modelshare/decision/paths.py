@@ -7,7 +7,9 @@ Pure: no AWS call.
   nothing of a group the allowlist does not share, and no share when the group has no policy;
   a removal is the sweep's, a promotion the wake-up's: the statement it finds as the allowlist
   wants is converged);
-- wake-up: the promotion of the share RAM made from the policy, when `decide` says to promote;
+- wake-up: the promotion of the share RAM made from the policy, when `decide` says to promote
+  (AWAITING_SHARE: it waits for RAM to make that share, then asks again); a settled policy
+  that cannot be promoted is told so (not promotable), whoever wrote it;
 - sweep: every write.
 """
 
@@ -16,9 +18,10 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 
+from modelshare import policy as policies
 from modelshare.allowlist import ShareDecision
 from modelshare.decision.facts import GroupDecision, GroupSnapshot, Rule
-from modelshare.decision.rules import decide
+from modelshare.decision.rules import Case, decide, promotion_problems
 from modelshare.outcomes import GroupAction
 from modelshare.ports import Ownership
 
@@ -35,7 +38,7 @@ class Path(StrEnum):
 # The rules whose writes each path makes.
 _MAKES: dict[Path, frozenset[Rule]] = {
     Path.CREATION: frozenset({Rule.STATEMENT_WRITTEN}),
-    Path.WAKE_UP: frozenset({Rule.PROMOTE, Rule.NOT_PROMOTABLE}),
+    Path.WAKE_UP: frozenset({Rule.PROMOTE, Rule.NOT_PROMOTABLE, Rule.AWAITING_SHARE}),
     Path.SWEEP: frozenset(Rule),
 }
 
@@ -57,6 +60,11 @@ def decide_on(path: Path, group: GroupSnapshot, decision: ShareDecision) -> Grou
     """`decide`'s answer for the group, with the writes `path` makes (none: what the sweep
     makes is named in the detail)."""
     verdict = decide(group, decision)
+    if path == Path.WAKE_UP and verdict.rule == Rule.POLICY_SETTLED and policies.statements(group.policy) \
+            and (problems := promotion_problems(Case(group, decision))):
+        # Woken by a policy nothing is to change in and that cannot be promoted (a person's, on
+        # a group the allowlist does not share, or beside modelshare's): told as not promotable.
+        return replace(verdict, outcome=GroupAction.NOT_PROMOTABLE, detail="; ".join(problems))
     if verdict.rule in _MAKES[path]:
         return verdict
     if verdict.rule in _OTHER_PATHS.get(path, frozenset()):

@@ -30,7 +30,7 @@ def landscape(cli):
     cli.create_group("fraud-detector")  # allowlisted, no policy yet
     cli.create_group("scratch")  # matches no rule
     promo = cli.share_by_policy("promo-a", [PEER])
-    promoted = cli.promote(promo)  # discoverable, through modelshare's share
+    promoted = cli.promote(promo)  # through modelshare's share; PEER's invitation stays pending
     cli.modelshare_made(promo, "shares", promoted)
     shares = {"their-model": cli.promote(cli.share_by_policy("their-model", [ME], account=PEER), account=PEER)}
     cli.cloud.clock.sleep(60)
@@ -241,7 +241,9 @@ def test_status_table(cli, landscape, monkeypatch):
                                             "accessible-not-discoverable"]
     assert row(groups, "fraud-detector") == ["fraud-detector", "-", "no", "none", "not-shared",
                                              "no", "resource", "policy", "yet"]
-    assert row(groups, "promo-a") == ["promo-a", PEER, "yes", "standard", "discoverable", "promoted", "RAM", "share"]
+    # PEER has not accepted its invitation: ME knows only that it invited (never "discoverable").
+    assert row(groups, "promo-a") == ["promo-a", PEER, "yes", "standard", "invited", "promoted", "RAM", "share;",
+                                      "invited,", "not", "accepted", "yet:", PEER]
     assert row(groups, "scratch")[4:] == ["not-shared", "no", "allowlist", "rule", "matches"]
     # Columns are aligned: every row starts its STATUS column at the same offset.
     offsets = {line.index(word) for line in groups for word in line.split()[4:5]}
@@ -268,7 +270,7 @@ def test_status_json_and_expiry(cli, landscape, monkeypatch):
         "name": "churn-xgb", "arn": group_arn("churn-xgb"), "consumers": [PEER], "policy": True,
         "share_feature_set": "created-from-policy", "status": "accessible-not-discoverable",
         "reason": "share is CREATED_FROM_POLICY: promotion pending", "other_shares": []}
-    assert by_name["promo-a"]["status"] == "discoverable"
+    assert by_name["promo-a"]["status"] == "invited"
     pending = {item["share_arn"]: item for item in report["pending_invitations"]}
     their = pending[landscape["their-model"]]
     assert (their["sender"], their["would_accept"]) == (PEER, True)

@@ -51,7 +51,8 @@ def test_demo_report(capsys, monkeypatch):
     assert "is not an account" in groups[group_arn("forecast-demand")]["reason"]
     assert groups[group_arn("scratch-experiments")]["consumers"] == [STRANGER]
     assert f"{STRANGER} is not allowlisted" in groups[group_arn("scratch-experiments")]["reason"]
-    assert groups[group_arn("shadow-model", ROGUE_OWNER)]["status"] == "discoverable"
+    # The consumer leaves the rogue owner's invitation pending: its owner knows only that it invited.
+    assert groups[group_arn("shadow-model", ROGUE_OWNER)]["status"] == "invited"
     assert report["failed_invocations"] == []
     # register+deploy matches no AWS managed permission: one customer managed permission.
     assert report["ram_usage"][OWNER]["customer_managed_permissions"] == 1

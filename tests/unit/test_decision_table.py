@@ -17,7 +17,7 @@ from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, ShareDecision
 from modelshare.decision import rules, share_rules
 from modelshare.decision.facts import GroupDecision, GroupSnapshot, Holding, Rule, Write
-from modelshare.decision.paths import ALREADY_PROMOTED_REASON, LEFT_TO_SWEEP_REASON, Path, decide_on
+from modelshare.decision.paths import ALREADY_PROMOTED_REASON, LEFT_TO_SWEEP_REASON, Path, decide_on, decide_unread
 from modelshare.decision.rules import decide
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.ports import (
@@ -166,8 +166,11 @@ ROWS = {
         Rule.NOT_PROMOTABLE, GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, GroupAction.NOT_PROMOTABLE, (),
         "RAM promotes only a single statement", "RAM promotes only a single statement"),
     "the policy settled, RAM has made no share yet": Row(
-        group(policy=[statement(CONSUMER)], ours=(statement(CONSUMER),)), shared(), Rule.POLICY_SETTLED,
+        group(policy=[statement(CONSUMER)], ours=(statement(CONSUMER),)), shared(), Rule.AWAITING_SHARE,
         GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, GroupAction.CONVERGED, (), rules.NO_SHARE_YET_REASON),
+    "the policy cannot be promoted, RAM has made no share yet": Row(
+        group(policy=[PERSONS, statement(CONSUMER)], ours=(statement(CONSUMER),)), shared(), Rule.POLICY_SETTLED,
+        GroupStatus.ACCESSIBLE_NOT_DISCOVERABLE, GroupAction.CONVERGED, (), "RAM promotes only a single statement"),
     "no rule, no policy": Row(
         group(), NOT_MATCHED, Rule.POLICY_SETTLED, GroupStatus.NOT_SHARED, GroupAction.NOT_SHARED, (),
         rules.NO_RULE_REASON, rules.NO_RULE_REASON),
@@ -291,10 +294,36 @@ def test_every_path_takes_the_sweep_s_decision_for_the_same_facts(holdings: tupl
     assert (on_path.rule, on_path.status, on_path.reason, on_path.consumers) == \
         (sweep.rule, sweep.status, sweep.reason, sweep.consumers)
     assert on_path.writes in ((), sweep.writes), "a path makes the sweep's writes, or leaves them to it"
-    if on_path.writes != sweep.writes:
+    if on_path.writes != sweep.writes and (path, sweep.rule) == (Path.CREATION, Rule.PROMOTE):
+        assert (on_path.outcome, on_path.detail) == (GroupAction.CONVERGED, ""), "the promotion is the wake-up's"
+    elif on_path.writes != sweep.writes:
         assert on_path.outcome in (GroupAction.ALREADY_PROMOTED, GroupAction.DEFERRED)
         assert on_path.detail.startswith((ALREADY_PROMOTED_REASON, LEFT_TO_SWEEP_REASON))
     if path == Path.WAKE_UP:
         assert (WriteKind.PROMOTE in {w.kind for w in on_path.writes}) == (sweep.rule == Rule.PROMOTE)
+        if sweep.rule == Rule.POLICY_SETTLED and on_path.outcome != sweep.outcome:
+            assert on_path.outcome == GroupAction.NOT_PROMOTABLE and on_path.detail, "told why, as a person's policy"
     if path == Path.CREATION:
         assert {w.kind for w in on_path.writes} <= {WriteKind.PUT_POLICY}
+
+
+def test_creation_answers_a_group_the_allowlist_does_not_share_without_reading_it() -> None:
+    not_matched = decide_unread(Path.CREATION, NAME, NOT_MATCHED)
+    assert not_matched is not None and (not_matched.outcome, not_matched.detail, not_matched.writes) == \
+        (GroupAction.NOT_SHARED, rules.NO_RULE_REASON, ())
+    conflicted = decide_unread(Path.CREATION, NAME, CONFLICTED)
+    assert conflicted is not None and (conflicted.outcome, conflicted.detail, conflicted.writes) == \
+        (GroupAction.CONFLICT, CONFLICTED.conflict, ())
+    assert decide_unread(Path.CREATION, NAME, shared()) is None, "a shared group is read"
+    assert all(decide_unread(path, NAME, NOT_MATCHED) is None for path in (Path.WAKE_UP, Path.SWEEP))
+
+
+def test_a_wake_up_tells_a_person_s_policy_it_cannot_promote_as_not_promotable() -> None:
+    """The sweep settles a person's policy on a group no rule shares (not shared); woken by its
+    put, the wake-up says why it is not promoted, as it always did."""
+    facts = group(PEOPLES_SHARE, policy=[PERSONS])
+    verdict = decide_on(Path.WAKE_UP, facts, NOT_MATCHED)
+    assert (verdict.rule, verdict.outcome, verdict.writes) == (Rule.POLICY_SETTLED, GroupAction.NOT_PROMOTABLE, ())
+    assert f"principal account {OTHER} is not allowlisted" in verdict.detail
+    assert decide_on(Path.SWEEP, facts, NOT_MATCHED).outcome == GroupAction.NOT_SHARED
+    assert decide_on(Path.WAKE_UP, group(), NOT_MATCHED).outcome == GroupAction.NOT_SHARED, "no policy: nothing to tell"

@@ -273,17 +273,30 @@ def test_a_late_duplicate_wake_up_for_a_promoted_group_reads_only_its_shares():
 @pytest.mark.parametrize(
     ("statement", "reason"),
     [
-        ({**ours(), "Principal": {"AWS": ["arn:aws:iam::444455556666:role/x"]}}, "is not an account"),
-        ({**ours(), "Action": "*"}, "wildcard action"),
-        (ours(consumers=(OTHER,)), "not allowlisted"),
+        ({**ours(), "Sid": "ByHand", "Principal": {"AWS": ["arn:aws:iam::444455556666:role/x"]}}, "is not an account"),
+        ({**ours(), "Sid": "ByHand", "Action": "*"}, "wildcard action"),
+        ({**ours(consumers=(OTHER,)), "Sid": "ByHand"}, "not allowlisted"),
     ],
 )
 def test_not_promotable_policies_are_left_alone(statement, reason):
+    """A person's statement beside modelshare's: the policy cannot be promoted."""
     service, registry, shares, _ = make_owner()
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [statement]}
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", statement, ours())
     shares.add_policy_share(group_arn("churn-xgb"))
     outcome = service.promote_group("churn-xgb")
     assert outcome.action == GroupAction.NOT_PROMOTABLE and reason in outcome.reason
+    assert shares.promoted_permissions == [] and shares.promoted_shares == []
+
+
+def test_a_wake_up_never_promotes_a_statement_under_modelshare_s_sid_it_did_not_write():
+    """The wake-up takes the sweep's decision (issue 21): a statement under modelshare's Sid the
+    ledger does not record is a person's (SID_TAKEN), never promoted, even when the allowlist
+    would allow what it grants."""
+    service, registry, shares, _ = make_owner()
+    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
+    shares.add_policy_share(group_arn("churn-xgb"))
+    outcome = service.promote_group("churn-xgb")
+    assert outcome.action == GroupAction.SID_TAKEN
     assert shares.promoted_permissions == [] and shares.promoted_shares == []
 
 
@@ -297,7 +310,7 @@ def test_ram_refusal_is_reported_not_retried():
 
 def test_promote_waits_with_bounded_backoff_for_the_share_then_asks_for_retry():
     service, registry, shares, sleeps = make_owner()
-    registry.policies["churn-xgb"] = {"Version": "2012-10-17", "Statement": [ours()]}
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", ours())
     with pytest.raises(PromotionNotReady, match="has not created the share"):
         service.promote_group("churn-xgb")
     assert sleeps == [1, 2, 4, 8]
@@ -449,6 +462,22 @@ def test_group_state():
     assert (state.status, state.consumers, state.other_shares) == (GroupStatus.DISCOVERABLE, (CONSUMER,), ())
     assert len(shares.ledger.writes) == 2 and shares.principal_changes == [], "reading the state writes nothing"
     assert service.group_state("gone", allowlist) is None
+
+
+def test_group_state_says_invited_while_a_consumers_invitation_is_pending():
+    """The owner knows only that it invited the consumer until RAM says the invitation was
+    accepted (RAM-ACCEPTED): `modelshare status` says invited, never discoverable, meanwhile."""
+    service, registry, shares, _ = make_owner(groups=("churn-xgb",))
+    allowlist = service.allowlist_source.load()
+    modelshare_wrote(registry, shares.ledger, "churn-xgb", ours())
+    share = shares.add_policy_share(group_arn("churn-xgb"), feature_set=STANDARD)
+    shares.principals[share] = [CONSUMER]
+    shares.associating.add((share, CONSUMER))
+    state = service.group_state("churn-xgb", allowlist)
+    assert (state.status, state.consumers) == (GroupStatus.INVITED, (CONSUMER,))
+    assert CONSUMER in state.reason
+    shares.accept_all()
+    assert service.group_state("churn-xgb", allowlist).status == GroupStatus.DISCOVERABLE
 
 
 def test_a_group_whose_share_ram_made_while_the_run_waited_goes_to_the_sweep_which_finds_that_share():

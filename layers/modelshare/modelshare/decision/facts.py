@@ -123,6 +123,7 @@ class Rule(StrEnum):
     STATEMENT_REMOVED = "statement-removed"  # modelshare's statement taken out (the policy deleted if nothing else)
     PROMOTE = "promote"  # the share RAM made from the policy is promoted
     NOT_PROMOTABLE = "not-promotable"  # that share is not promoted: the policy cannot be
+    AWAITING_SHARE = "awaiting-share"  # the policy could be promoted, and RAM has made no share of it yet
     POLICY_SETTLED = "policy-settled"  # the policy holds what the allowlist says; nothing to promote
     RESTRICTED = "restricted"  # the allowlist is invalid: only what its last valid version takes away
 

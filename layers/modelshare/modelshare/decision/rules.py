@@ -10,7 +10,9 @@ The rules, in the order they are tried:
 - else the resource policy says who has access: a statement under modelshare's Sid that it did
   not write stops any widening (SID_TAKEN); modelshare's statement is written (STATEMENT_WRITTEN)
   or taken out (STATEMENT_REMOVED); the share RAM made from a settled policy is promoted
-  (PROMOTE) unless the policy cannot be (NOT_PROMOTABLE); else nothing to do (POLICY_SETTLED).
+  (PROMOTE) unless the policy cannot be (NOT_PROMOTABLE), and one RAM has not made yet is
+  waited for (AWAITING_SHARE: the wake-up waits, the sweep has nothing to do); else nothing to
+  do (POLICY_SETTLED).
 """
 
 from __future__ import annotations
@@ -200,10 +202,14 @@ def statement_write(case: Case, status: GroupStatus, reason: str, ours: dict[str
 
 def promotion(case: Case, status: GroupStatus, reason: str, ours: dict[str, Any] | None) -> GroupDecision | None:
     """A shared group whose policy is settled has the share RAM made from it promoted, so its
-    consumers can discover it, unless the policy cannot be promoted."""
-    if not (case.desired and case.view.from_policy):
+    consumers can discover it, unless the policy cannot be promoted; a promotable one whose
+    share RAM has not made yet (RAM-ASYNC) waits for it (a converged policy, for the sweep)."""
+    if not case.desired:
         return None
     problems = promotion_problems(case)
+    if not case.view.from_policy:
+        return None if problems else case.changing(Rule.AWAITING_SHARE, status, case.policy_accounts, reason,
+                                                   GroupAction.CONVERGED, "")
     if problems:
         return case.changing(Rule.NOT_PROMOTABLE, status, case.policy_accounts, reason, GroupAction.NOT_PROMOTABLE,
                              "; ".join(problems))

@@ -13,7 +13,7 @@ from modelshare.allowlist import Allowlist, ShareDecision
 from modelshare.convergence import GroupDecision, GroupSnapshot, Write, decide, policy_matters
 from modelshare.observability import count, logger
 from modelshare.outcomes import GroupAction, WriteKind
-from modelshare.owner.outcome import GroupOutcome, not_promotable, why_not
+from modelshare.owner.outcome import GroupOutcome, not_promotable, tell_conflict
 from modelshare.owner.permissions import permission_granting
 from modelshare.owner.promotion import promote_shares
 from modelshare.owner.quota import not_tried, quota_reached
@@ -79,7 +79,7 @@ def apply(run: Run, group: GroupSnapshot, decision: ShareDecision, verdict: Grou
     """Make the writes `decide` asked for, then report its outcome (`conflicts`: policy
     writes SageMaker refused so far for this group in this run)."""
     name = group.name
-    why_not(name, decision)
+    tell_conflict(name, decision)
     if verdict.other_shares:
         logger.info("Group is also in shares modelshare leaves alone",
                     extra={"group": name, "shares": list(verdict.other_shares)})

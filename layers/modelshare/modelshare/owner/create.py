@@ -1,5 +1,6 @@
 """The creation job (ShareOnCreate): a new group gets the statement the allowlist asks for. Only
-adds or updates: removing is the sweep's job, promoting the promotion job's."""
+adds or updates (decision.paths, Path.CREATION): removing is the sweep's job, promoting the
+promotion job's."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from dataclasses import replace
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist
 from modelshare.allowlist_loading import load_allowlist
-from modelshare.convergence import GroupSnapshot, decide, view_of
-from modelshare.outcomes import GroupAction, WriteKind
+from modelshare.convergence import GroupSnapshot, policy_matters
+from modelshare.decision.paths import Path, decide_on, decide_unread
+from modelshare.outcomes import GroupAction
 from modelshare.owner import shares_sweep
 from modelshare.owner.apply import apply
-from modelshare.owner.outcome import GroupOutcome, ReconcileIncomplete, failed, settled, why_not
+from modelshare.owner.outcome import GroupOutcome, ReconcileIncomplete, failed, tell_conflict
 from modelshare.owner.reads import group_snapshot, with_incarnation, with_ownership
 from modelshare.owner.run import Run
 from modelshare.ports import Ownership
@@ -44,8 +46,9 @@ def share_groups(run: Run, groups: Mapping[str, str | None]) -> list[GroupOutcom
 
 def _share_group(run: Run, group_name: str, allowlist: Allowlist, group_arn: str | None = None) -> GroupOutcome:
     decision = allowlist.decide(run.account, group_name)
-    if not decision.shared:  # decided without a call: a group no rule names costs nothing
-        return settled(group_name, decision, why_not(group_name, decision))
+    if (unread := decide_unread(Path.CREATION, group_name, decision)) is not None:
+        tell_conflict(group_name, decision)  # decided without a call: a group no rule shares costs nothing
+        return GroupOutcome(group_name, unread.outcome, unread.detail)
     group_arn = group_arn or run.owner.registry.group_arn(group_name)
     if group_arn is None:
         return GroupOutcome(group_name, GroupAction.GONE)
@@ -56,13 +59,10 @@ def _share_group(run: Run, group_name: str, allowlist: Allowlist, group_arn: str
     # the next statement, promoted in turn).
     group = GroupSnapshot(group_name, group_arn, ownership=Ownership()) if not policies.statements(current) else \
         with_ownership(run, group_snapshot(run, group_name, group_arn, principals=False))
-    view = view_of(group)
-    if view.promoted or view.promoting:
-        return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED,
-                            "RAM holds its consumers; reconcile keeps them in step")
-    group = with_incarnation(run, replace(group, policy=current, policy_read=True))
-    verdict = decide(group, decision)
-    puts = tuple(w for w in verdict.writes if w.kind == WriteKind.PUT_POLICY)
-    if not puts:
-        return settled(group_name, decision, "")
-    return apply(run, group, decision, replace(verdict, writes=puts))
+    group = replace(group, policy=current, policy_read=True)
+    if policy_matters(group):  # its statements are judged: which group they were written into
+        group = with_incarnation(run, group)
+    verdict = decide_on(Path.CREATION, group, decision)
+    if not verdict.writes:
+        return GroupOutcome(group_name, verdict.outcome, verdict.detail)
+    return apply(run, group, decision, verdict)

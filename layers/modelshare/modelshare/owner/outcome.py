@@ -31,19 +31,11 @@ def failed(group_name: str, error: Exception) -> str:
     return f"{group_name}: {type(error).__name__}: {error}"
 
 
-def settled(group_name: str, decision: ShareDecision, why_not: str) -> GroupOutcome:
-    """Nothing to change: the group is shared as wanted, or (why_not) not shared at all."""
-    if decision.shared:
-        return GroupOutcome(group_name, GroupAction.CONVERGED)
-    return GroupOutcome(group_name, GroupAction.CONFLICT if decision.conflict else GroupAction.NOT_SHARED, why_not)
-
-
-def why_not(group_name: str, decision: ShareDecision) -> str:
+def tell_conflict(group_name: str, decision: ShareDecision) -> None:
+    """A group the allowlist does not share because its rules conflict: logged and counted."""
     if decision.conflict:
         logger.warning("Group not shared: allowlist conflict", extra={"group": group_name, "reason": decision.conflict})
         count("AllowlistConflicts")
-        return decision.conflict
-    return "" if decision.consumers else "no allowlist rule matches"
 
 
 def not_promotable(group_name: str, reason: str) -> GroupOutcome:

@@ -11,14 +11,23 @@ from modelshare import policy as policies
 from modelshare.allowlist import Allowlist
 from modelshare.allowlist_loading import load_allowlist
 from modelshare.aws.work_queue import work_item
-from modelshare.convergence import GroupSnapshot, Holding, RamIndex, view_of
+from modelshare.convergence import GroupSnapshot, Holding, RamIndex, Rule, policy_matters, view_of
+from modelshare.decision.paths import Path, decide_on
 from modelshare.observability import logger
-from modelshare.outcomes import GroupAction
+from modelshare.outcomes import GroupAction, WriteKind
 from modelshare.owner.apply import reconcile_group
 from modelshare.owner.outcome import GroupOutcome, ReconcileIncomplete, failed, not_promotable
 from modelshare.owner.promotion import finish_promotions, promote_shares, read_cfp_principals
 from modelshare.owner.quota import QUOTA_RETRY_DELAY_SECONDS, not_tried, send_waiting
-from modelshare.owner.reads import owned, ram_index, snapshot_of, with_ownership, with_permissions, with_principals
+from modelshare.owner.reads import (
+    owned,
+    ram_index,
+    snapshot_of,
+    with_ownership,
+    with_permissions,
+    with_policy,
+    with_principals,
+)
 from modelshare.owner.run import Run
 from modelshare.ports import ARNS_PER_CALL, CREATED_FROM_POLICY, RAM_PAGE_SIZE, PromotionNotReady
 
@@ -96,7 +105,7 @@ def promote_pending_shares(run: Run, *, groups: Mapping[str, str | None] | None 
             failures.append(failed(name, error))
     if to_promote and run.quota_stop is None:
         # What the shares made from policies name, for all the groups at once (RAM-CFP-LAG).
-        read_cfp_principals(run, [h.share.arn for g in to_promote for h in view_of(g).from_policy])
+        read_cfp_principals(run, [h.share.arn for g in to_promote if policy_matters(g) for h in view_of(g).from_policy])
     for pending in to_promote:
         try:
             allowlist = allowlist or load_allowlist(owner.allowlist_source, fresh=True)
@@ -148,53 +157,45 @@ def _groups_in_shares(run: Run, share_arns: Sequence[str] | None, index: RamInde
 
 def _pending_promotion(run: Run, group_name: str, group_arn: str | None,
                        holdings: tuple[Holding, ...] | None) -> GroupSnapshot | GroupOutcome:
-    """The group with what RAM holds of it, to promote; or, decided from RAM alone, why there
-    is nothing to promote (gone, or modelshare's share already promoted or promoting)."""
+    """The group with what RAM holds of it and what the ledger says of it, to decide on (GONE:
+    no such group). A group RAM holds no share made from a policy of costs no read of what its
+    shares hold: nothing on this path turns on it (they hold the group, and are modelshare's
+    or not: the usual late duplicate of an event finds modelshare's promoted)."""
     group_arn = group_arn or run.owner.registry.group_arn(group_name)
     if group_arn is None:
         return GroupOutcome(group_name, GroupAction.GONE)
     ownership = owned(run, [group_arn])[group_arn]
     if holdings is None:
         found = run.owner.shares.shares_holding(group_arn)
-        if not any(s.feature_set == CREATED_FROM_POLICY for s in found) and any(s.arn in ownership.shares for s in found):
-            # modelshare's share of the group is promoted or promoting, and RAM holds nothing
-            # made from a policy: nothing to promote (the usual late duplicate of an event).
-            return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
-        group = snapshot_of(run, group_name, group_arn, found)
+        group = snapshot_of(run, group_name, group_arn, found) \
+            if any(s.feature_set == CREATED_FROM_POLICY for s in found) else \
+            GroupSnapshot(group_name, group_arn, tuple(Holding(s, (group_arn,), ()) for s in found))
     else:
         group = GroupSnapshot(group_name, group_arn, holdings)
-    group = replace(group, ownership=ownership)
-    view = view_of(group)
-    if view.promoted or view.promoting:
-        return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
-    return group
+    return replace(group, ownership=ownership)
 
 
 def _promote_group(run: Run, group_name: str, allowlist: Allowlist, group: GroupSnapshot | None = None, *,
                    waiting: list[GroupSnapshot] | None = None) -> GroupOutcome:
-    """Promote the group's created-from-policy shares, when its policy allows it. The shares
-    are those in `group` (read by the caller), else looked for now, waiting for RAM to make
-    them from a new policy (PromotionNotReady when it has not). A group RAM's invitation
-    quota stops goes on `waiting`, with the shares it is to promote."""
+    """The wake-up's part of `decide` for the group (decision.paths, Path.WAKE_UP): promote the
+    shares RAM made from its policy when the decision says to. The shares are those in `group`
+    (read by the caller), else looked for now; a promotable policy whose share RAM has not made
+    yet is waited for (PromotionNotReady when it has not). A group RAM's invitation quota
+    stops goes on `waiting`, with the shares it is to promote."""
     if group is None:
         pending = _pending_promotion(run, group_name, None, None)
         if isinstance(pending, GroupOutcome):
             return pending
         group = pending
-    if run.quota_stop is not None:  # nothing to gain from reading: the promotion would wait
-        if waiting is not None:
-            waiting.append(group)
-        return not_tried(run, group_name)
-    current = run.owner.registry.get_policy(group_name)
-    if current is None:
-        return GroupOutcome(group_name, GroupAction.NO_POLICY)
     decision = allowlist.decide(run.account, group_name)
-    # Judged here, not by `convergence.decide` (issue 21, section 1: the one decision).
-    assessment = policies.assess(current, decision.consumers if decision.shared else (), decision.actions)
-    if not assessment.promotable:
-        return not_promotable(group_name, "; ".join(assessment.problems))
-    from_policy = [h.share for h in view_of(group).from_policy]
-    if not from_policy:
+    if policy_matters(group):
+        if run.quota_stop is not None:  # nothing to gain from reading: the promotion would wait
+            if waiting is not None:
+                waiting.append(group)
+            return not_tried(run, group_name)
+        group = with_policy(run, group)
+    verdict = decide_on(Path.WAKE_UP, group, decision)
+    if verdict.rule == Rule.AWAITING_SHARE:
         # A new policy: RAM makes its share asynchronously (docs/aws-behaviour.md, RAM-ASYNC).
         group_arn = group.arn
         shares = run.owner.shares
@@ -203,12 +204,19 @@ def _promote_group(run: Run, group_name: str, allowlist: Allowlist, group: Group
         if made is None:
             raise PromotionNotReady(f"RAM has not created the share for {group_arn} after "
                                     f"{sum(run.owner.share_wait):g} s; retry later")
-        group = replace(snapshot_of(run, group_name, group_arn, [*(h.share for h in group.holdings), *made]),
-                        ownership=group.ownership)
-        from_policy = [h.share for h in view_of(group).from_policy]
-        if not from_policy:
+        read = snapshot_of(run, group_name, group_arn, [*(h.share for h in group.holdings), *made])
+        group = replace(group, holdings=read.holdings)
+        verdict = decide_on(Path.WAKE_UP, group, decision)
+        if verdict.rule == Rule.AWAITING_SHARE:  # RAM made shares of the policy, none of which decide promotes
             return not_promotable(group_name, "RAM's share made from the policy holds other resources too")
-    outcome = promote_shares(run, group_name, group.arn, from_policy, decision)
+    if verdict.outcome == GroupAction.NOT_PROMOTABLE:  # logged and counted
+        return not_promotable(group_name, verdict.detail)
+    promotions = [w for w in verdict.writes if w.kind == WriteKind.PROMOTE]
+    if not promotions:
+        return GroupOutcome(group_name, verdict.outcome, verdict.detail)
+    named = {arn for w in promotions for arn in w.shares}
+    outcome = promote_shares(run, group_name, group.arn, [h.share for h in group.holdings if h.share.arn in named],
+                             decision)
     if outcome.action == GroupAction.QUOTA_REACHED and waiting is not None:
         waiting.append(group)
     return outcome

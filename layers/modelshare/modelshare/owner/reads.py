@@ -83,11 +83,13 @@ def actions_of(run: Run, permission_arn: str) -> frozenset[str]:
     return run.permission_actions[permission_arn]
 
 
-def group_snapshot(run: Run, group_name: str, group_arn: str, *, principals: bool) -> GroupSnapshot:
+def group_snapshot(run: Run, group_name: str, group_arn: str, *, principals: bool,
+                   pending: bool = False) -> GroupSnapshot:
     """One group's shares, read for it alone (an event's group; a status line), with what the
-    ledger says of it. With `principals`, those of modelshare's promoted shares too."""
+    ledger says of it. With `principals`, those of modelshare's promoted shares too (and with
+    `pending`, which of them have not accepted their invitation yet)."""
     group = with_ownership(run, snapshot_of(run, group_name, group_arn, run.owner.shares.shares_holding(group_arn)))
-    return with_principals(run, [group])[0] if principals else group
+    return with_principals(run, [group], pending=pending)[0] if principals else group
 
 
 def snapshot_of(run: Run, group_name: str, group_arn: str, shares: Sequence[ResourceShare]) -> GroupSnapshot:
@@ -110,13 +112,31 @@ def with_ownership(run: Run, group: GroupSnapshot) -> GroupSnapshot:
     return group if group.ownership is not None else replace(group, ownership=owned(run, [group.arn])[group.arn])
 
 
-def with_principals(run: Run, groups: Sequence[GroupSnapshot]) -> list[GroupSnapshot]:
+def with_principals(run: Run, groups: Sequence[GroupSnapshot], *, pending: bool = False) -> list[GroupSnapshot]:
     """The groups with the principals of modelshare's promoted shares read now, in one
-    batched read for them all."""
+    batched read for them all; with `pending`, which of those RAM shows invited and not
+    accepted yet (RAM-ACCEPTED: a status says invited, not discoverable), from one paged
+    listing of the account's pending principal associations (after the principals: one
+    accepted meanwhile is not taken for pending)."""
+    shares = run.owner.shares
     promoted = {h.share.arn for g in groups for h in view_of(g).promoted}
-    principals = run.owner.shares.share_principals(sorted(promoted)) if promoted else {}
-    return [replace(g, holdings=tuple(replace(h, principals=principals[h.share.arn]) if h.share.arn in principals
-                                      else h for h in g.holdings)) for g in groups]
+    principals = shares.share_principals(sorted(promoted)) if promoted else {}
+    invited: dict[str, set[str]] | None = None
+    if pending and any(principals.values()):
+        invited = {}
+        for association in shares.associations("PRINCIPAL", status="ASSOCIATING"):
+            if association.share_arn in principals:
+                invited.setdefault(association.share_arn, set()).add(association.entity)
+
+    def read(holding: Holding) -> Holding:
+        arn = holding.share.arn
+        if arn not in principals:
+            return holding
+        named = principals[arn]
+        waiting = frozenset((invited or {}).get(arn, set()) & set(named)) if pending else None
+        return replace(holding, principals=named, pending=waiting)
+
+    return [replace(g, holdings=tuple(read(h) for h in g.holdings)) for g in groups]
 
 
 def with_permissions(run: Run, group: GroupSnapshot) -> GroupSnapshot:

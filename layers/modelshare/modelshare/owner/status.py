@@ -35,7 +35,7 @@ def group_state(run: Run, group_name: str, group_arn: str, allowlist: Allowlist,
     with the last valid version of an invalid allowlist sees it), and, for a group that needs
     room, a full Region quota the sweep waits on (`region_use`: what the account holds, read
     here when not given)."""
-    group = with_permissions(run, with_policy(run, group_snapshot(run, group_name, group_arn, principals=True)))
+    group = with_permissions(run, with_policy(run, group_snapshot(run, group_name, group_arn, principals=True, pending=True)))
     verdict = decide(group, allowlist.decide(run.account, group_name))
     verdict = restrict(group, verdict) if restrict_only else verdict
     reason = verdict.reason

@@ -7,4 +7,4 @@ boto3 adapters live in `modelshare.aws`.
 
 # The one source of the version: pyproject.toml reads it, `modelshare --version` prints it, and
 # CHANGELOG.md's latest entry names it.
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -47,6 +47,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.hypothesis_seed = seed
 
 
+@pytest.fixture(autouse=True)
+def _no_metrics_from_another_test() -> None:
+    """Powertools keeps one metrics buffer per process: a test starts without the metrics another
+    test added and never published (each pytest-xdist worker runs its own mix of tests)."""
+    from modelshare.observability import metrics
+
+    metrics.clear_metrics()
+
+
 # The tiers (pyproject.toml's markers), by folder; `slow` by file: the long property runs.
 TIERS = {"unit": "unit", "localaws": "local_aws", "cli": "local_aws", "smoke": "local_aws", "integration": "e2e"}
 SLOW_FILES = {"test_safety_properties.py", "test_insider_properties.py", "test_chaos.py"}

@@ -11,7 +11,7 @@ SAM_ENV = SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 PATH="$(dir $(PYTHON3
 PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	[ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: venv tools lint build test unit integration demo bench aws-smoke clean
+.PHONY: venv tools lint build test test-fast unit integration demo bench aws-smoke clean
 
 $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)" >&2; exit 1; }
@@ -46,14 +46,25 @@ build: tools
 	$(SAM_ENV) $(TOOLS)/sam build --build-dir $(BUILD_DIR)
 	@du -sh $(BUILD_DIR)/*/ | sed 's|$(BUILD_DIR)/||'
 
+# Tests run in parallel (pytest-xdist, one worker per core); tests that share an expensive
+# fixture (xdist_group marks) stay on one worker, which builds it once. The 15 slowest tests are
+# printed, so that a slow test is seen when it lands.
+# The tiers are markers (pyproject.toml): unit, local_aws, e2e, slow; e.g. PYTEST_ARGS='-m "not slow"'.
+# MODELSHARE_HYPOTHESIS_PROFILE=long runs the long property profile (many more examples and worlds,
+# from a fresh seed; MODELSHARE_HYPOTHESIS_SEED=<seed> replays one), with any target below.
+PARALLEL := -n auto --dist loadgroup
 test: lint build
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PARALLEL) --durations=15 $(PYTEST_ARGS)
+
+# The unit and decision-table tier, in under 30 s: no local AWS, no build.
+test-fast: venv
+	$(BIN)/python -m pytest -q $(PARALLEL) -m "unit and not slow" tests/unit $(PYTEST_ARGS)
 
 unit: venv
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q $(PARALLEL) tests/unit
 
 integration: venv build
-	$(BIN)/python -m pytest -q tests/integration tests/localaws tests/cli
+	$(BIN)/python -m pytest -q $(PARALLEL) --durations=15 tests/integration tests/localaws tests/cli
 
 demo: venv
 	$(BIN)/modelshare simulate examples/demo.json

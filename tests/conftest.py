@@ -3,6 +3,7 @@ And the Hypothesis profiles of the property-based tests (malformed events and al
 
 import os
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -44,6 +45,30 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--hypothesis-seed") is None:
         seed = os.environ.get(SEED_ENV) or str(DEFAULT_SEED if PROFILE == "default" else random.getrandbits(64))
         config.option.hypothesis_seed = seed
+
+
+@pytest.fixture(autouse=True)
+def _no_metrics_from_another_test() -> None:
+    """Powertools keeps one metrics buffer per process: a test starts without the metrics another
+    test added and never published (each pytest-xdist worker runs its own mix of tests)."""
+    from modelshare.observability import metrics
+
+    metrics.clear_metrics()
+
+
+# The tiers (pyproject.toml's markers), by folder; `slow` by file: the long property runs.
+TIERS = {"unit": "unit", "localaws": "local_aws", "cli": "local_aws", "smoke": "local_aws", "integration": "e2e"}
+SLOW_FILES = {"test_safety_properties.py", "test_insider_properties.py", "test_chaos.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        tier = TIERS.get(item.path.relative_to(tests).parts[0])
+        if tier is not None:
+            item.add_marker(tier)
+        if item.path.name in SLOW_FILES:
+            item.add_marker("slow")
 
 
 def _replay(config: pytest.Config) -> str:

@@ -12,20 +12,31 @@ as "not allowed", failing closed)."""
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import time
+import traceback
+import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from localaws.runtime.cloud import LocalCloud
+from localaws.runtime.functions import Invocation
 from localaws.runtime.template import StackTemplate
 from localaws.services.organizations.api import OrganizationModel
 from localaws.services.registry_state import RamQuotas
 from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, World, group_arn
 from tests.unit.test_template import as_list
+
+# One worker (pytest-xdist) runs this module: its recording is made once, for every test here.
+pytestmark = pytest.mark.xdist_group("iam-tour")
 
 THIRD = "121212121212"
 # A second owner, in the shares mode, in one organization (RAM sharing enabled) with THIRD: it
@@ -168,48 +179,221 @@ def denied(world: World) -> list[tuple[str, str, str, str, bool]]:
     return [d for d in world.cloud.iam.decisions if not d[4]]
 
 
-def test_the_tour_runs_with_exactly_the_template_s_permissions():
-    with open_cloud() as cloud:
-        world = World(cloud)
-        tour(world)
-        assert denied(world) == []
-        assert world.lambdas.failures == []
-        assert world.discoverable(CONSUMER) == sorted(group_arn(g) for g in ("later-model", "reg-model"))
-        assert world.discoverable(THIRD) == sorted(group_arn(g, SHARES_OWNER) for g in ("org-a", "org-b"))
-        assert [c.caller for c in world.calls("CreateResourceShare", SHARES_OWNER)] == ["OwnerReconcileFunction"]
-        # Every action the template grants a function was needed by that function on the way.
-        used = {(caller, action.lower()) for _, caller, action, _, allowed in cloud.iam.decisions if allowed}
-        unused = [(f, a) for f, a in template_actions() if (f, a.lower()) not in used]
-        assert unused == []
+@dataclass
+class Removal:
+    """What the tour did with one granted action taken away from one function."""
+
+    broken: bool  # a function failed, or an outcome the tour expects was missed
+    denied: list[tuple[str, str, str, str, bool]]
+    failed: list[str]  # why it broke: the denied invocation's error, or the outcome missed
+    error: str | None = None  # the run itself crashed (a traceback), or never reported
+
+
+@dataclass
+class Recording:
+    """The tour run once with the template's permissions, and once more forked into one run per
+    granted action with that action taken away (see `record`)."""
+
+    denied: list[tuple[str, str, str, str, bool]]
+    failures: list[Any]
+    discoverable: dict[str, list[str]]
+    share_makers: list[str | None]
+    used: set[tuple[str, str]]
+    removals: dict[tuple[str, str], Removal] = field(default_factory=dict)
 
 
 class _Broken(Exception):
     """The tour has failed: no need to run the rest of it."""
 
 
-@pytest.mark.parametrize(("function", "action"), template_actions(), ids=lambda value: value)
-def test_taking_away_any_granted_action_breaks_the_tour(function, action):
+def _observe_safe_points(world: World, at_point: Callable[[int], None]) -> None:
+    """Call `at_point(n)` at the n-th moment of the tour when only the main thread runs: between
+    two tasks of the simulated clock, no invocation in flight (none waits to be woken). A fork
+    there copies the whole world, and a run replays call for call, so the n-th moment of one run
+    is the n-th of another until they differ."""
+    clock = world.cloud.clock
+    run_next = clock._run_next
+    count = 0
+
+    def observed() -> Any:
+        nonlocal count
+        if not any(task.wakes is not None for task in clock._tasks):
+            count += 1
+            at_point(count)
+        return run_next()
+
+    clock._run_next = observed  # type: ignore[method-assign]
+
+
+def _take_away(world: World, function: str, action: str) -> None:
+    """Remove `action` from `function`'s policy in the template (as an admin would edit it) and
+    give the roles of stacks already installed the statements the edited template renders."""
+    _remove_action(world.deployment.template.document, function, action)
+    for account, installed in world.deployment.stacks.items():
+        stack = world.deployment.template.render(account, installed.region, installed.parameters)
+        for spec in stack.functions():
+            if spec.logical_id == function:
+                world.cloud.iam.attach(account, function, stack.role_name(function), stack.physical_name(function),
+                                       spec.policy_statements)
+
+
+class _Child:
+    """In a forked run: the action taken away, what broke, and the pipe to the recording."""
+
+    def __init__(self, pipe: int, function: str, action: str) -> None:
+        self.pipe, self.function, self.action = pipe, function, action
+        self.failed: list[str] = []
+
+    def watch(self, invocation: Invocation) -> None:
+        if (invocation.function == self.function and not invocation.ok
+                and "AccessDeniedException" in (invocation.error or "")):
+            self.failed.append(invocation.error or "")
+            raise _Broken
+
+    def expect(self, holds: bool, what: str) -> None:
+        if not holds:  # a denial the code took for "not allowed" (failing closed)
+            self.failed.append(what)
+            raise _Broken
+
+    def report(self, world: World, broken: bool, error: str | None) -> NoReturn:
+        try:
+            payload = json.dumps({"broken": broken, "denied": denied(world), "failed": self.failed, "error": error})
+            with os.fdopen(self.pipe, "w") as pipe:
+                pipe.write(payload)
+        finally:
+            os._exit(0)  # never back into pytest: the recording's process goes on
+
+
+class _Forks:
+    """Forks the tour, at the moments `plan` names, into runs with one action taken away each."""
+
+    def __init__(self, plan: dict[int, list[tuple[str, str]]]) -> None:
+        self.plan = plan
+        self.removals: dict[tuple[str, str], Removal] = {}
+        self.child: _Child | None = None
+
+    def at(self, point: int, world: World) -> None:
+        for function, action in self.plan.get(point, []):
+            if self.child is not None:  # a forked run goes on with the tour, and forks no further
+                return
+            self.removals[(function, action)] = self._fork(world, function, action)
+
+    def expect(self, holds: bool, what: str) -> None:
+        (self.child.expect if self.child is not None else _require)(holds, what)
+
+    def _fork(self, world: World, function: str, action: str) -> Removal:
+        read, write = os.pipe()
+        with warnings.catch_warnings():  # the child only goes on in this thread (execnet's are not its)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
+            self.child = _Child(write, function, action)
+            _take_away(world, function, action)
+            world.lambdas.observers.append(self.child.watch)
+            return Removal(False, [], [])  # unused: this process goes on with the tour
+        os.close(write)
+        return _collect(pid, read, f"{function} without {action}")
+
+
+def _collect(pid: int, read: int, what: str, timeout: float = 600.0) -> Removal:
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    with os.fdopen(read, "rb") as pipe:
+        while (left := deadline - time.monotonic()) > 0 and select.select([pipe], [], [], left)[0]:
+            chunk = os.read(pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    if not chunks:
+        return Removal(False, [], [], error=f"the run {what} reported nothing (crashed or timed out)")
+    found = json.loads(b"".join(chunks))
+    return Removal(found["broken"], [tuple(d) for d in found["denied"]], found["failed"], found["error"])
+
+
+def _first_asks(decisions: list[tuple[str, str, str, str, bool]], marks: list[int]) -> dict[tuple[str, str], int]:
+    """The last moment (see _observe_safe_points; 0: before the tour) before each (function,
+    action) was first asked for; absent when it never was."""
+    first: dict[tuple[str, str], int] = {}
+    for index, (_, caller, action, _, _) in enumerate(decisions):
+        first.setdefault((caller, action.lower()), sum(1 for mark in marks if mark <= index))
+    return first
+
+
+def record() -> Recording:
+    """The tour with the template's permissions, watched at every moment only the main thread
+    runs. Then, for every granted action, the tour with it taken away, as if from the start:
+    nothing before its function first asks for it can tell, so the run forks (os.fork: the whole
+    world, copied) from a second run with all permissions at the last such moment before that
+    ask, and goes on alone without it. The second run must replay the first call for call."""
     with open_cloud() as cloud:
         world = World(cloud)
-        _remove_action(world.deployment.template.document, function, action)
-        failed: list[str] = []
+        marks: list[int] = []
+        _observe_safe_points(world, lambda point: marks.append(len(cloud.iam.decisions)))
+        tour(world)
+        decisions = list(cloud.iam.decisions)
+        recording = Recording(
+            denied=denied(world), failures=list(world.lambdas.failures),
+            discoverable={CONSUMER: world.discoverable(CONSUMER), THIRD: world.discoverable(THIRD)},
+            share_makers=[c.caller for c in world.calls("CreateResourceShare", SHARES_OWNER)],
+            used={(caller, action.lower()) for _, caller, action, _, allowed in decisions if allowed})
+    first = _first_asks(decisions, marks)
+    plan: dict[int, list[tuple[str, str]]] = {}
+    for function, action in template_actions():
+        plan.setdefault(first.get((function, action.lower()), 0), []).append((function, action))
+    forks = _Forks(plan)
+    with open_cloud() as cloud:
+        world = World(cloud)
+        _observe_safe_points(world, lambda point: forks.at(point, world))
+        broken, error = False, None
+        try:
+            forks.at(0, world)
+            tour(world, expect=forks.expect)
+        except _Broken:
+            broken = True
+        except BaseException:
+            if forks.child is None:
+                raise
+            error = traceback.format_exc()
+        if forks.child is not None:
+            forks.child.report(world, broken, error)
+        assert cloud.iam.decisions == decisions, "the second run did not replay the first: the forks are not sound"
+    recording.removals = forks.removals
+    return recording
 
-        def watch(invocation) -> None:
-            if invocation.function == function and not invocation.ok and "AccessDeniedException" in (invocation.error or ""):
-                failed.append(invocation.error or "")
-                raise _Broken
 
-        def expect(holds: bool, what: str) -> None:
-            if not holds:  # a denial the code took for "not allowed" (failing closed)
-                failed.append(what)
-                raise _Broken
+@pytest.fixture(scope="module")
+def recording() -> Recording:
+    return record()
 
-        world.lambdas.observers.append(watch)
-        with pytest.raises(_Broken):
-            tour(world, expect=expect)
-        assert any(d[1] == function and d[2] == action for d in denied(world)), f"{action} was never asked for"
-        if "AccessDeniedException" in failed[0]:  # else an outcome the tour expects was missed
-            assert action in failed[0], failed[0]
+
+def test_the_tour_runs_with_exactly_the_template_s_permissions(recording):
+    assert recording.denied == []
+    assert recording.failures == []
+    assert recording.discoverable[CONSUMER] == sorted(group_arn(g) for g in ("later-model", "reg-model"))
+    assert recording.discoverable[THIRD] == sorted(group_arn(g, SHARES_OWNER) for g in ("org-a", "org-b"))
+    assert recording.share_makers == ["OwnerReconcileFunction"]
+
+
+def test_every_action_the_template_grants_is_used_by_the_tour(recording):
+    unused = [(f, a) for f, a in template_actions() if (f, a.lower()) not in recording.used]
+    assert unused == []
+
+
+@pytest.mark.parametrize(("function", "action"), template_actions(), ids=lambda value: value)
+def test_taking_away_any_granted_action_breaks_the_tour(recording, function, action):
+    removal = recording.removals[(function, action)]
+    assert removal.error is None, removal.error
+    assert removal.broken, f"the tour ran to its end without {action}"
+    assert any(d[1] == function and d[2] == action for d in removal.denied), f"{action} was never asked for"
+    if "AccessDeniedException" in removal.failed[0]:  # else an outcome the tour expects was missed
+        assert action in removal.failed[0], removal.failed[0]
 
 
 def _remove_action(document: dict[str, Any], function: str, action: str) -> None:

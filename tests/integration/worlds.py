@@ -14,6 +14,7 @@ allowlists name the organization or an OU as a consumer of a shares-mode owner."
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from hypothesis import event
 from hypothesis import strategies as st
 
-from localaws.harness.scenario import load_scenario
+from localaws.harness.scenario import Scenario
 from localaws.harness.simulate import Simulation
 from localaws.services.organizations.api import is_org_principal
 
@@ -50,6 +51,16 @@ INSIDER_KINDS = ("create_share", "tag_share", "tag_group", "associate_share", "a
                  "second_permission", "own_sid_statement", "accept_invitations", "forge_sweep_message")
 # Where failing worlds are written (git ignores it): `modelshare simulate <file>` replays one.
 FAILURES_DIR = Path(os.environ.get("MODELSHARE_FAILED_WORLDS", Path(__file__).resolve().parents[2] / "bench" / "failed-worlds"))
+
+
+def failed_world_path(name: str, scenario: dict[str, Any], text: str) -> Path:
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    return FAILURES_DIR / f"{name}-{scenario['chaos']['seed']}-{digest}.json"
+
+
+def _write_failed_world(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 def group_arn(account: str, group: str) -> str:
@@ -327,18 +338,24 @@ def worlds(draw: st.DrawFn, *, chaos: dict[str, Any] | None = None, eventful: bo
 
 
 def run_world(scenario: dict[str, Any], name: str) -> dict[str, Any]:
-    """Simulate the world; on a safety violation, write it out and fail with how to replay it."""
-    path = FAILURES_DIR / f"{name}-{scenario['chaos']['seed']}.json"
-    FAILURES_DIR.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(scenario, indent=2))
-    report = Simulation(load_scenario(path)).run()
+    """Simulate the world as `modelshare simulate` reads its file; when it breaks (a safety
+    violation, or an error), write the file to FAILURES_DIR and fail naming it. The file is named
+    by the world's content, so parallel workers (pytest-xdist) never write the same one."""
+    text = json.dumps(scenario, indent=2)
+    path = failed_world_path(name, scenario, text)
+    try:
+        report = Simulation(Scenario.parse(json.loads(text))).run()
+    except Exception as error:
+        _write_failed_world(path, text)
+        error.add_note(f"replay: modelshare simulate {path}")
+        raise
     safety = report["safety"]
     broken = [*safety["violations"], *safety["unconverged"]]
     if broken:
+        _write_failed_world(path, text)
         raise AssertionError(f"{len(safety['violations'])} safety violation(s), {len(safety['unconverged'])} "
                              f"unconverged in a world of seed {scenario['chaos']['seed']}; replay: modelshare "
                              f"simulate {path}\n  " + "\n  ".join(broken))
-    path.unlink()
     # What the drawn worlds exercised (pytest --hypothesis-show-statistics).
     checked = safety["checked"]
     event(f"switch windows judged: {checked.get('access after a call', 0) > 0}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from localaws import template as template_module
+from localaws.runtime import template as template_module
 from localaws.runtime.template import StackTemplate
 
 ROOT = Path(__file__).resolve().parents[2]

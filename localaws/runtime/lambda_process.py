@@ -79,6 +79,10 @@ def own_packages(environment: ExecutionEnvironment) -> Iterator[None]:
     try:
         yield
     finally:
+        # What the invocation imported stays imported in its environment, as in a Lambda
+        # process: a module a handler imports lazily is not imported afresh (a second copy,
+        # with classes of its own) by the next invocation.
+        environment.packages = isolated_modules()
         _install_modules(host)
 
 

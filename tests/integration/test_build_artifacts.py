@@ -36,7 +36,9 @@ def test_functions_hold_only_their_handler_and_the_layer_the_domain(build):
     for name in functions:
         assert sorted(f.name for f in (build / name).iterdir()) == ["app.py", "requirements.txt"]
     layer = build / "ModelshareLayer" / "python"
-    assert (layer / "modelshare" / "owner.py").exists()
+    # The domain's packages too, not only its top-level modules.
+    for module in ("owner/service.py", "owner/run.py", "decision/rules.py", "aws/ram_owner.py", "aws/ram_consumer.py"):
+        assert (layer / "modelshare" / module).exists(), module
     assert (layer / "aws_lambda_powertools").is_dir()
     # The layer ships the AWS SDK the tests run on, pinned (docs/aws-behaviour.md,
     # BOTOCORE-PINNED): the runtime's own is older and changes whenever Lambda updates it.

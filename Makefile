@@ -55,8 +55,8 @@ build: tools
 PARALLEL := -n auto --dist loadgroup
 # The whole suite stays in one process (TEST_PARALLEL=$(PARALLEL) runs it in workers) until the
 # local AWS captures the layer's logs in an xdist worker: there, tests that read an invocation's
-# logs fail (the layer's log handler holds the worker's own stdout; localaws/lambdas.py,
-# _capture_stdout_handlers).
+# logs fail (the layer's log handler holds the worker's own stdout; localaws/runtime/lambda_process.py,
+# capture_stdout_handlers).
 TEST_PARALLEL ?=
 test: lint build
 	$(BIN)/python -m pytest -q $(TEST_PARALLEL) --durations=15 $(PYTEST_ARGS)

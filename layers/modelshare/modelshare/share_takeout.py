@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from modelshare.decision.shares import outside
 from modelshare.observability import count, logger
 from modelshare.policy import group_name_of
 from modelshare.ports import OwnershipLedger, ResourceShare
@@ -28,11 +29,6 @@ class HeldShare(Protocol):
     @property
     def share(self) -> ResourceShare: ...
     resources: tuple[str, ...]
-
-
-def leaving(held: HeldShare, staying: Iterable[str], holding: Iterable[str]) -> list[str]:
-    """What the share holds that the layout does not put there and the hand-over does not keep."""
-    return sorted(set(held.resources) - set(staying) - set(holding))
 
 
 def not_groups(held: HeldShare, account: str) -> list[str]:
@@ -70,7 +66,7 @@ def empty_out(share_writes: OwnerShareWrites, ledger: OwnershipLedger, by_name: 
     for name, held in sorted(by_name.items()):
         keep = set(layout.get(name, ())) | holding.get(name, frozenset())
         if keep:
-            removed.update(take_out(share_writes, held, leaving(held, keep, ())))
+            removed.update(take_out(share_writes, held, outside(held.resources, keep)))
             continue
         share_writes.delete_share(held.share.arn)
         ledger.forget_made_share(held.share.arn)  # after: a crash between leaves a record of nothing

@@ -74,8 +74,12 @@ def leaving_resources(resources: Iterable[str], *, not_groups: Sequence[str], pa
     leaves once it is in its new share: share_takeout.empty_out)."""
     if partial:
         return list(not_groups)
-    staying = set(groups if changes else targets)
-    return sorted(set(resources) - staying - set(holding))
+    return outside(resources, groups if changes else targets, holding)
+
+
+def outside(resources: Iterable[str], staying: Iterable[str], holding: Iterable[str] = ()) -> list[str]:
+    """What a share holds that neither stays there nor is kept by the hand-over (sorted)."""
+    return sorted(set(resources) - set(staying) - set(holding))
 
 
 def share_rule(*, permitted: bool, partial: bool, several_permissions: bool, permission_known: bool,

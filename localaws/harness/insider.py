@@ -54,7 +54,7 @@ _GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _ROLE = re.compile(r"arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_-]{1,64}")
 _LEVELS = ("discover", "register", "deploy")
-# What each access level grants, as the README's allowlist section says.
+# What each access level grants, as docs/allowlist.md says.
 _LEVEL_ACTIONS = {
     "discover": ("sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"),
     "register": ("sagemaker:CreateModelPackage",),

@@ -1,7 +1,7 @@
 """An independent judge of modelshare's safety promises (issues 9 and 19), for chaos runs and random
 worlds.
 
-It is written from the README's promises and reads only what AWS holds and what the calls carried,
+It is written from the docs' promises (docs/security.md, docs/allowlist.md) and reads only what AWS holds and what the calls carried,
 never modelshare's code: it has its own reading of the allowlist (below), learns what each
 invocation decided on from the allowlist value that invocation read from Parameter Store, and
 learns who made what (localaws/harness/oracle_ledger.py) from the calls it sees, never from a Sid or a tag.
@@ -61,7 +61,7 @@ class Rule:
 
 
 def read_allowlist(text: str) -> tuple[Rule, ...] | None:
-    """The rules of an allowlist document as the README specifies it, or None when it is invalid
+    """The rules of an allowlist document as docs/allowlist.md specifies it, or None when it is invalid
     (then nothing may be shared or accepted). Deliberately short and strict: where it is stricter
     than modelshare, a world shows it as a group that did not converge, never as a grant let by."""
     try:
@@ -120,7 +120,7 @@ def allows(rules: tuple[Rule, ...] | None, owner: str, group: str, consumer: str
     return any(consumer in r.consumers or not memberships.isdisjoint(r.consumers) for r in matching)
 
 
-# What each access level grants, as the README's allowlist section says (written here again, not
+# What each access level grants, as docs/allowlist.md says (written here again, not
 # imported: the oracle is independent of the domain code).
 _LEVEL_ACTIONS = {
     "discover": ("sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"),
@@ -275,7 +275,7 @@ class SafetyOracle:
     def _rules_read(self, call: ApiCall, *, narrowing: bool = False) -> tuple[Rule, ...] | None:
         """The rules of the allowlist the invocation read. A `narrowing` write (a policy put, a
         permission) by an invocation that read an invalid one is judged by the last valid
-        version in the history it read (README: an invalid edit does not freeze a removal);
+        version in the history it read (docs/security.md, "The last valid allowlist": an invalid edit does not freeze a removal);
         anything else it grants is a violation."""
         value = self._reads.get(call.invocation or "")
         if value is None:

@@ -6,7 +6,7 @@ Scoped to switch windows: it watches an owner from the moment its allowlist chan
 sharing mode (`modes`, or the stack default when absent) to the end of the run. Outside a window
 some losses are legitimate and fail closed on purpose (a share whose grant cannot be judged loses
 its consumers; in the shares mode an edit of a bucket's consumers moves its groups to a new share
-that must be accepted anew: README "Sharing modes"), so it does not judge there. Within one, a
+that must be accepted anew: docs/sharing-modes.md), so it does not judge there. Within one, a
 pair is watched only while both allowlists give it the same thing they gave it when it was first
 seen discoverable (the owner's consumers and access for the group, the consumer's acceptance and
 access, the group's existence): an edit that changes what a group is shared with is no mode

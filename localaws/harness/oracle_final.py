@@ -50,7 +50,7 @@ def judge_final_state(oracle: SafetyOracle, accounts: Iterable[str], failures: l
                 if owner_rules is None or consumer_rules is None:
                     continue
                 # A consumer accepts only a share granting no more than its own allowlist's access
-                # for the group (README, consumer side): where the owner's grants more, the group
+                # for the group (docs/architecture.md, "Consumer side"): where the owner's grants more, the group
                 # rightly stays undiscovered.
                 expected = owner_allows and allows(consumer_rules, owner, name, consumer, member_of) \
                     and allowed_actions(owner_rules, owner, name) <= allowed_actions(consumer_rules, owner, name)

@@ -1,4 +1,4 @@
-"""An OU as a consumer of a shares-mode owner (issue 20; README "Organization and OU consumers") end
+"""An OU as a consumer of a shares-mode owner (issue 20; docs/security.md, "Organization and OU consumers (shares mode)") end
 to end on the local AWS, from template.yaml: OWNER, CONSUMER and STRANGER are in one organization
 with RAM sharing enabled, CONSUMER in an OU under the OU the allowlist names, STRANGER directly
 under the root. CONSUMER discovers every group the rule names, and one made later, with no

@@ -40,7 +40,7 @@ INVALID_DOCUMENTS = (
     '{"version": 1, "shares": [{"owner": "111111111111", "groups": ["*"], "consumers": ["22222222222"]}]}',
     '{"version": 1, "shares": [], "extra": true}',
 )
-MODELSHARE_SID = "ModelshareCrossAccountShare"  # modelshare's Sid, as the README documents it
+MODELSHARE_SID = "ModelshareCrossAccountShare"  # modelshare's Sid, as docs/architecture.md documents it
 LEVELS: tuple[list[str], ...] = ([], ["register"], ["deploy"], ["register", "deploy"])
 LEVEL_ACTIONS = {
     "discover": ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],

@@ -1,4 +1,4 @@
-"""The safety oracle's own reading of the allowlist is as strict as the README (issue 19, "Strict
+"""The safety oracle's own reading of the allowlist is as strict as docs/allowlist.md (issue 19, "Strict
 means strict"): a key repeated in one object, or an account ID that only looks like one, makes the
 document invalid, so nothing may be shared under it."""
 

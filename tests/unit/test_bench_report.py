@@ -1,5 +1,5 @@
 """`make bench`'s tables say what they count, and docs/benchmarks.md holds what the report script
-makes of the results file it names (issue 21: the README's "edit" table took its total and
+makes of the results file it names (issue 21: the old README.md's "edit" table took its total and
 failed columns from the invitations scenario, copied by hand)."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ ACCESS_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "deploy": ("sagemaker:UpdateModelPackage", "sagemaker:CreateModel"),
 }
 DEFAULT_ACCESS = ("discover",)
-# How an owner shares (issue 20; README "Sharing modes"): `policy`, a statement in each group's
+# How an owner shares (issue 20; docs/sharing-modes.md): `policy`, a statement in each group's
 # policy and the share RAM makes of it, promoted; `shares`, a few shares modelshare makes itself,
 # each holding many groups. An owner the allowlist's `modes` does not name takes the stack's
 # SharingMode.

@@ -59,7 +59,7 @@ class ConsumerService:
     share_writes: ConsumerShareWrites
     # This account's OU path (stack parameter OrganizationPath, `o-…/r-…/ou-…/`): only the
     # re-check uses it, and only when its organization is the one the account reads
-    # (docs/security.md, "Organization and OU consumers").
+    # (docs/security.md, "Organization and OU consumers (shares mode)").
     organization_path: str | None = None
     # Calls the last listing of every invitation took (kept per execution environment): a batch
     # whose lookups would cost more lists them all instead.

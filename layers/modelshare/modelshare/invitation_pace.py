@@ -1,4 +1,4 @@
-"""The shares mode converges about as fast as consumers accept (issue 20; README "Sharing modes").
+"""The shares mode converges about as fast as consumers accept (issue 20; docs/sharing-modes.md).
 
 RAM lets 20 invitations of a sharing account wait at a time (RAM-QUOTAS), so a run of the shares
 mode invites at most that many consumers and leaves the rest uninvited. Consumers accept within a
@@ -10,7 +10,7 @@ converge a little later: one request on the sweep's queue (SweepQueue), delayed 
 and it stops asking once no consumer waits for room.
 
 A request is only a trigger: it names nothing, and the run it starts reads everything from RAM
-and the ledger, as the scheduled sweep does (docs/security.md, "Queues"). At most one is asked for
+and the ledger, as the scheduled sweep does (docs/security.md, "Queues: who may send"). At most one is asked for
 at a time: a run asks only while the queue holds no delayed message (SQS's
 ApproximateNumberOfMessagesDelayed, SQS-DELAYED-COUNT), so many stopped runs do not multiply
 requests; two that race past an approximate count make two chains, and the first run of either

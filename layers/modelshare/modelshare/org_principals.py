@@ -1,4 +1,4 @@
-"""Organization and OU principals (issue 20; docs/security.md, "Organization and OU consumers"):
+"""Organization and OU principals (issue 20; docs/security.md, "Organization and OU consumers (shares mode)"):
 pure, no AWS call.
 
 RAM takes an organization or an organizational unit as a share's principal by its ARN

@@ -1,5 +1,5 @@
 """Adding organization and OU principals to modelshare's shares, one run's worth (issue 20;
-docs/security.md, "Organization and OU consumers").
+docs/security.md, "Organization and OU consumers (shares mode)").
 
 Fail closed twice: a principal of an organization the owner is not in (read once a run with
 DescribeOrganization: another ID, another management account, or no organization at all) is not

@@ -24,7 +24,7 @@ LEDGER_TABLE_ENV = "MODELSHARE_LEDGER_TABLE"
 RAM_QUOTAS_ENV = "MODELSHARE_RAM_QUOTAS"
 SHARING_MODE_ENV = "MODELSHARE_SHARING_MODE"
 # The consumer account's OU path, `o-…/r-…/ou-…/` (the stack's OrganizationPath): a member
-# account cannot read its own OU (docs/security.md, "Organization and OU consumers").
+# account cannot read its own OU (docs/security.md, "Organization and OU consumers (shares mode)").
 ORGANIZATION_PATH_ENV = "MODELSHARE_ORGANIZATION_PATH"
 # The ledger's table when nothing names it: the stack's (`<stack>-ownership`) for the default
 # stack name, modelshare.

@@ -1,5 +1,5 @@
-"""Make-before-break for a group changing buckets in the shares mode (issue 20; README "Sharing
-modes"): an allowlist edit that gives a group more consumers or actions than its share's bucket
+"""Make-before-break for a group changing buckets in the shares mode (issue 20; docs/sharing-modes.md,
+"How each mode works"): an allowlist edit that gives a group more consumers or actions than its share's bucket
 (a rule split, a consumer added to one group) puts the group into its new bucket's share, whose
 invitation its consumers have yet to accept. Meanwhile it stays in the share it is in, so that
 the consumers of that share keep it, while that share grants no more than the allowlist now

@@ -1,4 +1,4 @@
-"""The shares mode's owner side (issue 20; README "Sharing modes"): modelshare makes a few RAM
+"""The shares mode's owner side (issue 20; docs/sharing-modes.md): modelshare makes a few RAM
 shares itself, one per bucket (consumer accounts, actions; modelshare.share_layout), each with the
 managed permission granting exactly the bucket's actions, and keeps each holding exactly its
 bucket's groups and consumers. No group policy, no promotion: a share made directly is STANDARD,

@@ -1,4 +1,4 @@
-"""Switching an owner between the modes (issue 20; README "Switching modes"): no consumer the
+"""Switching an owner between the modes (issue 20; docs/sharing-modes.md, "Switching modes"): no consumer the
 allowlist keeps is ever without access, and nothing beyond the allowlist is kept meanwhile.
 
 The old mode's access goes only once the new mode's is live for every consumer who had the old:

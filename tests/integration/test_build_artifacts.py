@@ -62,3 +62,15 @@ def test_artifact_sizes_stay_within_lambda_limits(build):
     print(f"\nLambda artifact sizes: {report}")
     assert sum(sizes.values()) < LAMBDA_UNZIPPED_LIMIT, report
     assert all(size < 64 * 1024 for name, size in sizes.items() if name.endswith("Function")), report
+
+
+def test_the_layer_holds_the_model_of_every_service_modelshare_makes_a_client_for(build):
+    # botocore finds a service's model in the layer's botocore/data; one left out of the build
+    # would fail only when a function makes its client (docs/deploying.md, "What the layer holds").
+    from typing import get_args
+
+    from modelshare.aws import Service
+
+    data = build / "ModelshareLayer" / "python" / "botocore" / "data"
+    services = get_args(Service.__value__)
+    assert services and all(sorted((data / service).glob("*/service-2.json*")) for service in services), services

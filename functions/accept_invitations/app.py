@@ -27,8 +27,9 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     ram = [event for trigger, event in triggers if trigger == events.SweepTrigger.RAM]
     if len(ram) == len(triggers):
         # RAM wake-ups: the invitations they name (every one when one names none).
-        outcomes = services(context).accept_allowed_invitations(about=events.invitations_named(ram))
+        outcomes = services(context).accept_allowed_invitations(about=events.invitations_named(ram),
+                                                                deadline=wiring.remaining_time(context))
     else:  # a schedule or an allowlist change: every invitation, and the shares accepted
-        outcomes, findings = services(context).sweep()
+        outcomes, findings = services(context).sweep(deadline=wiring.remaining_time(context))
         return {"outcomes": [asdict(o) for o in outcomes], "shared_beyond_allowlist": [asdict(f) for f in findings]}
     return {"outcomes": [asdict(o) for o in outcomes]}

@@ -34,5 +34,6 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     # The shares RAM's events name (every share when one names none), and those it reports
     # failing to invite a consumer (tried again once consumers' acceptances make room).
     outcomes = services(context).promote_pending_shares(
-        groups=groups, share_arns=events.shares_named(ram), failed_share_arns=events.shares_failing_invitations(ram))
+        groups=groups, share_arns=events.shares_named(ram), failed_share_arns=events.shares_failing_invitations(ram),
+        deadline=wiring.remaining_time(context))
     return {"outcomes": [asdict(o) for o in outcomes]}

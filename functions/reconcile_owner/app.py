@@ -45,13 +45,14 @@ def _read(event: EventBridgeEvent) -> tuple[Job, Any]:
 
 @eventbridge_handler(plan)
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict[str, Any]:
-    owner = services(context)
+    owner, deadline = services(context), wiring.remaining_time(context)
     triggers = events.each_valid(batch, _read)
     kinds = {kind for kind, _ in triggers}
     if Job.WORK_ITEMS in kinds:
-        outcomes = owner.reconcile_items([item for kind, items in triggers if kind == Job.WORK_ITEMS for item in items])
+        outcomes = owner.reconcile_items([item for kind, items in triggers if kind == Job.WORK_ITEMS for item in items],
+                                         deadline=deadline)
     elif kinds == {Job.CLEANUP}:
-        outcomes = owner.delete_orphaned_shares()
+        outcomes = owner.delete_orphaned_shares(deadline=deadline)
     else:
-        outcomes = owner.sweep()
+        outcomes = owner.sweep(deadline=deadline)
     return {"outcomes": [asdict(o) for o in outcomes]}

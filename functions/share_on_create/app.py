@@ -22,4 +22,4 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     created = events.each_valid(batch, lambda event: (events.group_from_cloudtrail(event, "CreateModelPackageGroup"),
                                                       event))
     groups = {name: events.group_arn_from_cloudtrail(event, name) for name, event in created}
-    return {"outcomes": [asdict(o) for o in services(context).share_groups(groups)]}
+    return {"outcomes": [asdict(o) for o in services(context).share_groups(groups, deadline=wiring.remaining_time(context))]}

@@ -5,6 +5,7 @@ sweep reaches for the same facts (a property)."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,7 +19,10 @@ from modelshare.allowlist import ACCESS_ACTIONS, ShareDecision
 from modelshare.decision import rules, share_rules
 from modelshare.decision.facts import GroupDecision, GroupSnapshot, Holding, Rule, Write
 from modelshare.decision.paths import ALREADY_PROMOTED_REASON, LEFT_TO_SWEEP_REASON, Path, decide_on, decide_unread
+from modelshare.decision.promotion import PromotionRule, beyond_allowlist, promotion_check
 from modelshare.decision.rules import decide
+from modelshare.decision.switch import SwitchStep, old_access, switch_step, waiting_for
+from modelshare.decision.writing import conflict_wait, needs_invitation_room, policy_writes_only, unsafe_until_narrowed
 from modelshare.outcomes import GroupAction, GroupStatus, WriteKind
 from modelshare.ports import (
     CREATED_FROM_POLICY,
@@ -327,3 +331,114 @@ def test_a_wake_up_tells_a_person_s_policy_it_cannot_promote_as_not_promotable()
     assert f"principal account {OTHER} is not allowlisted" in verdict.detail
     assert decide_on(Path.SWEEP, facts, NOT_MATCHED).outcome == GroupAction.NOT_SHARED
     assert decide_on(Path.WAKE_UP, group(), NOT_MATCHED).outcome == GroupAction.NOT_SHARED, "no policy: nothing to tell"
+
+
+# -- what the owner's jobs judge as they write (decision.promotion, decision.writing, decision.switch)
+CFP = FROM_POLICY.share.arn
+
+
+def granting(grants: dict[str, frozenset[str] | None]) -> Callable[[str], frozenset[str] | None]:
+    return grants.__getitem__
+
+
+LOWER_DISCOVER = frozenset(a.lower() for a in DISCOVER)
+PROMOTION_ROWS = {
+    "RAM's share still names an account the allowlist dropped (RAM-CFP-LAG)": (
+        {CFP: (CONSUMER, OTHER)}, shared(), {}, PromotionRule.PRINCIPALS_LAG, f"still names {OTHER}"),
+    "a person's role on it: never allowed": (
+        {CFP: (f"arn:aws:iam::{CONSUMER}:role/r",)}, shared(), {}, PromotionRule.PRINCIPALS_LAG, "role/r"),
+    "its permission grants more than the allowlist's access": (
+        {CFP: (CONSUMER,)}, shared(), {CFP: frozenset(a.lower() for a in DEPLOY)}, PromotionRule.PERMISSION_LAG,
+        "too, beyond the allowlist's access"),
+    "no single permission shown yet": (
+        {CFP: (CONSUMER,)}, shared(), {CFP: None}, PromotionRule.PERMISSION_LAG, "grants no permission yet"),
+    "caught up: promote": ({CFP: (CONSUMER,)}, shared(), {CFP: LOWER_DISCOVER}, PromotionRule.READY, ""),
+    "no rule: nobody may be named": ({CFP: (CONSUMER,)}, NOT_MATCHED, {}, PromotionRule.PRINCIPALS_LAG, CONSUMER),
+}
+
+
+@pytest.mark.parametrize("row", PROMOTION_ROWS.values(), ids=PROMOTION_ROWS.keys())
+def test_promotion_table(row: tuple[Any, ...]) -> None:
+    principals, decision, grants, rule, reason = row
+    check = promotion_check(ARN, principals, [CFP], decision, granting(grants))
+    assert check.rule == rule and reason in check.reason and (check.reason == "") == (rule == PromotionRule.READY)
+
+
+def test_the_permission_is_read_only_once_the_principals_are_within() -> None:
+    def never(share_arn: str) -> frozenset[str] | None:
+        raise AssertionError("read though the principals already stop the promotion")
+    assert promotion_check(ARN, {CFP: (OTHER,)}, [CFP], shared(), never).rule == PromotionRule.PRINCIPALS_LAG
+    assert {r[3] for r in PROMOTION_ROWS.values()} == set(PromotionRule)
+
+
+def test_who_leaves_a_share_once_ram_finished_promoting_it() -> None:
+    role = f"arn:aws:iam::{CONSUMER}:role/r"
+    assert beyond_allowlist([CONSUMER, OTHER, role], shared()) == [OTHER, role]
+    assert beyond_allowlist([CONSUMER], NOT_MATCHED) == [CONSUMER]
+    assert beyond_allowlist([CONSUMER], CONFLICTED) == [CONSUMER], "a conflict shares with no one"
+
+
+ROOM_ROWS = {
+    "a share made from the policy to promote": (group(FROM_POLICY), shared(), False, True),
+    "a consumer to invite on modelshare's promoted share": (group(promoted(CONSUMER)), shared(CONSUMER, OTHER), False, True),
+    "promoted, settled": (group(promoted(CONSUMER)), shared(), False, False),
+    "a consumer to remove only": (group(promoted(CONSUMER, OTHER)), shared(), False, False),
+    "restricting adds no one": (group(FROM_POLICY), shared(), True, False),
+    "not shared": (group(FROM_POLICY), NOT_MATCHED, False, False),
+    "policy not read yet: as far as the snapshot tells, no": (group(read=False), shared(), False, False),
+}
+
+
+@pytest.mark.parametrize("row", ROOM_ROWS.values(), ids=ROOM_ROWS.keys())
+def test_invitation_room_table(row: tuple[Any, ...]) -> None:
+    facts, decision, restrict_only, needed = row
+    assert needs_invitation_room(facts, decision, restrict_only=restrict_only) is needed
+
+
+UNNARROWED_ROWS = {
+    "grants beyond the allowlist: consumers go": (promoted(CONSUMER, actions=DEPLOY), DISCOVER, True),
+    "grant not read: consumers go": (promoted(CONSUMER, permission=None, trusted=None), DISCOVER, True),
+    "a person's permission: consumers go": (promoted(CONSUMER, permission=PERSONS_PERMISSION, trusted=False), DEPLOY, True),
+    "grants less than wanted: consumers stay": (promoted(CONSUMER), DEPLOY, False),
+    "no consumer to remove": (promoted(actions=DEPLOY), DISCOVER, False),
+}
+
+
+@pytest.mark.parametrize("row", UNNARROWED_ROWS.values(), ids=UNNARROWED_ROWS.keys())
+def test_a_share_whose_actions_cannot_be_set_now(row: tuple[Any, ...]) -> None:
+    holding, actions, unsafe = row
+    assert unsafe_until_narrowed(holding, actions) is unsafe
+
+
+def test_a_policy_write_conflict_is_decided_again_a_few_times_within_the_invocation() -> None:
+    waits = (0.5, 1, 2)
+    assert [conflict_wait(n, waits, 100, 20) for n in range(4)] == [0.5, 1, 2, None]
+    assert conflict_wait(0, waits, 20.4, 20) is None, "no wait into the invocation's reserve"
+    put = Write(WriteKind.PUT_POLICY, policy={}), Write(WriteKind.PROMOTE, shares=(CFP,))
+    again = policy_writes_only(replace(verdict(*put), outcome=GroupAction.PROMOTED, detail="x"))
+    assert (again.writes, again.outcome, again.detail) == ((put[0],), GroupAction.CONVERGED, "")
+    only_policy = verdict(put[0])
+    assert policy_writes_only(only_policy) == only_policy
+
+
+SWITCH_ROWS = {
+    "no longer shared: the policy mode's access retired": (NOT_MATCHED, False, [OTHER], SwitchStep.RETIRE),
+    "live in its made share, nobody waits: retired": (shared(), True, [], SwitchStep.RETIRE),
+    "live, a consumer yet to accept: narrowed": (shared(), True, [CONSUMER], SwitchStep.NARROW),
+    "not live yet: narrowed": (shared(), False, [], SwitchStep.NARROW),
+}
+
+
+@pytest.mark.parametrize("row", SWITCH_ROWS.values(), ids=SWITCH_ROWS.keys())
+def test_mode_switch_table(row: tuple[Any, ...]) -> None:
+    decision, live, waiting, step = row
+    assert switch_step(decision, live=live, waiting=waiting) == step
+
+
+def test_whom_the_policy_mode_s_access_waits_for() -> None:
+    offered = frozenset({OTHER})
+    assert old_access(shared(), offered, statement_unpromoted=True) == {CONSUMER, OTHER}
+    assert old_access(shared(), offered, statement_unpromoted=False) == offered
+    assert old_access(NOT_MATCHED, offered, statement_unpromoted=True) == offered
+    assert waiting_for([CONSUMER, OTHER], frozenset({CONSUMER, OTHER}), frozenset({OTHER})) == [CONSUMER]
+    assert waiting_for([CONSUMER], frozenset(), frozenset()) == [], "never had it: nothing to wait for"

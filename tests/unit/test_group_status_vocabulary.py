@@ -5,10 +5,13 @@ once every consumer accepted; the sweep's one paged read of RAM says which."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import modelshare
 from modelshare.allowlist import ACCESS_ACTIONS, ShareDecision
 from modelshare.convergence import RamIndex
 from modelshare.decision.rules import decide
-from modelshare.outcomes import GroupStatus
+from modelshare.outcomes import GroupAction, GroupStatus
 from modelshare.ports import STANDARD, Association, Ownership, ResourceShare
 
 OWNER, CONSUMER, OTHER = "111122223333", "444455556666", "777788889999"
@@ -65,3 +68,11 @@ def test_plan_and_status_say_not_shared_in_one_word() -> None:
     assert (GroupAction.NOT_SHARED.value, GroupAction.CONFLICT.value) == (GroupStatus.NOT_SHARED, GroupStatus.CONFLICT)
     assert GroupAction.UNSHARED.value == f"no-longer-{GroupStatus.NOT_SHARED.value.removeprefix('not-')}"
     assert not {a.value for a in GroupAction} & {"unshared", "not shared", "shared-not"}
+
+
+def test_every_group_action_is_one_the_layer_reports() -> None:
+    """The vocabulary holds only words some code reports (issue 21: GroupAction.NO_POLICY was
+    never given): each member is named outside outcomes.py."""
+    layer = Path(modelshare.__file__).parent
+    code = "\n".join(p.read_text() for p in layer.rglob("*.py") if p.name != "outcomes.py")
+    assert [a.name for a in GroupAction if f"GroupAction.{a.name}" not in code] == []

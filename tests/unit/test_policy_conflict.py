@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from modelshare.owner import apply as owner_apply
 from modelshare.owner.apply import POLICY_CONFLICT_WAITS
 from modelshare.owner.service import OwnerService
 from modelshare.ports import PolicyConflict
-from modelshare.wiring import owner_from
+from modelshare.wiring import PerEnvironment, owner_from, remaining_time
 from tests.unit.fakes import (
     CONSUMER,
     OTHER,
@@ -108,9 +109,28 @@ def test_a_write_that_keeps_conflicting_is_left_to_the_next_run_with_a_log_and_a
 def test_no_wait_runs_into_the_invocation_s_end(metrics):
     registry = ConflictingRegistry([lambda r: None] * 10)
     service, _, sleeps = make_owner(registry)
-    service.time_left = lambda: 5.0
-    assert service.share_group(NAME).action == GroupAction.POLICY_CONFLICT
+    assert service.share_group(NAME, deadline=lambda: 5.0).action == GroupAction.POLICY_CONFLICT
     assert sleeps == [] and registry.conflicts == 1
+
+
+def test_an_owner_kept_for_the_environment_keeps_no_invocation_s_deadline(metrics):
+    """An invocation's remaining time goes to its run, never into the service the execution
+    environment keeps for the next one (or for an admin command using it)."""
+    class OutOfTime:
+        invoked_function_arn = f"arn:aws:lambda:eu-west-1:{OWNER}:function:share-on-create"
+
+        def get_remaining_time_in_millis(self) -> int:
+            return 0
+
+    registry = ConflictingRegistry([lambda r: None] * 10)
+    service, _, sleeps = make_owner(registry)
+    services = PerEnvironment(lambda account: service)
+    assert services(OutOfTime()).share_group(NAME, deadline=remaining_time(OutOfTime())).action == \
+        GroupAction.POLICY_CONFLICT
+    assert sleeps == []
+    assert services(OutOfTime()).share_group(NAME).action == GroupAction.POLICY_CONFLICT
+    assert sleeps == list(POLICY_CONFLICT_WAITS), "no deadline given: all the waits, none kept from before"
+    assert not {"time_left", "deadline"} & {f.name for f in fields(OwnerService)}
 
 
 def test_when_the_other_writer_took_modelshare_s_sid_the_sweep_writes_nothing_more(metrics):

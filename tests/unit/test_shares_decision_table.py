@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from modelshare.decision import shares as rules
-from modelshare.decision.shares import ShareRule
+from modelshare.decision.shares import ShareRule, Wait
 from modelshare.share_layout import Bucket
 
 CONSUMER, OTHER = "444455556666", "777788889999"
@@ -22,17 +22,17 @@ def never() -> bool:
 
 MAKING = {
     "only taking away: no share made": (dict(restrict_only=True, stopped=None, permission="p", unknown=""),
-                                        (ShareRule.MAKE_WAITS, rules.NOT_MADE_WHILE_TAKING_AWAY)),
+                                        (ShareRule.MAKE_WAITS, Wait(rules.NOT_MADE_WHILE_TAKING_AWAY))),
     "a quota met earlier in the run": (dict(restrict_only=False, stopped="quota!", permission="p", unknown=""),
-                                       (ShareRule.MAKE_WAITS, "quota!")),
+                                       (ShareRule.MAKE_WAITS, Wait("quota!", quota=True))),
     "no permission with the bucket's actions": (dict(restrict_only=False, stopped=None, permission=None, unknown="why"),
-                                                (ShareRule.MAKE_WAITS, "why")),
-    "made": (dict(restrict_only=False, stopped=None, permission="p", unknown=""), (ShareRule.MAKE, "")),
+                                                (ShareRule.MAKE_WAITS, Wait("why"))),
+    "made": (dict(restrict_only=False, stopped=None, permission="p", unknown=""), (ShareRule.MAKE, None)),
 }
 
 
 @pytest.mark.parametrize("facts,expected", MAKING.values(), ids=MAKING.keys())
-def test_making_a_share(facts: dict[str, object], expected: tuple[ShareRule, str]) -> None:
+def test_making_a_share(facts: dict[str, object], expected: tuple[ShareRule, Wait | None]) -> None:
     assert rules.making(**facts) == expected  # type: ignore[arg-type]
 
 
@@ -84,15 +84,15 @@ def test_what_goes_in_and_who_is_invited() -> None:
 
 
 REASONS = {
-    "an organization not on the share yet": (dict(org_wait="org!", stopped="quota!", unknown="u"), "org!"),
-    "a quota stopped the run": (dict(org_wait=None, stopped="quota!", unknown="u"), "quota!"),
-    "the permission not known": (dict(org_wait=None, stopped=None, unknown="u"), "u"),
-    "the permission cannot be set": (dict(org_wait=None, stopped=None, unknown=""), rules.NO_CONSUMER_REASON),
+    "an organization not on the share yet": (dict(org_wait="org!", stopped="quota!", unknown="u"), Wait("org!")),
+    "a quota stopped the run": (dict(org_wait=None, stopped="quota!", unknown="u"), Wait("quota!", quota=True)),
+    "the permission not known": (dict(org_wait=None, stopped=None, unknown="u"), Wait("u")),
+    "the permission cannot be set": (dict(org_wait=None, stopped=None, unknown=""), Wait(rules.NO_CONSUMER_REASON)),
 }
 
 
 @pytest.mark.parametrize("facts,expected", REASONS.values(), ids=REASONS.keys())
-def test_why_a_group_waits_after_the_invitations(facts: dict[str, object], expected: str) -> None:
+def test_why_a_group_waits_after_the_invitations(facts: dict[str, object], expected: Wait) -> None:
     assert rules.waiting_reason(**facts) == expected  # type: ignore[arg-type]
 
 

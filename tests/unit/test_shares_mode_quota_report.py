@@ -86,3 +86,13 @@ def test_a_quota_that_is_not_the_regions_is_said_by_each_run(said: list[str]) ->
     cold_start(registry, shares, names).reconcile()
     cold_start(registry, shares, names).reconcile()
     assert said == ["RamQuotaReached", "RamQuotaReached"] and shares.ledger.full_quota() is None
+
+
+def test_a_group_stopped_by_a_quota_is_told_so_whatever_ram_s_words(said: list[str]) -> None:
+    """The outcome is told from what stopped the group (a typed wait), not from words in RAM's
+    message: a refusal naming neither "quota" nor "limit" is still the quota it is."""
+    names = churn(2)
+    registry, shares = FakeRegistry(names=set(names)), FakeShares()
+    region_full_while(shares, [True], RamQuotaReached("resources per share", "too many resources", account_wide=False))
+    outcomes = cold_start(registry, shares, names).reconcile()
+    assert {o.group: o.action for o in outcomes if o.group in names} == dict.fromkeys(names, GroupAction.QUOTA_REACHED)

@@ -12,12 +12,12 @@ more (modelshare.received_shares).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
 from modelshare.allowlist_loading import load_allowlist
+from modelshare.deadline import Deadline, no_deadline
 from modelshare.observability import count, logger
 from modelshare.org_principals import is_org_principal, memberships
 from modelshare.outcomes import InvitationAction
@@ -68,13 +68,13 @@ class ConsumerService:
     # takes them first (a run judges again those it left pending, which could otherwise use up
     # every run's time before the others).
     _deferred: tuple[str, ...] = field(default=(), init=False, repr=False)
-    # Seconds left before the invocation's timeout (set per invocation by modelshare.wiring).
-    time_left: Callable[[], float] = field(default=lambda: math.inf, repr=False)
 
-    def accept_allowed_invitations(self, *, about: Sequence[str] | None = None) -> list[InvitationOutcome]:
+    def accept_allowed_invitations(self, *, about: Sequence[str] | None = None,
+                                   deadline: Deadline = no_deadline) -> list[InvitationOutcome]:
         """Accept the pending invitations the allowlist allows: every one of the account's, or
         those `about` the invitation or share ARNs RAM's events named. Accepting is a grant: the
-        allowlist is read afresh, once, and only when an invitation is pending."""
+        allowlist is read afresh, once, and only when an invitation is pending. `deadline`: the
+        invocation's (modelshare.wiring.remaining_time)."""
         if about is not None and not about:
             return []  # the events named nothing to accept
         pending = self._pending(about)
@@ -83,9 +83,9 @@ class ConsumerService:
         allowlist = load_allowlist(self.allowlist_source, fresh=True)
         if allowlist is None:
             return []
-        return self._consider_all(pending, allowlist, GrantReader(self.shares))
+        return self._consider_all(pending, allowlist, GrantReader(self.shares), deadline)
 
-    def sweep(self) -> tuple[list[InvitationOutcome], list[ShareFinding]]:
+    def sweep(self, *, deadline: Deadline = no_deadline) -> tuple[list[InvitationOutcome], list[ShareFinding]]:
         """The schedule's and an allowlist change's run: every pending invitation, then every
         share accepted from an allowlisted owner re-checked (reported, never left: RAM-LEAVE), on
         one fresh read of the allowlist."""
@@ -94,10 +94,10 @@ class ConsumerService:
         if allowlist is None:
             return [], []
         reader = GrantReader(self.shares)
-        outcomes = self._consider_all(pending, allowlist, reader)
-        if self.time_left() < TIME_RESERVE_SECONDS:
+        outcomes = self._consider_all(pending, allowlist, reader, deadline)
+        if deadline() < TIME_RESERVE_SECONDS:
             logger.warning("Out of time: the re-check of the accepted shares is left to the next run",
-                           extra={"seconds_left": round(self.time_left(), 1)})
+                           extra={"seconds_left": round(deadline(), 1)})
             count("AcceptedSharesNotRechecked")
             return outcomes, []
         return outcomes, self.recheck_accepted(allowlist, reader)
@@ -146,7 +146,7 @@ class ConsumerService:
         return pending
 
     def _consider_all(self, pending: Sequence[Invitation], allowlist: Allowlist,
-                      reader: GrantReader) -> list[InvitationOutcome]:
+                      reader: GrantReader, deadline: Deadline) -> list[InvitationOutcome]:
         """Each pending invitation in turn (those the last run left first), while the run has time
         for one more; the others are left, unread, to the next run (the schedule's, or RAM's next
         event), with a log."""
@@ -156,11 +156,11 @@ class ConsumerService:
         self._deferred = tuple(arn for arn in self._deferred if arn not in {i.arn for i in pending})
         outcomes: list[InvitationOutcome] = []
         for done, invitation in enumerate(pending):
-            if self.time_left() < TIME_RESERVE_SECONDS:
+            if deadline() < TIME_RESERVE_SECONDS:
                 left = pending[done:]
                 self._deferred += tuple(i.arn for i in left)
                 logger.warning("Out of time: invitations left to the next run",
-                               extra={"invitations": [i.arn for i in left], "seconds_left": round(self.time_left(), 1)})
+                               extra={"invitations": [i.arn for i in left], "seconds_left": round(deadline(), 1)})
                 count("InvitationsDeferred", len(left))
                 return outcomes + [InvitationOutcome(i.arn, i.sender, InvitationAction.DEFERRED, "out of time")
                                    for i in left]

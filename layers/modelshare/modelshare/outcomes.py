@@ -19,7 +19,6 @@ class GroupAction(StrEnum):
     NOT_SHARED = "not-shared"  # no allowlist rule matches it
     CONFLICT = "conflict"  # rules with different access match it: not shared
     GONE = "gone"  # the group does not exist (any more)
-    NO_POLICY = "no-policy"  # nothing to promote: the group has no resource policy
     PROMOTED = "promoted"  # promotion started
     PROMOTING = "promoting"  # RAM is promoting its share: the next run continues
     ALREADY_PROMOTED = "already-promoted"

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from modelshare.decision import shares as rules
 from modelshare.decision.shares import SHARE_TO_MAKE as SHARE_TO_MAKE
-from modelshare.decision.shares import ShareRule
+from modelshare.decision.shares import ShareRule, Wait
 from modelshare.invitation_pace import PENDING_INVITATIONS_PER_ACCOUNT
 from modelshare.observability import count, logger
 from modelshare.ports import OwnershipLedger, RamQuotaReached
@@ -58,7 +58,7 @@ class SharesModeResult:
     live: frozenset[str]  # in the share of their bucket, which has the bucket's permission
     added: Mapping[str, str]  # put into a share this run: group -> share name
     removed: Mapping[str, str]  # taken out of modelshare's share this run: resource -> share ARN
-    waiting: Mapping[str, str]  # wanted but not live: group -> why
+    waiting: Mapping[str, Wait]  # wanted but not live: group -> why (a quota, or anything else)
     deleted_shares: tuple[str, ...] = ()
     gone: frozenset[str] = frozenset()  # RAM found no such group (deleted since it was listed or named)
     # modelshare's shares after the run (by ARN): the ledger's, less those deleted, and those it
@@ -96,7 +96,7 @@ class _Run:
     buckets: dict[str, Bucket] = field(default_factory=dict)
     holding: dict[str, frozenset[str]] = field(default_factory=dict)  # kept by the hand-over
     added: dict[str, str] = field(default_factory=dict)
-    waiting: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, Wait] = field(default_factory=dict)
     live: set[str] = field(default_factory=set)
     gone: set[str] = field(default_factory=set)
     strays: dict[str, str] = field(default_factory=dict)
@@ -104,7 +104,7 @@ class _Run:
     room: int | None = None
     inviting: list[_Inviting] = field(default_factory=list)
 
-    def wait(self, groups: Sequence[str], why: str) -> None:
+    def wait(self, groups: Sequence[str], why: Wait) -> None:
         self.waiting.update(dict.fromkeys(groups, why))
 
 
@@ -151,7 +151,7 @@ class SharesMode:
         removed.update(run.strays)
         self._invite(run)
         run.wait([g for g in wanted if g not in run.live and g not in run.waiting and g not in run.gone],
-                 rules.NOT_PLACED_REASON)
+                 Wait(rules.NOT_PLACED_REASON))
         if run.added and not run.writes.region_refused and self.ledger.full_quota() is not None:
             self.ledger.forget_full_quota()  # RAM took a group: a Region quota full again is said again
         return SharesModeResult(frozenset(run.live), run.added, removed,
@@ -199,11 +199,11 @@ class SharesMode:
         rule = rules.share_rule(permitted=permitted, partial=run.partial, several_permissions=len(held.permissions) > 1,
                                 permission_known=permission is not None, within=lambda: self._grants.within(held, bucket))
         if rule == ShareRule.SEVERAL_PERMISSIONS:
-            run.wait(wanted_here, rules.SEVERAL_PERMISSIONS_REASON)
+            run.wait(wanted_here, Wait(rules.SEVERAL_PERMISSIONS_REASON))
             return  # its consumers are the sweep's to judge, which takes out first what it cannot hold
         if rule == ShareRule.LEFT_AS_IT_IS:
             run.live.update(g for g in groups if g in held.resources and self._grants.exactly(held, bucket))
-            run.waiting.update({g: unknown for g in wanted_here if g not in run.live})
+            run.waiting.update({g: Wait(unknown) for g in wanted_here if g not in run.live})
             return
         if rule == ShareRule.NO_CONSUMER:  # before any group goes in: it reaches no one through a wrong permission
             run.writes.remove_principals(held, list(held.principals),
@@ -220,13 +220,13 @@ class SharesMode:
         rule, why = rules.making(restrict_only=run.restrict_only, stopped=None if run.stop is None else str(run.stop),
                                  permission=permission, unknown=unknown)
         if rule == ShareRule.MAKE_WAITS or permission is None:
-            run.wait(wanted_here, why)
+            run.wait(wanted_here, why or Wait(unknown))
             return None
         try:
             held = run.by_name[name] = run.writes.make(name, permission, frozenset(h.share.arn for h in run.by_name.values()))
         except RamQuotaReached as quota:
             run.stop = self._quota(run.writes, quota, name)
-            run.wait(wanted_here, str(quota))
+            run.wait(wanted_here, Wait(str(quota), quota=True))
             return None
         return held
 
@@ -283,14 +283,15 @@ class SharesMode:
         why = rules.placement_wait(exists=held is not None,
                                    not_ready=lambda: None if held is None else self._grants.not_ready(held, bucket))
         if held is None or why is not None:
-            run.wait(new, why or SHARE_TO_MAKE)
+            run.wait(new, Wait(why or SHARE_TO_MAKE))
             return
+        wait = Wait("")
         try:
             run.writes.put_in(held, name, [g for g in new if g not in held.resources], run.added, run.gone)
         except RamQuotaReached as quota:
-            why = str(self._quota(run.writes, quota, name))
+            wait = Wait(str(self._quota(run.writes, quota, name)), quota=True)
         run.live.update(g for g in new if g in held.resources)
-        run.waiting.update({g: why or "" for g in new if g not in run.live and g not in run.gone})
+        run.waiting.update({g: wait for g in new if g not in run.live and g not in run.gone})
 
     def _move_whole(self, by_name: dict[str, HeldShare], targets: Mapping[str, str], buckets: Mapping[str, Bucket],
                     *, split: bool) -> None:

@@ -19,6 +19,7 @@ from modelshare.settings import DEFAULT_LEDGER_TABLE, LEDGER_TABLE_ENV, Settings
 if TYPE_CHECKING:
     from modelshare.aws.ram_owner import RamOwnerShares
     from modelshare.consumer import ConsumerService
+    from modelshare.deadline import Deadline
     from modelshare.dry_run import Plan
     from modelshare.owner.service import OwnerService
     from modelshare.ports import AllowlistSource, ModelRegistry, OwnershipLedger
@@ -43,11 +44,17 @@ class InvocationContext(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
+def remaining_time(context: InvocationContext) -> Deadline:
+    """The invocation's deadline, handed to the run it starts: the owner's stops waiting for
+    RAM, the consumer's stops taking on invitations, before Lambda's timeout would cut it off."""
+    return lambda: context.get_remaining_time_in_millis() / 1000
+
+
 class PerEnvironment[T: (OwnerService, ConsumerService)]:
     """A function's services, built at its first invocation with the account its context names,
-    then kept for the execution environment: importing a handler makes no AWS call. Each
-    invocation gives them its remaining time: the owner's stops waiting for RAM, the consumer's
-    stops taking on invitations, before Lambda's timeout would cut it off."""
+    then kept for the execution environment: importing a handler makes no AWS call. They keep
+    no invocation's state: each invocation hands its deadline (`remaining_time`) to the job it
+    asks for."""
 
     def __init__(self, build: Callable[[str], T]) -> None:
         self._build: Callable[[str], T] = build
@@ -56,7 +63,6 @@ class PerEnvironment[T: (OwnerService, ConsumerService)]:
     def __call__(self, context: InvocationContext) -> T:
         if self._built is None:
             self._built = self._build(context.invoked_function_arn.split(":")[4])
-        self._built.time_left = lambda: context.get_remaining_time_in_millis() / 1000
         return self._built
 
 

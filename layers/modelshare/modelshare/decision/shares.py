@@ -21,6 +21,7 @@ A new group (ShareOnCreate) goes into its bucket's share only when that share is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from modelshare.org_principals import is_org_principal
@@ -34,6 +35,16 @@ NOT_PLACED_REASON = "not placed in a share"
 SHARE_TO_MAKE = "its bucket has no share with room yet"
 
 
+@dataclass(frozen=True)
+class Wait:
+    """Why a group wanted in a share is not live after the run: `quota` when a RAM quota
+    stopped the run's additions (a run with room adds it: reported quota-reached), else a
+    later run continues (promotion-pending)."""
+
+    reason: str
+    quota: bool = False
+
+
 class ShareRule(StrEnum):
     MAKE_WAITS = "make-waits"
     MAKE = "make"
@@ -44,15 +55,16 @@ class ShareRule(StrEnum):
 
 
 def making(*, restrict_only: bool, stopped: str | None, permission: str | None,
-           unknown: str) -> tuple[ShareRule, str]:
-    """A share the layout names that does not exist yet: made, or why its groups wait."""
+           unknown: str) -> tuple[ShareRule, Wait | None]:
+    """A share the layout names that does not exist yet: made, or why its groups wait
+    (`stopped`: the quota the run met)."""
     if restrict_only:
-        return ShareRule.MAKE_WAITS, NOT_MADE_WHILE_TAKING_AWAY
+        return ShareRule.MAKE_WAITS, Wait(NOT_MADE_WHILE_TAKING_AWAY)
     if stopped is not None:
-        return ShareRule.MAKE_WAITS, stopped
+        return ShareRule.MAKE_WAITS, Wait(stopped, quota=True)
     if permission is None:
-        return ShareRule.MAKE_WAITS, unknown
-    return ShareRule.MAKE, ""
+        return ShareRule.MAKE_WAITS, Wait(unknown)
+    return ShareRule.MAKE, None
 
 
 def principals_beyond(principals: Iterable[str], bucket: Bucket) -> list[str]:
@@ -118,9 +130,14 @@ def invitations(missing: Sequence[str], room: int) -> tuple[list[str], list[str]
     return offered, accounts[len(offered):], orgs
 
 
-def waiting_reason(*, org_wait: str | None, stopped: str | None, unknown: str) -> str:
-    """Why a group wanted in a share is not live after the run's invitations."""
-    return org_wait or (stopped if stopped is not None else unknown or NO_CONSUMER_REASON)
+def waiting_reason(*, org_wait: str | None, stopped: str | None, unknown: str) -> Wait:
+    """Why a group wanted in a share is not live after the run's invitations (`stopped`: the
+    quota the run met)."""
+    if org_wait:
+        return Wait(org_wait)
+    if stopped is not None:
+        return Wait(stopped, quota=True)
+    return Wait(unknown or NO_CONSUMER_REASON)
 
 
 def placement_wait(*, exists: bool, not_ready: Callable[[], str | None]) -> str | None:

@@ -11,6 +11,7 @@ from modelshare import incarnation
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, ShareDecision
 from modelshare.convergence import GroupDecision, GroupSnapshot, Write, decide, policy_matters
+from modelshare.decision.writing import conflict_wait, needs_invitation_room, policy_writes_only, unsafe_until_narrowed
 from modelshare.observability import count, logger
 from modelshare.outcomes import GroupAction, WriteKind
 from modelshare.owner.outcome import GroupOutcome, not_promotable, tell_conflict
@@ -21,7 +22,6 @@ from modelshare.owner.reads import stamp_of, with_ownership, with_policy
 from modelshare.owner.run import TIME_RESERVE_SECONDS, Run
 from modelshare.permission_names import group_type
 from modelshare.ports import (
-    CREATED_FROM_POLICY,
     GroupNotFound,
     PermissionNameTaken,
     PolicyConflict,
@@ -64,14 +64,8 @@ def apply_decision(run: Run, group: GroupSnapshot, decision: ShareDecision, *, n
 
 
 def waits_for_quota(run: Run, group: GroupSnapshot, allowlist: Allowlist) -> bool:
-    """Whether, as far as its snapshot tells, the group needs room under RAM's invitation
-    quota: a share of it to promote, or consumers to add to modelshare's share."""
-    decision = allowlist.decide(run.account, group.name)
-    if not decision.shared or run.restrict_only:  # restricting adds no one: no quota needed
-        return False
-    if any(h.share.feature_set == CREATED_FROM_POLICY for h in group.holdings):
-        return True
-    return not policy_matters(group) and any(w.kind == WriteKind.ADD_CONSUMERS for w in decide(group, decision).writes)
+    """Whether the group needs room under RAM's invitation quota (decision.writing)."""
+    return needs_invitation_room(group, allowlist.decide(run.account, group.name), restrict_only=run.restrict_only)
 
 
 def apply(run: Run, group: GroupSnapshot, decision: ShareDecision, verdict: GroupDecision, *,
@@ -152,7 +146,6 @@ def _set_actions(run: Run, group: GroupSnapshot, decision: ShareDecision, write:
     again. None when done."""
     holding = next(h for h in group.holdings if h.share.arn == write.share)
     shares = run.owner.shares
-    wanted = frozenset(a.lower() for a in write.actions)
     try:
         permission = permission_granting(run, write.actions, group_type(shares))
         if permission is not None:
@@ -164,9 +157,7 @@ def _set_actions(run: Run, group: GroupSnapshot, decision: ShareDecision, write:
         why = str(quota)
     except (PermissionNameTaken, ResourceTypeUnknown) as refused:
         why = str(refused)
-    # A person's permission could grant more at any moment: as unsafe as one that does now.
-    beyond = holding.actions is None or not holding.actions <= wanted or holding.permission_trusted is False
-    if beyond and holding.principals:
+    if unsafe_until_narrowed(holding, write.actions):
         run.owner.share_writes.disassociate_principals(write.share, list(holding.principals))
         logger.warning("Removed the consumers of a promoted share whose actions could not be narrowed",
                        extra={"group": group.name, "share": write.share, "reason": why})
@@ -220,8 +211,8 @@ def _after_policy_conflict(run: Run, group: GroupSnapshot, decision: ShareDecisi
     write is made again: a policy write is the only write of a group not promoted, and a
     promotion the fresh policy asks for is the promotion path's (its put's event, the sweep)."""
     name = group.name
-    wait = POLICY_CONFLICT_WAITS[conflicts] if conflicts < len(POLICY_CONFLICT_WAITS) else None
-    if wait is None or run.time_left() < wait + TIME_RESERVE_SECONDS:
+    wait = conflict_wait(conflicts, POLICY_CONFLICT_WAITS, run.time_left(), TIME_RESERVE_SECONDS)
+    if wait is None:
         logger.warning("Group's policy kept changing while modelshare wrote it: left to the next run",
                        extra={"group": name, "tries": conflicts + 1, "error": str(conflict)})
         count("PolicyWriteConflicts")
@@ -229,11 +220,7 @@ def _after_policy_conflict(run: Run, group: GroupSnapshot, decision: ShareDecisi
     run.owner.sleep(wait)
     run.ownership.pop(group.arn, None)
     fresh = with_policy(run, with_ownership(run, replace(group, ownership=None, created=None)))
-    verdict = decide_for(run, fresh, decision)
-    writes = tuple(w for w in verdict.writes if w.kind in (WriteKind.PUT_POLICY, WriteKind.DELETE_POLICY))
-    if len(writes) < len(verdict.writes):
-        verdict = replace(verdict, outcome=GroupAction.CONVERGED, detail="")
-    return apply(run, fresh, decision, replace(verdict, writes=writes), conflicts=conflicts + 1)
+    return apply(run, fresh, decision, policy_writes_only(decide_for(run, fresh, decision)), conflicts=conflicts + 1)
 
 
 def _forget_replaced(run: Run, group: GroupSnapshot, kept: str) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from modelshare import policy as policies
 from modelshare.allowlist import Allowlist, ShareDecision
 from modelshare.convergence import GroupSnapshot, RamIndex, policy_matters
+from modelshare.decision.switch import SwitchStep, old_access, switch_step, waiting_for
 from modelshare.observability import count, logger
 from modelshare.outcomes import GroupAction
 from modelshare.owner.apply import apply_decision
@@ -74,12 +75,6 @@ class Reach:
                          for p in self.index.live_principals.get(arn, ()) if (a := policies.account_of(p)))
 
 
-def waiting_for(consumers: Sequence[str], old: frozenset[str], new: frozenset[str]) -> list[str]:
-    """The consumers the old mode's access must wait for: each that the allowlist keeps, that
-    has (or is offered) the old access, and that has not accepted the new one."""
-    return sorted(c for c in consumers if c in old and c not in new)
-
-
 # -- policy -> shares ------------------------------------------------------------------------------
 def retire_policy_mode(run: Run, allowlist: Allowlist, listed: Sequence[tuple[str, str]],
                        live: frozenset[str], made: frozenset[str]) -> list[GroupOutcome]:
@@ -101,15 +96,13 @@ def retire_policy_mode(run: Run, allowlist: Allowlist, listed: Sequence[tuple[st
     for name, arn in switching:
         ownership = owned.get(arn, Ownership())
         decision = allowlist.decide(run.account, name)
-        consumers = decision.consumers if decision.shared else ()
         holdings = index.holdings(arn)
-        old = reach.offered(arn, ownership.shares)
-        if ownership.statements and not any(h.share.arn in ownership.shares and h.share.feature_set == STANDARD
-                                            for h in holdings):
-            old |= frozenset(consumers)  # not promoted yet: the statement grants (assume: each of them)
-        waiting = waiting_for(consumers, old, reach.accepted(arn, made))
+        unpromoted = bool(ownership.statements) and not any(
+            h.share.arn in ownership.shares and h.share.feature_set == STANDARD for h in holdings)
+        old = old_access(decision, reach.offered(arn, ownership.shares), statement_unpromoted=unpromoted)
+        waiting = waiting_for(decision.consumers if decision.shared else (), old, reach.accepted(arn, made))
         try:
-            if not decision.shared or (arn in live and not waiting):  # not shared: nothing to keep
+            if switch_step(decision, live=arn in live, waiting=waiting) == SwitchStep.RETIRE:
                 outcomes.append(_retire(run, name, arn, ownership, index))
             else:
                 outcomes.append(_narrow(run, GroupSnapshot(name, arn, holdings, ownership=ownership), decision, waiting))

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from modelshare import policy as policies
 from modelshare.allowlist import ShareDecision
 from modelshare.allowlist_loading import load_allowlist
+from modelshare.decision.promotion import PromotionRule, beyond_allowlist, promotion_check
 from modelshare.observability import count, logger
 from modelshare.outcomes import GroupAction
 from modelshare.owner.outcome import GroupOutcome, not_promotable
@@ -32,31 +32,18 @@ def promote_shares(run: Run, group_name: str, group_arn: str, shares: Sequence[R
     """Promote each created-from-policy share of the group (none left: promoting or promoted
     already, success), when the share names only consumers the decision allows: RAM updates a
     share made from a policy some time after the policy changes (docs/aws-behaviour.md,
-    RAM-CFP-LAG), so a share can still name an account the policy (and the allowlist) no
-    longer does (PromotionNotReady: retried once RAM caught up). A RAM refusal or quota is an
-    answer; PromotionNotReady propagates."""
+    RAM-CFP-LAG), so a share can still name an account, or grant an action, the policy (and the
+    allowlist) no longer does (modelshare.decision.promotion; PromotionNotReady: retried once RAM
+    caught up). A RAM refusal or quota is an answer; PromotionNotReady propagates."""
     if not shares:
         return GroupOutcome(group_name, GroupAction.ALREADY_PROMOTED)
     if run.quota_stop is not None:
         return not_tried(run, group_name)
-    allowed = set(decision.consumers if decision.shared else ())
     read_cfp_principals(run, [s.arn for s in shares])
-    beyond = sorted({p for s in shares for p in run.cfp_principals.get(s.arn, ())
-                     if policies.account_of(p) not in allowed})
-    if beyond:
-        raise PromotionNotReady(f"RAM's share made from the policy of {group_arn} still names {', '.join(beyond)}, "
-                                "which the allowlist does not allow (RAM has not caught up with the policy yet); "
-                                "retry later")
-    # Promotion hands the consumers what the share's permission grants, which RAM updates
-    # after the policy as it does the principals (RAM-CFP-LAG): a narrowing the policy already
-    # holds is waited for, never promoted past.
-    wanted = frozenset(a.lower() for a in decision.actions)
-    for share in shares:
-        granted = _granted_by(run, share.arn)
-        if granted is None or not granted <= wanted:
-            more = "no permission yet" if granted is None else f"{', '.join(sorted(granted - wanted))} too"
-            raise PromotionNotReady(f"RAM's share made from the policy of {group_arn} grants {more}, beyond the "
-                                    "allowlist's access (RAM has not caught up with the policy yet); retry later")
+    check = promotion_check(group_arn, run.cfp_principals, [s.arn for s in shares], decision,
+                            lambda share_arn: _granted_by(run, share_arn))
+    if check.rule != PromotionRule.READY:
+        raise PromotionNotReady(check.reason)
     try:
         for share in shares:
             _promote(run, group_name, group_arn, share)
@@ -150,9 +137,7 @@ def finish_promotions(run: Run) -> None:
     principals = owner.shares.share_principals([s.arn for s in finished])
     for share in finished:
         group_name = groups[share.arn]
-        decision = allowlist.decide(owner.account, group_name)
-        allowed = set(decision.consumers if decision.shared else ())
-        extra = sorted(p for p in principals.get(share.arn, ()) if policies.account_of(p) not in allowed)
+        extra = beyond_allowlist(principals.get(share.arn, ()), allowlist.decide(owner.account, group_name))
         if extra:
             owner.share_writes.disassociate_principals(share.arn, extra)
             logger.warning("Removed consumers the allowlist stopped allowing while RAM promoted the share",

@@ -5,11 +5,11 @@ except what `Owner` says it keeps (the cost of a pass over RAM, the shares mode'
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from modelshare.deadline import Deadline, no_deadline
 from modelshare.ports import (
     AllowlistSource,
     LedgerContents,
@@ -53,9 +53,6 @@ class Owner:
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))  # looked up per call
     share_wait: Sequence[float] = field(default=SHARE_WAIT_SECONDS)
     promotion_wait: Sequence[float] = field(default=PROMOTION_WAIT_SECONDS)
-    # Seconds the invocation has left (the handler gives each invocation its own): no wait for
-    # RAM may run into Lambda's timeout. A run takes it as its deadline when it begins.
-    time_left: Callable[[], float] = field(default=lambda: math.inf)
     # Where the sweep hands out its work (the function's SweepQueue); None: sweep in one run.
     work_queue: WorkQueue | None = None
     # RAM's quotas as the account has them (settings.RAM_QUOTAS_ENV).
@@ -78,8 +75,9 @@ class Run:
     reused: nothing an earlier invocation read holds), handed to every function of the job."""
 
     owner: Owner
-    # Seconds the invocation has left.
-    deadline: Callable[[], float]
+    # Seconds the invocation has left (the handler gives each invocation its own): no wait for
+    # RAM may run into Lambda's timeout.
+    deadline: Deadline
     # The allowlist is invalid and a sweep decides with its last valid version, applying only
     # what takes access away (modelshare.restriction).
     restrict_only: bool = False
@@ -101,8 +99,8 @@ class Run:
     permission_actions: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def begin(cls, owner: Owner) -> Run:
-        return cls(owner, deadline=owner.time_left)
+    def begin(cls, owner: Owner, deadline: Deadline = no_deadline) -> Run:
+        return cls(owner, deadline=deadline)
 
     @property
     def account(self) -> str:

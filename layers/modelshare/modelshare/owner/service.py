@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelshare.allowlist import Allowlist
+from modelshare.deadline import Deadline, no_deadline
 from modelshare.owner import cleanup, create, promote, status, sweep, sweep_work
 from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.run import Owner, Run
@@ -25,46 +26,48 @@ from modelshare.quota_budget import QuotaUse
 
 class OwnerService(Owner):
     """An owner's ports and settings (kept for the execution environment), with one method per
-    job. No method keeps what it read: each run's state is its Run's."""
+    job. No method keeps what it read: each run's state is its Run's, begun with the deadline
+    its invocation hands it (modelshare.wiring.remaining_time; none: no Lambda timeout)."""
 
-    def share_group(self, group_name: str) -> GroupOutcome:
-        outcome, = self.share_groups({group_name: None})
+    def share_group(self, group_name: str, *, deadline: Deadline = no_deadline) -> GroupOutcome:
+        outcome, = self.share_groups({group_name: None}, deadline=deadline)
         return outcome
 
-    def share_groups(self, groups: Mapping[str, str | None]) -> list[GroupOutcome]:
+    def share_groups(self, groups: Mapping[str, str | None], *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """New groups (creation events; name -> ARN when the event said it): modelshare.owner.create."""
-        return create.share_groups(Run.begin(self), groups)
+        return create.share_groups(Run.begin(self, deadline), groups)
 
-    def promote_group(self, group_name: str) -> GroupOutcome:
+    def promote_group(self, group_name: str, *, deadline: Deadline = no_deadline) -> GroupOutcome:
         """Promote one group's share made from its policy: modelshare.owner.promote."""
-        return promote.promote_group(Run.begin(self), group_name)
+        return promote.promote_group(Run.begin(self, deadline), group_name)
 
     def promote_pending_shares(self, *, groups: Mapping[str, str | None] | None = None,
                                share_arns: Sequence[str] | None = None,
-                               failed_share_arns: Sequence[str] = ()) -> list[GroupOutcome]:
+                               failed_share_arns: Sequence[str] = (), deadline: Deadline = no_deadline,
+                               ) -> list[GroupOutcome]:
         """A batch of RAM wake-ups and policy puts: modelshare.owner.promote."""
-        return promote.promote_pending_shares(Run.begin(self), groups=groups, share_arns=share_arns,
+        return promote.promote_pending_shares(Run.begin(self, deadline), groups=groups, share_arns=share_arns,
                                               failed_share_arns=failed_share_arns)
 
-    def reconcile(self) -> list[GroupOutcome]:
+    def reconcile(self, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """Every group in this run: modelshare.owner.sweep."""
-        return sweep.reconcile(Run.begin(self))
+        return sweep.reconcile(Run.begin(self, deadline))
 
-    def sweep(self) -> list[GroupOutcome]:
+    def sweep(self, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """The scheduled sweep, fanned out when there is a work queue: modelshare.owner.sweep."""
-        return sweep.sweep(Run.begin(self))
+        return sweep.sweep(Run.begin(self, deadline))
 
-    def plan_sweep(self, queue: WorkQueue) -> list[GroupOutcome]:
+    def plan_sweep(self, queue: WorkQueue, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """The sweep handing its work to `queue`: modelshare.owner.sweep."""
-        return sweep.plan_sweep(Run.begin(self), queue)
+        return sweep.plan_sweep(Run.begin(self, deadline), queue)
 
-    def reconcile_items(self, items: Sequence[Any]) -> list[GroupOutcome]:
+    def reconcile_items(self, items: Sequence[Any], *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """A batch of the sweep's work items: modelshare.owner.sweep_work."""
-        return sweep_work.reconcile_items(Run.begin(self), items)
+        return sweep_work.reconcile_items(Run.begin(self, deadline), items)
 
-    def delete_orphaned_shares(self) -> list[GroupOutcome]:
+    def delete_orphaned_shares(self, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """modelshare's shares of deleted groups: modelshare.owner.cleanup."""
-        return cleanup.delete_orphaned_shares(Run.begin(self))
+        return cleanup.delete_orphaned_shares(Run.begin(self, deadline))
 
     def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False,
                     region_use: Sequence[QuotaUse] | None = None) -> GroupState | None:

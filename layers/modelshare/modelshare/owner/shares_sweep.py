@@ -94,13 +94,13 @@ def share_new_groups(run: Run, allowlist: Allowlist, groups: Mapping[str, str | 
     if handed and run.owner.work_queue is not None:
         run.owner.work_queue.send([work_item(GroupSnapshot(name, arn)) for name, arn in handed if arn])
         logger.info("New groups handed to the sweep's workers", extra={
-            "groups": {name: result.waiting[arn] for name, arn in handed if arn}})
+            "groups": {name: result.waiting[arn].reason for name, arn in handed if arn}})
     outcomes = []
     for name, arn in listed:
         if arn is None:
             outcomes.append(GroupOutcome(name, GroupAction.GONE))
         elif arn in result.waiting and run.owner.work_queue is not None:
-            outcomes.append(GroupOutcome(name, GroupAction.QUEUED, f"{result.waiting[arn]}: handed to the sweep"))
+            outcomes.append(GroupOutcome(name, GroupAction.QUEUED, f"{result.waiting[arn].reason}: handed to the sweep"))
         else:
             outcomes.append(_outcome(name, arn, decisions[arn], result))
     return outcomes
@@ -148,9 +148,8 @@ def _outcome(name: str, arn: str, decision: ShareDecision, result: SharesModeRes
     if arn in result.live:
         return GroupOutcome(name, GroupAction.CONVERGED)
     if arn in result.waiting:
-        why = result.waiting[arn]
-        return GroupOutcome(name, GroupAction.QUOTA_REACHED if "quota" in why.lower() or "limit" in why.lower()
-                            else GroupAction.PROMOTION_PENDING, why)
+        wait = result.waiting[arn]
+        return GroupOutcome(name, GroupAction.QUOTA_REACHED if wait.quota else GroupAction.PROMOTION_PENDING, wait.reason)
     if arn in result.removed:
         return GroupOutcome(name, GroupAction.UNSHARED, f"taken out of modelshare's share {result.removed[arn]}")
     if decision.conflict:

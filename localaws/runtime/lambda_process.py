@@ -143,12 +143,22 @@ def simulated_cache_clock(clock: SimClock) -> Iterator[None]:
         yield
 
 
-def capture_stdout_handlers() -> None:
-    """Loggers configured before the first invocation (by an import elsewhere in this process)
-    hold the real stdout: point them at the invocation output too."""
+def capture_stdout_handlers(service: str | None = None) -> None:
+    """Point the handlers an invocation's lines go through at the invocation output: those that
+    hold the real stdout (loggers configured before the first invocation, by an import elsewhere in
+    this process), and every plain stream handler of the function's own loggers (its Powertools
+    service logger and the layer's packages) whatever stream it holds: a test process may have
+    configured that logger while pytest held another stdout (a `capsys` test, an xdist worker's
+    collection), and Lambda sends both stdout and stderr to the function's log. pytest's own
+    handlers (subclasses) are left alone."""
+    own = {*ISOLATED_PACKAGES, *([service] if service else [])}
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        name = getattr(logger, "name", "")
         for handler in getattr(logger, "handlers", []):
-            if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stdout__, sys.stdout):
+            if not isinstance(handler, logging.StreamHandler) or handler.stream is OUTPUT:
+                continue
+            function_s_own = type(handler) is logging.StreamHandler and name.partition(".")[0] in own
+            if function_s_own or handler.stream in (sys.__stdout__, sys.stdout):
                 handler.setStream(OUTPUT)
 
 

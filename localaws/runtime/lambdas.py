@@ -341,7 +341,7 @@ class LambdaService:
                                 cold_start=environment.module is None)
         payload = json.loads(json.dumps(event, default=str))  # what Lambda hands over is JSON
         buffer = io.StringIO()
-        capture_stdout_handlers()
+        capture_stdout_handlers(function.spec.environment.get("POWERTOOLS_SERVICE_NAME"))
         OUTPUT.target = buffer
         self.cloud.caller = function.spec.logical_id
         self.cloud.invocation = f"{invocation.request_id}#{attempt}"

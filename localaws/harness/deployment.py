@@ -100,7 +100,7 @@ class Deployment:
             props = share.properties
             self.client(account, "ram").create_resource_share(
                 name=props["Name"], resourceArns=props.get("ResourceArns", []), principals=props.get("Principals", []),
-                allowExternalPrincipals=bool(props.get("AllowExternalPrincipals", True)))
+                allowExternalPrincipals=str(props.get("AllowExternalPrincipals", True)).lower() != "false")
 
     def ledger_table(self, account: str) -> str:
         """The ownership ledger's table of the stack in `account` (owner role)."""

@@ -70,6 +70,7 @@ class Deployment:
             document = json.dumps(queue_policy.properties["PolicyDocument"])
             for url in queue_policy.properties["Queues"]:
                 sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document})
+        self._install_sharing(account, stack)
         for function in stack.functions():
             # Each function runs with its own execution role: the statements the template gives it.
             name = stack.physical_name(function.logical_id)
@@ -78,6 +79,28 @@ class Deployment:
         self.lambdas.deploy(stack)
         self.stacks[account] = stack
         return stack
+
+    def _install_sharing(self, account: str, stack: RenderedStack) -> None:
+        """The stack's SNS topics, their policies and subscriptions, and its RAM shares (a central
+        allowlist's: docs/central-allowlist.md), made as CloudFormation makes them, by the
+        stack's account: a subscription to another account's topic is authorized by its policy."""
+        sns = self.client(account, "sns")
+        for topic in stack.resources_of_type("AWS::SNS::Topic"):
+            sns.create_topic(Name=stack.physical_name(topic.logical_id))
+        for topic_policy in stack.resources_of_type("AWS::SNS::TopicPolicy"):
+            for topic_arn in topic_policy.properties["Topics"]:
+                sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy",
+                                         AttributeValue=json.dumps(topic_policy.properties["PolicyDocument"]))
+        for subscription in stack.resources_of_type("AWS::SNS::Subscription"):
+            props = subscription.properties
+            raw = {"RawMessageDelivery": str(props.get("RawMessageDelivery", "false")).lower()}
+            sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"],
+                          Attributes=raw, ReturnSubscriptionArn=True)
+        for share in stack.resources_of_type("AWS::RAM::ResourceShare"):
+            props = share.properties
+            self.client(account, "ram").create_resource_share(
+                name=props["Name"], resourceArns=props.get("ResourceArns", []), principals=props.get("Principals", []),
+                allowExternalPrincipals=str(props.get("AllowExternalPrincipals", True)).lower() != "false")
 
     def ledger_table(self, account: str) -> str:
         """The ownership ledger's table of the stack in `account` (owner role)."""
@@ -104,7 +127,7 @@ class Deployment:
         write_parts(ssm, read_parts(ssm, path), split(json.loads(document), TIER_LIMITS[tier]),
                     advanced_tier=tier == "Advanced")
 
-    def client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb"]) -> Any:
+    def client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb", "sns"]) -> Any:
         """An administrator's client in `account`, governed by no policy: a test setting a scene,
         the bench counting. A person with ordinary rights uses `person_client`."""
         return self.cloud.session(account, self.region).client(service)

@@ -53,8 +53,10 @@ from localaws.services.iam.authorizer import PERSON, LocalIam
 from localaws.services.model_registry import ModelRegistryEmulator
 from localaws.services.ram.api import ManagedPermissionTable
 from localaws.services.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas
+from localaws.services.sns.topics import Topics
 from localaws.services.sqs import queue_policies
-from localaws.services.ssm.parameter_history import parameter_history
+from localaws.services.ssm.sharing import READS as SSM_READS
+from localaws.services.ssm.sharing import SharedParameters
 from localaws.services.ssm.tiers import check_parameter_size
 
 
@@ -110,6 +112,11 @@ class LocalCloud:
             share_from_policy_event=ram_share_from_policy_event,
         )
         self.registry.ram.authorize_dependent = self._authorize_dependent
+        # Parameters shared through RAM (SSM-SHARED) and SNS's topic policies and deliveries (SNS-*).
+        self.parameters = SharedParameters(self.registry.state)
+        self.topics = Topics(self.clock, self.registry.state, self.queue_admits_service,
+                             lambda arn: [listener(arn) for listener in self.queue_listeners], seed=seed,
+                             copies=lambda: self.chaos.copies() if self.chaos is not None else 1)
         self._moto = mock_aws()
         self._saved_handlers: list[Any] | None = None
         self._patches = ExitStack()
@@ -313,18 +320,25 @@ class LocalCloud:
             except AwsError as refused:
                 self._record(account, region, model.service_name, operation, params, refused)
                 return self._answer(request, *wire.encode_error(model, refused))
-        if model.service_name == "ssm" and operation == "GetParameterHistory":  # as SSM documents it, not moto
+        if model.service_name == "ssm" and operation in SSM_READS:  # as SSM documents it, not moto (SSM-HISTORY, -SHARED)
             try:
-                output = parameter_history(account, region, params)
+                output = self.parameters.answer(account, region, operation, params)
             except AwsError as refused:
                 self._record(account, region, model.service_name, operation, params, refused)
                 return self._answer(request, *wire.encode_error(model, refused))
-            self._record(account, region, model.service_name, operation, params, None, output)
-            return self._answer(request, *wire.encode_response(model.operation_model(operation), output))
+            if output is not None:
+                self._record(account, region, model.service_name, operation, params, None, output)
+                return self._answer(request, *wire.encode_response(model.operation_model(operation), output))
         # A queue is named by its URL, which holds the queue's account (another account's, for a
-        # cross-account send): moto looks it up there, not in the caller's account.
+        # cross-account send), a topic by its ARN: moto looks it up there, not in the caller's account.
         queue_url = params.get("QueueUrl") if model.service_name == "sqs" else None
         owner = queue_policies.queue_arn_of(queue_url, region)[1] if isinstance(queue_url, str) and queue_url else account
+        if model.service_name == "sns":
+            owner, sns_params, refusal = self.topics.request(account, identity and self.iam.role_arn(account, identity),
+                                                             operation, request.body)
+            if refusal is not None:
+                self._record(account, region, "sns", operation, sns_params, refusal)
+                return self._answer(request, *query_error(refusal))
         request.headers["x-moto-account-id"] = owner if owner in self._accounts.by_access_key.values() else account
         response = botocore_stubber(request=request, **{"event_name": "before-send", **kwargs})
         if response is not None:

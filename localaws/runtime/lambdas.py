@@ -97,6 +97,8 @@ class LambdaService:
         # (account, region) -> [(pattern, queue ARN, rule ARN)]: standalone rules that target queues.
         self.queue_rules: dict[tuple[str, str], list[tuple[EventPattern, str, str]]] = {}
         self.mappings: dict[str, QueueMapping] = {}  # queue ARN -> its event source mapping
+        # (account, region) -> [(pattern, topic ARN, rule ARN)]: standalone rules that target SNS topics.
+        self.topic_rules: dict[tuple[str, str], list[tuple[EventPattern, str, str]]] = {}
         self.invocations: list[Invocation] = []
         self.failures: list[dict[str, Any]] = []
         self.delivery_policy: DeliveryPolicy = lambda function, event: 1
@@ -128,6 +130,8 @@ class LambdaService:
             pattern = EventPattern.load(json.dumps(queue_rule.pattern))
             rule_arn = f"arn:aws:events:{stack.region}:{stack.account}:rule/{stack.physical_name(queue_rule.logical_id)}"
             rules.extend((pattern, queue, rule_arn) for queue in queue_rule.queue_arns)
+            self.topic_rules.setdefault((stack.account, stack.region), []).extend(
+                (pattern, topic, rule_arn) for topic in queue_rule.topic_arns)
         return deployed
 
     def _start_schedule(self, function: DeployedFunction, rule: str, period: float) -> None:
@@ -153,6 +157,9 @@ class LambdaService:
             if function.region != region or not any(_matches(p, event) for p in function.patterns):
                 continue
             self._deliver(function, event, delay=DELIVERY_DELAY_SECONDS)
+        for pattern, topic_arn, rule_arn in self.topic_rules.get((account, region), []):
+            if _matches(pattern, event):  # SNS delivers to its subscribers (localaws/services/sns/topics.py)
+                self.cloud.topics.publish_from_rule(topic_arn, rule_arn, event)
         for pattern, queue_arn, rule_arn in self.queue_rules.get((account, region), []):
             if not _matches(pattern, event):
                 continue

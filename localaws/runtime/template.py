@@ -60,11 +60,12 @@ class QueueSource:
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A standalone EventBridge rule (AWS::Events::Rule) and the queues it targets."""
+    """A standalone EventBridge rule (AWS::Events::Rule) and the queues (and SNS topics) it targets."""
 
     logical_id: str
     pattern: dict[str, Any]
     queue_arns: tuple[str, ...]
+    topic_arns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,10 @@ class RenderedStack:
                 on_failure=None if on_failure is None else str(self.resolve(on_failure)),
                 policy_statements=tuple(self._statements(props.get("Policies", []))),
                 queue_sources=tuple(self._queue_source(self.resolve(event["Properties"]))
-                                    for event in props.get("Events", {}).values() if event["Type"] == "SQS"),
+                                    for event in props.get("Events", {}).values() if event["Type"] == "SQS")
+                + tuple(self._queue_source({**m.properties, "Queue": m.properties["EventSourceArn"]})
+                        for m in self.resources_of_type("AWS::Lambda::EventSourceMapping")
+                        if m.properties["FunctionName"] == self._ref(logical_id)),
                 reserved_concurrency=_optional_int(self.resolve(
                     props.get("ReservedConcurrentExecutions", globals_.get("ReservedConcurrentExecutions")))),
             ))
@@ -249,7 +253,8 @@ class RenderedStack:
             if props.get("State", "ENABLED") != "ENABLED" or "EventPattern" not in props:
                 continue
             queues = tuple(str(t["Arn"]) for t in props.get("Targets", []) if str(t["Arn"]).startswith("arn:aws:sqs:"))
-            found.append(RuleSpec(rule.logical_id, props["EventPattern"], queues))
+            topics = tuple(str(t["Arn"]) for t in props.get("Targets", []) if str(t["Arn"]).startswith("arn:aws:sns:"))
+            found.append(RuleSpec(rule.logical_id, props["EventPattern"], queues, topics))
         return found
 
     def _statements(self, policies: Any) -> list[dict[str, Any]]:
@@ -318,6 +323,8 @@ class RenderedStack:
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{self.physical_name(name)}"
         if kind == "AWS::DynamoDB::Table":
             return self.resolve(resource["Properties"]["TableName"])
+        if kind == "AWS::SNS::Topic":
+            return f"arn:aws:sns:{self.region}:{self.account}:{self.physical_name(name)}"
         return f"{name}-local"
 
     def _get_att(self, name: str, attribute: str) -> Any:

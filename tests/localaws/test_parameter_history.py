@@ -31,11 +31,11 @@ def test_the_history_pages_through_the_hundred_kept_versions_by_name_or_arn():
         with pytest.raises(ClientError) as forged:
             ssm.get_parameter_history(Name="/modelshare/allowlist", NextToken="7")
         assert forged.value.response["Error"]["Code"] == "InvalidNextToken"
-        # Another account's ARN: the local AWS shares no parameter.
+        # Another account's parameter that no RAM share reaches (docs/aws-behaviour.md, SSM-SHARED).
         with pytest.raises(ClientError) as elsewhere:
             cloud.session(OTHER, "eu-west-1").client("ssm").get_parameter_history(
                 Name=f"arn:aws:ssm:eu-west-1:{OWNER}:parameter/modelshare/allowlist")
-        assert elsewhere.value.response["Error"]["Code"] == "ParameterNotFound"
+        assert elsewhere.value.response["Error"]["Code"] == "AccessDeniedException"
         # Deleting a parameter deletes its history.
         ssm.delete_parameter(Name="/modelshare/allowlist")
         with pytest.raises(ClientError) as gone:

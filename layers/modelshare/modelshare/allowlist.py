@@ -55,6 +55,11 @@ class AllowlistError(ValueError):
         super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
 
 
+class AllowlistUnreadable(AllowlistError):
+    """Parameter Store refuses to let this account read the allowlist parameter (a central one no
+    longer shared, its KMS key refused): treated as an invalid document, fail closed."""
+
+
 @dataclass(frozen=True)
 class ShareRule:
     """One entry of `shares`: `owner` shares groups matching `groups` with `consumers`."""

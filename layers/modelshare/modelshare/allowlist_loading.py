@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.allowlist import Allowlist, AllowlistError, AllowlistUnreadable
 from modelshare.allowlist_parts import AllowlistIncomplete
 from modelshare.observability import count, logger
 from modelshare.ports import AllowlistSource
@@ -63,7 +63,12 @@ def load_allowlist_in_force(source: AllowlistSource) -> AllowlistInForce | None:
 
 def _report(error: AllowlistError, consequence: str) -> list[str]:
     problems = [f"{path}: {message}" for path, message in error.problems]
-    if isinstance(error, AllowlistIncomplete):
+    if isinstance(error, AllowlistUnreadable):
+        # Counted apart and as invalid too (its alarm): the parameter, not the document, is at fault.
+        logger.error(f"Allowlist unreadable: {consequence}", extra={"problems": problems})
+        count("AllowlistUnreadable")
+        count("AllowlistInvalid")
+    elif isinstance(error, AllowlistIncomplete):
         logger.warning(f"Allowlist incomplete (a write in progress or interrupted): {consequence}",
                        extra={"problems": problems})
         count("AllowlistIncomplete")

@@ -32,6 +32,7 @@ from localaws.services.registry_state import (
     Share,
     principal_account,
 )
+from localaws.services.ssm import sharing as ssm_sharing
 
 
 class ShareOperations:
@@ -305,6 +306,12 @@ class ShareOperations:
             if ANY_ARN.fullmatch(arn) is None:
                 raise error("MalformedArnException", f"The format of ARN {arn} is not valid.")
             if arn in self.state.other_resources and arn.split(":")[3:5] == [region, account]:
+                continue
+            if arn.startswith(f"arn:aws:ssm:{region}:{account}:parameter/"):  # SSM-SHARED
+                why = ssm_sharing.share_refusal(arn)
+                if why is not None:
+                    raise error("UnknownResourceException" if "could not be found" in why else "InvalidParameterException", why)
+                self.state.other_resources[arn] = ssm_sharing.PARAMETER_TYPE
                 continue
             match = GROUP_ARN.fullmatch(arn)
             if match is None or match.group(2) != account or match.group(1) != region or self.state.group_by_arn(arn) is None:

@@ -26,6 +26,7 @@ from localaws.services.registry_state import (
     principal_account,
     statement_principals,
 )
+from localaws.services.ssm import sharing as ssm_sharing
 
 Emit = Callable[[str, str, str, str, dict[str, Any], list[str]], None]
 DependentCheck = Callable[[str, str, str, str], None]
@@ -62,6 +63,8 @@ class RamStateMachine(RamModel):
         entries = [(name, self.state.group_type, default, list(actions)) for name, default, actions in table]
         # A permission of another resource type, so type filters have something to filter out.
         entries.append(("AWSRAMDefaultPermissionSubnet", "ec2:Subnet", True, ["ec2:RunInstances"]))
+        ssm_name, ssm_type, ssm_default, ssm_actions = ssm_sharing.DEFAULT_PERMISSION  # SSM-SHARED
+        entries.append((ssm_name, ssm_type, ssm_default, list(ssm_actions)))
         for name, resource_type, default, actions in entries:
             arn = f"arn:aws:ram::aws:permission/{name}"
             self.state.permissions[arn] = Permission(

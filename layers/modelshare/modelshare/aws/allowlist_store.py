@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
-from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.allowlist import Allowlist, AllowlistError, AllowlistUnreadable
 from modelshare.aws import client
 from modelshare.ports import AllowlistSource, AllowlistUnavailable, LastValidAllowlist
 from modelshare.settings import AllowlistLocation
@@ -34,6 +34,10 @@ PARAMETERS_PER_PAGE = 10
 # is UNVERIFIED: the versions are sorted here); Parameter Store keeps a parameter's 100 most
 # recent versions, so a whole history costs two or three calls (docs/aws-behaviour.md, SSM-HISTORY).
 VERSIONS_PER_PAGE = 50
+# What Parameter Store answers a read it refuses for good: another account's parameter no longer
+# shared with this one, or a key KMS will not use for it (which code each case gets is
+# UNVERIFIED: docs/aws-behaviour.md, SSM-SHARED). Fail closed, as for an invalid document.
+REFUSED_READS = frozenset({"AccessDeniedException", "AccessDenied", "InvalidKeyId", "KMSAccessDeniedException"})
 
 
 class SsmAllowlistSource:
@@ -51,8 +55,12 @@ class SsmAllowlistSource:
             document = self._provider.get(self.parameter_name, force_fetch=fresh)
         except GetParameterError as error:
             cause = error.__context__
-            if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
+            if code == "ParameterNotFound":
                 raise AllowlistError([("$", f"allowlist parameter {self.parameter_name} does not exist")]) from None
+            if code in REFUSED_READS:
+                raise AllowlistUnreadable([("$", f"allowlist parameter {self.parameter_name} cannot be read ({code}): "
+                                                 "not shared with this account, or its KMS key refused")]) from None
             raise AllowlistUnavailable(f"cannot read allowlist parameter {self.parameter_name}: {error}") from error
         if not isinstance(document, str):
             raise AllowlistError([("$", "allowlist parameter value is not text")])
@@ -132,6 +140,6 @@ def _history(ssm: SSMClient, name: str) -> list[StoredVersion]:
         return [StoredVersion(int(p["Version"]), str(p.get("Value", ""))) for page in pages
                 for p in page.get("Parameters", [])]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return []
+        if error.response.get("Error", {}).get("Code") in {"ParameterNotFound", *REFUSED_READS}:
+            return []  # gone, or no longer shared: no version this account can read
         raise AllowlistUnavailable(f"cannot read the history of allowlist parameter {name}: {error}") from error

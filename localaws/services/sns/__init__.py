@@ -1,0 +1,1 @@
+"""SNS beyond moto: topic policies evaluated, asynchronous (and losable) delivery to SQS."""

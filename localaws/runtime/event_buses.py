@@ -23,6 +23,9 @@ class LocalEventBuses:
         # Every event delivered to a custom bus, and who is told of each.
         self.delivered: list[buses.Delivered] = []
         self.listeners: list[Callable[[buses.Delivered], None]] = []
+        # EventBridge delivers at least once, best effort: an event a loss names is admitted
+        # (the sender sees success) and never arrives. Tests and chaos add losses.
+        self.losses: list[Callable[[buses.Delivered], bool]] = []
 
     def on(self, account: str, bus_name: str) -> list[dict[str, Any]]:
         """The events that arrived on `account`'s bus `bus_name`, in order."""
@@ -55,6 +58,8 @@ class LocalEventBuses:
         return buses.NO_BUS if found is None else found.policy
 
     def _deliver(self, delivered: buses.Delivered) -> None:
+        if any(lost(delivered) for lost in self.losses):
+            return
         if delivered.bus.name == "default":
             self.cloud._publish(delivered.bus.account, delivered.bus.region, delivered.event)
             return

@@ -5,13 +5,15 @@ registry before anything is sent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from modelshare.allowlist_loading import load_allowlist
 from modelshare.observability import count, logger
 from modelshare.ports import AllowlistSource
+from modelshare.settings import SettingsError
 from modelshare.version_events import Forward, Version, forwards, policy_changes
 
 
@@ -33,6 +35,26 @@ class BusPolicy(Protocol):
     def read(self) -> str | None: ...
     def admit(self, owner: str) -> None: ...
     def take_out(self, statement_id: str) -> None: ...
+
+
+VERSION_BUS_ENV = "MODELSHARE_VERSION_BUS"
+
+
+def version_bus_name(environ: Mapping[str, str] | None = None) -> str:
+    """The consumers' version event bus name (the stack's VersionEventBusName)."""
+    name = (os.environ if environ is None else environ).get(VERSION_BUS_ENV, "")
+    if not name:
+        raise SettingsError(f"{VERSION_BUS_ENV} is not set: name the consumers' version event bus")
+    return name
+
+
+class LoggedOnlyBus:
+    """The dry run's bus: logs what would be sent, sends nothing."""
+
+    def put(self, forwards: list[Forward]) -> list[tuple[Forward, str]]:
+        logger.info("Dry run: would send version events", extra={"forwards": [
+            {"consumer": f.consumer, "version": str(f.detail["modelPackageArn"])} for f in forwards]})
+        return []
 
 
 @dataclass

@@ -18,6 +18,10 @@ settings = Settings.from_environment()
 plan = wiring.dry_run_plan(settings)
 services = wiring.consumer_services(settings, plan)
 
+# The consumer's version event bus, its policy kept to the owners the allowlist names on every
+# sweep (docs/version-events.md); nothing in a dry run.
+keep_version_bus = wiring.version_bus_keeper(settings, plan)
+
 
 @eventbridge_handler(plan)
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict[str, Any]:
@@ -31,5 +35,7 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
                                                                 deadline=wiring.remaining_time(context))
     else:  # a schedule or an allowlist change: every invitation, and the shares accepted
         outcomes, findings = services(context).sweep(deadline=wiring.remaining_time(context))
-        return {"outcomes": [asdict(o) for o in outcomes], "shared_beyond_allowlist": [asdict(f) for f in findings]}
+        bus = keep_version_bus(context)
+        return {"outcomes": [asdict(o) for o in outcomes], "shared_beyond_allowlist": [asdict(f) for f in findings],
+                "version_event_bus": bus}
     return {"outcomes": [asdict(o) for o in outcomes]}

@@ -71,6 +71,8 @@ class Deployment:
             for url in queue_policy.properties["Queues"]:
                 sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document})
         self._install_sharing(account, stack)
+        for bus in stack.resources_of_type("AWS::Events::EventBus"):
+            self.client(account, "events").create_event_bus(Name=bus.properties["Name"])
         for function in stack.functions():
             # Each function runs with its own execution role: the statements the template gives it.
             name = stack.physical_name(function.logical_id)
@@ -127,7 +129,8 @@ class Deployment:
         write_parts(ssm, read_parts(ssm, path), split(json.loads(document), TIER_LIMITS[tier]),
                     advanced_tier=tier == "Advanced")
 
-    def client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb", "sns"]) -> Any:
+    def client(self, account: str,
+               service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb", "sns", "events"]) -> Any:
         """An administrator's client in `account`, governed by no policy: a test setting a scene,
         the bench counting. A person with ordinary rights uses `person_client`."""
         return self.cloud.session(account, self.region).client(service)

@@ -40,6 +40,7 @@ from localaws.core.errors import AwsError
 from localaws.runtime.calls import Accounts, ApiCall, CallObserver, EventListener
 from localaws.runtime.chaos import Chaos
 from localaws.runtime.costs import DEFAULT_COSTS, CostModel, TokenBuckets
+from localaws.runtime.event_buses import LocalEventBuses
 from localaws.runtime.patches import patch_botocore_and_moto
 from localaws.runtime.signed_requests import CREDENTIAL, header, iam_prefix, json_target, moto_request, query_error
 from localaws.services.events.cloudtrail import (
@@ -96,6 +97,9 @@ class LocalCloud:
         self._thread = threading.local()
         self._accounts = Accounts()
         self._listeners: list[EventListener] = []
+        # PutEvents to any account's bus (consumers' own rules on a custom bus are not emulated:
+        # tests read what arrived, event_buses.delivered).
+        self.event_buses = LocalEventBuses(self)
         # Told the ARN of a queue someone sent messages to (the local Lambda's pollers wake up).
         self.queue_listeners: list[Callable[[str], None]] = []
         self._models = botocore.session.get_session()
@@ -298,6 +302,9 @@ class LocalCloud:
             except AwsError as throttled:
                 self._record(account, region, model.service_name, operation, params, throttled)
                 return self._answer(request, *wire.encode_error(model, throttled))
+        if model.service_name == "events" and operation == "PutEvents":  # routed across accounts, not by moto
+            answer = self.event_buses.put_events(model, account, region, params, identity)
+            return self._answer(request, *answer)
         if model.service_name == "sqs" and operation in queue_policies.SENDING_CALLS:
             refused = self._sqs_send_refusal(account, region, operation, params, identity)
             if refused is not None:

@@ -342,6 +342,8 @@ class RenderedStack:
             return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self._ref(name)}"
         if resource["Type"] == "AWS::S3::Bucket" and attribute == "Arn":
             return f"arn:aws:s3:::{self.physical_name(name).lower()}"
+        if resource["Type"] == "AWS::Events::EventBus" and attribute == "Arn":
+            return f"arn:aws:events:{self.region}:{self.account}:event-bus/{self.resolve(resource['Properties']['Name'])}"
         if resource["Type"] == "AWS::Events::Rule" and attribute == "Arn":
             return f"arn:aws:events:{self.region}:{self.account}:rule/{self.physical_name(name)}"
         raise NotImplementedError(f"!GetAtt {name}.{attribute} is not supported by the local template reader")

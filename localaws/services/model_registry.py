@@ -20,6 +20,7 @@ from localaws.services.organizations.api import Organizations
 from localaws.services.ram.api import ManagedPermissionTable, Ram
 from localaws.services.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROUP_TYPE, RamQuotas, RegistryState
 from localaws.services.sagemaker.api import SageMakerGroups
+from localaws.services.sagemaker.packages import SageMakerPackages
 
 Emit = Callable[[str, str, str, str, dict[str, Any], list[str]], None]
 Fault = Callable[[str, str], None]
@@ -59,9 +60,10 @@ class ModelRegistryEmulator:
                        share_from_policy_event=share_from_policy_event)
         self.sagemaker = SageMakerGroups(self.state, clock, self.ram,
                                          ram_share_delay_seconds=ram_share_delay_seconds)
+        self.packages = SageMakerPackages(self.state, clock, emit)
         self.organizations = Organizations(self.state)
         self._services: dict[str, tuple[_EmulatedService, ...]] = {
-            "sagemaker": (self.sagemaker,), "ram": self.ram.operations, "organizations": (self.organizations,)}
+            "sagemaker": (self.sagemaker, self.packages), "ram": self.ram.operations, "organizations": (self.organizations,)}
 
     def add_other_resource(self, arn: str, resource_type: str) -> None:
         """Make a resource of a service localaws does not emulate shareable through RAM (as if

@@ -37,7 +37,8 @@ def probe(function: str, **env: str) -> dict[str, object]:
                         "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x",
                         "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": f"modelshare-{function}",
                         "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist",
-                        "MODELSHARE_LEDGER_TABLE": "modelshare-ownership", **env})
+                        "MODELSHARE_LEDGER_TABLE": "modelshare-ownership",
+                        "MODELSHARE_VERSION_BUS": "modelshare-versions", **env})
     source = _PROBE.format(layer=str(ROOT / "layers" / "modelshare"), app=str(ROOT / "functions" / function / "app.py"))
     done = subprocess.run([sys.executable, "-c", source], env=environment, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])

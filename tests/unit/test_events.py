@@ -40,7 +40,11 @@ def routed_to(event, role="both", stack_account=None, **parameters) -> set[str]:
 
 def test_each_sample_event_reaches_its_function():
     assert set(SAMPLES) == {"group_created", "policy_put", "ram_state_change", "group_deleted", "allowlist_changed",
-                            "scheduled"}
+                            "scheduled", "version_approved"}
+    assert routed_to(SAMPLES["version_approved"]) == {"ForwardVersionsFunction"}
+    pending = {**SAMPLES["version_approved"],
+               "detail": {**SAMPLES["version_approved"]["detail"], "ModelApprovalStatus": "PendingManualApproval"}}
+    assert routed_to(pending) == set()
     assert routed_to(SAMPLES["group_created"]) == {"ShareOnCreateFunction"}
     assert routed_to(SAMPLES["policy_put"]) == {"PromoteFunction"}
     assert routed_to(SAMPLES["ram_state_change"]) == {"PromoteFunction", "AcceptInvitationsFunction"}
@@ -55,7 +59,7 @@ def test_each_sample_event_reaches_its_function():
 def test_every_rule_and_schedule_has_a_sample_its_handler_accepts():
     stack = StackTemplate(ROOT / "template.yaml").render("111122223333", "eu-west-1", {})
     schedules = {fn.logical_id for fn in stack.functions() if fn.schedules}
-    assert schedules == {"OwnerReconcileFunction", "AcceptInvitationsFunction"}
+    assert schedules == {"OwnerReconcileFunction", "AcceptInvitationsFunction", "ForwardVersionsFunction"}
     for name in ("allowlist_changed", "scheduled", "ram_state_change"):
         assert require_sweep_trigger(EventBridgeEvent(SAMPLES[name]), "/modelshare/allowlist") in (
             "allowlist-change", "schedule", "ram")
@@ -113,8 +117,9 @@ def test_rules_ignore_failed_calls_versions_and_other_services(name):
     other_source = sample(name, eventSource="s3.amazonaws.com")
     native_version_event = {**SAMPLES[name], "detail-type": "SageMaker Model Package State Change",
                             "detail": {"ModelPackageGroupName": "churn-xgb", "ModelApprovalStatus": "Approved"}}
-    for event in (failed, version, other_service, other_source, native_version_event):
+    for event in (failed, version, other_service, other_source):
         assert routed_to(event) == set()
+    assert routed_to(native_version_event) == {"ForwardVersionsFunction"}  # its own function, nothing else
 
 
 def test_group_name_from_cloudtrail_event():

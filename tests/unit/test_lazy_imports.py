@@ -36,7 +36,7 @@ def loaded_after_first_invocation_setup(function: str, **env: str) -> set[str]:
     environment.update({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x",
                         "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": f"modelshare-{function}",
                         "POWERTOOLS_TRACE_DISABLED": "true", "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist",
-                        "MODELSHARE_LEDGER_TABLE": "modelshare-ownership",
+                        "MODELSHARE_LEDGER_TABLE": "modelshare-ownership", "MODELSHARE_VERSION_BUS": "modelshare-versions",
                         "MODELSHARE_SWEEP_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/111111111111/sweep", **env})
     source = _PROBE.format(layer=str(ROOT / "layers" / "modelshare"), app=str(ROOT / "functions" / function / "app.py"))
     done = subprocess.run([sys.executable, "-c", source], env=environment, capture_output=True, text=True, check=True)

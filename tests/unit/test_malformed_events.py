@@ -293,8 +293,9 @@ def _load(function: str, location: dict[str, str]) -> ModuleType:
 
 
 OWNER_FUNCTIONS = ("share_on_create", "promote", "reconcile_owner")
-LOCATIONS = [{"MODELSHARE_ALLOWLIST_PARAMETER": PARAMETER, "MODELSHARE_LEDGER_TABLE": "modelshare-ownership"},
-             {"MODELSHARE_ALLOWLIST_PATH": PARAMETER, "MODELSHARE_LEDGER_TABLE": "modelshare-ownership"}]
+_BUS = {"MODELSHARE_VERSION_BUS": "modelshare-versions"}
+LOCATIONS = [{"MODELSHARE_ALLOWLIST_PARAMETER": PARAMETER, "MODELSHARE_LEDGER_TABLE": "modelshare-ownership", **_BUS},
+             {"MODELSHARE_ALLOWLIST_PATH": PARAMETER, "MODELSHARE_LEDGER_TABLE": "modelshare-ownership", **_BUS}]
 FUNCTION_MODULES = {(name, n): _load(name, location) for name in (*OWNER_FUNCTIONS, "accept_invitations")
                     for n, location in enumerate(LOCATIONS)}
 FUNCTIONS = sorted({name for name, _ in FUNCTION_MODULES})
@@ -335,6 +336,7 @@ def invoke(function: str, event: Any, world: World, location: dict[str, str]) ->
     there, and missing here. Metrics (EMF, printed) are read from stdout."""
     module = FUNCTION_MODULES[function, LOCATIONS.index(location)]
     module.services = (lambda context: world.owner()) if function in OWNER_FUNCTIONS else (lambda context: world.consumer())
+    module.keep_version_bus = lambda context: {}  # the consumer's bus policy: tests/unit/test_version_events.py
     account = OWNER if function in OWNER_FUNCTIONS else CONSUMER
     logs = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
     stdout = io.StringIO()

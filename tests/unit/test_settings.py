@@ -66,7 +66,8 @@ def test_every_function_of_every_configuration_starts_with_the_environment_the_t
     and valid, in every configuration."""
     template = StackTemplate(ROOT / "template.yaml")
     read = {"MODELSHARE_ALLOWLIST_PARAMETER", "MODELSHARE_ALLOWLIST_PATH", "MODELSHARE_DRY_RUN", "MODELSHARE_SWEEP_QUEUE_URL",
-            "MODELSHARE_LEDGER_TABLE", "MODELSHARE_RAM_QUOTAS", "MODELSHARE_SHARING_MODE", "MODELSHARE_ORGANIZATION_PATH"}
+            "MODELSHARE_LEDGER_TABLE", "MODELSHARE_RAM_QUOTAS", "MODELSHARE_SHARING_MODE", "MODELSHARE_ORGANIZATION_PATH",
+            "MODELSHARE_VERSION_BUS"}  # the last read by modelshare.version_forwarding.version_bus_name
     for parameters in ({}, {"AllowlistPath": "/org/allowlist"}, {"DryRun": "true"}):
         for function in template.render("111122223333", "eu-west-1", parameters).functions():
             environment = {k: str(v) for k, v in function.environment.items()}
@@ -74,8 +75,10 @@ def test_every_function_of_every_configuration_starts_with_the_environment_the_t
             settings = Settings.from_environment(environment)
             assert settings.dry_run is (parameters.get("DryRun") == "true")
             assert settings.sweep_queue_url in (None, QUEUE)
-            # Every owner function knows its ledger (wiring refuses to build the owner side without it).
-            assert (settings.ledger_table == "modelshare-ownership") is (function.logical_id != "AcceptInvitationsFunction")
+            # Every owner function that writes knows its ledger (wiring refuses to build the owner
+            # side without it); the version forwarder writes nothing of the owner's.
+            assert (settings.ledger_table == "modelshare-ownership") is (
+                function.logical_id not in ("AcceptInvitationsFunction", "ForwardVersionsFunction"))
 
 
 def test_ram_quotas_are_ram_s_defaults_unless_the_stack_names_raised_ones() -> None:

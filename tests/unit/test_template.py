@@ -116,6 +116,8 @@ def test_resource_scopes_are_this_account_and_region():
                     # what their shares grant: docs/aws-behaviour.md, RAM-CONSUMER-READS) their
                     # shares and permissions, read only.
                     theirs = [":*:resource-share-invitation/"]
+                    if name == "ForwardVersionsFunction" and as_list(statement["Action"]) == ["events:PutEvents"]:
+                        theirs += [":*:event-bus/${VersionEventBusName}"]  # the consumers' buses (docs/version-events.md)
                     if name == "AcceptInvitationsFunction" and set(as_list(statement["Action"])) <= {
                             "ram:ListResourceSharePermissions", "ram:GetPermission"}:
                         theirs += [":*:resource-share/", ":*:permission/"]
@@ -241,9 +243,10 @@ def test_in_path_mode_only_the_path_is_readable_and_its_first_part_is_an_empty_a
 
 
 @pytest.mark.parametrize(("role", "functions"), [
-    ("owner", {"ShareOnCreateFunction", "PromoteFunction", "OwnerReconcileFunction"}),
+    ("owner", {"ShareOnCreateFunction", "PromoteFunction", "OwnerReconcileFunction", "ForwardVersionsFunction"}),
     ("consumer", {"AcceptInvitationsFunction"}),
-    ("both", {"ShareOnCreateFunction", "PromoteFunction", "OwnerReconcileFunction", "AcceptInvitationsFunction"}),
+    ("both", {"ShareOnCreateFunction", "PromoteFunction", "OwnerReconcileFunction", "AcceptInvitationsFunction",
+              "ForwardVersionsFunction"}),
 ])
 def test_role_selects_functions_and_their_alarms_and_logs(role, functions):
     stack = TEMPLATE.render("111122223333", "eu-west-1", {"Role": role})

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from modelshare.ports import AllowlistSource, ModelRegistry, OwnershipLedger
     from modelshare.quota_budget import QuotaLimits
     from modelshare.ram_ports import ConsumerShares, OwnerShares
+    from modelshare.version_forwarding import VersionForwarder
 
 
 def dry_run_plan(settings: Settings) -> Plan | None:
@@ -173,3 +174,50 @@ def account_services(session: boto3.session.Session, allowlist: Allowlist, plan:
                                             DynamoDbLedger(session, ledger_table), plan,
                                             quota_limits=quota_limits or QuotaLimits(), sharing_mode=sharing_mode),
                            consumer=consumer_from(account, RamConsumerShares(session), source, plan), ram=ram)
+
+
+# -- version events (issue 22 part 2; docs/version-events.md) -----------------------------------
+def version_forwarder(settings: Settings) -> Callable[[InvocationContext], VersionForwarder]:
+    """The owner's forwarder of approved versions to the consumers' buses (named by
+    MODELSHARE_VERSION_BUS, checked now); in a dry run it sends nothing and logs what it would."""
+    from modelshare.aws.version_bus import EventBridgeVersionBus, SageMakerVersions
+    from modelshare.version_forwarding import LoggedOnlyBus, VersionForwarder, version_bus_name
+
+    bus_name = version_bus_name()
+
+    def build(account: str) -> VersionForwarder:
+        session = boto3.session.Session()
+        bus = LoggedOnlyBus() if settings.dry_run else EventBridgeVersionBus(
+            session.client("events"), session.region_name or "", bus_name)
+        return VersionForwarder(account, SageMakerVersions(session.client("sagemaker")), bus,
+                                allowlist_source(session, settings.allowlist))
+
+    built: list[VersionForwarder] = []  # built at the first invocation (the account its context names), then kept
+
+    def forwarder(context: InvocationContext) -> VersionForwarder:
+        if not built:
+            built.append(build(context.invoked_function_arn.split(":")[4]))
+        return built[0]
+
+    return forwarder
+
+
+def version_bus_keeper(settings: Settings, plan: Plan | None) -> Callable[[InvocationContext], dict[str, list[str]]]:
+    """The consumer's upkeep of its version event bus policy (the bus name checked now); in a
+    dry run it changes nothing."""
+    from modelshare.version_forwarding import version_bus_name
+
+    bus_name = version_bus_name()
+
+    def keep(context: InvocationContext) -> dict[str, list[str]]:
+        if plan is not None:
+            return {}
+        from modelshare.aws.version_bus import EventBridgeBusPolicy
+        from modelshare.version_forwarding import keep_bus_policy
+
+        session = boto3.session.Session()
+        return keep_bus_policy(context.invoked_function_arn.split(":")[4],
+                               EventBridgeBusPolicy(session.client("events"), bus_name),
+                               allowlist_source(session, settings.allowlist))
+
+    return keep

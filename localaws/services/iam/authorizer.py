@@ -47,6 +47,12 @@ _PLACEHOLDER_SOURCES: Mapping[str, Callable[[dict[str, Any]], str | None]] = {
     # `ssm` model; docs/aws-behaviour.md, SSM-BY-PATH).
     "ParameterNameWithoutLeadingSlash": lambda params: _text(params.get("Name") or params.get("Path")).lstrip("/") or None,
     "QueueName": lambda params: _text(params.get("QueueUrl")).rstrip("/").rpartition("/")[2] or None,
+    # DescribeEventBus names its bus `Name`, the other EventBridge calls `EventBusName`; absent:
+    # the default bus (botocore `events` model).
+    # ListModelPackages names a group, not a version: authorized on the group's versions'
+    # resource (stricter reading, UNVERIFIED; docs/version-events.md).
+    "ModelPackageName": lambda params: _text(params.get("ModelPackageName") or params.get("ModelPackageGroupName")) or None,
+    "EventBusName": lambda params: _text(params.get("EventBusName") or params.get("Name")) or "default",
 }
 # API operations IAM authorizes as another action: SQS's batch calls need the permission of
 # their single-message action (SQS developer guide, API permissions reference).

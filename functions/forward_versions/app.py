@@ -1,0 +1,42 @@
+"""SageMaker Model Package State Change (the owner's default bus) or a schedule -> tell each
+consumer the allowlist grants the version's group now, on the consumer's own event bus, of the
+approved version (docs/version-events.md). On the schedule, the newest approved version of every
+shared group is told again (same forwardId): a consumer that missed it learns it."""
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from modelshare import events, wiring
+from modelshare.events import EventBridgeEvent, UnsupportedEvent
+from modelshare.handler import eventbridge_handler
+from modelshare.settings import Settings
+from modelshare.version_events import NotAVersionEvent, version_arn_in
+
+STATE_CHANGE = "SageMaker Model Package State Change"
+
+# Read at cold start (no AWS call): a missing or invalid setting fails the import, naming it.
+settings = Settings.from_environment()
+plan = wiring.dry_run_plan(settings)
+forwarder = wiring.version_forwarder(settings)
+
+
+def _read(event: EventBridgeEvent) -> str:
+    """The version an event points to ("" for the schedule): only where to look."""
+    if event.source == events.SCHEDULE_SOURCE and event.detail_type == events.SCHEDULE_DETAIL_TYPE:
+        return ""
+    if event.source != events.SAGEMAKER_SOURCE or event.detail_type != STATE_CHANGE:
+        raise UnsupportedEvent(f"not a version state change: {event.source} / {event.detail_type!r}")
+    try:
+        return version_arn_in(event.detail if isinstance(event.detail, dict) else {}, event.account)
+    except NotAVersionEvent as refusal:
+        raise UnsupportedEvent(str(refusal)) from None
+
+
+@eventbridge_handler(plan)
+def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict[str, Any]:
+    arns = events.each_valid(batch, _read)
+    service = forwarder(context)
+    report = service.repair() if "" in arns else service.forward([a for a in arns if a])
+    return asdict(report)

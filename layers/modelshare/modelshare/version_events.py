@@ -1,0 +1,134 @@
+"""What an owner tells consumers about a model version (issue 22; docs/version-events.md): pure.
+
+A version of a group the allowlist shares is announced to each consumer account the allowlist
+grants that group *at that moment*, on the consumer's own event bus, with what that consumer's
+access lets it see: group, version, ARN and approval status for every access level; the inference
+specification (image and artifact locations) only for `deploy`. Each announcement carries a
+stable id (`forwardId`): the same version in the same state gives the same id, so a consumer
+drops duplicates (SageMaker repeats events; the repair sends the latest approved version again).
+Only approved versions are announced. Organization and OU consumers have no bus of their own to
+be sent to: they are not told (said in the docs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from modelshare.account_ids import is_account_id
+from modelshare.allowlist import Allowlist, access_levels_for
+
+SOURCE = "modelshare"
+DETAIL_TYPE = "Model Version Approved"
+APPROVED = "Approved"
+# One PutEvents call takes at most 10 entries (EventBridge quotas).
+ENTRIES_PER_CALL = 10
+_PACKAGE_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):([0-9]{12}):model-package/([a-zA-Z0-9-]{1,63})/([0-9]{1,9})")
+
+
+class NotAVersionEvent(ValueError):
+    """The event names no version of this account's registry: nothing to look at."""
+
+
+def version_arn_in(event_detail: Mapping[str, Any], event_account: str) -> str:
+    """The version an owner-side state-change event points to: only where to look (the
+    forwarder reads the version itself). Refused unless it is a version of `event_account`."""
+    arn = event_detail.get("ModelPackageArn")
+    match = _PACKAGE_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    if match is None or match.group(2) != event_account:
+        raise NotAVersionEvent(f"no model package version of account {event_account} in the event: {arn!r}")
+    return str(arn)
+
+
+@dataclass(frozen=True)
+class Version:
+    """A model package version as DescribeModelPackage gives it (read by the forwarder)."""
+
+    owner: str
+    group: str
+    number: int
+    arn: str
+    approval: str
+    last_modified: str  # ISO 8601, as read
+    inference: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_description(cls, described: Mapping[str, Any]) -> Version:
+        arn = str(described["ModelPackageArn"])
+        match = _PACKAGE_ARN.fullmatch(arn)
+        if match is None:
+            raise NotAVersionEvent(f"not a versioned model package: {arn!r}")
+        modified = described.get("LastModifiedTime") or described.get("CreationTime")
+        return cls(owner=match.group(2), group=match.group(3), number=int(match.group(4)), arn=arn,
+                   approval=str(described.get("ModelApprovalStatus", "")),
+                   last_modified=modified.isoformat() if isinstance(modified, datetime) else str(modified),
+                   inference=described.get("InferenceSpecification"))
+
+    @property
+    def forward_id(self) -> str:
+        """The same for every announcement of this version in this state (duplicates, repairs)."""
+        text = f"{self.arn}|{self.approval}|{self.last_modified}"
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Forward:
+    """One announcement: to `consumer`'s bus, this `detail`."""
+
+    consumer: str
+    detail: Mapping[str, Any]
+
+
+def forwards(allowlist: Allowlist, version: Version) -> list[Forward]:
+    """The announcements of `version`: one per consumer account the allowlist grants its group
+    now, none unless it is approved or the group is shared (a conflict shares nothing)."""
+    if version.approval != APPROVED:
+        return []
+    decision = allowlist.decide(version.owner, version.group)
+    if not decision.shared:
+        return []
+    levels = access_levels_for(decision.actions) or ("discover",)
+    return [Forward(consumer, detail_for(version, levels))
+            for consumer in decision.consumers if is_account_id(consumer) and consumer != version.owner]
+
+
+def detail_for(version: Version, levels: tuple[str, ...]) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "forwardId": version.forward_id,
+        "owner": version.owner,
+        "modelPackageGroupName": version.group,
+        "modelPackageGroupArn": version.arn.split(":model-package/")[0] + f":model-package-group/{version.group}",
+        "modelPackageVersion": version.number,
+        "modelPackageArn": version.arn,
+        "modelApprovalStatus": version.approval,
+        "lastModifiedTime": version.last_modified,
+        "access": list(levels),
+    }
+    if "deploy" in levels and version.inference is not None:
+        detail["inferenceSpecification"] = dict(version.inference)
+    return detail
+
+
+def bus_arn(consumer: str, region: str, bus_name: str) -> str:
+    return f"arn:aws:events:{region}:{consumer}:event-bus/{bus_name}"
+
+
+# -- the consumer's bus policy ------------------------------------------------------------------
+
+STATEMENT_PREFIX = "modelshare-owner-"
+
+
+def policy_changes(policy: str | None, owners: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(owners to admit, statement ids to take out) that bring the bus's policy to admitting
+    exactly `owners` through modelshare's statements (Sid `modelshare-owner-<account>`); other
+    statements are someone else's and stay."""
+    statements = json.loads(policy).get("Statement", []) if policy else []
+    ours = {str(s.get("Sid")) for s in statements if str(s.get("Sid", "")).startswith(STATEMENT_PREFIX)}
+    wanted = {STATEMENT_PREFIX + owner for owner in owners if is_account_id(owner)}
+    admit = sorted(sid.removeprefix(STATEMENT_PREFIX) for sid in wanted - ours)
+    return admit, sorted(ours - wanted)

@@ -186,3 +186,75 @@ def test_plan_says_which_groups_switch_now_and_which_wait_for_whom() -> None:
     shares.accept_all()
     assert switch_lines(owner.reconcile())[1] == "  now: the old mode's access goes for 1 group(s): churn-a"
     assert switch_lines(owner.reconcile()) == []
+
+
+def pending_reads_per_run(shares: FakeShares) -> list[str]:
+    """The kinds of the ASSOCIATING listings (RAM's pending associations) a run asks for, in order."""
+    asked: list[str] = []
+    listing = shares.associations
+
+    def counted(kind: Any, *, status: Any = None) -> Any:
+        if status == "ASSOCIATING":
+            asked.append(kind)
+        return listing(kind, status=status)
+
+    shares.associations = counted  # type: ignore[method-assign]
+    return asked
+
+
+def test_a_run_switching_to_the_shares_mode_reads_each_kind_of_pending_association_once_at_most() -> None:
+    """The shares mode's hand-over and room for invitations and the switch's reach each want to
+    know which associations are pending: one run lists each kind once, however many ask."""
+    owner, registry, shares, source = owner_with("policy")
+    shared_the_policy_way(registry, shares)
+    source.edit(document("shares"))
+    shares.invitations_wait = True
+    asked = pending_reads_per_run(shares)
+
+    assert outcome_of(owner.reconcile(), GroupAction.SWITCHING)
+    assert asked.count("PRINCIPAL") <= 1 and asked.count("RESOURCE") <= 1, asked
+    asked.clear()
+    shares.accept_all()
+    assert outcome_of(owner.reconcile(), GroupAction.SWITCHED)
+    assert asked.count("PRINCIPAL") <= 1 and asked.count("RESOURCE") <= 1, asked
+
+
+def test_a_run_switching_back_to_the_policy_mode_takes_pending_associations_from_its_index() -> None:
+    """The policy mode's sweep read every association of the account's shares, pending or not:
+    which of them are pending is known from that read, not asked again."""
+    owner, _, shares, source = owner_with("shares")
+    owner.reconcile()
+    source.edit(document("policy"))
+    owner.reconcile()
+    shares.add_policy_share(group_arn("churn-a"), PROMOTED, feature_set=STANDARD, actions=DISCOVER)
+    shares.principals[PROMOTED] = [CONSUMER, OTHER]
+    shares.associating |= {(PROMOTED, OTHER)}
+    asked = pending_reads_per_run(shares)
+
+    assert OTHER in outcome_of(owner.reconcile(), GroupAction.SWITCHING).reason
+    assert asked == [], "read with the index"
+    asked.clear()
+    shares.accept_all()
+    assert outcome_of(owner.reconcile(), GroupAction.SWITCHED)
+    assert asked == [], "read with the index"
+
+
+def test_the_switch_takes_for_accepted_only_what_the_same_read_shows_associated() -> None:
+    """RAM-ACCEPTED: a consumer reaches a group through a share once its principal association
+    and the group's resource association are both ASSOCIATED in the pass the run read."""
+    from modelshare.convergence import RamIndex
+    from modelshare.owner.mode_switch import Reach
+    from modelshare.ports import Association, ResourceShare
+
+    made = "arn:aws:ram:eu-west-1:111122223333:resource-share/made-1"
+    group = group_arn("churn-a")
+
+    def reach(principal: str, resource: str) -> Reach:
+        return Reach.of(RamIndex.build([ResourceShare(made, "modelshare-x-1", STANDARD, "ACTIVE")],
+                                       [Association(made, group, resource)],
+                                       [Association(made, CONSUMER, "ASSOCIATED"), Association(made, OTHER, principal)]))
+
+    assert reach("ASSOCIATED", "ASSOCIATED").accepted(group, [made]) == {CONSUMER, OTHER}
+    assert reach("ASSOCIATING", "ASSOCIATED").accepted(group, [made]) == {CONSUMER}
+    assert reach("ASSOCIATED", "ASSOCIATING").accepted(group, [made]) == set(), "the group is not there yet"
+    assert reach("ASSOCIATING", "ASSOCIATING").offered(group, [made]) == {CONSUMER, OTHER}

@@ -52,6 +52,8 @@ class RamIndex:
     unjudged: frozenset[str] = frozenset()  # modelshare's shares read with several permissions, or none
     # share ARN -> its principals whose invitation is pending (ASSOCIATING), from the same read.
     pending_principals: dict[str, frozenset[str]] = field(default_factory=dict)
+    # share ARN -> its resources RAM is still associating (RAM-ASYNC), from the same read.
+    pending_resources: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, shares: Iterable[ResourceShare], resources: Iterable[Association],
@@ -60,6 +62,7 @@ class RamIndex:
         live: dict[str, list[str]] = {}
         ever: dict[str, list[str]] = {}
         by_resource: dict[str, list[str]] = {}
+        associating: dict[str, set[str]] = {}
         for association in resources:
             if association.share_arn not in owned:
                 continue
@@ -67,6 +70,8 @@ class RamIndex:
             if association.live:
                 live.setdefault(association.share_arn, []).append(association.entity)
                 by_resource.setdefault(association.entity, []).append(association.share_arn)
+                if association.status == "ASSOCIATING":
+                    associating.setdefault(association.share_arn, set()).add(association.entity)
         people: dict[str, list[str]] = {}
         pending: dict[str, set[str]] = {}
         for association in principals:
@@ -76,7 +81,8 @@ class RamIndex:
                     pending.setdefault(association.share_arn, set()).add(association.entity)
         return cls(owned, {k: tuple(v) for k, v in live.items()}, {k: tuple(v) for k, v in ever.items()},
                    {k: tuple(v) for k, v in people.items()}, {k: tuple(v) for k, v in by_resource.items()},
-                   pending_principals={k: frozenset(v) for k, v in pending.items()})
+                   pending_principals={k: frozenset(v) for k, v in pending.items()},
+                   pending_resources={k: frozenset(v) for k, v in associating.items()})
 
     def pages(self, page_size: int) -> int:
         """How many listing calls this index took at least (shares, then their resources)."""

@@ -15,9 +15,10 @@ narrowed only (a consumer or action the allowlist no longer gives is taken away;
   deleted and forgotten (modelshare.shares_mode).
 
 Every step is read afresh from RAM and the ledger at each run, and each is safe to repeat, so a
-run that stops anywhere leaves a state the next run continues from. Reads: the ledger, one paged
-pass over RAM (what the policy mode's sweep reads) and the associations still ASSOCIATING (a few:
-RAM's pending invitations are at most 20 per account), only while some group is switching.
+run that stops anywhere leaves a state the next run continues from. Reads: the ledger and one paged
+pass over RAM (what the policy mode's sweep reads), whose associations of every status say which
+are still ASSOCIATING: that is not asked again (a second listing, read later than the pass,
+could take an association the pass read pending for accepted, or miss one made in between).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.reads import read_ledger, read_policy, switch_index
 from modelshare.owner.run import Run
 from modelshare.ports import STANDARD, Ownership
-from modelshare.ram_ports import OwnerShareReads
 
 SWITCHING, SWITCHED = GroupAction.SWITCHING, GroupAction.SWITCHED
 
@@ -44,15 +44,16 @@ SWITCHING, SWITCHED = GroupAction.SWITCHING, GroupAction.SWITCHED
 @dataclass(frozen=True)
 class Reach:
     """Which consumers have accepted which shares, from one read of RAM: live associations
-    (the index) less those still ASSOCIATING (an invitation not yet accepted)."""
+    (the index) less those still ASSOCIATING in that same read (an invitation not yet accepted,
+    a resource RAM is still associating)."""
 
     index: RamIndex
     pending: frozenset[tuple[str, str]]  # (share ARN, principal or resource) still ASSOCIATING
 
     @classmethod
-    def read(cls, shares: OwnerShareReads, index: RamIndex) -> Reach:
-        pending = {(a.share_arn, a.entity) for kind in ("PRINCIPAL", "RESOURCE")
-                   for a in shares.associations(kind, status="ASSOCIATING")}
+    def of(cls, index: RamIndex) -> Reach:
+        pending = {(arn, entity) for found in (index.pending_principals, index.pending_resources)
+                   for arn, entities in found.items() for entity in entities}
         return cls(index, frozenset(pending))
 
     def accepted(self, group_arn: str, share_arns: Iterable[str]) -> frozenset[str]:
@@ -91,7 +92,7 @@ def retire_policy_mode(run: Run, allowlist: Allowlist, listed: Sequence[tuple[st
     if not switching:
         return []
     index = switch_index(run)
-    reach = Reach.read(run.owner.shares, index)
+    reach = Reach.of(index)
     outcomes = []
     for name, arn in switching:
         ownership = owned.get(arn, Ownership())
@@ -161,7 +162,7 @@ def live_in_policy_mode(run: Run, allowlist: Allowlist, index: RamIndex,
     """The groups in modelshare's made shares whose policy-mode access is live for every
     consumer who has them through a made share: they may leave it. Group ARN -> what is left
     waiting for, for the others ("" for those that may leave)."""
-    reach = Reach.read(run.owner.shares, index)
+    reach = Reach.of(index)
     made = frozenset(made)
     found: dict[str, str] = {}
     for group_arn in sorted({g for arn in made for g in index.live_resources.get(arn, ())}):

@@ -368,7 +368,9 @@ def record() -> Recording:
     return recording
 
 
-@pytest.fixture(scope="module")
+# Session scope: a module-scoped fixture is made again whenever a worker's next test comes from
+# another module (xdist hands work out in chunks), and the tour takes ~100 s.
+@pytest.fixture(scope="session")
 def recording() -> Recording:
     return record()
 

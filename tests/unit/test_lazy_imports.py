@@ -48,7 +48,7 @@ def test_an_owner_function_loads_neither_the_consumer_side_nor_what_only_rare_pa
     loaded = loaded_after_first_invocation_setup(function)
     assert "modelshare.owner" in loaded
     rare = {"modelshare.consumer", "modelshare.received_shares", "modelshare.dry_run", "modelshare.allowlist_history",
-            "modelshare.shares_mode", "modelshare.mode_switch"}
+            "modelshare.shares_mode", "modelshare.owner.mode_switch"}
     assert loaded & rare == set()
 
 

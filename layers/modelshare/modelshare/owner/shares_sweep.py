@@ -19,7 +19,6 @@ from modelshare.aws.work_queue import work_item
 from modelshare.convergence import GroupSnapshot, RamIndex
 from modelshare.observability import logger
 from modelshare.outcomes import GroupAction
-from modelshare.owner import mode_switch
 from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.reads import read_ledger
 from modelshare.owner.run import Owner, Run
@@ -70,6 +69,8 @@ def converge_shares(run: Run, allowlist: Allowlist, groups: Mapping[str, str | N
                 for name, arn in listed]
     outcomes += [GroupOutcome(arn, GroupAction.SHARE_DELETED, "modelshare's share left empty") for arn in result.deleted_shares]
     if not restrict_only:
+        from modelshare.owner import mode_switch  # only an owner leaving or back in the policy mode
+
         live = [(name, arn) for name, arn in listed if arn in result.live]
         outcomes += mode_switch.retire_policy_mode(run, allowlist, listed, result.live, result.shares) \
             if live or groups is None else []
@@ -115,6 +116,8 @@ def narrow_made_shares(run: Run, allowlist: Allowlist, index: RamIndex,
     made = owned.made_shares
     if not made:
         return []
+    from modelshare.owner import mode_switch  # only an owner whose ledger records made shares
+
     leaving = mode_switch.live_in_policy_mode(run, allowlist, index, owned, made)
     return [o for o in converge_shares(run, allowlist, restrict_only=True, leaving=leaving)
             if o.action in (GroupAction.UNSHARED, GroupAction.SHARE_DELETED, mode_switch.SWITCHED, mode_switch.SWITCHING)]
@@ -134,6 +137,7 @@ def _shares_mode(owner: Owner) -> SharesMode:
 
 def _switched(name: str, arn: str, result: SharesModeResult, leaving: Mapping[str, str]) -> GroupOutcome:
     """A group of an owner back in the policy mode that is (or was) in a made share."""
+    from modelshare.owner import mode_switch
     if arn in result.removed:
         return GroupOutcome(name, mode_switch.SWITCHED, f"live in its promoted share: taken out of modelshare's share "
                                                         f"{result.removed[arn]}")

@@ -11,6 +11,9 @@
                                                    and what the allowlist holds of RAM's quotas
     modelshare status [--json] [--ram-quotas N=V,...]
                                                    groups, RAM quotas and pending invitations here
+    modelshare report (--profiles P1,P2 | --accounts ID,ID --role NAME) [--format table|json|csv|html] [-o FILE]
+                                                   who can see what across the accounts read, against
+                                                   the allowlist (reads only)
     modelshare simulate SCENARIO.json [--json] [--template FILE]
                                                    run a scenario on the local multi-account AWS
 
@@ -44,6 +47,7 @@ from modelshare import __version__
 from modelshare.quota_budget import QuotaUse
 from modelshare_cli import allowlist_commands, plan, status
 from modelshare_cli.common import INTERRUPTED, INVALID, USAGE, CliError, error_line
+from modelshare_cli.report import command as report
 
 if TYPE_CHECKING:
     from localaws.harness.scenario import Scenario
@@ -89,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     allowlist_commands.add_parser(commands, common)
     plan.add_parser(commands, common)
     status.add_parser(commands, common)
+    report.add_parser(commands, common)
     simulate = commands.add_parser("simulate", help="run a scenario on the local multi-account AWS")
     simulate.add_argument("scenario", type=Path, help="scenario JSON file")
     simulate.add_argument("--json", action="store_true", help="print one JSON report instead of the story")

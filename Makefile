@@ -79,7 +79,7 @@ integration: venv build browser
 	$(BIN)/python -m pytest -q $(TEST_PARALLEL) --durations=15 tests/integration tests/localaws tests/cli
 
 demo: venv
-	$(BIN)/modelshare simulate examples/demo.json
+	$(BIN)/modelshare simulate examples/demo.json --access-report access-report.html
 
 # Scale scenarios on the local AWS (N = 10 to 10,000 groups), the cold-start ratio and the layer
 # size: tables on stdout, bench/results.json and bench/scale.png. Speed goals live here.

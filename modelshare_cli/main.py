@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else USAGE
     try:
         if args.command == "simulate":
-            return _simulate(args.scenario, as_json=args.json, template=args.template)
+            return _simulate(args.scenario, as_json=args.json, template=args.template, access_report=args.access_report)
         handler: Callable[[argparse.Namespace], int] = args.handler  # set by each command's parser
         return handler(args)
     except KeyboardInterrupt:  # Ctrl-C: one line, and the shell's code for SIGINT (128 + 2)
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--template", type=Path, metavar="FILE",
                           help="simulate this SAM template instead of the project's (CodeUri paths resolve as "
                                "for the project's own), to try a template change before deploying it")
+    simulate.add_argument("--access-report", type=Path, metavar="FILE",
+                          help="end by writing `modelshare report`'s HTML page of the simulated accounts to FILE")
     return parser
 
 
@@ -120,7 +122,7 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
                             "$MODELSHARE_ALLOWLIST_PATH; unset: one parameter)")
 
 
-def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
+def _simulate(path: Path, *, as_json: bool, template: Path | None, access_report: Path | None = None) -> int:
     # The local AWS (and moto) load only for this command: never part of a Lambda artifact.
     from localaws.harness.deployment import TEMPLATE_PATH
     from localaws.harness.scenario import ScenarioError, load_scenario
@@ -133,7 +135,7 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
         print(f"modelshare simulate: {error}", file=sys.stderr)
         return 2
     narrate = (lambda line: None) if as_json else print
-    report = Simulation(scenario, narrate=narrate, template_path=template_path).run()
+    report = Simulation(scenario, narrate=narrate, template_path=template_path, access_report=access_report).run()
     if as_json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:

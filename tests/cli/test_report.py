@@ -132,3 +132,22 @@ def test_the_report_of_a_thousand_group_organization(cloud):
     assert len({g.grant.group for g in report.grants}) == 1000
     assert [(f.grant.group, f.grant.consumer) for f in report.findings] == [("g-0007", STRANGER)]
     assert cloud.clock.now() > started
+
+
+def test_the_demo_ends_by_writing_the_access_report(tmp_path, capsys):
+    """`make demo`: the simulated organization's report; the people's grants the allowlist does
+    not name are flagged, modelshare's are not."""
+    from pathlib import Path
+
+    from modelshare_cli.main import main
+
+    page = tmp_path / "access.html"
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo.json"
+    capsys.readouterr()
+    assert main(["simulate", str(demo), "--json", "--access-report", str(page)]) == 0
+    report = json.loads(capsys.readouterr().out)["access_report"]
+    assert {(f["group"], f["consumer"], f["made_by"]) for f in report["findings"]} == {
+        ("forecast-demand", f"arn:aws:iam::{PEER}:role/ml-reader", "person"),
+        ("scratch-experiments", PEER, "person"), ("scratch-experiments", STRANGER, "person")}
+    assert report["grants"] > len(report["findings"])  # modelshare's own grants are within the allowlist
+    assert "forecast-demand" in page.read_text()

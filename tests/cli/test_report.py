@@ -151,3 +151,14 @@ def test_the_demo_ends_by_writing_the_access_report(tmp_path, capsys):
         ("scratch-experiments", PEER, "person"), ("scratch-experiments", STRANGER, "person")}
     assert report["grants"] > len(report["findings"])  # modelshare's own grants are within the allowlist
     assert "forecast-demand" in page.read_text()
+
+
+def test_the_bench_counts_the_reports_calls_and_simulated_time():
+    from localaws.harness.bench_report_cmd import report_cost
+
+    cost = report_cost(40)
+    # Per group one policy read and one share's permissions; the listings page 100 and 500 at a time.
+    assert cost.calls["sagemaker:GetModelPackageGroupPolicy"] == 40
+    assert cost.calls["ram:ListResourceSharePermissions"] == 40
+    assert cost.calls.total() < 2 * 40 + 60
+    assert cost.simulated_seconds > 0 and cost.grants == 40 * 3 * 2 and cost.findings == 0

@@ -162,3 +162,20 @@ def test_the_bench_counts_the_reports_calls_and_simulated_time():
     assert cost.calls["ram:ListResourceSharePermissions"] == 40
     assert cost.calls.total() < 2 * 40 + 60
     assert cost.simulated_seconds > 0 and cost.grants == 40 * 3 * 2 and cost.findings == 0
+
+
+def test_the_documented_policy_is_read_only_and_covers_every_call_the_report_makes(cli, profiles, estate):
+    from pathlib import Path
+
+    from policy_sentry.querying.actions import get_action_data
+
+    document = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report-policy.json").read_text())
+    allowed = {a.lower() for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    for action in allowed:  # the Service Authorization Reference's access level of each
+        service, name = action.split(":")
+        levels = {row["access_level"] for rows in get_action_data(service, name).values() for row in rows}
+        assert levels and levels <= {"Read", "List"}, (action, levels)
+    before = len(cli.cloud.calls)
+    assert cli("report", "--profiles", profiles, "--format", "json").code == 0
+    made = {f"{c.service}:{c.operation}".lower() for c in cli.cloud.calls[before:]}
+    assert made - allowed == {"sts:getcalleridentity"}  # which account a profile is: needs no permission

@@ -55,13 +55,17 @@ def estate(cli):
     cli.cloud.clock.sleep(30)
 
 
+# The CLI reads accounts in threads; the local AWS's clock is run by one thread at a time (its
+# strands: localaws/harness/access_report.py), so the CLI's own threads read one account at a time here.
+
+
 def grants_of(report):
     return {(g["owner"], g["group"], g["consumer"], g["via"]): g for g in report["grants"]}
 
 
 def test_report_judges_every_grant_and_flags_what_the_allowlist_does_not_give(cli, profiles, estate):
     before = cli.writes()
-    result = cli("report", "--profiles", profiles, "--format", "json")
+    result = cli("report", "--workers", "1", "--profiles", profiles, "--format", "json")
     assert result.code == 0, result.err
     assert cli.writes() == before  # read-only, in every account
     report = json.loads(result.out)
@@ -85,27 +89,27 @@ def test_a_promoted_share_is_reported_with_its_permission_and_acceptance(cli, pr
     share = cli.promote(cli.sagemaker(ME).describe_model_package_group(
         ModelPackageGroupName="churn-xgb")["ModelPackageGroupArn"])
     cli.modelshare_made(f"arn:aws:sagemaker:{REGION}:{ME}:model-package-group/churn-xgb", "shares", share)
-    report = json.loads(cli("report", "--profiles", profiles, "--format", "json").out)
+    report = json.loads(cli("report", "--workers", "1", "--profiles", profiles, "--format", "json").out)
     shared = grants_of(report)[ME, "churn-xgb", PEER, "share"]
     assert (shared["source"], shared["accepted"], shared["made_by"], shared["access"], shared["finding"]) == \
         (share, "invitation pending", "modelshare", "discover", None)
 
 
 def test_table_csv_and_html_outputs(cli, profiles, estate, tmp_path):
-    table = cli("report", "--profiles", profiles)
+    table = cli("report", "--workers", "1", "--profiles", profiles)
     assert table.code == 0, table.err
     assert "FINDING: the allowlist does not name" in table.out and "2 beyond the allowlist" in table.out
     assert "groups, 3/3 accounts" in table.err  # the progress bar
-    rows = list(csv.DictReader(io.StringIO(cli("report", "--profiles", profiles, "--format", "csv").out)))
+    rows = list(csv.DictReader(io.StringIO(cli("report", "--workers", "1", "--profiles", profiles, "--format", "csv").out)))
     assert {(r["group"], r["consumer"]) for r in rows if r["finding"]} == {("fraud-detector", STRANGER), ("churn-extra", PEER)}
     page = tmp_path / "report.html"
-    written = cli("report", "--profiles", profiles, "--format", "html", "-o", str(page))
+    written = cli("report", "--workers", "1", "--profiles", profiles, "--format", "html", "-o", str(page))
     assert written.code == 0, written.err
     assert "fraud-detector" in page.read_text() and "<script" in page.read_text()
 
 
 def test_an_account_that_cannot_be_read_fails_the_report_and_says_so(cli, profiles, estate):
-    result = cli("report", "--profiles", "me,nobody", "--format", "json")
+    result = cli("report", "--workers", "1", "--profiles", "me,nobody", "--format", "json")
     assert result.code == 1
     assert "nobody could not be read" in result.err
     assert any(g["group"] == "fraud-detector" for g in json.loads(result.out)["grants"])  # the rest is still there
@@ -113,7 +117,7 @@ def test_an_account_that_cannot_be_read_fails_the_report_and_says_so(cli, profil
 
 def test_a_missing_allowlist_makes_every_grant_of_that_owner_a_finding(cli, profiles, estate):
     cli.ssm().delete_parameter(Name=PARAMETER)
-    report = json.loads(cli("report", "--profiles", "me", "--format", "json").out)
+    report = json.loads(cli("report", "--workers", "1", "--profiles", "me", "--format", "json").out)
     assert report["grants"] and all(g["finding"].startswith(f"no valid allowlist in {ME}") for g in report["grants"])
 
 
@@ -176,6 +180,6 @@ def test_the_documented_policy_is_read_only_and_covers_every_call_the_report_mak
         levels = {row["access_level"] for rows in get_action_data(service, name).values() for row in rows}
         assert levels and levels <= {"Read", "List"}, (action, levels)
     before = len(cli.cloud.calls)
-    assert cli("report", "--profiles", profiles, "--format", "json").code == 0
+    assert cli("report", "--workers", "1", "--profiles", profiles, "--format", "json").code == 0
     made = {f"{c.service}:{c.operation}".lower() for c in cli.cloud.calls[before:]}
     assert made - allowed == {"sts:getcalleridentity"}  # which account a profile is: needs no permission

@@ -11,7 +11,14 @@ SAM_ENV = SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 PATH="$(dir $(PYTHON3
 PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	[ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 
-.PHONY: venv tools lint build test test-fast unit integration demo bench aws-smoke clean
+.PHONY: venv tools lint build test test-fast unit integration demo bench aws-smoke clean browser
+
+# Headless Chromium and its driver (Debian's), for the report page's browser test
+# (tests/cli/test_report_page.py): installed once, when missing.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium chromium-driver; }
 
 $(BIN)/.installed: requirements-dev.txt layers/modelshare/requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (PATH or ~/.pyenv/versions/3.13*)" >&2; exit 1; }
@@ -58,7 +65,7 @@ PARALLEL := -n auto --dist loadgroup
 # logs fail (the layer's log handler holds the worker's own stdout; localaws/runtime/lambda_process.py,
 # capture_stdout_handlers).
 TEST_PARALLEL ?=
-test: lint build
+test: lint build browser
 	$(BIN)/python -m pytest -q $(TEST_PARALLEL) --durations=15 $(PYTEST_ARGS)
 
 # The unit and decision-table tier, in under 30 s: no local AWS, no build.
@@ -68,11 +75,11 @@ test-fast: venv
 unit: venv
 	$(BIN)/python -m pytest -q $(PARALLEL) tests/unit
 
-integration: venv build
+integration: venv build browser
 	$(BIN)/python -m pytest -q $(TEST_PARALLEL) --durations=15 tests/integration tests/localaws tests/cli
 
 demo: venv
-	$(BIN)/modelshare simulate examples/demo.json
+	$(BIN)/modelshare simulate examples/demo.json --access-report access-report.html
 
 # Scale scenarios on the local AWS (N = 10 to 10,000 groups), the cold-start ratio and the layer
 # size: tables on stdout, bench/results.json and bench/scale.png. Speed goals live here.

@@ -11,6 +11,9 @@
                                                    and what the allowlist holds of RAM's quotas
     modelshare status [--json] [--ram-quotas N=V,...]
                                                    groups, RAM quotas and pending invitations here
+    modelshare report (--profiles P1,P2 | --accounts ID,ID --role NAME) [--format table|json|csv|html] [-o FILE]
+                                                   who can see what across the accounts read, against
+                                                   the allowlist (reads only)
     modelshare simulate SCENARIO.json [--json] [--template FILE]
                                                    run a scenario on the local multi-account AWS
 
@@ -44,6 +47,7 @@ from modelshare import __version__
 from modelshare.quota_budget import QuotaUse
 from modelshare_cli import allowlist_commands, plan, status
 from modelshare_cli.common import INTERRUPTED, INVALID, USAGE, CliError, error_line
+from modelshare_cli.report import command as report
 
 if TYPE_CHECKING:
     from localaws.harness.scenario import Scenario
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else USAGE
     try:
         if args.command == "simulate":
-            return _simulate(args.scenario, as_json=args.json, template=args.template)
+            return _simulate(args.scenario, as_json=args.json, template=args.template, access_report=args.access_report)
         handler: Callable[[argparse.Namespace], int] = args.handler  # set by each command's parser
         return handler(args)
     except KeyboardInterrupt:  # Ctrl-C: one line, and the shell's code for SIGINT (128 + 2)
@@ -89,12 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     allowlist_commands.add_parser(commands, common)
     plan.add_parser(commands, common)
     status.add_parser(commands, common)
+    report.add_parser(commands, common)
     simulate = commands.add_parser("simulate", help="run a scenario on the local multi-account AWS")
     simulate.add_argument("scenario", type=Path, help="scenario JSON file")
     simulate.add_argument("--json", action="store_true", help="print one JSON report instead of the story")
     simulate.add_argument("--template", type=Path, metavar="FILE",
                           help="simulate this SAM template instead of the project's (CodeUri paths resolve as "
                                "for the project's own), to try a template change before deploying it")
+    simulate.add_argument("--access-report", type=Path, metavar="FILE",
+                          help="end by writing `modelshare report`'s HTML page of the simulated accounts to FILE")
     return parser
 
 
@@ -115,7 +122,7 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
                             "$MODELSHARE_ALLOWLIST_PATH; unset: one parameter)")
 
 
-def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
+def _simulate(path: Path, *, as_json: bool, template: Path | None, access_report: Path | None = None) -> int:
     # The local AWS (and moto) load only for this command: never part of a Lambda artifact.
     from localaws.harness.deployment import TEMPLATE_PATH
     from localaws.harness.scenario import ScenarioError, load_scenario
@@ -128,7 +135,7 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None) -> int:
         print(f"modelshare simulate: {error}", file=sys.stderr)
         return 2
     narrate = (lambda line: None) if as_json else print
-    report = Simulation(scenario, narrate=narrate, template_path=template_path).run()
+    report = Simulation(scenario, narrate=narrate, template_path=template_path, access_report=access_report).run()
     if as_json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from localaws.harness import insider
+from localaws.harness.access_report import write_access_report
 from localaws.harness.deployment import TEMPLATE_PATH, Deployment
 from localaws.harness.oracle import SafetyOracle
 from localaws.harness.scenario import DEFAULT_FAULT_SECONDS, PersonShare, Scenario, Step
@@ -70,6 +71,7 @@ class Simulation:
     oracle: SafetyOracle = field(init=False)
     chaos: Chaos | None = None
     insider: insider.Insider = field(init=False)
+    access_report: Path | None = None  # where the last step writes `modelshare report`'s page
 
     def run(self) -> dict[str, Any]:
         scenario = self.scenario
@@ -111,7 +113,7 @@ class Simulation:
                 self._run_in_phases()
             for number, document in enumerate(scenario.edits, start=1):
                 self._edit(number, document)
-            return self.report()
+            return write_access_report(self, self.report())  # the demo's last step: who can see what
 
     def _run_in_phases(self) -> None:
         """Groups, then people's RAM shares, then their policies, each phase left to settle."""

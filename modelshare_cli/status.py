@@ -29,7 +29,7 @@ from modelshare.ports import (
 from modelshare.quota_budget import QuotaUse
 from modelshare.received_shares import GrantReader, recheck
 from modelshare.settings import AllowlistLocation
-from modelshare_cli import quotas
+from modelshare_cli import quotas, version_status
 from modelshare_cli.common import (
     INVALID,
     OK,
@@ -82,10 +82,13 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                         help='print one JSON object {"groups": [...], "pending_invitations": [...], '
                              '"shared_beyond_allowlist": [...]}')
     quotas.add_option(status)
+    version_status.add_option(status)
     status.set_defaults(handler=status_command)
 
 
 def status_command(args: argparse.Namespace) -> int:
+    if args.versions:
+        return version_status.versions_command(args)
     aws = session(args)
     allowlist, code = _allowlist(aws, args)
     owner_allowlist: Allowlist = allowlist

@@ -19,24 +19,30 @@ STATE_CHANGE = "SageMaker Model Package State Change"
 # Read at cold start (no AWS call): a missing or invalid setting fails the import, naming it.
 settings = Settings.from_environment()
 plan = wiring.dry_run_plan(settings)
-forwarder = wiring.version_forwarder(settings)
+forwarder = wiring.version_forwarder(settings, plan)
 
 
-def _read(event: EventBridgeEvent) -> str:
-    """The version an event points to ("" for the schedule): only where to look."""
+def _read(event: EventBridgeEvent) -> tuple[str, str]:
+    """The version an event points to and the status it says ("" for the schedule): only where
+    to look."""
     if event.source == events.SCHEDULE_SOURCE and event.detail_type == events.SCHEDULE_DETAIL_TYPE:
-        return ""
+        return "", ""
     if event.source != events.SAGEMAKER_SOURCE or event.detail_type != STATE_CHANGE:
         raise UnsupportedEvent(f"not a version state change: {event.source} / {event.detail_type!r}")
+    detail = event.detail if isinstance(event.detail, dict) else {}
     try:
-        return version_arn_in(event.detail if isinstance(event.detail, dict) else {}, event.account)
+        return version_arn_in(detail, event.account), str(detail.get("ModelApprovalStatus", ""))
     except NotAVersionEvent as refusal:
         raise UnsupportedEvent(str(refusal)) from None
 
 
 @eventbridge_handler(plan)
 def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dict[str, Any]:
-    arns = events.each_valid(batch, _read)
+    changes = events.each_valid(batch, _read)
     service = forwarder(context)
-    report = service.repair() if "" in arns else service.forward([a for a in arns if a])
-    return asdict(report)
+    if ("", "") in changes:
+        return asdict(service.repair())
+    said: dict[str, frozenset[str]] = {}
+    for arn, status in changes:
+        said[arn] = said.get(arn, frozenset()) | {status}
+    return asdict(service.forward(list(said), said))

@@ -17,6 +17,8 @@ Scenarios (one owner and one consumer account, both running the stack with Role=
   (`--large`: 10,000 groups x 30 consumers under RAM's own), in the policy mode (`estate`) and
   in the shares mode (`estate-shares`):
   what the account holds of each quota and what every mode would need (localaws/harness/bench_estate.py).
+- versions: one version approved, told to N consumers (100, 1,000) on their own buses: calls per
+  approval forwarded (localaws/harness/bench_versions.py).
 
 Prints a table per scenario (what each column counts: localaws/harness/bench_report.py, docs/benchmarks.md),
 the cold start against a bare boto3 process and the layer size, writes bench/results.json and
@@ -346,11 +348,19 @@ def estate(groups: int, mode: str = "policy") -> Result:
     return bench_estate.estate(groups, mode=mode)
 
 
+def versions(consumers: int) -> Result:
+    """One approval told to N consumers (localaws/harness/bench_versions.py)."""
+    from localaws.harness import bench_versions  # it builds on this module
+
+    return bench_versions.versions(consumers)
+
+
 SCENARIOS: dict[str, tuple[Callable[[int], Result], tuple[int, ...]]] = {
              "sweep": (sweep, (10, 100, 1000, 10000)), "edit": (edit, (10, 100, 1000)),
              "burst": (lambda n: burst_worst_of(n) if n <= 100 else burst(n), (10, 100, 1000)),
              "invitations": (invitations, (10, 100, 1000)), "estate": (estate, (200, 1000)),
-             "estate-shares": (functools.partial(estate, mode="shares"), (200, 1000))}
+             "estate-shares": (functools.partial(estate, mode="shares"), (200, 1000)),
+             "versions": (versions, (100, 1000))}
 LARGE = 10000
 
 

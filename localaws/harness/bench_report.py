@@ -36,7 +36,11 @@ SCENARIOS = {
     "invitations": "the edit, for an owner whose quota lets every invitation wait at once",
     "estate-policy": "N groups x 15 consumers at RAM's Region quotas / (10,000 / N), policy mode",
     "estate-shares": "N groups x 15 consumers at RAM's Region quotas / (10,000 / N), shares mode",
+    "versions": "one version approved, told to N consumers (calls per approval: the shared column)",
 }
+# Scenarios whose columns are other functions than FUNCTIONS (their "shared" column says what
+# the calls are counted per).
+SCENARIO_FUNCTIONS = {"versions": ("ForwardVersionsFunction",)}
 UNITS = ("Calls: API calls per shared group, by function and for all functions together. writes: "
          "successful writes to SageMaker and RAM; throttled: calls refused with ThrottlingException "
          "(and retried); both counts for the whole run. Longest invocation: simulated seconds, of the "
@@ -70,13 +74,15 @@ def _align(cell: str, width: int) -> str:
 
 def scenario_table(scenario: str, results: Sequence[Mapping[str, Any]]) -> list[str]:
     """One scenario's table (one row per N) and its notes, in markdown."""
-    rows = [[str(r["groups"]), str(r["shared"]), *(f"{_per_shared_group(r, [f]):.2f}" for f in FUNCTIONS),
+    functions = SCENARIO_FUNCTIONS.get(scenario, FUNCTIONS)
+    head = (*HEAD[:2], *(f"{f.removesuffix('Function')} calls" for f in functions), *HEAD[2 + len(FUNCTIONS):])
+    rows = [[str(r["groups"]), str(r["shared"]), *(f"{_per_shared_group(r, [f]):.2f}" for f in functions),
              f"{_per_shared_group(r, r.get('calls', {})):.2f}", str(r["writes"]), str(r["throttled"]),
              f"{r['longest_invocation_seconds']:.1f}",
              str(r.get("longest_invocation_function", "")).removesuffix("Function") or "-",
              f"{r['timeout_seconds']:.0f}", f"{r['simulated_seconds']:.0f}",
              f"{r['failed_invocations']}/{r['invocations']}"] for r in results]
-    lines = [f"### {scenario}: {SCENARIOS.get(scenario, scenario)}", "", *_markdown(HEAD, rows)]
+    lines = [f"### {scenario}: {SCENARIOS.get(scenario, scenario)}", "", *_markdown(head, rows)]
     notes = [f"- N={r['groups']}: {note}" for r in results for note in r.get("notes", [])]
     return [*lines, *(["", *notes] if notes else [])]
 

@@ -97,3 +97,24 @@ def test_a_lost_forward_is_repaired_by_the_next_schedule(world):
     world.cloud.event_buses.losses.clear()
     world.run_for(hours=1)
     assert [e["detail"]["modelPackageArn"] for e in told(world, CONSUMER)] == [arn]
+
+
+def test_a_rule_that_asks_for_rejected_versions_is_told_of_a_rejection_and_the_others_are_not(world):
+    asking = {"version": 1, "shares": [{**ALLOWLIST["shares"][0], "versions": ["Approved", "Rejected"]},
+                                       ALLOWLIST["shares"][1]]}
+    world.install(OWNER, CONSUMER, STRANGER, allowlist=asking)
+    for group in ("churn-xgb", "fraud-detector"):
+        world.create_group(OWNER, group)
+    world.settle()
+    sagemaker = world.client(OWNER, "sagemaker")
+    for group in ("churn-xgb", "fraud-detector"):
+        arn = sagemaker.create_model_package(ModelPackageGroupName=group, InferenceSpecification=INFERENCE)[
+            "ModelPackageArn"]
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+    world.settle()
+
+    rejected, = told(world, CONSUMER)  # not the pending state it was created in: the rule asks not
+    assert rejected["detail-type"] == "Model Version Rejected"
+    assert rejected["detail"]["modelApprovalStatus"] == "Rejected"
+    assert told(world, STRANGER) == []  # its rule asks for approved versions only
+    assert world.lambdas.failures == []

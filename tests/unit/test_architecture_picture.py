@@ -27,7 +27,7 @@ BOXES: dict[str, tuple[str, ...]] = {
     "localaws": ("localaws",),
     "wiring": ("modelshare.wiring",),
     "dryrun": ("modelshare.dry_run",),
-    "ports": ("modelshare.ports", "modelshare.ram_ports"),
+    "ports": ("modelshare.ports", "modelshare.ram_ports", "modelshare.version_ports"),
     "adapters": ("modelshare.aws",),
     "decision": ("modelshare.decision",),
     "vocabulary": tuple(f"modelshare.{name}" for name in VOCABULARY),

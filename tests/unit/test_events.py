@@ -42,9 +42,12 @@ def test_each_sample_event_reaches_its_function():
     assert set(SAMPLES) == {"group_created", "policy_put", "ram_state_change", "group_deleted", "allowlist_changed",
                             "scheduled", "version_approved"}
     assert routed_to(SAMPLES["version_approved"]) == {"ForwardVersionsFunction"}
-    pending = {**SAMPLES["version_approved"],
-               "detail": {**SAMPLES["version_approved"]["detail"], "ModelApprovalStatus": "PendingManualApproval"}}
-    assert routed_to(pending) == set()
+    # Every approval status reaches it (an allowlist rule may ask for it: `versions`); nothing else.
+    for status, function in (("PendingManualApproval", {"ForwardVersionsFunction"}),
+                             ("Rejected", {"ForwardVersionsFunction"}), ("Deleted", set())):
+        changed = {**SAMPLES["version_approved"], "detail": {**SAMPLES["version_approved"]["detail"],
+                                                             "ModelApprovalStatus": status}}
+        assert routed_to(changed) == function, status
     assert routed_to(SAMPLES["group_created"]) == {"ShareOnCreateFunction"}
     assert routed_to(SAMPLES["policy_put"]) == {"PromoteFunction"}
     assert routed_to(SAMPLES["ram_state_change"]) == {"PromoteFunction", "AcceptInvitationsFunction"}

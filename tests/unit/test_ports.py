@@ -17,12 +17,15 @@ from modelshare.aws.ledger import DynamoDbLedger
 from modelshare.aws.ram_consumer import RamConsumerShares
 from modelshare.aws.ram_owner import RamOwnerShares
 from modelshare.aws.sagemaker import SageMakerRegistry
+from modelshare.aws.version_bus import EventBridgeBusPolicy, EventBridgeVersionBus, SageMakerVersions
 from modelshare.aws.work_queue import SqsWorkQueue
 from modelshare.dry_run import (
+    DryRunBusPolicyWrites,
     DryRunConsumerWrites,
     DryRunLedger,
     DryRunRegistryWrites,
     DryRunShareWrites,
+    DryRunVersionBus,
     Plan,
     PlannedShareReads,
 )
@@ -45,7 +48,9 @@ from modelshare.ram_ports import (
     OwnerShares,
     OwnerShareWrites,
 )
+from modelshare.version_ports import BusPolicy, BusPolicyReads, BusPolicyWrites, ModelVersions, VersionBus
 from tests.unit.fakes import FakeLedger, FakeQueue, FakeRegistry, FakeShares, FixedAllowlist, StaleCacheAllowlist
+from tests.unit.version_fakes import FakeBusPolicy, FakeModelVersions, FakeVersionBus
 
 
 def _ram_owner(shares: RamOwnerShares) -> OwnerShares:
@@ -128,6 +133,38 @@ def _fake_queue(queue: FakeQueue) -> WorkQueue:
     return queue
 
 
+def _sagemaker_versions(versions: SageMakerVersions) -> ModelVersions:
+    return versions
+
+
+def _fake_versions(versions: FakeModelVersions) -> ModelVersions:
+    return versions
+
+
+def _eventbridge_version_bus(bus: EventBridgeVersionBus) -> VersionBus:
+    return bus
+
+
+def _dry_run_version_bus(bus: DryRunVersionBus) -> VersionBus:
+    return bus
+
+
+def _fake_version_bus(bus: FakeVersionBus) -> VersionBus:
+    return bus
+
+
+def _eventbridge_bus_policy(policy: EventBridgeBusPolicy) -> BusPolicy:
+    return policy
+
+
+def _dry_run_bus_policy_writes(writes: DryRunBusPolicyWrites) -> BusPolicyWrites:
+    return writes
+
+
+def _fake_bus_policy(policy: FakeBusPolicy) -> BusPolicy:
+    return policy
+
+
 def _planned_reads_of_a_fake() -> PlannedShareReads:
     return PlannedShareReads(FakeShares(), DryRunShareWrites(Plan()))
 
@@ -155,6 +192,14 @@ IMPLEMENTATIONS: list[tuple[type, type, Callable[..., object], Callable[[], obje
     (OwnershipLedger, FakeLedger, _fake_ledger, None),
     (WorkQueue, SqsWorkQueue, _sqs_queue, None),
     (WorkQueue, FakeQueue, _fake_queue, None),
+    (ModelVersions, SageMakerVersions, _sagemaker_versions, None),
+    (ModelVersions, FakeModelVersions, _fake_versions, None),
+    (VersionBus, EventBridgeVersionBus, _eventbridge_version_bus, None),
+    (VersionBus, DryRunVersionBus, _dry_run_version_bus, None),
+    (VersionBus, FakeVersionBus, _fake_version_bus, None),
+    (BusPolicy, EventBridgeBusPolicy, _eventbridge_bus_policy, None),
+    (BusPolicyWrites, DryRunBusPolicyWrites, _dry_run_bus_policy_writes, None),
+    (BusPolicy, FakeBusPolicy, _fake_bus_policy, None),
 ]
 
 
@@ -181,6 +226,7 @@ def test_the_implementation_has_every_member_of_its_port_with_the_same_parameter
     (ConsumerShares, (ConsumerShareReads, ConsumerShareWrites)),
     (ModelRegistry, (RegistryReads, RegistryWrites)),
     (OwnershipLedger, (LedgerReads, LedgerWrites)),
+    (BusPolicy, (BusPolicyReads, BusPolicyWrites)),
 ])
 def test_what_a_side_reads_and_what_it_writes_are_apart(whole: type, halves: tuple[type, type]) -> None:
     reads, writes = (set(_members(half)) for half in halves)

@@ -17,10 +17,10 @@ from modelshare.version_events import (
     version_arn_in,
 )
 from modelshare.version_forwarding import VersionForwarder, keep_bus_policy
+from tests.unit.version_fakes import INFERENCE, FakeBusPolicy, FakeModelVersions, FakeVersionBus
 
 OWNER, DEPLOYER, VIEWER, OTHER = "111122223333", "444455556666", "777788889999", "222233334444"
 ARN = f"arn:aws:sagemaker:eu-west-1:{OWNER}:model-package/churn-model/3"
-INFERENCE = {"Containers": [{"Image": "img:3", "ModelDataUrl": "s3://m/3.tar.gz"}]}
 
 
 def allowlist(*rules: dict[str, Any]) -> Allowlist:
@@ -99,56 +99,33 @@ class Source:
         return None
 
 
-class Registry:
-    def __init__(self, approval: str = "Approved") -> None:
-        self.approval = approval
-
-    def describe(self, version_arn: str) -> dict[str, Any]:
-        return {"ModelPackageArn": version_arn, "ModelApprovalStatus": self.approval,
-                "LastModifiedTime": "2026-12-06T03:00:00Z", "InferenceSpecification": INFERENCE}
-
-    def shared_group_names(self) -> list[str]:
-        return ["churn-model", "unlisted-model"]
-
-    def latest_approved(self, group_name: str) -> str | None:
-        return ARN.replace("churn-model", group_name)
-
-
-class Bus:
-    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
-        self.sent: list[Any] = []
-        self.refuse = refuse
-
-    def put(self, planned: list[Any]) -> list[tuple[Any, str]]:
-        self.sent.extend(p for p in planned if p.consumer not in self.refuse)
-        return [(p, "AccessDeniedException") for p in planned if p.consumer in self.refuse]
-
-
 def test_the_forwarder_reads_the_version_and_the_allowlist_now():
-    bus = Bus()
-    VersionForwarder(OWNER, Registry(), bus, Source(SHARED)).forward([ARN, ARN])
+    bus = FakeVersionBus()
+    VersionForwarder(OWNER, FakeModelVersions(), bus, Source(SHARED)).forward([ARN, ARN])
     assert sorted(f.consumer for f in bus.sent) == [DEPLOYER, VIEWER]
     # The event said approved, the registry says rejected now: nothing is sent.
-    rejected = Bus()
-    VersionForwarder(OWNER, Registry("Rejected"), rejected, Source(SHARED)).forward([ARN])
+    rejected = FakeVersionBus()
+    VersionForwarder(OWNER, FakeModelVersions({ARN: "Rejected"}), rejected, Source(SHARED)).forward([ARN])
     assert rejected.sent == []
 
 
 def test_an_invalid_allowlist_tells_nobody():
-    bus = Bus()
-    assert VersionForwarder(OWNER, Registry(), bus, Source(None)).forward([ARN]).sent == 0
+    bus = FakeVersionBus()
+    assert VersionForwarder(OWNER, FakeModelVersions(), bus, Source(None)).forward([ARN]).sent == 0
     assert bus.sent == []
 
 
 def test_a_refusing_bus_is_reported_not_raised():
-    report = VersionForwarder(OWNER, Registry(), Bus(frozenset({VIEWER})), Source(SHARED)).forward([ARN])
+    report = VersionForwarder(OWNER, FakeModelVersions(), FakeVersionBus(frozenset({VIEWER})), Source(SHARED)).forward([ARN])
     assert report.sent == 1 and report.failed == [{"consumer": VIEWER, "version": ARN,
                                                    "error": "AccessDeniedException"}]
 
 
 def test_the_repair_sends_the_latest_approved_version_of_shared_groups_only():
-    bus = Bus()
-    VersionForwarder(OWNER, Registry(), bus, Source(SHARED)).repair()
+    bus = FakeVersionBus()
+    registry = FakeModelVersions({ARN: "Approved", ARN.replace("churn-model", "unlisted-model"): "Approved"},
+                                 groups=("churn-model", "unlisted-model"))
+    VersionForwarder(OWNER, registry, bus, Source(SHARED)).repair()
     assert {f.detail["modelPackageGroupName"] for f in bus.sent} == {"churn-model"}
 
 
@@ -166,25 +143,55 @@ def test_the_bus_policy_admits_exactly_the_allowlisted_owners_and_keeps_other_st
     assert policy_changes(None, frozenset()) == ([], [])
 
 
-class FakeBusPolicy:
-    def __init__(self, text: str | None) -> None:
-        self.text = text
-        self.calls: list[tuple[str, str]] = []
-
-    def read(self) -> str | None:
-        return self.text
-
-    def admit(self, owner: str) -> None:
-        self.calls.append(("admit", owner))
-
-    def take_out(self, statement_id: str) -> None:
-        self.calls.append(("take_out", statement_id))
-
-
 def test_keeping_the_bus_policy_takes_out_before_it_admits_and_an_invalid_allowlist_changes_nothing():
-    bus = FakeBusPolicy(policy("modelshare-owner-" + OTHER))
-    keep_bus_policy(VIEWER, bus, Source(SHARED))
+    bus = FakeBusPolicy("modelshare-owner-" + OTHER)
+    keep_bus_policy(VIEWER, bus, bus, Source(SHARED))
     assert bus.calls == [("take_out", "modelshare-owner-" + OTHER), ("admit", OWNER)]
-    untouched = FakeBusPolicy(policy("modelshare-owner-" + OTHER))
-    keep_bus_policy(VIEWER, untouched, Source(None))
+    untouched = FakeBusPolicy("modelshare-owner-" + OTHER)
+    keep_bus_policy(VIEWER, untouched, untouched, Source(None))
     assert untouched.calls == []
+
+
+# -- statuses other than approved, when the allowlist asks (docs/allowlist.md, `versions`) --------
+
+ASKING = allowlist(
+    {"owner": OWNER, "groups": ["churn-*"], "consumers": [DEPLOYER], "access": ["deploy"],
+     "versions": ["Approved", "Rejected"]},
+    {"owner": OWNER, "groups": ["churn-model"], "consumers": [VIEWER], "access": ["deploy"]},
+    {"owner": OWNER, "groups": ["fraud-*"], "consumers": [OTHER], "versions": ["PendingManualApproval"]},
+)
+
+
+def test_a_rejected_version_goes_only_to_the_consumers_whose_rule_asks_for_it():
+    rejected, = forwards(ASKING, version("Rejected"))
+    assert rejected.consumer == DEPLOYER and rejected.detail_type == "Model Version Rejected"
+    assert rejected.detail["modelApprovalStatus"] == "Rejected"
+    assert forwards(ASKING, version("PendingManualApproval")) == []
+    assert sorted(f.consumer for f in forwards(ASKING, version())) == [DEPLOYER, VIEWER]
+
+
+def test_a_rule_asking_for_pending_versions_only_is_not_told_of_approved_ones():
+    pending, = forwards(ASKING, version("PendingManualApproval", group="fraud-model"))
+    assert pending.consumer == OTHER and pending.detail_type == "Model Version Pending Approval"
+    assert forwards(ASKING, version(group="fraud-model")) == []
+
+
+def test_the_repair_tells_the_latest_approved_version_to_those_that_ask_for_approved_ones():
+    bus = FakeVersionBus()
+    fraud = ARN.replace("churn-model", "fraud-model")
+    registry = FakeModelVersions({ARN: "Approved", fraud: "Approved"}, groups=("churn-model", "fraud-model"))
+    VersionForwarder(OWNER, registry, bus, Source(ASKING)).repair()
+    assert sorted((f.consumer, f.detail["modelPackageArn"]) for f in bus.sent) == [(DEPLOYER, ARN), (VIEWER, ARN)]
+
+
+def test_an_event_whose_status_is_no_longer_the_version_s_leaves_it_to_the_event_of_its_change():
+    """Made (pending) and approved before the function ran: the pending event tells nothing, the
+    approval's own event tells it once."""
+    pending_said = FakeVersionBus()
+    VersionForwarder(OWNER, FakeModelVersions(), pending_said, Source(SHARED)).forward(
+        [ARN], {ARN: frozenset({"PendingManualApproval"})})
+    assert pending_said.sent == []
+    both_said = FakeVersionBus()
+    VersionForwarder(OWNER, FakeModelVersions(), both_said, Source(SHARED)).forward(
+        [ARN], {ARN: frozenset({"PendingManualApproval", "Approved"})})
+    assert sorted(f.consumer for f in both_said.sent) == [DEPLOYER, VIEWER]

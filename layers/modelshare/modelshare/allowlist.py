@@ -37,13 +37,19 @@ DEFAULT_ACCESS = ("discover",)
 # each holding many groups. An owner the allowlist's `modes` does not name takes the stack's
 # SharingMode.
 SHARING_MODES = ("policy", "shares")
+# A version's approval statuses (SageMaker's ModelApprovalStatus) whose changes a rule's consumers
+# are told of on their version event bus (`versions`; docs/version-events.md): approved only,
+# unless the rule asks for more.
+VERSION_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+DEFAULT_VERSION_STATUSES = ("Approved",)
 
 # A consumer: an account (ASCII digits only, modelshare.account_ids) or, in the shares mode only,
 # an organization or OU ARN (modelshare.org_principals).
 _CONSUMER = re.compile(rf"{ACCOUNT_ID}|{ORG_PRINCIPAL}")
 # A group pattern is a model package group name in which `*` and `?` may stand for characters.
 _GROUP_PATTERN = re.compile(r"[a-zA-Z0-9*?-]{1,63}")
-_RULE_KEYS = {"owner", "groups", "consumers", "access"}
+_VERSION_STATUS = re.compile("|".join(VERSION_STATUSES))
+_RULE_KEYS = {"owner", "groups", "consumers", "access", "versions"}
 _TOP_KEYS = {"version", "shares", "modes"}
 
 
@@ -69,6 +75,7 @@ class ShareRule:
     groups: tuple[str, ...]
     consumers: tuple[str, ...]
     access: frozenset[str]
+    versions: frozenset[str] = frozenset(DEFAULT_VERSION_STATUSES)
 
     def matches(self, group_name: str) -> bool:
         return any(_pattern_regex(pattern).fullmatch(group_name) for pattern in self.groups)
@@ -101,6 +108,13 @@ class ShareDecision:
         """Whether the group is shared with account `consumer`: by its ID, or through one of
         `memberships` (the organization and OU ARNs the account belongs to)."""
         return self.shared and (consumer in self.consumers or not memberships.isdisjoint(self.consumers))
+
+    def versions_told(self, consumer: str) -> frozenset[str]:
+        """The approval statuses of the group's versions account `consumer` is told of: those of
+        every rule naming it (they add up; none when the group is not shared with it)."""
+        if not self.shared:
+            return frozenset()
+        return frozenset(s for r in self.rules if consumer in r.consumers for s in r.versions)
 
 
 @dataclass(frozen=True)
@@ -296,9 +310,14 @@ def _parse_rule(index: int, entry: Any, problems: list[tuple[str, str]]) -> Shar
         for i, level in enumerate(access):
             if level not in ACCESS_ACTIONS:
                 problems.append((f"{path}.access[{i}]", f"must be one of {sorted(ACCESS_ACTIONS)}, not {json.dumps(level)}"))
+    versions = list(DEFAULT_VERSION_STATUSES)
+    if "versions" in entry:
+        versions = _string_list(entry, "versions", path, problems, _VERSION_STATUS,
+                                f"must be one of {list(VERSION_STATUSES)}")
     if len(problems) > before or not isinstance(owner, str):  # no problem: the owner is an account ID
         return None
-    return ShareRule(index, owner, tuple(groups), tuple(consumers), frozenset(access) | frozenset(DEFAULT_ACCESS))
+    return ShareRule(index, owner, tuple(groups), tuple(consumers), frozenset(access) | frozenset(DEFAULT_ACCESS),
+                     frozenset(versions))
 
 
 def _string_list(entry: dict[str, Any], key: str, path: str, problems: list[tuple[str, str]],

@@ -24,6 +24,7 @@ from modelshare.ports import (
     ResourceShare,
 )
 from modelshare.ram_ports import OwnerShareReads
+from modelshare.version_ports import Forward
 
 # What a permission a dry run would create is called until RAM gives it an ARN.
 _PLANNED_PERMISSION = "(planned) permission/"
@@ -248,6 +249,33 @@ class DryRunLedger:
         # Named, so `plan` never prints an empty target: the quota recorded (a read), else words.
         self._plan.record("forget-full-quota", self.full_quota() or "the Region quota recorded as full")
         self._full_quota = (None,)
+
+
+class DryRunVersionBus:
+    """The owner's version events, planned: one per consumer it would have been put on the bus of
+    (docs/version-events.md); none fails."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
+
+    def put(self, forwards: list[Forward]) -> list[tuple[Forward, str]]:
+        for forward in forwards:
+            self._plan.record("send-version-event", forward.consumer,
+                              f"{forward.detail_type} {forward.detail['modelPackageArn']}")
+        return []
+
+
+class DryRunBusPolicyWrites:
+    """The consumer's version event bus policy changes, planned (its reads are the adapter's)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
+
+    def admit(self, owner: str) -> None:
+        self._plan.record("admit-owner", owner, "to the version event bus")
+
+    def take_out(self, statement_id: str) -> None:
+        self._plan.record("take-out-bus-statement", statement_id, "from the version event bus")
 
 
 def with_plan(result: dict[str, Any], plan: Plan | None) -> dict[str, Any]:

@@ -6,7 +6,8 @@ access lets it see: group, version, ARN and approval status for every access lev
 specification (image and artifact locations) only for `deploy`. Each announcement carries a
 stable id (`forwardId`): the same version in the same state gives the same id, so a consumer
 drops duplicates (SageMaker repeats events; the repair sends the latest approved version again).
-Only approved versions are announced. Organization and OU consumers have no bus of their own to
+Only approved versions are announced, unless a rule asks for other statuses (its `versions`: the
+consumers it names are told of those too). Organization and OU consumers have no bus of their own to
 be sent to: they are not told (said in the docs).
 """
 
@@ -22,10 +23,14 @@ from typing import Any
 
 from modelshare.account_ids import is_account_id
 from modelshare.allowlist import Allowlist, access_levels_for
+from modelshare.version_ports import Forward
 
 SOURCE = "modelshare"
-DETAIL_TYPE = "Model Version Approved"
 APPROVED = "Approved"
+# The detail-type a consumer's rule matches, per approval status (allowlist.VERSION_STATUSES).
+DETAIL_TYPES: Mapping[str, str] = {APPROVED: "Model Version Approved", "Rejected": "Model Version Rejected",
+                                   "PendingManualApproval": "Model Version Pending Approval"}
+DETAIL_TYPE = DETAIL_TYPES[APPROVED]
 # One PutEvents call takes at most 10 entries (EventBridge quotas).
 ENTRIES_PER_CALL = 10
 _PACKAGE_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):([0-9]{12}):model-package/([a-zA-Z0-9-]{1,63})/([0-9]{1,9})")
@@ -76,25 +81,18 @@ class Version:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class Forward:
-    """One announcement: to `consumer`'s bus, this `detail`."""
-
-    consumer: str
-    detail: Mapping[str, Any]
-
-
 def forwards(allowlist: Allowlist, version: Version) -> list[Forward]:
     """The announcements of `version`: one per consumer account the allowlist grants its group
-    now, none unless it is approved or the group is shared (a conflict shares nothing)."""
-    if version.approval != APPROVED:
-        return []
+    now whose rules ask for the version's approval status (approved, unless they ask for more),
+    none when the group is not shared (a conflict shares nothing)."""
     decision = allowlist.decide(version.owner, version.group)
-    if not decision.shared:
+    detail_type = DETAIL_TYPES.get(version.approval)
+    if not decision.shared or detail_type is None:
         return []
     levels = access_levels_for(decision.actions) or ("discover",)
-    return [Forward(consumer, detail_for(version, levels))
-            for consumer in decision.consumers if is_account_id(consumer) and consumer != version.owner]
+    return [Forward(consumer, detail_for(version, levels), detail_type) for consumer in decision.consumers
+            if is_account_id(consumer) and consumer != version.owner
+            and version.approval in decision.versions_told(consumer)]
 
 
 def detail_for(version: Version, levels: tuple[str, ...]) -> dict[str, Any]:

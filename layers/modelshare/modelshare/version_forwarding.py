@@ -8,34 +8,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from modelshare.allowlist_loading import load_allowlist
 from modelshare.observability import count, logger
 from modelshare.ports import AllowlistSource
 from modelshare.settings import SettingsError
-from modelshare.version_events import Forward, Version, forwards, policy_changes
-
-
-class ModelVersions(Protocol):
-    def describe(self, version_arn: str) -> dict[str, Any]: ...
-    def shared_group_names(self) -> list[str]: ...
-    def latest_approved(self, group_name: str) -> str | None:
-        """The ARN of the group's newest approved version, or None."""
-        ...
-
-
-class VersionBus(Protocol):
-    def put(self, forwards: list[Forward]) -> list[tuple[Forward, str]]:
-        """Send each to its consumer's bus; the ones that failed, with the error code."""
-        ...
-
-
-class BusPolicy(Protocol):
-    def read(self) -> str | None: ...
-    def admit(self, owner: str) -> None: ...
-    def take_out(self, statement_id: str) -> None: ...
-
+from modelshare.version_events import Version, forwards, policy_changes
+from modelshare.version_ports import BusPolicyReads, BusPolicyWrites, Forward, ModelVersions, VersionBus
 
 VERSION_BUS_ENV = "MODELSHARE_VERSION_BUS"
 
@@ -46,15 +25,6 @@ def version_bus_name(environ: Mapping[str, str] | None = None) -> str:
     if not name:
         raise SettingsError(f"{VERSION_BUS_ENV} is not set: name the consumers' version event bus")
     return name
-
-
-class LoggedOnlyBus:
-    """The dry run's bus: logs what would be sent, sends nothing."""
-
-    def put(self, forwards: list[Forward]) -> list[tuple[Forward, str]]:
-        logger.info("Dry run: would send version events", extra={"forwards": [
-            {"consumer": f.consumer, "version": str(f.detail["modelPackageArn"])} for f in forwards]})
-        return []
 
 
 @dataclass
@@ -70,15 +40,18 @@ class VersionForwarder:
         self.bus = bus
         self.source = source
 
-    def forward(self, version_arns: Iterable[str]) -> ForwardReport:
-        """Announce each version (read now) to the consumers the allowlist grants its group now."""
+    def forward(self, version_arns: Iterable[str], said: Mapping[str, frozenset[str]] | None = None) -> ForwardReport:
+        """Announce each version (read now) to the consumers the allowlist grants its group now.
+        `said`: the statuses the events said of each version; a version whose status now is none
+        of them is left to the event of its change (one is raised for every change, and the
+        repair tells approved ones), so a version made and approved at once is told once."""
         allowlist = load_allowlist(self.source, fresh=True)
         if allowlist is None:  # invalid or missing: tell nobody (fail closed), logged and counted
             return ForwardReport()
         planned: list[Forward] = []
         for arn in dict.fromkeys(version_arns):
             version = Version.from_description(self.versions.describe(arn))
-            if version.owner != self.account:
+            if version.owner != self.account or (said is not None and version.approval not in said.get(arn, ())):
                 continue
             planned.extend(forwards(allowlist, version))
         return self._send(planned)
@@ -109,19 +82,20 @@ class VersionForwarder:
         return report
 
 
-def keep_bus_policy(consumer: str, bus: BusPolicy, source: AllowlistSource,
+def keep_bus_policy(consumer: str, policy: BusPolicyReads, changes: BusPolicyWrites, source: AllowlistSource,
                     memberships: frozenset[str] = frozenset()) -> dict[str, list[str]]:
-    """Bring the consumer's bus policy to admitting exactly the owners the allowlist names for
-    this account. An invalid or missing allowlist admits nobody new and takes nobody out (the
-    owner side already tells nobody then)."""
+    """Bring the consumer's bus policy (read from `policy`, changed through `changes`: the same
+    adapter, or a dry run's plan) to admitting exactly the owners the allowlist names for this
+    account. An invalid or missing allowlist admits nobody new and takes nobody out (the owner
+    side already tells nobody then)."""
     allowlist = load_allowlist(source, fresh=True)
     if allowlist is None:
         return {"admitted": [], "taken_out": []}
-    admit, take_out = policy_changes(bus.read(), allowlist.owners_sharing_with(consumer, memberships))
+    admit, take_out = policy_changes(policy.read(), allowlist.owners_sharing_with(consumer, memberships))
     for statement_id in take_out:  # removals first: an owner the edit removed is refused at once
-        bus.take_out(statement_id)
+        changes.take_out(statement_id)
     for owner in admit:
-        bus.admit(owner)
+        changes.admit(owner)
     if admit or take_out:
         logger.info("Version event bus policy brought in step with the allowlist",
                     extra={"admitted": admit, "taken_out": take_out})

@@ -177,18 +177,25 @@ def account_services(session: boto3.session.Session, allowlist: Allowlist, plan:
 
 
 # -- version events (issue 22 part 2; docs/version-events.md) -----------------------------------
-def version_forwarder(settings: Settings) -> Callable[[InvocationContext], VersionForwarder]:
+def version_forwarder(settings: Settings, plan: Plan | None) -> Callable[[InvocationContext], VersionForwarder]:
     """The owner's forwarder of approved versions to the consumers' buses (named by
-    MODELSHARE_VERSION_BUS, checked now); in a dry run it sends nothing and logs what it would."""
+    MODELSHARE_VERSION_BUS, checked now); in a dry run it sends nothing and its plan says what
+    it would have sent."""
     from modelshare.aws.version_bus import EventBridgeVersionBus, SageMakerVersions
-    from modelshare.version_forwarding import LoggedOnlyBus, VersionForwarder, version_bus_name
+    from modelshare.version_forwarding import VersionForwarder, version_bus_name
+    from modelshare.version_ports import VersionBus
 
     bus_name = version_bus_name()
 
     def build(account: str) -> VersionForwarder:
         session = boto3.session.Session()
-        bus = LoggedOnlyBus() if settings.dry_run else EventBridgeVersionBus(
-            session.client("events"), session.region_name or "", bus_name)
+        bus: VersionBus
+        if plan is not None:
+            from modelshare.dry_run import DryRunVersionBus
+
+            bus = DryRunVersionBus(plan)
+        else:
+            bus = EventBridgeVersionBus(session.client("events"), session.region_name or "", bus_name)
         return VersionForwarder(account, SageMakerVersions(session.client("sagemaker")), bus,
                                 allowlist_source(session, settings.allowlist))
 
@@ -204,20 +211,24 @@ def version_forwarder(settings: Settings) -> Callable[[InvocationContext], Versi
 
 def version_bus_keeper(settings: Settings, plan: Plan | None) -> Callable[[InvocationContext], dict[str, list[str]]]:
     """The consumer's upkeep of its version event bus policy (the bus name checked now); in a
-    dry run it changes nothing."""
+    dry run the policy is read and the changes it would make are planned."""
     from modelshare.version_forwarding import version_bus_name
 
     bus_name = version_bus_name()
 
     def keep(context: InvocationContext) -> dict[str, list[str]]:
-        if plan is not None:
-            return {}
         from modelshare.aws.version_bus import EventBridgeBusPolicy
         from modelshare.version_forwarding import keep_bus_policy
+        from modelshare.version_ports import BusPolicyWrites
 
         session = boto3.session.Session()
-        return keep_bus_policy(context.invoked_function_arn.split(":")[4],
-                               EventBridgeBusPolicy(session.client("events"), bus_name),
+        policy = EventBridgeBusPolicy(session.client("events"), bus_name)
+        changes: BusPolicyWrites = policy
+        if plan is not None:
+            from modelshare.dry_run import DryRunBusPolicyWrites
+
+            changes = DryRunBusPolicyWrites(plan)
+        return keep_bus_policy(context.invoked_function_arn.split(":")[4], policy, changes,
                                allowlist_source(session, settings.allowlist))
 
     return keep

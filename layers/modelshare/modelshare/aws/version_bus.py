@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from modelshare.version_events import DETAIL_TYPE, ENTRIES_PER_CALL, SOURCE, STATEMENT_PREFIX, Forward, bus_arn
+from modelshare.version_events import ENTRIES_PER_CALL, SOURCE, STATEMENT_PREFIX, bus_arn
+from modelshare.version_ports import Forward
 
 
 class SageMakerVersions:
@@ -22,6 +23,7 @@ class SageMakerVersions:
         return [g["ModelPackageGroupName"] for page in pages for g in page["ModelPackageGroupSummaryList"]]
 
     def latest_approved(self, group_name: str) -> str | None:
+        # A group's name, or its ARN: another account's group shared with this one (a consumer).
         found = self.sagemaker.list_model_packages(
             ModelPackageGroupName=group_name, ModelApprovalStatus="Approved", SortBy="CreationTime",
             SortOrder="Descending", MaxResults=1)["ModelPackageSummaryList"]
@@ -42,7 +44,7 @@ class EventBridgeVersionBus:
             chunk = forwards[start:start + ENTRIES_PER_CALL]
             answer = self.events.put_events(Entries=[
                 {"EventBusName": bus_arn(f.consumer, self.region, self.bus_name), "Source": SOURCE,
-                 "DetailType": DETAIL_TYPE, "Detail": json.dumps(dict(f.detail), sort_keys=True, default=str),
+                 "DetailType": f.detail_type, "Detail": json.dumps(dict(f.detail), sort_keys=True, default=str),
                  "Resources": [str(f.detail["modelPackageArn"])]} for f in chunk])
             failed.extend((f, str(result["ErrorCode"]))
                           for f, result in zip(chunk, answer["Entries"], strict=True) if "ErrorCode" in result)

@@ -86,6 +86,7 @@ demo: venv
 # BENCH_ARGS=--large adds every scenario at 10,000 groups (some 20 minutes more).
 bench: venv build
 	$(BIN)/python -m localaws.harness.bench $(BENCH_ARGS)
+	$(BIN)/python -m modelshare_cli.report.bench  # `modelshare report` at 1,000 and 10,000 groups
 
 # The seed flow against real AWS, through modelshare's own code: two sandbox accounts, by profile.
 # It records what AWS answered for the UNVERIFIED behaviours in .aws-smoke/aws.json and removes

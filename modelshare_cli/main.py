@@ -35,6 +35,7 @@ exit status:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -135,7 +136,12 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None, access_report
         print(f"modelshare simulate: {error}", file=sys.stderr)
         return 2
     narrate = (lambda line: None) if as_json else print
-    report = Simulation(scenario, narrate=narrate, template_path=template_path, access_report=access_report).run()
+    last_step = None
+    if access_report is not None:  # the demo's last step: who can see what
+        from modelshare_cli.report.local import write_access_report
+
+        last_step = functools.partial(write_access_report, access_report)
+    report = Simulation(scenario, narrate=narrate, template_path=template_path, last_step=last_step).run()
     if as_json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localaws.harness import bench_report, bench_report_cmd
+from localaws.harness import bench_report
 from localaws.harness.deployment import PROJECT_ROOT, Deployment
 from localaws.harness.seed import seed_groups, seed_shared_groups
 from localaws.runtime.cloud import LocalCloud
@@ -386,8 +386,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}, N={size}: {scenario_results[-1].wall_seconds:.0f} s on the wall clock", flush=True)
         print_table(scenario_results)
         results.extend(scenario_results)
-    if not args.scenario and not args.cold_start:  # `modelshare report` at 1,000 and 10,000 groups (own module)
-        bench_report_cmd.print_report_bench((1000,) if args.quick else bench_report_cmd.SIZES)
     cold = cold_start() if not args.scenario else {"skipped": "--scenario"}
     print("\n" + "\n".join(bench_report.cold_start_text(cold)))
     command = " ".join(["python -m localaws.bench", *(argv if argv is not None else sys.argv[1:])])

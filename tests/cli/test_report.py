@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from localaws.harness.access_report import local_report
 from localaws.harness.seed import seed_shared_groups
 from modelshare.policy import modelshare_statement
 from modelshare.settings import DEFAULT_LEDGER_TABLE
+from modelshare_cli.report.local import local_report
 from tests.cli.conftest import ALLOWLIST, ME, PARAMETER, PEER, REGION, STRANGER
 
 DISCOVER = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
@@ -56,7 +56,7 @@ def estate(cli):
 
 
 # The CLI reads accounts in threads; the local AWS's clock is run by one thread at a time (its
-# strands: localaws/harness/access_report.py), so the CLI's own threads read one account at a time here.
+# strands: modelshare_cli/report/local.py), so the CLI's own threads read one account at a time here.
 
 
 def grants_of(report):
@@ -158,7 +158,7 @@ def test_the_demo_ends_by_writing_the_access_report(tmp_path, capsys):
 
 
 def test_the_bench_counts_the_reports_calls_and_simulated_time():
-    from localaws.harness.bench_report_cmd import report_cost
+    from modelshare_cli.report.bench import report_cost
 
     cost = report_cost(40)
     # Per group one policy read and one share's permissions; the listings page 100 and 500 at a time.

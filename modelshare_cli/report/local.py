@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localaws.runtime.cloud import LocalCloud
@@ -39,12 +40,10 @@ def local_report(cloud: LocalCloud, region: str, accounts: Sequence[str], *, par
     return build_report(targets, parameter=parameter, ledger_table=ledger_table, runner=in_strands(cloud))
 
 
-def write_access_report(simulation: Simulation, result: dict[str, Any]) -> dict[str, Any]:
-    """The demo's last step: the organization's access report, written as the simulation's
-    `access_report` page names it (nothing when it names none); its counts join `result`."""
-    path = simulation.access_report
-    if path is None:
-        return result
+def write_access_report(path: Path, simulation: Simulation, result: dict[str, Any]) -> dict[str, Any]:
+    """The demo's last step (`simulate --access-report PATH`): the organization's access report,
+    written to `path`; its counts join `result`. Here, not in localaws: the local AWS imports no
+    CLI code; the CLI hands this step to the simulation."""
     accounts = [plan.account for plan in simulation.scenario.accounts]
     deployment = simulation.deployment
     report = local_report(simulation.cloud, simulation.scenario.region, accounts,

@@ -2,7 +2,7 @@
 of an organization takes at 1,000 and 10,000 groups (an owner sharing every group with three
 consumers as modelshare converges them; the four accounts read at once).
 
-    python -m localaws.harness.bench_report_cmd [N ...]
+    python -m modelshare_cli.report.bench [N ...]
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from moto.dynamodb.models import dynamodb_backends
 
-from localaws.harness.access_report import local_report
 from localaws.harness.seed import seed_shared_groups
 from localaws.runtime.cloud import LocalCloud
 from modelshare.settings import DEFAULT_LEDGER_TABLE
+from modelshare_cli.report.local import local_report
 
 OWNER, CONSUMERS, REGION = "111122223333", ("444455556666", "555566667777", "666677778888"), "eu-west-1"
 PARAMETER = "/modelshare/allowlist"

@@ -273,7 +273,7 @@ def test_put_policy_rejects_bad_policies(aws, make_policy, message):
 
 def test_operations_not_emulated_fail_loudly(aws):
     with pytest.raises(ClientError) as info:
-        aws.sm().list_model_packages(ModelPackageGroupName="churn-model")
+        aws.sm().delete_model_package(ModelPackageName="churn-model/1")
     assert code(info) == "UnknownOperationException"
     assert "not emulated" in info.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as info:

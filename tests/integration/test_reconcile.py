@@ -122,7 +122,7 @@ def test_converged_sweep_performs_zero_writes(world):
     before = len(world.writes())
     world.run_for(hours=3)
     sweeps = [i for i in world.lambdas.invocations if i.events[0].get("source") == "aws.events"]
-    assert {i.function for i in sweeps} == {"OwnerReconcileFunction", "AcceptInvitationsFunction"}
+    assert {i.function for i in sweeps} == {"OwnerReconcileFunction", "AcceptInvitationsFunction", "ForwardVersionsFunction"}
     assert all(i.ok for i in sweeps)
     assert len(world.writes()) == before
 

@@ -36,6 +36,8 @@ SCENARIOS = {
     "invitations": "the edit, for an owner whose quota lets every invitation wait at once",
     "estate-policy": "N groups x 15 consumers at RAM's Region quotas / (10,000 / N), policy mode",
     "estate-shares": "N groups x 15 consumers at RAM's Region quotas / (10,000 / N), shares mode",
+    "central-allowlist": "one edit of a central allowlist distributed to N member accounts (N: members, "
+                         "calls per member)",
 }
 UNITS = ("Calls: API calls per shared group, by function and for all functions together. writes: "
          "successful writes to SageMaker and RAM; throttled: calls refused with ThrottlingException "

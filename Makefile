@@ -80,6 +80,7 @@ integration: venv build browser
 
 demo: venv
 	$(BIN)/modelshare simulate examples/demo.json --access-report access-report.html
+	$(BIN)/modelshare simulate examples/organization.json  # one central allowlist, three accounts
 
 # Scale scenarios on the local AWS (N = 10 to 10,000 groups), the cold-start ratio and the layer
 # size: tables on stdout, bench/results.json and bench/scale.png. Speed goals live here.

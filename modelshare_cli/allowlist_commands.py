@@ -12,7 +12,9 @@ from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_diff import describe, diff
 from modelshare.allowlist_parts import TIER_LIMITS, revision_of, split
+from modelshare.aws import account_id
 from modelshare.aws.allowlist_parts_store import StoredParts, read_parts, write_parts
+from modelshare_cli.allowlist_where import ParameterArn, parameter_arn
 from modelshare_cli.common import (
     CONCURRENT_CHANGE,
     INVALID,
@@ -45,6 +47,11 @@ An invalid document is never written. The parameter's version is read first; wit
 else between that read and this write cannot be prevented: it is detected afterwards (the new
 version is not the read version + 1), reported, and the command exits 3. Creating a missing
 parameter is atomic (PutParameter without Overwrite).
+
+A central allowlist (docs/central-allowlist.md) is named by its ARN (--parameter ARN): `diff` and
+`show` read it from any account it is shared with; `set` writes it only with credentials of the
+account that holds it (members read it only), by its name there, and keeps it in the advanced
+tier (sharing needs it); it never creates one (the central stack does).
 
 Path mode (--path or $MODELSHARE_ALLOWLIST_PATH): the document is split, rule by rule, into parts
 that fit the --tier's size (Standard 4,096 characters, Advanced 8,192), each carrying the
@@ -269,10 +276,18 @@ def set_command(args: argparse.Namespace) -> int:
         return _set_parts(args, path, document, new)
     if args.expected_revision is not None:
         raise CliError("--expected-revision is for path mode (--path); one parameter has --expected-version", USAGE)
-    _check_size(document, _tier(args))  # before the diff: AWS would refuse it after
     name = parameter_name(args)
-    ssm = session(args).client("ssm")
+    central = parameter_arn(name)
+    # A central parameter is shared only while it is advanced tier (SSM-SHARED): sized and kept so.
+    _check_size(document, _tier(args) if central is None else "Advanced")  # before the diff: AWS would refuse it after
+    aws = session(args)
+    ssm = aws.client("ssm")
+    if central is not None:
+        _check_central_writer(aws, central)
     stored = read_parameter(ssm, name)
+    if central is not None and stored is None:
+        raise CliError(f"{name} does not exist: the central stack creates it (docs/central-allowlist.md); "
+                       "nothing written")
     current = stored.version if stored is not None else 0
     if args.expected_version is not None and args.expected_version != current:
         now = f"version {current}" if stored is not None else "missing"
@@ -290,8 +305,13 @@ def set_command(args: argparse.Namespace) -> int:
     # leaves a window in which another writer can slip in. It is detected afterwards, from the
     # version PutParameter returns. Creating is conditional: without Overwrite, PutParameter
     # fails with ParameterAlreadyExists if someone created the parameter meanwhile.
+    # PutParameter takes the name, never an ARN (botocore's ssm model): the name the read returned
+    # (whether a read by ARN returns the name or the ARN there is UNVERIFIED: then the ARN's).
+    target = name if central is None else _name_in_its_account(stored, central)
+    tier: dict[str, Any] = {"Tier": "Advanced"} if central is not None else {}
     try:
-        written = ssm.put_parameter(Name=name, Value=document.text, Type="String", Overwrite=stored is not None)
+        written = ssm.put_parameter(Name=target, Value=document.text, Type="String", Overwrite=stored is not None,
+                                    **tier)
     except ssm.exceptions.ParameterAlreadyExists:
         raise CliError(f"{name} was created by someone else since it was read; nothing written "
                        f"(run 'modelshare allowlist diff {args.file}' and try again)", CONCURRENT_CHANGE) from None
@@ -302,6 +322,25 @@ def set_command(args: argparse.Namespace) -> int:
                        f"'aws ssm get-parameter-history --name {name}'", CONCURRENT_CHANGE)
     print(f"wrote {name} version {version}")
     return OK
+
+
+def _name_in_its_account(stored: StoredDocument | None, central: ParameterArn) -> str:
+    returned = stored.stored_name if stored is not None else ""
+    return returned if returned and not returned.startswith("arn:") else central.name()
+
+
+def _check_central_writer(aws: Any, central: ParameterArn) -> None:
+    """A central allowlist is written only in its own account and Region: a member reads it
+    through RAM (read only), and a PutParameter by its name there would make a local parameter
+    the member's functions never read."""
+    caller = account_id(aws)
+    if caller != central.account:
+        raise CliError(f"refused: {central.arn} is account {central.account}'s; this is account {caller}, which "
+                       f"can only read it: run 'modelshare allowlist set' with credentials of account "
+                       f"{central.account} (nothing written)")
+    if aws.region_name != central.region:
+        raise CliError(f"refused: {central.arn} is in {central.region}, not {aws.region_name} (--region "
+                       f"{central.region}); nothing written", USAGE)
 
 
 def _set_parts(args: argparse.Namespace, path: str, document: FileDocument, new: Allowlist) -> int:

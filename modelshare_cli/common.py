@@ -19,6 +19,7 @@ from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_conflicts import conflicts
 from modelshare.aws.allowlist_parts_store import read_parts
+from modelshare.aws.allowlist_store import REFUSED_READS
 from modelshare.settings import (
     ALLOWLIST_PARAMETER_ENV,
     ALLOWLIST_PATH_ENV,
@@ -116,20 +117,31 @@ def session(args: argparse.Namespace) -> boto3.session.Session:
 # -- the allowlist parameter -----------------------------------------------------------------
 @dataclass(frozen=True)
 class StoredDocument:
-    name: str
+    name: str  # as given: a name, or a central parameter's ARN
     text: str
     version: int
+    stored_name: str = ""  # the name Parameter Store gives it in its own account (PutParameter takes no ARN)
+
+
+class ParameterUnreadable(CliError):
+    """Parameter Store refuses the read: a central parameter not (or no longer) shared with this
+    account, or its KMS key refused (docs/central-allowlist.md). Fail closed, as for an invalid one."""
 
 
 def read_parameter(ssm: SSMClient, name: str) -> StoredDocument | None:
-    """The parameter's current value and version, or None when it does not exist."""
+    """The parameter's current value and version (by name, or another account's by ARN), or None
+    when it does not exist; ParameterUnreadable when Parameter Store refuses the read."""
     try:
         parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+        code = error.response.get("Error", {}).get("Code")
+        if code == "ParameterNotFound":
             return None
+        if code in REFUSED_READS:
+            raise ParameterUnreadable(f"allowlist parameter {name} cannot be read ({code}): not shared with this "
+                                      "account, or its KMS key refused") from None
         raise
-    return StoredDocument(name, parameter["Value"], int(parameter["Version"]))
+    return StoredDocument(name, parameter["Value"], int(parameter["Version"]), str(parameter.get("Name", name)))
 
 
 def require_parameter(ssm: SSMClient, name: str) -> StoredDocument:

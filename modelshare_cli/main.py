@@ -131,6 +131,7 @@ def _simulate(path: Path, *, as_json: bool, template: Path | None, access_report
 
     try:
         scenario = load_scenario(path)
+        Simulation.check(scenario)
         template_path = _template(template or TEMPLATE_PATH, scenario)
     except ScenarioError as error:
         print(f"modelshare simulate: {error}", file=sys.stderr)

@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import boto3
@@ -30,10 +31,12 @@ from modelshare.quota_budget import QuotaUse
 from modelshare.received_shares import GrantReader, recheck
 from modelshare.settings import AllowlistLocation
 from modelshare_cli import quotas, version_status
+from modelshare_cli.allowlist_where import AllowlistApplied
 from modelshare_cli.common import (
     INVALID,
     OK,
     CliError,
+    ParameterUnreadable,
     allowlist_path,
     error_line,
     ledger_table,
@@ -61,7 +64,10 @@ QUOTAS_HEADING = ("RAM quotas, what this account holds now (limits: RAM's defaul
 now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731 - replaced by tests
 
 HELP = """\
-Per model package group of this account: its consumers, whether it has a resource policy, the
+First the allowlist this account applies: its parameter (by name, or a central one's ARN:
+--parameter or $MODELSHARE_ALLOWLIST_PARAMETER, as the stack's functions have it) and the version
+read, or the path's revision, which account holds it, and whether it is valid. Then, per
+model package group of this account: its consumers, whether it has a resource policy, the
 feature set of the RAM share(s) holding it, and its status (discoverable, invited,
 accessible-not-discoverable, not-shared, conflict) with the reason, including shares holding it
 that modelshare leaves alone (made or changed by people). Then what the account uses of RAM's
@@ -69,7 +75,7 @@ quotas, and the pending RAM invitations of this account: sender, share, age, tim
 they expire (12 hours) and whether the allowlist would accept them (what the share holds and what
 it grants). Then the shares this account accepted from allowlisted owners that now hold or grant
 more than the allowlist gives it (reported, never left: model package groups cannot be left).
-Reads only. Exit 1 when the allowlist parameter is missing or invalid: nothing new is shared or
+Reads only. Exit 1 when the allowlist parameter is missing, unreadable or invalid: nothing new is shared or
 accepted, and the owner's sweep applies only what the last valid version in Parameter Store's
 history takes away (the most restrictive of that version and what is live); the groups are then
 shown as that sweep sees them, the invitations against an empty allowlist."""
@@ -79,7 +85,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     status = commands.add_parser("status", parents=[common], help="groups and pending invitations of this account",
                                  description=HELP)
     status.add_argument("--json", action="store_true",
-                        help='print one JSON object {"groups": [...], "pending_invitations": [...], '
+                        help='print one JSON object {"allowlist": {...}, "groups": [...], "pending_invitations": [...], '
                              '"shared_beyond_allowlist": [...]}')
     quotas.add_option(status)
     version_status.add_option(status)
@@ -90,7 +96,7 @@ def status_command(args: argparse.Namespace) -> int:
     if args.versions:
         return version_status.versions_command(args)
     aws = session(args)
-    allowlist, code = _allowlist(aws, args)
+    allowlist, code, applied_in = _allowlist(aws, args)
     owner_allowlist: Allowlist = allowlist
     in_force: str | None = "the current version"
     last = _last_valid(aws, args) if code == INVALID else None
@@ -100,6 +106,7 @@ def status_command(args: argparse.Namespace) -> int:
     services = wiring.account_services(aws, allowlist, ledger_table=ledger_table(args), quota_limits=quota_limits,
                                        sharing_mode=sharing_mode(args))
     account = services.account
+    applied = applied_in(account)
     with quiet_domain():
         usage = services.ram.usage()
         held = quotas.held_now(services.owner, usage, quota_limits)
@@ -110,35 +117,48 @@ def status_command(args: argparse.Namespace) -> int:
                   for f in recheck(account, services.consumer.shares, allowlist, reader)]
     ram_usage = {**usage, "default_quotas": DEFAULT_QUOTAS}
     if args.json:
-        print(json.dumps({"account": account, "region": aws.region_name, "allowlist_in_force": in_force,
+        print(json.dumps({"account": account, "region": aws.region_name, "allowlist": applied.as_json(),
+                          "allowlist_in_force": in_force,
                           "restrict_only": last is not None, "groups": groups, "ram_usage": ram_usage,
                           "ram_quotas": quotas.as_json(held),
                           "pending_invitations": invitations, "shared_beyond_allowlist": beyond}, indent=2))
     else:
-        _print(account, aws.region_name, groups, held, invitations)
+        _print(account, aws.region_name, applied, groups, held, invitations)
         _print_beyond(beyond)
     return code
 
 
-def _allowlist(aws: boto3.session.Session, args: argparse.Namespace) -> tuple[Allowlist, int]:
-    """The stored allowlist, or (missing or invalid, said on stderr) the empty one and exit 1."""
-    if allowlist_path(args) is not None:
+def _allowlist(aws: boto3.session.Session,
+               args: argparse.Namespace) -> tuple[Allowlist, int, Callable[[str], AllowlistApplied]]:
+    """The stored allowlist and which it is (given this account's ID), or (missing, unreadable or
+    invalid, said on stderr) the empty one and exit 1. A central allowlist (--parameter or
+    $MODELSHARE_ALLOWLIST_PARAMETER its ARN) is read by ARN, as the member's functions read it."""
+    path = allowlist_path(args)
+    if path is not None:
         try:
-            return stored_allowlist_or_exit_where(args, aws.client("ssm"))[0], OK
+            allowlist, where = stored_allowlist_or_exit_where(args, aws.client("ssm"))
         except CliError as error:
             error_line(f"{error}: nothing new is shared or accepted")
-            return EMPTY_ALLOWLIST, INVALID
+            return EMPTY_ALLOWLIST, INVALID, partial(AllowlistApplied.of_path, path, state="invalid")
+        return allowlist, OK, partial(AllowlistApplied.of_path, path, state="valid",
+                                       revision=where.rpartition("revision ")[2])
     name = parameter_name(args)
-    stored = read_parameter(aws.client("ssm"), name)
+    try:
+        stored = read_parameter(aws.client("ssm"), name)
+    except ParameterUnreadable as error:
+        error_line(f"{error}: nothing new is shared or accepted")
+        return EMPTY_ALLOWLIST, INVALID, partial(AllowlistApplied.of_parameter, name, state="unreadable")
     if stored is None:
         error_line(f"allowlist parameter {name} does not exist: nothing new is shared or accepted")
-        return EMPTY_ALLOWLIST, INVALID
+        return EMPTY_ALLOWLIST, INVALID, partial(AllowlistApplied.of_parameter, name, state="missing")
     try:
-        return parse_stored(stored), OK
+        return parse_stored(stored), OK, partial(AllowlistApplied.of_parameter, name, state="valid",
+                                                version=stored.version)
     except AllowlistError as error:
         error_line(f"allowlist parameter {name} (version {stored.version}) is invalid: nothing new is shared or accepted")
         print_problems(error)
-        return EMPTY_ALLOWLIST, INVALID
+        return EMPTY_ALLOWLIST, INVALID, partial(AllowlistApplied.of_parameter, name, state="invalid",
+                                                           version=stored.version)
 
 
 def _last_valid(aws: boto3.session.Session, args: argparse.Namespace) -> LastValidAllowlist | None:
@@ -228,9 +248,10 @@ def _pending_invitations(consumer: ConsumerService, allowlist: Allowlist, at: da
     return found
 
 
-def _print(account: str, region: str | None, groups: list[dict[str, Any]], held: list[QuotaUse],
-           invitations: list[dict[str, Any]]) -> None:
+def _print(account: str, region: str | None, applied: AllowlistApplied, groups: list[dict[str, Any]],
+           held: list[QuotaUse], invitations: list[dict[str, Any]]) -> None:
     print(f"Account {account} in {region}")
+    print(f"Allowlist: {applied.describe()}")
     print()
     print("Groups:")
     if groups:

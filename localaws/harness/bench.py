@@ -16,9 +16,11 @@ Scenarios (one owner and one consumer account, both running the stack with Role=
 - estate: N groups each shared with 15 consumers, RAM's Region quotas divided by 10,000 / N
   (`--large`: 10,000 groups x 30 consumers under RAM's own), in the policy mode (`estate`) and
   in the shares mode (`estate-shares`):
-  what the account holds of each quota and what every mode would need (localaws/harness/bench_estate.py).
+  what the account holds of each quota and what every mode would need (localaws/harness/bench_estate.py);
 - versions: one version approved, told to N consumers (100, 1,000) on their own buses: calls per
-  approval forwarded (localaws/harness/bench_versions.py).
+  approval forwarded (localaws/harness/bench_versions.py);
+- central-allowlist: one edit of a central allowlist distributed to N member accounts (100, 1,000),
+  N being members, not groups (localaws/harness/bench_central.py).
 
 Prints a table per scenario (what each column counts: localaws/harness/bench_report.py, docs/benchmarks.md),
 the cold start against a bare boto3 process and the layer size, writes bench/results.json and
@@ -355,13 +357,24 @@ def versions(consumers: int) -> Result:
     return bench_versions.versions(consumers)
 
 
+def central_allowlist(members: int) -> Result:
+    """One central allowlist edit distributed to N member accounts (localaws/harness/bench_central.py)."""
+    from localaws.harness import bench_central  # it builds on this module
+
+    return bench_central.central(members)
+
+
 SCENARIOS: dict[str, tuple[Callable[[int], Result], tuple[int, ...]]] = {
              "sweep": (sweep, (10, 100, 1000, 10000)), "edit": (edit, (10, 100, 1000)),
              "burst": (lambda n: burst_worst_of(n) if n <= 100 else burst(n), (10, 100, 1000)),
              "invitations": (invitations, (10, 100, 1000)), "estate": (estate, (200, 1000)),
              "estate-shares": (functools.partial(estate, mode="shares"), (200, 1000)),
-             "versions": (versions, (100, 1000))}
+             "versions": (versions, (100, 1000)),
+             "central-allowlist": (central_allowlist, (100, 1000))}
 LARGE = 10000
+# N counts accounts here, not groups: 10,000 member or consumer accounts would take hours of
+# cold starts and say nothing the 1,000 row does not (the cost per account is flat).
+NOT_AT_LARGE = frozenset({"versions", "central-allowlist"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print()
         scenario_results = []
-        chosen = sizes[:1] if args.quick else (*sizes, LARGE) if args.large and LARGE not in sizes else sizes
+        chosen = sizes[:1] if args.quick else (*sizes, LARGE) if args.large and LARGE not in sizes and name not in NOT_AT_LARGE else sizes
         for size in chosen:
             scenario_results.append(run(size))
             print(f"{name}, N={size}: {scenario_results[-1].wall_seconds:.0f} s on the wall clock", flush=True)

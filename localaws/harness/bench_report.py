@@ -37,6 +37,8 @@ SCENARIOS = {
     "estate-policy": "N groups x 15 consumers at RAM's Region quotas / (10,000 / N), policy mode",
     "estate-shares": "N groups x 15 consumers at RAM's Region quotas / (10,000 / N), shares mode",
     "versions": "one version approved, told to N consumers (calls per approval: the shared column)",
+    "central-allowlist": "one edit of a central allowlist distributed to N member accounts (N: members, "
+                         "calls per member)",
 }
 # Scenarios whose columns are other functions than FUNCTIONS (their "shared" column says what
 # the calls are counted per).

@@ -194,10 +194,10 @@ class SafetyOracle:
         params = call.params
         if call.service == "sagemaker" and "ModelPackageGroupName" in params:
             self._person_wrote[(call.account, str(params["ModelPackageGroupName"]))] = self._seen
-        if call.service == "ssm" and call.operation == "PutParameter" \
-                and params.get("Name") == self.allowlist_parameters.get(call.account):
-            self._documents.setdefault(call.account, []).append(str(params.get("Value", "")))
-            self.access.allowlist_written(call.account, str(params.get("Value", "")), str(call.time))
+        if call.service == "ssm" and call.operation == "PutParameter" and self._readers(call):
+            for account in self._readers(call):
+                self._documents.setdefault(account, []).append(str(params.get("Value", "")))
+                self.access.allowlist_written(account, str(params.get("Value", "")), str(call.time))
         elif call.service == "sagemaker" and call.operation == "PutModelPackageGroupPolicy":
             key = (call.account, str(params["ModelPackageGroupName"]))
             self.ledger.policy_put(key, as_list(json.loads(str(params["ResourcePolicy"])).get("Statement")), by_person=True)
@@ -207,6 +207,14 @@ class SafetyOracle:
             self.ledger.group_gone((call.account, str(params["ModelPackageGroupName"])))
         elif call.service == "ram":
             self._person_ram(call, output)
+
+    def _readers(self, call: ApiCall) -> list[str]:
+        """The accounts whose allowlist a PutParameter writes: its own account's by name, and the
+        members of a central allowlist (docs/central-allowlist.md), which read it by its ARN."""
+        name = str(call.params.get("Name", ""))
+        arn = f"arn:aws:ssm:{call.region}:{call.account}:parameter{name if name.startswith('/') else '/' + name}"
+        return [account for account, parameter in self.allowlist_parameters.items()
+                if (account == call.account and parameter == name) or parameter == arn]
 
     def _person_ram(self, call: ApiCall, output: dict[str, Any]) -> None:
         share = self._share(call, output)

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from localaws.harness import insider
 from localaws.harness.deployment import TEMPLATE_PATH, Deployment
 from localaws.harness.oracle import SafetyOracle
-from localaws.harness.scenario import DEFAULT_FAULT_SECONDS, PersonShare, Scenario, Step
+from localaws.harness.scenario import DEFAULT_FAULT_SECONDS, PersonShare, Scenario, ScenarioError, Step
 from localaws.runtime.chaos import Chaos
 from localaws.runtime.cloud import LocalCloud
 from localaws.runtime.functions import Invocation
@@ -49,6 +49,9 @@ def _trigger_word(event: dict[str, Any]) -> str:
         return name
     if isinstance(event.get("group"), str):
         return f"work item for {event['group']}"
+    items = event.get("items")  # a batch of sweep work items (modelshare/aws/work_queue.py)
+    if isinstance(items, list) and items and all(isinstance(i, dict) and isinstance(i.get("group"), str) for i in items):
+        return "work items for " + ", ".join(str(i["group"]) for i in items)
     return "an event of no known type"
 
 
@@ -73,6 +76,8 @@ class Simulation:
     # A last step on the finished world and its report (the demo's access report, which the CLI
     # hands in: the local AWS imports no CLI code).
     last_step: Callable[[Simulation, dict[str, Any]], dict[str, Any]] | None = None
+    # The account whose central stack holds the one allowlist (scenario.organization.central_allowlist).
+    central: str | None = None
 
     def run(self) -> dict[str, Any]:
         scenario = self.scenario
@@ -94,17 +99,23 @@ class Simulation:
             organization = scenario.organization
             if organization is not None:
                 cloud.registry.state.organization = organization.build()
+            members = self._install_central() if organization is not None and organization.central_allowlist else {}
             for plan in scenario.accounts:
                 # A member's stack knows its true OU path (the consumer's re-check of OU grants).
                 path = organization.path(plan.account) if organization is not None else None
-                self.deployment.install(plan.account, {"OrganizationPath": path} if path else None)
-            self.oracle = SafetyOracle(cloud, scenario.region, {
-                plan.account: self.deployment.allowlist_parameter(plan.account) for plan in scenario.accounts})
+                self.deployment.install(plan.account, {**members, **({"OrganizationPath": path} if path else {})} or None)
+            self.oracle = SafetyOracle(cloud, scenario.region, {  # what each account's functions read
+                plan.account: members.get("ExistingAllowlistParameter") or self.deployment.allowlist_parameter(plan.account)
+                for plan in scenario.accounts})
             for plan in scenario.accounts:
-                self.deployment.put_allowlist(plan.account, plan.allowlist_document)
+                if self.central is None:
+                    self.deployment.put_allowlist(plan.account, plan.allowlist_document)
                 self.effective_allowlists[plan.account] = plan.allowlist
                 self.groups[plan.account] = list(plan.groups)
-            self.narrate(f"Installed modelshare (Role=both) and the allowlist in {len(scenario.accounts)} accounts.")
+            if self.central is not None:
+                self.deployment.put_allowlist(self.central, scenario.accounts[0].allowlist_document)
+            self.narrate(f"Installed modelshare (Role=both) and the allowlist in {len(scenario.accounts)} accounts"
+                         + (f", which read it by ARN from the central stack of {self.central}." if self.central else "."))
             # The stacks' first runs (the allowlist just written) are set-up, not the scenario's cost.
             self.deployment.settle()
             self._calls_from = len(cloud.calls)
@@ -116,6 +127,27 @@ class Simulation:
                 self._edit(number, document)
             report = self.report()
             return self.last_step(self, report) if self.last_step is not None else report
+
+    @staticmethod
+    def check(scenario: Scenario) -> None:
+        """ScenarioError when the accounts cannot be installed as the scenario says: with a central
+        allowlist, an account with an allowlist of its own."""
+        if scenario.organization is not None and scenario.organization.central_allowlist \
+                and len({plan.allowlist_document for plan in scenario.accounts}) > 1:
+            raise ScenarioError("scenario.organization.central_allowlist: every account reads the one central "
+                                "allowlist; no account may have an allowlist of its own")
+
+    def _install_central(self) -> dict[str, str]:
+        """The organization's central allowlist stack (docs/central-allowlist.md) in its management
+        account; the parameters that make every scenario account's stack a member of it."""
+        organization, region = self.scenario.organization, self.scenario.region
+        assert organization is not None
+        self.check(self.scenario)
+        self.central = organization.management_account
+        self.cloud.add_account(self.central)
+        stack = self.deployment.install(self.central, organization.central_stack_parameters())
+        return {"ExistingAllowlistParameter": organization.central_parameter_arn(region),
+                "CentralAllowlistTopic": str(stack.resolve({"Ref": "AllowlistChangesTopic"}))}
 
     def _run_in_phases(self) -> None:
         """Groups, then people's RAM shares, then their policies, each phase left to settle."""
@@ -235,6 +267,8 @@ class Simulation:
         self._settle()
 
     def _write_allowlist(self, document: str, what: str, number: int | None = None) -> None:
+        if self.central is not None:
+            what = what.replace("to every account", f"to the central allowlist (account {self.central})")
         try:
             allowlist: Allowlist | None = Allowlist.parse(document)
             problems: list[str] = []
@@ -243,9 +277,12 @@ class Simulation:
         self.edit_results.append({"edit": number or len(self.edit_results) + 1, "valid": allowlist is not None,
                                   "problems": problems})
         for plan in self.scenario.accounts:
-            self.deployment.put_allowlist(plan.account, document)
+            if self.central is None:
+                self.deployment.put_allowlist(plan.account, document)
             if allowlist is not None:
                 self.effective_allowlists[plan.account] = allowlist
+        if self.central is not None:
+            self.deployment.put_allowlist(self.central, document)
         verdict = "valid" if allowlist is not None else "INVALID, so nothing may change: " + "; ".join(problems)
         self._say(f"{what} ({verdict})")
 

@@ -11,6 +11,12 @@ in, its OUs and whether RAM sharing with it is enabled, built on localaws/servic
 management account need not be one of the scenario's accounts (it is in the organization all the
 same). RAM sharing with the organization is off unless the scenario turns it on, as in AWS. Each
 member's stack is installed with its true OU path (the OrganizationPath parameter).
+
+`"central_allowlist": true` (issue 22, docs/central-allowlist.md): the management account, which
+must not be one of the scenario's accounts, runs the central stack (Role owner) holding the one
+allowlist, shared through RAM with the organization (so `ram_sharing_enabled` must be true); every
+scenario account, each of which must be in the organization, reads it by ARN and follows its
+changes on the central topic. The allowlist and each edit are then written once, there.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import Any
 
 from localaws.services.organizations.api import ORG_ID, OU_ID, ROOT_ID, OrganizationModel
 
-_KEYS = frozenset({"id", "management_account", "root_id", "ous", "accounts", "ram_sharing_enabled"})
+_KEYS = frozenset({"id", "management_account", "root_id", "ous", "accounts", "ram_sharing_enabled",
+                   "central_allowlist"})
+CENTRAL_PARAMETER = "/modelshare/allowlist"  # the central stack's AllowlistParameterName (its default)
 _ACCOUNT = re.compile(r"[0-9]{12}")
 WHERE = "scenario.organization"
 
@@ -35,6 +43,15 @@ class OrganizationPlan:
     ous: tuple[tuple[str, str | None], ...]  # (OU, parent OU or None for the root), parents first
     accounts: tuple[tuple[str, str | None], ...]  # (account, OU or None for the root)
     ram_sharing_enabled: bool
+    central_allowlist: bool = False  # the management account holds the one allowlist (docs/central-allowlist.md)
+
+    def central_stack_parameters(self) -> dict[str, str]:
+        """The central stack's parameters: its parameter shared with the whole organization."""
+        return {"Role": "owner", "AllowlistOrganizationId": self.id, "AllowlistTier": "Advanced",
+                "AllowlistShareWith": self.build().arn}
+
+    def central_parameter_arn(self, region: str) -> str:
+        return f"arn:aws:ssm:{region}:{self.management_account}:parameter{CENTRAL_PARAMETER}"
 
     def build(self) -> OrganizationModel:
         """A fresh model (RAM may change it: EnableSharingWithAwsOrganization)."""
@@ -83,10 +100,15 @@ def parse_organization(data: Any, accounts: set[str], fail: Callable[[str], Exce
             raise fail(f"{WHERE}.accounts.{account}: not one of the scenario's accounts")
         if place is not None and place not in ous:
             raise fail(f"{WHERE}.accounts.{account}: must be null (the root) or one of the OUs in {WHERE}.ous")
-    enabled = data.get("ram_sharing_enabled", False)
-    if not isinstance(enabled, bool):
-        raise fail(f"{WHERE}.ram_sharing_enabled: must be true or false")
-    return OrganizationPlan(org_id, management, root, tuple(ous.items()), tuple(members.items()), enabled)
+    enabled, central = data.get("ram_sharing_enabled", False), data.get("central_allowlist", False)
+    for key, value in (("ram_sharing_enabled", enabled), ("central_allowlist", central)):
+        if not isinstance(value, bool):
+            raise fail(f"{WHERE}.{key}: must be true or false")
+    if central and (not enabled or management in accounts or set(accounts) - set(members)):
+        raise fail(f"{WHERE}.central_allowlist: needs ram_sharing_enabled true (RAM shares the parameter with the "
+                   "organization), a management account that is not one of the scenario's accounts (its central "
+                   "stack holds the allowlist), and every scenario account in the organization (each reads it)")
+    return OrganizationPlan(org_id, management, root, tuple(ous.items()), tuple(members.items()), enabled, central)
 
 
 def _mapping(value: Any, key: str, fail: Callable[[str], Exception]) -> Mapping[str, str | None]:

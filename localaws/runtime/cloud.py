@@ -57,7 +57,7 @@ from localaws.services.registry_state import AWS_MANAGED_GROUP_PERMISSIONS, GROU
 from localaws.services.sns.topics import Topics
 from localaws.services.sqs import queue_policies
 from localaws.services.ssm.sharing import READS as SSM_READS
-from localaws.services.ssm.sharing import SharedParameters
+from localaws.services.ssm.sharing import SharedParameters, refuse_arn_name
 from localaws.services.ssm.tiers import check_parameter_size
 
 
@@ -323,6 +323,7 @@ class LocalCloud:
                 return self._answer(request, *query_error(denied))
         if model.service_name == "ssm" and operation == "PutParameter":
             try:
+                refuse_arn_name(params)
                 check_parameter_size(account, region, params)
             except AwsError as refused:
                 self._record(account, region, model.service_name, operation, params, refused)

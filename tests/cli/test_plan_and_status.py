@@ -343,7 +343,8 @@ def test_status_of_an_empty_account(cli):
     result = cli("status")
     assert result.code == 0
     assert sections(result.out) == {
-        f"Account {ME} in {REGION}": [], "Groups:": ["(no model package groups)"],
+        f"Account {ME} in {REGION}": [], f"Allowlist: parameter {PARAMETER} version 1 (this account's)": [],
+        "Groups:": ["(no model package groups)"],
         status.QUOTAS_HEADING: [
             "resource shares per Region: 0 of 25,000 (0 %), headroom 25,000",
             "resource associations per Region: 0 of 25,000 (0 %), headroom 25,000",

@@ -32,7 +32,8 @@ def test_artifacts_hold_no_tests_emulator_cli_or_moto(build):
 
 def test_functions_hold_only_their_handler_and_the_layer_the_domain(build):
     functions = sorted(p.name for p in build.iterdir() if p.is_dir() and p.name.endswith("Function"))
-    assert functions == ["AcceptInvitationsFunction", "ForwardVersionsFunction", "OwnerReconcileFunction", "PromoteFunction", "ShareOnCreateFunction"]
+    assert functions == ["AcceptInvitationsFunction", "ForwardVersionsFunction", "OwnerReconcileFunction",
+                         "PromoteFunction", "ShareOnCreateFunction"]
     for name in functions:
         assert sorted(f.name for f in (build / name).iterdir()) == ["app.py", "requirements.txt"]
     layer = build / "ModelshareLayer" / "python"

@@ -139,8 +139,9 @@ def test_story_without_json(capsys, tmp_path):
         *(({"allowlist": {"version": 1, "shares": []}, "accounts": {OWNER: {}}, "organization": organization}, message)
           for organization, message in [
               ([], "scenario.organization: must be an object"),
-              ({"id": "o-exampleorg1"}, "scenario.organization: takes ['accounts', 'id', 'management_account', "
-                                        "'ous', 'ram_sharing_enabled', 'root_id']; missing ['management_account']"),
+              ({"id": "o-exampleorg1"}, "scenario.organization: takes ['accounts', 'central_allowlist', 'id', "
+                                        "'management_account', 'ous', 'ram_sharing_enabled', 'root_id']; "
+                                        "missing ['management_account']"),
               ({"id": "o-exampleorg1", "management_account": MANAGEMENT, "enabled": True}, "unknown ['enabled']"),
               ({"id": "o-EXAMPLE", "management_account": MANAGEMENT}, "scenario.organization.id: not as Organizations"),
               ({"id": "o-exampleorg1", "management_account": "1234"}, "scenario.organization.management_account"),

@@ -60,6 +60,16 @@ def share_refusal(arn: str) -> str | None:
     return None
 
 
+def refuse_arn_name(params: dict[str, Any]) -> None:
+    """PutParameter takes a name, never an ARN, even the caller's own parameter's (botocore's ssm
+    model, PutParameter Name): moto would create a parameter named by the ARN. The error code is
+    UNVERIFIED (docs/aws-behaviour.md, SSM-SHARED)."""
+    name = str(params.get("Name", ""))
+    if name.startswith("arn:"):
+        raise AwsError("ValidationException", f"Parameter name: can't be an ARN ({name}); PutParameter takes the "
+                                              "parameter's name, in its own account")
+
+
 class SharedParameters:
     """Reads of other accounts' parameters, authorized by RAM's shares."""
 

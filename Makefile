@@ -60,11 +60,8 @@ build: tools
 # MODELSHARE_HYPOTHESIS_PROFILE=long runs the long property profile (many more examples and worlds,
 # from a fresh seed; MODELSHARE_HYPOTHESIS_SEED=<seed> replays one), with any target below.
 PARALLEL := -n auto --dist loadgroup
-# The whole suite stays in one process (TEST_PARALLEL=$(PARALLEL) runs it in workers) until the
-# local AWS captures the layer's logs in an xdist worker: there, tests that read an invocation's
-# logs fail (the layer's log handler holds the worker's own stdout; localaws/runtime/lambda_process.py,
-# capture_stdout_handlers).
-TEST_PARALLEL ?=
+# TEST_PARALLEL= (empty) runs the suite in one process, e.g. to bisect an order-dependent failure.
+TEST_PARALLEL ?= $(PARALLEL)
 test: lint build browser
 	$(BIN)/python -m pytest -q $(TEST_PARALLEL) --durations=15 $(PYTEST_ARGS)
 

@@ -1,14 +1,14 @@
-"""IAM as AWS enforces it, on the local AWS: every call a function makes is authorized against
-the policy template.yaml gives that function. A tour through every path (sharing, promotion
-with and without a permission of its own, the invitation quota, late duplicate events, lost
-events and the sweep, a version approved and told on its consumer's own bus, edits adding and
-removing consumers, an edit narrowing a promoted group's access, unsharing before promotion, a
-deleted group, an invalid edit; and a second owner in the
-shares mode sharing with its organization: a new group handed to the sweep, which makes the
-share, and one put into the share at once; a person's permission for another type taken off
-it) runs with the template's permissions, uses every one of them, and fails when any one is
-taken away: a function fails, or fails closed on an allowlist it may not read, or an outcome the
-tour expects is missed (a denial the code reads as "not allowed", failing closed)."""
+"""IAM as AWS enforces it, on the local AWS: every call a function makes is authorized against the
+policy template.yaml gives that function. A tour through every path (sharing, promotion with and
+without a permission of its own, the invitation quota, late duplicate events, lost events and
+the sweep, a version approved and told on its consumer's own bus, edits adding and removing
+consumers, an edit narrowing a promoted group's access, unsharing before promotion, a deleted
+group, an invalid edit; and a second owner in the shares mode sharing with its organization: a
+new group handed to the sweep, which makes the share, and one put into the share at once; a
+person's permission for another type taken off it) runs with the template's permissions, uses
+every one of them, and fails when any one is taken away: a function fails, or fails closed on an
+allowlist it may not read, or an outcome the tour expects is missed (a denial the code reads as
+"not allowed", failing closed)."""
 
 from __future__ import annotations
 

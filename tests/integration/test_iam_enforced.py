@@ -1,13 +1,14 @@
-"""IAM as AWS enforces it, on the local AWS: every call a function makes is authorized against
-the policy template.yaml gives that function. A tour through every path (sharing, promotion
-with and without a permission of its own, the invitation quota, late duplicate events, lost
-events and the sweep, edits adding and removing consumers, an edit narrowing a promoted group's
-access, unsharing before promotion, a deleted group, an invalid edit; and a second owner in the
-shares mode sharing with its organization: a new group handed to the sweep, which makes the
-share, and one put into the share at once; a person's permission for another type taken off
-it) runs with the template's permissions, uses every one of them, and fails when any one is
-taken away: a function fails, or an outcome the tour expects is missed (a denial the code reads
-as "not allowed", failing closed)."""
+"""IAM as AWS enforces it, on the local AWS: every call a function makes is authorized against the
+policy template.yaml gives that function. A tour through every path (sharing, promotion with and
+without a permission of its own, the invitation quota, late duplicate events, lost events and
+the sweep, a version approved and told on its consumer's own bus, edits adding and removing
+consumers, an edit narrowing a promoted group's access, unsharing before promotion, a deleted
+group, an invalid edit; and a second owner in the shares mode sharing with its organization: a
+new group handed to the sweep, which makes the share, and one put into the share at once; a
+person's permission for another type taken off it) runs with the template's permissions, uses
+every one of them, and fails when any one is taken away: a function fails, or fails closed on an
+allowlist it may not read, or an outcome the tour expects is missed (a denial the code reads as
+"not allowed", failing closed)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from localaws.services.organizations.api import OrganizationModel
 from localaws.services.registry_state import RamQuotas
 from modelshare_cli.main import main
 from tests.integration.conftest import CONSUMER, OWNER, World, group_arn
+from tests.integration.test_version_events import BUS, INFERENCE
 from tests.unit.test_template import as_list
 
 # One worker (pytest-xdist) runs this module: its recording is made once, for every test here.
@@ -123,6 +125,17 @@ def tour(world: World, done: Callable[[], bool] = lambda: False,
         world.lambdas.route(account, region, {**put, "detail": {**put["detail"], "responseElements": None}})
         world.settle()
         yield
+        # A version registered and approved in churn-xgb (shared with CONSUMER): SageMaker's state
+        # change runs ForwardVersionsFunction, which reads the version and puts an event on
+        # CONSUMER's own bus, whose policy AcceptInvitationsFunction keeps admitting OWNER.
+        sagemaker = world.client(OWNER, "sagemaker")
+        version = sagemaker.create_model_package(ModelPackageGroupName="churn-xgb",
+                                                 InferenceSpecification=INFERENCE)["ModelPackageArn"]
+        sagemaker.update_model_package(ModelPackageArn=version, ModelApprovalStatus="Approved")
+        world.settle()
+        expect(version in [e["detail"]["modelPackageArn"] for e in world.cloud.event_buses.on(CONSUMER, BUS)
+                           if e["source"] == "modelshare"], "CONSUMER's bus was told of the approved version")
+        yield
         world.edit_allowlist(allowlist({**CHURN, "consumers": [CONSUMER, THIRD]}, DEPLOY, LATER))
         # THIRD's re-check judges what its organization was given as given to it.
         expect(world.metric_total("SharedBeyondAllowlist", THIRD) == 0, "THIRD's re-check finds nothing beyond")
@@ -160,8 +173,11 @@ def tour(world: World, done: Callable[[], bool] = lambda: False,
         world.settle()
         world.run_for(hours=1)
         yield
-        # An invalid edit: the sweep reads the allowlist's history for its last valid version.
+        # An invalid edit: the sweep reads the allowlist's history for its last valid version (a
+        # history it may not read holds none: it then changes nothing, failing closed).
         world.edit_allowlist(json.dumps(allowlist(DEPLOY_ONLY, LATER, REGISTER))[:-2])
+        expect(world.metric_total("AllowlistLastValidApplied", OWNER) > 0,
+               "the sweep applies the last valid allowlist's removals")
 
     for _ in phases():
         if done():
@@ -199,6 +215,7 @@ class Recording:
     discoverable: dict[str, list[str]]
     share_makers: list[str | None]
     used: set[tuple[str, str]]
+    allowlist_unreadable: float  # invocations that failed closed on an allowlist they could not read
     removals: dict[tuple[str, str], Removal] = field(default_factory=dict)
 
 
@@ -240,14 +257,26 @@ def _take_away(world: World, function: str, action: str) -> None:
 class _Child:
     """In a forked run: the action taken away, what broke, and the pipe to the recording."""
 
-    def __init__(self, pipe: int, function: str, action: str) -> None:
-        self.pipe, self.function, self.action = pipe, function, action
+    def __init__(self, pipe: int, world: World, function: str, action: str) -> None:
+        self.pipe, self.world, self.function, self.action = pipe, world, function, action
         self.failed: list[str] = []
 
     def watch(self, invocation: Invocation) -> None:
-        if (invocation.function == self.function and not invocation.ok
-                and "AccessDeniedException" in (invocation.error or "")):
+        if invocation.function != self.function:
+            return
+        if not invocation.ok and "AccessDeniedException" in (invocation.error or ""):
             self.failed.append(invocation.error or "")
+            raise _Broken
+        if invocation.metrics().get("AllowlistUnreadable", 0) > 0:
+            # Refused the allowlist, the function fails closed (docs/central-allowlist.md): it logs,
+            # counts and succeeds having shared, accepted or told nothing. The recording never
+            # counts this (test_the_tour_runs_with_exactly_the_template_s_permissions), so here the
+            # removal did it: broken. Its log names only the code (AccessDeniedException), so IAM's
+            # denials of the function in that account are added: the action taken away must be one.
+            problems = [p for r in invocation.log_records if r.get("level") == "ERROR" for p in r.get("problems", [])]
+            refused = sorted({f"{d[2]} on {d[3]}" for d in denied(self.world)
+                              if d[0] == invocation.account and d[1] == self.function})
+            self.failed.append(f"{self.function} failed closed, allowlist unreadable: {problems}; IAM denied {refused}")
             raise _Broken
 
     def expect(self, holds: bool, what: str) -> None:
@@ -291,7 +320,7 @@ class _Forks:
             quiet = os.open(os.devnull, os.O_WRONLY)
             os.dup2(quiet, 1)
             os.dup2(quiet, 2)
-            self.child = _Child(write, function, action)
+            self.child = _Child(write, world, function, action)
             _take_away(world, function, action)
             world.lambdas.observers.append(self.child.watch)
             return Removal(False, [], [])  # unused: this process goes on with the tour
@@ -342,6 +371,7 @@ def record() -> Recording:
             denied=denied(world), failures=list(world.lambdas.failures),
             discoverable={CONSUMER: world.discoverable(CONSUMER), THIRD: world.discoverable(THIRD)},
             share_makers=[c.caller for c in world.calls("CreateResourceShare", SHARES_OWNER)],
+            allowlist_unreadable=world.metric_total("AllowlistUnreadable"),
             used={(caller, action.lower()) for _, caller, action, _, allowed in decisions if allowed})
     first = _first_asks(decisions, marks)
     plan: dict[int, list[tuple[str, str]]] = {}
@@ -378,6 +408,7 @@ def recording() -> Recording:
 def test_the_tour_runs_with_exactly_the_template_s_permissions(recording):
     assert recording.denied == []
     assert recording.failures == []
+    assert recording.allowlist_unreadable == 0
     assert recording.discoverable[CONSUMER] == sorted(group_arn(g) for g in ("later-model", "reg-model"))
     assert recording.discoverable[THIRD] == sorted(group_arn(g, SHARES_OWNER) for g in ("org-a", "org-b"))
     assert recording.share_makers == ["OwnerReconcileFunction"]

@@ -1,0 +1,70 @@
+"""Adversarial probes of the consumer's version event bus policy (issue 22, attack review)."""
+
+from __future__ import annotations
+
+import json
+
+from modelshare.allowlist import Allowlist, AllowlistError
+from modelshare.ports import LastValidAllowlist
+from modelshare.version_forwarding import keep_bus_policy
+
+OWNER, CONSUMER, REMOVED = "111122223333", "444455556666", "222233334444"
+BUS = f"arn:aws:events:eu-west-1:{CONSUMER}:event-bus/modelshare-versions"
+
+
+class Bus:
+    """A bus policy holding whole statements, as a careless admin may have written them."""
+
+    def __init__(self, *statements: dict[str, object]) -> None:
+        self.statements = list(statements)
+        self.calls: list[tuple[str, str]] = []
+
+    def read(self) -> str | None:
+        return json.dumps({"Version": "2012-10-17", "Statement": self.statements}) if self.statements else None
+
+    def admit(self, owner: str) -> None:
+        self.calls.append(("admit", owner))
+
+    def take_out(self, statement_id: str) -> None:
+        self.calls.append(("take_out", statement_id))
+
+
+def statement(sid: str, principal: object) -> dict[str, object]:
+    return {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": "events:PutEvents", "Resource": BUS}
+
+
+class Source:
+    def __init__(self, now: Allowlist | None, last: Allowlist | None = None) -> None:
+        self.now, self.last = now, last
+
+    def load(self, *, fresh: bool = False) -> Allowlist:
+        if self.now is None:
+            raise AllowlistError([("$", "broken")])
+        return self.now
+
+    def last_valid(self) -> LastValidAllowlist | None:
+        return LastValidAllowlist(self.last, "2") if self.last else None
+
+
+NAMES_OWNER = Allowlist.parse({"version": 1, "shares": [{"owner": OWNER, "groups": ["g"], "consumers": [CONSUMER]}]})
+
+
+def test_a_statement_named_like_modelshares_but_admitting_every_account_is_not_left_as_modelshares():
+    # An admin's statement under modelshare's Sid, for every account: taken for modelshare's own.
+    bus = Bus(statement("modelshare-owner-" + OWNER, "*"))
+    keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
+    assert bus.calls != [], "the bus admits every account and keeping its policy changed nothing"
+
+
+def test_a_persons_statement_is_never_taken_out_whatever_its_sid():
+    bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}),
+              statement("modelshare-owner-" + OWNER, {"AWS": f"arn:aws:iam::{OWNER}:root"}))
+    bus.statements[0]["Condition"] = {"StringEquals": {"events:source": "pipelines"}}  # not what admit writes
+    keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
+    assert ("take_out", "modelshare-owner-" + REMOVED) not in bus.calls
+
+
+def test_an_owner_the_last_valid_allowlist_removed_is_taken_out_while_the_current_one_is_invalid():
+    bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}))
+    keep_bus_policy(CONSUMER, bus, bus, Source(None, last=NAMES_OWNER))
+    assert ("take_out", "modelshare-owner-" + REMOVED) in bus.calls

@@ -49,11 +49,40 @@ class Source:
 NAMES_OWNER = Allowlist.parse({"version": 1, "shares": [{"owner": OWNER, "groups": ["g"], "consumers": [CONSUMER]}]})
 
 
-def test_a_statement_named_like_modelshares_but_admitting_every_account_is_not_left_as_modelshares():
+def test_a_statement_named_like_modelshares_but_admitting_every_account_is_not_left_as_modelshares(caplog):
     # An admin's statement under modelshare's Sid, for every account: taken for modelshare's own.
+    # Amended (busfix): it is a person's, so it is reported, not trusted as admitting OWNER, and not
+    # written over (PutPermission under its Sid would change a person's statement).
     bus = Bus(statement("modelshare-owner-" + OWNER, "*"))
-    keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
-    assert bus.calls != [], "the bus admits every account and keeping its policy changed nothing"
+    with caplog.at_level("WARNING"):
+        kept = keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
+    assert kept["not_ours"] == ["modelshare-owner-" + OWNER], "the bus admits every account and nobody is told"
+    assert "not modelshare's" in caplog.text
+    assert bus.calls == []
+
+
+def test_a_statement_in_modelshares_shape_but_for_another_bus_or_with_more_actions_is_a_persons():
+    wider = statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"})
+    wider["Action"] = ["events:PutEvents", "events:PutRule"]
+    elsewhere = statement("modelshare-owner-" + OWNER, {"AWS": OWNER})
+    elsewhere["Resource"] = BUS.replace(CONSUMER, REMOVED)
+    bus = Bus(wider, elsewhere)
+    kept = keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
+    assert kept["not_ours"] == ["modelshare-owner-" + OWNER, "modelshare-owner-" + REMOVED]
+    assert bus.calls == []
+
+
+def test_the_last_valid_allowlist_never_admits_an_owner():
+    keeps = NAMES_OWNER  # names OWNER, whom the bus does not admit yet
+    bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}))
+    kept = keep_bus_policy(CONSUMER, bus, bus, Source(None, last=keeps))
+    assert kept["admitted"] == [] and ("admit", OWNER) not in bus.calls
+
+
+def test_no_valid_allowlist_at_all_changes_nothing():
+    bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}))
+    keep_bus_policy(CONSUMER, bus, bus, Source(None))
+    assert bus.calls == []
 
 
 def test_a_persons_statement_is_never_taken_out_whatever_its_sid():

@@ -26,7 +26,7 @@ def test_the_dry_run_keeps_the_bus_policy_in_its_plan_only() -> None:
     plan = Plan()
     policy = FakeBusPolicy(f"modelshare-owner-{OTHER}", "someone-else")
     changes = keep_bus_policy(VIEWER, policy, DryRunBusPolicyWrites(plan), FixedAllowlist(RULES))
-    assert changes == {"admitted": [OWNER], "taken_out": [f"modelshare-owner-{OTHER}"]}
+    assert changes == {"admitted": [OWNER], "taken_out": [f"modelshare-owner-{OTHER}"], "not_ours": []}
     assert policy.calls == [], "the bus policy itself is not changed"
     assert [str(w) for w in plan.writes] == [
         f"take-out-bus-statement modelshare-owner-{OTHER}: from the version event bus",

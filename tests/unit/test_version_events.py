@@ -16,8 +16,8 @@ from modelshare.version_events import (
     policy_changes,
     version_arn_in,
 )
-from modelshare.version_forwarding import VersionForwarder, keep_bus_policy
-from tests.unit.version_fakes import INFERENCE, FakeBusPolicy, FakeModelVersions, FakeVersionBus
+from modelshare.version_forwarding import VersionForwarder, VersionsUnread, keep_bus_policy
+from tests.unit.version_fakes import INFERENCE, FakeBusPolicy, FakeModelVersions, FakeVersionBus, principal_of
 
 OWNER, DEPLOYER, VIEWER, OTHER = "111122223333", "444455556666", "777788889999", "222233334444"
 ARN = f"arn:aws:sagemaker:eu-west-1:{OWNER}:model-package/churn-model/3"
@@ -133,14 +133,15 @@ def test_the_repair_sends_the_latest_approved_version_of_shared_groups_only():
 
 def policy(*sids: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "events:PutEvents",
-         "Resource": "arn:aws:events:eu-west-1:444455556666:event-bus/modelshare-versions"} for sid in sids]})
+        {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": principal_of(sid)}, "Action": "events:PutEvents",
+         "Resource": "arn:aws:events:eu-west-1:777788889999:event-bus/modelshare-versions"} for sid in sids]})
 
 
 def test_the_bus_policy_admits_exactly_the_allowlisted_owners_and_keeps_other_statements():
-    admit, take_out = policy_changes(policy("modelshare-owner-" + OTHER, "someone-else"), frozenset({OWNER}))
-    assert admit == [OWNER] and take_out == ["modelshare-owner-" + OTHER]
-    assert policy_changes(None, frozenset()) == ([], [])
+    admit, take_out, not_ours = policy_changes(policy("modelshare-owner-" + OTHER, "someone-else"), frozenset({OWNER}),
+                                               VIEWER)
+    assert admit == [OWNER] and take_out == ["modelshare-owner-" + OTHER] and not_ours == []
+    assert policy_changes(None, frozenset(), VIEWER) == ([], [], [])
 
 
 def test_keeping_the_bus_policy_takes_out_before_it_admits_and_an_invalid_allowlist_changes_nothing():
@@ -195,3 +196,24 @@ def test_an_event_whose_status_is_no_longer_the_version_s_leaves_it_to_the_event
     VersionForwarder(OWNER, FakeModelVersions(), both_said, Source(SHARED)).forward(
         [ARN], {ARN: frozenset({"PendingManualApproval", "Approved"})})
     assert sorted(f.consumer for f in both_said.sent) == [DEPLOYER, VIEWER]
+
+
+class FailingOnce(FakeModelVersions):
+    def __init__(self, failing: str) -> None:
+        super().__init__()
+        self.failing = failing
+
+    def describe(self, version_arn: str) -> dict[str, Any]:
+        if version_arn == self.failing:
+            raise RuntimeError("ThrottlingException")
+        return super().describe(version_arn)
+
+
+def test_a_version_that_cannot_be_read_does_not_hold_back_the_others_and_fails_the_run_at_the_end():
+    first, second = ARN.replace("/3", "/7"), ARN
+    bus = FakeVersionBus()
+    forwarder = VersionForwarder(OWNER, FailingOnce(first), bus, Source(SHARED))
+    with pytest.raises(VersionsUnread) as unread:
+        forwarder.forward([first, second])
+    assert list(unread.value.unread) == [first]
+    assert {f.detail["modelPackageArn"] for f in bus.sent} == {second}

@@ -50,6 +50,13 @@ class FakeVersionBus:
         return [(f, "AccessDeniedException") for f in forwards if f.consumer in self.refuse]
 
 
+def principal_of(sid: str) -> str:
+    """As DescribeEventBus shows PutPermission's statement for an account: its root; other
+    statements (a person's) admit every account."""
+    owner = sid.removeprefix("modelshare-owner-")
+    return f"arn:aws:iam::{owner}:root" if owner != sid else "*"
+
+
 class FakeBusPolicy:
     """A consumer's bus policy: its statements' ids; every write is also kept in `calls`."""
 
@@ -61,8 +68,8 @@ class FakeBusPolicy:
         if not self.sids:
             return None
         return json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "events:PutEvents",
-             "Resource": "arn:aws:events:eu-west-1:444455556666:event-bus/modelshare-versions"} for sid in self.sids]})
+            {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": principal_of(sid)}, "Action": "events:PutEvents",
+             "Resource": "arn:aws:events:eu-west-1:777788889999:event-bus/modelshare-versions"} for sid in self.sids]})
 
     def admit(self, owner: str) -> None:
         self.calls.append(("admit", owner))

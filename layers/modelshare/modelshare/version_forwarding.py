@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from modelshare.allowlist_loading import load_allowlist
+from modelshare.allowlist_loading import load_allowlist, load_allowlist_in_force
 from modelshare.observability import count, logger
 from modelshare.ports import AllowlistSource
 from modelshare.settings import SettingsError
@@ -25,6 +25,14 @@ def version_bus_name(environ: Mapping[str, str] | None = None) -> str:
     if not name:
         raise SettingsError(f"{VERSION_BUS_ENV} is not set: name the consumers' version event bus")
     return name
+
+
+class VersionsUnread(RuntimeError):
+    """Some versions could not be read (DescribeModelPackage failed); the others were told."""
+
+    def __init__(self, unread: Mapping[str, str]) -> None:
+        super().__init__(f"{len(unread)} version(s) could not be read: {dict(unread)}")
+        self.unread = dict(unread)
 
 
 @dataclass
@@ -49,12 +57,24 @@ class VersionForwarder:
         if allowlist is None:  # invalid or missing: tell nobody (fail closed), logged and counted
             return ForwardReport()
         planned: list[Forward] = []
+        unread: dict[str, str] = {}
         for arn in dict.fromkeys(version_arns):
-            version = Version.from_description(self.versions.describe(arn))
+            try:
+                version = Version.from_description(self.versions.describe(arn))
+            except Exception as error:  # one version unread must not hold back the others
+                unread[arn] = f"{type(error).__name__}: {error}"
+                continue
             if version.owner != self.account or (said is not None and version.approval not in said.get(arn, ())):
                 continue
             planned.extend(forwards(allowlist, version))
-        return self._send(planned)
+        report = self._send(planned)
+        if unread:
+            # The others are sent first; then the invocation fails (Errors alarm, and Lambda's
+            # retry of the event tells the unread version: duplicates share a forwardId).
+            logger.error("Some versions could not be read: not told", extra={"versions": unread, "sent": report.sent})
+            count("VersionReadsFailed", len(unread))
+            raise VersionsUnread(unread)
+        return report
 
     def repair(self) -> ForwardReport:
         """Announce again the newest approved version of every group the allowlist shares (same
@@ -86,17 +106,26 @@ def keep_bus_policy(consumer: str, policy: BusPolicyReads, changes: BusPolicyWri
                     memberships: frozenset[str] = frozenset()) -> dict[str, list[str]]:
     """Bring the consumer's bus policy (read from `policy`, changed through `changes`: the same
     adapter, or a dry run's plan) to admitting exactly the owners the allowlist names for this
-    account. An invalid or missing allowlist admits nobody new and takes nobody out (the owner
-    side already tells nobody then)."""
-    allowlist = load_allowlist(source, fresh=True)
-    if allowlist is None:
-        return {"admitted": [], "taken_out": []}
-    admit, take_out = policy_changes(policy.read(), allowlist.owners_sharing_with(consumer, memberships))
-    for statement_id in take_out:  # removals first: an owner the edit removed is refused at once
+    account. An invalid or missing allowlist admits nobody new; its last valid version's removals
+    still apply (an owner an earlier valid edit removed is not left able to post); none valid:
+    nothing changes. A person's statement under modelshare's Sid prefix is reported, never
+    touched (docs/security.md)."""
+    in_force = load_allowlist_in_force(source)
+    if in_force is None:
+        return {"admitted": [], "taken_out": [], "not_ours": []}
+    found = policy_changes(policy.read(), in_force.allowlist.owners_sharing_with(consumer, memberships), consumer)
+    admit = [] if in_force.restrict_only else found.admit
+    for statement_id in found.take_out:  # removals first: an owner the edit removed is refused at once
         changes.take_out(statement_id)
     for owner in admit:
         changes.admit(owner)
-    if admit or take_out:
+    if found.not_ours:
+        # Not what modelshare writes (a wider principal, a condition, another action or bus): a
+        # person's, so neither removed nor trusted as admitting its owner; someone must look.
+        logger.warning("Statements under modelshare's Sid on the version event bus are not modelshare's: left alone",
+                       extra={"statements": found.not_ours})
+        count("BusStatementNotOurs", len(found.not_ours))
+    if admit or found.take_out:
         logger.info("Version event bus policy brought in step with the allowlist",
-                    extra={"admitted": admit, "taken_out": take_out})
-    return {"admitted": admit, "taken_out": take_out}
+                    extra={"admitted": admit, "taken_out": found.take_out})
+    return {"admitted": admit, "taken_out": found.take_out, "not_ours": found.not_ours}

@@ -35,12 +35,12 @@ class LocalEventBuses:
                    identity: str | None) -> tuple[int, dict[str, str], bytes]:
         cloud = self.cloud
 
-        def identity_allows(bus: buses.Bus) -> bool:
+        def identity_allows(bus: buses.Bus, entry: dict[str, list[str]]) -> bool:
             if not cloud.iam.governs(account, identity):
                 return True
             try:
                 cloud.iam.authorize_resource(account=account, region=region, caller=identity or "",
-                                             action="events:PutEvents", resource=bus.arn, context={})
+                                             action="events:PutEvents", resource=bus.arn, context=entry)
             except AwsError:
                 return False
             return True

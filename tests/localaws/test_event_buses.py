@@ -82,3 +82,20 @@ def test_own_bus_by_name_needs_no_policy_and_a_missing_one_is_not_found(aws):
 def test_put_to_the_default_bus_reaches_the_account_s_rules(aws):
     aws.client("events", OWNER).put_events(Entries=[entry(bus="default")])
     assert [e["source"] for a, e in aws.events if a == OWNER] == ["modelshare"]
+
+
+def test_the_sender_s_identity_policy_conditions_on_source_and_detail_type_are_evaluated_per_entry():
+    from localaws.services.events import buses
+    from localaws.services.iam.authorizer import evaluate
+
+    identity = [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": BUS_ARN, "Condition": {
+        "StringEquals": {"events:source": "modelshare", "events:detail-type": ["Model Version Approved"]}}}]
+    policy = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": OWNER}, "Action": "events:PutEvents",
+                                        "Resource": BUS_ARN}]})
+    other_type = {**entry(), "DetailType": "Model Version Rejected"}
+    answer = buses.put_events(
+        account=OWNER, region=REGION, entries=[entry(), entry(source="pipelines"), other_type],
+        now="2026-12-06T00:00:00Z", bus_policy=lambda bus: policy,
+        identity_allows=lambda bus, context: evaluate(identity, "events:PutEvents", bus.arn, context).allowed,
+        deliver=lambda delivered: None)
+    assert [r.get("ErrorCode") for r in answer["Entries"]] == [None, "AccessDeniedException", "AccessDeniedException"]

@@ -402,3 +402,11 @@ def test_one_alarm_at_eighty_percent_of_any_ram_region_quota_the_sweep_reports(m
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (ALARM_PERCENT, "GreaterThanOrEqualToThreshold")
     assert alarm["TreatMissingData"] == "notBreaching" and alarm["EvaluationPeriods"] == 1
     assert "AlarmActions" in alarm
+
+
+def test_the_forwarder_may_send_only_modelshare_s_version_events():
+    from modelshare.version_events import DETAIL_TYPES, SOURCE
+
+    send = next(s for s in statements(FUNCTIONS["ForwardVersionsFunction"]) if s.get("Sid") == "SendVersionEvents")
+    assert send["Condition"] == {"StringEquals": {"events:source": SOURCE,
+                                                  "events:detail-type": list(DETAIL_TYPES.values())}}

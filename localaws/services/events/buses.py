@@ -1,7 +1,10 @@
 """EventBridge `PutEvents` as the local AWS serves it: each entry goes to the bus it names (a name
 in the caller's account, or any account's bus by ARN), admitted as EventBridge admits it.
 
-A bus in the caller's account takes what the caller's identity policy allows. A bus in another
+A bus in the caller's account takes what the caller's identity policy allows; the identity
+policy is judged per entry with its `events:source` and `events:detail-type`, so conditions on
+them are evaluated there too (any other EventBridge key is absent: a statement needing it does not
+apply, stricter). A bus in another
 account takes an entry only when its resource policy allows the sender's account
 `events:PutEvents` on it (conditions on `events:source`, `events:detail-type` and
 `aws:PrincipalAccount` evaluated; any other condition key is absent, so a statement needing it does
@@ -53,6 +56,9 @@ class EntryRefused(Exception):
 NO_BUS = object()
 BusPolicy = Callable[[Bus], "str | object | None"]
 """The bus's resource policy (None: none), or NO_BUS when the bus does not exist."""
+IdentityAllows = Callable[[Bus, "dict[str, list[str]]"], bool]
+"""Whether the caller's identity policy allows PutEvents on the bus in this request context
+(`events:source`, `events:detail-type`: the entry's, as IAM gives them to both policies)."""
 
 
 def bus_of(name_or_arn: str | None, account: str, region: str) -> Bus:
@@ -65,7 +71,7 @@ def bus_of(name_or_arn: str | None, account: str, region: str) -> Bus:
 
 
 def put_events(*, account: str, region: str, entries: list[dict[str, Any]], now: str,
-               bus_policy: BusPolicy, identity_allows: Callable[[Bus], bool],
+               bus_policy: BusPolicy, identity_allows: IdentityAllows,
                deliver: Callable[[Delivered], None]) -> dict[str, Any]:
     """PutEvents' answer; each admitted entry is handed to `deliver` as its event."""
     results: list[dict[str, Any]] = []
@@ -81,7 +87,7 @@ def put_events(*, account: str, region: str, entries: list[dict[str, Any]], now:
 
 
 def _admit(account: str, region: str, entry: dict[str, Any], now: str, bus_policy: BusPolicy,
-           identity_allows: Callable[[Bus], bool]) -> tuple[Bus, dict[str, Any]]:
+           identity_allows: IdentityAllows) -> tuple[Bus, dict[str, Any]]:
     source, detail_type, text = entry.get("Source"), entry.get("DetailType"), entry.get("Detail")
     if not source or not detail_type or text is None:
         raise EntryRefused("InvalidArgument", "Parameters Source, DetailType and Detail are required.")
@@ -100,7 +106,7 @@ def _admit(account: str, region: str, entry: dict[str, Any], now: str, bus_polic
     denied = EntryRefused("AccessDeniedException",
                           f"User: arn:aws:sts::{account}:assumed-role/caller/session is not authorized to perform: "
                           f"events:PutEvents on resource: {bus.arn}")
-    if not identity_allows(bus):
+    if not identity_allows(bus, entry_context(source, detail_type)):
         raise denied
     policy = bus_policy(bus)
     if policy is NO_BUS:
@@ -123,8 +129,13 @@ def admits(policy: str | None, bus: Bus, sender: str, source: str, detail_type: 
     if policy is None:
         return False
     statements = [s for s in json.loads(policy).get("Statement", []) if _names(s.get("Principal"), sender)]
-    context = {"events:source": [source], "events:detail-type": [detail_type], "aws:principalaccount": [sender]}
+    context = {**entry_context(source, detail_type), "aws:principalaccount": [sender]}
     return evaluate(statements, "events:PutEvents", bus.arn, context).allowed
+
+
+def entry_context(source: str, detail_type: str) -> dict[str, list[str]]:
+    """The service keys of one entry's request (Service Authorization Reference, PutEvents)."""
+    return {"events:source": [source], "events:detail-type": [detail_type]}
 
 
 def _names(principal: Any, account: str) -> bool:

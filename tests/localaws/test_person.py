@@ -135,3 +135,19 @@ def test_a_person_cannot_forge_modelshares_ownership_of_a_share_they_make(aws, d
     denied(dynamodb.put_item, TableName=LEDGER, Item={**key, "made_as": {"S": name}})
     denied(dynamodb.batch_write_item, RequestItems={LEDGER: [{"PutRequest": {"Item": {**key, "made_as": {"S": name}}}}]})
     assert DynamoDbLedger(aws.cloud.session(OWNER, REGION), LEDGER).made_shares() == {}
+
+
+def test_a_person_allowed_eventbridge_elsewhere_still_cannot_send_modelshares_events_or_change_bus_policies():
+    from localaws.services.iam.authorizer import evaluate
+
+    statements = [*policy_statements(ORDINARY_RIGHTS_POLICY),
+                  {"Effect": "Allow", "Action": "events:*", "Resource": "*"}]  # what else they may be given
+    bus = f"arn:aws:events:{REGION}:{CONSUMER}:event-bus/modelshare-versions"
+
+    def put(source: str) -> bool:
+        context = {"events:source": [source], "events:detail-type": ["Model Version Approved"]}
+        return evaluate(statements, "events:PutEvents", bus, context).allowed
+
+    assert put("pipelines") and not put("modelshare")
+    assert not evaluate(statements, "events:PutPermission", "*", {}).allowed
+    assert not evaluate(statements, "events:RemovePermission", "*", {}).allowed

@@ -190,6 +190,10 @@ def test_permissions_are_created_and_attached_for_sagemaker_types_only():
         assert found[sid]["Condition"] == {"StringLike": {"ram:PermissionResourceType": "sagemaker:*"}}, sid
 
 
+# The sweep, and the consumer's version bus keeper: both apply the last valid version's removals.
+HISTORY_READERS = ("OwnerReconcileFunction", "AcceptInvitationsFunction")
+
+
 def test_only_the_allowlist_parameter_is_readable():
     for parameters, expected in [
         ({}, "arn:aws:ssm:eu-west-1:111122223333:parameter/modelshare/allowlist"),
@@ -202,7 +206,7 @@ def test_only_the_allowlist_parameter_is_readable():
             read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))
                      and s["Sid"] != "ReadAllowlistHistory"]
             assert (read["Action"], read["Resource"]) == ("ssm:GetParameter", expected)
-            assert _history_grants(function) == ([expected] if function.logical_id == "OwnerReconcileFunction" else [])
+            assert _history_grants(function) == ([expected] if function.logical_id in HISTORY_READERS else [])
         created = [r.logical_id for r in stack.resources_of_type("AWS::SSM::Parameter")]
         assert created == ([] if parameters else ["AllowlistParameter"])
         env = {f.logical_id: f.environment["MODELSHARE_ALLOWLIST_PARAMETER"] for f in stack.functions()}
@@ -219,7 +223,7 @@ def test_in_path_mode_only_the_path_is_readable_and_its_first_part_is_an_empty_a
         read, = [s for s in function.policy_statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))
                  and s["Sid"] != "ReadAllowlistHistory"]
         parts = "arn:aws:ssm:eu-west-1:111122223333:parameter/org/allowlist/part-???"
-        assert _history_grants(function) == ([parts] if function.logical_id == "OwnerReconcileFunction" else [])
+        assert _history_grants(function) == ([parts] if function.logical_id in HISTORY_READERS else [])
         assert (read["Sid"], read["Action"], read["Resource"]) == (
             "ReadAllowlistParts", "ssm:GetParametersByPath", "arn:aws:ssm:eu-west-1:111122223333:parameter/org/allowlist")
         assert "Condition" not in read
@@ -308,17 +312,20 @@ def _history_grants(function: Any) -> list[str]:
             for resource in as_list(s["Resource"])]
 
 
-def test_only_the_sweep_reads_the_allowlist_history_and_only_of_the_allowlist():
-    """Only the sweep's function reads the history, of the allowlist parameter or of the parts
-    under the path (part-001 to part-999, never anything else there), each ARN one of the
-    `parameter` resource type's in the Service Authorization Reference."""
+def test_only_the_sweep_and_the_bus_keeper_read_the_allowlist_history_and_only_of_the_allowlist():
+    """Only the sweep's function and the consumer's (its version bus keeper: the last valid
+    version's removals) read the history, of the allowlist parameter or of the parts under the
+    path (part-001 to part-999, never anything else there), each ARN one of the `parameter`
+    resource type's in the Service Authorization Reference."""
     for parameters in ({}, {"AllowlistPath": "/org/allowlist"}):
         stack = TEMPLATE.render("111122223333", "eu-west-1", parameters)
         grants = {f.logical_id: _history_grants(f) for f in stack.functions()}
-        assert [f for f, resources in grants.items() if resources] == ["OwnerReconcileFunction"]
-        resource, = grants["OwnerReconcileFunction"]
-        assert "*" not in resource
-        assert SAR.resource_type_for_pattern("ssm:GetParameterHistory", resource).name == "parameter"
+        assert sorted(f for f, resources in grants.items() if resources) == [
+            "AcceptInvitationsFunction", "OwnerReconcileFunction"]
+        for name in ("AcceptInvitationsFunction", "OwnerReconcileFunction"):
+            resource, = grants[name]
+            assert "*" not in resource
+            assert SAR.resource_type_for_pattern("ssm:GetParameterHistory", resource).name == "parameter"
 
 
 def _queues_functions_read(stack):

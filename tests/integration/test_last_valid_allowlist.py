@@ -63,7 +63,9 @@ def test_a_removal_followed_by_an_invalid_edit_still_happens_and_nothing_is_adde
     assert said and all(r["last_valid_version"] == f"version {invalid - 1} of /modelshare/allowlist" for r in said)
     assert all(r["problems"] and r["problems"][0].startswith("$: not valid JSON") for r in said)
     assert world.metric_total("AllowlistLastValidApplied", OWNER) >= 1
-    assert {c.caller for c in world.cloud.calls if c.operation == "GetParameterHistory"} == {"OwnerReconcileFunction"}
+    # The sweep, and the version bus keeper (its removals too): no other function reads the history.
+    assert {c.caller for c in world.cloud.calls if c.operation == "GetParameterHistory"} == {
+        "OwnerReconcileFunction", "AcceptInvitationsFunction"}
     # The hourly sweep keeps it so, and still adds no one.
     world.run_for(hours=1)
     assert world.discoverable(CONSUMER) == [group_arn("fraud-detector")]

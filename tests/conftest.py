@@ -69,6 +69,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(tier)
         if item.path.name in SLOW_FILES:
             item.add_marker("slow")
+    if getattr(config.option, "loadgroup", False):  # set in xdist workers only
+        _keep_xdist_groups(items)
+
+
+def _keep_xdist_groups(items: list[pytest.Item]) -> None:
+    """In an xdist worker with --dist loadgroup: suffix each grouped test's node id with its
+    `xdist_group`, which is what sends a group to one worker. pytest-xdist 3.8 writes the suffix
+    to `item._nodeid`, which pytest 9.2 no longer reads (a node id is `item._id`): without this,
+    a group is spread over the workers and each builds the group's fixture again (the IAM
+    tour: twice). tests/unit/test_xdist_groups.py checks it."""
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                        for mark in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix):
+            item._id = coerce_node_id(item.nodeid + suffix)  # type: ignore[attr-defined]  # see above
 
 
 def _replay(config: pytest.Config) -> str:

@@ -55,7 +55,7 @@ def test_a_statement_named_like_modelshares_but_admitting_every_account_is_not_l
     # written over (PutPermission under its Sid would change a person's statement).
     bus = Bus(statement("modelshare-owner-" + OWNER, "*"))
     with caplog.at_level("WARNING"):
-        kept = keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
+        kept = keep_bus_policy(BUS, bus, bus, Source(NAMES_OWNER))
     assert kept["not_ours"] == ["modelshare-owner-" + OWNER], "the bus admits every account and nobody is told"
     assert "not modelshare's" in caplog.text
     assert bus.calls == []
@@ -67,7 +67,7 @@ def test_a_statement_in_modelshares_shape_but_for_another_bus_or_with_more_actio
     elsewhere = statement("modelshare-owner-" + OWNER, {"AWS": OWNER})
     elsewhere["Resource"] = BUS.replace(CONSUMER, REMOVED)
     bus = Bus(wider, elsewhere)
-    kept = keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
+    kept = keep_bus_policy(BUS, bus, bus, Source(NAMES_OWNER))
     assert kept["not_ours"] == ["modelshare-owner-" + OWNER, "modelshare-owner-" + REMOVED]
     assert bus.calls == []
 
@@ -75,13 +75,13 @@ def test_a_statement_in_modelshares_shape_but_for_another_bus_or_with_more_actio
 def test_the_last_valid_allowlist_never_admits_an_owner():
     keeps = NAMES_OWNER  # names OWNER, whom the bus does not admit yet
     bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}))
-    kept = keep_bus_policy(CONSUMER, bus, bus, Source(None, last=keeps))
+    kept = keep_bus_policy(BUS, bus, bus, Source(None, last=keeps))
     assert kept["admitted"] == [] and ("admit", OWNER) not in bus.calls
 
 
 def test_no_valid_allowlist_at_all_changes_nothing():
     bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}))
-    keep_bus_policy(CONSUMER, bus, bus, Source(None))
+    keep_bus_policy(BUS, bus, bus, Source(None))
     assert bus.calls == []
 
 
@@ -89,11 +89,31 @@ def test_a_persons_statement_is_never_taken_out_whatever_its_sid():
     bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}),
               statement("modelshare-owner-" + OWNER, {"AWS": f"arn:aws:iam::{OWNER}:root"}))
     bus.statements[0]["Condition"] = {"StringEquals": {"events:source": "pipelines"}}  # not what admit writes
-    keep_bus_policy(CONSUMER, bus, bus, Source(NAMES_OWNER))
+    keep_bus_policy(BUS, bus, bus, Source(NAMES_OWNER))
     assert ("take_out", "modelshare-owner-" + REMOVED) not in bus.calls
 
 
 def test_an_owner_the_last_valid_allowlist_removed_is_taken_out_while_the_current_one_is_invalid():
     bus = Bus(statement("modelshare-owner-" + REMOVED, {"AWS": f"arn:aws:iam::{REMOVED}:root"}))
-    keep_bus_policy(CONSUMER, bus, bus, Source(None, last=NAMES_OWNER))
+    keep_bus_policy(BUS, bus, bus, Source(None, last=NAMES_OWNER))
     assert ("take_out", "modelshare-owner-" + REMOVED) in bus.calls
+
+
+# Second review: a Sid is modelshare's only when every statement under it is, and only this bus.
+
+def test_a_wider_statement_sharing_modelshare_s_sid_is_reported_and_never_taken_out() -> None:
+    ours = statement(f"modelshare-owner-{OWNER}", {"AWS": f"arn:aws:iam::{OWNER}:root"})
+    wide = {**ours, "Principal": "*"}
+    kept = Bus(ours, wide)
+    assert keep_bus_policy(BUS, kept, kept, Source(NAMES_OWNER))["not_ours"] == [ours["Sid"]]
+    removed = Bus(ours, wide)
+    keep_bus_policy(BUS, removed, removed, Source(Allowlist.parse({"version": 1, "shares": []})))
+    assert removed.calls == []
+
+
+def test_a_statement_on_another_bus_of_the_consumer_is_not_modelshare_s() -> None:
+    for elsewhere in (BUS.replace("modelshare-versions", "default"), BUS.replace("eu-west-1", "us-east-1")):
+        other = {**statement(f"modelshare-owner-{OWNER}", {"AWS": OWNER}), "Resource": elsewhere}
+        bus = Bus(other)
+        kept = keep_bus_policy(BUS, bus, bus, Source(Allowlist.parse({"version": 1, "shares": []})))
+        assert bus.calls == [] and kept["not_ours"] == [other["Sid"]]

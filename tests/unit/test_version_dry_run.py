@@ -9,6 +9,7 @@ from tests.unit.fakes import FixedAllowlist, allowlist_doc
 from tests.unit.version_fakes import FakeBusPolicy, FakeModelVersions
 
 OWNER, DEPLOYER, VIEWER, OTHER = "111122223333", "444455556666", "777788889999", "222233334444"
+VIEWER_BUS = f"arn:aws:events:eu-west-1:{VIEWER}:event-bus/modelshare-versions"
 ARN = f"arn:aws:sagemaker:eu-west-1:{OWNER}:model-package/churn-model/3"
 RULES = allowlist_doc({"owner": OWNER, "groups": ["churn-*"], "consumers": [DEPLOYER, VIEWER], "access": ["deploy"]})
 
@@ -25,7 +26,7 @@ def test_the_dry_run_forwarder_sends_nothing_and_plans_one_event_per_consumer() 
 def test_the_dry_run_keeps_the_bus_policy_in_its_plan_only() -> None:
     plan = Plan()
     policy = FakeBusPolicy(f"modelshare-owner-{OTHER}", "someone-else")
-    changes = keep_bus_policy(VIEWER, policy, DryRunBusPolicyWrites(plan), FixedAllowlist(RULES))
+    changes = keep_bus_policy(VIEWER_BUS, policy, DryRunBusPolicyWrites(plan), FixedAllowlist(RULES))
     assert changes == {"admitted": [OWNER], "taken_out": [f"modelshare-owner-{OTHER}"], "not_ours": []}
     assert policy.calls == [], "the bus policy itself is not changed"
     assert [str(w) for w in plan.writes] == [
@@ -37,6 +38,6 @@ def test_the_plan_records_nothing_when_the_allowlist_is_invalid() -> None:
     plan = Plan()
     broken = FixedAllowlist({"version": 2, "shares": []})
     VersionForwarder(OWNER, FakeModelVersions(), DryRunVersionBus(plan), broken).forward([ARN])
-    keep_bus_policy(VIEWER, FakeBusPolicy(), DryRunBusPolicyWrites(plan), broken)
+    keep_bus_policy(VIEWER_BUS, FakeBusPolicy(), DryRunBusPolicyWrites(plan), broken)
     assert plan.writes == []
 

@@ -20,6 +20,7 @@ from modelshare.version_forwarding import VersionForwarder, VersionsUnread, keep
 from tests.unit.version_fakes import INFERENCE, FakeBusPolicy, FakeModelVersions, FakeVersionBus, principal_of
 
 OWNER, DEPLOYER, VIEWER, OTHER = "111122223333", "444455556666", "777788889999", "222233334444"
+VIEWER_BUS = f"arn:aws:events:eu-west-1:{VIEWER}:event-bus/modelshare-versions"
 ARN = f"arn:aws:sagemaker:eu-west-1:{OWNER}:model-package/churn-model/3"
 
 
@@ -139,17 +140,17 @@ def policy(*sids: str) -> str:
 
 def test_the_bus_policy_admits_exactly_the_allowlisted_owners_and_keeps_other_statements():
     admit, take_out, not_ours = policy_changes(policy("modelshare-owner-" + OTHER, "someone-else"), frozenset({OWNER}),
-                                               VIEWER)
+                                               VIEWER_BUS)
     assert admit == [OWNER] and take_out == ["modelshare-owner-" + OTHER] and not_ours == []
-    assert policy_changes(None, frozenset(), VIEWER) == ([], [], [])
+    assert policy_changes(None, frozenset(), VIEWER_BUS) == ([], [], [])
 
 
 def test_keeping_the_bus_policy_takes_out_before_it_admits_and_an_invalid_allowlist_changes_nothing():
     bus = FakeBusPolicy("modelshare-owner-" + OTHER)
-    keep_bus_policy(VIEWER, bus, bus, Source(SHARED))
+    keep_bus_policy(VIEWER_BUS, bus, bus, Source(SHARED))
     assert bus.calls == [("take_out", "modelshare-owner-" + OTHER), ("admit", OWNER)]
     untouched = FakeBusPolicy("modelshare-owner-" + OTHER)
-    keep_bus_policy(VIEWER, untouched, untouched, Source(None))
+    keep_bus_policy(VIEWER_BUS, untouched, untouched, Source(None))
     assert untouched.calls == []
 
 

@@ -33,7 +33,6 @@ DETAIL_TYPES: Mapping[str, str] = {APPROVED: "Model Version Approved", "Rejected
 DETAIL_TYPE = DETAIL_TYPES[APPROVED]
 # One PutEvents call takes at most 10 entries (EventBridge quotas).
 ENTRIES_PER_CALL = 10
-_BUS_ARN = re.compile(r"arn:aws[a-z-]*:events:[a-z0-9-]+:([0-9]{12}):event-bus/[A-Za-z0-9._/-]{1,256}")
 _PACKAGE_ARN = re.compile(r"arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):([0-9]{12}):model-package/([a-zA-Z0-9-]{1,63})/([0-9]{1,9})")
 
 
@@ -136,34 +135,35 @@ class BusPolicyChanges(NamedTuple):
     not_ours: list[str]
 
 
-def is_modelshares(statement: Mapping[str, Any], consumer: str) -> bool:
-    """Exactly what `admit` (PutPermission) writes on the consumer's bus: Allow, the owner's
-    account named by the Sid as its only principal, events:PutEvents alone, one bus of this
-    account, no condition. Anything wider or narrower is a person's, whatever its Sid."""
+def is_modelshares(statement: Mapping[str, Any], bus: str) -> bool:
+    """Exactly what `admit` (PutPermission) writes on the consumer's bus `bus` (its ARN): Allow,
+    the owner's account named by the Sid as its only principal, events:PutEvents alone, this
+    very bus, no condition. Anything wider or narrower (another bus of the account, another
+    Region's) is a person's, whatever its Sid."""
     owner = str(statement.get("Sid", "")).removeprefix(STATEMENT_PREFIX)
     principal = statement.get("Principal")
     named = principal.get("AWS") if isinstance(principal, dict) and len(principal) == 1 else None
     root = _ROOT.fullmatch(named) if isinstance(named, str) else None
-    resource = statement.get("Resource")
-    bus = _BUS_ARN.fullmatch(resource) if isinstance(resource, str) else None
     return (set(statement) == _SHAPE and is_account_id(owner) and statement.get("Effect") == "Allow"
             and (named == owner or (root is not None and root.group(1) == owner))
             and statement.get("Action") in ("events:PutEvents", ["events:PutEvents"])
-            and bus is not None and bus.group(1) == consumer)
+            and statement.get("Resource") == bus)
 
 
-def policy_changes(policy: str | None, owners: frozenset[str], consumer: str) -> BusPolicyChanges:
+def policy_changes(policy: str | None, owners: frozenset[str], bus: str) -> BusPolicyChanges:
     """The changes that bring the bus's policy to admitting exactly `owners` through modelshare's
     statements (Sid `modelshare-owner-<account>`, in the shape `is_modelshares` checks). Other
     statements are someone else's and stay; one under modelshare's Sid prefix that is not in that
     shape is never taken out nor counted as admitting its owner, and its owner is not admitted
-    over it either (PutPermission under a taken Sid would change a person's statement)."""
+    over it either (PutPermission under a taken Sid would change a person's statement). A Sid is
+    modelshare's only when every statement under it is: a person's second statement under the
+    same Sid (whether the bus takes one is UNVERIFIED) keeps the whole Sid a person's."""
     statements = json.loads(policy).get("Statement", []) if policy else []
     if isinstance(statements, dict):
         statements = [statements]
     named = [s for s in statements if isinstance(s, dict) and str(s.get("Sid", "")).startswith(STATEMENT_PREFIX)]
-    ours = {str(s["Sid"]) for s in named if is_modelshares(s, consumer)}
-    not_ours = sorted({str(s["Sid"]) for s in named} - ours)
+    not_ours = sorted({str(s["Sid"]) for s in named if not is_modelshares(s, bus)})
+    ours = {str(s["Sid"]) for s in named} - set(not_ours)
     wanted = {STATEMENT_PREFIX + owner for owner in owners if is_account_id(owner)}
     admit = sorted(sid.removeprefix(STATEMENT_PREFIX) for sid in wanted - ours - set(not_ours))
     return BusPolicyChanges(admit, sorted(ours - wanted), not_ours)

@@ -102,9 +102,9 @@ class VersionForwarder:
         return report
 
 
-def keep_bus_policy(consumer: str, policy: BusPolicyReads, changes: BusPolicyWrites, source: AllowlistSource,
+def keep_bus_policy(bus: str, policy: BusPolicyReads, changes: BusPolicyWrites, source: AllowlistSource,
                     memberships: frozenset[str] = frozenset()) -> dict[str, list[str]]:
-    """Bring the consumer's bus policy (read from `policy`, changed through `changes`: the same
+    """Bring the consumer's bus policy (`bus`, its ARN; read from `policy`, changed through `changes`: the same
     adapter, or a dry run's plan) to admitting exactly the owners the allowlist names for this
     account. An invalid or missing allowlist admits nobody new; its last valid version's removals
     still apply (an owner an earlier valid edit removed is not left able to post); none valid:
@@ -113,7 +113,8 @@ def keep_bus_policy(consumer: str, policy: BusPolicyReads, changes: BusPolicyWri
     in_force = load_allowlist_in_force(source)
     if in_force is None:
         return {"admitted": [], "taken_out": [], "not_ours": []}
-    found = policy_changes(policy.read(), in_force.allowlist.owners_sharing_with(consumer, memberships), consumer)
+    consumer = bus.split(":")[4]
+    found = policy_changes(policy.read(), in_force.allowlist.owners_sharing_with(consumer, memberships), bus)
     admit = [] if in_force.restrict_only else found.admit
     for statement_id in found.take_out:  # removals first: an owner the edit removed is refused at once
         changes.take_out(statement_id)

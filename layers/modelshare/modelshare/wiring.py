@@ -228,7 +228,9 @@ def version_bus_keeper(settings: Settings, plan: Plan | None) -> Callable[[Invoc
             from modelshare.dry_run import DryRunBusPolicyWrites
 
             changes = DryRunBusPolicyWrites(plan)
-        return keep_bus_policy(context.invoked_function_arn.split(":")[4], policy, changes,
+        _, partition, _, region, account, *_ = context.invoked_function_arn.split(":")
+        bus = f"arn:{partition}:events:{region}:{account}:event-bus/{bus_name}"
+        return keep_bus_policy(bus, policy, changes,
                                allowlist_source(session, settings.allowlist))
 
     return keep

@@ -282,6 +282,7 @@ def cold_start(runs: int = 11) -> dict[str, Any]:
                 "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "modelshare",
                 "MODELSHARE_ALLOWLIST_PARAMETER": "/modelshare/allowlist", "MODELSHARE_LEDGER_TABLE": "modelshare-ownership",
                 "MODELSHARE_SWEEP_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{OWNER}/modelshare-sweep",
+                "MODELSHARE_VERSION_BUS": "modelshare-versions",  # the consumer checks its bus's name at load
                 "PYTHONDONTWRITEBYTECODE": "1"})
     sources = {"floor": _FLOOR.format(layer=str(layer), clients=FLOOR_CLIENTS),
                **{name: _HANDLER.format(layer=str(layer), code=str(PROJECT_ROOT / "functions" / code))

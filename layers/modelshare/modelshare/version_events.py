@@ -112,8 +112,8 @@ def detail_for(version: Version, levels: tuple[str, ...]) -> dict[str, Any]:
     return detail
 
 
-def bus_arn(consumer: str, region: str, bus_name: str) -> str:
-    return f"arn:aws:events:{region}:{consumer}:event-bus/{bus_name}"
+def bus_arn(consumer: str, region: str, bus_name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:events:{region}:{consumer}:event-bus/{bus_name}"
 
 
 # -- the consumer's bus policy ------------------------------------------------------------------

@@ -218,6 +218,7 @@ def version_bus_keeper(settings: Settings, plan: Plan | None) -> Callable[[Invoc
 
     def keep(context: InvocationContext) -> dict[str, list[str]]:
         from modelshare.aws.version_bus import EventBridgeBusPolicy
+        from modelshare.version_events import bus_arn
         from modelshare.version_forwarding import keep_bus_policy
         from modelshare.version_ports import BusPolicyWrites
 
@@ -229,8 +230,7 @@ def version_bus_keeper(settings: Settings, plan: Plan | None) -> Callable[[Invoc
 
             changes = DryRunBusPolicyWrites(plan)
         _, partition, _, region, account, *_ = context.invoked_function_arn.split(":")
-        bus = f"arn:{partition}:events:{region}:{account}:event-bus/{bus_name}"
-        return keep_bus_policy(bus, policy, changes,
+        return keep_bus_policy(bus_arn(account, region, bus_name, partition), policy, changes,
                                allowlist_source(session, settings.allowlist))
 
     return keep

@@ -12,9 +12,8 @@ from modelshare import strict_json
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_diff import describe, diff
 from modelshare.allowlist_parts import TIER_LIMITS, revision_of, split
-from modelshare.aws import account_id
 from modelshare.aws.allowlist_parts_store import StoredParts, read_parts, write_parts
-from modelshare_cli.allowlist_where import ParameterArn, parameter_arn
+from modelshare_cli.allowlist_where import check_central_writer, name_in_its_account, parameter_arn
 from modelshare_cli.common import (
     CONCURRENT_CHANGE,
     INVALID,
@@ -283,7 +282,7 @@ def set_command(args: argparse.Namespace) -> int:
     aws = session(args)
     ssm = aws.client("ssm")
     if central is not None:
-        _check_central_writer(aws, central)
+        check_central_writer(aws, central)
     stored = read_parameter(ssm, name)
     if central is not None and stored is None:
         raise CliError(f"{name} does not exist: the central stack creates it (docs/central-allowlist.md); "
@@ -307,7 +306,7 @@ def set_command(args: argparse.Namespace) -> int:
     # fails with ParameterAlreadyExists if someone created the parameter meanwhile.
     # PutParameter takes the name, never an ARN (botocore's ssm model): the name the read returned
     # (whether a read by ARN returns the name or the ARN there is UNVERIFIED: then the ARN's).
-    target = name if central is None else _name_in_its_account(stored, central)
+    target = name if central is None else name_in_its_account(stored, central)
     tier: dict[str, Any] = {"Tier": "Advanced"} if central is not None else {}
     try:
         written = ssm.put_parameter(Name=target, Value=document.text, Type="String", Overwrite=stored is not None,
@@ -322,25 +321,6 @@ def set_command(args: argparse.Namespace) -> int:
                        f"'aws ssm get-parameter-history --name {name}'", CONCURRENT_CHANGE)
     print(f"wrote {name} version {version}")
     return OK
-
-
-def _name_in_its_account(stored: StoredDocument | None, central: ParameterArn) -> str:
-    returned = stored.stored_name if stored is not None else ""
-    return returned if returned and not returned.startswith("arn:") else central.name()
-
-
-def _check_central_writer(aws: Any, central: ParameterArn) -> None:
-    """A central allowlist is written only in its own account and Region: a member reads it
-    through RAM (read only), and a PutParameter by its name there would make a local parameter
-    the member's functions never read."""
-    caller = account_id(aws)
-    if caller != central.account:
-        raise CliError(f"refused: {central.arn} is account {central.account}'s; this is account {caller}, which "
-                       f"can only read it: run 'modelshare allowlist set' with credentials of account "
-                       f"{central.account} (nothing written)")
-    if aws.region_name != central.region:
-        raise CliError(f"refused: {central.arn} is in {central.region}, not {aws.region_name} (--region "
-                       f"{central.region}); nothing written", USAGE)
 
 
 def _set_parts(args: argparse.Namespace, path: str, document: FileDocument, new: Allowlist) -> int:

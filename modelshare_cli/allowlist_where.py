@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from modelshare.aws import account_id
+from modelshare_cli.common import USAGE, CliError
+
+if TYPE_CHECKING:
+    from modelshare_cli.common import StoredDocument
 
 # arn:<partition>:ssm:<region>:<account>:parameter/<name without its leading '/'>
 _PARAMETER_ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):ssm:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
@@ -35,6 +41,27 @@ def parameter_arn(given: str) -> ParameterArn | None:
     if match is None:
         return None
     return ParameterArn(given, match["region"], match["account"], match["rest"])
+
+
+def name_in_its_account(stored: StoredDocument | None, central: ParameterArn) -> str:
+    """The name PutParameter takes for `central` in its own account: the one the read returned,
+    unless that was the ARN."""
+    returned = stored.stored_name if stored is not None else ""
+    return returned if returned and not returned.startswith("arn:") else central.name()
+
+
+def check_central_writer(aws: Any, central: ParameterArn) -> None:
+    """A central allowlist is written only in its own account and Region: a member reads it
+    through RAM (read only), and a PutParameter by its name there would make a local parameter
+    the member's functions never read."""
+    caller = account_id(aws)
+    if caller != central.account:
+        raise CliError(f"refused: {central.arn} is account {central.account}'s; this is account {caller}, which "
+                       f"can only read it: run 'modelshare allowlist set' with credentials of account "
+                       f"{central.account} (nothing written)")
+    if aws.region_name != central.region:
+        raise CliError(f"refused: {central.arn} is in {central.region}, not {aws.region_name} (--region "
+                       f"{central.region}); nothing written", USAGE)
 
 
 @dataclass(frozen=True)

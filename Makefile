@@ -11,6 +11,11 @@ SAM_ENV = SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 PATH="$(dir $(PYTHON3
 PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
 	[ -x "$$p" ] && "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
 
+# The local AWS imports the layer afresh at every simulated cold start: Python must keep the
+# modules it compiles. A machine that sets PYTHONDONTWRITEBYTECODE compiles them from source
+# each time (a third of the suite's time).
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: venv tools lint build test test-fast unit integration demo bench aws-smoke clean browser
 
 # Headless Chromium and its driver (Debian's), for the report page's browser test

@@ -1,16 +1,19 @@
 """What the local AWS changes in botocore and moto while it runs: their clocks are the simulated
 one (botocore's adaptive retry bucket waits on it), identifiers come from the run's seed, moto's
-SQS is mended where it differs from SQS, and (speed only) model files and folders are read once."""
+SQS is mended where it differs from SQS, and (speed only) model files and folders are read once
+per process, and botocore's handler checks and event aliases remembered."""
 
 from __future__ import annotations
 
 import random
 import uuid
+import weakref
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
+import botocore.hooks
 import botocore.loaders
 import botocore.retries.bucket
 from moto.sqs import models as moto_sqs
@@ -37,9 +40,15 @@ def acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
     return True
 
 
-def cached_load_file(load_file: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
-    cache: dict[str, Any] = {}
+# Speed only, for the whole process (the files do not change while it runs): each test's
+# LocalCloud would otherwise parse the large service models again.
+_MODEL_FILES: dict[str, Any] = {}
+_SERVICE_LISTINGS: dict[tuple[tuple[str, ...], str], Any] = {}
+_EVENT_ALIASES: dict[str, str] = {}
+_ACCEPTS_KWARGS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
+
+def cached_load_file(load_file: Callable[[Any, str], Any], cache: dict[str, Any] = _MODEL_FILES) -> Callable[[Any, str], Any]:
     def cached(loader: Any, file_path: str) -> Any:
         if file_path not in cache:
             cache[file_path] = load_file(loader, file_path)
@@ -48,15 +57,42 @@ def cached_load_file(load_file: Callable[[Any, str], Any]) -> Callable[[Any, str
     return cached
 
 
-def cached_listing(list_services: Callable[..., Any]) -> Callable[..., Any]:
+def cached_listing(list_services: Callable[..., Any],
+                   cache: dict[tuple[tuple[str, ...], str], Any] = _SERVICE_LISTINGS) -> Callable[..., Any]:
     """Speed only, like the model file cache: the service folders do not change during a run."""
-    cache: dict[tuple[tuple[str, ...], str], Any] = {}
-
     def cached(loader: Any, type_name: str) -> Any:
         key = (tuple(loader.search_paths), type_name)
         if key not in cache:
             cache[key] = list_services(loader, type_name)
         return list(cache[key])
+
+    return cached
+
+
+def shared_alias_names(init: Callable[..., None]) -> Callable[..., None]:
+    """botocore's EventAliaser caches the aliased form of each event name per emitter, and every
+    session and client builds emitters afresh (hundreds per test): share one cache among the
+    emitters that use botocore's own aliases (the name maps to the same alias in each)."""
+    def patched(aliaser: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        init(aliaser, event_emitter, event_aliases)
+        if aliaser._event_aliases == botocore.hooks.EVENT_ALIASES:
+            aliaser._alias_name_cache = _EVENT_ALIASES
+
+    return patched
+
+
+def cached_accepts_kwargs(accepts_kwargs: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """botocore checks that each handler it registers takes **kwargs (inspect.getfullargspec, for
+    every one of a session's ~100 built-in handlers): remember the answer per function."""
+    def cached(func: Any) -> Any:  # the name of the **kwargs parameter, or None
+        key = getattr(func, "__func__", func)  # a bound method: its function decides
+        try:
+            return _ACCEPTS_KWARGS[key]
+        except KeyError:
+            answer = _ACCEPTS_KWARGS[key] = accepts_kwargs(func)
+            return answer
+        except TypeError:  # not weakly referable: ask each time
+            return accepts_kwargs(func)
 
     return cached
 
@@ -72,6 +108,8 @@ def patch_botocore_and_moto(stack: ExitStack, clock: SimClock, uuids: random.Ran
     patch(mock.patch.object(loader, "load_file", cached_load_file(loader.load_file)))
     patch(mock.patch.object(botocore.loaders.Loader, "list_available_services",
                             cached_listing(botocore.loaders.Loader.list_available_services)))
+    patch(mock.patch.object(botocore.hooks.EventAliaser, "__init__", shared_alias_names(botocore.hooks.EventAliaser.__init__)))
+    patch(mock.patch.object(botocore.hooks, "accepts_kwargs", cached_accepts_kwargs(botocore.hooks.accepts_kwargs)))
     # moto's SQS reads the time for delays, visibility timeouts and retention: make it the
     # simulated clock's, so a message in flight comes back when simulated time says so.
     patch(mock.patch.object(moto_sqs, "unix_time", lambda *_: clock.now().timestamp()))

@@ -32,6 +32,7 @@ failure destination was followed by a successful run of the same function in the
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -60,6 +61,7 @@ class Rule:
     access: frozenset[str]
 
 
+@functools.lru_cache(maxsize=1024)  # speed only: a pure function, asked again after every call of a run
 def read_allowlist(text: str) -> tuple[Rule, ...] | None:
     """The rules of an allowlist document as docs/allowlist.md specifies it, or None when it is invalid
     (then nothing may be shared or accepted). Deliberately short and strict: where it is stricter
@@ -437,8 +439,13 @@ class SafetyOracle:
 
     # -- after the run -----------------------------------------------------------------------
     def final_allowlist(self, account: str) -> tuple[Rule, ...] | None:
+        document = self.final_document(account)
+        return read_allowlist(document) if document is not None else None
+
+    def final_document(self, account: str) -> str | None:
+        """The latest allowlist written in `account`, as written."""
         documents = self._documents.get(account, [])
-        return read_allowlist(documents[-1]) if documents else None
+        return documents[-1] if documents else None
 
     def final_bound(self, account: str) -> tuple[Rule, ...] | None:
         """What may be granted at the end: the final allowlist, or while it is invalid the last valid

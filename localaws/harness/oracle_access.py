@@ -21,6 +21,7 @@ function's next call.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -136,14 +137,25 @@ class AccessWatch:
         """What the allowlists give the pair's group: the owner's consumers and access, the
         consumer's acceptance and access, the organization and OUs the consumer is reached
         through; and whether the group still exists."""
-        from localaws.harness.oracle import allowed_actions, allows
-
         owner, group, consumer = pair
-        owner_rules, consumer_rules = self._rules(owner), self._rules(consumer)
         member_of = self._memberships(owner, consumer)
-        named = sorted({c for r in owner_rules or () if r.owner == owner and any(p.fullmatch(group) for p in r.patterns)
-                        for c in r.consumers})
         exists = group in self.oracle.cloud.registry.state.groups_in(owner, self.oracle.region)
-        return (exists, tuple(a for a in named if allows(owner_rules, owner, group, a)),
-                allowed_actions(owner_rules, owner, group), allows(consumer_rules, owner, group, consumer, member_of),
-                allowed_actions(consumer_rules, owner, group), member_of)
+        return (exists, member_of, *_granted(self.oracle.final_document(owner), self.oracle.final_document(consumer),
+                                             pair, member_of))
+
+
+@functools.lru_cache(maxsize=65536)  # speed only: asked for every watched pair after every call
+def _granted(owner_document: str | None, consumer_document: str | None, pair: Pair,
+             member_of: frozenset[str]) -> tuple[object, ...]:
+    """What the two allowlist documents give the pair: the owner's consumers and access, the
+    consumer's acceptance and access (a pure function of the documents' text)."""
+    from localaws.harness.oracle import allowed_actions, allows, read_allowlist
+
+    owner, group, consumer = pair
+    owner_rules = read_allowlist(owner_document) if owner_document is not None else None
+    consumer_rules = read_allowlist(consumer_document) if consumer_document is not None else None
+    named = sorted({c for r in owner_rules or () if r.owner == owner and any(p.fullmatch(group) for p in r.patterns)
+                    for c in r.consumers})
+    return (tuple(a for a in named if allows(owner_rules, owner, group, a)),
+            allowed_actions(owner_rules, owner, group), allows(consumer_rules, owner, group, consumer, member_of),
+            allowed_actions(consumer_rules, owner, group))

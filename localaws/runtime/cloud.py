@@ -96,6 +96,7 @@ class LocalCloud:
         self.calls: list[ApiCall] = []
         self._thread = threading.local()
         self._accounts = Accounts()
+        self._sessions: dict[tuple[str, str, bool], boto3.session.Session] = {}
         self._listeners: list[EventListener] = []
         # PutEvents to any account's bus (consumers' own rules on a custom bus are not emulated:
         # tests read what arrived, event_buses.delivered).
@@ -201,12 +202,16 @@ class LocalCloud:
         """A session with the account's keys: an administrator's (ungoverned) unless a function
         runs in this thread; with `person`, the keys of the account's Person role."""
         creds = self.person_credentials(account) if person else self.credentials(account)
-        return boto3.session.Session(
-            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=creds["AWS_SESSION_TOKEN"],
-            region_name=region,
-        )
+        key = (account, region, person)
+        if key not in self._sessions:  # speed only: the keys never change, and a session's
+            # clients are made afresh (each keeps its own retry state)
+            self._sessions[key] = boto3.session.Session(
+                aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=creds["AWS_SESSION_TOKEN"],
+                region_name=region,
+            )
+        return self._sessions[key]
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, listener: EventListener) -> None:

@@ -74,6 +74,9 @@ class ExecutionEnvironment:
     number: int
     module: ModuleType | None = None
     packages: dict[str, ModuleType] = field(default_factory=dict)
+    # botocore's session initializers as this environment's imports left them (Powertools
+    # registers one when imported): None until its cold start.
+    botocore_initializers: list[Callable[..., None]] | None = None
     busy: bool = False
 
 

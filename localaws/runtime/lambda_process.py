@@ -1,5 +1,6 @@
 """What an invocation owns of the process while it runs: its execution environment's own import
-of the packages a Lambda artifact carries, its environment variables, time.sleep, sys.stdout and
+of the packages a Lambda artifact carries (and what that import registered with botocore), its
+environment variables, time.sleep, sys.stdout and
 the warnings settings, the wall clock its caches read, and Lambda's context object."""
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, SupportsIndex
 from unittest import mock
+
+import botocore
 
 from localaws.core.clock import ProcessState, SimClock
 from localaws.runtime.functions import DeployedFunction, ExecutionEnvironment
@@ -72,12 +75,36 @@ def _install_modules(modules: dict[str, ModuleType]) -> None:
     sys.modules.update(modules)
 
 
+def _session_initializers() -> list[Callable[..., None]]:
+    """botocore's list of session initializers (botocore.register_initializer appends to it)."""
+    initializers: list[Callable[..., None]] = vars(botocore)["_INITIALIZERS"]
+    return initializers
+
+
+def _install_session_initializers(initializers: list[Callable[..., None]]) -> None:
+    vars(botocore)["_INITIALIZERS"] = initializers
+
+
+def _initializers_of_shared_packages() -> list[Callable[..., None]]:
+    """botocore's session initializers but those a copy of an isolated package registered."""
+    return [i for i in _session_initializers() if not _is_isolated(getattr(i, "__module__", None) or "")]
+
+
 @contextmanager
 def own_packages(environment: ExecutionEnvironment) -> Iterator[None]:
     """Give the execution environment its own copies of the isolated packages for the duration
-    of an invocation (a cold start imports them afresh), then put the host's back."""
-    host = isolated_modules()
+    of an invocation (a cold start imports them afresh), then put the host's back.
+
+    With them, the session initializers their import registered with botocore (which every
+    environment shares): Powertools registers one (a User-Agent handler) each time it is
+    imported, so without this every cold start added one more handler to every botocore session
+    made afterwards in the process, by any function or test, and one more tag to its requests'
+    User-Agent, as no Lambda process does (tests/localaws/test_environment_imports.py)."""
+    host, host_initializers = isolated_modules(), _session_initializers()
     _install_modules(environment.packages)
+    if environment.botocore_initializers is None:  # a cold start: botocore's own, none of another copy
+        environment.botocore_initializers = _initializers_of_shared_packages()
+    _install_session_initializers(environment.botocore_initializers)
     try:
         yield
     finally:
@@ -85,12 +112,15 @@ def own_packages(environment: ExecutionEnvironment) -> Iterator[None]:
         # process: a module a handler imports lazily is not imported afresh (a second copy,
         # with classes of its own) by the next invocation.
         environment.packages = isolated_modules()
+        environment.botocore_initializers = _session_initializers()
         _install_modules(host)
+        _install_session_initializers(host_initializers)
 
 
 @dataclass(frozen=True)
 class _SavedProcess:
     modules: dict[str, ModuleType]
+    botocore_initializers: list[Callable[..., None]]
     environ: dict[str, str]
     sleep: Callable[[float | SupportsIndex], None]
     stdout: Any
@@ -100,18 +130,19 @@ class _SavedProcess:
 
 class InvocationProcessState(ProcessState):
     """What an invocation changes process-wide while it runs: its environment's packages in
-    sys.modules, its environment variables, time.sleep, sys.stdout and the warnings settings. The
+    sys.modules and botocore's session initializers, its environment variables, time.sleep, sys.stdout and the warnings settings. The
     clock saves and restores them whenever it hands the process to another thread, so overlapping
     invocations each see their own. (The output target and the calling function are per thread;
     the simulated cache clock patches the environment's own module, which travels with it.)"""
 
     def capture(self) -> object:
-        return _SavedProcess(isolated_modules(), dict(os.environ), time.sleep, sys.stdout,
+        return _SavedProcess(isolated_modules(), _session_initializers(), dict(os.environ), time.sleep, sys.stdout,
                              warnings.filters, warnings.showwarning)
 
     def restore(self, saved: object) -> None:
         assert isinstance(saved, _SavedProcess)
         _install_modules(saved.modules)
+        _install_session_initializers(saved.botocore_initializers)
         for name in [n for n in os.environ if n not in saved.environ]:
             del os.environ[name]
         for name, value in saved.environ.items():

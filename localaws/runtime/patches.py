@@ -1,7 +1,7 @@
 """What the local AWS changes in botocore and moto while it runs: their clocks are the simulated
 one (botocore's adaptive retry bucket waits on it), identifiers come from the run's seed, moto's
 SQS is mended where it differs from SQS, and (speed only) model files and folders are read once
-per process, and botocore's handler checks and event aliases remembered."""
+per process, and botocore's handler checks, event aliases and client classes remembered."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
+import botocore.client
 import botocore.hooks
 import botocore.loaders
 import botocore.retries.bucket
@@ -45,6 +46,7 @@ def acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
 _MODEL_FILES: dict[str, Any] = {}
 _SERVICE_LISTINGS: dict[tuple[tuple[str, ...], str], Any] = {}
 _EVENT_ALIASES: dict[str, str] = {}
+_CLIENT_CLASSES: dict[tuple[str, str], type] = {}
 _ACCEPTS_KWARGS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
@@ -97,6 +99,20 @@ def cached_accepts_kwargs(accepts_kwargs: Callable[[Any], Any]) -> Callable[[Any
     return cached
 
 
+def shared_client_classes(create_class: Callable[..., type]) -> Callable[..., type]:
+    """botocore builds a client class (a method per operation: some 400 for SageMaker) for every
+    client; the class depends only on the service's model and the handlers of the
+    creating-client-class event, which boto3 registers alike in every session. Build each
+    service's class once per process and give every client of it that class."""
+    def cached(creator: Any, service_name: str, service_model: Any) -> type:
+        key = (service_name, service_model.api_version)
+        if key not in _CLIENT_CLASSES:
+            _CLIENT_CLASSES[key] = create_class(creator, service_name, service_model)
+        return _CLIENT_CLASSES[key]
+
+    return cached
+
+
 def patch_botocore_and_moto(stack: ExitStack, clock: SimClock, uuids: random.Random) -> None:
     """Put botocore and moto on the simulated clock (and the seeded identifiers) until `stack` closes."""
     # Patched by name (mock.patch.object): these replace methods and module functions of
@@ -110,6 +126,9 @@ def patch_botocore_and_moto(stack: ExitStack, clock: SimClock, uuids: random.Ran
                             cached_listing(botocore.loaders.Loader.list_available_services)))
     patch(mock.patch.object(botocore.hooks.EventAliaser, "__init__", shared_alias_names(botocore.hooks.EventAliaser.__init__)))
     patch(mock.patch.object(botocore.hooks, "accepts_kwargs", cached_accepts_kwargs(botocore.hooks.accepts_kwargs)))
+    creator = botocore.client.ClientCreator
+    patch(mock.patch.object(creator, "_create_client_class",
+                            shared_client_classes(creator._create_client_class)))  # type: ignore[attr-defined]  # private in the stubs
     # moto's SQS reads the time for delays, visibility timeouts and retention: make it the
     # simulated clock's, so a message in flight comes back when simulated time says so.
     patch(mock.patch.object(moto_sqs, "unix_time", lambda *_: clock.now().timestamp()))

@@ -57,8 +57,10 @@ def test_an_owner_function_loads_neither_the_consumer_side_nor_what_only_rare_pa
     assert "modelshare.owner" in loaded
     rare = {"modelshare.consumer", "modelshare.received_shares", "modelshare.dry_run", "modelshare.allowlist_history",
             "modelshare.shares_mode", "modelshare.owner.mode_switch",
-            # the shares mode's layout, the path mode's parts, the CLI's status of a group
-            "modelshare.share_layout", "modelshare.allowlist_parts", "modelshare.owner.status"}
+            # the shares mode's layout, the path mode's parts, the CLI's status of a group, a
+            # restricted run's rules (an invalid allowlist, a group switching modes)
+            "modelshare.share_layout", "modelshare.allowlist_parts", "modelshare.owner.status",
+            "modelshare.restriction"}
     assert loaded & rare == set()
 
 
@@ -83,7 +85,8 @@ def test_each_owner_job_brings_only_what_it_calls(function: str) -> None:
     others = OWNER_JOBS - JOBS_OF[function]
     assert loaded & others == set()
     assert loaded & {"modelshare.share_layout", "modelshare.allowlist_parts", "modelshare.shares_mode",
-                     "modelshare.owner.mode_switch", "modelshare.allowlist_history", "modelshare.dry_run"} == set()
+                     "modelshare.owner.mode_switch", "modelshare.allowlist_history", "modelshare.dry_run",
+                     "modelshare.restriction"} == set()
 
 
 def test_the_consumer_function_loads_none_of_the_owner_side() -> None:

@@ -18,7 +18,7 @@ from modelshare.settings import Settings
 # Read at cold start (no AWS call): a missing or invalid setting fails the import, naming it.
 settings = Settings.from_environment()
 plan = wiring.dry_run_plan(settings)
-services = wiring.owner_services(settings, plan)
+services = wiring.owner_services(settings, plan, jobs=("sweep", "sweep_work", "cleanup"))
 
 
 class Job(Enum):

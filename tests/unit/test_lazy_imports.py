@@ -43,13 +43,50 @@ def loaded_after_first_invocation_setup(function: str, **env: str) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+# The owner jobs' modules (modelshare.owner.service imports each in its entry point): a function
+# loads its own job's, and those its job calls into, no other.
+OWNER_JOBS = {"modelshare.owner.create", "modelshare.owner.promote", "modelshare.owner.sweep",
+              "modelshare.owner.sweep_work", "modelshare.owner.cleanup", "modelshare.owner.status"}
+JOBS_OF = {"share_on_create": {"modelshare.owner.create"}, "promote": {"modelshare.owner.promote"},
+           "reconcile_owner": {"modelshare.owner.sweep", "modelshare.owner.sweep_work", "modelshare.owner.cleanup"}}
+
+
 @pytest.mark.parametrize("function", OWNER_FUNCTIONS)
 def test_an_owner_function_loads_neither_the_consumer_side_nor_what_only_rare_paths_need(function: str) -> None:
     loaded = loaded_after_first_invocation_setup(function)
     assert "modelshare.owner" in loaded
     rare = {"modelshare.consumer", "modelshare.received_shares", "modelshare.dry_run", "modelshare.allowlist_history",
-            "modelshare.shares_mode", "modelshare.owner.mode_switch"}
+            "modelshare.shares_mode", "modelshare.owner.mode_switch",
+            # the shares mode's layout, the path mode's parts, the CLI's status of a group, a
+            # restricted run's rules (an invalid allowlist, a group switching modes)
+            "modelshare.share_layout", "modelshare.allowlist_parts", "modelshare.owner.status",
+            "modelshare.restriction"}
     assert loaded & rare == set()
+
+
+@pytest.mark.parametrize("function", OWNER_FUNCTIONS)
+def test_an_owner_function_loads_its_own_jobs_at_cold_start_and_no_other(function: str) -> None:
+    """Its own job at cold start, so that the cold start says what the first invocation costs."""
+    assert loaded_after_first_invocation_setup(function) & OWNER_JOBS == JOBS_OF[function]
+
+
+@pytest.mark.parametrize("function", OWNER_FUNCTIONS)
+def test_each_owner_job_brings_only_what_it_calls(function: str) -> None:
+    """A job's module, imported as its first run does, loads no other job's (the creation does
+    not load the sweep's, ...) nor the rare paths' modules."""
+    source = ("import json, sys\nsys.path.insert(0, {layer!r})\n"
+              "for name in {jobs!r}:\n    __import__(name)\n"
+              "print(json.dumps(sorted(m for m in sys.modules if m.startswith('modelshare'))))\n")
+    code = source.format(layer=str(ROOT / "layers" / "modelshare"), jobs=sorted(JOBS_OF[function]))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "MODELSHARE_"))}
+    environment.update({"AWS_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true"})
+    done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    others = OWNER_JOBS - JOBS_OF[function]
+    assert loaded & others == set()
+    assert loaded & {"modelshare.share_layout", "modelshare.allowlist_parts", "modelshare.shares_mode",
+                     "modelshare.owner.mode_switch", "modelshare.allowlist_history", "modelshare.dry_run",
+                     "modelshare.restriction"} == set()
 
 
 def test_the_consumer_function_loads_none_of_the_owner_side() -> None:

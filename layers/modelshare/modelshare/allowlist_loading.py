@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelshare.allowlist import Allowlist, AllowlistError, AllowlistUnreadable
-from modelshare.allowlist_parts import AllowlistIncomplete
 from modelshare.observability import count, logger
 from modelshare.ports import AllowlistSource
 
@@ -68,7 +67,7 @@ def _report(error: AllowlistError, consequence: str) -> list[str]:
         logger.error(f"Allowlist unreadable: {consequence}", extra={"problems": problems})
         count("AllowlistUnreadable")
         count("AllowlistInvalid")
-    elif isinstance(error, AllowlistIncomplete):
+    elif _incomplete(error):
         logger.warning(f"Allowlist incomplete (a write in progress or interrupted): {consequence}",
                        extra={"problems": problems})
         count("AllowlistIncomplete")
@@ -76,3 +75,11 @@ def _report(error: AllowlistError, consequence: str) -> list[str]:
         logger.error(f"Allowlist invalid: {consequence}", extra={"problems": problems})
         count("AllowlistInvalid")
     return problems
+
+
+def _incomplete(error: AllowlistError) -> bool:
+    """A half-written document in path mode (allowlist_parts: loaded by the path mode's source,
+    which alone raises it; never at a cold start in the parameter mode)."""
+    from modelshare.allowlist_parts import AllowlistIncomplete
+
+    return isinstance(error, AllowlistIncomplete)

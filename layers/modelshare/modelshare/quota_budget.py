@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from modelshare.org_principals import account_consumers
-from modelshare.share_layout import GROUPS_PER_SHARE
 
 SHARES = "shares"
 RESOURCE_ASSOCIATIONS = "resource_associations"
@@ -145,7 +144,13 @@ def policy_mode_cost(groups: Iterable[SharedGroup]) -> Cost:
                 customer_managed_permissions=len({g.actions for g in listed}))
 
 
-def shares_mode_cost(groups: Iterable[SharedGroup], groups_per_share: int = GROUPS_PER_SHARE) -> Cost:
+def shares_mode_cost(groups: Iterable[SharedGroup], groups_per_share: int | None = None) -> Cost:
+    """`groups_per_share`: the shares mode's cap (share_layout.GROUPS_PER_SHARE unless given; that
+    module is imported here, not at every owner function's cold start)."""
+    if groups_per_share is None:
+        from modelshare.share_layout import GROUPS_PER_SHARE
+
+        groups_per_share = GROUPS_PER_SHARE
     if groups_per_share < 1:
         raise ValueError("groups_per_share must be positive")
     buckets: dict[tuple[frozenset[str], frozenset[str]], int] = {}

@@ -3,9 +3,10 @@ admin commands and the local AWS's reports get their services here and nowhere e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import boto3
 
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from modelshare.quota_budget import QuotaLimits
     from modelshare.ram_ports import ConsumerShares, OwnerShares
     from modelshare.version_forwarding import VersionForwarder
+
+
+# The owner jobs a function may run (modelshare.owner.service imports each where it is asked for).
+type OwnerJob = Literal["create", "promote", "sweep", "sweep_work", "cleanup"]
 
 
 def dry_run_plan(settings: Settings) -> Plan | None:
@@ -68,12 +73,15 @@ class PerEnvironment[T: (OwnerService, ConsumerService)]:
 
 
 # -- the functions ------------------------------------------------------------------------------
-def owner_services(settings: Settings, plan: Plan | None) -> PerEnvironment[OwnerService]:
+def owner_services(settings: Settings, plan: Plan | None, *, jobs: Iterable[OwnerJob]) -> PerEnvironment[OwnerService]:
     """An owner-side function's services, built on its first invocation (the settings are
-    checked now, at cold start)."""
+    checked now, at cold start). `jobs`: the owner jobs the function runs (modelshare.owner.<job>),
+    imported now: its cold start loads its own jobs' modules, never another function's."""
     if settings.ledger_table is None:
         raise SettingsError(f"{LEDGER_TABLE_ENV} is not set: the owner side needs its ownership ledger (the stack's "
                             "OwnershipTable)")
+    for job in jobs:
+        importlib.import_module(f"modelshare.owner.{job}")
     return PerEnvironment(lambda account: owner_service(boto3.session.Session(), settings, plan, account=account))
 
 

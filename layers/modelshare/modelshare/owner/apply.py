@@ -29,7 +29,6 @@ from modelshare.ports import (
     RamQuotaReached,
     ResourceTypeUnknown,
 )
-from modelshare.restriction import restrict
 
 # Waits before reading a group's policy again after SageMaker refused a write of it for a
 # conflicting write at the same moment (SM-POLICY-CONFLICT; botocore does not retry it); after
@@ -44,7 +43,7 @@ def decide_for(run: Run, group: GroupSnapshot, decision: ShareDecision) -> Group
     """The decision for the group, restricted to what takes access away when the run decides
     with the last valid version of an invalid allowlist."""
     verdict = decide(group, decision)
-    return restrict(group, verdict) if run.restrict_only else verdict
+    return restricted(group, verdict) if run.restrict_only else verdict
 
 
 def reconcile_group(run: Run, group: GroupSnapshot, allowlist: Allowlist) -> GroupOutcome:
@@ -60,7 +59,15 @@ def apply_decision(run: Run, group: GroupSnapshot, decision: ShareDecision, *, n
     removing the policy mode's statement of a group live in its share); `narrowing`: only
     what takes access away (a group switching modes: modelshare.owner.mode_switch)."""
     verdict = decide_for(run, group, decision)
-    return apply(run, group, decision, restrict(group, verdict) if narrowing else verdict)
+    return apply(run, group, decision, restricted(group, verdict) if narrowing else verdict)
+
+
+def restricted(group: GroupSnapshot, verdict: GroupDecision) -> GroupDecision:
+    """modelshare.restriction, imported only by a run that needs it (an invalid allowlist, a
+    group switching modes): not at every owner function's cold start."""
+    from modelshare.restriction import restrict
+
+    return restrict(group, verdict)
 
 
 def waits_for_quota(run: Run, group: GroupSnapshot, allowlist: Allowlist) -> bool:

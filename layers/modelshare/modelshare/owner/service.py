@@ -12,16 +12,20 @@ alone; a share of modelshare's is kept holding exactly what the allowlist says.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelshare.allowlist import Allowlist
 from modelshare.deadline import Deadline, no_deadline
-from modelshare.owner import cleanup, create, promote, status, sweep, sweep_work
-from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.run import Owner, Run
-from modelshare.owner.status import GroupState
-from modelshare.ports import WorkQueue
-from modelshare.quota_budget import QuotaUse
+
+# Each job's module is imported by its entry point: a function runs one job (ShareOnCreate the
+# creation, Promote the promotion, OwnerReconcile the sweep's), and each module a cold start
+# imports costs it milliseconds (tests/unit/test_lazy_imports.py).
+if TYPE_CHECKING:
+    from modelshare.allowlist import Allowlist
+    from modelshare.owner.outcome import GroupOutcome
+    from modelshare.owner.status import GroupState
+    from modelshare.ports import WorkQueue
+    from modelshare.quota_budget import QuotaUse
 
 
 class OwnerService(Owner):
@@ -35,10 +39,14 @@ class OwnerService(Owner):
 
     def share_groups(self, groups: Mapping[str, str | None], *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """New groups (creation events; name -> ARN when the event said it): modelshare.owner.create."""
+        from modelshare.owner import create
+
         return create.share_groups(Run.begin(self, deadline), groups)
 
     def promote_group(self, group_name: str, *, deadline: Deadline = no_deadline) -> GroupOutcome:
         """Promote one group's share made from its policy: modelshare.owner.promote."""
+        from modelshare.owner import promote
+
         return promote.promote_group(Run.begin(self, deadline), group_name)
 
     def promote_pending_shares(self, *, groups: Mapping[str, str | None] | None = None,
@@ -46,27 +54,39 @@ class OwnerService(Owner):
                                failed_share_arns: Sequence[str] = (), deadline: Deadline = no_deadline,
                                ) -> list[GroupOutcome]:
         """A batch of RAM wake-ups and policy puts: modelshare.owner.promote."""
+        from modelshare.owner import promote
+
         return promote.promote_pending_shares(Run.begin(self, deadline), groups=groups, share_arns=share_arns,
                                               failed_share_arns=failed_share_arns)
 
     def reconcile(self, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """Every group in this run: modelshare.owner.sweep."""
+        from modelshare.owner import sweep
+
         return sweep.reconcile(Run.begin(self, deadline))
 
     def sweep(self, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """The scheduled sweep, fanned out when there is a work queue: modelshare.owner.sweep."""
+        from modelshare.owner import sweep
+
         return sweep.sweep(Run.begin(self, deadline))
 
     def plan_sweep(self, queue: WorkQueue, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """The sweep handing its work to `queue`: modelshare.owner.sweep."""
+        from modelshare.owner import sweep
+
         return sweep.plan_sweep(Run.begin(self, deadline), queue)
 
     def reconcile_items(self, items: Sequence[Any], *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """A batch of the sweep's work items: modelshare.owner.sweep_work."""
+        from modelshare.owner import sweep_work
+
         return sweep_work.reconcile_items(Run.begin(self, deadline), items)
 
     def delete_orphaned_shares(self, *, deadline: Deadline = no_deadline) -> list[GroupOutcome]:
         """modelshare's shares of deleted groups: modelshare.owner.cleanup."""
+        from modelshare.owner import cleanup
+
         return cleanup.delete_orphaned_shares(Run.begin(self, deadline))
 
     def group_state(self, group_name: str, allowlist: Allowlist, *, restrict_only: bool = False,
@@ -75,5 +95,7 @@ class OwnerService(Owner):
         group_arn = self.registry.group_arn(group_name)
         if group_arn is None:
             return None
+        from modelshare.owner import status
+
         return status.group_state(Run.begin(self), group_name, group_arn, allowlist, restrict_only=restrict_only,
                                   region_use=region_use)

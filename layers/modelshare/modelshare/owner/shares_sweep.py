@@ -23,7 +23,6 @@ from modelshare.owner.outcome import GroupOutcome
 from modelshare.owner.reads import read_ledger
 from modelshare.owner.run import Owner, Run
 from modelshare.ports import LedgerContents
-from modelshare.share_layout import Bucket
 
 if TYPE_CHECKING:
     # Imported where used: an owner in the policy mode never loads the shares mode
@@ -53,6 +52,8 @@ def converge_shares(run: Run, allowlist: Allowlist, groups: Mapping[str, str | N
     None: the sweep), or only these new or named groups (name -> ARN when known). `leaving`
     (an owner back in the policy mode): group ARN -> "" for a group that leaves its made share
     now, else why it stays (modelshare.owner.mode_switch)."""
+    from modelshare.share_layout import Bucket
+
     mode = _shares_mode(run.owner)
     if groups is None:
         listed = list(run.owner.registry.groups())
@@ -87,6 +88,8 @@ def share_new_groups(run: Run, allowlist: Allowlist, groups: Mapping[str, str | 
     converge it at once; without a queue the next scheduled sweep does."""
     listed = [(name, given or run.owner.registry.group_arn(name)) for name, given in groups.items()]
     decisions = {arn: allowlist.decide(run.account, name) for name, arn in listed if arn}
+    from modelshare.share_layout import Bucket
+
     wanted = {arn: Bucket.of(d.consumers, d.actions) for arn, d in decisions.items() if d.shared}
     from modelshare.shares_mode import SharesModeResult
 

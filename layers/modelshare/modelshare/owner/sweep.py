@@ -11,7 +11,7 @@ from modelshare.convergence import GroupSnapshot, policy_matters
 from modelshare.observability import logger
 from modelshare.outcomes import GroupAction
 from modelshare.owner import shares_sweep
-from modelshare.owner.apply import decide_for, reconcile_group, waits_for_quota
+from modelshare.owner.apply import decide_for, reconcile_group, restricted, waits_for_quota
 from modelshare.owner.cleanup import delete_orphaned
 from modelshare.owner.outcome import QUIET_ACTIONS, GroupOutcome, ReconcileIncomplete, failed
 from modelshare.owner.promotion import finish_promotions
@@ -19,7 +19,6 @@ from modelshare.owner.quota import check_region_room, not_tried
 from modelshare.owner.reads import ram_index, read_ledger
 from modelshare.owner.run import Run
 from modelshare.ports import Ownership, WorkQueue
-from modelshare.restriction import restrict
 
 
 def sweep(run: Run) -> list[GroupOutcome]:
@@ -98,7 +97,7 @@ def plan_sweep(run: Run, queue: WorkQueue) -> list[GroupOutcome]:
             if busy and waits_for_quota(run, group, allowlist):
                 outcomes.append(GroupOutcome(name, GroupAction.DEFERRED, "the sweep's earlier work is still queued"))
                 continue
-            if run.quota_stop is not None and verdict is not None and not restrict(group, verdict).writes \
+            if run.quota_stop is not None and verdict is not None and not restricted(group, verdict).writes \
                     and waits_for_quota(run, group, allowlist):
                 outcomes.append(not_tried(run, name))  # a Region quota is full; nothing to take away
                 continue

@@ -133,7 +133,7 @@ class Deployment:
                service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb", "sns", "events"]) -> Any:
         """An administrator's client in `account`, governed by no policy: a test setting a scene,
         the bench counting. A person with ordinary rights uses `person_client`."""
-        return self.cloud.session(account, self.region).client(service)
+        return self.cloud.harness_session(account, self.region).client(service)
 
     def person_client(self, account: str, service: Literal["ram", "sagemaker", "sqs", "ssm", "dynamodb"]) -> Any:
         """The client of a person with ordinary rights in `account` (the threat model's insider,
@@ -142,7 +142,7 @@ class Deployment:
         against their roles."""
         if account not in self.cloud.accounts:
             self.cloud.add_account(account)
-        return self.cloud.session(account, self.region, person=True).client(service)
+        return self.cloud.harness_session(account, self.region, person=True).client(service)
 
     def settle(self, max_tasks: int = 100_000) -> int:
         """Run events, invocations, retries and AWS's own work until only far-off timers remain

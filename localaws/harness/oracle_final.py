@@ -145,7 +145,7 @@ def _reaching(oracle: SafetyOracle, group_arn: str, consumer: str) -> list[Any]:
 
 
 def _discoverable(oracle: SafetyOracle, account: str) -> list[str]:
-    sagemaker = oracle.cloud.session(account, oracle.region).client("sagemaker")
+    sagemaker = oracle.cloud.harness_session(account, oracle.region).client("sagemaker")
     arns: list[str] = []
     for page in sagemaker.get_paginator("list_model_package_groups").paginate(CrossAccountFilterOption="CrossAccount"):
         arns.extend(g["ModelPackageGroupArn"] for g in page["ModelPackageGroupSummaryList"])

@@ -92,7 +92,7 @@ class Simulation:
             # policy (docs/security.md), never an administrator's.
             self.insider = insider.Insider(
                 scenario.region,
-                lambda account, service: cloud.session(account, scenario.region, person=True).client(service),  # type: ignore[call-overload]
+                lambda account, service: cloud.harness_session(account, scenario.region, person=True).client(service),  # type: ignore[call-overload]
                 self._person, self._say, self._queue_name, scenario.person_share_names)
             for plan in scenario.accounts:
                 cloud.add_account(plan.account)
@@ -226,7 +226,7 @@ class Simulation:
         """A person's call, with the keys of the account's Person (governed by the ordinary-rights
         policy); in a timed scenario AWS may refuse it (a group deleted meanwhile, or what the
         policy does not allow a person)."""
-        client = self.cloud.session(account, self.scenario.region, person=True).client(service)  # type: ignore[call-overload]
+        client = self.cloud.harness_session(account, self.scenario.region, person=True).client(service)  # type: ignore[call-overload]
         try:
             getattr(client, method)(**params)
         except ClientError as error:

@@ -199,18 +199,24 @@ class LocalCloud:
                 "AWS_SESSION_TOKEN": f"local-person-token-{account}"}
 
     def session(self, account: str, region: str, *, person: bool = False) -> boto3.session.Session:
-        """A session with the account's keys: an administrator's (ungoverned) unless a function
-        runs in this thread; with `person`, the keys of the account's Person role."""
+        """A session of its own with the account's keys: an administrator's (ungoverned) unless a
+        function runs in this thread; with `person`, the keys of the account's Person role. What
+        code under test is given: a handler it registers on its session sees its own calls only."""
         creds = self.person_credentials(account) if person else self.credentials(account)
+        return boto3.session.Session(
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=creds["AWS_SESSION_TOKEN"],
+            region_name=region,
+        )
+
+    def harness_session(self, account: str, region: str, *, person: bool = False) -> boto3.session.Session:
+        """The harness's own session for `account` (one per account, Region and keys: speed only,
+        its clients are still made afresh, each with its own retry state). Never hand it to code
+        under test: use `session`."""
         key = (account, region, person)
-        if key not in self._sessions:  # speed only: the keys never change, and a session's
-            # clients are made afresh (each keeps its own retry state)
-            self._sessions[key] = boto3.session.Session(
-                aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-                aws_session_token=creds["AWS_SESSION_TOKEN"],
-                region_name=region,
-            )
+        if key not in self._sessions:
+            self._sessions[key] = self.session(account, region, person=person)
         return self._sessions[key]
 
     # -- events -----------------------------------------------------------------------------

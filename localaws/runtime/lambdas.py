@@ -435,7 +435,7 @@ class LambdaService:
         self.failures.append({"function": function.spec.logical_id, "account": function.account, **record})
         destination = function.spec.on_failure
         if destination and destination.startswith("arn:aws:sqs:"):
-            sqs = self.cloud.session(function.account, function.region).client("sqs")
+            sqs = self.cloud.harness_session(function.account, function.region).client("sqs")
             url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
 

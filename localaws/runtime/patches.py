@@ -1,7 +1,7 @@
 """What the local AWS changes in botocore and moto while it runs: their clocks are the simulated
 one (botocore's adaptive retry bucket waits on it), identifiers come from the run's seed, moto's
 SQS is mended where it differs from SQS, and (speed only) model files and folders are read once
-per process, and botocore's handler checks, event aliases and client classes remembered."""
+per process, and botocore's handler checks, event aliases and client methods remembered."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def acquire_on_clock(bucket: Any, amount: float, block: bool) -> bool:
 _MODEL_FILES: dict[str, Any] = {}
 _SERVICE_LISTINGS: dict[tuple[tuple[str, ...], str], Any] = {}
 _EVENT_ALIASES: dict[str, str] = {}
-_CLIENT_CLASSES: dict[tuple[str, str], type] = {}
+_CLIENT_METHODS: dict[tuple[str, str], dict[str, Any]] = {}
 _ACCEPTS_KWARGS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
@@ -99,16 +99,16 @@ def cached_accepts_kwargs(accepts_kwargs: Callable[[Any], Any]) -> Callable[[Any
     return cached
 
 
-def shared_client_classes(create_class: Callable[..., type]) -> Callable[..., type]:
-    """botocore builds a client class (a method per operation: some 400 for SageMaker) for every
-    client; the class depends only on the service's model and the handlers of the
-    creating-client-class event, which boto3 registers alike in every session. Build each
-    service's class once per process and give every client of it that class."""
-    def cached(creator: Any, service_name: str, service_model: Any) -> type:
-        key = (service_name, service_model.api_version)
-        if key not in _CLIENT_CLASSES:
-            _CLIENT_CLASSES[key] = create_class(creator, service_name, service_model)
-        return _CLIENT_CLASSES[key]
+def shared_client_methods(create_methods: Callable[[Any, Any], dict[str, Any]]) -> Callable[[Any, Any], dict[str, Any]]:
+    """botocore makes a method per operation (some 400 for SageMaker) for every client's class;
+    they depend only on the service's model. Make them once per service and give each class a
+    copy of the set: the class itself is still made per client, with the creating-client-class
+    handlers of the client's own session (boto3's add methods to some clients, botocore's none)."""
+    def cached(creator: Any, service_model: Any) -> dict[str, Any]:
+        key = (service_model.service_name, service_model.api_version)
+        if key not in _CLIENT_METHODS:
+            _CLIENT_METHODS[key] = create_methods(creator, service_model)
+        return dict(_CLIENT_METHODS[key])
 
     return cached
 
@@ -127,8 +127,8 @@ def patch_botocore_and_moto(stack: ExitStack, clock: SimClock, uuids: random.Ran
     patch(mock.patch.object(botocore.hooks.EventAliaser, "__init__", shared_alias_names(botocore.hooks.EventAliaser.__init__)))
     patch(mock.patch.object(botocore.hooks, "accepts_kwargs", cached_accepts_kwargs(botocore.hooks.accepts_kwargs)))
     creator = botocore.client.ClientCreator
-    patch(mock.patch.object(creator, "_create_client_class",
-                            shared_client_classes(creator._create_client_class)))  # type: ignore[attr-defined]  # private in the stubs
+    patch(mock.patch.object(creator, "_create_methods",
+                            shared_client_methods(creator._create_methods)))  # type: ignore[attr-defined]  # private in the stubs
     # moto's SQS reads the time for delays, visibility timeouts and retention: make it the
     # simulated clock's, so a message in flight comes back when simulated time says so.
     patch(mock.patch.object(moto_sqs, "unix_time", lambda *_: clock.now().timestamp()))

@@ -27,11 +27,24 @@ class Context:
         return 60_000
 module.services(Context())
 print(json.dumps(sorted(m for m in sys.modules if m.startswith(("modelshare", "botocore.client")))))
+print(json.dumps(sorted(f"{{value.__module__}}.{{value.__qualname__}}" for name, mod in list(sys.modules.items())
+                        if name.startswith("modelshare") for value in vars(mod).values()
+                        if isinstance(value, type) and "__dataclass_fields__" in vars(value)
+                        and value.__module__ == name)))
 """
 
 
 def loaded_after_first_invocation_setup(function: str, **env: str) -> set[str]:
     """The modules loaded once the handler is imported and its services built (no AWS call)."""
+    return _cold_start(function, **env)[0]
+
+
+def dataclasses_at_cold_start(function: str) -> set[str]:
+    """The dataclasses (module.name) the loaded modelshare modules define, each built at import."""
+    return _cold_start(function)[1]
+
+
+def _cold_start(function: str, **env: str) -> tuple[set[str], set[str]]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "MODELSHARE_"))}
     environment.update({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x",
                         "AWS_SECRET_ACCESS_KEY": "x", "AWS_LAMBDA_FUNCTION_NAME": f"modelshare-{function}",
@@ -40,7 +53,8 @@ def loaded_after_first_invocation_setup(function: str, **env: str) -> set[str]:
                         "MODELSHARE_SWEEP_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/111111111111/sweep", **env})
     source = _PROBE.format(layer=str(ROOT / "layers" / "modelshare"), app=str(ROOT / "functions" / function / "app.py"))
     done = subprocess.run([sys.executable, "-c", source], env=environment, capture_output=True, text=True, check=True)
-    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+    modules, dataclasses = done.stdout.strip().splitlines()[-2:]
+    return set(json.loads(modules)), set(json.loads(dataclasses))
 
 
 # The owner jobs' modules (modelshare.owner.service imports each in its entry point): a function
@@ -62,6 +76,20 @@ def test_an_owner_function_loads_neither_the_consumer_side_nor_what_only_rare_pa
             "modelshare.share_layout", "modelshare.allowlist_parts", "modelshare.owner.status",
             "modelshare.restriction"}
     assert loaded & rare == set()
+
+
+# Values only the consumer, the allowlist's history or the quota planning (CLI) use
+# (modelshare.port_values, modelshare.mode_costs): each dataclass built at import costs about
+# half a millisecond of every owner cold start.
+NOT_THE_OWNERS = {"Invitation", "SharedResource", "LastValidAllowlist", "SharedGroup", "Cost"}
+
+
+@pytest.mark.parametrize("function", OWNER_FUNCTIONS)
+def test_an_owner_function_builds_no_dataclass_only_other_paths_use(function: str) -> None:
+    built = dataclasses_at_cold_start(function)
+    assert "modelshare.ports.Ownership" in built  # the probe sees them
+    assert {name for name in built if name.rsplit(".", 1)[-1] in NOT_THE_OWNERS} == set()
+    assert loaded_after_first_invocation_setup(function) & {"modelshare.port_values", "modelshare.mode_costs"} == set()
 
 
 @pytest.mark.parametrize("function", OWNER_FUNCTIONS)

@@ -1,6 +1,7 @@
 """The small interfaces the domain uses to reach SageMaker, RAM and the allowlist, each sized to
 its users: what a job reads and what it writes are separate interfaces (a dry run replaces the
-writes only). RAM's are in `modelshare.ram_ports`; its values and errors are here.
+writes only). RAM's are in `modelshare.ram_ports`; its values and errors are here, but for
+those an owner function's cold start does not build (`modelshare.port_values`).
 
 The boto3 adapters in `modelshare.aws` implement them; unit tests use in-memory fakes. Adapters
 translate AWS error codes into the exceptions below, so the domain never sees botocore.
@@ -11,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from modelshare.allowlist import Allowlist
+
+if TYPE_CHECKING:  # built only where the allowlist's history is read (not at an owner cold start)
+    from modelshare.port_values import LastValidAllowlist
 
 # RAM featureSet values (ram/service-2.json, ResourceShareFeatureSet / PermissionFeatureSet).
 CREATED_FROM_POLICY = "CREATED_FROM_POLICY"
@@ -83,22 +87,6 @@ class ManagedPermission:
     arn: str
     name: str
     status: str  # ATTACHABLE | UNATTACHABLE | ...
-
-
-@dataclass(frozen=True)
-class Invitation:
-    arn: str
-    share_arn: str
-    share_name: str
-    sender: str
-    status: str
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True)
-class SharedResource:
-    arn: str
-    type: str
 
 
 class PromotionRefused(Exception):
@@ -307,15 +295,6 @@ class WorkQueue(Protocol):
     def delayed(self) -> int:
         """About how many of them wait for their delay (sent with `delay_seconds`) to pass."""
         ...
-
-
-@dataclass(frozen=True)
-class LastValidAllowlist:
-    """The newest valid version of the allowlist in Parameter Store's history, and which one it
-    is ("version 7 of /modelshare/allowlist", "revision 1a2b3c4d5e6f of the 3 parts under ...")."""
-
-    allowlist: Allowlist
-    version: str
 
 
 class AllowlistSource(Protocol):

@@ -117,6 +117,15 @@ def test_each_owner_job_brings_only_what_it_calls(function: str) -> None:
                      "modelshare.restriction"} == set()
 
 
+def test_the_creation_function_loads_nothing_of_promotion_invitations_or_permissions() -> None:
+    """ShareOnCreate writes a statement only (decision.paths, Path.CREATION): promoting, inviting
+    and setting a share's permission are other paths' writes."""
+    loaded = loaded_after_first_invocation_setup("share_on_create")
+    assert "modelshare.owner.apply" in loaded
+    assert loaded & {"modelshare.owner.promotion", "modelshare.decision.promotion", "modelshare.owner.permissions",
+                     "modelshare.permission_names", "modelshare.owner.quota", "modelshare.region_room"} == set()
+
+
 def test_the_consumer_function_loads_none_of_the_owner_side() -> None:
     loaded = loaded_after_first_invocation_setup("accept_invitations")
     assert "modelshare.consumer" in loaded

@@ -46,8 +46,11 @@ ARNS_PER_CALL = 100
 CUSTOMER_MANAGED_PERMISSIONS_QUOTA = 10
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class ResourceShare:
+    """A RAM resource share of this account, as RAM lists it."""
+
     arn: str
     name: str
     feature_set: str
@@ -55,7 +58,8 @@ class ResourceShare:
     tags: tuple[tuple[str, str], ...] = ()  # what RAM says; never proof of who made the share
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class Association:
     """A resource or principal association of one of this account's shares."""
 
@@ -68,8 +72,11 @@ class Association:
         return self.status in LIVE_ASSOCIATIONS
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class SharePermission:
+    """A managed permission a share uses (ListResourceSharePermissions)."""
+
     arn: str
     name: str
     feature_set: str
@@ -80,7 +87,8 @@ class SharePermission:
     default_version: bool = True
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class ManagedPermission:
     """A managed permission: AWS managed, or customer managed by this account."""
 

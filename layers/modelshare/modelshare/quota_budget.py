@@ -70,7 +70,8 @@ class QuotaLimits:
         return self.values[quota]
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class QuotaUse:
     """One quota: what is used (now, or as planned) and its limit."""
 

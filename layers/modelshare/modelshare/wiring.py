@@ -146,7 +146,8 @@ def consumer_from(account: str, shares: ConsumerShares, source: AllowlistSource,
 
 
 # -- an allowlist in hand: the admin commands, the local AWS's reports --------------------------
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class AccountServices:
     """Both sides of one account, deciding with one allowlist document given (no work queue: a
     sweep converges every group in its run)."""

@@ -9,8 +9,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from modelshare.wiring import OwnerJob
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER_FUNCTIONS = ("share_on_create", "promote", "reconcile_owner")
@@ -152,3 +156,29 @@ def test_the_work_queue_makes_its_sqs_client_when_a_run_first_hands_it_work() ->
     queue.send([{"group": "fraud"}])
     assert [c.args[0] for c in session.client.call_args_list] == ["sqs"]
     assert session.client.return_value.send_message_batch.call_count == 2
+
+
+@pytest.mark.parametrize(("jobs", "at_first_invocation"), [(("create",), {"ram", "sagemaker", "ssm"}),
+                                                           (("promote",), {"ram", "sagemaker", "ssm", "dynamodb"}),
+                                                           (("sweep", "sweep_work", "cleanup"),
+                                                            {"ram", "sagemaker", "ssm", "dynamodb"})])
+def test_the_ledger_client_is_made_at_setup_only_by_functions_whose_every_run_reads_it(
+        jobs: tuple[OwnerJob, ...], at_first_invocation: set[str]) -> None:
+    """The creation function touches the ledger only for a group the allowlist shares (a group
+    no rule names costs no call): its DynamoDB client (some 10 ms of CPU) is made then. The
+    promotion and the sweep read the ledger on every run: theirs is made with the others."""
+    from unittest import mock
+
+    from modelshare import wiring
+    from modelshare.settings import AllowlistLocation, Settings
+
+    settings = Settings(allowlist=AllowlistLocation(parameter="/modelshare/allowlist"),
+                        ledger_table="modelshare-ownership")
+    session = mock.Mock(region_name="eu-west-1")
+    with mock.patch.object(wiring.boto3.session, "Session", return_value=session):
+        services = wiring.owner_services(settings, None, jobs=jobs)
+        context = mock.Mock(invoked_function_arn="arn:aws:lambda:eu-west-1:111111111111:function:f")
+        owner = services(context)
+    assert {c.args[0] for c in session.client.call_args_list} == at_first_invocation
+    owner.ledger.record_full_quota("shares")
+    assert [c.args[0] for c in session.client.call_args_list].count("dynamodb") == 1

@@ -3,7 +3,7 @@ once the allowlist is shared in the mode in use (`plan`), and plan's refusal of 
 policy-mode cost passes a quota (docs/aws-behaviour.md, RAM-QUOTAS and RAM-QUOTA-REGION).
 
 The limits are RAM's defaults, or the account's raised ones as the stack's `RamQuotas` parameter
-names them (--ram-quotas, else $MODELSHARE_RAM_QUOTAS). The arithmetic is quota_budget's.
+names them (--ram-quotas, else $MODELSHARE_RAM_QUOTAS). The arithmetic is mode_costs's.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from modelshare import region_room
 from modelshare.allowlist import Allowlist
 from modelshare.convergence import RamIndex
+from modelshare.mode_costs import Cost, SharedGroup, policy_mode_cost, shares_mode_cost
 from modelshare.owner.service import OwnerService
 from modelshare.ports import CREATED_FROM_POLICY
 from modelshare.quota_budget import (
@@ -26,14 +27,10 @@ from modelshare.quota_budget import (
     PRINCIPAL_ASSOCIATIONS,
     RESOURCE_ASSOCIATIONS,
     SHARES,
-    Cost,
     QuotaLimits,
     QuotaLimitsError,
     QuotaUse,
-    SharedGroup,
     over,
-    policy_mode_cost,
-    shares_mode_cost,
 )
 from modelshare.settings import RAM_QUOTAS_ENV
 from modelshare_cli.common import USAGE, CliError

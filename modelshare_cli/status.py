@@ -16,6 +16,7 @@ from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.aws.allowlist_store import allowlist_source
 from modelshare.consumer import ConsumerService
 from modelshare.owner.service import OwnerService
+from modelshare.port_values import LastValidAllowlist
 from modelshare.ports import (
     CREATED_FROM_POLICY,
     PENDING,
@@ -25,7 +26,6 @@ from modelshare.ports import (
     ApiThrottled,
     InvitationAlreadyAccepted,
     InvitationClosed,
-    LastValidAllowlist,
 )
 from modelshare.quota_budget import QuotaUse
 from modelshare.received_shares import GrantReader, recheck

@@ -33,6 +33,7 @@ from localaws.services.ram import quotas as ram_quotas
 from localaws.services.registry_state import RamQuotas, RegistryState
 from modelshare.allowlist import actions_for
 from modelshare.invitation_pace import PENDING_INVITATIONS_PER_ACCOUNT
+from modelshare.mode_costs import SharedGroup, policy_mode_cost, shares_mode_cost
 from modelshare.quota_budget import (
     DEFAULT_LIMITS,
     PRINCIPAL_ASSOCIATIONS,
@@ -42,9 +43,6 @@ from modelshare.quota_budget import (
     WORDS,
     QuotaLimits,
     QuotaUse,
-    SharedGroup,
-    policy_mode_cost,
-    shares_mode_cost,
 )
 
 # RAM's Region quotas at 10,000 groups; smaller estates divide them in proportion.

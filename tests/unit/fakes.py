@@ -13,6 +13,7 @@ from modelshare import incarnation
 from modelshare import policy as policies
 from modelshare.allowlist import ACCESS_ACTIONS, Allowlist, AllowlistError
 from modelshare.org_principals import Organization, is_org_principal
+from modelshare.port_values import Invitation, LastValidAllowlist, SharedResource
 from modelshare.ports import (
     ATTACHABLE,
     CREATED_FROM_POLICY,
@@ -22,10 +23,8 @@ from modelshare.ports import (
     AssociationKind,
     AssociationStatus,
     GroupNotFound,
-    Invitation,
     InvitationAlreadyAccepted,
     InvitationClosed,
-    LastValidAllowlist,
     LedgerContents,
     ManagedPermission,
     OrganizationSharingDisabled,
@@ -37,7 +36,6 @@ from modelshare.ports import (
     RamQuotaReached,
     ResourceShare,
     ResourceTypeUnknown,
-    SharedResource,
     SharePermission,
 )
 

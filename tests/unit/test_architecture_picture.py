@@ -18,7 +18,7 @@ DOC = ROOT / "docs" / "architecture.md"
 
 # The pure modules every box may import ("vocabulary" in the picture): they import only each other.
 VOCABULARY = ("account_ids", "strict_json", "org_principals", "allowlist", "allowlist_parts", "policy",
-              "outcomes", "share_layout", "observability", "quota_budget", "settings")
+              "outcomes", "share_layout", "observability", "quota_budget", "mode_costs", "settings")
 
 # Box of the picture -> the module prefixes it holds; a module belongs to its longest prefix.
 BOXES: dict[str, tuple[str, ...]] = {
@@ -27,7 +27,7 @@ BOXES: dict[str, tuple[str, ...]] = {
     "localaws": ("localaws",),
     "wiring": ("modelshare.wiring",),
     "dryrun": ("modelshare.dry_run",),
-    "ports": ("modelshare.ports", "modelshare.ram_ports", "modelshare.version_ports"),
+    "ports": ("modelshare.ports", "modelshare.ram_ports", "modelshare.port_values", "modelshare.version_ports"),
     "adapters": ("modelshare.aws",),
     "decision": ("modelshare.decision",),
     "vocabulary": tuple(f"modelshare.{name}" for name in VOCABULARY),

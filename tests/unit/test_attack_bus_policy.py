@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from modelshare.allowlist import Allowlist, AllowlistError
-from modelshare.ports import LastValidAllowlist
+from modelshare.port_values import LastValidAllowlist
 from modelshare.version_forwarding import keep_bus_policy
 
 OWNER, CONSUMER, REMOVED = "111122223333", "444455556666", "222233334444"

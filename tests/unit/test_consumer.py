@@ -1,7 +1,8 @@
 from modelshare.allowlist import actions_for
 from modelshare.outcomes import InvitationAction
 from modelshare.policy import group_name_of
-from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
+from modelshare.port_values import Invitation, SharedResource
+from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE
 from modelshare.wiring import consumer_from
 from tests.unit.fakes import (
     CONSUMER,

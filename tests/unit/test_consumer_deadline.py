@@ -13,7 +13,8 @@ from modelshare import consumer as consumer_module
 from modelshare.consumer import TIME_RESERVE_SECONDS, ConsumerService
 from modelshare.deadline import Deadline
 from modelshare.outcomes import InvitationAction
-from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
+from modelshare.port_values import Invitation, SharedResource
+from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE
 from modelshare.wiring import PerEnvironment, consumer_from, remaining_time
 from tests.unit.fakes import CONSUMER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 

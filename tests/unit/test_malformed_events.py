@@ -33,15 +33,8 @@ from modelshare.aws.work_queue import SWEEP_PACKAGE, work_item
 from modelshare.consumer import ConsumerService
 from modelshare.convergence import GroupSnapshot, Holding
 from modelshare.owner.service import OwnerService
-from modelshare.ports import (
-    CREATED_FROM_POLICY,
-    MODEL_PACKAGE_GROUP_TYPE,
-    PENDING,
-    STANDARD,
-    Invitation,
-    ResourceShare,
-    SharedResource,
-)
+from modelshare.port_values import Invitation, SharedResource
+from modelshare.ports import CREATED_FROM_POLICY, MODEL_PACKAGE_GROUP_TYPE, PENDING, STANDARD, ResourceShare
 from modelshare.wiring import consumer_from, owner_from
 from tests.fuzzing import MUTATIONS, TEXT, json_texts, json_values, locations, mutated
 from tests.unit.fakes import (

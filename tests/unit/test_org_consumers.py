@@ -11,7 +11,8 @@ from modelshare.org_principals import (
     parse_org_path,
     parse_org_principal,
 )
-from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE, Invitation, SharedResource
+from modelshare.port_values import Invitation, SharedResource
+from modelshare.ports import MODEL_PACKAGE_GROUP_TYPE
 from modelshare.wiring import consumer_from
 from tests.unit.fakes import CONSUMER, OTHER, OWNER, FakeShares, FixedAllowlist, allowlist_doc, group_arn
 

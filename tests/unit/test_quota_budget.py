@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from modelshare.quota_budget import (
-    PRINCIPAL_ASSOCIATIONS,
-    QuotaLimits,
-    SharedGroup,
-    over,
-    policy_mode_cost,
-    shares_mode_cost,
-)
+from modelshare.mode_costs import SharedGroup, policy_mode_cost, shares_mode_cost
+from modelshare.quota_budget import PRINCIPAL_ASSOCIATIONS, QuotaLimits, over
 
 DISCOVER = frozenset({"sagemaker:describemodelpackagegroup"})
 REGISTER = DISCOVER | {"sagemaker:createmodelpackage"}

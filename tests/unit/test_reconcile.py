@@ -11,15 +11,8 @@ from modelshare.aws.ram_owner import RamOwnerShares
 from modelshare.aws.sagemaker import SageMakerRegistry
 from modelshare.dry_run import Plan
 from modelshare.outcomes import GroupAction, InvitationAction
-from modelshare.ports import (
-    CREATED_FROM_POLICY,
-    MODEL_PACKAGE_GROUP_TYPE,
-    STANDARD,
-    Invitation,
-    ManagedPermission,
-    SharedResource,
-    SharePermission,
-)
+from modelshare.port_values import Invitation, SharedResource
+from modelshare.ports import CREATED_FROM_POLICY, MODEL_PACKAGE_GROUP_TYPE, STANDARD, ManagedPermission, SharePermission
 from modelshare.wiring import consumer_from, owner_from
 from tests.unit.fakes import (
     CONSUMER,

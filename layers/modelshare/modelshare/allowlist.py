@@ -119,6 +119,8 @@ class ShareDecision:
 
 @dataclass(frozen=True)
 class Allowlist:
+    """The allowlist document, validated (`parse`): its rules and the owners' sharing modes."""
+
     version: int
     rules: tuple[ShareRule, ...]
     # owner account -> sharing mode, for the owners the document names in `modes`.

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from modelshare.allowlist import Allowlist, AllowlistError
 from modelshare.allowlist_parts import PART_NAME, merge, part_name
-from modelshare.ports import LastValidAllowlist
+from modelshare.port_values import LastValidAllowlist
 
 
 @dataclass(frozen=True)

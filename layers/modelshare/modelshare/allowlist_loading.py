@@ -27,7 +27,8 @@ def load_allowlist(source: AllowlistSource, *, fresh: bool = False) -> Allowlist
         return None
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class AllowlistInForce:
     """The allowlist a sweep decides with. `restrict_only`: the current document is invalid and
     this is its last valid version (`version`): only what takes access away may be applied."""

@@ -22,16 +22,15 @@ from modelshare.observability import count, logger
 from modelshare.org_principals import is_org_principal, memberships
 from modelshare.outcomes import InvitationAction
 from modelshare.policy import group_name_of
+from modelshare.port_values import Invitation, SharedResource
 from modelshare.ports import (
     ARNS_PER_CALL,
     MODEL_PACKAGE_GROUP_TYPE,
     PENDING,
     RAM_PAGE_SIZE,
     AllowlistSource,
-    Invitation,
     InvitationAlreadyAccepted,
     InvitationClosed,
-    SharedResource,
 )
 from modelshare.ram_ports import ConsumerShareReads, ConsumerShareWrites
 from modelshare.received_shares import UNREADABLE, GrantReader, ShareFinding, allowed_actions, beyond_allowlist, recheck

@@ -35,7 +35,8 @@ from modelshare.ports import (
 )
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class RamIndex:
     """What the account shares through RAM, from one paged pass over its shares and their
     resource and principal associations."""

@@ -29,7 +29,8 @@ ORG_PRINCIPAL_MESSAGE = ("must be a 12-digit account ID string, or an organizati
                          "(arn:aws:organizations::<management account>:organization/o-... or :ou/o-.../ou-...)")
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class OrgPrincipal:
     """An organization (`ou` None) or one of its OUs, as a RAM principal ARN names it."""
 
@@ -66,7 +67,8 @@ def account_consumers(consumers: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in consumers if not is_org_principal(c))
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class Organization:
     """What any member account reads of its organization (DescribeOrganization)."""
 

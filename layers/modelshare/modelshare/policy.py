@@ -154,7 +154,8 @@ def account_of(principal: str) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class PolicyAssessment:
     """Whether a policy can be promoted to a discoverable RAM share, and if not, why."""
 

@@ -1,6 +1,7 @@
 """The small interfaces the domain uses to reach SageMaker, RAM and the allowlist, each sized to
 its users: what a job reads and what it writes are separate interfaces (a dry run replaces the
-writes only). RAM's are in `modelshare.ram_ports`; its values and errors are here.
+writes only). RAM's are in `modelshare.ram_ports`; its values and errors are here, but for
+those an owner function's cold start does not build (`modelshare.port_values`).
 
 The boto3 adapters in `modelshare.aws` implement them; unit tests use in-memory fakes. Adapters
 translate AWS error codes into the exceptions below, so the domain never sees botocore.
@@ -11,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from modelshare.allowlist import Allowlist
+
+if TYPE_CHECKING:  # built only where the allowlist's history is read (not at an owner cold start)
+    from modelshare.port_values import LastValidAllowlist
 
 # RAM featureSet values (ram/service-2.json, ResourceShareFeatureSet / PermissionFeatureSet).
 CREATED_FROM_POLICY = "CREATED_FROM_POLICY"
@@ -42,8 +46,11 @@ ARNS_PER_CALL = 100
 CUSTOMER_MANAGED_PERMISSIONS_QUOTA = 10
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class ResourceShare:
+    """A RAM resource share of this account, as RAM lists it."""
+
     arn: str
     name: str
     feature_set: str
@@ -51,7 +58,8 @@ class ResourceShare:
     tags: tuple[tuple[str, str], ...] = ()  # what RAM says; never proof of who made the share
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class Association:
     """A resource or principal association of one of this account's shares."""
 
@@ -64,8 +72,11 @@ class Association:
         return self.status in LIVE_ASSOCIATIONS
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class SharePermission:
+    """A managed permission a share uses (ListResourceSharePermissions)."""
+
     arn: str
     name: str
     feature_set: str
@@ -76,29 +87,14 @@ class SharePermission:
     default_version: bool = True
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class ManagedPermission:
     """A managed permission: AWS managed, or customer managed by this account."""
 
     arn: str
     name: str
     status: str  # ATTACHABLE | UNATTACHABLE | ...
-
-
-@dataclass(frozen=True)
-class Invitation:
-    arn: str
-    share_arn: str
-    share_name: str
-    sender: str
-    status: str
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True)
-class SharedResource:
-    arn: str
-    type: str
 
 
 class PromotionRefused(Exception):
@@ -307,15 +303,6 @@ class WorkQueue(Protocol):
     def delayed(self) -> int:
         """About how many of them wait for their delay (sent with `delay_seconds`) to pass."""
         ...
-
-
-@dataclass(frozen=True)
-class LastValidAllowlist:
-    """The newest valid version of the allowlist in Parameter Store's history, and which one it
-    is ("version 7 of /modelshare/allowlist", "revision 1a2b3c4d5e6f of the 3 parts under ...")."""
-
-    allowlist: Allowlist
-    version: str
 
 
 class AllowlistSource(Protocol):

@@ -2,24 +2,26 @@
 permissions, the consumer reads what other accounts share with it and accepts invitations.
 What a side reads and what it writes are separate interfaces, so a dry run replaces the writes
 and reads the truth (modelshare.dry_run). The adapters: modelshare.aws.ram_owner and
-modelshare.aws.ram_consumer; the values and errors they use: modelshare.ports."""
+modelshare.aws.ram_consumer; the values and errors they use: modelshare.ports (and the
+consumer's, modelshare.port_values)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from modelshare.org_principals import Organization
 from modelshare.ports import (
     Association,
     AssociationKind,
     AssociationStatus,
-    Invitation,
     ManagedPermission,
     ResourceShare,
-    SharedResource,
     SharePermission,
 )
+
+if TYPE_CHECKING:  # the consumer's values, not built at an owner function's cold start
+    from modelshare.port_values import Invitation, SharedResource
 
 
 class OrganizationReads(Protocol):

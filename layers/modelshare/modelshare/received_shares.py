@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from modelshare.allowlist import Allowlist
 from modelshare.policy import group_name_of
-from modelshare.ports import SharedResource
+from modelshare.port_values import SharedResource
 from modelshare.ram_ports import ConsumerShareReads
 
 UNREADABLE = "RAM did not let this account read what the share grants"

@@ -48,6 +48,8 @@ class AllowlistLocation:
 
 @dataclass(frozen=True)
 class Settings:
+    """A function's settings, from its environment (`from_environment`), checked at cold start."""
+
     allowlist: AllowlistLocation
     # Every write recorded in a plan and logged instead of made (the stack's DryRun parameter).
     dry_run: bool = False

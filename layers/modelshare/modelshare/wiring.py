@@ -80,9 +80,15 @@ def owner_services(settings: Settings, plan: Plan | None, *, jobs: Iterable[Owne
     if settings.ledger_table is None:
         raise SettingsError(f"{LEDGER_TABLE_ENV} is not set: the owner side needs its ownership ledger (the stack's "
                             "OwnershipTable)")
-    for job in jobs:
+    asked = tuple(jobs)
+    for job in asked:
         importlib.import_module(f"modelshare.owner.{job}")
-    return PerEnvironment(lambda account: owner_service(boto3.session.Session(), settings, plan, account=account))
+    # The creation job touches the ledger only for a group the allowlist shares (a group no rule
+    # names costs no call): its client is made then. The promotion and the sweep read the ledger
+    # on every run, so theirs is made with the other clients.
+    ledger_at_first_use = set(asked) == {"create"}
+    return PerEnvironment(lambda account: owner_service(boto3.session.Session(), settings, plan, account=account,
+                                                        ledger_at_first_use=ledger_at_first_use))
 
 
 def consumer_services(settings: Settings, plan: Plan | None) -> PerEnvironment[ConsumerService]:
@@ -91,9 +97,10 @@ def consumer_services(settings: Settings, plan: Plan | None) -> PerEnvironment[C
 
 
 def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan | None = None, *,
-                  account: str | None = None) -> OwnerService:
+                  account: str | None = None, ledger_at_first_use: bool = False) -> OwnerService:
     """With a `plan`, every write is recorded there instead of made (dry run). The allowlist is
-    where the settings say; without `account`, STS says which it is."""
+    where the settings say; without `account`, STS says which it is. `ledger_at_first_use`: the
+    ledger's client is made at its first call (DynamoDbLedger)."""
     from modelshare.aws.ledger import DynamoDbLedger
     from modelshare.aws.ram_owner import RamOwnerShares
     from modelshare.aws.sagemaker import SageMakerRegistry
@@ -101,7 +108,8 @@ def owner_service(session: boto3.session.Session, settings: Settings, plan: Plan
 
     return owner_from(account or account_id(session), SageMakerRegistry(session), RamOwnerShares(session),
                       allowlist_source(session, settings.allowlist),
-                      DynamoDbLedger(session, settings.ledger_table or DEFAULT_LEDGER_TABLE), plan,
+                      DynamoDbLedger(session, settings.ledger_table or DEFAULT_LEDGER_TABLE,
+                                     client_at_first_use=ledger_at_first_use), plan,
                       work_queue=SqsWorkQueue(session, settings.sweep_queue_url) if settings.sweep_queue_url else None,
                       quota_limits=settings.ram_quotas, sharing_mode=settings.sharing_mode)
 
@@ -146,7 +154,8 @@ def consumer_from(account: str, shares: ConsumerShares, source: AllowlistSource,
 
 
 # -- an allowlist in hand: the admin commands, the local AWS's reports --------------------------
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class AccountServices:
     """Both sides of one account, deciding with one allowlist document given (no work queue: a
     sweep converges every group in its run)."""

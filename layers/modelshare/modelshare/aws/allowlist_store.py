@@ -19,13 +19,14 @@ from botocore.exceptions import ClientError
 
 from modelshare.allowlist import Allowlist, AllowlistError, AllowlistUnreadable
 from modelshare.aws import client
-from modelshare.ports import AllowlistSource, AllowlistUnavailable, LastValidAllowlist
+from modelshare.ports import AllowlistSource, AllowlistUnavailable
 from modelshare.settings import AllowlistLocation
 
 if TYPE_CHECKING:  # a development dependency
     from mypy_boto3_ssm import SSMClient
 
     from modelshare.allowlist_history import StoredVersion
+    from modelshare.port_values import LastValidAllowlist
 
 # GetParametersByPath returns at most 10 parameters a page (docs/aws-behaviour.md, SSM-BY-PATH):
 # up to 9 parts cost one call (10 may cost a second, empty page).
@@ -120,6 +121,8 @@ class StaticAllowlistSource:
         return self._allowlist
 
     def last_valid(self) -> LastValidAllowlist | None:
+        from modelshare.port_values import LastValidAllowlist
+
         return LastValidAllowlist(self._allowlist, "the document in hand")
 
 

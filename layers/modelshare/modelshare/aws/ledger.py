@@ -20,6 +20,7 @@ from modelshare.aws import client
 from modelshare.ports import LedgerContents, Ownership
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, KeysAndAttributesTypeDef
 
 GROUP_KEY = "group"
@@ -47,9 +48,18 @@ class LedgerIncomplete(RuntimeError):
 
 
 class DynamoDbLedger:
-    def __init__(self, session: boto3.session.Session, table_name: str) -> None:
-        self._client = client(session, "dynamodb")
+    def __init__(self, session: boto3.session.Session, table_name: str, *, client_at_first_use: bool = False) -> None:
+        """`client_at_first_use`: make the DynamoDB client (some 10 ms of a cold start's CPU) at
+        the first call, for a function whose runs often need no ledger (wiring.owner_services)."""
+        self._session = session
+        self._made: DynamoDBClient | None = None if client_at_first_use else client(session, "dynamodb")
         self.table_name = table_name
+
+    @property
+    def _client(self) -> DynamoDBClient:
+        if self._made is None:
+            self._made = client(self._session, "dynamodb")
+        return self._made
 
     def everything(self) -> LedgerContents:
         contents = LedgerContents()

@@ -12,15 +12,8 @@ from botocore.exceptions import ClientError
 from modelshare.aws import client, ram_calls
 from modelshare.aws.ram_calls import PAGE, error_code, error_message, follow_tokens
 from modelshare.org_principals import Organization
-from modelshare.ports import (
-    ARNS_PER_CALL,
-    RAM_PAGE_SIZE,
-    Invitation,
-    InvitationAlreadyAccepted,
-    InvitationClosed,
-    SharedResource,
-    SharePermission,
-)
+from modelshare.port_values import Invitation, SharedResource
+from modelshare.ports import ARNS_PER_CALL, RAM_PAGE_SIZE, InvitationAlreadyAccepted, InvitationClosed, SharePermission
 
 if TYPE_CHECKING:
     from mypy_boto3_ram.type_defs import GetResourceShareInvitationsRequestPaginateTypeDef, ResourceShareInvitationTypeDef

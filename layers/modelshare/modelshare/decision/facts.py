@@ -24,7 +24,8 @@ from modelshare.ports import (
 )
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class Holding:
     """A live share holding the group, with what it holds and whom it offers it to."""
 
@@ -50,8 +51,11 @@ class Holding:
         return self.permission_trusted is False and self.permission is None
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class GroupSnapshot:
+    """What a run read of one group: its policy, the shares holding it, what the ledger says."""
+
     name: str
     arn: str
     holdings: tuple[Holding, ...] = ()
@@ -77,7 +81,8 @@ class GroupSnapshot:
         return incarnation.of_incarnation(self.owned.statements, self.created)
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class ShareView:
     """The live shares holding one group, as modelshare sees them."""
 
@@ -130,6 +135,8 @@ class Rule(StrEnum):
 
 @dataclass(frozen=True)
 class GroupDecision:
+    """What the rules decide for one group: its status now and the writes it needs."""
+
     status: GroupStatus  # now
     consumers: tuple[str, ...]  # now: RAM's principals once promoted, else the policy's accounts
     reason: str

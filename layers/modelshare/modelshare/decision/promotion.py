@@ -28,8 +28,11 @@ class PromotionRule(StrEnum):
     READY = "ready"
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class PromotionCheck:
+    """Which promotion rule applies to a share, and why RAM must catch up first."""
+
     rule: PromotionRule
     reason: str = ""  # why RAM must catch up first (the PromotionNotReady's words)
 

@@ -41,7 +41,8 @@ SID_TAKEN_REASON = (f"a statement with modelshare's Sid {policies.MODELSHARE_SID
                     "the policy: modelshare adds nothing to the policy")
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class Case:
     """One group and what the allowlist decides for it, with what every rule reads of them."""
 

@@ -14,7 +14,8 @@ from modelshare.decision.facts import GroupSnapshot, Holding, Write
 from modelshare.outcomes import WriteKind
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class ShareChange:
     """What one rule asks of one share: its writes, what they change (for the outcome's detail)
     and why (appended to the group's reason)."""

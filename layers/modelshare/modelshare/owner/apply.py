@@ -15,12 +15,8 @@ from modelshare.decision.writing import conflict_wait, needs_invitation_room, po
 from modelshare.observability import count, logger
 from modelshare.outcomes import GroupAction, WriteKind
 from modelshare.owner.outcome import GroupOutcome, not_promotable, tell_conflict
-from modelshare.owner.permissions import permission_granting
-from modelshare.owner.promotion import promote_shares
-from modelshare.owner.quota import not_tried, quota_reached
 from modelshare.owner.reads import stamp_of, with_ownership, with_policy
 from modelshare.owner.run import TIME_RESERVE_SECONDS, Run
-from modelshare.permission_names import group_type
 from modelshare.ports import (
     GroupNotFound,
     PermissionNameTaken,
@@ -126,7 +122,12 @@ def _remove_consumers(run: Run, group: GroupSnapshot, decision: ShareDecision, w
     return None
 
 
+# The writes below are never the creation path's (ShareOnCreate writes a statement only:
+# decision.paths), so their modules load where first made, not at ShareOnCreate's cold start;
+# the promotion and the sweep import them with their own jobs.
 def _add_consumers(run: Run, group: GroupSnapshot, decision: ShareDecision, write: Write) -> GroupOutcome | None:
+    from modelshare.owner.quota import not_tried, quota_reached
+
     if run.quota_stop is not None:
         return not_tried(run, group.name)
     try:
@@ -137,6 +138,8 @@ def _add_consumers(run: Run, group: GroupSnapshot, decision: ShareDecision, writ
 
 
 def _promote(run: Run, group: GroupSnapshot, decision: ShareDecision, write: Write) -> GroupOutcome | None:
+    from modelshare.owner.promotion import promote_shares
+
     shares = [h.share for h in group.holdings if h.share.arn in write.shares]
     try:
         return promote_shares(run, group.name, group.arn, shares, decision)
@@ -151,6 +154,9 @@ def _set_actions(run: Run, group: GroupSnapshot, decision: ShareDecision, write:
     When that cannot be done now and the share grants more than the allowlist allows, its
     consumers are removed (fail closed): the next run sets the actions and invites them
     again. None when done."""
+    from modelshare.owner.permissions import permission_granting
+    from modelshare.permission_names import group_type
+
     holding = next(h for h in group.holdings if h.share.arn == write.share)
     shares = run.owner.shares
     try:

@@ -14,8 +14,11 @@ QUIET_ACTIONS = frozenset({GroupAction.CONVERGED, GroupAction.GONE, GroupAction.
                            GroupAction.DEFERRED})
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(frozen=True, eq=False, repr=False)
 class GroupOutcome:
+    """What a run did with one group (the handlers return these)."""
+
     group: str
     action: GroupAction
     reason: str = ""

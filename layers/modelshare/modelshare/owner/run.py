@@ -35,7 +35,8 @@ PROMOTION_WAIT_SECONDS: Sequence[float] = (6, 6)
 TIME_RESERVE_SECONDS = 20.0
 
 
-@dataclass
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(eq=False, repr=False)
 class Owner:
     """The owner side of one account: its ports and settings, and what an execution
     environment keeps across invocations (never what one invocation read: that is the Run's)."""
@@ -69,7 +70,8 @@ class Owner:
     worker_pass_calls: int = field(default=4, init=False, repr=False)
 
 
-@dataclass
+# Never compared or printed: no generated __eq__/__repr__, less to build at cold start.
+@dataclass(eq=False, repr=False)
 class Run:
     """One invocation of an owner job: begun afresh by every entry point (the environment is
     reused: nothing an earlier invocation read holds), handed to every function of the job."""

@@ -19,7 +19,8 @@ class SageMakerVersions:
         return described
 
     def shared_group_names(self) -> list[str]:
-        pages = self.sagemaker.get_paginator("list_model_package_groups").paginate()
+        # The largest page (MaxResults 100): the repair lists every group before its deadline-bounded work.
+        pages = self.sagemaker.get_paginator("list_model_package_groups").paginate(PaginationConfig={"PageSize": 100})
         return [g["ModelPackageGroupName"] for page in pages for g in page["ModelPackageGroupSummaryList"]]
 
     def latest_approved(self, group_name: str) -> str | None:

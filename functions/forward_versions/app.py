@@ -23,14 +23,10 @@ plan = wiring.dry_run_plan(settings)
 forwarder = wiring.version_forwarder(settings, plan)
 
 
-def _scheduled(event: EventBridgeEvent) -> bool:
-    return event.source == events.SCHEDULE_SOURCE and event.detail_type == events.SCHEDULE_DETAIL_TYPE
-
-
 def _read(event: EventBridgeEvent) -> tuple[str, str]:
     """The version an event points to and the status it says ("" for the schedule): only where
     to look."""
-    if _scheduled(event):
+    if events.is_schedule(event):
         return "", ""
     if event.source != events.SAGEMAKER_SOURCE or event.detail_type != STATE_CHANGE:
         raise UnsupportedEvent(f"not a version state change: {event.source} / {event.detail_type!r}")
@@ -48,8 +44,8 @@ def lambda_handler(batch: list[EventBridgeEvent], context: LambdaContext) -> dic
     if ("", "") in changes:
         # Bounded by the invocation's deadline; each hour's run starts further along (its turn,
         # the scheduled event's hour), so every shared group is reached within a bounded number of runs.
-        tick = next(e for e in batch if _scheduled(e))
-        return asdict(service.repair(wiring.remaining_time(context), repair_turn(str(tick.raw.get("time", "")))))
+        tick = next(e for e in batch if events.is_schedule(e))
+        return asdict(service.repair(wiring.remaining_time(context), repair_turn(tick.time)))
     said: dict[str, frozenset[str]] = {}
     for arn, status in changes:
         said[arn] = said.get(arn, frozenset()) | {status}

@@ -50,23 +50,22 @@ _CLIENT_METHODS: dict[tuple[str, str], dict[str, Any]] = {}
 _ACCEPTS_KWARGS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
-def cached_load_file(load_file: Callable[[Any, str], Any], cache: dict[str, Any] = _MODEL_FILES) -> Callable[[Any, str], Any]:
+def cached_load_file(load_file: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
     def cached(loader: Any, file_path: str) -> Any:
-        if file_path not in cache:
-            cache[file_path] = load_file(loader, file_path)
-        return cache[file_path]
+        if file_path not in _MODEL_FILES:
+            _MODEL_FILES[file_path] = load_file(loader, file_path)
+        return _MODEL_FILES[file_path]
 
     return cached
 
 
-def cached_listing(list_services: Callable[..., Any],
-                   cache: dict[tuple[tuple[str, ...], str], Any] = _SERVICE_LISTINGS) -> Callable[..., Any]:
+def cached_listing(list_services: Callable[..., Any]) -> Callable[..., Any]:
     """Speed only, like the model file cache: the service folders do not change during a run."""
     def cached(loader: Any, type_name: str) -> Any:
         key = (tuple(loader.search_paths), type_name)
-        if key not in cache:
-            cache[key] = list_services(loader, type_name)
-        return list(cache[key])
+        if key not in _SERVICE_LISTINGS:
+            _SERVICE_LISTINGS[key] = list_services(loader, type_name)
+        return list(_SERVICE_LISTINGS[key])
 
     return cached
 

@@ -74,8 +74,17 @@ class EventBridgeEvent:
         return [r for r in value if isinstance(r, str)] if isinstance(value, list) else []
 
     @property
+    def time(self) -> str:
+        return self._text("time")
+
+    @property
     def detail(self) -> Any:
         return self.raw.get("detail")
+
+
+def is_schedule(event: EventBridgeEvent) -> bool:
+    """An EventBridge schedule's tick."""
+    return event.source == SCHEDULE_SOURCE and event.detail_type == SCHEDULE_DETAIL_TYPE
 
 
 def batch(event: Any) -> list[EventBridgeEvent]:
@@ -298,7 +307,7 @@ def require_sweep_trigger(event: EventBridgeEvent, allowlist_parameter: str, *,
                           allowlist_path: str = "") -> SweepTrigger:
     """A reconcile runs on a schedule, on a change of the allowlist (that parameter only, or in
     path mode a part directly under `allowlist_path`), or as a wake-up from RAM; returns which one."""
-    if event.source == SCHEDULE_SOURCE and event.detail_type == SCHEDULE_DETAIL_TYPE:
+    if is_schedule(event):
         return SweepTrigger.SCHEDULE
     if event.source == RAM_SOURCE and event.detail_type == RAM_DETAIL_TYPE:
         return SweepTrigger.RAM

@@ -20,7 +20,7 @@ from modelshare.version_forwarding import (
     VersionForwarder,
     repair_turn,
 )
-from tests.unit.test_version_events import OWNER, SHARED, Source
+from tests.unit.test_version_events import DEPLOYER, OWNER, SHARED, Source
 from tests.unit.version_fakes import FakeModelVersions, FakeVersionBus
 
 
@@ -131,3 +131,19 @@ def test_the_scheduled_invocation_repairs_within_its_deadline_from_the_event_s_h
     result = app.lambda_handler(tick, Context())
     assert recording.asked == [(42.0, repair_turn("2026-12-06T09:00:00Z"))]
     assert result["repaired"] == 3 and result["unreached"] == 2
+
+
+@pytest.mark.parametrize("scheduled_time", ["2026-12-06T08:00:00Z", "9999-12-31T23:00:00Z", "0001-01-01T00:00:00Z",
+                                            "-1", "not a time", ""])
+def test_whatever_time_the_tick_carries_the_repair_tells_only_the_shared_groups_granted_consumers(scheduled_time):
+    """The scheduled event's time picks where a run starts, nothing else: a tick with any time
+    (forged, far off, unreadable) tells no group the allowlist does not share, and no consumer it
+    does not grant (docs/security.md: a message is a hint where to look)."""
+    shared = tuple(f"churn-{i:03d}" for i in range(5))
+    unshared = ("private-a", "private-b")
+    registry = FakeModelVersions({f"arn:aws:sagemaker:eu-west-1:{OWNER}:model-package/{name}/1": "Approved"
+                                  for name in shared + unshared}, groups=shared + unshared)
+    bus = FakeVersionBus()
+    VersionForwarder(OWNER, registry, bus, Source(SHARED)).repair(clock(registry, 60.0, 0.1), turn=repair_turn(scheduled_time))
+    assert told_groups(bus) == set(shared)
+    assert {f.consumer for f in bus.sent} == {DEPLOYER}
